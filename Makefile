@@ -1,0 +1,47 @@
+# The two commands of the README: `make demo` and `make test`. Everything they need is
+# installed from here, into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install dev lint typecheck bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "empreinte needs Python >= 3.11"' \
+		|| { echo "error: $(PYTHON) is older than 3.11; set PYTHON=python3.11 (or newer)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+## Generate the demo data into ./demo-workspace and serve it on http://127.0.0.1:8000
+demo: install
+	$(BIN)/empreinte demo
+
+## Lint, type-check and run the whole test suite
+test: dev lint typecheck
+	$(BIN)/pytest
+
+lint: dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: dev
+	$(BIN)/mypy
+
+## Benchmarks (not tests): print figures and ratios against a reference measured in the same run
+bench: dev
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) demo-workspace .pytest_cache .mypy_cache .ruff_cache

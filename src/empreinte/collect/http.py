@@ -1,0 +1,238 @@
+"""The Segment HTTP Tracking API: what analytics.js and the official server libraries call.
+
+Every answer follows what those clients expect: 200 once the events are durably stored;
+400 with `{"code", "message"}` for bad input (they do not retry it); 401 for an unknown write
+key; 429 or 503 with `Retry-After` when the collector cannot keep what it is sent (they retry).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
+from empreinte.collect.validate import normalise, now_micros, parse_time
+from empreinte.collect.writer import EventWriter
+from empreinte.credentials import Credentials
+from empreinte.errors import AuthError, InvalidMessage, Overloaded, StorageError
+from empreinte.store.records import EventRow
+
+
+class _BadRequest(Exception):
+    def __init__(self, code: str, message: str, status: int = 400, **extra: Any):
+        self.code, self.message, self.status, self.extra = code, message, status, extra
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, gunzipped when sent so, refused as soon as it passes `limit`."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit and not _gzipped(request):
+        raise _BadRequest("request_too_large", _too_large(int(declared), limit))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit * 4 + 1024:  # compressed bodies are checked again below
+            raise _BadRequest("request_too_large", _too_large(size, limit))
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if _gzipped(request):
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise _BadRequest(
+                "invalid_gzip", f"the gzip body cannot be decompressed: {exc}"
+            ) from None
+    if len(body) > limit:
+        raise _BadRequest("request_too_large", _too_large(len(body), limit))
+    return body
+
+
+def _gzipped(request: Request) -> bool:
+    return request.headers.get("content-encoding", "").strip().lower() == "gzip"
+
+
+def _too_large(size: int, limit: int) -> str:
+    what = "a batch" if limit == MAX_BATCH_BYTES else "a message"
+    return f"the request is {size} bytes; {what} may be at most {limit} bytes ({limit // 1024} KB)"
+
+
+def _parse(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _BadRequest(
+            "invalid_json",
+            f"malformed JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}",
+        ) from None
+
+
+def _write_key(request: Request, body: Any) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            user = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            raise _BadRequest(
+                "invalid_auth", "the Basic authorization header is malformed", 401
+            ) from None
+        if user:
+            return user
+    key = body.get("writeKey") if isinstance(body, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+class Collector:
+    """The `/v1/*` routes, bound to a workspace's credentials and writer."""
+
+    def __init__(self, credentials: Credentials, writer: EventWriter):
+        self._credentials = credentials
+        self._writer = writer
+
+    def routes(self) -> list[Route]:
+        routes = [
+            Route("/v1/batch", self.batch, methods=["POST"]),
+            Route("/v1/import", self.batch, methods=["POST"]),
+            # analytics.js (analytics-next) posts to one-letter paths.
+            Route("/v1/b", self.batch, methods=["POST"]),
+        ]
+        for kind in ("track", "identify", "page", "screen", "group", "alias"):
+            endpoint = self._single(kind)
+            routes.append(Route(f"/v1/{kind}", endpoint, methods=["POST"]))
+            routes.append(Route(f"/v1/{kind[0]}", endpoint, methods=["POST"]))
+        return routes
+
+    def _single(self, kind: str) -> Any:
+        async def endpoint(request: Request) -> Response:
+            return await self._handle(request, kind)
+
+        endpoint.__name__ = kind
+        return endpoint
+
+    async def batch(self, request: Request) -> Response:
+        return await self._handle(request, None)
+
+    async def _handle(self, request: Request, kind: str | None) -> Response:
+        try:
+            body = _parse(await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES))
+            source = self._authenticate(request, body)
+            rows, rejected = self._validate(body, kind, source)
+            if rows:
+                result = await self._writer.write_async(rows)
+        except _BadRequest as exc:
+            return _json(exc.status, {"code": exc.code, "message": exc.message, **exc.extra})
+        except Overloaded as exc:
+            return _json(
+                429,
+                {"code": "overloaded", "message": str(exc)},
+                {"Retry-After": str(exc.retry_after)},
+            )
+        except StorageError as exc:
+            return _json(
+                503,
+                {"code": "storage_unavailable", "message": str(exc)},
+                {"Retry-After": str(self._writer.storage_retry_after)},
+            )
+        if rejected:
+            first = rejected[0]
+            return _json(
+                400,
+                {
+                    "code": "invalid_messages" if kind is None else first["code"],
+                    "message": (
+                        f"{len(rejected)} of {len(rows) + len(rejected)} messages rejected "
+                        f"(first: message {first['index']}: {first['message']}); "
+                        f"the {len(rows)} valid ones are stored"
+                    )
+                    if kind is None
+                    else first["message"],
+                    "stored": result.stored if rows else 0,
+                    "rejected": rejected,
+                },
+            )
+        return _json(
+            200, {"success": True, "stored": result.stored, "duplicates": result.duplicates}
+        )
+
+    def _authenticate(self, request: Request, body: Any) -> str:
+        key = _write_key(request, body)
+        if key is None:
+            raise _BadRequest(
+                "unauthorized",
+                "missing write key: send it as the HTTP Basic username or as writeKey in the body",
+                401,
+            )
+        try:
+            return self._credentials.source_for(key)
+        except AuthError:
+            raise _BadRequest("unauthorized", "unknown write key", 401) from None
+
+    def _validate(
+        self, body: Any, kind: str | None, source: str
+    ) -> tuple[list[EventRow], list[dict[str, Any]]]:
+        if not isinstance(body, dict):
+            raise _BadRequest("invalid_body", "the body must be a JSON object")
+        received_at = now_micros()
+        if kind is not None:
+            try:
+                return [normalise(body, source=source, received_at=received_at, type_hint=kind)], []
+            except InvalidMessage as exc:
+                return [], [_rejection(0, body, exc)]
+        messages = body.get("batch")
+        if not isinstance(messages, list):
+            raise _BadRequest("invalid_body", "a batch body needs a `batch` array of messages")
+        if len(messages) > MAX_BATCH_MESSAGES:
+            raise _BadRequest(
+                "batch_too_large",
+                f"the batch has {len(messages)} messages; "
+                f"at most {MAX_BATCH_MESSAGES} are allowed per request",
+            )
+        try:
+            sent_at = parse_time(body.get("sentAt"), "sentAt")
+        except InvalidMessage as exc:
+            raise _BadRequest(exc.code, str(exc)) from None
+        context = body.get("context") if isinstance(body.get("context"), dict) else None
+        integrations = (
+            body.get("integrations") if isinstance(body.get("integrations"), dict) else None
+        )
+        rows: list[EventRow] = []
+        rejected: list[dict[str, Any]] = []
+        for index, message in enumerate(messages):
+            try:
+                rows.append(
+                    normalise(
+                        message,
+                        source=source,
+                        received_at=received_at,
+                        batch_sent_at=sent_at,
+                        batch_context=context,
+                        batch_integrations=integrations,
+                    )
+                )
+            except InvalidMessage as exc:
+                rejected.append(_rejection(index, message, exc))
+        return rows, rejected
+
+
+def _rejection(index: int, message: Any, exc: InvalidMessage) -> dict[str, Any]:
+    mid = message.get("messageId") if isinstance(message, dict) else None
+    return {
+        "index": index,
+        "messageId": mid,
+        "field": exc.field,
+        "code": exc.code,
+        "message": str(exc),
+    }

@@ -1,0 +1,224 @@
+"""Validation and normalisation of Segment messages into log rows.
+
+The same function serves the HTTP collector, the importers and the Python API, so a message
+is judged the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from empreinte.collect.bots import is_bot
+from empreinte.collect.channels import infer_channel
+from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
+from empreinte.errors import InvalidMessage
+from empreinte.store.records import EventRow
+
+MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
+
+# Top-level fields with a column of their own (or dropped: the write key is a credential).
+_KNOWN_FIELDS = frozenset(
+    {
+        "type",
+        "messageId",
+        "event",
+        "name",
+        "userId",
+        "anonymousId",
+        "groupId",
+        "previousId",
+        "timestamp",
+        "originalTimestamp",
+        "sentAt",
+        "receivedAt",
+        "properties",
+        "traits",
+        "context",
+        "integrations",
+        "writeKey",
+        "category",
+    }
+)
+# Fields whose object payload goes to the `properties` or `traits` column, by message type.
+_PAYLOAD = {
+    "track": "properties",
+    "page": "properties",
+    "screen": "properties",
+    "identify": "traits",
+    "group": "traits",
+    "alias": None,
+}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(dt: datetime) -> int:
+    return (dt - _EPOCH) // _ONE_MICRO
+
+
+_ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
+
+
+def parse_time(value: Any, field: str) -> int | None:
+    """An ISO-8601 time as microseconds since the epoch (UTC); naive times are read as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidMessage(
+                f"{value[:40]!r} is not an ISO-8601 date-time", field, "invalid_timestamp"
+            ) from None
+    else:
+        raise InvalidMessage("must be an ISO-8601 date-time string", field, "invalid_timestamp")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return _micros(dt)
+
+
+def _identifier(message: Mapping[str, Any], field: str) -> str | None:
+    value = message.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidMessage("must be a string", field, "invalid_field")
+    text = str(value)
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidMessage(f"is longer than {MAX_ID_LENGTH} characters", field, "invalid_field")
+    return text or None
+
+
+def _object(message: Mapping[str, Any], field: str) -> dict[str, Any] | None:
+    value = message.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidMessage("must be a JSON object", field, "invalid_field")
+    return value
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def normalise(
+    message: Any,
+    *,
+    source: str,
+    received_at: int,
+    type_hint: str | None = None,
+    batch_sent_at: int | None = None,
+    batch_context: dict[str, Any] | None = None,
+    batch_integrations: dict[str, Any] | None = None,
+    size: int | None = None,
+) -> EventRow:
+    """Check one message against the Segment rules and turn it into a log row.
+
+    `type_hint` is the type implied by the endpoint (`/v1/track`); `batch_*` are the
+    batch-level fields that apply to every message lacking its own. `size` is the message's
+    JSON size when the caller knows it; otherwise it is measured. Raises `InvalidMessage`
+    naming the field and the reason.
+    """
+    if not isinstance(message, dict):
+        raise InvalidMessage("a message must be a JSON object", None, "invalid_message")
+    if size is None:
+        size = len(orjson.dumps(message))
+    if size > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(
+            f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (32 KB)",
+            None,
+            "message_too_large",
+        )
+
+    kind = type_hint or message.get("type")
+    if not isinstance(kind, str) or kind not in MESSAGE_TYPES:
+        raise InvalidMessage(
+            f"must be one of {', '.join(sorted(MESSAGE_TYPES))}", "type", "invalid_type"
+        )
+
+    user_id = _identifier(message, "userId")
+    anonymous_id = _identifier(message, "anonymousId")
+    previous_id = _identifier(message, "previousId")
+    group_id = _identifier(message, "groupId")
+    event: str | None = None
+    if kind == "alias":
+        if previous_id is None:
+            raise InvalidMessage("alias needs previousId", "previousId", "missing_field")
+        if user_id is None:
+            raise InvalidMessage("alias needs userId", "userId", "missing_field")
+    elif user_id is None and anonymous_id is None:
+        raise InvalidMessage(
+            "every message needs userId or anonymousId", "userId", "missing_identity"
+        )
+    if kind == "track":
+        raw_event = message.get("event")
+        if not isinstance(raw_event, str) or not raw_event.strip():
+            raise InvalidMessage("track needs a non-empty event name", "event", "missing_field")
+        event = raw_event
+    elif kind == "group" and group_id is None:
+        raise InvalidMessage("group needs groupId", "groupId", "missing_field")
+    name = message.get("name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidMessage("must be a string", "name", "invalid_field")
+
+    context = _object(message, "context")
+    if batch_context:
+        context = {**batch_context, **context} if context else batch_context
+    integrations = _object(message, "integrations") or batch_integrations
+    payload_field = _PAYLOAD[kind]
+    payload = _object(message, payload_field) if payload_field else None
+    properties = payload if payload_field == "properties" else None
+    traits = payload if payload_field == "traits" else None
+
+    # Clock-skew correction (Segment): the device's clock may be wrong, but the interval
+    # between its `timestamp` and its `sentAt` is right, so anchor that interval on our clock.
+    original = parse_time(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
+    sent_at = parse_time(message.get("sentAt"), "sentAt")
+    if sent_at is None:
+        sent_at = batch_sent_at
+    if original is None:
+        timestamp = received_at
+    elif sent_at is not None:
+        timestamp = received_at - (sent_at - original)
+    else:
+        timestamp = original
+
+    user_agent = context.get("userAgent") if context else None
+    extra = {k: v for k, v in message.items() if k not in _KNOWN_FIELDS}
+    message_id = _identifier(message, "messageId") or f"ingest-{uuid.uuid4()}"
+
+    return EventRow(
+        message_id=message_id,
+        source=source,
+        type=kind,
+        event=event,
+        name=name,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        group_id=group_id,
+        previous_id=previous_id,
+        timestamp=timestamp,
+        original_timestamp=original,
+        sent_at=sent_at,
+        received_at=received_at,
+        channel=infer_channel(kind, context, message.get("channel")),
+        is_bot=is_bot(user_agent) if isinstance(user_agent, str) and user_agent else False,
+        properties=_dump(properties),
+        traits=_dump(traits),
+        context=_dump(context),
+        integrations=_dump(integrations),
+        extra=_dump(extra) if extra else None,
+    )
+
+
+def now_micros() -> int:
+    """The current time in microseconds since the epoch (UTC)."""
+    return _micros(datetime.now(UTC))

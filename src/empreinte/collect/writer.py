@@ -1,0 +1,189 @@
+"""Group commit: many concurrent requests share one durable append to the log.
+
+Requests hand their validated rows to a single writer thread and wait. The thread takes
+everything that is waiting, drops retried messages (same source and messageId), appends the
+rest in one transaction and wakes every request of the group once it is committed. A request
+is answered 200 only after that commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from empreinte.collect.dedup import RecentIds
+from empreinte.errors import Overloaded, StorageError
+from empreinte.store.engine import Engine
+from empreinte.store.records import EventRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What became of the rows of one submission."""
+
+    stored: int
+    duplicates: int
+
+
+@dataclass
+class _Pending:
+    rows: list[EventRow]
+    future: Future[WriteResult]
+
+
+class EventWriter:
+    """The single writer of a workspace's event log."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_pending: int = 250_000,
+        max_group: int = 100_000,
+        dedup_hours: int = 25,
+        storage_retry_after: int = 5,
+    ):
+        self._engine = engine
+        self._max_pending = max_pending
+        self._max_group = max_group
+        self._storage_retry_after = storage_retry_after
+        self._queue: deque[_Pending] = deque()
+        self._pending_rows = 0
+        self._cond = threading.Condition()
+        self._closed = False
+        self._failing_since: float | None = None
+        self._seen = RecentIds(dedup_hours)
+        since = datetime.now(UTC) - timedelta(hours=dedup_hours)
+        for source, message_id, received_at in engine.message_ids_since(since):
+            micros = int(received_at.timestamp() * 1_000_000)
+            self._seen.add(RecentIds.key(source, message_id), micros)
+        self._next_seq = engine.max_seq() + 1
+        self.commits = 0
+        self._thread = threading.Thread(target=self._run, name="empreinte-writer", daemon=True)
+        self._thread.start()
+
+    # -- submitting -----------------------------------------------------------------------
+
+    def submit(self, rows: list[EventRow]) -> Future[WriteResult]:
+        """Queue rows for the next group commit; the future resolves once they are durable.
+
+        Raises `Overloaded` (retry later) instead of queueing what cannot be kept up with,
+        and `StorageError` while the storage is failing.
+        """
+        with self._cond:
+            if self._closed:
+                raise StorageError("the event writer is shut down")
+            if self._failing_since is not None:
+                raise StorageError("the event log cannot be written right now; retry later")
+            if self._pending_rows and self._pending_rows + len(rows) > self._max_pending:
+                raise Overloaded(
+                    f"{self._pending_rows} events are waiting to be written; retry shortly",
+                    retry_after=1,
+                )
+            future: Future[WriteResult] = Future()
+            self._queue.append(_Pending(rows, future))
+            self._pending_rows += len(rows)
+            self._cond.notify()
+        return future
+
+    def write(self, rows: list[EventRow]) -> WriteResult:
+        """Submit and wait: for the CLI and the Python API."""
+        return self.submit(rows).result()
+
+    async def write_async(self, rows: list[EventRow]) -> WriteResult:
+        """Submit and await: for the HTTP collector."""
+        return await asyncio.wrap_future(self.submit(rows))
+
+    @property
+    def storage_retry_after(self) -> int:
+        return self._storage_retry_after
+
+    # -- the writer thread ----------------------------------------------------------------
+
+    def _take_group(self) -> list[_Pending] | None:
+        with self._cond:
+            while not self._queue and not self._closed:
+                self._cond.wait()
+            if not self._queue:
+                return None
+            group: list[_Pending] = []
+            size = 0
+            while self._queue and (not group or size + len(self._queue[0].rows) <= self._max_group):
+                item = self._queue.popleft()
+                group.append(item)
+                size += len(item.rows)
+            return group
+
+    def _run(self) -> None:
+        while (group := self._take_group()) is not None:
+            self._commit(group)
+
+    def _commit(self, group: list[_Pending]) -> None:
+        fresh: list[EventRow] = []
+        added: list[str] = []
+        counts: list[tuple[int, int]] = []
+        for item in group:
+            stored = 0
+            for row in item.rows:
+                key = RecentIds.key(row.source, row.message_id)
+                if key in self._seen:
+                    continue
+                self._seen.add(key, row.received_at)
+                added.append(key)
+                fresh.append(row)
+                stored += 1
+            counts.append((stored, len(item.rows) - stored))
+        error: StorageError | None = None
+        try:
+            self._engine.append(fresh, self._next_seq)
+            self._next_seq += len(fresh)
+            self.commits += 1
+        except StorageError as exc:
+            error = exc
+        except Exception as exc:  # an engine bug must not kill the writer thread
+            log.exception("unexpected error while appending events")
+            error = StorageError(f"could not append events: {exc}")
+        with self._cond:
+            self._pending_rows -= sum(len(item.rows) for item in group)
+            if error is None:
+                self._failing_since = None
+            else:
+                self._failing_since = time.monotonic()
+                # Nothing was stored: forget the ids so that the client's retry is accepted.
+                for key in added:
+                    self._seen.discard(key)
+        for item, (stored, duplicates) in zip(group, counts, strict=True):
+            if error is None:
+                item.future.set_result(WriteResult(stored, duplicates))
+            else:
+                item.future.set_exception(error)
+        if error is not None:
+            self._probe_later()
+
+    def _probe_later(self) -> None:
+        """After a failed commit, refuse new work for a while, then let it through again."""
+
+        def reopen() -> None:
+            time.sleep(self._storage_retry_after)
+            with self._cond:
+                self._failing_since = None
+
+        threading.Thread(target=reopen, daemon=True).start()
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+
+
+__all__ = ["EventWriter", "WriteResult"]

@@ -1,0 +1,97 @@
+"""Write keys and API tokens: made here, stored hashed, checked in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from empreinte.errors import AuthError, ConfigError
+from empreinte.store.engine import Engine
+from empreinte.store.records import ApiToken, SourceKey
+
+
+class Role(StrEnum):
+    """What an API token or a dashboard user may do (see DESIGN.md, Security)."""
+
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling the read API."""
+
+    name: str
+    role: Role
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Credentials:
+    """A workspace's write keys and API tokens, cached in memory and kept in the engine.
+
+    Secrets are random 192/256-bit strings, so a plain SHA-256 is the right hash (a slow
+    password hash would only slow every request). Lookups compare digests with
+    `hmac.compare_digest`, so the time taken says nothing about how close a guess was.
+    """
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._reload()
+
+    def _reload(self) -> None:
+        with self._lock:
+            self._write_keys = {k.key_hash: k.source for k in self._engine.write_keys()}
+            self._tokens = {t.token_hash: t for t in self._engine.api_tokens()}
+
+    def create_write_key(self, source: str) -> str:
+        """A new write key for `source` (created if new). The key is shown once, here."""
+        if not source or not source.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(
+                f"source name {source!r} must be letters, digits, '-' or '_' and not empty"
+            )
+        key = "wk_" + secrets.token_urlsafe(24)
+        self._engine.add_source(source)
+        self._engine.add_write_key(SourceKey(source, _digest(key), datetime.now(UTC)))
+        self._reload()
+        return key
+
+    def create_api_token(self, name: str, role: Role | str) -> str:
+        """A new API token with `role`. The token is shown once, here."""
+        try:
+            role = Role(role)
+        except ValueError:
+            raise ConfigError(
+                f"unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}"
+            ) from None
+        token = "emp_" + secrets.token_urlsafe(32)
+        self._engine.add_api_token(ApiToken(name, role.value, _digest(token), datetime.now(UTC)))
+        self._reload()
+        return token
+
+    def source_for(self, write_key: str) -> str:
+        """The source a write key writes to; `AuthError` when the key is unknown."""
+        digest = _digest(write_key)
+        with self._lock:
+            for known, source in self._write_keys.items():
+                if hmac.compare_digest(known, digest):
+                    return source
+        raise AuthError("unknown write key")
+
+    def principal_for(self, token: str) -> Principal:
+        """Who holds an API token; `AuthError` when the token is unknown."""
+        digest = _digest(token)
+        with self._lock:
+            for known, stored in self._tokens.items():
+                if hmac.compare_digest(known, digest):
+                    return Principal(stored.name, Role(stored.role))
+        raise AuthError("unknown API token")

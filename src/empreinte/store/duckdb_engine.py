@@ -1,0 +1,212 @@
+"""The embedded default engine: one DuckDB file in the workspace directory."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from empreinte.errors import StorageError, WorkspaceLocked
+from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
+from empreinte.store.schema import MIGRATIONS
+
+_TS = pa.timestamp("us", tz="UTC")
+_ARROW_SCHEMA = pa.schema(
+    [("seq", pa.int64())]
+    + [
+        (
+            name,
+            _TS
+            if name in ("timestamp", "original_timestamp", "sent_at", "received_at")
+            else pa.bool_()
+            if name == "is_bot"
+            else pa.string(),
+        )
+        for name in COLUMNS
+    ]
+)
+_JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra")
+_SELECT = "seq, " + ", ".join(COLUMNS)
+
+
+class DuckDBEngine:
+    """`Engine` on a DuckDB file. Safe to share between threads: each gets its own cursor."""
+
+    def __init__(self, path: Path, read_only: bool = False):
+        try:
+            self._con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WorkspaceLocked(
+                    f"the workspace database {path} is open in another process "
+                    "(a running `empreinte serve`?). Stop it, or use the HTTP API."
+                ) from exc
+            raise StorageError(f"cannot open {path}: {exc}") from exc
+        self._local = threading.local()
+        self._read_only = read_only
+        if not read_only:
+            self._migrate()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _cur(self) -> duckdb.DuckDBPyConnection:
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cur = cur
+        return cur
+
+    def _migrate(self) -> None:
+        cur = self._cur()
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        row = cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        done = int(row[0]) if row else 0
+        for version, sql in enumerate(MIGRATIONS[done:], start=done + 1):
+            cur.execute("BEGIN")
+            cur.execute(sql)
+            cur.execute("INSERT INTO schema_migrations VALUES (?, now())", [version])
+            cur.execute("COMMIT")
+
+    # -- event log ------------------------------------------------------------------------
+
+    def append(self, rows: Sequence[EventRow], first_seq: int) -> None:
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        seqs = pa.array(range(first_seq, first_seq + len(rows)), pa.int64())
+        batch = pa.Table.from_arrays(
+            [seqs]
+            + [pa.array(col, _ARROW_SCHEMA.field(i + 1).type) for i, col in enumerate(columns)],
+            schema=_ARROW_SCHEMA,
+        )
+        cur = self._cur()
+        try:
+            cur.register("_incoming", batch)
+            cur.execute("BEGIN")
+            cur.execute(f"INSERT INTO events ({_SELECT}) SELECT * FROM _incoming")
+            # DuckDB writes and syncs its write-ahead log on COMMIT: once this returns, the
+            # rows survive a crash of this process.
+            cur.execute("COMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            raise StorageError(f"could not append {len(rows)} events: {exc}") from exc
+        finally:
+            cur.unregister("_incoming")
+
+    def max_seq(self) -> int:
+        row = self._cur().execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def message_ids_since(self, since: datetime) -> Iterator[tuple[str, str, datetime]]:
+        cur = self._cur().execute(
+            "SELECT source, message_id, received_at FROM events WHERE received_at >= ?", [since]
+        )
+        while chunk := cur.fetchmany(100_000):
+            yield from chunk
+
+    @staticmethod
+    def _where(flt: EventFilter) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column in (
+            "user_id",
+            "anonymous_id",
+            "event",
+            "type",
+            "source",
+            "channel",
+            "message_id",
+        ):
+            value = getattr(flt, column)
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if flt.since is not None:
+            clauses.append("timestamp >= ?")
+            params.append(flt.since)
+        if flt.until is not None:
+            clauses.append("timestamp < ?")
+            params.append(flt.until)
+        if flt.after_seq is not None:
+            clauses.append("seq > ?")
+            params.append(flt.after_seq)
+        if flt.before_seq is not None:
+            clauses.append("seq < ?")
+            params.append(flt.before_seq)
+        if not flt.include_bots:
+            clauses.append("NOT is_bot")
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def count_events(self, flt: EventFilter) -> int:
+        where, params = self._where(flt)
+        row = self._cur().execute(f"SELECT count(*) FROM events{where}", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def find_events(
+        self, flt: EventFilter, limit: int = 100, newest_first: bool = True
+    ) -> list[dict[str, Any]]:
+        where, params = self._where(flt)
+        order = "DESC" if newest_first else "ASC"
+        cur = self._cur().execute(
+            f"SELECT {_SELECT} FROM events{where} ORDER BY seq {order} LIMIT ?", [*params, limit]
+        )
+        names = [d[0] for d in cur.description]
+        out = []
+        for values in cur.fetchall():
+            record = dict(zip(names, values, strict=True))
+            for column in _JSON_COLUMNS:
+                if record[column] is not None:
+                    record[column] = orjson.loads(record[column])
+            out.append(record)
+        return out
+
+    # -- catalogue ------------------------------------------------------------------------
+
+    def add_source(self, name: str) -> None:
+        self._cur().execute(
+            "INSERT INTO sources VALUES (?, ?) ON CONFLICT DO NOTHING", [name, datetime.now(UTC)]
+        )
+
+    def add_write_key(self, key: SourceKey) -> None:
+        self._cur().execute(
+            "INSERT INTO write_keys (key_hash, source, created_at) VALUES (?, ?, ?)",
+            [key.key_hash, key.source, key.created_at],
+        )
+
+    def write_keys(self) -> list[SourceKey]:
+        rows = (
+            self._cur()
+            .execute("SELECT source, key_hash, created_at FROM write_keys WHERE revoked_at IS NULL")
+            .fetchall()
+        )
+        return [SourceKey(source=s, key_hash=h, created_at=c) for s, h, c in rows]
+
+    def add_api_token(self, token: ApiToken) -> None:
+        self._cur().execute(
+            "INSERT INTO api_tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)",
+            [token.token_hash, token.name, token.role, token.created_at],
+        )
+
+    def api_tokens(self) -> list[ApiToken]:
+        rows = (
+            self._cur()
+            .execute(
+                "SELECT name, role, token_hash, created_at FROM api_tokens WHERE revoked_at IS NULL"
+            )
+            .fetchall()
+        )
+        return [ApiToken(name=n, role=r, token_hash=h, created_at=c) for n, r, h, c in rows]
+
+    def close(self) -> None:
+        self._con.close()

@@ -1,0 +1,54 @@
+"""The ASGI application of a workspace: collector, read API, CORS, error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from empreinte.collect.http import Collector
+from empreinte.web.api import ReadApi
+from empreinte.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # Never a stack trace to the client; the log keeps it for the operator.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = {"code": "internal_error", "message": "an unexpected error occurred; it was logged"}
+    return Response(orjson.dumps(body), 500, media_type="application/json")
+
+
+def create_app(workspace: Workspace) -> Starlette:
+    """The whole HTTP surface of `workspace`. Closing the app closes the workspace."""
+    collector = Collector(workspace.credentials, workspace.writer)
+    api = ReadApi(workspace.engine, workspace.credentials)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        workspace.close()
+
+    return Starlette(
+        routes=[*collector.routes(), *api.routes()],
+        middleware=[
+            # Browsers post from any site that embeds the tracking snippet.
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+                max_age=86_400,
+            )
+        ],
+        exception_handlers={Exception: _internal_error},
+        lifespan=lifespan,
+    )

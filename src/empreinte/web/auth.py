@@ -1,0 +1,27 @@
+"""Bearer-token checks for the read API. Write keys never read."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from empreinte.credentials import Credentials, Principal, Role
+from empreinte.errors import AuthError
+
+
+class Forbidden(AuthError):
+    """The caller is known but its role does not allow this."""
+
+
+def require(request: Request, credentials: Credentials, *roles: Role) -> Principal:
+    """The caller of `request`, who must hold one of `roles`.
+
+    Raises `AuthError` (401) without a valid token and `Forbidden` (403) for a token whose
+    role is not enough. A write key is not an API token, so it is simply unknown here.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("missing API token: send `Authorization: Bearer <token>`")
+    principal = credentials.principal_for(token.strip())
+    if principal.role not in roles:
+        raise Forbidden(f"the {principal.role.value} role may not do this")
+    return principal

@@ -1,0 +1,287 @@
+"""A workspace: one directory holding a brand's event log and settings.
+
+`empreinte.open(path)` is the Python API for server-side use: the same validation, dedup and
+durability as the HTTP collector, without HTTP.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from empreinte.collect.validate import normalise, now_micros
+from empreinte.collect.writer import EventWriter, WriteResult
+from empreinte.credentials import Credentials
+from empreinte.errors import InvalidMessage, WorkspaceNotFound
+from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.engine import Engine
+from empreinte.store.records import EventFilter, EventRow
+
+DATABASE_FILE = "events.duckdb"
+PYTHON_SOURCE = "python"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One message refused, with where it was and why."""
+
+    index: int
+    reason: str
+    field: str | None = None
+    code: str = "invalid_message"
+    message_id: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """The outcome of writing many messages: what was stored, skipped as retries, refused."""
+
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def add(self, result: WriteResult) -> None:
+        self.stored += result.stored
+        self.duplicates += result.duplicates
+
+
+class Workspace:
+    """An open workspace. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: Path, engine: Engine):
+        self.path = path
+        self.engine = engine
+        self.credentials = Credentials(engine)
+        self._writer: EventWriter | None = None
+        self._writer_lock = threading.Lock()
+
+    @property
+    def writer(self) -> EventWriter:
+        """The workspace's single event writer, started on first use."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = EventWriter(self.engine)
+            return self._writer
+
+    # -- writing --------------------------------------------------------------------------
+
+    def ingest(
+        self, messages: Iterable[Any], source: str = PYTHON_SOURCE, chunk: int = 10_000
+    ) -> IngestReport:
+        """Validate and durably store messages; the invalid ones are reported, not raised."""
+        report = IngestReport()
+        rows: list[EventRow] = []
+        received_at = now_micros()
+        for index, message in enumerate(messages):
+            try:
+                rows.append(normalise(message, source=source, received_at=received_at))
+            except InvalidMessage as exc:
+                mid = message.get("messageId") if isinstance(message, dict) else None
+                report.rejected.append(
+                    Rejected(
+                        index,
+                        exc.reason,
+                        exc.field,
+                        exc.code,
+                        mid if isinstance(mid, str) else None,
+                    )
+                )
+            if len(rows) >= chunk:
+                report.add(self.writer.write(rows))
+                rows = []
+                received_at = now_micros()
+        if rows:
+            report.add(self.writer.write(rows))
+        return report
+
+    def _send(self, message: dict[str, Any]) -> str:
+        row = normalise(
+            {k: v for k, v in message.items() if v is not None},
+            source=PYTHON_SOURCE,
+            received_at=now_micros(),
+        )
+        self.writer.write([row])
+        return row.message_id
+
+    def track(
+        self,
+        event: str,
+        *,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        properties: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> str:
+        """Record an action. Returns the messageId. Raises `InvalidMessage` on bad input."""
+        return self._send(
+            {
+                "type": "track",
+                "event": event,
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "properties": properties,
+                **_segment_fields(fields),
+            }
+        )
+
+    def identify(
+        self,
+        user_id: str | None = None,
+        *,
+        anonymous_id: str | None = None,
+        traits: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> str:
+        """Say who a user is and what is known of them. Returns the messageId."""
+        return self._send(
+            {
+                "type": "identify",
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "traits": traits,
+                **_segment_fields(fields),
+            }
+        )
+
+    def page(
+        self,
+        name: str | None = None,
+        *,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        properties: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> str:
+        """Record a web page view. Returns the messageId."""
+        return self._send(
+            {
+                "type": "page",
+                "name": name,
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "properties": properties,
+                **_segment_fields(fields),
+            }
+        )
+
+    def screen(
+        self,
+        name: str | None = None,
+        *,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        properties: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> str:
+        """Record an app screen view. Returns the messageId."""
+        return self._send(
+            {
+                "type": "screen",
+                "name": name,
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "properties": properties,
+                **_segment_fields(fields),
+            }
+        )
+
+    def group(
+        self,
+        group_id: str,
+        *,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        traits: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> str:
+        """Tie a user to a group (an account, a household). Returns the messageId."""
+        return self._send(
+            {
+                "type": "group",
+                "groupId": group_id,
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "traits": traits,
+                **_segment_fields(fields),
+            }
+        )
+
+    def alias(self, previous_id: str, user_id: str, **fields: Any) -> str:
+        """Say that `previous_id` and `user_id` are the same person. Returns the messageId."""
+        return self._send(
+            {
+                "type": "alias",
+                "previousId": previous_id,
+                "userId": user_id,
+                **_segment_fields(fields),
+            }
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def events(
+        self, limit: int = 100, newest_first: bool = True, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Events of the log matching `filters` (the fields of `EventFilter`)."""
+        return self.engine.find_events(EventFilter(**filters), limit, newest_first)
+
+    def count(self, **filters: Any) -> int:
+        """How many events of the log match `filters`."""
+        return self.engine.count_events(EventFilter(**filters))
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Finish pending writes and release the database."""
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+        self.engine.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+_FIELD_NAMES = {
+    "message_id": "messageId",
+    "timestamp": "timestamp",
+    "context": "context",
+    "integrations": "integrations",
+}
+
+
+def _segment_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The optional keyword arguments of the write methods, under their Segment names."""
+    unknown = set(fields) - set(_FIELD_NAMES)
+    if unknown:
+        raise TypeError(f"unexpected argument(s): {', '.join(sorted(unknown))}")
+    out = {_FIELD_NAMES[k]: v for k, v in fields.items()}
+    if isinstance(out.get("timestamp"), datetime):
+        out["timestamp"] = out["timestamp"].isoformat()
+    return out
+
+
+def open(path: str | Path, create: bool = True) -> Workspace:
+    """Open the workspace at `path`, creating it when `create` is true."""
+    root = Path(path)
+    if not (root / DATABASE_FILE).exists():
+        if not create:
+            raise WorkspaceNotFound(
+                f"no workspace at {root}; create one with `empreinte init {root}`"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+    return Workspace(root, DuckDBEngine(root / DATABASE_FILE))
