@@ -37,8 +37,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(events_app, name="events")
 
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: long messages (keys, paths, file:line errors) must not be cut by the terminal width.
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
 DEMO_MARKER = ".empreinte-demo"
@@ -166,23 +167,26 @@ def events_tail(
     anonymous: AnonOption = None,
     event: EventOption = None,
 ) -> None:
-    """The last events received, oldest first."""
+    """The last events received, oldest first (a table on a terminal, tab-separated otherwise)."""
     from rich.table import Table
 
     with _open(workspace) as ws:
         records = ws.engine.find_events(_filter(user, anonymous, event), n, newest_first=True)
-    table = Table("seq", "received", "type", "event / name", "user", "anonymous", "channel")
-    for r in reversed(records):
-        table.add_row(
-            str(r["seq"]),
-            f"{r['received_at']:%Y-%m-%d %H:%M:%S}",
-            r["type"],
-            r["event"] or r["name"] or "",
-            r["user_id"] or "",
-            r["anonymous_id"] or "",
-            r["channel"] or "",
-        )
-    console.print(table)
+    header = ("seq", "received", "type", "event / name", "user", "anonymous", "channel")
+    lines = [
+        (str(r["seq"]), f"{r['received_at']:%Y-%m-%d %H:%M:%S}", r["type"],
+         r["event"] or r["name"] or "", r["user_id"] or "", r["anonymous_id"] or "",
+         r["channel"] or "")
+        for r in reversed(records)
+    ]
+    if console.is_terminal:
+        table = Table(*header)
+        for line in lines:
+            table.add_row(*line)
+        console.print(table)
+    else:
+        for line in (header, *lines):
+            typer.echo("\t".join(line))
 
 
 @events_app.command("show")
