@@ -13,8 +13,13 @@ import empreinte
 def test_write_methods_validate_and_store(tmp_path: Path) -> None:
     with empreinte.open(tmp_path / "ws") as ws:
         ids = [
-            ws.track("Order Completed", user_id="u1", properties={"total": 12.5},
-                     context={"channel": "store"}, message_id="order-1"),
+            ws.track(
+                "Order Completed",
+                user_id="u1",
+                properties={"total": 12.5},
+                context={"channel": "store"},
+                message_id="order-1",
+            ),
             ws.identify("u1", traits={"email": "ada@example.com"}),
             ws.page("Home", anonymous_id="a1"),
             ws.screen("Cart", anonymous_id="a1"),
@@ -30,8 +35,14 @@ def test_write_methods_validate_and_store(tmp_path: Path) -> None:
     assert set(stored) == set(ids)
     assert stored["order-1"]["channel"] == "store"
     assert stored["order-1"]["properties"] == {"total": 12.5}
-    assert [stored[i]["type"] for i in ids] == ["track", "identify", "page", "screen", "group",
-                                                "alias"]
+    assert [stored[i]["type"] for i in ids] == [
+        "track",
+        "identify",
+        "page",
+        "screen",
+        "group",
+        "alias",
+    ]
     assert stored[ids[5]]["timestamp"] == datetime(2025, 1, 2, tzinfo=UTC)
 
 
@@ -47,12 +58,14 @@ def test_retried_message_is_stored_once_across_reopen(tmp_path: Path) -> None:
 
 def test_ingest_reports_each_invalid_message_and_keeps_the_rest(tmp_path: Path) -> None:
     with empreinte.open(tmp_path / "ws") as ws:
-        report = ws.ingest([
-            {"type": "track", "event": "A", "userId": "u"},
-            {"type": "track", "userId": "u", "messageId": "bad"},
-            "not a message",
-            {"type": "page", "anonymousId": "x"},
-        ])
+        report = ws.ingest(
+            [
+                {"type": "track", "event": "A", "userId": "u"},
+                {"type": "track", "userId": "u", "messageId": "bad"},
+                "not a message",
+                {"type": "page", "anonymousId": "x"},
+            ]
+        )
         assert report.stored == 2
         assert [(r.index, r.field) for r in report.rejected] == [(1, "event"), (2, None)]
         assert report.rejected[0].message_id == "bad"

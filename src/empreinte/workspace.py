@@ -7,7 +7,7 @@ durability as the HTTP collector, without HTTP.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,10 +53,15 @@ class IngestReport:
 class Workspace:
     """An open workspace. Use as a context manager, or call `close()`."""
 
-    def __init__(self, path: Path, engine: Engine):
+    def __init__(
+        self, path: Path, engine: Engine, *, writer_options: Mapping[str, int] | None = None
+    ):
+        """`writer_options` are passed to the `EventWriter` (e.g. `max_pending`,
+        `storage_retry_after`): limits an operator or a test may tune."""
         self.path = path
         self.engine = engine
         self.credentials = Credentials(engine)
+        self._writer_options = dict(writer_options or {})
         self._writer: EventWriter | None = None
         self._writer_lock = threading.Lock()
 
@@ -65,7 +70,7 @@ class Workspace:
         """The workspace's single event writer, started on first use."""
         with self._writer_lock:
             if self._writer is None:
-                self._writer = EventWriter(self.engine)
+                self._writer = EventWriter(self.engine, **self._writer_options)
             return self._writer
 
     # -- writing --------------------------------------------------------------------------

@@ -37,10 +37,17 @@ def micros(text: str) -> int:
         ({"type": "alias", "userId": "u"}, "previousId", "missing_field"),
         ({"type": "alias", "previousId": "a"}, "userId", "missing_field"),
         ({"type": "jump", "userId": "u"}, "type", "invalid_type"),
-        ({"type": "track", "userId": "u", "event": "E", "properties": [1]}, "properties", "invalid_field"),
+        (
+            {"type": "track", "userId": "u", "event": "E", "properties": [1]},
+            "properties",
+            "invalid_field",
+        ),
         ({"type": "identify", "userId": "u", "traits": "x"}, "traits", "invalid_field"),
-        ({"type": "track", "userId": "u", "event": "E", "timestamp": "yesterday"}, "timestamp",
-         "invalid_timestamp"),
+        (
+            {"type": "track", "userId": "u", "event": "E", "timestamp": "yesterday"},
+            "timestamp",
+            "invalid_timestamp",
+        ),
         ({"type": "track", "userId": {"a": 1}, "event": "E"}, "userId", "invalid_field"),
         ({"type": "page", "userId": "u", "name": 3}, "name", "invalid_field"),
     ],
@@ -90,7 +97,9 @@ def test_clock_skew_is_corrected_from_sent_at(skew: int, delay: int) -> None:
     happened = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
     device = happened + timedelta(seconds=skew)
     message = {
-        "type": "track", "userId": "u", "event": "E",
+        "type": "track",
+        "userId": "u",
+        "event": "E",
         "timestamp": device.isoformat(),
         "sentAt": (device + timedelta(seconds=delay)).isoformat(),
     }
@@ -150,7 +159,8 @@ def test_batch_context_merges_under_the_message_context() -> None:
         batch_context={"locale": "en-US", "library": {"name": "analytics-ios"}},
     )
     assert orjson.loads(out.context or "{}") == {
-        "locale": "fr-FR", "library": {"name": "analytics-ios"}
+        "locale": "fr-FR",
+        "library": {"name": "analytics-ios"},
     }
 
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
 from empreinte.collect.validate import normalise, now_micros, parse_time
-from empreinte.collect.writer import EventWriter
+from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.credentials import Credentials
 from empreinte.errors import AuthError, InvalidMessage, Overloaded, StorageError
 from empreinte.store.records import EventRow
@@ -55,6 +55,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise _BadRequest(
                 "invalid_gzip", f"the gzip body cannot be decompressed: {exc}"
             ) from None
+        if not inflater.eof and len(body) <= limit:
+            # A cut-off stream decompresses without error but its CRC was never checked.
+            raise _BadRequest("invalid_gzip", "the gzip body is truncated")
     if len(body) > limit:
         raise _BadRequest("request_too_large", _too_large(len(body), limit))
     return body
@@ -130,8 +133,8 @@ class Collector:
             body = _parse(await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES))
             source = self._authenticate(request, body)
             rows, rejected = self._validate(body, kind, source)
-            if rows:
-                result = await self._writer.write_async(rows)
+            # An empty batch stores nothing and is answered 200, as Segment does.
+            result = await self._writer.write_async(rows) if rows else WriteResult(0, 0)
         except _BadRequest as exc:
             return _json(exc.status, {"code": exc.code, "message": exc.message, **exc.extra})
         except Overloaded as exc:

@@ -115,8 +115,13 @@ def to_segment(record: dict[str, Any]) -> dict[str, Any]:
         ("sent_at", "sentAt"),
         ("received_at", "receivedAt"),
     ):
-        if record[column] is not None:
-            out[key] = record[column].astimezone(UTC).isoformat().replace("+00:00", "Z")
+        value = record[column]
+        if isinstance(value, datetime):
+            out[key] = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        elif value is not None:
+            # A time beyond Python's years 1–9999 (a skew correction of a wild device clock)
+            # comes back as the engine's text: show it rather than fail the whole listing.
+            out[key] = str(value)
     if record["extra"]:
         out["extra"] = record["extra"]
     return out
@@ -144,8 +149,8 @@ class ReadApi:
             require(request, self._credentials, Role.ADMIN)
             params = dict(request.query_params)
             flt = event_filter(params)
-            limit = _int(params, "limit", 100) or 100
-            if not 1 <= limit <= MAX_LIMIT:
+            limit = _int(params, "limit", 100)
+            if limit is None or not 1 <= limit <= MAX_LIMIT:
                 raise _BadQuery(f"limit: must be between 1 and {MAX_LIMIT}")
             order = params.get("order", "desc")
             if order not in ("asc", "desc"):

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -25,6 +26,17 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = {"code": "internal_error", "message": "an unexpected error occurred; it was logged"}
     return Response(orjson.dumps(body), 500, media_type="application/json")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # 404, 405…: the same JSON error body as every other answer, which clients can read.
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    body = {
+        "code": codes.get(exc.status_code, "http_error"),
+        "message": f"{request.method} {request.url.path}: {exc.detail}",
+    }
+    return Response(orjson.dumps(body), exc.status_code, exc.headers, media_type="application/json")
 
 
 def create_app(workspace: Workspace) -> Starlette:
@@ -49,6 +61,6 @@ def create_app(workspace: Workspace) -> Starlette:
                 max_age=86_400,
             )
         ],
-        exception_handlers={Exception: _internal_error},
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )

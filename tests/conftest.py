@@ -1,0 +1,384 @@
+"""Shared fixtures: fresh workspaces, the real server as a subprocess, and an in-thread server
+over a storage engine that a test can make fail or stall (a real server, a storage fault).
+
+Everything here talks to the product through its public surfaces: `empreinte.open`, the
+`empreinte serve` command, `create_app`, and HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import empreinte
+from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.records import EventRow
+from empreinte.workspace import DATABASE_FILE, Workspace
+
+STARTUP_TIMEOUT = 30.0
+
+
+# -- workspaces -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A workspace on disk and the secrets made for it (shown once, kept here by the test)."""
+
+    path: Path
+    write_key: str  # source "web"
+    app_write_key: str  # source "app"
+    admin_token: str
+    analyst_token: str
+    viewer_token: str
+
+
+def make_workspace(path: Path) -> Keys:
+    """A fresh workspace with two sources and one API token per role, then closed."""
+    ws = empreinte.open(path)
+    try:
+        return Keys(
+            path=path,
+            write_key=ws.credentials.create_write_key("web"),
+            app_write_key=ws.credentials.create_write_key("app"),
+            admin_token=ws.credentials.create_api_token("ops", "admin"),
+            analyst_token=ws.credentials.create_api_token("analyst", "analyst"),
+            viewer_token=ws.credentials.create_api_token("viewer", "viewer"),
+        )
+    finally:
+        ws.close()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Keys:
+    return make_workspace(tmp_path / "ws")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, alive: Callable[[], bool], describe: Callable[[], str]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"the server at {url} exited during start-up\n{describe()}")
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the server at {url} did not become healthy\n{describe()}")
+
+
+# -- the real server, as a subprocess ---------------------------------------------------------
+
+
+def _serve_command() -> list[str]:
+    script = Path(sys.executable).parent / "empreinte"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("empreinte")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from empreinte.cli import main; main()"]
+
+
+class ServerProcess:
+    """`empreinte serve -w DIR --port PORT`, started, killed and restarted by a test."""
+
+    def __init__(self, workspace: Path, log_dir: Path):
+        self.workspace = workspace
+        self.port = free_port()
+        self._log_dir = log_dir
+        self._starts = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self._log_dir / f"server-{self.port}-{self._starts}.log"
+
+    def start(self) -> ServerProcess:
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        for attempt in range(3):
+            self._starts += 1
+            with self.log_path.open("wb") as log:
+                self.proc = subprocess.Popen(
+                    [
+                        *_serve_command(),
+                        "serve",
+                        "-w",
+                        str(self.workspace),
+                        "--port",
+                        str(self.port),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, "NO_COLOR": "1"},
+                )
+            try:
+                wait_healthy(self.url, self.alive, self.log)
+                return self
+            except RuntimeError:
+                self.kill()
+                if attempt == 2 or "address already in use" not in self.log().lower():
+                    raise
+                self.port = free_port()  # lost a race for the port: take another one
+        raise AssertionError("unreachable")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        """`kill -9`: no shutdown hook runs, nothing is flushed."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """A graceful stop (SIGTERM), as an operator would do; SIGKILL if it hangs."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> ServerProcess:
+        self.stop()
+        return self.start()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[[Keys], ServerProcess]]:
+    """Start the real server on a workspace; every server started is stopped at teardown."""
+    started: list[ServerProcess] = []
+
+    def start(keys: Keys) -> ServerProcess:
+        server = ServerProcess(keys.path, tmp_path)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(workspace: Keys, start_server: Callable[[Keys], ServerProcess]) -> ServerProcess:
+    """The real server on a fresh workspace of its own (for tests that restart it)."""
+    return start_server(workspace)
+
+
+# -- a client for the collector and the read API ---------------------------------------------
+
+
+class Api:
+    """httpx against one server, holding the workspace's keys."""
+
+    def __init__(self, url: str, keys: Keys):
+        self.url = url
+        self.keys = keys
+        self.http = httpx.Client(base_url=url, timeout=30.0)
+
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        write_key: str | None = None,
+        auth: bool = True,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """POST to the collector; the write key is sent as the Basic username by default."""
+        if auth:
+            kwargs["auth"] = (write_key or self.keys.write_key, "")
+        if body is not None:
+            kwargs["json"] = body
+        return self.http.post(path, **kwargs)
+
+    def get_events(self, token: str | None = None, **params: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.keys.admin_token}"}
+        return self.http.get("/api/events", params=params, headers=headers)
+
+    def events(self, **params: Any) -> list[dict[str, Any]]:
+        """The stored events matching `params` (admin token), asserting the call succeeds."""
+        params.setdefault("limit", 1000)
+        response = self.get_events(**params)
+        assert response.status_code == 200, response.text
+        events: list[dict[str, Any]] = response.json()["events"]
+        return events
+
+    def total(self, **params: Any) -> int:
+        response = self.get_events(limit=1, **params)
+        assert response.status_code == 200, response.text
+        return int(response.json()["total"])
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[[str, Keys], Api]]:
+    """Make clients of any server (e.g. one the test restarts); closed at teardown."""
+    clients: list[Api] = []
+
+    def make(url: str, keys: Keys) -> Api:
+        clients.append(Api(url, keys))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def shared_keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    return make_workspace(tmp_path_factory.mktemp("shared") / "ws")
+
+
+@pytest.fixture(scope="session")
+def shared_server(
+    shared_keys: Keys, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One real server for the tests that do not restart it; they use ids of their own."""
+    server = ServerProcess(shared_keys.path, tmp_path_factory.mktemp("shared-logs"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(shared_server: ServerProcess, shared_keys: Keys) -> Iterator[Api]:
+    """A client of the shared real server."""
+    client = Api(shared_server.url, shared_keys)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def uid() -> str:
+    """An id no other test uses, to find this test's events in a shared workspace."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+# -- fault injection: the real app over a storage that fails or stalls ------------------------
+
+
+class FaultyEngine:
+    """The workspace's real DuckDB engine, with an `append` a test can make fail or stall."""
+
+    def __init__(self, inner: DuckDBEngine):
+        self.inner = inner
+        self.failing: BaseException | None = None  # raised by append while set
+        self.gate = threading.Event()  # append waits for it: clear it to stall the storage
+        self.gate.set()
+        self.stalled = threading.Event()  # set once an append waits at the closed gate
+        self.failed_appends = 0
+        self.appends = 0
+
+    def append(self, rows: Sequence[EventRow], first_seq: int) -> None:
+        if not self.gate.is_set():
+            self.stalled.set()
+            self.gate.wait(timeout=60)
+        failing = self.failing
+        if failing is not None:
+            self.failed_appends += 1
+            raise failing
+        self.inner.append(rows, first_seq)
+        self.appends += 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class StatusRecorder:
+    """ASGI wrapper noting the status of every response (to see a client's retries)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.statuses: list[tuple[str, int]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def recording_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.statuses.append((scope["path"], message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, recording_send)
+
+    def count(self, status: int) -> int:
+        return Counter(s for _, s in self.statuses)[status]
+
+
+class InThreadServer:
+    """The real Starlette app of `create_app`, served by uvicorn in a background thread."""
+
+    def __init__(self, keys: Keys, writer_options: dict[str, int]):
+        import uvicorn
+
+        from empreinte.web.app import create_app
+
+        self.keys = keys
+        self.engine = FaultyEngine(DuckDBEngine(keys.path / DATABASE_FILE))
+        self.workspace = Workspace(keys.path, self.engine, writer_options=writer_options)  # type: ignore[arg-type]
+        self.recorder = StatusRecorder(create_app(self.workspace))
+        self.port = free_port()
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.recorder, host="127.0.0.1", port=self.port, log_level="error", lifespan="on"
+            )
+        )
+        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+        self._thread.start()
+        wait_healthy(self.url, self._thread.is_alive, lambda: "(in-thread server)")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.engine.failing = None
+        self.engine.gate.set()
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+
+@pytest.fixture
+def faulty_server(workspace: Keys) -> Iterator[InThreadServer]:
+    """A real server whose storage the test controls; short Retry-After and a small queue."""
+    server = InThreadServer(workspace, {"max_pending": 10, "storage_retry_after": 1})
+    yield server
+    server.stop()
