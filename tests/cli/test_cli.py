@@ -184,3 +184,22 @@ def test_import_csv_with_a_mapping_file(tmp_path: Path) -> None:
         (event,) = ws.events(user_id="r1")
     assert event["properties"] == {"score": 9, "survey": "nps"}
     assert event["timestamp"].date().isoformat() == "2025-03-04"
+
+
+def test_demo_builds_a_fresh_workspace_and_refuses_to_overwrite_other_data(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    code, out = run("demo", "--dir", str(target), "--people", "40", "--months", "3", "--no-serve")
+    assert code == 0, out
+    key = re.search(r"wk_[\w-]+", out)
+    stored = re.search(r"(\d+) demo events stored", out)
+    assert key and stored and int(stored.group(1)) > 40
+    with empreinte.open(target, create=False) as ws:
+        assert ws.count() == int(stored.group(1))
+        assert ws.credentials.source_for(key.group()) == "web"
+        assert {e["channel"] for e in ws.events(limit=1000)} >= {"web", "store"}
+    # Running it again recreates the demo; a directory that is not a demo is left alone.
+    code, out = run("demo", "--dir", str(target), "--people", "40", "--months", "3", "--no-serve")
+    assert code == 0 and f"{stored.group(1)} demo events stored" in out
+    code, out = run("init", str(tmp_path / "mine"))
+    code, out = run("demo", "--dir", str(tmp_path / "mine"), "--no-serve")
+    assert code == 1 and "not a demo workspace" in out

@@ -116,7 +116,41 @@ class Collector:
             endpoint = self._single(kind)
             routes.append(Route(f"/v1/{kind}", endpoint, methods=["POST"]))
             routes.append(Route(f"/v1/{kind[0]}", endpoint, methods=["POST"]))
+        routes.append(Route("/v1/projects/{write_key}/settings", self.settings, methods=["GET"]))
         return routes
+
+    async def settings(self, request: Request) -> Response:
+        """The source settings analytics.js loads at start-up (from `cdnURL`), pointing its
+        Segment.io destination back here, so that the browser snippet works unchanged."""
+        try:
+            self._credentials.source_for(request.path_params["write_key"])
+        except AuthError:
+            return _json(404, {"code": "not_found", "message": "unknown write key"})
+        host = request.headers.get("host", request.url.netloc)
+        return _json(
+            200,
+            {
+                "integrations": {
+                    "Segment.io": {
+                        "apiKey": request.path_params["write_key"],
+                        "apiHost": f"{host}/v1",
+                        "protocol": request.url.scheme,
+                        "deliveryStrategy": {
+                            "strategy": "batching",
+                            "config": {"size": 50, "timeout": 2000},
+                        },
+                    }
+                },
+                "plan": {"track": {"__default": {"enabled": True, "integrations": {}}}},
+                "edgeFunction": {},
+                "analyticsNextEnabled": True,
+                "middlewareSettings": {},
+                "enabledMiddleware": {},
+                "metrics": {"sampleRate": 0},
+                "legacyVideoPluginsEnabled": False,
+                "remotePlugins": [],
+            },
+        )
 
     def _single(self, kind: str) -> Any:
         async def endpoint(request: Request) -> Response:

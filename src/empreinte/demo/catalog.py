@@ -220,16 +220,29 @@ def _catalog(seed: int) -> tuple[Product, ...]:
                 new_co2 = round(co2 + extra_co2, 2)
                 products.append(
                     Product(
-                        f"P{len(products) + 1:04d}", f"{stem}-N", name, brand, category,
-                        new_price, "EUR", "new", new_co2,
+                        f"P{len(products) + 1:04d}",
+                        f"{stem}-N",
+                        name,
+                        brand,
+                        category,
+                        new_price,
+                        "EUR",
+                        "new",
+                        new_co2,
                     )
                 )
                 if refurbishable:
                     products.append(
                         Product(
-                            f"P{len(products) + 1:04d}", f"{stem}-R", f"{name} (refurbished)",
-                            brand, category, _retail_price(new_price * rng.uniform(0.55, 0.8)),
-                            "EUR", "refurbished", round(new_co2 * rng.uniform(0.10, 0.25), 2),
+                            f"P{len(products) + 1:04d}",
+                            f"{stem}-R",
+                            f"{name} (refurbished)",
+                            brand,
+                            category,
+                            _retail_price(new_price * rng.uniform(0.55, 0.8)),
+                            "EUR",
+                            "refurbished",
+                            round(new_co2 * rng.uniform(0.10, 0.25), 2),
                         )
                     )
     return tuple(products)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from empreinte.demo.sampling import Weighted
+
 # Pew Research generation bounds, the default of the analytics layer. Gen Alpha is capped at
 # 2015 so that the youngest demo customers are about ten.
 GENERATIONS: tuple[tuple[str, int, int], ...] = (
@@ -17,21 +19,6 @@ GENERATIONS: tuple[tuple[str, int, int], ...] = (
     ("gen_y", 1981, 1996),
     ("gen_z", 1997, 2012),
     ("gen_alpha", 2013, 2015),
-)
-
-# Journey kinds the simulator knows (see journeys.py).
-JOURNEY_KINDS = (
-    "browse_web",  # anonymous or logged-in browsing, funnel drop-off before the cart
-    "browse_app",
-    "buy_web",  # search → view → cart → checkout → payment, with drop-off and failures
-    "buy_app",
-    "app_to_web",  # cart filled on the app, bought on the web hours later
-    "ropo",  # research online, purchase the same product offline within days
-    "showroom",  # look in store, buy online within days
-    "store_buy",
-    "store_visit",  # card scanned at the entrance (visits earn loyalty points), no purchase
-    "support",  # a question to customer service (phone, chat or social)
-    "voice",  # "where is my order?" to a voice assistant
 )
 
 
@@ -50,10 +37,10 @@ class Persona:
     browsers: tuple[float, float, float]  # weights of having 1, 2 or 3 browsers
     mobile_web: float  # chance that a browser is a phone's
     journeys_per_year: float
-    journeys: tuple[tuple[str, float], ...]
+    journeys: Weighted  # journey kinds, see journeys._JOURNEYS
     basket_extra: float  # chance to add one more product, repeatedly (geometric basket)
     refurbished: float  # chance to pick the refurbished variant when one exists
-    categories: tuple[tuple[str, float], ...]
+    categories: Weighted
     friction_sensitivity: float  # multiplies how much friction lowers survey scores
     contact_after_failure: float  # chance to contact support after a failed payment
     contact_channels: tuple[float, float, float]  # phone, chat, social
@@ -66,98 +53,306 @@ class Persona:
     nps_base: float  # mean recommendation score (0–10) after a smooth journey
 
 
-_TECH = (("phones", 3), ("laptops", 1.5), ("tablets", 1), ("audio", 2), ("gaming", 1.5),
-         ("wearables", 1), ("accessories", 2), ("fashion", 2), ("books", 0.5), ("toys", 0.5),
-         ("home", 0.5))
-_HOME = (("home", 3), ("books", 2.5), ("toys", 2), ("fashion", 1.5), ("audio", 1),
-         ("phones", 1), ("tablets", 1), ("laptops", 0.5), ("accessories", 1), ("gaming", 0.3),
-         ("wearables", 0.5))
-_BALANCED = (("phones", 2), ("laptops", 1.5), ("tablets", 1), ("audio", 1.5), ("gaming", 1),
-             ("wearables", 1), ("home", 1.5), ("accessories", 1), ("toys", 1), ("books", 1.5),
-             ("fashion", 1.5))
-_ECO = (("phones", 3), ("laptops", 2.5), ("tablets", 1.5), ("audio", 1), ("gaming", 1),
-        ("wearables", 0.5), ("home", 1.5), ("books", 1.5), ("fashion", 0.7), ("toys", 0.5),
-        ("accessories", 0.5))
+_TECH = (
+    ("phones", 3),
+    ("laptops", 1.5),
+    ("tablets", 1),
+    ("audio", 2),
+    ("gaming", 1.5),
+    ("wearables", 1),
+    ("accessories", 2),
+    ("fashion", 2),
+    ("books", 0.5),
+    ("toys", 0.5),
+    ("home", 0.5),
+)
+_HOME = (
+    ("home", 3),
+    ("books", 2.5),
+    ("toys", 2),
+    ("fashion", 1.5),
+    ("audio", 1),
+    ("phones", 1),
+    ("tablets", 1),
+    ("laptops", 0.5),
+    ("accessories", 1),
+    ("gaming", 0.3),
+    ("wearables", 0.5),
+)
+_BALANCED = (
+    ("phones", 2),
+    ("laptops", 1.5),
+    ("tablets", 1),
+    ("audio", 1.5),
+    ("gaming", 1),
+    ("wearables", 1),
+    ("home", 1.5),
+    ("accessories", 1),
+    ("toys", 1),
+    ("books", 1.5),
+    ("fashion", 1.5),
+)
+_ECO = (
+    ("phones", 3),
+    ("laptops", 2.5),
+    ("tablets", 1.5),
+    ("audio", 1),
+    ("gaming", 1),
+    ("wearables", 0.5),
+    ("home", 1.5),
+    ("books", 1.5),
+    ("fashion", 0.7),
+    ("toys", 0.5),
+    ("accessories", 0.5),
+)
 
 PERSONAS: tuple[Persona, ...] = (
     Persona(
-        name="digital-native", weight=0.20, generations=(0, 0.05, 0.35, 0.52, 0.08),
-        fr_share=0.58, registered=0.9, existing=0.5, loyalty_card=0.15, app_user=0.95,
-        browsers=(0.5, 0.35, 0.15), mobile_web=0.8, journeys_per_year=9,
-        journeys=(("browse_app", 30), ("browse_web", 10), ("buy_app", 25), ("buy_web", 8),
-                  ("app_to_web", 10), ("showroom", 4), ("store_buy", 4), ("support", 5),
-                  ("voice", 4)),
-        basket_extra=0.2, refurbished=0.25, categories=_TECH, friction_sensitivity=1.3,
-        contact_after_failure=0.25, contact_channels=(0.2, 0.5, 0.3), email_open=0.12,
-        email_click=0.15, campaign_buy=0.1, marketing_email=0.35, marketing_sms=0.15,
-        survey_response=0.15, nps_base=8.0,
+        name="digital-native",
+        weight=0.20,
+        generations=(0, 0.05, 0.35, 0.52, 0.08),
+        fr_share=0.58,
+        registered=0.9,
+        existing=0.5,
+        loyalty_card=0.15,
+        app_user=0.95,
+        browsers=(0.5, 0.35, 0.15),
+        mobile_web=0.8,
+        journeys_per_year=9,
+        journeys=Weighted(
+            (
+                ("browse_app", 30),
+                ("browse_web", 10),
+                ("buy_app", 25),
+                ("buy_web", 8),
+                ("app_to_web", 10),
+                ("showroom", 4),
+                ("store_buy", 4),
+                ("support", 5),
+                ("voice", 4),
+            )
+        ),
+        basket_extra=0.2,
+        refurbished=0.25,
+        categories=Weighted(_TECH),
+        friction_sensitivity=1.3,
+        contact_after_failure=0.25,
+        contact_channels=(0.2, 0.5, 0.3),
+        email_open=0.12,
+        email_click=0.15,
+        campaign_buy=0.1,
+        marketing_email=0.35,
+        marketing_sms=0.15,
+        survey_response=0.15,
+        nps_base=8.0,
     ),
     Persona(
-        name="store-loyalist", weight=0.17, generations=(0.55, 0.35, 0.08, 0.02, 0),
-        fr_share=0.58, registered=0.45, existing=0.8, loyalty_card=0.92, app_user=0.1,
-        browsers=(0.85, 0.15, 0), mobile_web=0.2, journeys_per_year=10,
-        journeys=(("store_buy", 60), ("store_visit", 15), ("browse_web", 10), ("buy_web", 4),
-                  ("ropo", 3), ("support", 8)),
-        basket_extra=0.45, refurbished=0.05, categories=_HOME, friction_sensitivity=0.8,
-        contact_after_failure=0.6, contact_channels=(0.95, 0.05, 0), email_open=0.3,
-        email_click=0.1, campaign_buy=0.15, marketing_email=0.5, marketing_sms=0.35,
-        survey_response=0.3, nps_base=8.8,
+        name="store-loyalist",
+        weight=0.17,
+        generations=(0.55, 0.35, 0.08, 0.02, 0),
+        fr_share=0.58,
+        registered=0.45,
+        existing=0.8,
+        loyalty_card=0.92,
+        app_user=0.1,
+        browsers=(0.85, 0.15, 0),
+        mobile_web=0.2,
+        journeys_per_year=10,
+        journeys=Weighted(
+            (
+                ("store_buy", 60),
+                ("store_visit", 15),
+                ("browse_web", 10),
+                ("buy_web", 4),
+                ("ropo", 3),
+                ("support", 8),
+            )
+        ),
+        basket_extra=0.45,
+        refurbished=0.05,
+        categories=Weighted(_HOME),
+        friction_sensitivity=0.8,
+        contact_after_failure=0.6,
+        contact_channels=(0.95, 0.05, 0),
+        email_open=0.3,
+        email_click=0.1,
+        campaign_buy=0.15,
+        marketing_email=0.5,
+        marketing_sms=0.35,
+        survey_response=0.3,
+        nps_base=8.8,
     ),
     Persona(
-        name="ropo-researcher", weight=0.15, generations=(0.15, 0.35, 0.35, 0.15, 0),
-        fr_share=0.58, registered=0.7, existing=0.6, loyalty_card=0.6, app_user=0.35,
-        browsers=(0.4, 0.4, 0.2), mobile_web=0.45, journeys_per_year=6,
-        journeys=(("ropo", 55), ("browse_web", 15), ("store_buy", 12), ("buy_web", 10),
-                  ("browse_app", 3), ("support", 5)),
-        basket_extra=0.15, refurbished=0.15, categories=_BALANCED, friction_sensitivity=1.0,
-        contact_after_failure=0.35, contact_channels=(0.7, 0.25, 0.05), email_open=0.25,
-        email_click=0.12, campaign_buy=0.1, marketing_email=0.4, marketing_sms=0.2,
-        survey_response=0.22, nps_base=8.4,
+        name="ropo-researcher",
+        weight=0.15,
+        generations=(0.15, 0.35, 0.35, 0.15, 0),
+        fr_share=0.58,
+        registered=0.7,
+        existing=0.6,
+        loyalty_card=0.6,
+        app_user=0.35,
+        browsers=(0.4, 0.4, 0.2),
+        mobile_web=0.45,
+        journeys_per_year=6,
+        journeys=Weighted(
+            (
+                ("ropo", 55),
+                ("browse_web", 15),
+                ("store_buy", 12),
+                ("buy_web", 10),
+                ("browse_app", 3),
+                ("support", 5),
+            )
+        ),
+        basket_extra=0.15,
+        refurbished=0.15,
+        categories=Weighted(_BALANCED),
+        friction_sensitivity=1.0,
+        contact_after_failure=0.35,
+        contact_channels=(0.7, 0.25, 0.05),
+        email_open=0.25,
+        email_click=0.12,
+        campaign_buy=0.1,
+        marketing_email=0.4,
+        marketing_sms=0.2,
+        survey_response=0.22,
+        nps_base=8.4,
     ),
     Persona(
-        name="showroomer", weight=0.10, generations=(0.05, 0.2, 0.45, 0.3, 0),
-        fr_share=0.58, registered=0.85, existing=0.5, loyalty_card=0.7, app_user=0.6,
-        browsers=(0.4, 0.4, 0.2), mobile_web=0.6, journeys_per_year=7,
-        journeys=(("showroom", 45), ("browse_web", 12), ("buy_web", 13), ("buy_app", 10),
-                  ("store_visit", 10), ("support", 5), ("voice", 5)),
-        basket_extra=0.15, refurbished=0.2, categories=_TECH, friction_sensitivity=1.1,
-        contact_after_failure=0.3, contact_channels=(0.4, 0.45, 0.15), email_open=0.2,
-        email_click=0.12, campaign_buy=0.1, marketing_email=0.35, marketing_sms=0.15,
-        survey_response=0.2, nps_base=8.2,
+        name="showroomer",
+        weight=0.10,
+        generations=(0.05, 0.2, 0.45, 0.3, 0),
+        fr_share=0.58,
+        registered=0.85,
+        existing=0.5,
+        loyalty_card=0.7,
+        app_user=0.6,
+        browsers=(0.4, 0.4, 0.2),
+        mobile_web=0.6,
+        journeys_per_year=7,
+        journeys=Weighted(
+            (
+                ("showroom", 45),
+                ("browse_web", 12),
+                ("buy_web", 13),
+                ("buy_app", 10),
+                ("store_visit", 10),
+                ("support", 5),
+                ("voice", 5),
+            )
+        ),
+        basket_extra=0.15,
+        refurbished=0.2,
+        categories=Weighted(_TECH),
+        friction_sensitivity=1.1,
+        contact_after_failure=0.3,
+        contact_channels=(0.4, 0.45, 0.15),
+        email_open=0.2,
+        email_click=0.12,
+        campaign_buy=0.1,
+        marketing_email=0.35,
+        marketing_sms=0.15,
+        survey_response=0.2,
+        nps_base=8.2,
     ),
     Persona(
-        name="eco-refurbished", weight=0.13, generations=(0.05, 0.2, 0.45, 0.3, 0),
-        fr_share=0.75, registered=0.85, existing=0.6, loyalty_card=0.3, app_user=0.4,
-        browsers=(0.45, 0.4, 0.15), mobile_web=0.5, journeys_per_year=6,
-        journeys=(("buy_web", 40), ("browse_web", 30), ("buy_app", 8), ("browse_app", 6),
-                  ("store_buy", 8), ("support", 8)),
-        basket_extra=0.1, refurbished=0.8, categories=_ECO, friction_sensitivity=1.0,
-        contact_after_failure=0.35, contact_channels=(0.5, 0.4, 0.1), email_open=0.3,
-        email_click=0.15, campaign_buy=0.12, marketing_email=0.5, marketing_sms=0.15,
-        survey_response=0.28, nps_base=8.6,
+        name="eco-refurbished",
+        weight=0.13,
+        generations=(0.05, 0.2, 0.45, 0.3, 0),
+        fr_share=0.75,
+        registered=0.85,
+        existing=0.6,
+        loyalty_card=0.3,
+        app_user=0.4,
+        browsers=(0.45, 0.4, 0.15),
+        mobile_web=0.5,
+        journeys_per_year=6,
+        journeys=Weighted(
+            (
+                ("buy_web", 40),
+                ("browse_web", 30),
+                ("buy_app", 8),
+                ("browse_app", 6),
+                ("store_buy", 8),
+                ("support", 8),
+            )
+        ),
+        basket_extra=0.1,
+        refurbished=0.8,
+        categories=Weighted(_ECO),
+        friction_sensitivity=1.0,
+        contact_after_failure=0.35,
+        contact_channels=(0.5, 0.4, 0.1),
+        email_open=0.3,
+        email_click=0.15,
+        campaign_buy=0.12,
+        marketing_email=0.5,
+        marketing_sms=0.15,
+        survey_response=0.28,
+        nps_base=8.6,
     ),
     Persona(
-        name="support-heavy", weight=0.10, generations=(0.35, 0.35, 0.2, 0.1, 0),
-        fr_share=0.58, registered=0.8, existing=0.7, loyalty_card=0.4, app_user=0.25,
-        browsers=(0.6, 0.3, 0.1), mobile_web=0.3, journeys_per_year=8,
-        journeys=(("buy_web", 30), ("browse_web", 15), ("support", 40), ("store_buy", 10),
-                  ("voice", 5)),
-        basket_extra=0.2, refurbished=0.15, categories=_BALANCED, friction_sensitivity=1.4,
-        contact_after_failure=0.85, contact_channels=(0.85, 0.1, 0.05), email_open=0.25,
-        email_click=0.1, campaign_buy=0.1, marketing_email=0.4, marketing_sms=0.3,
-        survey_response=0.3, nps_base=7.4,
+        name="support-heavy",
+        weight=0.10,
+        generations=(0.35, 0.35, 0.2, 0.1, 0),
+        fr_share=0.58,
+        registered=0.8,
+        existing=0.7,
+        loyalty_card=0.4,
+        app_user=0.25,
+        browsers=(0.6, 0.3, 0.1),
+        mobile_web=0.3,
+        journeys_per_year=8,
+        journeys=Weighted(
+            (("buy_web", 30), ("browse_web", 15), ("support", 40), ("store_buy", 10), ("voice", 5))
+        ),
+        basket_extra=0.2,
+        refurbished=0.15,
+        categories=Weighted(_BALANCED),
+        friction_sensitivity=1.4,
+        contact_after_failure=0.85,
+        contact_channels=(0.85, 0.1, 0.05),
+        email_open=0.25,
+        email_click=0.1,
+        campaign_buy=0.1,
+        marketing_email=0.4,
+        marketing_sms=0.3,
+        survey_response=0.3,
+        nps_base=7.4,
     ),
     Persona(
-        name="email-driven", weight=0.15, generations=(0.35, 0.4, 0.2, 0.05, 0),
-        fr_share=0.58, registered=0.95, existing=0.75, loyalty_card=0.5, app_user=0.2,
-        browsers=(0.55, 0.35, 0.1), mobile_web=0.4, journeys_per_year=4,
-        journeys=(("browse_web", 30), ("buy_web", 30), ("store_buy", 25), ("support", 10),
-                  ("browse_app", 5)),
-        basket_extra=0.3, refurbished=0.1, categories=_BALANCED, friction_sensitivity=1.0,
-        contact_after_failure=0.45, contact_channels=(0.8, 0.15, 0.05), email_open=0.55,
-        email_click=0.3, campaign_buy=0.3, marketing_email=0.97, marketing_sms=0.3,
-        survey_response=0.25, nps_base=8.4,
+        name="email-driven",
+        weight=0.15,
+        generations=(0.35, 0.4, 0.2, 0.05, 0),
+        fr_share=0.58,
+        registered=0.95,
+        existing=0.75,
+        loyalty_card=0.5,
+        app_user=0.2,
+        browsers=(0.55, 0.35, 0.1),
+        mobile_web=0.4,
+        journeys_per_year=4,
+        journeys=Weighted(
+            (
+                ("browse_web", 30),
+                ("buy_web", 30),
+                ("store_buy", 25),
+                ("support", 10),
+                ("browse_app", 5),
+            )
+        ),
+        basket_extra=0.3,
+        refurbished=0.1,
+        categories=Weighted(_BALANCED),
+        friction_sensitivity=1.0,
+        contact_after_failure=0.45,
+        contact_channels=(0.8, 0.15, 0.05),
+        email_open=0.55,
+        email_click=0.3,
+        campaign_buy=0.3,
+        marketing_email=0.97,
+        marketing_sms=0.3,
+        survey_response=0.25,
+        nps_base=8.4,
     ),
 )
-
-PERSONA_BY_NAME: dict[str, Persona] = {p.name: p for p in PERSONAS}
