@@ -99,11 +99,14 @@ def serve(
 def _serve(ws: Workspace, host: str, port: int) -> None:
     import uvicorn
 
+    from empreinte.collect.gc_tuning import tune_for_ingest
     from empreinte.web.app import create_app
 
     console.print(f"empreinte listening on [bold]http://{host}:{port}[/] (workspace {ws.path})")
+    asgi = create_app(ws)
+    tune_for_ingest()
     uvicorn.run(
-        create_app(ws),
+        asgi,
         host=host,
         port=port,
         log_level="warning",
@@ -174,9 +177,15 @@ def events_tail(
         records = ws.engine.find_events(_filter(user, anonymous, event), n, newest_first=True)
     header = ("seq", "received", "type", "event / name", "user", "anonymous", "channel")
     lines = [
-        (str(r["seq"]), f"{r['received_at']:%Y-%m-%d %H:%M:%S}", r["type"],
-         r["event"] or r["name"] or "", r["user_id"] or "", r["anonymous_id"] or "",
-         r["channel"] or "")
+        (
+            str(r["seq"]),
+            f"{r['received_at']:%Y-%m-%d %H:%M:%S}",
+            r["type"],
+            r["event"] or r["name"] or "",
+            r["user_id"] or "",
+            r["anonymous_id"] or "",
+            r["channel"] or "",
+        )
         for r in reversed(records)
     ]
     if console.is_terminal:

@@ -54,3 +54,31 @@ class ImportFailed(EmpreinteError):
 
 class WorkspaceLocked(ConfigError):
     """Another process holds the workspace's database open for writing."""
+
+
+class MissingColumns(ImportFailed):
+    """A file lacks columns that the requested work needs; nothing was done.
+
+    `missing` names them all.
+    """
+
+    def __init__(self, message: str, missing: list[str]):
+        self.missing = missing
+        super().__init__(message)
+
+
+class MatchFailed(EmpreinteError):
+    """Probabilistic matching cannot proceed (too little data to train, a bad setting)."""
+
+
+class ReviewNotFound(MatchFailed):
+    """No match review has this id."""
+
+
+class IdentityError(EmpreinteError):
+    """An identity operation cannot be done as asked (e.g. cutting an identifier out of a
+    profile that does not hold it)."""
+
+
+class ProfileNotFound(IdentityError):
+    """No profile has, or ever had, this id (or its founding identifier was blocked)."""

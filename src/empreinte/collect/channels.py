@@ -75,8 +75,7 @@ def infer_channel(message_type: str, context: dict[str, Any] | None, top_level: 
     if (
         message_type == "screen"
         or isinstance(ctx.get("app"), dict)
-        or (isinstance(ctx.get("os"), dict)
-        and ctx.get("device"))
+        or (isinstance(ctx.get("os"), dict) and ctx.get("device"))
     ):
         return "app"
     if message_type == "page" or isinstance(ctx.get("page"), dict) or ctx.get("userAgent"):

@@ -167,6 +167,9 @@ class Collector:
             body = _parse(await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES))
             source = self._authenticate(request, body)
             rows, rejected = self._validate(body, kind, source)
+            # Free the parsed JSON now, while it is still in the CPU cache, not after the commit:
+            # freed late, cold, it took some 15% of the collector's time (bench/ingest.py).
+            del body
             # An empty batch stores nothing and is answered 200, as Segment does.
             result = await self._writer.write_async(rows) if rows else WriteResult(0, 0)
         except _BadRequest as exc:

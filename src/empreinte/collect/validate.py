@@ -55,13 +55,13 @@ _PAYLOAD = {
 }
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY_MICROS = 86_400 * 1_000_000
 
 
 def _micros(dt: datetime) -> int:
-    return (dt - _EPOCH) // _ONE_MICRO
-
-
-_ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
+    """Microseconds since the epoch, in exact integer arithmetic (no float rounding)."""
+    delta = dt - _EPOCH
+    return delta.days * _DAY_MICROS + delta.seconds * 1_000_000 + delta.microseconds
 
 
 def parse_time(value: Any, field: str) -> int | None:
@@ -86,8 +86,9 @@ def parse_time(value: Any, field: str) -> int | None:
 
 def _identifier(message: Mapping[str, Any], field: str) -> str | None:
     value = message.get(field)
-    if value is None:
-        return None
+    # Fast path: an id is nearly always absent or a short non-empty string, kept as it is.
+    if value is None or (type(value) is str and 0 < len(value) <= MAX_ID_LENGTH):
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidMessage("must be a string", field, "invalid_field")
     text = str(value)
@@ -105,8 +106,9 @@ def _object(message: Mapping[str, Any], field: str) -> dict[str, Any] | None:
     return value
 
 
-def _dump(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+def _new_row(values: tuple[Any, ...]) -> EventRow:
+    """An EventRow from its values in field order, without the keyword-argument machinery."""
+    return tuple.__new__(EventRow, values)
 
 
 def normalise(
@@ -192,30 +194,38 @@ def normalise(
         timestamp = original
 
     user_agent = context.get("userAgent") if context else None
-    extra = {k: v for k, v in message.items() if k not in _KNOWN_FIELDS}
+    # Most messages carry only known fields: a set comparison (in C) skips the loop.
+    extra = (
+        None
+        if message.keys() <= _KNOWN_FIELDS
+        else {k: v for k, v in message.items() if k not in _KNOWN_FIELDS}
+    )
     message_id = _identifier(message, "messageId") or f"ingest-{uuid.uuid4()}"
 
-    return EventRow(
-        message_id=message_id,
-        source=source,
-        type=kind,
-        event=event,
-        name=name,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        group_id=group_id,
-        previous_id=previous_id,
-        timestamp=timestamp,
-        original_timestamp=original,
-        sent_at=sent_at,
-        received_at=received_at,
-        channel=infer_channel(kind, context, message.get("channel")),
-        is_bot=is_bot(user_agent) if isinstance(user_agent, str) and user_agent else False,
-        properties=_dump(properties),
-        traits=_dump(traits),
-        context=_dump(context),
-        integrations=_dump(integrations),
-        extra=_dump(extra) if extra else None,
+    # Positional, through tuple.__new__: a fifth of the cost of EventRow(field=…, …).
+    return _new_row(
+        (
+            message_id,
+            source,
+            kind,
+            event,
+            name,
+            user_id,
+            anonymous_id,
+            group_id,
+            previous_id,
+            timestamp,
+            original,
+            sent_at,
+            received_at,
+            infer_channel(kind, context, message.get("channel")),
+            is_bot(user_agent) if isinstance(user_agent, str) and user_agent else False,
+            None if properties is None else orjson.dumps(properties).decode(),
+            None if traits is None else orjson.dumps(traits).decode(),
+            None if context is None else orjson.dumps(context).decode(),
+            None if integrations is None else orjson.dumps(integrations).decode(),
+            None if extra is None else orjson.dumps(extra).decode(),
+        )
     )
 
 

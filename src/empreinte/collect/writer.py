@@ -131,15 +131,7 @@ class EventWriter:
         added: list[str] = []
         counts: list[tuple[int, int]] = []
         for item in group:
-            stored = 0
-            for row in item.rows:
-                key = RecentIds.key(row.source, row.message_id)
-                if key in self._seen:
-                    continue
-                self._seen.add(key, row.received_at)
-                added.append(key)
-                fresh.append(row)
-                stored += 1
+            stored = self._drop_retries(item.rows, fresh, added)
             counts.append((stored, len(item.rows) - stored))
         error: StorageError | None = None
         try:
@@ -158,8 +150,7 @@ class EventWriter:
             else:
                 self._failing_since = time.monotonic()
                 # Nothing was stored: forget the ids so that the client's retry is accepted.
-                for key in added:
-                    self._seen.discard(key)
+                self._seen.forget(added)
         for item, (stored, duplicates) in zip(group, counts, strict=True):
             if error is None:
                 item.future.set_result(WriteResult(stored, duplicates))
@@ -167,6 +158,30 @@ class EventWriter:
                 item.future.set_exception(error)
         if error is not None:
             self._probe_later()
+
+    def _drop_retries(self, rows: list[EventRow], fresh: list[EventRow], added: list[str]) -> int:
+        """Add to `fresh` the rows whose (source, messageId) was not seen before; how many."""
+        keys = [RecentIds.key(row.source, row.message_id) for row in rows]
+        arrivals = {row.received_at for row in rows}
+        if len(arrivals) == 1:
+            # One request, one arrival time: the window judges all its ids at once.
+            verdicts = self._seen.claim(keys, arrivals.pop())
+        else:
+            verdicts = [
+                self._seen.claim([key], row.received_at)[0]
+                for key, row in zip(keys, rows, strict=True)
+            ]
+        if all(verdicts):
+            fresh.extend(rows)
+            added.extend(keys)
+            return len(rows)
+        kept = 0
+        for row, key, new in zip(rows, keys, verdicts, strict=True):
+            if new:
+                fresh.append(row)
+                added.append(key)
+                kept += 1
+        return kept
 
     def _probe_later(self) -> None:
         """After a failed commit, refuse new work for a while, then let it through again."""

@@ -49,4 +49,87 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_at TIMESTAMPTZ
     );
     """,
+    # 2 — identity, personal data apart from behaviour, consent, erasure, users, matching.
+    """
+    ALTER TABLE events ADD COLUMN identifiers VARCHAR[];
+    -- Raw personal values of an event (e-mail, phone, names, street, IP), keyed by JSON path.
+    CREATE TABLE pii_vault (
+        seq        BIGINT NOT NULL,
+        message_id VARCHAR NOT NULL,
+        source     VARCHAR NOT NULL,
+        "values"   JSON NOT NULL
+    );
+    -- Derived: which profile each identifier belongs to (rebuilt from the log at will).
+    CREATE TABLE identities (
+        id_key     VARCHAR NOT NULL,
+        id_type    VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL,
+        first_seq  BIGINT NOT NULL,
+        last_seq   BIGINT NOT NULL
+    );
+    -- Derived: links that merge protection refused, with the rule that refused them.
+    CREATE TABLE identity_conflicts (
+        seq              BIGINT NOT NULL,
+        message_id       VARCHAR NOT NULL,
+        id_key           VARCHAR NOT NULL,
+        profile_id       VARCHAR NOT NULL,
+        other_profile_id VARCHAR,
+        rule             VARCHAR NOT NULL,
+        recorded_at      TIMESTAMPTZ NOT NULL
+    );
+    -- Append-only admin decisions: block an identifier, cut it out of a profile, undo.
+    CREATE TABLE identity_overrides (
+        recorded_at TIMESTAMPTZ NOT NULL,
+        actor      VARCHAR NOT NULL,
+        action     VARCHAR NOT NULL,
+        id_key     VARCHAR NOT NULL,
+        profile_id VARCHAR,
+        reason     VARCHAR
+    );
+    CREATE TABLE identity_state (
+        name  VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    );
+    -- Hashed identifiers of erased people: events carrying them are dropped at ingestion.
+    CREATE TABLE suppression (
+        id_hash    VARCHAR PRIMARY KEY,
+        added_at   TIMESTAMPTZ NOT NULL,
+        erasure_id VARCHAR NOT NULL
+    );
+    CREATE TABLE suppressed_counts (
+        day    DATE NOT NULL,
+        source VARCHAR NOT NULL,
+        events BIGINT NOT NULL,
+        PRIMARY KEY (day, source)
+    );
+    -- One row per erasure, with no personal data.
+    CREATE TABLE erasure_audit (
+        erasure_id VARCHAR PRIMARY KEY,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        actor      VARCHAR NOT NULL,
+        id_hashes  VARCHAR[] NOT NULL,
+        counts     JSON NOT NULL
+    );
+    CREATE TABLE users (
+        username      VARCHAR PRIMARY KEY,
+        password_hash VARCHAR NOT NULL,
+        role          VARCHAR NOT NULL,
+        created_at    TIMESTAMPTZ NOT NULL,
+        disabled_at   TIMESTAMPTZ
+    );
+    -- Probabilistic matches waiting for an admin's decision.
+    CREATE TABLE match_reviews (
+        review_id   VARCHAR PRIMARY KEY,
+        created_at  TIMESTAMPTZ NOT NULL,
+        source_file VARCHAR NOT NULL,
+        record_id   VARCHAR NOT NULL,
+        profile_id  VARCHAR,
+        other_record_id VARCHAR,
+        probability DOUBLE NOT NULL,
+        detail      JSON NOT NULL,
+        status      VARCHAR NOT NULL,
+        decided_at  TIMESTAMPTZ,
+        decided_by  VARCHAR
+    );
+    """,
 )

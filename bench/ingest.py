@@ -1,0 +1,380 @@
+"""Ingest benchmark: the real HTTP collector under concurrent load, against the storage limit.
+
+Not a test: it prints figures. One run measures, on the same events:
+
+1. parsing and validation alone (`orjson.loads` of the batch bodies, `normalise()` per message),
+2. the storage write limit: rows already validated, appended straight to a DuckDB engine in
+   groups of 500 and of 10,000 rows, one COMMIT per group, no HTTP;
+3. the real server (`empreinte serve`, a subprocess) loaded by concurrent keep-alive clients on
+   loopback posting pre-serialised 500-event batches to /v1/batch; a 200 means durably
+   committed, so events/s counts acknowledged events only;
+
+then kills the server with SIGKILL, reopens the log and checks that it holds exactly the
+acknowledged events. The client is a raw-socket asyncio loop that only writes prepared bytes and
+reads short answers, so that it leaves the CPU to the server.
+
+    .venv/bin/python bench/ingest.py [--events 300000] [--clients 8] [--batch 500] [--gzip]
+                                     [--profile server.raw]   # py-spy, GIL-holding samples
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import gzip
+import itertools
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import empreinte
+from empreinte.collect.validate import normalise, now_micros
+from empreinte.demo import generate
+from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.records import EventFilter, EventRow
+
+VENV_BIN = Path(sys.executable).parent
+SOURCE = "bench"
+
+# -- the events -------------------------------------------------------------------------------
+
+
+def demo_messages(count: int, seed: int) -> list[dict[str, Any]]:
+    """`count` Segment messages from the demo generator, each with a unique messageId.
+
+    Unique ids: a retry would be dropped as a duplicate, and the log must end up holding
+    exactly what was acknowledged.
+    """
+    people = max(50, count // 40)  # about 50 events per person and year
+    messages = list(itertools.islice(generate(people=people, months=12, seed=seed), count))
+    while len(messages) < count:  # never for the default sizes: the stream is long enough
+        messages.extend(dict(m) for m in messages[: count - len(messages)])
+    for index, message in enumerate(messages):
+        message["messageId"] = f"bench-{seed}-{index}"
+    return messages
+
+
+# -- reference figures, in this process --------------------------------------------------------
+
+
+@dataclass
+class Rate:
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else float("inf")
+
+
+def validate_all(messages: list[dict[str, Any]], batch: int) -> tuple[list[EventRow], Rate]:
+    """`normalise()` per message, as the collector calls it for a batch request."""
+    rows: list[EventRow] = []
+    started = time.perf_counter()
+    for offset in range(0, len(messages), batch):
+        received_at = now_micros()  # the bodies carry a batch-level sentAt: so does this
+        for message in messages[offset : offset + batch]:
+            rows.append(
+                normalise(
+                    message, source=SOURCE, received_at=received_at, batch_sent_at=received_at
+                )
+            )
+    return rows, Rate(len(rows), time.perf_counter() - started)
+
+
+def parse_all(bodies: list[bytes], events: int) -> Rate:
+    started = time.perf_counter()
+    for body in bodies:
+        orjson.loads(body)
+    return Rate(events, time.perf_counter() - started)
+
+
+def storage_limit(rows: list[EventRow], group: int, directory: Path) -> Rate:
+    """The same rows appended straight to a fresh engine, one COMMIT per `group` rows."""
+    path = directory / f"storage-{group}.duckdb"
+    engine = DuckDBEngine(path)
+    try:
+        started = time.perf_counter()
+        for offset in range(0, len(rows), group):
+            engine.append(rows[offset : offset + group], offset + 1)
+        elapsed = time.perf_counter() - started
+        assert engine.count_events(EventFilter()) == len(rows)
+    finally:
+        engine.close()
+        for leftover in directory.glob(f"storage-{group}.duckdb*"):
+            leftover.unlink()
+    return Rate(len(rows), elapsed)
+
+
+# -- the server ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_workspace(directory: Path) -> str:
+    with empreinte.open(directory) as ws:
+        return ws.credentials.create_write_key(SOURCE)
+
+
+def start_server(directory: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [str(VENV_BIN / "empreinte"), "serve", "-w", str(directory), "--port", str(port)]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited early:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    raise SystemExit("the server did not start listening within 30 s")
+
+
+def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server's threads while they hold the GIL, until sent SIGINT."""
+    command = [str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--threads", "--gil"]
+    command += ["--rate", "250", "--format", "raw", "--output", str(out)]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # let it attach before the load starts
+    return profiler
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- the load -----------------------------------------------------------------------------------
+
+
+def request_bytes(body: bytes, port: int, write_key: str, gzipped: bool) -> bytes:
+    """A complete HTTP/1.1 request, built before the clock starts."""
+    auth = base64.b64encode(f"{write_key}:".encode()).decode()
+    if gzipped:
+        body = gzip.compress(body, compresslevel=1)
+    head = (
+        f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Basic {auth}\r\nContent-Type: application/json\r\n"
+        + ("Content-Encoding: gzip\r\n" if gzipped else "")
+        + f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+@dataclass
+class LoadResult:
+    seconds: float = 0.0
+    acknowledged: int = 0
+    duplicates: int = 0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, dict[str, str], bytes]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return int(status_line.split()[1]), headers, body
+
+
+async def _client(port: int, requests: Iterator[bytes], result: LoadResult) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for request in requests:
+            while True:  # retry on 429/503 after Retry-After, as the official clients do
+                started = time.perf_counter()
+                status, headers, body = await _exchange(reader, writer, request)
+                result.latencies.append(time.perf_counter() - started)
+                result.statuses[status] += 1
+                if status not in (429, 503):
+                    break
+                await asyncio.sleep(float(headers.get("retry-after", "1")))
+            if status == 200:
+                answer = orjson.loads(body)
+                result.acknowledged += answer["stored"]
+                result.duplicates += answer["duplicates"]
+            else:
+                result.failures.append(f"{status}: {body[:200]!r}")
+    finally:
+        writer.close()
+
+
+async def load(requests: list[bytes], port: int, clients: int) -> LoadResult:
+    result = LoadResult()
+    shared = iter(requests)  # every client takes the next request: no client idles early
+    started = time.perf_counter()
+    await asyncio.gather(*(_client(port, shared, result) for _ in range(clients)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_load(requests: list[bytes], port: int, clients: int) -> LoadResult:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(load(requests, port, clients))
+    return uvloop.run(load(requests, port, clients))
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[round(q * 1000) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=300_000, help="events to send")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--batch", type=int, default=500, help="events per request")
+    parser.add_argument("--gzip", action="store_true", help="gzip request bodies (level 1)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
+    parser.add_argument(
+        "--profile", type=Path, help="record the server with py-spy into this file (raw format)"
+    )
+    args = parser.parse_args()
+
+    cores = os.cpu_count() or 1
+    print(f"machine: {cores} cores, shared by the server and the load client (same host)")
+    messages = demo_messages(args.events, args.seed)
+    bodies = [
+        orjson.dumps({"batch": messages[i : i + args.batch], "sentAt": now_iso()})
+        for i in range(0, len(messages), args.batch)
+    ]
+    mean_size = sum(len(b) for b in bodies) / len(messages)
+    print(
+        f"events: {len(messages):,} demo events (empreinte.demo.generate), "
+        f"{len(bodies):,} requests of {args.batch}, "
+        f"{mean_size:.0f} bytes of JSON per event" + (", gzip level 1" if args.gzip else "")
+    )
+
+    root = Path(tempfile.mkdtemp(prefix="empreinte-bench-"))
+    try:
+        report(args, messages, bodies, root)
+    finally:
+        if args.keep:
+            print(f"workspace kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def report(
+    args: argparse.Namespace, messages: list[dict[str, Any]], bodies: list[bytes], root: Path
+) -> None:
+    cores = os.cpu_count() or 1
+    print("\n-- in-process references (one core, no HTTP) --")
+    parse = parse_all(bodies, len(messages))
+    print(f"parse only (orjson.loads of the bodies):      {parse.per_second:>12,.0f} events/s")
+    rows, validation = validate_all(messages, args.batch)
+    print(f"validation only (normalise() per message):    {validation.per_second:>12,.0f} events/s")
+    storage = {group: storage_limit(rows, group, root) for group in (500, 10_000)}
+    for group, rate in storage.items():
+        label = f"storage only ({group:,}-row appends + COMMIT):"
+        print(f"{label:<46}{rate.per_second:>12,.0f} events/s")
+    limit = max(rate.per_second for rate in storage.values())
+    del rows
+
+    print(f"\n-- HTTP: real server, {args.clients} keep-alive clients on loopback --")
+    workspace = root / "workspace"
+    write_key = make_workspace(workspace)
+    port = free_port()
+    server = start_server(workspace, port, root / "server.log")
+    requests = [request_bytes(body, port, write_key, args.gzip) for body in bodies]
+    profiler = start_profiler(server.pid, args.profile) if args.profile else None
+    try:
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
+        result = run_load(requests, port, args.clients)
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+    finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait()
+        server.send_signal(signal.SIGKILL)  # a crash: only what was committed may remain
+        server.wait()
+
+    http_rate = Rate(result.acknowledged, result.seconds).per_second
+    print(
+        f"events sent: {len(messages):,} in {len(requests):,} requests; answers: "
+        f"{dict(sorted(result.statuses.items()))}"
+    )
+    print(f"events acknowledged (200, durable): {result.acknowledged:,} in {result.seconds:.2f} s")
+    print(f"sustained:  {http_rate:,.0f} events/s")
+    print(
+        f"latency:    p50 {_ms(_percentile(result.latencies, 0.5))}, "
+        f"p99 {_ms(_percentile(result.latencies, 0.99))}, max {_ms(max(result.latencies))}"
+    )
+    backoff = result.statuses[429] + result.statuses[503]
+    print(f"429/503 answers: {backoff} (each retried after Retry-After)")
+    print(
+        f"CPU during the load: server {server_cpu:.1f} s "
+        f"({server_cpu / max(result.acknowledged, 1) * 1e6:.1f} µs per event), "
+        f"client {client_cpu:.1f} s, over {result.seconds:.1f} s wall on {cores} cores"
+    )
+    if result.failures:
+        print(f"failures: {len(result.failures)}, first: {result.failures[0]}")
+    print(
+        f"\nratio HTTP / storage limit: {http_rate / limit:.2f} "
+        f"({http_rate:,.0f} / {limit:,.0f} events/s)"
+    )
+    print(f"ratio HTTP / validation:    {http_rate / validation.per_second:.2f}")
+
+    with empreinte.open(workspace, create=False) as ws:
+        in_log = ws.count()
+    verdict = "OK" if in_log == result.acknowledged and result.statuses[200] else "MISMATCH"
+    print(
+        f"after kill -9 and reopen: {in_log:,} events in the log, "
+        f"{result.acknowledged:,} acknowledged, {result.duplicates} duplicates -> {verdict}"
+    )
+    if verdict != "OK":
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

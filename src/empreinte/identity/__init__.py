@@ -1,0 +1,1 @@
+"""Identity: recognising one person behind many identifiers, without third-party cookies."""

@@ -1,0 +1,146 @@
+"""The identifiers a message carries, normalised so that the same person matches herself.
+
+E-mails are trimmed and lower-cased; phone numbers go to E.164 with `phonenumbers`, read in
+the region the message suggests (its locale, the address) or the workspace's default. A value
+that does not normalise (an e-mail without @, an impossible number) is still returned, marked
+invalid: it is kept as a trait but never used to merge.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+
+
+class IdType(StrEnum):
+    """Kinds of identifier, from the most to the least trusted (the default priority)."""
+
+    USER_ID = "user_id"
+    EMAIL = "email"
+    PHONE = "phone"
+    LOYALTY_CARD = "loyalty_card"
+    EXTERNAL = "external"
+    DEVICE_ID = "device_id"
+    ANONYMOUS_ID = "anonymous_id"
+
+
+# Identifier kinds that are personal data in themselves: stored as keyed pseudonyms.
+PII_TYPES = frozenset({IdType.EMAIL, IdType.PHONE})
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+@dataclass(frozen=True, order=True)
+class Identifier:
+    """One normalised identifier. `value` is the normalised text (before pseudonymisation)."""
+
+    type: str
+    value: str
+    valid: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.value}"
+
+
+def normalise_email(raw: str) -> Identifier:
+    value = raw.strip().lower()
+    return Identifier(IdType.EMAIL, value, bool(_EMAIL.fullmatch(value)))
+
+
+@lru_cache(maxsize=262_144)
+def normalise_phone(raw: str, region: str) -> Identifier:
+    """E.164 when `raw` is a possible and valid number (read in `region` unless it has a +)."""
+    text = raw.strip()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return Identifier(IdType.PHONE, text, False)
+    if not phonenumbers.is_valid_number(number):
+        return Identifier(IdType.PHONE, text, False)
+    return Identifier(
+        IdType.PHONE, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    )
+
+
+def region_of(context: dict[str, Any] | None, traits: dict[str, Any] | None, default: str) -> str:
+    """The country a phone number is most likely written for (ISO 3166 alpha-2)."""
+    for holder in (traits, (context or {}).get("traits")):
+        if isinstance(holder, dict):
+            address = holder.get("address")
+            country = address.get("country") if isinstance(address, dict) else None
+            country = country or holder.get("country")
+            if isinstance(country, str) and len(country) == 2 and country.isalpha():
+                return country.upper()
+    locale = (context or {}).get("locale")
+    if isinstance(locale, str) and len(locale) >= 5 and locale[2] in "-_":
+        return locale[3:5].upper()
+    return default
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def extract(
+    *,
+    user_id: str | None,
+    anonymous_id: str | None,
+    previous_id: str | None,
+    traits: dict[str, Any] | None,
+    properties: dict[str, Any] | None,
+    context: dict[str, Any] | None,
+    channel: str | None,
+    default_region: str,
+) -> list[Identifier]:
+    """Every identifier of one message, normalised, without duplicates, in a stable order.
+
+    Sources: userId, anonymousId, alias' previousId (an earlier anonymous id), e-mail and phone
+    in traits and context.traits, the caller's number on phone events, context.device.id,
+    loyalty cards (traits or context.externalIds) and other context.externalIds.
+    """
+    found: set[Identifier] = set()
+    if user_id:
+        found.add(Identifier(IdType.USER_ID, user_id))
+    for anonymous in (anonymous_id, previous_id):
+        if anonymous:
+            found.add(Identifier(IdType.ANONYMOUS_ID, anonymous))
+    ctx = context or {}
+    region = region_of(ctx, traits, default_region)
+    holders = [h for h in (traits, ctx.get("traits")) if isinstance(h, dict)]
+    for holder in holders:
+        if email := _text(holder.get("email")):
+            found.add(normalise_email(email))
+        if phone := _text(holder.get("phone")):
+            found.add(normalise_phone(phone, region))
+        if card := _text(holder.get("loyalty_card")):
+            found.add(Identifier(IdType.LOYALTY_CARD, card))
+    if channel == "phone" and isinstance(properties, dict):
+        if caller := _text(properties.get("caller_number")):
+            found.add(normalise_phone(caller, region))
+    device = ctx.get("device")
+    if isinstance(device, dict) and (device_id := _text(device.get("id"))):
+        found.add(Identifier(IdType.DEVICE_ID, device_id))
+    external = ctx.get("externalIds")
+    if isinstance(external, list):
+        for item in external:
+            if not isinstance(item, dict) or not (value := _text(item.get("id"))):
+                continue
+            kind = str(item.get("type") or "").strip().lower()
+            if kind in ("loyalty_card", "loyaltycard", "loyalty"):
+                found.add(Identifier(IdType.LOYALTY_CARD, value))
+            elif kind == "email":
+                found.add(normalise_email(value))
+            elif kind in ("phone", "phone_number"):
+                found.add(normalise_phone(value, region))
+            elif kind:
+                found.add(Identifier(IdType.EXTERNAL, f"{kind}={value}"))
+    return sorted(found)

@@ -1,0 +1,208 @@
+"""`empreinte match …`: probabilistic record matching from the command line.
+
+A Typer sub-app, mounted by `cli.py` with `app.add_typer(match_app, name="match")`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from empreinte.errors import EmpreinteError
+from empreinte.identity.match_jobs import (
+    DEFAULT_ID_TYPE,
+    accept_review,
+    list_reviews,
+    read_csv,
+    reject_review,
+    run_match_job,
+)
+from empreinte.identity.matching import DEFAULT_HIGH, DEFAULT_LOW, MatchSettings
+from empreinte.store.match_store import MatchReview
+from empreinte.workspace import Workspace
+
+match_app = typer.Typer(
+    help="Probabilistic record matching (Splink): link CRM/store files to known people.",
+    no_args_is_help=True,
+)
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace directory (env EMPREINTE_WORKSPACE).",
+        envvar="EMPREINTE_WORKSPACE",
+    ),
+]
+DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
+ActorOption = Annotated[
+    str | None, typer.Option("--by", help="Who decides (default: the system user name).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _open(path: Path) -> Workspace:
+    import empreinte
+
+    try:
+        return empreinte.open(path, create=False)
+    except EmpreinteError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _actor(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
+
+
+@match_app.command("run")
+def run(
+    file: Annotated[Path, typer.Argument(help="CSV file of records (one per line, a header).")],
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of known people (profile_id, user_id, first_name, last_name, email, "
+            "phone, birth_date, city, postcode). Without it, the file is deduplicated."
+        ),
+    ] = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    id_column: Annotated[str, typer.Option(help="The file's record id column.")] = "record_id",
+    id_type: Annotated[
+        str, typer.Option(help="Kind of record id, as written in context.externalIds.")
+    ] = DEFAULT_ID_TYPE,
+    fields: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated fields to compare (default: all found in both)."),
+    ] = None,
+    high: Annotated[float, typer.Option(help="Accept automatically from this probability.")] = (
+        DEFAULT_HIGH
+    ),
+    low: Annotated[float, typer.Option(help="Queue for review from this probability.")] = (
+        DEFAULT_LOW
+    ),
+    region: Annotated[str, typer.Option(help="Country of phone numbers without +code.")] = "FR",
+) -> None:
+    """Match FILE against known people: accept sure pairs, queue doubtful ones for review."""
+    try:
+        settings = MatchSettings(
+            high_threshold=high,
+            low_threshold=low,
+            fields=tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None,
+            id_column=id_column,
+            default_region=region.upper(),
+        )
+        records = read_csv(file)
+        known = read_csv(reference) if reference is not None else None
+    except EmpreinteError as exc:
+        raise _fail(str(exc)) from None
+    with _open(workspace) as ws:
+        try:
+            with console.status("training and scoring…"):
+                report = run_match_job(
+                    ws, records, known, source_file=file.name, settings=settings, id_type=id_type
+                )
+        except EmpreinteError as exc:
+            raise _fail(str(exc)) from None
+    against = f"{report.reference} known people" if known is not None else "each other"
+    console.print(
+        f"{report.records} records of {file.name} matched against {against} "
+        f"in {report.seconds:.1f} s: {report.pairs} candidate pairs"
+    )
+    console.print(f"  accepted automatically (p ≥ {high}): [bold green]{report.accepted}[/]")
+    console.print(f"  waiting for review ({low} ≤ p < {high}): [bold yellow]{report.queued}[/]")
+    if report.skipped:
+        console.print(f"  decided earlier, not proposed again: {report.skipped}")
+    for note in report.notes:
+        console.print(f"  note: {note}")
+    if report.queued:
+        console.print("Review them with `empreinte match reviews`.")
+
+
+def _describe(review: MatchReview) -> str:
+    target = (
+        f"profile {review.profile_id}"
+        if review.profile_id is not None
+        else f"record {review.other_record_id}"
+    )
+    return f"record {review.record_id} ↔ {target}"
+
+
+@match_app.command("reviews")
+def reviews(
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    status: Annotated[str, typer.Option(help="pending, accepted, rejected or all.")] = "pending",
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """List match reviews (pending by default), most probable first, with the comparisons."""
+    if status not in ("pending", "accepted", "rejected", "all"):
+        raise _fail(f"unknown status {status!r}: choose pending, accepted, rejected or all")
+    with _open(workspace) as ws:
+        rows = list_reviews(ws, None if status == "all" else status, limit)
+    if not rows:
+        console.print(f"no {status} match reviews" if status != "all" else "no match reviews")
+        return
+    for review in rows:
+        console.print(
+            f"[bold]{review.review_id}[/]  p={review.probability:.3f}  {_describe(review)}  "
+            f"({review.source_file}, {review.status})"
+        )
+        table = Table(show_header=True, box=None, pad_edge=False)
+        for column in ("field", "file", "known", "agreement", "weight"):
+            table.add_column(column, overflow="fold")
+        for c in review.detail.get("comparisons", []):
+            table.add_row(
+                str(c.get("name")),
+                str(c.get("left") or "—"),
+                str(c.get("right") or "—"),
+                str(c.get("level")),
+                f"{float(c.get('match_weight') or 0):+.1f}",
+            )
+        console.print(table)
+
+
+@match_app.command("accept")
+def accept(
+    review_id: Annotated[str, typer.Argument(help="The review id (see `match reviews`).")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    by: ActorOption = None,
+) -> None:
+    """Accept a match: an identify event links the record to the profile."""
+    with _open(workspace) as ws:
+        try:
+            review = accept_review(ws, review_id, _actor(by))
+        except EmpreinteError as exc:
+            raise _fail(str(exc)) from None
+    console.print(f"accepted {review.review_id}: {_describe(review)}")
+
+
+@match_app.command("reject")
+def reject(
+    review_id: Annotated[str, typer.Argument(help="The review id (see `match reviews`).")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    by: ActorOption = None,
+) -> None:
+    """Reject a match: nothing is merged and the pair is not proposed again."""
+    with _open(workspace) as ws:
+        try:
+            review = reject_review(ws, review_id, _actor(by))
+        except EmpreinteError as exc:
+            raise _fail(str(exc)) from None
+    console.print(f"rejected {review.review_id}: {_describe(review)}")
