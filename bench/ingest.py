@@ -45,6 +45,8 @@ import orjson
 import empreinte
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.demo import generate
+from empreinte.privacy.pii import IngestPolicy
+from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.store.duckdb_engine import DuckDBEngine
 from empreinte.store.records import EventFilter, EventRow
 
@@ -85,13 +87,18 @@ class Rate:
 def validate_all(messages: list[dict[str, Any]], batch: int) -> tuple[list[EventRow], Rate]:
     """`normalise()` per message, as the collector calls it for a batch request."""
     rows: list[EventRow] = []
+    policy = IngestPolicy(Pseudonymiser(b"bench-key-" * 4))
     started = time.perf_counter()
     for offset in range(0, len(messages), batch):
         received_at = now_micros()  # the bodies carry a batch-level sentAt: so does this
         for message in messages[offset : offset + batch]:
             rows.append(
                 normalise(
-                    message, source=SOURCE, received_at=received_at, batch_sent_at=received_at
+                    message,
+                    source=SOURCE,
+                    received_at=received_at,
+                    batch_sent_at=received_at,
+                    policy=policy,
                 )
             )
     return rows, Rate(len(rows), time.perf_counter() - started)

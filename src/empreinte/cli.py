@@ -202,12 +202,15 @@ def events_tail(
 def events_show(
     message_id: Annotated[str, typer.Argument(help="The messageId.")],
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    pii: Annotated[
+        bool, typer.Option("--pii", help="Show raw personal values, not pseudonyms.")
+    ] = False,
 ) -> None:
     """One event, in full, as JSON."""
     from empreinte.web.api import to_segment
 
     with _open(workspace) as ws:
-        records = ws.engine.find_events(EventFilter(message_id=message_id), 10)
+        records = ws.events(limit=10, pii=pii, message_id=message_id)
     if not records:
         raise _fail(f"no event with messageId {message_id!r}")
     for record in records:

@@ -16,8 +16,11 @@ from typing import Any
 
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import EventWriter, WriteResult
+from empreinte.config import WorkspaceConfig
 from empreinte.credentials import Credentials
 from empreinte.errors import InvalidMessage, WorkspaceNotFound
+from empreinte.privacy.pii import IngestPolicy, rehydrate, without_vault
+from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.store.duckdb_engine import DuckDBEngine
 from empreinte.store.engine import Engine
 from empreinte.store.records import EventFilter, EventRow
@@ -60,6 +63,8 @@ class Workspace:
         `storage_retry_after`): limits an operator or a test may tune."""
         self.path = path
         self.engine = engine
+        self.config = WorkspaceConfig.load(path)
+        self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
         self.credentials = Credentials(engine)
         self._writer_options = dict(writer_options or {})
         self._writer: EventWriter | None = None
@@ -84,7 +89,9 @@ class Workspace:
         received_at = now_micros()
         for index, message in enumerate(messages):
             try:
-                rows.append(normalise(message, source=source, received_at=received_at))
+                rows.append(
+                    normalise(message, source=source, received_at=received_at, policy=self.policy)
+                )
             except InvalidMessage as exc:
                 mid = message.get("messageId") if isinstance(message, dict) else None
                 report.rejected.append(
@@ -109,6 +116,7 @@ class Workspace:
             {k: v for k, v in message.items() if v is not None},
             source=PYTHON_SOURCE,
             received_at=now_micros(),
+            policy=self.policy,
         )
         self.writer.write([row])
         return row.message_id
@@ -230,10 +238,15 @@ class Workspace:
     # -- reading --------------------------------------------------------------------------
 
     def events(
-        self, limit: int = 100, newest_first: bool = True, **filters: Any
+        self, limit: int = 100, newest_first: bool = True, pii: bool = False, **filters: Any
     ) -> list[dict[str, Any]]:
-        """Events of the log matching `filters` (the fields of `EventFilter`)."""
-        return self.engine.find_events(EventFilter(**filters), limit, newest_first)
+        """Events of the log matching `filters` (the fields of `EventFilter`).
+
+        Personal values show as pseudonyms unless `pii` is true (then they are read back from
+        the vault): privacy by default, even for the workspace's owner.
+        """
+        records = self.engine.find_events(EventFilter(**filters), limit, newest_first)
+        return [without_vault(rehydrate(r) if pii else r) for r in records]
 
     def count(self, **filters: Any) -> int:
         """How many events of the log match `filters`."""

@@ -138,7 +138,9 @@ def test_import_csv_with_a_column_map(tmp_path: Path) -> None:
     assert "tills.csv:4:" in out and "userId" in out  # no identity
     assert "2 events stored" in out
     with empreinte.open(ws_dir) as ws:
-        (first,) = ws.events(user_id="C-001")
+        (first,) = ws.events(user_id="C-001", pii=True)
+        (masked,) = ws.events(user_id="C-001")
+    assert masked["context"]["traits"]["phone"].startswith("pii_")
     assert first["properties"] == {"total": 129.9, "store_id": "paris-01"}
     assert first["context"]["traits"]["phone"] == "0612345678"  # leading zero: stays text
     assert first["channel"] == "store" and first["source"] == "tills"

@@ -12,13 +12,16 @@ from hypothesis import strategies as st
 from empreinte.collect.limits import MAX_MESSAGE_BYTES
 from empreinte.collect.validate import normalise, parse_time
 from empreinte.errors import InvalidMessage
+from empreinte.privacy.pii import IngestPolicy
+from empreinte.privacy.pseudonym import Pseudonymiser
 
+POLICY = IngestPolicy(Pseudonymiser(b"k" * 32))
 NOW = parse_time("2026-03-01T12:00:00Z", "now")
 assert NOW is not None
 
 
 def row(message: object, **kwargs: object):  # type: ignore[no-untyped-def]
-    return normalise(message, source="web", received_at=NOW, **kwargs)  # type: ignore[arg-type]
+    return normalise(message, source="web", received_at=NOW, policy=POLICY, **kwargs)  # type: ignore[arg-type]
 
 
 def micros(text: str) -> int:

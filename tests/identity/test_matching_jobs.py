@@ -34,7 +34,7 @@ def data() -> ev.NoisyCrm:
 
 
 def _match_events(ws: empreinte.Workspace) -> list[dict[str, Any]]:
-    return ws.events(limit=10_000, source="match")
+    return ws.events(limit=10_000, pii=True, source="match")
 
 
 def test_sure_pairs_become_identify_events_and_doubtful_ones_wait(

@@ -22,6 +22,7 @@ from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.credentials import Credentials
 from empreinte.errors import AuthError, InvalidMessage, Overloaded, StorageError
+from empreinte.privacy.pii import IngestPolicy
 from empreinte.store.records import EventRow
 
 
@@ -101,9 +102,10 @@ def _write_key(request: Request, body: Any) -> str | None:
 class Collector:
     """The `/v1/*` routes, bound to a workspace's credentials and writer."""
 
-    def __init__(self, credentials: Credentials, writer: EventWriter):
+    def __init__(self, credentials: Credentials, writer: EventWriter, policy: IngestPolicy):
         self._credentials = credentials
         self._writer = writer
+        self._policy = policy
 
     def routes(self) -> list[Route]:
         routes = [
@@ -228,7 +230,14 @@ class Collector:
         received_at = now_micros()
         if kind is not None:
             try:
-                return [normalise(body, source=source, received_at=received_at, type_hint=kind)], []
+                row = normalise(
+                    body,
+                    source=source,
+                    received_at=received_at,
+                    type_hint=kind,
+                    policy=self._policy,
+                )
+                return [row], []
             except InvalidMessage as exc:
                 return [], [_rejection(0, body, exc)]
         messages = body.get("batch")
@@ -260,6 +269,7 @@ class Collector:
                         batch_sent_at=sent_at,
                         batch_context=context,
                         batch_integrations=integrations,
+                        policy=self._policy,
                     )
                 )
             except InvalidMessage as exc:

@@ -208,7 +208,9 @@ def import_file(
             report.errors.append(LineError(number, str(item)))
             continue
         try:
-            rows.append(normalise(item, source=source, received_at=received_at))
+            rows.append(
+                normalise(item, source=source, received_at=received_at, policy=workspace.policy)
+            )
         except InvalidMessage as exc:
             report.errors.append(LineError(number, str(exc)))
         if len(rows) >= CHUNK:

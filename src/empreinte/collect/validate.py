@@ -17,6 +17,7 @@ from empreinte.collect.bots import is_bot
 from empreinte.collect.channels import infer_channel
 from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
 from empreinte.errors import InvalidMessage
+from empreinte.privacy.pii import IngestPolicy, split
 from empreinte.store.records import EventRow
 
 MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
@@ -56,6 +57,8 @@ _PAYLOAD = {
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_MICROS = 86_400 * 1_000_000
+_EARLIEST = (datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH).days * _DAY_MICROS
+_LATEST = (datetime(2200, 1, 1, tzinfo=UTC) - _EPOCH).days * _DAY_MICROS
 
 
 def _micros(dt: datetime) -> int:
@@ -121,13 +124,15 @@ def normalise(
     batch_context: dict[str, Any] | None = None,
     batch_integrations: dict[str, Any] | None = None,
     size: int | None = None,
+    policy: IngestPolicy,
 ) -> EventRow:
     """Check one message against the Segment rules and turn it into a log row.
 
     `type_hint` is the type implied by the endpoint (`/v1/track`); `batch_*` are the
     batch-level fields that apply to every message lacking its own. `size` is the message's
-    JSON size when the caller knows it; otherwise it is measured. Raises `InvalidMessage`
-    naming the field and the reason.
+    JSON size when the caller knows it; otherwise it is measured. `policy` says how personal
+    data is split off (see privacy/pii.py). Raises `InvalidMessage` naming the field and the
+    reason.
     """
     if not isinstance(message, dict):
         raise InvalidMessage("a message must be a JSON object", None, "invalid_message")
@@ -192,7 +197,27 @@ def normalise(
         timestamp = received_at - (sent_at - original)
     else:
         timestamp = original
+    if not _EARLIEST <= timestamp <= _LATEST:
+        raise InvalidMessage(
+            "the event time (after clock-skew correction) is outside 1900–2200",
+            "timestamp",
+            "invalid_timestamp",
+        )
 
+    channel = infer_channel(kind, context, message.get("channel"))
+    # Personal data leaves the payloads here, before anything is stored.
+    private = split(
+        kind=kind,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        previous_id=previous_id,
+        traits=traits,
+        properties=properties,
+        context=context,
+        channel=channel,
+        policy=policy,
+    )
+    properties, traits, context = private.properties, private.traits, private.context
     user_agent = context.get("userAgent") if context else None
     # Most messages carry only known fields: a set comparison (in C) skips the loop.
     extra = (
@@ -218,13 +243,15 @@ def normalise(
             original,
             sent_at,
             received_at,
-            infer_channel(kind, context, message.get("channel")),
+            channel,
             is_bot(user_agent) if isinstance(user_agent, str) and user_agent else False,
             None if properties is None else orjson.dumps(properties).decode(),
             None if traits is None else orjson.dumps(traits).decode(),
             None if context is None else orjson.dumps(context).decode(),
             None if integrations is None else orjson.dumps(integrations).decode(),
             None if extra is None else orjson.dumps(extra).decode(),
+            private.identifiers,
+            None if private.vault is None else orjson.dumps(private.vault).decode(),
         )
     )
 

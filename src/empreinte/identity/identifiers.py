@@ -123,9 +123,9 @@ def extract(
             found.add(normalise_phone(phone, region))
         if card := _text(holder.get("loyalty_card")):
             found.add(Identifier(IdType.LOYALTY_CARD, card))
-    if channel == "phone" and isinstance(properties, dict):
-        if caller := _text(properties.get("caller_number")):
-            found.add(normalise_phone(caller, region))
+    caller = _text(properties.get("caller_number")) if isinstance(properties, dict) else None
+    if channel == "phone" and caller:
+        found.add(normalise_phone(caller, region))
     device = ctx.get("device")
     if isinstance(device, dict) and (device_id := _text(device.get("id"))):
         found.add(Identifier(IdType.DEVICE_ID, device_id))

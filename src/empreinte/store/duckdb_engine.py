@@ -20,24 +20,25 @@ from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, So
 from empreinte.store.schema import MIGRATIONS
 
 _TS = pa.timestamp("us", tz="UTC")
+
+
+def _arrow_type(name: str) -> pa.DataType:
+    if name in ("timestamp", "original_timestamp", "sent_at", "received_at"):
+        return _TS
+    if name == "is_bot":
+        return pa.bool_()
+    if name == "identifiers":
+        return pa.list_(pa.string())
+    return pa.string()
+
+
 _ARROW_SCHEMA = pa.schema(
-    [("seq", pa.int64())]
-    + [
-        (
-            name,
-            _TS
-            if name in ("timestamp", "original_timestamp", "sent_at", "received_at")
-            else pa.bool_()
-            if name == "is_bot"
-            else pa.string(),
-        )
-        for name in COLUMNS
-    ]
+    [("seq", pa.int64())] + [(name, _arrow_type(name)) for name in EventRow._fields]
 )
 # An EventRow is a tuple in field order, which Arrow reads as one struct value: the whole
 # group is converted in one pass in C++, with no Python loop over rows or columns.
 _ROW_STRUCT = pa.struct(list(_ARROW_SCHEMA)[1:])
-_JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra")
+_JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pii")
 _SELECT = "seq, " + ", ".join(COLUMNS)
 
 
@@ -101,7 +102,12 @@ class DuckDBEngine:
         try:
             cur.register("_incoming", batch)
             cur.execute("BEGIN")
-            cur.execute(f"INSERT INTO events ({_SELECT}) SELECT * FROM _incoming")
+            cur.execute(f"INSERT INTO events ({_SELECT}) SELECT {_SELECT} FROM _incoming")
+            # Personal data apart from behaviour, committed in the same transaction.
+            cur.execute(
+                'INSERT INTO pii_vault (seq, message_id, source, "values") '
+                "SELECT seq, message_id, source, pii FROM _incoming WHERE pii IS NOT NULL"
+            )
             # DuckDB writes its write-ahead log and fdatasyncs it (events.duckdb.wal, seen
             # with strace) inside COMMIT: once this returns, the rows survive a crash. A COMMIT
             # that takes the WAL past 16 MB also checkpoints it into the database file. That
@@ -197,7 +203,10 @@ class DuckDBEngine:
         where, params = self._where(flt)
         order = "DESC" if newest_first else "ASC"
         cur = self._cur().execute(
-            f"SELECT {_SELECT} FROM events{where} ORDER BY seq {order} LIMIT ?", [*params, limit]
+            f'SELECT q.*, v."values" AS pii FROM ('
+            f"  SELECT {_SELECT} FROM events{where} ORDER BY seq {order} LIMIT ?"
+            f") q LEFT JOIN pii_vault v ON v.seq = q.seq ORDER BY q.seq {order}",
+            [*params, limit],
         )
         names = [d[0] for d in cur.description]
         out = []
@@ -208,6 +217,10 @@ class DuckDBEngine:
                     record[column] = orjson.loads(record[column])
             out.append(record)
         return out
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the workspace database, for the other stores of `store/`."""
+        return self._con.cursor()
 
     # -- catalogue ------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ class EventRow(NamedTuple):
     A NamedTuple rather than a dataclass: the collector builds hundreds of thousands per second
     and engines read them column by column. Times are microseconds since the Unix epoch (UTC);
     `properties`, `traits`, `context`, `integrations` and `extra` (any other top-level
-    field the client sent, kept so that nothing acknowledged is lost) are JSON text or None.
+    field the client sent, kept so that nothing acknowledged is lost) are JSON text or None,
+    with personal values replaced by pseudonyms; `pii` is the JSON of the raw values by path
+    (kept in a separate table), `identifiers` the keys the identity graph links.
     """
 
     message_id: str
@@ -36,9 +38,12 @@ class EventRow(NamedTuple):
     context: str | None
     integrations: str | None
     extra: str | None
+    identifiers: list[str] | None
+    pii: str | None
 
 
-COLUMNS: tuple[str, ...] = EventRow._fields
+# What the `events` table holds; `pii` goes to the vault table, apart from behaviour.
+COLUMNS: tuple[str, ...] = tuple(f for f in EventRow._fields if f != "pii")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from empreinte.credentials import Credentials, Role
 from empreinte.errors import AuthError
+from empreinte.privacy.pii import rehydrate
 from empreinte.store.engine import Engine
 from empreinte.store.records import EventFilter
 from empreinte.web.auth import Forbidden, require
@@ -94,6 +95,7 @@ def to_segment(record: dict[str, Any]) -> dict[str, Any]:
         "source": record["source"],
         "channel": record["channel"],
         "isBot": record["is_bot"],
+        "identifiers": record["identifiers"] or [],
     }
     for column, key in (
         ("event", "event"),
@@ -162,6 +164,8 @@ class ReadApi:
         except _BadQuery as exc:
             return _error(400, "invalid_query", str(exc))
         records = await run_in_threadpool(self._engine.find_events, flt, limit, order == "desc")
+        # Admins only reach this far: they see the raw values, read back from the vault.
+        records = [rehydrate(r) for r in records]
         total = await run_in_threadpool(self._engine.count_events, flt)
         return _json(
             200, {"events": [to_segment(r) for r in records], "count": len(records), "total": total}

@@ -41,7 +41,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(workspace: Workspace) -> Starlette:
     """The whole HTTP surface of `workspace`. Closing the app closes the workspace."""
-    collector = Collector(workspace.credentials, workspace.writer)
+    collector = Collector(workspace.credentials, workspace.writer, workspace.policy)
     api = ReadApi(workspace.engine, workspace.credentials)
 
     @asynccontextmanager

@@ -1,0 +1,1 @@
+"""Privacy by design: pseudonymisation, consent, erasure, suppression, roles."""

@@ -1,0 +1,196 @@
+"""Personal data is split from behaviour at ingestion.
+
+The event log keeps behaviour with keyed pseudonyms in place of e-mails, phone numbers, names,
+street addresses, birthdays and IP addresses; the raw values go to a separate vault row of the
+same event, which only admins read and which erasure deletes with the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from empreinte.identity.identifiers import (
+    PII_TYPES,
+    Identifier,
+    extract,
+    normalise_email,
+    normalise_phone,
+    region_of,
+)
+from empreinte.privacy.pseudonym import Pseudonymiser
+
+# Keys of traits (identify, context.traits) that hold personal data.
+_TRAIT_KEYS = frozenset(
+    {
+        "email",
+        "phone",
+        "mobile",
+        "name",
+        "first_name",
+        "last_name",
+        "firstName",
+        "lastName",
+        "birthday",
+        "date_of_birth",
+        "username",
+    }
+)
+# Keys of an address that locate a person; city, state and country stay for analytics.
+_ADDRESS_KEYS = frozenset(
+    {"street", "line1", "line2", "postal_code", "postalCode", "zip", "zipcode"}
+)
+# Keys of properties that hold personal data (call-centre and e-mail events).
+_PROPERTY_KEYS = frozenset({"caller_number", "callee_number", "email", "phone"})
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    """What ingestion needs to know about the workspace to protect personal data."""
+
+    pseudonymiser: Pseudonymiser
+    default_region: str = "FR"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A message's payloads with personal data replaced, the vault, and its identifiers."""
+
+    traits: dict[str, Any] | None
+    properties: dict[str, Any] | None
+    context: dict[str, Any] | None
+    vault: dict[str, Any] | None
+    identifiers: list[str] | None
+
+
+def _mask(
+    holder: dict[str, Any],
+    path: str,
+    keys: frozenset[str],
+    vault: dict[str, Any],
+    pseudo: Pseudonymiser,
+    region: str,
+) -> dict[str, Any]:
+    """A copy of `holder` with personal values replaced; raw values recorded in `vault`."""
+    out = dict(holder)
+    for key in keys & holder.keys():
+        raw = holder[key]
+        if raw is None or raw == "":
+            continue
+        vault[f"{path}.{key}"] = raw
+        out[key] = _pseudonym_of(key, raw, pseudo, region)
+    address = holder.get("address")
+    if path.endswith("traits") and isinstance(address, dict) and _ADDRESS_KEYS & address.keys():
+        masked = dict(address)
+        for key in _ADDRESS_KEYS & address.keys():
+            vault[f"{path}.address.{key}"] = address[key]
+            masked[key] = pseudo.pseudonym("address", str(address[key]))
+        out["address"] = masked
+    return out
+
+
+def _pseudonym_of(key: str, raw: Any, pseudo: Pseudonymiser, region: str) -> str:
+    """E-mails and phones are normalised first, so the pseudonym equals the identifier's."""
+    text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
+    if key == "email":
+        ident = normalise_email(text)
+    elif key in ("phone", "mobile", "caller_number", "callee_number"):
+        ident = normalise_phone(text, region)
+    else:
+        return pseudo.pseudonym(key, text)
+    return pseudo.pseudonym(ident.type, ident.value)
+
+
+def identifier_key(ident: Identifier, pseudo: Pseudonymiser) -> str:
+    """The key an identifier has in the graph: personal kinds by pseudonym only."""
+    if ident.type in PII_TYPES:
+        return f"{ident.type}:{pseudo.pseudonym(ident.type, ident.value)}"
+    return ident.key
+
+
+def split(
+    *,
+    kind: str,
+    user_id: str | None,
+    anonymous_id: str | None,
+    previous_id: str | None,
+    traits: dict[str, Any] | None,
+    properties: dict[str, Any] | None,
+    context: dict[str, Any] | None,
+    channel: str | None,
+    policy: IngestPolicy,
+) -> Split:
+    """Identifiers of the message (valid ones only, pseudonymised), and its payloads with
+    personal data moved to the vault."""
+    pseudo = policy.pseudonymiser
+    found = extract(
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        previous_id=previous_id,
+        traits=traits,
+        properties=properties,
+        context=context,
+        channel=channel,
+        default_region=policy.default_region,
+    )
+    keys = [identifier_key(i, pseudo) for i in found if i.valid]
+    vault: dict[str, Any] = {}
+    region = region_of(context, traits, policy.default_region)
+    # A group's traits describe a company: its name is not personal data.
+    trait_keys = _TRAIT_KEYS - {"name"} if kind == "group" else _TRAIT_KEYS
+    if traits:
+        traits = _mask(traits, "traits", trait_keys, vault, pseudo, region)
+    if properties and _PROPERTY_KEYS & properties.keys():
+        properties = _mask(properties, "properties", _PROPERTY_KEYS, vault, pseudo, region)
+    if context:
+        ctx_traits = context.get("traits")
+        masked_traits = (
+            _mask(ctx_traits, "context.traits", _TRAIT_KEYS, vault, pseudo, region)
+            if isinstance(ctx_traits, dict)
+            else None
+        )
+        if masked_traits is not None or "ip" in context:
+            context = dict(context)
+            if masked_traits is not None:
+                context["traits"] = masked_traits
+            if context.get("ip"):
+                vault["context.ip"] = context["ip"]
+                context["ip"] = pseudo.pseudonym("ip", str(context["ip"]))
+    return Split(traits, properties, context, vault or None, keys or None)
+
+
+def rehydrate(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored event (as `Engine.find_events` returns it) with its raw personal values put
+    back where they were. For admins, and for the person's own export only."""
+    vault = record.get("pii")
+    if not vault:
+        return record
+    out = dict(record)
+    for path, raw in vault.items():
+        column, *keys = path.split(".")
+        holder = out.get(column)
+        if not isinstance(holder, dict):
+            continue
+        node = out[column] = _copy_path(holder, keys[:-1])
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = raw
+    return out
+
+
+def _copy_path(holder: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """A copy of `holder` whose nested dicts along `keys` are copies too (no shared state)."""
+    top = dict(holder)
+    node = top
+    for key in keys:
+        child = node.get(key)
+        node[key] = dict(child) if isinstance(child, dict) else {}
+        node = node[key]
+    return top
+
+
+def without_vault(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without its raw personal values (the `pii` key)."""
+    return {k: v for k, v in record.items() if k != "pii"}

@@ -1,0 +1,43 @@
+"""Keyed pseudonyms: what analytics sees instead of e-mails, phone numbers and names.
+
+HMAC-SHA-256 with a random key kept in the workspace directory (not in the database, so a
+copy of the database alone cannot be re-identified by hashing guesses). The same input gives
+the same pseudonym within a workspace, and nothing outside it can recompute it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+KEY_FILE = "pseudonym.key"
+PREFIX = "pii_"
+
+
+class Pseudonymiser:
+    """Turns normalised personal values into stable, keyed pseudonyms."""
+
+    def __init__(self, key: bytes):
+        if len(key) < 32:
+            raise ValueError("a pseudonymisation key needs at least 32 bytes")
+        self._key = key
+
+    @classmethod
+    def for_workspace(cls, directory: Path) -> Pseudonymiser:
+        """The workspace's key, created on first use with owner-only permissions."""
+        path = directory / KEY_FILE
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+        return cls(path.read_bytes())
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        """`pii_` + 32 hex digits, the same for the same (kind, value) in this workspace."""
+        digest = hmac.new(self._key, f"{kind}\x00{value}".encode(), hashlib.sha256)
+        return PREFIX + digest.hexdigest()[:32]
