@@ -15,6 +15,7 @@ import orjson
 from empreinte.identity.identifiers import (
     PII_TYPES,
     Identifier,
+    IdType,
     extract,
     normalise_email,
     normalise_phone,
@@ -110,6 +111,28 @@ def identifier_key(ident: Identifier, pseudo: Pseudonymiser) -> str:
     return ident.key
 
 
+def _plain_keys(
+    user_id: str | None, anonymous_id: str | None, previous_id: str | None, ctx: dict[str, Any]
+) -> list[str] | None:
+    """The identifier keys of a message without personal data, as `extract` would give."""
+    keys = []
+    if user_id:
+        keys.append(f"{IdType.USER_ID}:{user_id}")
+    if anonymous_id:
+        keys.append(f"{IdType.ANONYMOUS_ID}:{anonymous_id}")
+    if previous_id and previous_id != anonymous_id:
+        keys.append(f"{IdType.ANONYMOUS_ID}:{previous_id}")
+    device = ctx.get("device")
+    if isinstance(device, dict):
+        device_id = device.get("id")
+        if isinstance(device_id, str | int) and not isinstance(device_id, bool):
+            text = str(device_id).strip()
+            if text:
+                keys.append(f"{IdType.DEVICE_ID}:{text}")
+    keys.sort()
+    return keys or None
+
+
 def split(
     *,
     kind: str,
@@ -125,6 +148,20 @@ def split(
     """Identifiers of the message (valid ones only, pseudonymised), and its payloads with
     personal data moved to the vault."""
     pseudo = policy.pseudonymiser
+    ctx = context or {}
+    if (
+        not traits
+        and not ctx.get("traits")
+        and not ctx.get("externalIds")
+        and not ctx.get("ip")
+        and channel != "phone"
+        and not (properties and _PROPERTY_KEYS & properties.keys())
+    ):
+        # Most events (page views, product views…) carry no personal data and only plain
+        # ids: skip the general extraction, which costs several microseconds a message.
+        return Split(
+            traits, properties, context, None, _plain_keys(user_id, anonymous_id, previous_id, ctx)
+        )
     found = extract(
         user_id=user_id,
         anonymous_id=anonymous_id,
@@ -135,7 +172,7 @@ def split(
         channel=channel,
         default_region=policy.default_region,
     )
-    keys = [identifier_key(i, pseudo) for i in found if i.valid]
+    keys = sorted(identifier_key(i, pseudo) for i in found if i.valid)
     vault: dict[str, Any] = {}
     region = region_of(context, traits, policy.default_region)
     # A group's traits describe a company: its name is not personal data.

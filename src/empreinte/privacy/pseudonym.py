@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 KEY_FILE = "pseudonym.key"
@@ -24,6 +25,12 @@ class Pseudonymiser:
         if len(key) < 32:
             raise ValueError("a pseudonymisation key needs at least 32 bytes")
         self._key = key
+        # The same people come back again and again: an HMAC costs ~1.4 µs, a hit ~0.06 µs.
+        self.pseudonym = lru_cache(maxsize=131_072)(self._pseudonym)  # type: ignore[method-assign]
+
+    def forget(self) -> None:
+        """Drop the cache (after an erasure, so no erased value lingers in memory)."""
+        self.pseudonym.cache_clear()  # type: ignore[attr-defined]
 
     @classmethod
     def for_workspace(cls, directory: Path) -> Pseudonymiser:
@@ -38,6 +45,10 @@ class Pseudonymiser:
         return cls(path.read_bytes())
 
     def pseudonym(self, kind: str, value: str) -> str:
+        """`pii_` + 32 hex digits, the same for the same (kind, value) in this workspace."""
+        return self._pseudonym(kind, value)
+
+    def _pseudonym(self, kind: str, value: str) -> str:
         """`pii_` + 32 hex digits, the same for the same (kind, value) in this workspace."""
         digest = hmac.new(self._key, f"{kind}\x00{value}".encode(), hashlib.sha256)
         return PREFIX + digest.hexdigest()[:32]
