@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 
 import empreinte
 from empreinte.store.duckdb_engine import DuckDBEngine
@@ -31,6 +32,10 @@ from empreinte.store.records import EventRow
 from empreinte.workspace import DATABASE_FILE, Workspace
 
 STARTUP_TIMEOUT = 30.0
+
+# The machines are small and shared: judge properties on their results, not on their speed.
+settings.register_profile("empreinte", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("empreinte")
 
 
 # -- workspaces -----------------------------------------------------------------------------

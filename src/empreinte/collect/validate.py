@@ -137,7 +137,12 @@ def normalise(
     if not isinstance(message, dict):
         raise InvalidMessage("a message must be a JSON object", None, "invalid_message")
     if size is None:
-        size = len(orjson.dumps(message))
+        try:
+            size = len(orjson.dumps(message))
+        except TypeError as exc:  # from the Python API: a set, an object, a 65-bit integer…
+            raise InvalidMessage(
+                f"not representable as JSON: {exc}", None, "invalid_message"
+            ) from None
     if size > MAX_MESSAGE_BYTES:
         raise InvalidMessage(
             f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (32 KB)",

@@ -104,6 +104,28 @@ def _pseudonym_of(key: str, raw: Any, pseudo: Pseudonymiser, region: str) -> str
     return pseudo.pseudonym(ident.type, ident.value)
 
 
+_PERSONAL_ID_TYPES = {"email": "email", "phone": "phone", "phone_number": "phone"}
+
+
+def _mask_external_ids(
+    items: Any, vault: dict[str, Any], pseudo: Pseudonymiser, region: str
+) -> list[Any] | None:
+    """context.externalIds with e-mail and phone entries pseudonymised; None if none were."""
+    if not isinstance(items, list):
+        return None
+    out: list[Any] | None = None
+    for index, item in enumerate(items):
+        kind = str(item.get("type") or "").strip().lower() if isinstance(item, dict) else ""
+        if kind in _PERSONAL_ID_TYPES and item.get("id") not in (None, ""):
+            out = out if out is not None else list(items)
+            vault[f"context.externalIds.{index}.id"] = item["id"]
+            out[index] = {
+                **item,
+                "id": _pseudonym_of(_PERSONAL_ID_TYPES[kind], item["id"], pseudo, region),
+            }
+    return out
+
+
 def identifier_key(ident: Identifier, pseudo: Pseudonymiser) -> str:
     """The key an identifier has in the graph: personal kinds by pseudonym only."""
     if ident.type in PII_TYPES:
@@ -188,10 +210,13 @@ def split(
             if isinstance(ctx_traits, dict)
             else None
         )
-        if masked_traits is not None or "ip" in context:
+        external = _mask_external_ids(context.get("externalIds"), vault, pseudo, region)
+        if masked_traits is not None or external is not None or "ip" in context:
             context = dict(context)
             if masked_traits is not None:
                 context["traits"] = masked_traits
+            if external is not None:
+                context["externalIds"] = external
             if context.get("ip"):
                 vault["context.ip"] = context["ip"]
                 context["ip"] = pseudo.pseudonym("ip", str(context["ip"]))
@@ -206,26 +231,27 @@ def rehydrate(record: dict[str, Any]) -> dict[str, Any]:
         return record
     out = dict(record)
     for path, raw in vault.items():
-        column, *keys = path.split(".")
-        holder = out.get(column)
-        if not isinstance(holder, dict):
-            continue
-        node = out[column] = _copy_path(holder, keys[:-1])
-        for key in keys[:-1]:
-            node = node[key]
-        node[keys[-1]] = raw
+        column, *steps = path.split(".")
+        if steps and isinstance(out.get(column), dict | list):
+            out[column] = _put(out[column], steps, raw)
     return out
 
 
-def _copy_path(holder: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    """A copy of `holder` whose nested dicts along `keys` are copies too (no shared state)."""
-    top = dict(holder)
-    node = top
-    for key in keys:
-        child = node.get(key)
-        node[key] = dict(child) if isinstance(child, dict) else {}
-        node = node[key]
-    return top
+def _put(node: Any, steps: list[str], raw: Any) -> Any:
+    """A copy of `node` with `raw` at `steps` (dict keys, or list indexes given as digits);
+    unchanged where the path no longer exists."""
+    step, rest = steps[0], steps[1:]
+    if isinstance(node, dict):
+        if rest and step not in node:
+            return node
+        copy: Any = dict(node)
+        copy[step] = _put(node[step], rest, raw) if rest else raw
+        return copy
+    if isinstance(node, list) and step.isdigit() and int(step) < len(node):
+        items = list(node)
+        items[int(step)] = _put(node[int(step)], rest, raw) if rest else raw
+        return items
+    return node
 
 
 def without_vault(record: dict[str, Any]) -> dict[str, Any]:
