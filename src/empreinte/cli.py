@@ -20,8 +20,13 @@ from rich.progress import (
 )
 
 import empreinte
+from empreinte.cli_privacy import consent_app, users_app
+from empreinte.cli_privacy import erase as erase_command
+from empreinte.cli_privacy import export as export_command
+from empreinte.cli_profiles import identity_app, profile_app
 from empreinte.credentials import Role
 from empreinte.errors import EmpreinteError
+from empreinte.identity.match_cli import match_app
 from empreinte.store.records import EventFilter
 from empreinte.workspace import DATABASE_FILE, Workspace
 
@@ -36,6 +41,13 @@ events_app = typer.Typer(help="Look into the event log.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(events_app, name="events")
+app.add_typer(profile_app, name="profile")
+app.add_typer(identity_app, name="identity")
+app.add_typer(match_app, name="match")
+app.add_typer(consent_app, name="consent")
+app.add_typer(users_app, name="users")
+app.command("erase")(erase_command)
+app.command("export")(export_command)
 
 # soft_wrap: long messages (keys, paths, file:line errors) must not be cut by the terminal width.
 console = Console(soft_wrap=True)

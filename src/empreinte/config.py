@@ -6,6 +6,12 @@ default_region = "FR"        # how national phone numbers are read when nothing 
 [identity]                   # merge-protection rules, per identifier type
 limits = { user_id = 1, email = 5 }
 priority = ["user_id", "email", "phone", "loyalty_card", "external", "device_id", "anonymous_id"]
+
+[profiles]                   # how traits from several sources are merged into one profile
+source_priority = ["crm", "store", "web"]   # sources (or channels) trusted first; latest wins
+
+[consent]                    # what silence means for non-marketing purposes (marketing: always no)
+defaults = { analytics = false }
 ```
 """
 
@@ -21,13 +27,15 @@ import phonenumbers
 from empreinte.errors import ConfigError
 
 CONFIG_FILE = "empreinte.toml"
-_KNOWN = {"default_region", "identity"}
+_KNOWN = {"default_region", "identity", "profiles", "consent"}
 
 
 @dataclass(frozen=True)
 class WorkspaceConfig:
     default_region: str = "FR"
     identity: dict[str, Any] = field(default_factory=dict)
+    profiles: dict[str, Any] = field(default_factory=dict)
+    consent: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path) -> WorkspaceConfig:
@@ -44,7 +52,25 @@ class WorkspaceConfig:
         region = str(data.get("default_region", "FR")).upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigError(f"{path}: default_region {region!r} is not an ISO country code")
-        identity = data.get("identity", {})
-        if not isinstance(identity, dict):
-            raise ConfigError(f"{path}: [identity] must be a table")
-        return cls(default_region=region, identity=identity)
+        sections = {}
+        for name in ("identity", "profiles", "consent"):
+            sections[name] = data.get(name, {})
+            if not isinstance(sections[name], dict):
+                raise ConfigError(f"{path}: [{name}] must be a table")
+        # Checked now, so that a wrong setting stops `open` with a clear message rather than
+        # the first profile read.
+        from empreinte.identity.rules import MergeRules
+        from empreinte.privacy.consent import ConsentPolicy
+        from empreinte.profiles.traits import TraitPolicy
+
+        checks = {
+            "identity": MergeRules.from_mapping,
+            "profiles": TraitPolicy.from_mapping,
+            "consent": ConsentPolicy.from_mapping,
+        }
+        for name, check in checks.items():
+            try:
+                check(sections[name])
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+        return cls(default_region=region, **sections)

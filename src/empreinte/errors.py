@@ -82,3 +82,17 @@ class IdentityError(EmpreinteError):
 
 class ProfileNotFound(IdentityError):
     """No profile has, or ever had, this id (or its founding identifier was blocked)."""
+
+
+class PrivacyError(EmpreinteError):
+    """A privacy request (consent, erasure, export, login) cannot be done as asked. `field`
+    names the offending input when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+
+class ConsentError(PrivacyError):
+    """A consent entry or confirmation is invalid: unknown purpose, missing wording version,
+    an unknown, used, expired or withdrawn confirmation token."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import EventWriter, WriteResult
@@ -21,9 +21,15 @@ from empreinte.credentials import Credentials
 from empreinte.errors import InvalidMessage, WorkspaceNotFound
 from empreinte.privacy.pii import IngestPolicy, rehydrate, without_vault
 from empreinte.privacy.pseudonym import Pseudonymiser
+from empreinte.privacy.suppression import Suppression
 from empreinte.store.duckdb_engine import DuckDBEngine
 from empreinte.store.engine import Engine
+from empreinte.store.privacy_store import DuckDBPrivacyStore
 from empreinte.store.records import EventFilter, EventRow
+
+if TYPE_CHECKING:
+    from empreinte.identity.service import IdentityService
+    from empreinte.profiles.profile import Profiles
 
 DATABASE_FILE = "events.duckdb"
 PYTHON_SOURCE = "python"
@@ -47,10 +53,12 @@ class IngestReport:
     stored: int = 0
     duplicates: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    suppressed: int = 0  # dropped: they carry an identifier of an erased person
 
     def add(self, result: WriteResult) -> None:
         self.stored += result.stored
         self.duplicates += result.duplicates
+        self.suppressed += result.suppressed
 
 
 class Workspace:
@@ -66,17 +74,62 @@ class Workspace:
         self.config = WorkspaceConfig.load(path)
         self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
         self.credentials = Credentials(engine)
+        self.privacy_store = DuckDBPrivacyStore(cast(DuckDBEngine, engine))
+        # Identifiers of erased people (hashed): the writer drops events that carry them.
+        self.suppression = Suppression(self.privacy_store, self.policy.pseudonymiser)
         self._writer_options = dict(writer_options or {})
         self._writer: EventWriter | None = None
         self._writer_lock = threading.Lock()
+        self._identity: IdentityService | None = None
+        self._profiles: Profiles | None = None
+        self._derived_lock = threading.Lock()
 
     @property
     def writer(self) -> EventWriter:
         """The workspace's single event writer, started on first use."""
         with self._writer_lock:
             if self._writer is None:
-                self._writer = EventWriter(self.engine, **self._writer_options)
+                self._writer = EventWriter(
+                    self.engine, suppression=self.suppression, **self._writer_options
+                )
             return self._writer
+
+    def flush(self) -> None:
+        """Wait until every event submitted so far has been written (or dropped)."""
+        with self._writer_lock:
+            writer = self._writer
+        if writer is not None:
+            writer.write([])
+
+    @property
+    def identity(self) -> IdentityService:
+        """The workspace's identity graph, with the merge rules of `[identity]` in its config.
+
+        Profile ids are salted with a secret derived from the workspace's pseudonymisation key,
+        so that nobody can compute a person's profile id from a guessed userId. Call `sync()`
+        before reading when events may have been written since (the server does it).
+        """
+        with self._derived_lock:
+            if self._identity is None:
+                from empreinte.identity.rules import MergeRules
+                from empreinte.identity.service import IdentityService
+
+                self._identity = IdentityService.open(
+                    cast(DuckDBEngine, self.engine),
+                    MergeRules.from_mapping(self.config.identity),
+                    salt=self.policy.pseudonymiser.pseudonym("profile_id", "salt"),
+                )
+            return self._identity
+
+    @property
+    def profiles(self) -> Profiles:
+        """Unified profiles and customer-360 timelines (see `empreinte.profiles`)."""
+        with self._derived_lock:
+            if self._profiles is None:
+                from empreinte.profiles.profile import Profiles
+
+                self._profiles = Profiles(self)
+            return self._profiles
 
     # -- writing --------------------------------------------------------------------------
 

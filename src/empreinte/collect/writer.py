@@ -12,15 +12,19 @@ import asyncio
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from empreinte.collect.dedup import RecentIds
 from empreinte.errors import Overloaded, StorageError
 from empreinte.store.engine import Engine
 from empreinte.store.records import EventRow
+
+if TYPE_CHECKING:
+    from empreinte.privacy.suppression import Suppression
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,7 @@ class WriteResult:
 
     stored: int
     duplicates: int
+    suppressed: int = 0  # carried an identifier of an erased person: dropped, not stored
 
 
 @dataclass
@@ -50,8 +55,12 @@ class EventWriter:
         max_group: int = 100_000,
         dedup_hours: int = 25,
         storage_retry_after: int = 5,
+        suppression: Suppression | None = None,
     ):
+        """`suppression`: the identifiers of erased people; rows carrying one are dropped
+        (and counted) instead of stored."""
         self._engine = engine
+        self._suppression = suppression
         self._max_pending = max_pending
         self._max_group = max_group
         self._storage_retry_after = storage_retry_after
@@ -129,10 +138,15 @@ class EventWriter:
     def _commit(self, group: list[_Pending]) -> None:
         fresh: list[EventRow] = []
         added: list[str] = []
-        counts: list[tuple[int, int]] = []
+        counts: list[tuple[int, int, int]] = []
+        dropped: Counter[tuple[date, str]] = Counter()
         for item in group:
-            stored = self._drop_retries(item.rows, fresh, added)
-            counts.append((stored, len(item.rows) - stored))
+            rows = item.rows
+            if self._suppression is not None:
+                rows, suppressed = self._suppression.split(rows)
+                dropped.update(suppressed)
+            stored = self._drop_retries(rows, fresh, added)
+            counts.append((stored, len(rows) - stored, len(item.rows) - len(rows)))
         error: StorageError | None = None
         try:
             self._engine.append(fresh, self._next_seq)
@@ -151,9 +165,11 @@ class EventWriter:
                 self._failing_since = time.monotonic()
                 # Nothing was stored: forget the ids so that the client's retry is accepted.
                 self._seen.forget(added)
-        for item, (stored, duplicates) in zip(group, counts, strict=True):
+        if error is None and dropped and self._suppression is not None:
+            self._suppression.record(dropped)
+        for item, (stored, duplicates, suppressed_rows) in zip(group, counts, strict=True):
             if error is None:
-                item.future.set_result(WriteResult(stored, duplicates))
+                item.future.set_result(WriteResult(stored, duplicates, suppressed_rows))
             else:
                 item.future.set_exception(error)
         if error is not None:

@@ -80,9 +80,14 @@ def run(
         Path | None,
         typer.Option(
             help="CSV of known people (profile_id, user_id, first_name, last_name, email, "
-            "phone, birth_date, city, postcode). Without it, the file is deduplicated."
+            "phone, birth_date, city, postcode). Without it, the workspace's profiles are "
+            "the known people (raw values from the vault)."
         ),
     ] = None,
+    dedup: Annotated[
+        bool,
+        typer.Option("--dedup", help="Deduplicate FILE against itself, not against people."),
+    ] = False,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     id_column: Annotated[str, typer.Option(help="The file's record id column.")] = "record_id",
     id_type: Annotated[
@@ -101,6 +106,8 @@ def run(
     region: Annotated[str, typer.Option(help="Country of phone numbers without +code.")] = "FR",
 ) -> None:
     """Match FILE against known people: accept sure pairs, queue doubtful ones for review."""
+    if dedup and reference is not None:
+        raise _fail("--dedup and --reference exclude each other")
     try:
         settings = MatchSettings(
             high_threshold=high,
@@ -115,6 +122,16 @@ def run(
         raise _fail(str(exc)) from None
     with _open(workspace) as ws:
         try:
+            if known is None and not dedup:
+                from empreinte.profiles.reference import reference_table
+
+                with console.status("reading the known people from the profiles…"):
+                    known = reference_table(ws.profiles)
+                if known.num_rows == 0:
+                    raise _fail(
+                        "no profile has a name, an e-mail or a phone yet: pass --reference "
+                        "FILE, or --dedup to deduplicate the file against itself"
+                    )
             with console.status("training and scoring…"):
                 report = run_match_job(
                     ws, records, known, source_file=file.name, settings=settings, id_type=id_type

@@ -15,7 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from empreinte.collect.http import Collector
+from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
+from empreinte.web.identity_api import IdentityApi, IdentitySync
+from empreinte.web.privacy_api import PrivacyApi
+from empreinte.web.profiles_api import ProfilesApi
 from empreinte.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -43,14 +47,29 @@ def create_app(workspace: Workspace) -> Starlette:
     """The whole HTTP surface of `workspace`. Closing the app closes the workspace."""
     collector = Collector(workspace.credentials, workspace.writer, workspace.policy)
     api = ReadApi(workspace.engine, workspace.credentials)
+    profiles = ProfilesApi(workspace)
+    identity = IdentityApi(workspace)
+    # Dashboard users: session tokens are accepted as Bearer tokens by `web.auth.require`.
+    users = Users.for_workspace(workspace.path, workspace.privacy_store)
+    privacy = PrivacyApi(workspace, users)
+    # The identity graph follows the log in the background; reads also sync first.
+    identity_sync = IdentitySync(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        identity_sync.start()
         yield
+        identity_sync.stop()
         workspace.close()
 
-    return Starlette(
-        routes=[*collector.routes(), *api.routes()],
+    app = Starlette(
+        routes=[
+            *collector.routes(),
+            *api.routes(),
+            *profiles.routes(),
+            *identity.routes(),
+            *privacy.routes(),
+        ],
         middleware=[
             # Browsers post from any site that embeds the tracking snippet.
             Middleware(
@@ -64,3 +83,5 @@ def create_app(workspace: Workspace) -> Starlette:
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
+    app.state.sessions = users
+    return app

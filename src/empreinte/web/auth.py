@@ -1,4 +1,9 @@
-"""Bearer-token checks for the read API. Write keys never read."""
+"""Bearer-token checks for the read API. Write keys never read.
+
+A Bearer token is an API token (`emp_…`) or a dashboard session token (`ses_…`, from
+`POST /api/login`); both carry a role. The app puts its session verifier in
+`app.state.sessions` (see `web/app.py`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from starlette.requests import Request
 
 from empreinte.credentials import Credentials, Principal, Role
 from empreinte.errors import AuthError
+from empreinte.privacy.users import SESSION_PREFIX, Users
 
 
 class Forbidden(AuthError):
@@ -21,7 +27,14 @@ def require(request: Request, credentials: Credentials, *roles: Role) -> Princip
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("missing API token: send `Authorization: Bearer <token>`")
-    principal = credentials.principal_for(token.strip())
+    token = token.strip()
+    if token.startswith(SESSION_PREFIX):
+        sessions: Users | None = getattr(request.app.state, "sessions", None)
+        if sessions is None:
+            raise AuthError("session tokens are not accepted here; use an API token")
+        principal = sessions.principal(token)
+    else:
+        principal = credentials.principal_for(token)
     if principal.role not in roles:
         raise Forbidden(f"the {principal.role.value} role may not do this")
     return principal

@@ -1,0 +1,167 @@
+"""Erasure, the right to be forgotten: a person's data leaves the workspace and stays out.
+
+`erase(workspace, profile_id, actor)`:
+
+1. finds the person's whole merged profile (every identifier of it, the graph brought up to
+   date first) and the events it owns (the events whose most trusted identifier is the
+   person's, as `profiles` assigns them);
+2. splits the identifiers into the person's own and the *shared* ones: an identifier that
+   another person's events carry too (the family tablet, a call-centre number that merge
+   protection kept out of other profiles). Shared identifiers are not the person's alone:
+   their other owners' events stay, and they are not suppressed, or everyone's later events
+   with them would be dropped;
+3. puts the person's own identifiers on the suppression list in memory, so that the writer
+   drops events carrying them from now on, and waits for what the writer already took;
+4. in one transaction: deletes the events (with their consent entries) and their vault rows,
+   the identity rows, conflicts and overrides of the person, the match reviews naming them or
+   their records, and the rows of any other derived table that name their profile ids,
+   identifier keys or events (by the column names of `PERSON_COLUMNS`); stores the
+   suppression hashes; writes the audit record (when, who, hashed ids, counts: no personal
+   data);
+5. rebuilds the identity graph from what is left of the log, so that it forgets the person.
+
+An unknown person raises `ProfileNotFound` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from empreinte.errors import PrivacyError, ProfileNotFound
+from empreinte.identity.model import profile_id_for
+from empreinte.privacy.people import Person, locate, lookup_key
+from empreinte.store.privacy_store import ErasurePlan
+
+if TYPE_CHECKING:
+    from empreinte.workspace import Workspace
+
+_erasing = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What an erasure did. `profile_id` is for the caller only: the audit does not keep it."""
+
+    erasure_id: str
+    profile_id: str
+    counts: Mapping[str, int]
+    suppressed: int  # identifiers put on the suppression list
+    shared: int  # identifiers other people's events carry too: kept off the list
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "erasureId": self.erasure_id,
+            "profileId": self.profile_id,
+            "counts": dict(self.counts),
+            "suppressedIdentifiers": self.suppressed,
+            "sharedIdentifiersKept": self.shared,
+        }
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """An identifier already on the suppression list: when, and by which erasure."""
+
+    since: datetime
+    erasure_id: str
+
+
+def erase(workspace: Workspace, profile_id: str, actor: str) -> ErasureReport:
+    """Erase the person of `profile_id` (following merges); see the module docstring."""
+    with _erasing:
+        person = locate(workspace, "profileId", profile_id)
+        return _erase(workspace, person, actor)
+
+
+def erase_by(workspace: Workspace, by: str, value: str, actor: str) -> ErasureReport:
+    """Erase the person named by an identifier (`by`: profileId, email, phone, userId,
+    anonymousId, loyaltyCard)."""
+    with _erasing:
+        person = locate(workspace, by, value)
+        return _erase(workspace, person, actor)
+
+
+def suppressed(workspace: Workspace, by: str, value: str) -> Suppressed | None:
+    """Whether the identifier named by `by`=`value` belongs to an erased person."""
+    if by == "profileId":
+        return None  # profile ids are not kept: only identifiers, hashed
+    key = lookup_key(workspace, by, value)
+    entry = workspace.privacy_store.suppression_entry(workspace.suppression.hash(key))
+    return Suppressed(*entry) if entry else None
+
+
+def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
+    if not actor:
+        raise PrivacyError("an erasure needs an actor (who asked for it)", "actor")
+    store = workspace.privacy_store
+    keys = set(person.keys)
+    # Read what carries the keys first: every such event is then in the graph when the owned
+    # events are read (that read syncs it), so none is mistaken for someone else's.
+    carrying = store.events_carrying(keys)
+    owned = {int(r["seq"]) for r in workspace.profiles.events(person.profile_id, include_bots=True)}
+    shared: set[str] = set()
+    for seq, identifiers in carrying:
+        if seq not in owned:
+            shared.update(k for k in identifiers if k in keys)
+    exclusive = keys - shared
+    salt = workspace.identity.salt
+    profile_ids = {person.profile_id} | {profile_id_for(k, salt) for k in keys}
+    hashes = {workspace.suppression.hash(k) for k in exclusive}
+    plan = ErasurePlan(
+        erasure_id="er_" + secrets.token_hex(10),
+        actor=actor,
+        seqs=sorted(owned),
+        keys=sorted(keys),
+        exclusive_keys=sorted(exclusive),
+        profile_ids=sorted(profile_ids),
+        id_hashes=sorted(hashes),
+        match_review_ids=_match_reviews(workspace, keys, profile_ids),
+        extra_counts={"suppressed_identifiers": len(hashes), "shared_identifiers": len(shared)},
+    )
+    # From here on the writer drops the person's new events; `flush` waits for the groups it
+    # took before, so that the transaction below sees (and deletes) every event of theirs.
+    workspace.suppression.add(hashes)
+    try:
+        workspace.flush()
+        counts = store.erase(plan)
+    except BaseException:
+        workspace.suppression.discard(hashes)
+        raise
+    workspace.identity.rebuild()
+    return ErasureReport(plan.erasure_id, person.profile_id, counts, len(hashes), len(shared))
+
+
+def _match_reviews(workspace: Workspace, keys: set[str], profile_ids: set[str]) -> list[str]:
+    """Match reviews that name the person: one of their profile ids, one of their records
+    (the keys an accepted match writes), or the identifier a review links to."""
+    out = []
+    reviews = workspace.privacy_store.match_reviews()
+    for review_id, record_id, other_id, profile_id, detail in reviews:
+        id_type = str(detail.get("id_type") or "")
+        records = [r for r in (record_id, other_id) if r]
+        named = {f"external:{id_type}={r}" for r in records} | {
+            f"anonymous_id:{id_type}:{r}" for r in records
+        }
+        named |= set(_link_keys(workspace, detail.get("link")))
+        if (profile_id in profile_ids) or (named & keys):
+            out.append(review_id)
+    return out
+
+
+def _link_keys(workspace: Workspace, link: Any) -> Iterable[str]:
+    if not isinstance(link, Mapping):
+        return
+    for by, value in link.items():
+        if isinstance(value, str) and by in ("userId", "email", "phone"):
+            try:
+                yield lookup_key(workspace, by, value)
+            except PrivacyError:
+                continue
+
+
+__all__ = ["ErasureReport", "ProfileNotFound", "Suppressed", "erase", "erase_by", "suppressed"]

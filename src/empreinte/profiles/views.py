@@ -1,0 +1,157 @@
+"""JSON documents of profiles and of the identity graph, shared by the HTTP API and the CLI.
+
+Keys are camelCase like the rest of the API; times are ISO-8601 in UTC with a `Z`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from empreinte.identity.model import (
+    Conflict,
+    Explanation,
+    IdentityRecord,
+    MergeStep,
+    Override,
+    RebuildReport,
+)
+from empreinte.profiles.computed import Computed
+from empreinte.profiles.profile import Profile
+from empreinte.profiles.traits import MergedTraits
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def identifier_json(record: IdentityRecord) -> dict[str, Any]:
+    return {
+        "key": record.id_key,
+        "type": record.id_type,
+        "firstSeq": record.first_seq,
+        "lastSeq": record.last_seq,
+    }
+
+
+def computed_json(computed: Computed) -> dict[str, Any]:
+    purchase = computed.last_purchase
+    return {
+        "firstSeen": iso(computed.first_seen),
+        "lastSeen": iso(computed.last_seen),
+        "events": computed.events,
+        "botEvents": computed.bot_events,
+        "channels": computed.channels,
+        "preferredChannel": computed.preferred_channel,
+        "orders": computed.orders,
+        "revenue": computed.revenue,
+        "lastPurchase": None
+        if purchase is None
+        else {
+            "time": iso(purchase.time),
+            "orderId": purchase.order_id,
+            "amount": purchase.amount,
+            "currency": purchase.currency,
+            "messageId": purchase.message_id,
+        },
+        "birthYear": computed.birth_year,
+        "age": computed.age,
+        "country": computed.country,
+        "identifiers": computed.identifiers,
+    }
+
+
+def history_json(traits: MergedTraits, pii: bool) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for path, changes in traits.history.items():
+        winner = traits.current.get(path)
+        out[path] = [
+            {
+                "value": change.last.value if pii else change.last.shown,
+                "timestamp": iso(change.last.timestamp),
+                "since": iso(change.since),
+                "source": change.last.source,
+                "messageId": change.last.message_id,
+                "current": change.last is winner,
+            }
+            for change in changes
+        ]
+    return out
+
+
+def profile_json(profile: Profile, *, history: bool = True) -> dict[str, Any]:
+    """A profile as the API shows it: raw personal values only when `profile.pii`."""
+    doc: dict[str, Any] = {
+        "profileId": profile.profile_id,
+        "redirectedFrom": profile.redirected_from,
+        "personalData": "raw" if profile.pii else "pseudonymised",
+        "traits": profile.traits.nested(profile.pii),
+        "computed": computed_json(profile.computed),
+        "identifiers": [identifier_json(r) for r in profile.identifiers],
+    }
+    if history:
+        doc["traitHistory"] = history_json(profile.traits, profile.pii)
+    return doc
+
+
+def conflict_json(conflict: Conflict) -> dict[str, Any]:
+    return {
+        "seq": conflict.seq,
+        "messageId": conflict.message_id,
+        "idKey": conflict.id_key,
+        "profileId": conflict.profile_id,
+        "otherProfileId": conflict.other_profile_id,
+        "rule": conflict.rule,
+        "recordedAt": iso(conflict.recorded_at),
+    }
+
+
+def override_json(override: Override) -> dict[str, Any]:
+    return {
+        "recordedAt": iso(override.recorded_at),
+        "actor": override.actor,
+        "action": override.action,
+        "idKey": override.id_key,
+        "profileId": override.profile_id,
+        "reason": override.reason,
+    }
+
+
+def step_json(step: MergeStep) -> dict[str, Any]:
+    return {
+        "seq": step.seq,
+        "messageId": step.message_id,
+        "at": iso(step.at),
+        "action": step.action,
+        "idKey": step.id_key,
+        "profileId": step.profile_id,
+        "otherProfileId": step.other_profile_id,
+        "rule": step.rule,
+    }
+
+
+def explanation_json(explanation: Explanation) -> dict[str, Any]:
+    """How a profile was built: merge history, refused links, admin decisions."""
+    return {
+        "profileId": explanation.profile_id,
+        "redirectedFrom": explanation.requested
+        if explanation.requested != explanation.profile_id
+        else None,
+        "identifiers": [identifier_json(r) for r in explanation.identifiers],
+        "steps": [step_json(s) for s in explanation.steps],
+        "conflicts": [conflict_json(c) for c in explanation.conflicts],
+        "overrides": [override_json(o) for o in explanation.overrides],
+    }
+
+
+def rebuild_json(report: RebuildReport) -> dict[str, Any]:
+    return {
+        "events": report.events,
+        "identifiers": report.identifiers,
+        "profiles": report.profiles,
+        "conflicts": report.conflicts,
+        "cursor": report.cursor,
+        "seconds": round(report.seconds, 3),
+    }

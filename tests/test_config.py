@@ -1,0 +1,51 @@
+"""`empreinte.toml`: settings are checked when the workspace opens, with the file named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import empreinte
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "empreinte.toml").write_text(text)
+    return tmp_path
+
+
+def test_settings_are_read(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        'default_region = "us"\n[identity]\nlimits = { email = 2 }\n'
+        '[profiles]\nsource_priority = ["crm"]\n[consent]\ndefaults = { analytics = true }\n',
+    )
+    with empreinte.open(root) as ws:
+        assert ws.config.default_region == "US"
+        assert ws.config.identity == {"limits": {"email": 2}}
+        assert ws.config.consent == {"defaults": {"analytics": True}}
+        # National numbers are now read as American.
+        ws.identify("u-1", traits={"phone": "(415) 555-0134"})
+        (event,) = ws.events(limit=1)
+    assert any(k.startswith("phone:") for k in event["identifiers"])
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('colour = "red"\n', "colour"),
+        ('default_region = "XX"\n', "default_region"),
+        ("[consent]\ndefaults = { marketing_sms = true }\n", "marketing_sms"),
+        ("[consent]\ndefaults = { analytics = true, tracking = true }\n", "tracking"),
+        ("identity = 3\n", "[identity]"),
+        ("[identity\n", "empreinte.toml"),
+    ],
+)
+def test_a_wrong_setting_stops_open_with_the_file_and_the_setting(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    root = write(tmp_path, text)
+    with pytest.raises(empreinte.ConfigError) as caught:
+        empreinte.open(root)
+    assert "empreinte.toml" in str(caught.value) and named in str(caught.value)

@@ -1,0 +1,374 @@
+"""Who may call what: every HTTP endpoint of the app × every kind of caller, on the real server.
+
+The routes are enumerated from `create_app`: an endpoint without a row in `TABLE` fails
+`test_every_endpoint_has_a_row`, so a new endpoint cannot ship without saying who may call it.
+
+Callers: nobody, a write key (which only writes: sent as the collector expects it on /v1, as a
+Bearer token elsewhere), API tokens of each role, and the session token of a dashboard user
+with the analyst role. Expected answers are status classes: 401 (who are you?), 403 (known,
+not allowed), 2xx, or 4xx (a client error past the role check: 400, 404, 409).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import empreinte
+from conftest import Keys, ServerProcess, make_workspace
+from empreinte.privacy.users import Users
+from empreinte.web.app import create_app
+
+CALLERS = ("nobody", "write_key", "viewer", "analyst", "admin", "analyst_session")
+PASSWORD = "an analyst passphrase"
+UNKNOWN_PROFILE = "p_0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class World:
+    """The server and what the rows need: tokens, and ids of seeded people."""
+
+    server: ServerProcess
+    tokens: dict[str, str | None]
+    write_key: str
+    person: str  # a profile every reading row may look at
+    erasable: str  # a profile the admin's DELETE erases
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request: path parameters are filled from the world."""
+
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Row:
+    call: Callable[[World], Call]
+    expect: dict[str, str]
+
+
+def admin_only(admin: str) -> dict[str, str]:
+    return {
+        "nobody": "401",
+        "write_key": "401",
+        "viewer": "403",
+        "analyst": "403",
+        "admin": admin,
+        "analyst_session": "403",
+    }
+
+
+def readers(answer: str, admin: str | None = None) -> dict[str, str]:
+    return {
+        "nobody": "401",
+        "write_key": "401",
+        "viewer": "403",
+        "analyst": answer,
+        "admin": admin or answer,
+        "analyst_session": answer,
+    }
+
+
+def any_role(answer: str) -> dict[str, str]:
+    return {**{c: answer for c in CALLERS}, "nobody": "401", "write_key": "401"}
+
+
+def everyone(answer: str) -> dict[str, str]:
+    return dict.fromkeys(CALLERS, answer)
+
+
+COLLECTOR = {**everyone("401"), "write_key": "2xx"}
+
+
+def event(kind: str) -> Callable[[World], Call]:
+    message: dict[str, Any] = {"type": kind, "userId": "roles-writer"}
+    message |= {
+        "track": {"event": "Role Checked"},
+        "identify": {"traits": {"plan": "pro"}},
+        "page": {"name": "Home"},
+        "screen": {"name": "Home"},
+        "group": {"groupId": "acme"},
+        "alias": {"previousId": "roles-anon"},
+    }.get(kind, {})
+    return lambda w: Call(f"/v1/{kind}", body=message)
+
+
+def batch(path: str) -> Callable[[World], Call]:
+    return lambda w: Call(path, body={"batch": [{"type": "track", "event": "E", "userId": "x"}]})
+
+
+SINGLE_KINDS = ("track", "identify", "page", "screen", "group", "alias")
+
+# (method, route path) → row. Every route of the app must appear here.
+TABLE: dict[tuple[str, str], Row] = {
+    # -- the collector: write keys only --
+    ("POST", "/v1/batch"): Row(batch("/v1/batch"), COLLECTOR),
+    ("POST", "/v1/import"): Row(batch("/v1/import"), COLLECTOR),
+    ("POST", "/v1/b"): Row(batch("/v1/b"), COLLECTOR),
+    **{("POST", f"/v1/{k}"): Row(event(k), COLLECTOR) for k in SINGLE_KINDS},
+    **{
+        ("POST", f"/v1/{k[0]}"): Row(
+            lambda w, k=k: Call(f"/v1/{k[0]}", body=event(k)(w).body), COLLECTOR
+        )
+        for k in SINGLE_KINDS
+    },
+    # The settings of analytics.js are public by design: the key is in the path (and in every
+    # web page that embeds the snippet). An unknown key is a 404.
+    ("GET", "/v1/projects/{write_key}/settings"): Row(
+        lambda w: Call(f"/v1/projects/{w.write_key}/settings"), everyone("2xx")
+    ),
+    # -- health and sessions: public --
+    ("GET", "/api/health"): Row(lambda w: Call("/api/health"), everyone("2xx")),
+    ("POST", "/api/login"): Row(
+        lambda w: Call("/api/login", body={"username": "nobody", "password": "wrong password"}),
+        everyone("401"),
+    ),
+    ("GET", "/api/me"): Row(lambda w: Call("/api/me"), any_role("2xx")),
+    # -- the event log: raw personal data, admins only --
+    ("GET", "/api/events"): Row(lambda w: Call("/api/events", {"limit": 1}), admin_only("2xx")),
+    # -- profiles: readers; analysts see pseudonyms only --
+    ("GET", "/api/profiles"): Row(
+        lambda w: Call("/api/profiles", {"userId": "roles-person"}), readers("2xx")
+    ),
+    ("GET", "/api/profiles/{profile_id}"): Row(
+        lambda w: Call(f"/api/profiles/{w.person}"), readers("2xx")
+    ),
+    ("GET", "/api/profiles/{profile_id}/timeline"): Row(
+        lambda w: Call(f"/api/profiles/{w.person}/timeline"), readers("2xx")
+    ),
+    ("GET", "/api/profiles/{profile_id}/identity"): Row(
+        lambda w: Call(f"/api/profiles/{w.person}/identity"), readers("2xx")
+    ),
+    ("GET", "/api/identity/conflicts"): Row(
+        lambda w: Call("/api/identity/conflicts"), readers("2xx")
+    ),
+    # -- changing the identity graph: admins --
+    ("POST", "/api/identity/block"): Row(
+        lambda w: Call("/api/identity/block", body={"anonymousId": "roles-garbage"}),
+        admin_only("2xx"),
+    ),
+    ("POST", "/api/identity/cut"): Row(
+        lambda w: Call(
+            "/api/identity/cut", body={"anonymousId": "roles-kiosk", "profileId": w.person}
+        ),
+        admin_only("2xx"),
+    ),
+    ("POST", "/api/identity/unblock"): Row(
+        # Nothing is blocked under this key: a 409 past the role check.
+        lambda w: Call("/api/identity/unblock", body={"anonymousId": "roles-never-blocked"}),
+        admin_only("4xx"),
+    ),
+    ("POST", "/api/identity/rebuild"): Row(
+        lambda w: Call("/api/identity/rebuild", body={}), admin_only("2xx")
+    ),
+    # -- privacy --
+    ("GET", "/api/profiles/{profile_id}/consent"): Row(
+        lambda w: Call(f"/api/profiles/{w.person}/consent"), readers("2xx")
+    ),
+    ("POST", "/api/consent"): Row(
+        lambda w: Call(
+            "/api/consent",
+            body={
+                "userId": "roles-person",
+                "purpose": "analytics",
+                "granted": True,
+                "wordingVersion": "v1",
+            },
+        ),
+        admin_only("2xx"),
+    ),
+    # The person's confirmation link carries the token: no API token is needed, and an
+    # unknown or used token is a 400 for everyone.
+    ("POST", "/api/consent/confirm"): Row(
+        lambda w: Call("/api/consent/confirm", body={"token": "cnf_" + "0" * 43}),
+        everyone("4xx"),
+    ),
+    ("GET", "/api/profiles/{profile_id}/export"): Row(
+        lambda w: Call(f"/api/profiles/{w.person}/export"), admin_only("2xx")
+    ),
+    ("DELETE", "/api/profiles/{profile_id}"): Row(
+        lambda w: Call(f"/api/profiles/{w.erasable}"), admin_only("2xx")
+    ),
+    ("GET", "/api/privacy/erasures"): Row(
+        lambda w: Call("/api/privacy/erasures"), admin_only("2xx")
+    ),
+    ("GET", "/api/privacy/suppressed"): Row(
+        lambda w: Call("/api/privacy/suppressed"), readers("2xx")
+    ),
+}
+
+
+def app_routes(tmp_path: Path) -> set[tuple[str, str]]:
+    """(method, path) of every route `create_app` serves (HEAD comes with GET)."""
+    ws = empreinte.open(tmp_path / "routes")
+    try:
+        app = create_app(ws)
+        out = set()
+        for route in app.routes:
+            methods = getattr(route, "methods", None) or set()
+            for method in methods - {"HEAD"}:
+                out.add((method, getattr(route, "path", "")))
+        return out
+    finally:
+        ws.close()
+
+
+def test_every_endpoint_has_a_row(tmp_path: Path) -> None:
+    served = app_routes(tmp_path)
+    missing = sorted(served - set(TABLE))
+    assert not missing, (
+        f"endpoint(s) without a row in tests/web/test_roles.py TABLE: {missing}; "
+        "add one saying which callers may use it"
+    )
+    stale = sorted(set(TABLE) - served)
+    assert not stale, f"rows for endpoints the app no longer serves: {stale}"
+
+
+# -- the world: one real server, seeded before it starts ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("roles")
+    keys: Keys = make_workspace(root / "ws")
+    with empreinte.open(keys.path) as ws:
+        ws.identify(
+            "roles-person", anonymous_id="roles-kiosk", traits={"email": "person@roles.example"}
+        )
+        ws.identify("roles-erasable", traits={"email": "erasable@roles.example"})
+        person = ws.profiles.find("userId", "roles-person")
+        erasable = ws.profiles.find("userId", "roles-erasable")
+        assert person and erasable
+        Users.for_workspace(ws.path, ws.privacy_store).create("ana", PASSWORD, "analyst")
+    server = ServerProcess(keys.path, root)
+    server.start()
+    try:
+        login = httpx.post(
+            f"{server.url}/api/login", json={"username": "ana", "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        tokens: dict[str, str | None] = {
+            "nobody": None,
+            "write_key": keys.write_key,
+            "viewer": keys.viewer_token,
+            "analyst": keys.analyst_token,
+            "admin": keys.admin_token,
+            "analyst_session": login.json()["token"],
+        }
+        yield World(server, tokens, keys.write_key, person, erasable)
+    finally:
+        server.stop()
+
+
+def headers_for(world: World, caller: str, path: str) -> dict[str, str]:
+    token = world.tokens[caller]
+    if token is None:
+        return {}
+    if caller == "write_key" and path.startswith("/v1/"):
+        # As the Segment clients send it: the HTTP Basic username.
+        basic = base64.b64encode(f"{token}:".encode()).decode()
+        return {"Authorization": f"Basic {basic}"}
+    return {"Authorization": f"Bearer {token}"}
+
+
+def status_class(status: int) -> str:
+    if status in (401, 403):
+        return str(status)
+    if 200 <= status < 300:
+        return "2xx"
+    if 400 <= status < 500:
+        return "4xx"
+    return str(status)
+
+
+def send(world: World, method: str, call: Call, caller: str) -> httpx.Response:
+    return httpx.request(
+        method,
+        world.server.url + call.path,
+        params=call.params,
+        json=call.body,
+        headers=headers_for(world, caller, call.path),
+        timeout=30,
+    )
+
+
+CASES = [
+    pytest.param(method, path, caller, id=f"{method} {path} as {caller}")
+    for (method, path) in TABLE
+    for caller in CALLERS
+]
+
+
+@pytest.mark.parametrize(("method", "path", "caller"), CASES)
+def test_role_table(world: World, method: str, path: str, caller: str) -> None:
+    row = TABLE[(method, path)]
+    response = send(world, method, row.call(world), caller)
+    expected = row.expect[caller]
+    assert status_class(response.status_code) == expected, (
+        f"{method} {path} as {caller}: {response.status_code} {response.text[:300]}"
+    )
+    if expected in ("401", "403"):
+        body = response.json()
+        assert body["code"] in ("unauthorized", "forbidden") and body["message"]
+
+
+# -- refusals say nothing about whether a person exists ----------------------------------------
+
+
+PROFILE_ROUTES = [(m, p) for (m, p) in TABLE if "{profile_id}" in p]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), PROFILE_ROUTES, ids=[f"{m} {p}" for m, p in PROFILE_ROUTES]
+)
+def test_refusals_are_the_same_for_known_and_unknown_people(
+    world: World, method: str, path: str
+) -> None:
+    for caller in ("nobody", "write_key", "viewer", "analyst", "analyst_session"):
+        if TABLE[(method, path)].expect[caller] not in ("401", "403"):
+            continue
+        answers = set()
+        for profile_id in (world.person, UNKNOWN_PROFILE, "not-even-an-id"):
+            call = Call(path.replace("{profile_id}", profile_id))
+            response = send(world, method, call, caller)
+            answers.add((response.status_code, response.text))
+        assert len(answers) == 1, (caller, answers)
+
+
+def test_analysts_may_not_look_people_up_by_personal_data(world: World) -> None:
+    for caller in ("analyst", "analyst_session"):
+        response = send(
+            world, "GET", Call("/api/profiles", {"email": "person@roles.example"}), caller
+        )
+        assert response.status_code == 403
+    response = send(world, "GET", Call("/api/profiles", {"email": "person@roles.example"}), "admin")
+    assert response.status_code == 200
+
+
+def test_a_session_token_stops_working_when_tampered(world: World) -> None:
+    token = world.tokens["analyst_session"]
+    assert token
+    for forged in (token[:-1] + ("0" if token[-1] != "0" else "1"), "ses_x.y", token + "."):
+        response = httpx.get(
+            world.server.url + "/api/me", headers={"Authorization": f"Bearer {forged}"}
+        )
+        assert response.status_code == 401
+    response = httpx.post(
+        world.server.url + "/api/login", json={"username": "ana", "password": "not it at all"}
+    )
+    unknown = httpx.post(
+        world.server.url + "/api/login", json={"username": "nobody", "password": "not it at all"}
+    )
+    assert response.status_code == unknown.status_code == 401
+    assert response.json() == unknown.json()
+    me = httpx.get(world.server.url + "/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json() == {"name": "ana", "role": "analyst"}
