@@ -55,8 +55,8 @@ class Oracle:
         )
         if not s:
             return
-        known = [self.profile[k] for k in s if k in self.profile]
-        current = known[0] if known else self.found(s[0], seq)
+        # The event belongs to its most trusted key: that key's profile, or a new one.
+        current = self.profile[s[0]] if s[0] in self.profile else self.found(s[0], seq)
         for k in s:
             kind = k.split(":", 1)[0]
             other = self.profile.get(k)

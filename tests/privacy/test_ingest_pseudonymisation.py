@@ -112,3 +112,37 @@ def test_rehydrate_restores_exactly_what_was_sent(
     record = {"traits": out.traits, "context": out.context, "properties": None, "pii": out.vault}
     back = rehydrate(record)
     assert back["traits"] == traits and back["context"] == context
+
+
+def test_the_fast_path_gives_the_keys_the_general_extraction_gives() -> None:
+    """Messages without personal data skip `extract`; they must not get other keys."""
+    import itertools
+
+    from empreinte.collect.channels import infer_channel
+    from empreinte.demo import generate
+    from empreinte.privacy.pii import extract, identifier_key
+
+    for message in itertools.islice(generate(people=150, months=6, seed=3), 5_000):
+        kind = message["type"]
+        context = message.get("context")
+        properties = message.get("properties") if kind in ("track", "page", "screen") else None
+        traits = message.get("traits") if kind in ("identify", "group") else None
+        channel = infer_channel(kind, context, None)
+        ids = {
+            "user_id": message.get("userId"),
+            "anonymous_id": message.get("anonymousId"),
+            "previous_id": message.get("previousId"),
+        }
+        fast = run(
+            **ids, kind=kind, traits=traits, properties=properties, context=context, channel=channel
+        )
+        general = extract(
+            **ids,
+            traits=traits,
+            properties=properties,
+            context=context,
+            channel=channel,
+            default_region="FR",
+        )
+        keys = sorted(identifier_key(i, POLICY.pseudonymiser) for i in general if i.valid)
+        assert fast.identifiers == (keys or None), message

@@ -7,8 +7,11 @@ Sequential semantics (the definition that the incremental path, the full rebuild
    did not carry it). A *cut* key is dropped from S too, but lives on alone: at its first
    occurrence it founds a profile that holds it and nothing else, ever.
 2. S is sorted by priority (the rules' type rank, then the key text).
-3. The event joins the profile of the first key of S that has one; if none has, the first key
-   of S *founds* a new profile.
+3. The event belongs to its most trusted identifier, the first key of S: it starts from that
+   key's profile or, if the key is unknown, from a new profile that key *founds*. (An earlier
+   version started from the first key that had a profile; then, when a shared tablet's ids
+   were known and a second user's new userId was refused, her new e-mail in the same event
+   joined the first user's profile. Starting from the most trusted key keeps it with her.)
 4. Every other key x of S, in order:
    - x unknown: it joins the profile if that profile's count of x's type stays within the
      limit; otherwise a conflict is recorded (rule "<type> limit <n>") and x founds a profile
@@ -334,11 +337,7 @@ class IdentityGraph:
         for key in keys:
             held = owner.get(key)
             found.append(held if held is None or isinstance(held, Profile) else self._load(held))
-        current: Profile | None = None
-        for profile in found:
-            if profile is not None:
-                current = profile
-                break
+        current = found[0]
         if current is None:
             current = found[0] = self._found(keys[0], ranks[0], ev)
         limits = self._limits

@@ -18,11 +18,12 @@ in a connected component C of G.
    and every "merge" check therefore passes: no conflict is ever recorded, and after each
    event all its keys share one profile. "Same profile" then contains every edge of G within
    C and is transitive, so C ends as one profile.
-3. *Its id.* With no conflict, a profile is founded only by an event none of whose keys was
-   known, and a merge keeps the older profile. The first event of C (lowest seq) founds the
-   oldest profile, which is never merged away: C's id is `profile_id_for(f)` where f is that
-   event's first key by priority, i.e. the key of C minimising (first seq, type rank, key
-   text): the keys whose first occurrence is C's first event are exactly that event's keys.
+3. *Its id.* With no conflict, a profile is founded only by an event whose most trusted key
+   is unknown, at that event's seq, and a merge keeps the older profile. The first event of C
+   (lowest seq) founds the oldest profile; every other profile is founded later, so this one
+   survives every merge: C's id is `profile_id_for(f)` where f is that event's first key by
+   priority, i.e. the key of C minimising (first seq, type rank, key text): the keys whose
+   first occurrence is C's first event are exactly that event's keys.
 4. *Other components* (some n_t(C) > limit_t: shared devices, call-centre numbers) are
    replayed with the sequential resolver over their own events, which by (1) is exact; their
    conflicts come from these replays.

@@ -15,7 +15,6 @@ import orjson
 from empreinte.identity.identifiers import (
     PII_TYPES,
     Identifier,
-    IdType,
     extract,
     normalise_email,
     normalise_phone,
@@ -136,21 +135,22 @@ def identifier_key(ident: Identifier, pseudo: Pseudonymiser) -> str:
 def _plain_keys(
     user_id: str | None, anonymous_id: str | None, previous_id: str | None, ctx: dict[str, Any]
 ) -> list[str] | None:
-    """The identifier keys of a message without personal data, as `extract` would give."""
+    """The identifier keys of a message without personal data, as `extract` would give.
+    (Literal prefixes: formatting a StrEnum member costs more than the rest of this function.)"""
     keys = []
     if user_id:
-        keys.append(f"{IdType.USER_ID}:{user_id}")
+        keys.append("user_id:" + user_id)
     if anonymous_id:
-        keys.append(f"{IdType.ANONYMOUS_ID}:{anonymous_id}")
+        keys.append("anonymous_id:" + anonymous_id)
     if previous_id and previous_id != anonymous_id:
-        keys.append(f"{IdType.ANONYMOUS_ID}:{previous_id}")
+        keys.append("anonymous_id:" + previous_id)
     device = ctx.get("device")
     if isinstance(device, dict):
         device_id = device.get("id")
         if isinstance(device_id, str | int) and not isinstance(device_id, bool):
             text = str(device_id).strip()
             if text:
-                keys.append(f"{IdType.DEVICE_ID}:{text}")
+                keys.append("device_id:" + text)
     keys.sort()
     return keys or None
 
