@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from segment.analytics.client import Client
 
 import empreinte
@@ -194,13 +193,6 @@ def test_one_person_on_three_channels_is_one_profile(
         assert any(c["rule"] == "user_id limit 1" for c in conflicts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="identity graph: an event joins the profile of its first *known* identifier, so "
-    "Marie's new e-mail (in the identify where her new userId is refused) joins Paul's "
-    "profile through the shared tablet; reported to the identity graph's owner",
-)
 def test_a_second_tablet_user_keeps_her_own_email(tmp_path: Path) -> None:
     with empreinte.open(tmp_path / "ws") as ws:
         tablet = {"channel": "web", "device": {"id": "family-tablet"}}

@@ -161,11 +161,15 @@ def test_incremental_equals_rebuild_equals_rules(
     assert incremental[0] == expected
     assert incremental[1] == expected_conflicts
 
-    # In-memory lookups (this service) and storage lookups (a fresh one) agree with it.
+    # In-memory lookups (this service) and storage lookups (a fresh one) agree with it, and
+    # every id the rules ever issued resolves to the profile now holding its founder.
     fresh = log.service(rules, salt="s")
     for key in KEYS:
         assert service.profile_of(key) == oracle.profile.get(key)
         assert fresh.profile_of(key) == oracle.profile.get(key)
+    for issued, (_, _, founder) in oracle.born.items():
+        assert service.resolve(issued) == oracle.profile[founder]
+        assert fresh.resolve(issued) == oracle.profile[founder]
 
     # A full rebuild gives exactly the same tables.
     report = fresh.rebuild()

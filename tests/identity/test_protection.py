@@ -163,7 +163,8 @@ def test_explain_shows_the_event_that_merged(log: Log) -> None:
         (1, "found", "anonymous_id:a"),
         (2, "found", "user_id:u"),
         (2, "join", "email:pii_u"),
-        (4, "conflict", "user_id:other"),
+        # user_id:other founds its own profile and cannot take the visitor's anonymous id.
+        (4, "conflict", "anonymous_id:a"),
     ]
     assert [(c.seq, c.rule) for c in story.conflicts] == [(4, "user_id limit 1")]
     assert {r.id_key for r in story.identifiers} == {"anonymous_id:a", "user_id:u", "email:pii_u"}
@@ -201,3 +202,20 @@ def test_batches_and_restarts_do_not_change_the_result(log: Log, batch_size: int
         ),
         pid("user_id:u2"): frozenset({"user_id:u2", "email:pii_e"}),
     }
+
+
+def test_a_refused_user_keeps_the_new_identifiers_of_her_event(log: Log) -> None:
+    # Paul, then Marie, identify on the family tablet; Marie's userId cannot join Paul's
+    # profile, and her e-mail, new in the same event, goes with her, not with Paul.
+    tablet = ["anonymous_id:tablet-anon", "device_id:family-tablet"]
+    log.add([*tablet, "user_id:paul", "email:pii_paul"])
+    log.add([*tablet, "user_id:marie", "email:pii_marie"])
+    service = synced_and_rebuilt(log)
+    assert partition(service) == {
+        pid("user_id:paul"): frozenset({*tablet, "user_id:paul", "email:pii_paul"}),
+        pid("user_id:marie"): frozenset({"user_id:marie", "email:pii_marie"}),
+    }
+    conflicts = service.store.all_conflicts()  # type: ignore[attr-defined]
+    assert [(c.id_key, c.profile_id, c.other_profile_id, c.rule) for c in conflicts] == [
+        (k, pid("user_id:marie"), pid("user_id:paul"), "user_id limit 1") for k in sorted(tablet)
+    ]

@@ -216,6 +216,8 @@ class IdentityGraph:
         self.last_seen: dict[str, int] = {}
         self.moved: list[str] = []
         self.conflicts: list[ConflictRow] = []
+        # Ids merged away while tracking, with their founders (resolved without a scan).
+        self.retired: dict[str, str] = {}
 
     # -- building blocks ------------------------------------------------------------------
 
@@ -255,6 +257,7 @@ class IdentityGraph:
         older, younger = (a, b) if a.order < b.order else (b, a)
         if self._track:
             self.moved.extend(younger.members)
+            self.retired[younger.pid] = younger.order[2]
         if self._trace is not None:
             self._trace("merge", ev, via, older.pid, younger.pid, None)
         del self.by_pid[younger.pid]

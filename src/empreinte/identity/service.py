@@ -257,6 +257,8 @@ class IdentityService:
             elif self.store.profile_exists(profile_id):
                 return profile_id
             key = self._seeds.get(profile_id)
+            if key is None and graph is not None:
+                key = graph.retired.get(profile_id)
             if key is None:
                 key = self.store.seed_key(profile_id, self.salt)
                 if key is None:

@@ -177,8 +177,6 @@ class IdentityStore(Protocol):
 
     def identities_of(self, profile_id: str) -> list[IdentityRecord]: ...
 
-    def identities_for(self, keys: Collection[str]) -> list[IdentityRecord]: ...
-
     def profile_exists(self, profile_id: str) -> bool: ...
 
     def seed_key(self, profile_id: str, salt: str) -> str | None:
@@ -188,8 +186,6 @@ class IdentityStore(Protocol):
     def conflicts_for(self, keys: Collection[str], profile_ids: Collection[str]) -> list[Conflict]:
         """Conflicts on any of `keys`, or naming any of `profile_ids`, in log order."""
         ...
-
-    def conflict_count(self) -> int: ...
 
     def overrides(self) -> list[Override]:
         """Every admin decision, in the order recorded."""
@@ -230,14 +226,14 @@ class DuckDBIdentityStore:
     """`IdentityStore` on the workspace's DuckDB file."""
 
     def __init__(self, engine: DuckDBEngine):
-        # The engine's connection: a cursor per thread, as the engine itself does.
-        self._con: duckdb.DuckDBPyConnection = engine._con
+        # A cursor per thread from the engine's connection, as the engine itself does.
+        self._engine = engine
         self._local = threading.local()
 
     def _cur(self) -> duckdb.DuckDBPyConnection:
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
         if cur is None:
-            cur = self._con.cursor()
+            cur = self._engine.cursor()
             self._local.cur = cur
         return cur
 
@@ -458,20 +454,6 @@ class DuckDBIdentityStore:
         )
         return [_record(r) for r in rows]
 
-    def identities_for(self, keys: Collection[str]) -> list[IdentityRecord]:
-        if not keys:
-            return []
-        cur = self._cur()
-        cur.register("_ik_wanted", _strings(keys))
-        try:
-            rows = cur.execute(
-                f"SELECT {_IDENTITY_COLUMNS} FROM identities"
-                " WHERE id_key IN (SELECT key FROM _ik_wanted) ORDER BY first_seq, id_key"
-            ).fetchall()
-        finally:
-            cur.unregister("_ik_wanted")
-        return [_record(r) for r in rows]
-
     def profile_exists(self, profile_id: str) -> bool:
         row = (
             self._cur()
@@ -508,10 +490,6 @@ class DuckDBIdentityStore:
             cur.unregister("_ik_wanted")
             cur.unregister("_ik_pids")
         return [_conflict(r) for r in rows]
-
-    def conflict_count(self) -> int:
-        row = _first(self._cur().execute("SELECT count(*) FROM identity_conflicts").fetchall())
-        return int(row[0]) if row else 0
 
     def all_identities(self) -> list[IdentityRecord]:
         """Every row of `identities` (for tests and small workspaces)."""
@@ -666,4 +644,3 @@ class _DuckDBRebuild:
                 cur.execute("ROLLBACK")
             raise StorageError(f"could not write the rebuilt identities: {exc}") from exc
         return len(conflicts)
-

@@ -100,7 +100,7 @@ class MatchStore:
     def _cur(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own for one operation: the engine's shared cursors may hold an
         unfinished result (DuckDB 2 then refuses `register` on them)."""
-        cur = self._engine._con.cursor()
+        cur = self._engine.cursor()
         try:
             yield cur
         finally:

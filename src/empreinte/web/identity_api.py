@@ -188,7 +188,7 @@ class IdentitySync:
     (reads sync first anyway). A failure is logged and retried, slower, until it clears.
     """
 
-    def __init__(self, workspace: Workspace, interval: float = 0.25, backoff: float = 2.0):
+    def __init__(self, workspace: Workspace, interval: float = 1.0, backoff: float = 2.0):
         self._ws = workspace
         self._interval = interval
         self._backoff = backoff
