@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,6 +18,9 @@ from rich.progress import (
 )
 
 import empreinte
+from empreinte.cli_common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
+from empreinte.cli_common import fail as _fail
+from empreinte.cli_common import open_workspace as _open
 from empreinte.cli_privacy import consent_app, users_app
 from empreinte.cli_privacy import erase as erase_command
 from empreinte.cli_privacy import export as export_command
@@ -49,34 +50,7 @@ app.add_typer(users_app, name="users")
 app.command("erase")(erase_command)
 app.command("export")(export_command)
 
-# soft_wrap: long messages (keys, paths, file:line errors) must not be cut by the terminal width.
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
 DEMO_MARKER = ".empreinte-demo"
-
-WorkspaceOption = Annotated[
-    Path,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace directory (env EMPREINTE_WORKSPACE).",
-        envvar="EMPREINTE_WORKSPACE",
-    ),
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=1)
-
-
-def _open(path: Path) -> Workspace:
-    try:
-        return empreinte.open(path, create=False)
-    except EmpreinteError as exc:
-        raise _fail(str(exc)) from None
 
 
 @app.command()

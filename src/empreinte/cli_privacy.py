@@ -8,19 +8,24 @@ serve` holds the workspace: use the HTTP API then.
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from empreinte.cli_common import (
+    DEFAULT_WORKSPACE,
+    WorkspaceOption,
+    console,
+    err,
+)
+from empreinte.cli_common import actor as _actor
+from empreinte.cli_common import fail as _fail
+from empreinte.cli_common import workspace as _workspace
 from empreinte.credentials import Role
 from empreinte.errors import EmpreinteError, ProfileNotFound
 from empreinte.privacy import consent, erasure
@@ -35,19 +40,7 @@ consent_app = typer.Typer(
 )
 users_app = typer.Typer(help="Dashboard users, their passwords and roles.", no_args_is_help=True)
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
-DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
-WorkspaceOption = Annotated[
-    Path,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace directory (env EMPREINTE_WORKSPACE).",
-        envvar="EMPREINTE_WORKSPACE",
-    ),
-]
 EmailOption = Annotated[str | None, typer.Option("--email", help="The person's e-mail.")]
 PhoneOption = Annotated[str | None, typer.Option("--phone", help="The person's phone number.")]
 UserOption = Annotated[str | None, typer.Option("--user", help="The person's userId.")]
@@ -58,35 +51,6 @@ CardOption = Annotated[
     str | None, typer.Option("--loyalty-card", help="The person's loyalty card number.")
 ]
 ProfileOption = Annotated[str | None, typer.Option("--profile", help="The profile id (p_…).")]
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=code)
-
-
-@contextmanager
-def _workspace(path: Path) -> Iterator[Workspace]:
-    """The workspace, with every expected error turned into a one-line message."""
-    import empreinte
-
-    try:
-        ws = empreinte.open(path, create=False)
-    except EmpreinteError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        yield ws
-    except EmpreinteError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        ws.close()
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
 
 
 def _named(

@@ -8,19 +8,21 @@ JSON with `--json` (the same documents as the HTTP API).
 
 from __future__ import annotations
 
-import getpass
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from empreinte.errors import EmpreinteError
+from empreinte.cli_common import (
+    DEFAULT_WORKSPACE,
+    ActorOption,
+    WorkspaceOption,
+    console,
+)
+from empreinte.cli_common import actor as _actor
+from empreinte.cli_common import fail as _fail
+from empreinte.cli_common import workspace as _workspace
 from empreinte.profiles.profile import Profile
 from empreinte.profiles.views import (
     conflict_json,
@@ -29,7 +31,6 @@ from empreinte.profiles.views import (
     profile_json,
     rebuild_json,
 )
-from empreinte.workspace import Workspace
 
 profile_app = typer.Typer(
     help="Unified profiles: one person across every channel and identifier.",
@@ -40,56 +41,10 @@ identity_app = typer.Typer(
     no_args_is_help=True,
 )
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
-DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
-WorkspaceOption = Annotated[
-    Path,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace directory (env EMPREINTE_WORKSPACE).",
-        envvar="EMPREINTE_WORKSPACE",
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (as the HTTP API does).")]
 PiiOption = Annotated[bool, typer.Option("--pii", help="Show raw personal values, not pseudonyms.")]
 ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why (kept in the audit).")]
-ActorOption = Annotated[
-    str | None, typer.Option("--by", help="Who decides (default: the system user name).")
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=1)
-
-
-@contextmanager
-def _workspace(path: Path) -> Iterator[Workspace]:
-    """The workspace, with every expected error turned into a one-line message."""
-    import empreinte
-
-    try:
-        ws = empreinte.open(path, create=False)
-    except EmpreinteError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        yield ws
-    except EmpreinteError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        ws.close()
-
-
-def _actor(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
 
 
 def _print_json(doc: Any) -> None:

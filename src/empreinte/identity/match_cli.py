@@ -5,15 +5,21 @@ A Typer sub-app, mounted by `cli.py` with `app.add_typer(match_app, name="match"
 
 from __future__ import annotations
 
-import getpass
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from empreinte.cli_common import (
+    DEFAULT_WORKSPACE,
+    ActorOption,
+    WorkspaceOption,
+    console,
+)
+from empreinte.cli_common import actor as _actor
+from empreinte.cli_common import fail as _fail
+from empreinte.cli_common import open_workspace as _open
 from empreinte.errors import EmpreinteError
 from empreinte.identity.match_jobs import (
     DEFAULT_ID_TYPE,
@@ -25,52 +31,11 @@ from empreinte.identity.match_jobs import (
 )
 from empreinte.identity.matching import DEFAULT_HIGH, DEFAULT_LOW, MatchSettings
 from empreinte.store.match_store import MatchReview
-from empreinte.workspace import Workspace
 
 match_app = typer.Typer(
     help="Probabilistic record matching (Splink): link CRM/store files to known people.",
     no_args_is_help=True,
 )
-
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-WorkspaceOption = Annotated[
-    Path,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace directory (env EMPREINTE_WORKSPACE).",
-        envvar="EMPREINTE_WORKSPACE",
-    ),
-]
-DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
-ActorOption = Annotated[
-    str | None, typer.Option("--by", help="Who decides (default: the system user name).")
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=1)
-
-
-def _open(path: Path) -> Workspace:
-    import empreinte
-
-    try:
-        return empreinte.open(path, create=False)
-    except EmpreinteError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _actor(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
 
 
 @match_app.command("run")

@@ -1,0 +1,72 @@
+"""What every `empreinte` sub-command shares: the consoles, the workspace option, errors."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from empreinte.errors import EmpreinteError
+from empreinte.workspace import Workspace
+
+# soft_wrap: long messages (keys, paths, file:line errors) must not be cut by the terminal width.
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace directory (env EMPREINTE_WORKSPACE).",
+        envvar="EMPREINTE_WORKSPACE",
+    ),
+]
+ActorOption = Annotated[
+    str | None, typer.Option("--by", help="Who decides (default: the system user name).")
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `message` as an error; the caller raises the returned exit."""
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=code)
+
+
+def open_workspace(path: Path) -> Workspace:
+    """The existing workspace at `path`, or a one-line error."""
+    import empreinte
+
+    try:
+        return empreinte.open(path, create=False)
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def workspace(path: Path) -> Iterator[Workspace]:
+    """The workspace, with every expected error turned into a one-line message."""
+    ws = open_workspace(path)
+    try:
+        yield ws
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        ws.close()
+
+
+def actor(by: str | None = None) -> str:
+    """Who is acting, for audit records: `--by`, else the system user."""
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
