@@ -1,0 +1,1 @@
+"""Customer-experience measurement: NPS/CSAT/CES, the Kano model and experiments."""

@@ -1,0 +1,346 @@
+"""The Kano model: classify functional/dysfunctional answer pairs and summarise them per feature.
+
+Each respondent answers two questions about a feature: the *functional* one ("how do you feel if
+the feature is present?") and the *dysfunctional* one ("... if it is absent?"), each with one of
+five answers. The standard Kano evaluation table (Berger et al. 1993; Matzler & Hinterhuber 1998)
+maps the pair to a category:
+
+============  ====  ======  =======  =========  =======
+functional    like  expect  neutral  live_with  dislike   <- dysfunctional
+============  ====  ======  =======  =========  =======
+like          Q     A       A        A          O
+expect        R     I       I        I          M
+neutral       R     I       I        I          M
+live_with     R     I       I        I          M
+dislike       R     R       R        R          Q
+============  ====  ======  =======  =========  =======
+
+A = Attractive, O = One-dimensional, M = Must-be, I = Indifferent, R = Reverse, Q = Questionable.
+
+Per feature the report gives counts and shares of each category, n, the dominant category, and
+Berger's satisfaction coefficients Better = (A+O)/(A+O+M+I) and Worse = -(O+M)/(A+O+M+I).
+
+Everything here is pure computation except :func:`better_worse_chart`, which writes an SVG file.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from empreinte.errors import EmpreinteError
+
+__all__ = [
+    "DEFAULT_MIN_N",
+    "DOMINANCE_ORDER",
+    "EVALUATION_TABLE",
+    "Answer",
+    "Category",
+    "FeatureResult",
+    "UnknownKanoAnswer",
+    "better_worse_chart",
+    "better_worse_svg",
+    "classify",
+    "kano_report",
+    "parse_answer",
+    "summarise",
+]
+
+DEFAULT_MIN_N = 30
+"""Below this many answers a feature's figures are flagged as not reliable."""
+
+
+class Answer(enum.Enum):
+    """The five answers to a functional or dysfunctional Kano question (codes 1-5)."""
+
+    LIKE = 1
+    EXPECT = 2  # "must-be": I expect it that way
+    NEUTRAL = 3
+    LIVE_WITH = 4  # I can live with it
+    DISLIKE = 5
+
+    @property
+    def code(self) -> int:
+        """The conventional code, 1 (like) ... 5 (dislike)."""
+        return self.value
+
+    @property
+    def label(self) -> str:
+        """The canonical English name, e.g. ``"live_with"``."""
+        return self.name.lower()
+
+
+class Category(enum.Enum):
+    """A Kano category; the value is its conventional one-letter code."""
+
+    ATTRACTIVE = "A"
+    ONE_DIMENSIONAL = "O"
+    MUST_BE = "M"
+    INDIFFERENT = "I"
+    REVERSE = "R"
+    QUESTIONABLE = "Q"
+
+    @property
+    def code(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> str:
+        """Human-readable name, e.g. ``"One-dimensional"``."""
+        return _CATEGORY_LABELS[self]
+
+
+_CATEGORY_LABELS: dict[Category, str] = {
+    Category.ATTRACTIVE: "Attractive",
+    Category.ONE_DIMENSIONAL: "One-dimensional",
+    Category.MUST_BE: "Must-be",
+    Category.INDIFFERENT: "Indifferent",
+    Category.REVERSE: "Reverse",
+    Category.QUESTIONABLE: "Questionable",
+}
+
+DOMINANCE_ORDER: tuple[Category, ...] = (
+    Category.MUST_BE,
+    Category.ONE_DIMENSIONAL,
+    Category.ATTRACTIVE,
+    Category.INDIFFERENT,
+    Category.REVERSE,
+    Category.QUESTIONABLE,
+)
+"""Tie-break for the dominant category: Berger's M > O > A > I, then R, then Q."""
+
+
+class UnknownKanoAnswer(EmpreinteError):
+    """An answer is not one of the five Kano answers (by name, code 1-5 or French label)."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+        accepted = ", ".join(f"{a.code}/{a.label}" for a in Answer)
+        super().__init__(
+            f"unknown Kano answer {answer!r}; expected one of {accepted} "
+            "(or the French labels: j'aime, je m'y attends, neutre, "
+            "je peux m'en accommoder, je n'aime pas)"
+        )
+
+
+_A, _O, _M, _I, _R, _Q = (
+    Category.ATTRACTIVE,
+    Category.ONE_DIMENSIONAL,
+    Category.MUST_BE,
+    Category.INDIFFERENT,
+    Category.REVERSE,
+    Category.QUESTIONABLE,
+)
+
+_ROWS: dict[Answer, tuple[Category, ...]] = {
+    # dysfunctional: like expect neutral live_with dislike
+    Answer.LIKE: (_Q, _A, _A, _A, _O),
+    Answer.EXPECT: (_R, _I, _I, _I, _M),
+    Answer.NEUTRAL: (_R, _I, _I, _I, _M),
+    Answer.LIVE_WITH: (_R, _I, _I, _I, _M),
+    Answer.DISLIKE: (_R, _R, _R, _R, _Q),
+}
+
+EVALUATION_TABLE: Mapping[tuple[Answer, Answer], Category] = {
+    (functional, dysfunctional): row[dysfunctional.code - 1]
+    for functional, row in _ROWS.items()
+    for dysfunctional in Answer
+}
+"""The standard Kano evaluation table: (functional, dysfunctional) -> category."""
+
+
+def _normalise(text: str) -> str:
+    # Lower-case, strip accents, unify apostrophes, hyphens and underscores to single spaces.
+    text = unicodedata.normalize("NFKD", text.strip().lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for quote in ("\u2019", "\u2018", "`", "\u00b4"):
+        text = text.replace(quote, "'")
+    text = text.replace("_", " ").replace("-", " ")
+    return " ".join(text.split())
+
+
+_LABELS: dict[str, Answer] = {
+    _normalise(label): answer
+    for answer, labels in {
+        Answer.LIKE: ("like", "i like it", "j'aime", "j'aime bien"),
+        Answer.EXPECT: ("expect", "must-be", "must be", "i expect it", "je m'y attends"),
+        Answer.NEUTRAL: ("neutral", "i am neutral", "neutre", "je suis neutre"),
+        Answer.LIVE_WITH: (
+            "live_with",
+            "live with",
+            "i can live with it",
+            "je peux m'en accommoder",
+            "je peux vivre avec",
+        ),
+        Answer.DISLIKE: ("dislike", "i dislike it", "je n'aime pas"),
+    }.items()
+    for label in labels
+}
+
+
+def parse_answer(value: Answer | int | str) -> Answer:
+    """Read an answer given as an :class:`Answer`, a code 1-5, or an English or French label.
+
+    Raises :class:`UnknownKanoAnswer` naming the value when it is none of these.
+    """
+    if isinstance(value, Answer):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 1 <= value <= 5:
+            return Answer(value)
+        raise UnknownKanoAnswer(value)
+    if isinstance(value, str):
+        key = _normalise(value)
+        if key in _LABELS:
+            return _LABELS[key]
+        if key in {"1", "2", "3", "4", "5"}:
+            return Answer(int(key))
+    raise UnknownKanoAnswer(value)
+
+
+def classify(functional: Answer | int | str, dysfunctional: Answer | int | str) -> Category:
+    """The Kano category of one functional/dysfunctional answer pair."""
+    return EVALUATION_TABLE[(parse_answer(functional), parse_answer(dysfunctional))]
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureResult:
+    """The Kano evaluation of one feature.
+
+    ``dominant`` is the most frequent category; when several share the highest count, all of them
+    are listed in ``tied`` (in :data:`DOMINANCE_ORDER`) and ``dominant`` is the first of them, i.e.
+    Berger's rule M > O > A > I (then R, then Q). ``better``/``worse`` are ``None`` when no answer
+    is A, O, M or I. ``small_sample`` is true when ``n < min_n``: read such figures with care.
+    """
+
+    feature: str
+    n: int
+    counts: Mapping[Category, int]
+    shares: Mapping[Category, float]
+    dominant: Category | None
+    tied: tuple[Category, ...]
+    better: float | None
+    worse: float | None
+    min_n: int
+    small_sample: bool
+
+    @property
+    def is_tie(self) -> bool:
+        return len(self.tied) > 1
+
+
+def summarise(
+    feature: str, categories: Iterable[Category], *, min_n: int = DEFAULT_MIN_N
+) -> FeatureResult:
+    """Summarise the classified answers of one feature."""
+    counts = dict.fromkeys(Category, 0)
+    for category in categories:
+        counts[category] += 1
+    n = sum(counts.values())
+    shares = {c: (counts[c] / n if n else 0.0) for c in Category}
+    top = max(counts.values())
+    tied = tuple(c for c in DOMINANCE_ORDER if counts[c] == top) if n else ()
+    a, o, m, i = (counts[c] for c in (_A, _O, _M, _I))
+    denominator = a + o + m + i
+    better = (a + o) / denominator if denominator else None
+    worse = -(o + m) / denominator + 0.0 if denominator else None  # + 0.0 turns -0.0 into 0.0
+    return FeatureResult(
+        feature=feature,
+        n=n,
+        counts=counts,
+        shares=shares,
+        dominant=tied[0] if tied else None,
+        tied=tied,
+        better=better,
+        worse=worse,
+        min_n=min_n,
+        small_sample=n < min_n,
+    )
+
+
+def kano_report(
+    answers: Iterable[tuple[str, Answer | int | str, Answer | int | str]],
+    *,
+    min_n: int = DEFAULT_MIN_N,
+) -> list[FeatureResult]:
+    """Classify (feature, functional, dysfunctional) answers and summarise each feature.
+
+    Features come back in the order they first appear. An unknown answer raises
+    :class:`UnknownKanoAnswer`.
+    """
+    by_feature: dict[str, list[Category]] = {}
+    for feature, functional, dysfunctional in answers:
+        by_feature.setdefault(feature, []).append(classify(functional, dysfunctional))
+    return [summarise(f, cats, min_n=min_n) for f, cats in by_feature.items()]
+
+
+# --- Better-Worse chart -------------------------------------------------------------------------
+
+_SIZE = 480
+_MARGIN = 60
+_PLOT = _SIZE - 2 * _MARGIN
+
+
+def _xy(better: float, worse: float) -> tuple[float, float]:
+    # x = |Worse| (0..1, left to right), y = Better (0..1, bottom to top).
+    return _MARGIN + abs(worse) * _PLOT, _MARGIN + (1 - better) * _PLOT
+
+
+def better_worse_svg(results: Iterable[FeatureResult], *, title: str = "Kano Better-Worse") -> str:
+    """The Better-Worse scatter as an SVG document (x = |Worse|, y = Better, quadrants at 0.5)."""
+    lo, mid, hi = _MARGIN, _MARGIN + _PLOT / 2, _MARGIN + _PLOT
+    lines = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_SIZE}" height="{_SIZE}" '
+        f'viewBox="0 0 {_SIZE} {_SIZE}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{lo}" y="{lo}" width="{_PLOT}" height="{_PLOT}" fill="white" stroke="black"/>',
+        f'<line x1="{mid}" y1="{lo}" x2="{mid}" y2="{hi}" stroke="grey" stroke-dasharray="4"/>',
+        f'<line x1="{lo}" y1="{mid}" x2="{hi}" y2="{mid}" stroke="grey" stroke-dasharray="4"/>',
+        f'<text x="{lo + 6}" y="{lo + 14}" fill="grey">Attractive</text>',
+        f'<text x="{hi - 6}" y="{lo + 14}" fill="grey" text-anchor="end">One-dimensional</text>',
+        f'<text x="{hi - 6}" y="{hi - 6}" fill="grey" text-anchor="end">Must-be</text>',
+        f'<text x="{lo + 6}" y="{hi - 6}" fill="grey">Indifferent</text>',
+        f'<text x="{_SIZE / 2}" y="{_MARGIN / 2}" text-anchor="middle" font-size="14">'
+        f"{escape(title)}</text>",
+        f'<text x="{_SIZE / 2}" y="{hi + 30}" text-anchor="middle">|Worse|</text>',
+        f'<text x="{lo - 30}" y="{mid}" text-anchor="middle" '
+        f'transform="rotate(-90 {lo - 30} {mid})">Better</text>',
+        f'<text x="{lo}" y="{hi + 14}" text-anchor="middle">0</text>',
+        f'<text x="{hi}" y="{hi + 14}" text-anchor="middle">1</text>',
+        f'<text x="{lo - 6}" y="{hi}" text-anchor="end">0</text>',
+        f'<text x="{lo - 6}" y="{lo + 4}" text-anchor="end">1</text>',
+    ]
+    unplotted: list[str] = []
+    for result in results:
+        if result.better is None or result.worse is None:
+            unplotted.append(result.feature)
+            continue
+        x, y = _xy(result.better, result.worse)
+        name = escape(result.feature)
+        lines.append(
+            f"<g><title>{name}: Better {result.better:.2f}, Worse {result.worse:.2f}, "
+            f"n={result.n}</title>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="steelblue"/>'
+            f'<text x="{x + 6:.1f}" y="{y - 4:.1f}">{name}</text></g>'
+        )
+    if unplotted:
+        names = escape(", ".join(unplotted))
+        lines.append(
+            f'<text x="{lo}" y="{_SIZE - 8}" fill="grey">not plotted (no A/O/M/I answers): '
+            f"{names}</text>"
+        )
+    lines.append("</svg>")
+    return "\n".join(lines) + "\n"
+
+
+def better_worse_chart(
+    results: Iterable[FeatureResult], path: str | Path, *, title: str = "Kano Better-Worse"
+) -> Path:
+    """Write the Better-Worse scatter chart of ``results`` as an SVG file at ``path``."""
+    target = Path(path)
+    target.write_text(better_worse_svg(results, title=title), encoding="utf-8")
+    return target
