@@ -21,12 +21,12 @@ import empreinte
 from empreinte.cli_common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
 from empreinte.cli_common import fail as _fail
 from empreinte.cli_common import open_workspace as _open
+from empreinte.cli_common import workspace as _workspace
 from empreinte.cli_privacy import consent_app, users_app
 from empreinte.cli_privacy import erase as erase_command
 from empreinte.cli_privacy import export as export_command
 from empreinte.cli_profiles import identity_app, profile_app
 from empreinte.credentials import Role
-from empreinte.errors import EmpreinteError
 from empreinte.identity.match_cli import match_app
 from empreinte.store.records import EventFilter
 from empreinte.workspace import DATABASE_FILE, Workspace
@@ -108,11 +108,8 @@ def keys_create(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Make a write key for a source. Write keys can only send events."""
-    with _open(workspace) as ws:
-        try:
-            key = ws.credentials.create_write_key(source)
-        except EmpreinteError as exc:
-            raise _fail(str(exc)) from None
+    with _workspace(workspace) as ws:
+        key = ws.credentials.create_write_key(source)
     console.print(key)
 
 
@@ -123,7 +120,7 @@ def tokens_create(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Make an API token with a role (admin, analyst, viewer)."""
-    with _open(workspace) as ws:
+    with _workspace(workspace) as ws:
         console.print(ws.credentials.create_api_token(name, role))
 
 
@@ -144,7 +141,7 @@ def events_count(
     event: EventOption = None,
 ) -> None:
     """Count events in the log."""
-    with _open(workspace) as ws:
+    with _workspace(workspace) as ws:
         console.print(ws.engine.count_events(_filter(user, anonymous, event)))
 
 
@@ -159,7 +156,7 @@ def events_tail(
     """The last events received, oldest first (a table on a terminal, tab-separated otherwise)."""
     from rich.table import Table
 
-    with _open(workspace) as ws:
+    with _workspace(workspace) as ws:
         records = ws.engine.find_events(_filter(user, anonymous, event), n, newest_first=True)
     header = ("seq", "received", "type", "event / name", "user", "anonymous", "channel")
     lines = [
@@ -195,7 +192,7 @@ def events_show(
     """One event, in full, as JSON."""
     from empreinte.web.api import to_segment
 
-    with _open(workspace) as ws:
+    with _workspace(workspace) as ws:
         records = ws.events(limit=10, pii=pii, message_id=message_id)
     if not records:
         raise _fail(f"no event with messageId {message_id!r}")
@@ -235,21 +232,21 @@ def import_(
     """Import events from a file. Bad lines are reported by number; good ones are stored."""
     from empreinte.collect.importers import CsvMapping, import_file
 
-    csv_mapping = None
-    if file.suffix.lower() == ".csv" or mapping or map_:
-        if mapping:
-            csv_mapping = CsvMapping.from_file(mapping)
-        else:
-            csv_mapping = CsvMapping(
-                type=type_,
-                event=event,
-                columns=_pairs(map_, "--map"),
-                constants=_pairs(set_, "--set"),
-                time_format=time_format,
-            )
-    with _open(workspace) as ws, _progress() as bar:
-        task = bar.add_task(f"importing {file.name}", total=None)
-        try:
+    with _workspace(workspace) as ws:
+        csv_mapping = None
+        if file.suffix.lower() == ".csv" or mapping or map_:
+            if mapping:
+                csv_mapping = CsvMapping.from_file(mapping)
+            else:
+                csv_mapping = CsvMapping(
+                    type=type_,
+                    event=event,
+                    columns=_pairs(map_, "--map"),
+                    constants=_pairs(set_, "--set"),
+                    time_format=time_format,
+                )
+        with _progress() as bar:
+            task = bar.add_task(f"importing {file.name}", total=None)
             report = import_file(
                 ws,
                 file,
@@ -257,8 +254,6 @@ def import_(
                 mapping=csv_mapping,
                 progress=lambda n: bar.update(task, completed=n),
             )
-        except EmpreinteError as exc:
-            raise _fail(str(exc)) from None
     for error in report.errors[:50]:
         err.print(f"{file}:{error.line}: {error.reason}")
     if len(report.errors) > 50:

@@ -205,3 +205,14 @@ def test_demo_builds_a_fresh_workspace_and_refuses_to_overwrite_other_data(tmp_p
     code, out = run("init", str(tmp_path / "mine"))
     code, out = run("demo", "--dir", str(tmp_path / "mine"), "--no-serve")
     assert code == 1 and "not a demo workspace" in out
+
+
+def test_import_with_an_unreadable_mapping_file_names_it(tmp_path: Path) -> None:
+    ws_dir = str(tmp_path / "ws")
+    run("init", ws_dir)
+    (tmp_path / "f.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "m.toml").write_text("bogus = [\n")
+    code, out = run(
+        "import", str(tmp_path / "f.csv"), "-w", ws_dir, "--mapping", str(tmp_path / "m.toml")
+    )
+    assert code == 1 and "cannot read the mapping" in out and "m.toml" in out

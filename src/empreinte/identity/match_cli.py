@@ -19,7 +19,7 @@ from empreinte.cli_common import (
 )
 from empreinte.cli_common import actor as _actor
 from empreinte.cli_common import fail as _fail
-from empreinte.cli_common import open_workspace as _open
+from empreinte.cli_common import workspace as _workspace
 from empreinte.errors import EmpreinteError
 from empreinte.identity.match_jobs import (
     DEFAULT_ID_TYPE,
@@ -85,24 +85,21 @@ def run(
         known = read_csv(reference) if reference is not None else None
     except EmpreinteError as exc:
         raise _fail(str(exc)) from None
-    with _open(workspace) as ws:
-        try:
-            if known is None and not dedup:
-                from empreinte.profiles.reference import reference_table
+    with _workspace(workspace) as ws:
+        if known is None and not dedup:
+            from empreinte.profiles.reference import reference_table
 
-                with console.status("reading the known people from the profiles…"):
-                    known = reference_table(ws.profiles)
-                if known.num_rows == 0:
-                    raise _fail(
-                        "no profile has a name, an e-mail or a phone yet: pass --reference "
-                        "FILE, or --dedup to deduplicate the file against itself"
-                    )
-            with console.status("training and scoring…"):
-                report = run_match_job(
-                    ws, records, known, source_file=file.name, settings=settings, id_type=id_type
+            with console.status("reading the known people from the profiles…"):
+                known = reference_table(ws.profiles)
+            if known.num_rows == 0:
+                raise _fail(
+                    "no profile has a name, an e-mail or a phone yet: pass --reference "
+                    "FILE, or --dedup to deduplicate the file against itself"
                 )
-        except EmpreinteError as exc:
-            raise _fail(str(exc)) from None
+        with console.status("training and scoring…"):
+            report = run_match_job(
+                ws, records, known, source_file=file.name, settings=settings, id_type=id_type
+            )
     against = f"{report.reference} known people" if known is not None else "each other"
     console.print(
         f"{report.records} records of {file.name} matched against {against} "
@@ -136,7 +133,7 @@ def reviews(
     """List match reviews (pending by default), most probable first, with the comparisons."""
     if status not in ("pending", "accepted", "rejected", "all"):
         raise _fail(f"unknown status {status!r}: choose pending, accepted, rejected or all")
-    with _open(workspace) as ws:
+    with _workspace(workspace) as ws:
         rows = list_reviews(ws, None if status == "all" else status, limit)
     if not rows:
         console.print(f"no {status} match reviews" if status != "all" else "no match reviews")
@@ -167,11 +164,8 @@ def accept(
     by: ActorOption = None,
 ) -> None:
     """Accept a match: an identify event links the record to the profile."""
-    with _open(workspace) as ws:
-        try:
-            review = accept_review(ws, review_id, _actor(by))
-        except EmpreinteError as exc:
-            raise _fail(str(exc)) from None
+    with _workspace(workspace) as ws:
+        review = accept_review(ws, review_id, _actor(by))
     console.print(f"accepted {review.review_id}: {_describe(review)}")
 
 
@@ -182,9 +176,6 @@ def reject(
     by: ActorOption = None,
 ) -> None:
     """Reject a match: nothing is merged and the pair is not proposed again."""
-    with _open(workspace) as ws:
-        try:
-            review = reject_review(ws, review_id, _actor(by))
-        except EmpreinteError as exc:
-            raise _fail(str(exc)) from None
+    with _workspace(workspace) as ws:
+        review = reject_review(ws, review_id, _actor(by))
     console.print(f"rejected {review.review_id}: {_describe(review)}")

@@ -32,7 +32,7 @@ from empreinte.identity.model import (
     LogEvent,
     Override,
 )
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb_access import DuckDBTables
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -222,34 +222,8 @@ def _conflict(row: tuple[Any, ...]) -> Conflict:
     return Conflict.of(ConflictRow(*row))
 
 
-class DuckDBIdentityStore:
+class DuckDBIdentityStore(DuckDBTables):
     """`IdentityStore` on the workspace's DuckDB file."""
-
-    def __init__(self, engine: DuckDBEngine):
-        # A cursor per thread from the engine's connection, as the engine itself does.
-        self._engine = engine
-        self._local = threading.local()
-
-    def _cur(self) -> duckdb.DuckDBPyConnection:
-        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._engine.cursor()
-            self._local.cur = cur
-        return cur
-
-    @contextlib.contextmanager
-    def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._cur()
-        cur.execute("BEGIN")
-        try:
-            yield cur
-            cur.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(duckdb.Error):
-                cur.execute("ROLLBACK")
-            if isinstance(exc, duckdb.Error):
-                raise StorageError(f"could not {what}: {exc}") from exc
-            raise
 
     # -- the log --------------------------------------------------------------------------
 

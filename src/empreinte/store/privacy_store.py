@@ -7,11 +7,9 @@ Only this module writes the SQL of those tables; `privacy/` holds the rules.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ import orjson
 import pyarrow as pa
 
 from empreinte.errors import ConfigError, StorageError
+from empreinte.store.duckdb_access import DuckDBTables
 from empreinte.store.duckdb_engine import DuckDBEngine
 from empreinte.store.records import COLUMNS
 
@@ -109,33 +108,8 @@ def _strings(name: str, values: Collection[str]) -> pa.Table:
     return pa.table({name: pa.array(sorted(set(values)), pa.string())})
 
 
-class DuckDBPrivacyStore:
+class DuckDBPrivacyStore(DuckDBTables):
     """The privacy tables of a workspace's DuckDB file (a cursor per thread)."""
-
-    def __init__(self, engine: DuckDBEngine):
-        self._engine = engine
-        self._local = threading.local()
-
-    def _cur(self) -> duckdb.DuckDBPyConnection:
-        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._engine.cursor()
-            self._local.cur = cur
-        return cur
-
-    @contextlib.contextmanager
-    def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._cur()
-        cur.execute("BEGIN")
-        try:
-            yield cur
-            cur.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(duckdb.Error):
-                cur.execute("ROLLBACK")
-            if isinstance(exc, duckdb.Error):
-                raise StorageError(f"could not {what}: {exc}") from exc
-            raise
 
     # -- users ----------------------------------------------------------------------------
 

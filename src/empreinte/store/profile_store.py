@@ -7,17 +7,15 @@ to it now (see `ProfileStore.events_of`). Every statement reads `events`, `pii_v
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import orjson
 import pyarrow as pa
 
 from empreinte.identity.model import Conflict, ConflictRow
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb_access import DuckDBTables
 from empreinte.store.records import COLUMNS
 
 _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pii")
@@ -74,19 +72,8 @@ def _decode(names: Sequence[str], rows: list[tuple[Any, ...]]) -> list[dict[str,
     return out
 
 
-class ProfileStore:
+class ProfileStore(DuckDBTables):
     """Read-only queries for profiles on the workspace's DuckDB file (a cursor per thread)."""
-
-    def __init__(self, engine: DuckDBEngine):
-        self._engine = engine
-        self._local = threading.local()
-
-    def _cur(self) -> duckdb.DuckDBPyConnection:
-        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._engine.cursor()
-            self._local.cur = cur
-        return cur
 
     def _owned(self, ownership: Ownership, candidates: str) -> str:
         """SQL of (seq, owner) for the events selected by `candidates` (a query of seq and
