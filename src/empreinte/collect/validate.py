@@ -16,6 +16,7 @@ import orjson
 from empreinte.collect.bots import is_bot
 from empreinte.collect.channels import infer_channel
 from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
+from empreinte.collect.surveys import SURVEY_EVENTS, check_answer
 from empreinte.errors import InvalidMessage
 from empreinte.privacy.pii import IngestPolicy, split
 from empreinte.store.records import EventRow
@@ -189,6 +190,8 @@ def normalise(
     payload = _object(message, payload_field) if payload_field else None
     properties = payload if payload_field == "properties" else None
     traits = payload if payload_field == "traits" else None
+    if event in SURVEY_EVENTS:  # survey answers, experiment exposures: checked before the split
+        check_answer(event, properties)
 
     # Clock-skew correction (Segment): the device's clock may be wrong, but the interval
     # between its `timestamp` and its `sentAt` is right, so anchor that interval on our clock.
