@@ -12,6 +12,12 @@ source_priority = ["crm", "store", "web"]   # sources (or channels) trusted firs
 
 [consent]                    # what silence means for non-marketing purposes (marketing: always no)
 defaults = { analytics = false }
+
+[cx]                         # how survey answers are counted (see analytics/cx/settings.py)
+min_n = 30
+
+[generations]                # first birth year of each generation (default: Pew Research)
+"Gen Z" = 1997
 ```
 """
 
@@ -27,7 +33,7 @@ import phonenumbers
 from empreinte.errors import ConfigError
 
 CONFIG_FILE = "empreinte.toml"
-_KNOWN = {"default_region", "identity", "profiles", "consent"}
+_KNOWN = {"default_region", "identity", "profiles", "consent", "cx", "generations"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class WorkspaceConfig:
     identity: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, Any] = field(default_factory=dict)
     consent: dict[str, Any] = field(default_factory=dict)
+    cx: dict[str, Any] = field(default_factory=dict)
+    generations: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path) -> WorkspaceConfig:
@@ -53,12 +61,14 @@ class WorkspaceConfig:
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigError(f"{path}: default_region {region!r} is not an ISO country code")
         sections = {}
-        for name in ("identity", "profiles", "consent"):
+        for name in ("identity", "profiles", "consent", "cx", "generations"):
             sections[name] = data.get(name, {})
             if not isinstance(sections[name], dict):
                 raise ConfigError(f"{path}: [{name}] must be a table")
         # Checked now, so that a wrong setting stops `open` with a clear message rather than
         # the first profile read.
+        from empreinte.analytics.cx.settings import CxSettings
+        from empreinte.analytics.generations import Generations
         from empreinte.identity.rules import MergeRules
         from empreinte.privacy.consent import ConsentPolicy
         from empreinte.profiles.traits import TraitPolicy
@@ -67,6 +77,8 @@ class WorkspaceConfig:
             "identity": MergeRules.from_mapping,
             "profiles": TraitPolicy.from_mapping,
             "consent": ConsentPolicy.from_mapping,
+            "cx": CxSettings.from_mapping,
+            "generations": Generations.from_mapping,
         }
         for name, check in checks.items():
             try:

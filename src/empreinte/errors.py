@@ -96,3 +96,8 @@ class PrivacyError(EmpreinteError):
 class ConsentError(PrivacyError):
     """A consent entry or confirmation is invalid: unknown purpose, missing wording version,
     an unknown, used, expired or withdrawn confirmation token."""
+
+
+class AnalyticsError(EmpreinteError):
+    """A report cannot be computed as asked (an unknown attribute or period, a missing
+    experiment, too little data for the method)."""

@@ -28,6 +28,7 @@ from empreinte.store.privacy_store import DuckDBPrivacyStore
 from empreinte.store.records import EventFilter, EventRow
 
 if TYPE_CHECKING:
+    from empreinte.analytics.cx.reports import CxReports
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
 
@@ -130,6 +131,13 @@ class Workspace:
 
                 self._profiles = Profiles(self)
             return self._profiles
+
+    @property
+    def cx(self) -> CxReports:
+        """Customer-experience reports: NPS/CSAT/CES, key drivers, Kano, experiments."""
+        from empreinte.analytics.cx.reports import CxReports
+
+        return CxReports(self)
 
     # -- writing --------------------------------------------------------------------------
 

@@ -42,6 +42,14 @@ _TRAIT_KEYS = frozenset(
 _ADDRESS_KEYS = frozenset(
     {"street", "line1", "line2", "postal_code", "postalCode", "zip", "zipcode"}
 )
+
+
+def is_personal_trait(path: str) -> bool:
+    """Whether the trait at dotted `path` holds personal data (pseudonymised in the log)."""
+    head, _, rest = path.partition(".")
+    return head in _TRAIT_KEYS or (head == "address" and rest.split(".")[0] in _ADDRESS_KEYS)
+
+
 # Keys of properties that hold personal data (call-centre and e-mail events).
 _PROPERTY_KEYS = frozenset({"caller_number", "callee_number", "email", "phone"})
 

@@ -175,6 +175,9 @@ _LABELS: dict[str, Answer] = {
             "i can live with it",
             "je peux m'en accommoder",
             "je peux vivre avec",
+            "tolerate",
+            "i can tolerate it",
+            "je peux le tolerer",
         ),
         Answer.DISLIKE: ("dislike", "i dislike it", "je n'aime pas"),
     }.items()

@@ -1,0 +1,140 @@
+"""What a report can be broken down by ("by channel", "by generation"), and the time periods it
+can be read over ("by quarter").
+
+An attribute is either the event's (`channel`, `source`, `touchpoint`, `survey_id`, or any
+`properties.<path>` / `context.<path>`) or the person's, from their profile (`country`,
+`generation`, `birth_year`, or any non-personal `traits.<path>`). Personal traits (e-mail,
+name, phone…) are pseudonymised in the log and useless as groups; they are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from itertools import groupby
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from empreinte.analytics.generations import Generations
+from empreinte.errors import AnalyticsError
+from empreinte.privacy.pii import is_personal_trait
+from empreinte.profiles.computed import birth_of, country_of
+from empreinte.profiles.traits import merge_records
+
+if TYPE_CHECKING:
+    from empreinte.analytics.log import AnalyticsLog
+
+Period = Literal["week", "month", "quarter", "year"]
+PERIODS: tuple[str, ...] = get_args(Period)
+_UNIT = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+NONE = "(none)"
+
+EVENT_COLUMNS = ("channel", "source")
+PROPERTY_SHORTCUTS = {"touchpoint": "properties.touchpoint", "survey_id": "properties.survey_id"}
+PROFILE_ATTRIBUTES = ("country", "generation", "birth_year")
+_JSON_ROOTS = ("properties.", "context.")
+
+
+def check_period(period: str | None) -> Period | None:
+    if period is None or period in PERIODS:
+        return period  # type: ignore[return-value]
+    raise AnalyticsError(f"unknown period {period!r}: use one of {', '.join(PERIODS)}")
+
+
+def period_start(timestamp: ir.TimestampValue, period: Period) -> ir.TimestampValue:
+    """The start of the (UTC) period that contains `timestamp`; weeks start on Monday."""
+    return timestamp.truncate(_UNIT[period])
+
+
+def period_label(start: datetime, period: Period) -> str:
+    """2026-W47, 2026-11, 2026-Q4 or 2026: how CX teams write periods."""
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{start.year}-{start.month:02d}"
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def describe() -> str:
+    return (
+        f"{', '.join(EVENT_COLUMNS + tuple(PROPERTY_SHORTCUTS) + PROFILE_ATTRIBUTES)},"
+        " properties.<path>, context.<path> or traits.<path>"
+    )
+
+
+def _json_text(value: ir.JSONValue, path: Sequence[str]) -> ir.StringValue:
+    for key in path:
+        value = value[key]
+    # Numbers and booleans are grouped by their JSON text ("7", "true"); strings unquoted.
+    as_text: ir.StringValue = value.str
+    return as_text.fill_null(value.cast("string"))
+
+
+def is_profile_attribute(name: str) -> bool:
+    return name in PROFILE_ATTRIBUTES or name.startswith("traits.")
+
+
+def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
+    """The value of event attribute `name` for each row of `events` (text; missing → NONE)."""
+    name = PROPERTY_SHORTCUTS.get(name, name)
+    if name in EVENT_COLUMNS:
+        value: ir.StringValue = events[name]
+    elif name.startswith(_JSON_ROOTS) and name.count(".") >= 1 and all(name.split(".")):
+        root, *path = name.split(".")
+        value = _json_text(events[root], path)
+    else:
+        raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
+    return value.fill_null(NONE)
+
+
+def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -> ir.Table:
+    """`table` (events with `profile_id`) with the value of attribute `name` as `column`."""
+    if not is_profile_attribute(name):
+        return table.mutate(**{column: event_attribute(table, name)})
+    people = ibis.memtable(profile_attributes(log, [name]))
+    joined = table.left_join(people, table.profile_id == people.profile_id)
+    return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("profile_id_right", name)
+
+
+def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
+    """One row per profile that has traits: `profile_id` and each attribute of `names` as text
+    (computed from the merged traits, birth dates read from the vault but only the derived
+    year or generation leaving this function)."""
+    names = list(dict.fromkeys(names))
+    for name in names:
+        trait = name.removeprefix("traits.")
+        if not is_profile_attribute(name) or not trait:
+            raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
+        if name.startswith("traits.") and is_personal_trait(trait):
+            raise AnalyticsError(
+                f"{name} is personal data (pseudonymised in the log): it cannot be a group"
+            )
+    workspace = log.workspace
+    profiles = workspace.profiles
+    generations = Generations.from_mapping(workspace.config.generations)
+    day_first = workspace.config.default_region != "US"
+    columns: dict[str, list[Any]] = {"profile_id": [], **{name: [] for name in names}}
+    records = profiles.store.trait_events(profiles.ownership())
+    for profile_id, group in groupby(records, key=lambda record: str(record["profile_id"])):
+        mine = list(group)
+        traits = merge_records(mine, profiles.policy)
+        _, year = birth_of(traits, day_first)
+        columns["profile_id"].append(profile_id)
+        for name in names:
+            value: Any
+            if name == "country":
+                value = country_of(traits, mine)
+            elif name == "generation":
+                value = generations.of(year)
+            elif name == "birth_year":
+                value = year
+            else:
+                value = traits.flat(pii=False).get(name.removeprefix("traits."))
+            columns[name].append(None if value is None else str(value))
+    return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})

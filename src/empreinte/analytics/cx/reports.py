@@ -1,0 +1,143 @@
+"""The CX reports of a workspace, as one object: `workspace.cx`.
+
+    ws = empreinte.open("shop")
+    ws.cx.nps(period="quarter", by="channel").to_pandas()
+    ws.cx.nps(period="quarter").compare("2026-Q2", "2026-Q3")
+    ws.cx.drivers("nps").to_rows()
+    ws.cx.detractors(days=30)
+    ws.cx.kano().features
+    ws.cx.experiment("checkout-countdown", goal="Order Completed", window_days=7).result
+
+Every method computes in the engine over the log as it is now and returns typed results
+(`to_rows()` for tables, `to_pandas()` where a dataframe helps).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from empreinte.analytics.cx.answers import AnswerScope, Kind
+from empreinte.analytics.cx.closed_loop import LowAnswer, detractors
+from empreinte.analytics.cx.drivers import KeyDriverReport, driver_report
+from empreinte.analytics.cx.exposures import ExperimentReport, experiment_report
+from empreinte.analytics.cx.kano_answers import KanoReport, kano_results
+from empreinte.analytics.cx.scores import ScoreReport, score_report
+
+if TYPE_CHECKING:
+    from empreinte.workspace import Workspace
+
+
+class CxReports:
+    """NPS, CSAT, CES, key drivers, closed loop, Kano and experiments of one workspace."""
+
+    def __init__(self, workspace: Workspace):
+        self._ws = workspace
+
+    def score(
+        self,
+        survey: str,
+        *,
+        period: str | None = None,
+        by: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        survey_id: str | None = None,
+        touchpoint: str | None = None,
+        kind: Kind = "all",
+        scale: int = 5,
+        min_n: int | None = None,
+        answers: str | None = None,
+    ) -> ScoreReport:
+        scope = AnswerScope(since, until, survey_id, touchpoint, kind)
+        return score_report(
+            self._ws,
+            survey,
+            period=period,
+            by=by,
+            scope=scope,
+            scale=scale,
+            min_n=min_n,
+            answers=answers,
+        )
+
+    def nps(self, **options: Any) -> ScoreReport:
+        """`score("nps", ...)`."""
+        return self.score("nps", **options)
+
+    def csat(self, **options: Any) -> ScoreReport:
+        """`score("csat", ...)`."""
+        return self.score("csat", **options)
+
+    def ces(self, **options: Any) -> ScoreReport:
+        """`score("ces", ...)`."""
+        return self.score("ces", **options)
+
+    def drivers(
+        self,
+        survey: str = "nps",
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        survey_id: str | None = None,
+        touchpoint: str | None = None,
+        kind: Kind = "all",
+        window_days: int = 30,
+        bootstrap: int = 200,
+    ) -> KeyDriverReport:
+        scope = AnswerScope(since, until, survey_id, touchpoint, kind)
+        return driver_report(
+            self._ws, survey, scope=scope, window=timedelta(days=window_days), bootstrap=bootstrap
+        )
+
+    def detractors(
+        self,
+        survey: str = "nps",
+        *,
+        days: int = 30,
+        touchpoint: str | None = None,
+        with_comment: bool = False,
+        limit: int = 500,
+    ) -> list[LowAnswer]:
+        return detractors(
+            self._ws,
+            survey,
+            days=days,
+            touchpoint=touchpoint,
+            with_comment=with_comment,
+            limit=limit,
+        )
+
+    def kano(
+        self,
+        *,
+        by: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        survey_id: str | None = None,
+        features: list[str] | None = None,
+        min_n: int | None = None,
+    ) -> KanoReport:
+        scope = AnswerScope(since, until, survey_id)
+        return kano_results(self._ws, by=by, scope=scope, features=features, min_n=min_n)
+
+    def experiment(
+        self,
+        name: str,
+        *,
+        goal: str = "Order Completed",
+        window_days: float = 7,
+        control: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        mde: float = 0.01,
+    ) -> ExperimentReport:
+        return experiment_report(
+            self._ws,
+            name,
+            goal=goal,
+            window=timedelta(days=window_days),
+            control=control,
+            scope=AnswerScope(since, until),
+            mde=mde,
+        )

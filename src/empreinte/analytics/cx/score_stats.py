@@ -1,0 +1,145 @@
+"""Statistics of NPS, CSAT and CES from sufficient counts, so the engine only has to count.
+
+An aggregate row of answers is summarised by `Tally` (n, the score's sum and sum of squares,
+and the counts of the bands that matter); every estimate, interval and test below is a pure
+function of tallies. Methods:
+
+* **NPS** = 100 (p_P - p_D) with p_P, p_D the promoter (9-10) and detractor (0-6) shares. Each
+  answer is a draw of +1 / 0 / -1, so Var(NPS/100) = (p_P + p_D - (p_P - p_D)^2) / n and the
+  95 % interval is the Wald interval NPS +/- 1.96 * 100 * sqrt(Var), clipped to -100..100.
+  Two NPS (two periods, two groups) are compared with the z statistic of their difference,
+  sqrt(Var_1 + Var_2) in the denominator (independent samples).
+* **Shares** (CSAT top-2-box, CES % agree): Wilson score interval; two shares are compared
+  with the pooled two-proportion z-test.
+* **Means** (CSAT, CES): t interval mean +/- t_{n-1} s / sqrt(n); two means are compared with
+  Welch's t-test (unequal variances).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+from empreinte.analytics.cx.experiments import two_proportion_ztest, wilson_interval
+
+ALPHA = 0.05
+_Z95 = float(stats.norm.ppf(0.975))
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What the engine counts for a group of answers."""
+
+    n: int
+    total: float  # sum of scores
+    squares: float  # sum of squared scores
+    high: int  # promoters (NPS), top-2-box (CSAT), agree (CES)
+    low: int  # detractors (NPS); unused (0) otherwise
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            self.n + other.n,
+            self.total + other.total,
+            self.squares + other.squares,
+            self.high + other.high,
+            self.low + other.low,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A figure with its 95 % interval (None when n is too small to have one)."""
+
+    value: float
+    low: float | None
+    high: float | None
+
+    def __contains__(self, value: float) -> bool:
+        return self.low is not None and self.high is not None and self.low <= value <= self.high
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """The difference between two figures (b - a) and whether it is more than noise."""
+
+    delta: float
+    statistic: float
+    p_value: float
+    test: str
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < ALPHA
+
+
+def nps(tally: Tally) -> Estimate:
+    """NPS in points (-100..100) with its Wald interval."""
+    p, d = tally.high / tally.n, tally.low / tally.n
+    value = 100.0 * (p - d)
+    half = 100.0 * _Z95 * math.sqrt(_nps_variance(tally))
+    return Estimate(value, max(-100.0, value - half), min(100.0, value + half))
+
+
+def _nps_variance(tally: Tally) -> float:
+    """Variance of the promoter-minus-detractor share (a proportion, not points)."""
+    p, d = tally.high / tally.n, tally.low / tally.n
+    return max(0.0, p + d - (p - d) ** 2) / tally.n
+
+
+def share(tally: Tally) -> Estimate:
+    """The share of `high` answers, in percent, with its Wilson interval."""
+    interval = wilson_interval(tally.high, tally.n)
+    return Estimate(100.0 * tally.high / tally.n, 100.0 * interval.low, 100.0 * interval.high)
+
+
+def _variance(tally: Tally) -> float:
+    mean = tally.total / tally.n
+    return max(0.0, (tally.squares - tally.n * mean * mean) / (tally.n - 1))
+
+
+def mean(tally: Tally) -> Estimate:
+    """The mean score with its t interval (no interval for a single answer)."""
+    value = tally.total / tally.n
+    if tally.n < 2:
+        return Estimate(value, None, None)
+    half = float(stats.t.ppf(0.975, tally.n - 1)) * math.sqrt(_variance(tally) / tally.n)
+    return Estimate(value, value - half, value + half)
+
+
+def compare_nps(a: Tally, b: Tally) -> Difference:
+    """NPS of b minus NPS of a, in points, with a two-sided z-test."""
+    delta = nps(b).value - nps(a).value
+    se = 100.0 * math.sqrt(_nps_variance(a) + _nps_variance(b))
+    if se == 0.0:
+        return Difference(delta, 0.0, 1.0 if delta == 0.0 else 0.0, "z (NPS difference)")
+    z = delta / se
+    return Difference(delta, z, float(2.0 * stats.norm.sf(abs(z))), "z (NPS difference)")
+
+
+def compare_shares(a: Tally, b: Tally) -> Difference:
+    """Share of b minus share of a, in points, with the pooled two-proportion z-test."""
+    z, p = two_proportion_ztest(b.high, b.n, a.high, a.n)
+    delta = 100.0 * (b.high / b.n - a.high / a.n)
+    return Difference(delta, z, p, "two-proportion z")
+
+
+def compare_means(a: Tally, b: Tally) -> Difference:
+    """Mean of b minus mean of a with Welch's t-test (needs two answers on each side)."""
+    delta = b.total / b.n - a.total / a.n
+    if a.n < 2 or b.n < 2:
+        return Difference(delta, math.nan, math.nan, "Welch t")
+    result = stats.ttest_ind_from_stats(
+        b.total / b.n,
+        math.sqrt(_variance(b)),
+        b.n,
+        a.total / a.n,
+        math.sqrt(_variance(a)),
+        a.n,
+        equal_var=False,
+    )
+    statistic, p = float(result.statistic), float(result.pvalue)
+    if math.isnan(p):  # no variance on either side: equal means or certainly different
+        return Difference(delta, 0.0, 1.0 if delta == 0.0 else 0.0, "Welch t")
+    return Difference(delta, statistic, p, "Welch t")
