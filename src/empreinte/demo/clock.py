@@ -77,6 +77,21 @@ def iso(ms: int) -> str:
     return f"{_day(day)[0]}T{hours:02d}:{minutes:02d}:{seconds:02d}.{milli:03d}Z"
 
 
+def local_day(ms: int, utc_offset: int) -> int:
+    """The number of the local calendar day of `ms` (days since the epoch)."""
+    return (ms + utc_offset * HOUR_MS) // DAY_MS
+
+
+def day_text(day: int) -> str:
+    """The ISO date ("2025-03-14") of the `day`-th day since the epoch."""
+    return _day(day)[0]
+
+
+def day_month(day: int) -> int:
+    """The calendar month (0 for January) of the `day`-th day since the epoch."""
+    return _day(day)[1]
+
+
 def _local_time_of_day(rng: random.Random, kind: str) -> int:
     cumulative = _CUMULATIVE[kind]
     hour = bisect.bisect(cumulative, rng.random() * cumulative[-1])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from empreinte.demo import marketing, service
+from empreinte.demo import cx, marketing, service
 from empreinte.demo.campaigns import Campaign, calendar
 from empreinte.demo.catalog import Product, catalog, local_price
 from empreinte.demo.clock import (
@@ -23,8 +23,12 @@ from empreinte.demo.clock import (
     MINUTE_MS,
     SECOND_MS,
     add_months,
+    day_month,
+    day_text,
     iso,
     later,
+    local_day,
+    on_day,
     pick_time,
     to_ms,
 )
@@ -40,7 +44,15 @@ from empreinte.demo.marketing import WORDING
 from empreinte.demo.people import Device, Profile
 from empreinte.demo.sampling import Weighted, below, between, poisson
 from empreinte.demo.service import Contact
-from empreinte.demo.surveys import QUESTIONS, Friction, comment, score
+from empreinte.demo.surveys import (
+    EVENTS,
+    QUESTIONS,
+    SCALES,
+    Friction,
+    comment,
+    score,
+    survey_id,
+)
 
 Message = dict[str, Any]
 # (time in ms, order of writing, message, device whose identity it carries or None)
@@ -48,6 +60,9 @@ Emitted = tuple[int, int, Message, Device | None]
 
 _YEAR_MS = 365 * DAY_MS
 _STORE_JOURNEYS = frozenset({"store_buy", "store_visit", "showroom"})
+_PROMISED_DAYS = 6  # an online order is promised for delivery by the sixth day after it
+_DELAY_RATE = 0.08  # late deliveries, doubled in the November–December peak
+_DELAYS = Weighted((("1", 40), ("2", 25), ("3", 15), ("4", 12), ("5", 8)))
 _PAYMENT_FAILURES = (
     "card_declined",
     "3ds_authentication_failed",
@@ -98,6 +113,7 @@ class World:
     lines: dict[tuple[str, str], Message]  # (product_id, country) → order line, no quantity
     paths: dict[str, str]  # product_id → path of its page
     campaigns: tuple[Campaign, ...]
+    schedule: cx.Schedule  # the relational NPS, the Kano survey, the experiment
 
     @classmethod
     def build(cls, seed: int, start: datetime, months: int) -> World:
@@ -132,6 +148,7 @@ class World:
             lines=lines,
             paths={p.product_id: f"/p/{_slug(p.name)}-{p.product_id.lower()}" for p in products},
             campaigns=calendar(seed, start, months),
+            schedule=cx.Schedule.build(start, months),
         )
 
 
@@ -270,6 +287,9 @@ class Simulation:
         self.registered_ms: int | None = None
         self.social_id = f"ig-{rng.getrandbits(40):010x}"
         self.last_online_order: Order | None = None
+        self.incidents: list[tuple[int, str, int]] = []  # (time, kind, amount) of friction
+        self.variant = cx.variant(world.seed, profile.index)
+        self.exposed_ms: int | None = None  # first seen the experiment
 
     # ---- bookkeeping -------------------------------------------------------------------
 
@@ -279,6 +299,32 @@ class Simulation:
     def new_id(self, prefix: str) -> str:
         self._ids += 1
         return f"{prefix}-{unique_hex(self.world.seed, 1, self.profile.index, self._ids)}"
+
+    def incident(self, ms: int, kind: str, amount: int = 1) -> None:
+        """Friction the relational NPS remembers: "payment", "unresolved", "delay", "return"."""
+        self.incidents.append((ms, kind, amount))
+
+    def expose(self, session: Session) -> None:
+        """The first product page or checkout of the experiment period shows the variant."""
+        if (
+            self.exposed_ms is not None
+            or session.ms < self.world.schedule.experiment_from
+            or not session.tracking
+        ):
+            return
+        self.exposed_ms = session.ms
+        session.track("Experiment Viewed", {"experiment": cx.EXPERIMENT, "variant": self.variant})
+
+    def conversion(self, ms: int) -> float:
+        """How the experiment changes the chance to go through a checkout at `ms`."""
+        exposed = self.exposed_ms
+        if (
+            exposed is not None
+            and self.variant == "no_countdown"
+            and exposed <= ms < exposed + cx.EXPERIMENT_WINDOW_MS
+        ):
+            return cx.NO_COUNTDOWN_EFFECT
+        return 1.0
 
     def registered(self, ms: int) -> bool:
         return self.registered_ms is not None and self.registered_ms <= ms
@@ -384,6 +430,8 @@ class Simulation:
         for ms, kind in plan:
             _JOURNEYS[kind](self, ms)
         marketing.campaigns(self, joined, left)
+        cx.relational_nps(self, joined, left)  # after everything: it reads past friction
+        cx.kano(self, joined, left)
         return self.out
 
     def _plan(self, lo: int, hi: int) -> list[tuple[int, str]]:
@@ -525,6 +573,7 @@ class Simulation:
         )
         session.wait(1, 3)
         session.track("Product Viewed", self.product_properties(product))
+        self.expose(session)
         session.wait(10, 120)
 
     def browse(
@@ -624,7 +673,8 @@ class Simulation:
         total = round(sum(line["price"] * line["quantity"] for line in lines), 2)
         session.view("Cart", "/cart", "Cart | Empreinte")
         session.track("Cart Viewed", {"products": lines, "value": total, "currency": self.currency})
-        if rng.random() < 0.2:
+        self.expose(session)
+        if rng.random() >= 0.8 * self.conversion(session.ms):
             return None  # abandoned cart
         session.wait(5, 60)
         session.login()
@@ -657,6 +707,7 @@ class Simulation:
                 essential=True,
             )
             friction.payment_failed = True
+            self.incident(session.ms, "payment")
             return self._after_payment_failure(session, order_id, lines, total, friction)
         return self.complete_online(session, order_id, lines, total, method, friction)
 
@@ -761,13 +812,10 @@ class Simulation:
         """The effort question right after a web checkout."""
         if session.web and self.rng.random() < self.persona.survey_response * 0.6:
             session.wait(5, 30)
-            session.track(
-                "Survey Responded",
-                self.survey_properties(
-                    "ces", "web_checkout", order.friction, {"order_id": order.order_id}
-                ),
-                essential=True,
+            event, props = self.survey_answer(
+                "ces", "web_checkout", order.friction, {"order_id": order.order_id}
             )
+            session.track(event, props, essential=True)
 
     def _after_online_order(self, order: Order) -> None:
         """Shipping news, delivery, maybe a "where is my order?" contact, a return, the NPS."""
@@ -789,8 +837,8 @@ class Simulation:
                 {"message_type": "shipping_update", "order_id": order.order_id},
                 "push",
             )
-        delivered = later(rng, shipped, 1, 4, "online", self.offset)
-        if rng.random() < 0.06 * self.persona.friction_sensitivity:
+        delivered, delay = self._delivery(order, shipped)
+        if rng.random() < 0.06 * self.persona.friction_sensitivity * (1 + delay):
             service.contact(
                 self,
                 shipped + below(rng, max(1, delivered - shipped)),
@@ -810,6 +858,34 @@ class Simulation:
                 {"order_id": order.order_id},
             )
 
+    def _delivery(self, order: Order, shipped: int) -> tuple[int, int]:
+        """The parcel arrives by the promised date, or (sometimes) days later: returns the
+        delivery time and the delay in days, and sends `Order Delivered`."""
+        rng = self.rng
+        promised = local_day(order.ms, self.offset) + _PROMISED_DAYS
+        delay = 0
+        rate = _DELAY_RATE * (2 if day_month(promised) >= 10 else 1)
+        if rng.random() < rate:
+            delay = int(_DELAYS.draw(rng))
+            delivered = on_day(rng, (promised + delay) * DAY_MS, "store", self.offset)
+            order.friction.delay_days = delay
+            self.incident(delivered, "delay", delay)
+        else:  # shipped at most two days after the order, in transit one to four days
+            delivered = later(rng, shipped, 1, 4, "store", self.offset)
+        props = {
+            "order_id": order.order_id,
+            "delay_days": delay,
+            "promised_date": day_text(promised),
+        }
+        if self.registered(delivered):
+            self.user_message(delivered, "email", "Order Delivered", props)
+        else:  # the carrier's notice goes to the address typed at the guest checkout
+            ctx = server_context("email", self.locale)
+            ctx["traits"] = {"email": self.profile.email_typed}
+            identity = {"anonymousId": order.order_id.lower()}
+            self.send(delivered, "Order Delivered", props, ctx, identity)
+        return delivered, delay
+
     def _return_rate(self, order: Order) -> float:
         fashion = any(line["category"] == "fashion" for line in order.lines)
         return 0.2 if fashion else 0.06
@@ -820,6 +896,7 @@ class Simulation:
         order.friction.returned = True
         line = max(order.lines, key=lambda item: item["category"] == "fashion")
         ms = later(rng, delivered, 1, 10, "online", self.offset)
+        self.incident(ms, "return")
         props = {
             "order_id": order.order_id,
             "total": round(line["price"] * line["quantity"], 2),
@@ -996,31 +1073,30 @@ class Simulation:
 
     # ---- surveys -----------------------------------------------------------------------
 
-    def survey_properties(
+    def survey_answer(
         self, kind: str, touchpoint: str, friction: Friction, reference: Message
-    ) -> Message:
+    ) -> tuple[str, Message]:
+        """The event and properties of an answer to a transactional survey ("nps", "csat",
+        "ces") about `touchpoint`; `reference` names the order, call or chat."""
         value = score(kind, self.persona, friction, self.rng)
         phone = spoken_phone(self.person.phone, 1)
-        return {
-            "survey": kind,
-            "score": value,
-            "question": QUESTIONS[kind, self.profile.lang],
-            "comment": comment(kind, value, friction, self.profile.lang, phone, self.rng),
-            "touchpoint": touchpoint,
-            **reference,
-        }
+        props: Message = {"score": value}
+        if kind != "nps":
+            props["scale"] = SCALES[kind][1]
+        props["question"] = QUESTIONS[kind, self.profile.lang]
+        props["comment"] = comment(kind, value, friction, self.profile.lang, phone, self.rng)
+        props["survey_id"] = survey_id(kind, touchpoint)
+        props["touchpoint"] = touchpoint
+        props.update(reference)
+        return EVENTS[kind], props
 
     def survey(
         self, ms: int, kind: str, touchpoint: str, friction: Friction, reference: Message
     ) -> None:
         """An e-mailed survey, answered by some."""
         if self.rng.random() < self.persona.survey_response:
-            self.user_message(
-                ms,
-                "email",
-                "Survey Responded",
-                self.survey_properties(kind, touchpoint, friction, reference),
-            )
+            event, props = self.survey_answer(kind, touchpoint, friction, reference)
+            self.user_message(ms, "email", event, props)
 
     # ---- other channels -----------------------------------------------------------------
 

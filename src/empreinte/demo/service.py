@@ -66,6 +66,8 @@ def contact(
     )
     friction.contacts += 1
     friction.queue_wait_s = max(friction.queue_wait_s, done.queue_wait_s)
+    if not done.resolved:
+        sim.incident(done.end_ms, "unresolved")
     if not done.resolved and not follow_up:
         friction.unresolved_contact = True
     own = Friction(
@@ -193,15 +195,15 @@ def _contact_survey(sim: Simulation, contact: Contact, friction: Friction, reaso
     ms = contact.end_ms + between(rng, MINUTE_MS, HOUR_MS)
     if contact.channel == "phone":
         reference = {"reason": reason, "call_id": contact.contact_id}
-        props = sim.survey_properties(kind, "call", friction, reference)
+        event, props = sim.survey_answer(kind, "call", friction, reference)
         ctx = server_context("sms", sim.locale)
         ctx["traits"] = {"phone": sim.person.phone}
         identity = {"userId": sim.person.user_id} if sim.registered(ms) else contact.identity
-        sim.send(ms, "Survey Responded", props, ctx, identity)
+        sim.send(ms, event, props, ctx, identity)
         return
     reference = {"reason": reason, "chat_id": contact.contact_id}
-    props = sim.survey_properties(kind, "chat", friction, reference)
+    event, props = sim.survey_answer(kind, "chat", friction, reference)
     if contact.device is not None:
-        sim.device_track(contact.device, ms, "Survey Responded", props, "chat", essential=True)
+        sim.device_track(contact.device, ms, event, props, "chat", essential=True)
     else:
-        sim.send(ms, "Survey Responded", props, dict(contact.context), contact.identity)
+        sim.send(ms, event, props, dict(contact.context), contact.identity)

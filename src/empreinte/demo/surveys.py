@@ -1,10 +1,15 @@
 """Survey answers that depend on what actually happened to the customer.
 
 A latent satisfaction (0–10) starts from the persona's baseline and is lowered by the friction
-of the journey the survey is about — a failed payment, an unresolved contact, a long queue, a
-return — scaled by the persona's sensitivity. NPS, CSAT and CES are read from it with noise, and
-the free-text comment talks about the worst friction, so key-driver and verbatim analyses have
-something true to find.
+of the journey the survey is about — a failed payment, an unresolved contact, a late delivery, a
+long queue, a return — scaled by the persona's sensitivity. NPS, CSAT and CES are read from it
+with noise, and the free-text comment talks about the worst friction, so key-driver and verbatim
+analyses have something true to find. The relational NPS reads the friction of the weeks before
+it instead of one journey's.
+
+Answers are the `NPS Answered`, `CSAT Answered` and `CES Answered` events; `survey_id` names the
+survey programme (one per occasion), and `touchpoint` the journey a transactional survey is about
+(relational surveys, about the brand, have none).
 """
 
 from __future__ import annotations
@@ -15,6 +20,16 @@ from dataclasses import dataclass
 from empreinte.demo.personas import Persona
 
 SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+EVENTS = {"nps": "NPS Answered", "csat": "CSAT Answered", "ces": "CES Answered"}
+RELATIONAL = "nps-relational"
+# Survey programme of each touchpoint: survey_id is f"{kind}-{programme}".
+_PROGRAMMES = {
+    "web_checkout": "checkout",
+    "delivery": "delivery",
+    "store": "store",
+    "call": "call",
+    "chat": "chat",
+}
 
 QUESTIONS = {
     ("nps", "fr"): "Quelle est la probabilité que vous recommandiez Empreinte à un proche ?",
@@ -35,6 +50,7 @@ class Friction:
     queue_wait_s: int = 0
     returned: bool = False
     contacts: int = 0
+    delay_days: int = 0  # days the delivery came after the promised date
 
     def penalty(self) -> float:
         """Points lost on the 0–10 scale, before the persona's sensitivity."""
@@ -42,6 +58,7 @@ class Friction:
         return (
             2.5 * self.payment_failed
             + 3.0 * self.unresolved_contact
+            + min(3.0, 0.6 * self.delay_days)
             + wait
             + 1.5 * self.returned
             + 0.5 * max(0, self.contacts - 1)
@@ -53,6 +70,8 @@ class Friction:
             return "payment"
         if self.unresolved_contact:
             return "unresolved"
+        if self.delay_days > 0:
+            return "delay"
         if self.queue_wait_s > 300:
             return "wait"
         if self.returned:
@@ -60,12 +79,27 @@ class Friction:
         return None
 
 
-def score(survey: str, persona: Persona, friction: Friction, rng: random.Random) -> int:
-    """One answer to `survey` ("nps", "csat" or "ces") after a journey with `friction`."""
+def survey_id(survey: str, touchpoint: str | None) -> str:
+    """The programme of a `survey` ("nps", "csat", "ces") about `touchpoint` (None: relational)."""
+    return RELATIONAL if touchpoint is None else f"{survey}-{_PROGRAMMES[touchpoint]}"
+
+
+def score(
+    survey: str,
+    persona: Persona,
+    friction: Friction,
+    rng: random.Random,
+    smooth_bonus: float = 0.5,
+) -> int:
+    """One answer to `survey` ("nps", "csat" or "ces") after a journey with `friction`.
+
+    A smooth journey is remembered as better than the brand's average (`smooth_bonus`); a
+    relational survey, about the brand, has none.
+    """
     penalty = friction.penalty()
     mean = persona.nps_base - penalty * persona.friction_sensitivity
     if penalty == 0:
-        mean += 0.5  # a smooth journey is remembered as better than the brand's average
+        mean += smooth_bonus
     lo, hi = SCALES[survey]
     scaled = lo + (hi - lo) * max(0.0, min(10.0, mean)) / 10
     spread = 1.3 * (hi - lo) / 10 + 0.3
@@ -133,6 +167,26 @@ _COMMENTS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "neg": ("Way too long on hold.", "Twenty minutes on hold, unacceptable."),
             "mid": ("The wait was a bit long but I got an answer.",),
             "pos": ("Long wait, but the agent was excellent.",),
+        },
+    },
+    "delay": {
+        "fr": {
+            "neg": (
+                "Livraison en retard de plusieurs jours, sans aucune nouvelle.",
+                "Colis arrivé bien après la date promise.",
+                "J'ai attendu ma commande une semaine de plus que prévu.",
+            ),
+            "mid": ("Un peu de retard à la livraison, mais le produit est bien.",),
+            "pos": ("Léger retard de livraison, mais tout le reste était parfait.",),
+        },
+        "en": {
+            "neg": (
+                "Delivery was days late and nobody told me why.",
+                "The parcel arrived well after the promised date.",
+                "I waited a week longer than promised for my order.",
+            ),
+            "mid": ("Delivery was a bit late, but the product is fine.",),
+            "pos": ("Slightly late delivery, but everything else was perfect.",),
         },
     },
     "return": {
