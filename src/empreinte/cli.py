@@ -26,6 +26,7 @@ from empreinte.cli_privacy import consent_app, users_app
 from empreinte.cli_privacy import erase as erase_command
 from empreinte.cli_privacy import export as export_command
 from empreinte.cli_profiles import identity_app, profile_app
+from empreinte.cli_report import report_app
 from empreinte.credentials import Role
 from empreinte.identity.match_cli import match_app
 from empreinte.store.records import EventFilter
@@ -47,6 +48,7 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(match_app, name="match")
 app.add_typer(consent_app, name="consent")
 app.add_typer(users_app, name="users")
+app.add_typer(report_app, name="report")
 app.command("erase")(erase_command)
 app.command("export")(export_command)
 

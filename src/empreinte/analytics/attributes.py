@@ -31,6 +31,7 @@ Period = Literal["week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = get_args(Period)
 _UNIT = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 NONE = "(none)"
+RELATIONAL = "(relational)"  # the touchpoint of a survey about the brand, not one touchpoint
 
 EVENT_COLUMNS = ("channel", "source")
 PROPERTY_SHORTCUTS = {"touchpoint": "properties.touchpoint", "survey_id": "properties.survey_id"}
@@ -82,6 +83,7 @@ def is_profile_attribute(name: str) -> bool:
 
 def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
     """The value of event attribute `name` for each row of `events` (text; missing → NONE)."""
+    missing = RELATIONAL if name == "touchpoint" else NONE
     name = PROPERTY_SHORTCUTS.get(name, name)
     if name in EVENT_COLUMNS:
         value: ir.StringValue = events[name]
@@ -90,7 +92,7 @@ def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
         value = _json_text(events[root], path)
     else:
         raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
-    return value.fill_null(NONE)
+    return value.fill_null(missing)
 
 
 def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -> ir.Table:

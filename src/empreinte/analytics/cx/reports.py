@@ -98,6 +98,7 @@ class CxReports:
         touchpoint: str | None = None,
         with_comment: bool = False,
         limit: int = 500,
+        until: datetime | None = None,
     ) -> list[LowAnswer]:
         return detractors(
             self._ws,
@@ -106,6 +107,7 @@ class CxReports:
             touchpoint=touchpoint,
             with_comment=with_comment,
             limit=limit,
+            now=until,
         )
 
     def kano(

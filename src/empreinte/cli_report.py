@@ -1,0 +1,453 @@
+"""`empreinte report …`: the CX figures from the command line.
+
+    empreinte report nps --period quarter --by channel
+    empreinte report nps --period quarter --compare 2026-Q2 2026-Q3
+    empreinte report drivers nps --chart drivers.png
+    empreinte report detractors --days 30
+    empreinte report kano --chart kano.svg
+    empreinte report experiment checkout-countdown --goal "Order Completed" --window-days 7
+
+Readable tables on the terminal; `--csv FILE` writes the table, `--chart FILE` a PNG or SVG
+chart, `--json` prints the rows. Every figure comes with its n; figures below the minimum n
+are shown and marked, not hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from empreinte.analytics.cx.rendering import Report, draw, rows_of, texts, to_csv
+from empreinte.analytics.cx.scores import ScoreReport
+from empreinte.cli_common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
+from empreinte.cli_common import fail as _fail
+from empreinte.cli_common import workspace as _workspace
+
+report_app = typer.Typer(
+    help="CX reports: NPS, CSAT, CES, key drivers, detractors, Kano, experiments.",
+    no_args_is_help=True,
+)
+
+Since = Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD, UTC), included.")]
+Until = Annotated[str | None, typer.Option(help="Until this date (YYYY-MM-DD, UTC), excluded.")]
+SurveyId = Annotated[str | None, typer.Option("--survey-id", help="Only this survey programme.")]
+Touchpoint = Annotated[str | None, typer.Option(help="Only answers about this touchpoint.")]
+Kind = Annotated[
+    str, typer.Option(help="all, relational (no touchpoint) or transactional surveys.")
+]
+Csv = Annotated[Path | None, typer.Option("--csv", help="Write the table to this CSV file.")]
+Chart = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png or .svg).")]
+Json = Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")]
+Lang = Annotated[str, typer.Option("--lang", help="Language of charts and verdicts: en or fr.")]
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _fmt(value: Any, digits: int = 1, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _interval(low: Any, high: Any, digits: int = 1) -> str:
+    if low is None or high is None:
+        return "–"
+    return f"[{_fmt(low, digits)}, {_fmt(high, digits)}]"
+
+
+def _p(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return "p<0.001" if value < 0.001 else f"p={value:.3f}"
+
+
+def _outputs(report: Report, csv: Path | None, chart: Path | None, lang: str) -> None:
+    texts(lang)  # an unknown language fails before anything is written
+    if csv is not None:
+        try:
+            csv.write_text(to_csv(rows_of(report)))
+        except OSError as exc:
+            raise _fail(f"--csv: cannot write {csv}: {exc.strerror}") from None
+        err.print(f"table written to {csv}")
+    if chart is not None:
+        draw(report, chart, language=lang)
+        err.print(f"chart written to {chart}")
+
+
+def _print_json(rows: Sequence[dict[str, Any]]) -> None:
+    def clean(value: Any) -> Any:
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    doc = [{k: clean(v) for k, v in row.items()} for row in rows]
+    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode())
+
+
+def _score_table(report: ScoreReport) -> Table:
+    nps = report.survey == "nps"
+    table = Table(title=f"{report.headline} — {report.n} answers, minimum n {report.min_n}")
+    if report.period:
+        table.add_column(report.period)
+    if report.by:
+        table.add_column(report.by)
+    table.add_column("n", justify="right")
+    table.add_column(report.headline.split(" (")[0], justify="right")
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    if nps:
+        for name in ("promoters", "passives", "detractors"):
+            table.add_column(f"% {name[:5]}.", justify="right")
+    else:
+        table.add_column("mean" if report.survey == "csat" else "% agree", justify="right")
+    if report.period:
+        table.add_column("change", justify="right", no_wrap=True)
+    for row in report.rows:
+        cells = []
+        if report.period:
+            cells.append(str(row.period))
+        if report.by:
+            cells.append(str(row.group))
+        flag = "" if row.reliable else " [yellow](n < min: not reliable)[/]"
+        cells.append(f"{row.n}{flag}")
+        digits = 2 if report.survey == "ces" else 1
+        cells.append(_fmt(row.score.value, digits, signed=nps))
+        cells.append(_interval(row.score.low, row.score.high, digits))
+        cells += [
+            _fmt(estimate.value, 2 if name == "mean" else 1)
+            for name, estimate in row.details.items()
+        ]
+        if report.period:
+            change = row.change
+            if change is None:
+                cells.append("")
+            else:
+                mark = " [bold]significant[/]" if change.significant else ""
+                cells.append(f"{_fmt(change.delta, digits, True)} ({_p(change.p_value)}){mark}")
+        table.add_row(*cells)
+    return table
+
+
+def _score_command(survey: str) -> Callable[..., None]:
+    def command(
+        period: Annotated[str | None, typer.Option(help="week, month, quarter or year.")] = None,
+        by: Annotated[
+            str | None,
+            typer.Option(
+                help="Break down by: channel, source, touchpoint, survey_id, country, "
+                "generation, birth_year, properties.<path>, context.<path>, traits.<path>."
+            ),
+        ] = None,
+        since: Since = None,
+        until: Until = None,
+        survey_id: SurveyId = None,
+        touchpoint: Touchpoint = None,
+        kind: Kind = "all",
+        scale: Annotated[int, typer.Option(help="CSAT scale: 5 or 7.")] = 5,
+        min_n: Annotated[
+            int | None, typer.Option("--min-n", help="Minimum n for a reliable figure.")
+        ] = None,
+        answers: Annotated[
+            str | None, typer.Option(help="latest (per person, survey and period) or all.")
+        ] = None,
+        compare: Annotated[
+            tuple[str, str] | None,
+            typer.Option(help="Test the difference between two periods or groups: A B."),
+        ] = None,
+        csv: Csv = None,
+        chart: Chart = None,
+        json: Json = False,
+        lang: Lang = "en",
+        workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    ) -> None:
+        with _workspace(workspace) as ws:
+            report = ws.cx.score(
+                survey,
+                period=period,
+                by=by,
+                since=_moment(since, "--since"),
+                until=_moment(until, "--until"),
+                survey_id=survey_id,
+                touchpoint=touchpoint,
+                kind=kind,  # type: ignore[arg-type]  # checked by AnswerScope
+                scale=scale,
+                min_n=min_n,
+                answers=answers,
+            )
+            difference = report.compare(*compare) if compare else None
+            _outputs(report, csv, chart, lang)
+        if json:
+            _print_json(report.to_rows())
+        elif not report.rows:
+            console.print("no answers in this scope")
+        else:
+            console.print(_score_table(report))
+        if difference is not None:
+            a, b = compare or ("", "")
+            verdict = (
+                "significant" if difference.significant else "not significant (could be noise)"
+            )
+            console.print(
+                f"{b} vs {a}: {_fmt(difference.delta, 2, True)} ({difference.test},"
+                f" {_p(difference.p_value)}): {verdict}"
+            )
+
+    command.__doc__ = {
+        "nps": "Net Promoter Score: % promoters (9-10) - % detractors (0-6), with its 95% CI.",
+        "csat": "CSAT: % top-2-box and mean satisfaction, with 95% CIs.",
+        "ces": "Customer Effort Score: mean (1-7) and % agree (5-7), with 95% CIs.",
+    }[survey]
+    return command
+
+
+for _survey in ("nps", "csat", "ces"):
+    report_app.command(_survey)(_score_command(_survey))
+
+
+@report_app.command("drivers")
+def drivers(
+    survey: Annotated[str, typer.Argument(help="nps, csat or ces.")] = "nps",
+    window_days: Annotated[
+        int, typer.Option("--window-days", help="Journey days before each answer.")
+    ] = 30,
+    since: Since = None,
+    until: Until = None,
+    survey_id: SurveyId = None,
+    touchpoint: Touchpoint = None,
+    kind: Kind = "all",
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.")] = 200,
+    csv: Csv = None,
+    chart: Chart = None,
+    json: Json = False,
+    lang: Lang = "en",
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Key drivers: what in the journey before answering moves the score (Shapley R²)."""
+    with _workspace(workspace) as ws:
+        report = ws.cx.drivers(
+            survey,
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
+            survey_id=survey_id,
+            touchpoint=touchpoint,
+            kind=kind,  # type: ignore[arg-type]  # checked by AnswerScope
+            window_days=window_days,
+            bootstrap=bootstrap,
+        )
+        _outputs(report, csv, chart, lang)
+    if json:
+        _print_json(report.to_rows())
+        return
+    result = report.drivers
+    reliability = "" if result.reliable else " — [yellow]n below minimum: not reliable[/]"
+    table = Table(
+        title=f"Key drivers of {report.survey.upper()}: n {result.n}, R² {result.r_squared:.3f}"
+        f"{reliability}"
+    )
+    for name in ("driver", "share of R²", "95% CI", "% of explained", "effect (points/unit)"):
+        table.add_column(name, justify="left" if name == "driver" else "right")
+    for d in result.drivers:
+        table.add_row(
+            d.name,
+            _fmt(d.importance, 4),
+            _interval(d.ci_low, d.ci_high, 4),
+            _fmt(100 * d.relative, 1),
+            d.note or _fmt(d.coefficient, 2, signed=True),
+        )
+    console.print(table)
+    if report.without_consent:
+        console.print(f"{report.without_consent} answers left out: no analytics consent")
+
+
+@report_app.command("detractors")
+def detractors(
+    survey: Annotated[str, typer.Argument(help="nps, csat or ces.")] = "nps",
+    days: Annotated[int, typer.Option(help="Answers of the last N days.")] = 30,
+    touchpoint: Touchpoint = None,
+    with_comment: Annotated[
+        bool, typer.Option("--with-comment", help="Only those who left a comment.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many people.")] = 500,
+    until: Annotated[
+        str | None, typer.Option(help="End of the period (YYYY-MM-DD, UTC); default now.")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the list to CSV.")] = None,
+    json: Json = False,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Closed loop: unhappy respondents of the last days to call back, newest first."""
+    with _workspace(workspace) as ws:
+        people = ws.cx.detractors(
+            survey,
+            days=days,
+            touchpoint=touchpoint,
+            with_comment=with_comment,
+            limit=limit,
+            until=_moment(until, "--until"),
+        )
+    rows = [p.to_dict() for p in people]
+    if csv is not None:
+        try:
+            csv.write_text(to_csv(rows))
+        except OSError as exc:
+            raise _fail(f"--csv: cannot write {csv}: {exc.strerror}") from None
+        err.print(f"list written to {csv}")
+    if json:
+        _print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} people to call back ({survey.upper()}, last {days} days)")
+    for name in ("answered", "score", "touchpoint", "profile", "comment"):
+        table.add_column(name, no_wrap=name in ("answered", "profile"))
+    for p in people:
+        table.add_row(
+            p.answered_at.strftime("%Y-%m-%d %H:%M"),
+            str(p.score),
+            p.touchpoint or "(relational)",
+            p.profile_id,
+            p.comment or "",
+        )
+    console.print(table)
+
+
+@report_app.command("kano")
+def kano(
+    by: Annotated[str | None, typer.Option(help="Break down by an attribute.")] = None,
+    feature: Annotated[
+        list[str] | None, typer.Option("--feature", help="Only these features (repeatable).")
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+    survey_id: SurveyId = None,
+    min_n: Annotated[int | None, typer.Option("--min-n")] = None,
+    csv: Csv = None,
+    chart: Chart = None,
+    json: Json = False,
+    lang: Lang = "en",
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Kano model: each feature's category shares, dominant category, Better and Worse."""
+    with _workspace(workspace) as ws:
+        report = ws.cx.kano(
+            by=by,
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
+            survey_id=survey_id,
+            features=feature,
+            min_n=min_n,
+        )
+        _outputs(report, csv, chart, lang)
+    rows = report.to_rows()
+    if json:
+        _print_json(rows)
+        return
+    table = Table(title="Kano")
+    columns = (["group"] if by else []) + ["feature", "n", "dominant", "A", "O", "M", "I", "R", "Q"]
+    for name in [*columns, "Better", "Worse"]:
+        table.add_column(name)
+    for group in report.groups:
+        for r in group.features:
+            shares = [f"{100 * r.shares[c]:.0f}%" for c in r.counts]
+            flag = "" if not r.small_sample else " [yellow](n < min)[/]"
+            dominant = (
+                " = ".join(c.label for c in r.tied)
+                if r.is_tie
+                else (r.dominant.label if r.dominant else "–")
+            )
+            cells = ([str(group.group)] if by else []) + [r.feature, f"{r.n}{flag}", dominant]
+            table.add_row(*cells, *shares, _fmt(r.better, 2), _fmt(r.worse, 2))
+    console.print(table)
+    if report.unreadable:
+        console.print(f"{report.unreadable} answers could not be read as Kano answers")
+
+
+@report_app.command("experiment")
+def experiment(
+    name: Annotated[str, typer.Argument(help="The experiment's name.")],
+    goal: Annotated[str, typer.Option(help="The goal event.")] = "Order Completed",
+    window_days: Annotated[
+        float, typer.Option("--window-days", help="Days after first exposure to convert.")
+    ] = 7,
+    control: Annotated[str | None, typer.Option(help="The control variant.")] = None,
+    since: Since = None,
+    until: Until = None,
+    mde: Annotated[
+        float, typer.Option(help="Smallest lift worth detecting (0.01 = 1 point).")
+    ] = 0.01,
+    csv: Csv = None,
+    chart: Chart = None,
+    json: Json = False,
+    lang: Lang = "en",
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """A/B test: conversion per variant, z-test, P(beats control), expected loss, SRM check."""
+    with _workspace(workspace) as ws:
+        report = ws.cx.experiment(
+            name,
+            goal=goal,
+            window_days=window_days,
+            control=control,
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
+            mde=mde,
+        )
+        _outputs(report, csv, chart, lang)
+    if json:
+        typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        return
+    result = report.result
+    table = Table(title=f"{name}: {goal} within {window_days:g} days of first exposure")
+    for column in (
+        "variant",
+        "people",
+        "converted",
+        "rate",
+        "95% CI",
+        "lift (points)",
+        "p",
+        "P(beats control)",
+    ):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    for v in result.variants:
+        cells = [
+            v.name + (" (control)" if v.name == result.control != "control" else ""),
+            str(v.exposed),
+            str(v.converted),
+            f"{100 * v.rate:.2f}%",
+            _interval(100 * v.ci.low, 100 * v.ci.high, 2),
+        ]
+        if v.name != result.control:
+            c = result.comparison(v.name)
+            ci = c.absolute_lift_ci
+            cells += [
+                f"{100 * c.absolute_lift:+.2f} {_interval(100 * ci.low, 100 * ci.high, 2)}",
+                _p(c.p_value),
+                f"{100 * c.prob_beats_control:.1f}%",
+            ]
+        table.add_row(*cells)
+    console.print(table)
+    console.print(result.verdict(lang))  # type: ignore[arg-type]  # checked by texts()
+    notes = []
+    if report.crossed_over:
+        notes.append(f"{report.crossed_over} people saw several variants (set aside)")
+    if report.window_open:
+        notes.append(f"{report.window_open} people are still within their window (not counted yet)")
+    if report.without_consent:
+        notes.append(f"{report.without_consent} people without analytics consent (not read)")
+    for note in notes:
+        console.print(note)
