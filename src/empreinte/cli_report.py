@@ -102,44 +102,46 @@ def _print_json(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def _score_table(report: ScoreReport) -> Table:
+    """One line per period/group, narrow enough for an 80-column terminal."""
     nps = report.survey == "nps"
-    table = Table(title=f"{report.headline} — {report.n} answers, minimum n {report.min_n}")
+    digits = 2 if report.survey == "ces" else 1
+    table = Table(
+        title=f"{report.headline}: {report.n} answers",
+        caption=f"* n below {report.min_n}: not reliable. Change: against the previous period;"
+        " sig.: beyond noise (p < 0.05).",
+    )
     if report.period:
-        table.add_column(report.period)
+        table.add_column(report.period, no_wrap=True)
     if report.by:
         table.add_column(report.by)
-    table.add_column("n", justify="right")
-    table.add_column(report.headline.split(" (")[0], justify="right")
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column(report.headline.split(" (")[0], justify="right", no_wrap=True)
     table.add_column("95% CI", justify="right", no_wrap=True)
-    if nps:
-        for name in ("promoters", "passives", "detractors"):
-            table.add_column(f"% {name[:5]}.", justify="right")
-    else:
-        table.add_column("mean" if report.survey == "csat" else "% agree", justify="right")
+    detail = {"nps": "% P/Pa/D", "csat": "mean", "ces": "% agree"}[report.survey]
+    table.add_column(detail, justify="right", no_wrap=True)
     if report.period:
         table.add_column("change", justify="right", no_wrap=True)
+        table.add_column("p", justify="right", no_wrap=True)
     for row in report.rows:
-        cells = []
-        if report.period:
-            cells.append(str(row.period))
+        cells = [str(row.period)] if report.period else []
         if report.by:
             cells.append(str(row.group))
-        flag = "" if row.reliable else " [yellow](n < min: not reliable)[/]"
-        cells.append(f"{row.n}{flag}")
-        digits = 2 if report.survey == "ces" else 1
+        cells.append(f"{row.n}" if row.reliable else f"[yellow]{row.n}*[/]")
         cells.append(_fmt(row.score.value, digits, signed=nps))
         cells.append(_interval(row.score.low, row.score.high, digits))
-        cells += [
-            _fmt(estimate.value, 2 if name == "mean" else 1)
-            for name, estimate in row.details.items()
-        ]
+        shares = [f"{e.value:.0f}" for e in row.details.values()]
+        key = detail.strip("% ")
+        cells.append(
+            "/".join(shares) if nps else _fmt(row.details[key].value, 2 if key == "mean" else 1)
+        )
         if report.period:
             change = row.change
             if change is None:
-                cells.append("")
+                cells += ["", ""]
             else:
-                mark = " [bold]significant[/]" if change.significant else ""
-                cells.append(f"{_fmt(change.delta, digits, True)} ({_p(change.p_value)}){mark}")
+                mark = "[bold]" if change.significant else ""
+                cells.append(f"{mark}{_fmt(change.delta, digits, True)}")
+                cells.append(_p(change.p_value) + (" sig." if change.significant else ""))
         table.add_row(*cells)
     return table
 

@@ -72,9 +72,10 @@ def describe() -> str:
 def _json_text(value: ir.JSONValue, path: Sequence[str]) -> ir.StringValue:
     for key in path:
         value = value[key]
-    # Numbers and booleans are grouped by their JSON text ("7", "true"); strings unquoted.
+    # Numbers and booleans are grouped by their JSON text ("7", "true"); strings unquoted;
+    # a JSON null is missing.
     as_text: ir.StringValue = value.str
-    return as_text.fill_null(value.cast("string"))
+    return as_text.fill_null(value.cast("string").nullif("null"))
 
 
 def is_profile_attribute(name: str) -> bool:
