@@ -20,7 +20,7 @@ A = Attractive, O = One-dimensional, M = Must-be, I = Indifferent, R = Reverse, 
 Per feature the report gives counts and shares of each category, n, the dominant category, and
 Berger's satisfaction coefficients Better = (A+O)/(A+O+M+I) and Worse = -(O+M)/(A+O+M+I).
 
-Everything here is pure computation except :func:`better_worse_chart`, which writes an SVG file.
+Everything here is pure computation; the Better-Worse chart is drawn by charts.py.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ import enum
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from xml.sax.saxutils import escape
 
 from empreinte.errors import EmpreinteError
 
@@ -42,8 +40,6 @@ __all__ = [
     "Category",
     "FeatureResult",
     "UnknownKanoAnswer",
-    "better_worse_chart",
-    "better_worse_svg",
     "classify",
     "kano_report",
     "parse_answer",
@@ -279,71 +275,3 @@ def kano_report(
     for feature, functional, dysfunctional in answers:
         by_feature.setdefault(feature, []).append(classify(functional, dysfunctional))
     return [summarise(f, cats, min_n=min_n) for f, cats in by_feature.items()]
-
-
-# --- Better-Worse chart -------------------------------------------------------------------------
-
-_SIZE = 480
-_MARGIN = 60
-_PLOT = _SIZE - 2 * _MARGIN
-
-
-def _xy(better: float, worse: float) -> tuple[float, float]:
-    # x = |Worse| (0..1, left to right), y = Better (0..1, bottom to top).
-    return _MARGIN + abs(worse) * _PLOT, _MARGIN + (1 - better) * _PLOT
-
-
-def better_worse_svg(results: Iterable[FeatureResult], *, title: str = "Kano Better-Worse") -> str:
-    """The Better-Worse scatter as an SVG document (x = |Worse|, y = Better, quadrants at 0.5)."""
-    lo, mid, hi = _MARGIN, _MARGIN + _PLOT / 2, _MARGIN + _PLOT
-    lines = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_SIZE}" height="{_SIZE}" '
-        f'viewBox="0 0 {_SIZE} {_SIZE}" font-family="sans-serif" font-size="11">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{lo}" y="{lo}" width="{_PLOT}" height="{_PLOT}" fill="white" stroke="black"/>',
-        f'<line x1="{mid}" y1="{lo}" x2="{mid}" y2="{hi}" stroke="grey" stroke-dasharray="4"/>',
-        f'<line x1="{lo}" y1="{mid}" x2="{hi}" y2="{mid}" stroke="grey" stroke-dasharray="4"/>',
-        f'<text x="{lo + 6}" y="{lo + 14}" fill="grey">Attractive</text>',
-        f'<text x="{hi - 6}" y="{lo + 14}" fill="grey" text-anchor="end">One-dimensional</text>',
-        f'<text x="{hi - 6}" y="{hi - 6}" fill="grey" text-anchor="end">Must-be</text>',
-        f'<text x="{lo + 6}" y="{hi - 6}" fill="grey">Indifferent</text>',
-        f'<text x="{_SIZE / 2}" y="{_MARGIN / 2}" text-anchor="middle" font-size="14">'
-        f"{escape(title)}</text>",
-        f'<text x="{_SIZE / 2}" y="{hi + 30}" text-anchor="middle">|Worse|</text>',
-        f'<text x="{lo - 30}" y="{mid}" text-anchor="middle" '
-        f'transform="rotate(-90 {lo - 30} {mid})">Better</text>',
-        f'<text x="{lo}" y="{hi + 14}" text-anchor="middle">0</text>',
-        f'<text x="{hi}" y="{hi + 14}" text-anchor="middle">1</text>',
-        f'<text x="{lo - 6}" y="{hi}" text-anchor="end">0</text>',
-        f'<text x="{lo - 6}" y="{lo + 4}" text-anchor="end">1</text>',
-    ]
-    unplotted: list[str] = []
-    for result in results:
-        if result.better is None or result.worse is None:
-            unplotted.append(result.feature)
-            continue
-        x, y = _xy(result.better, result.worse)
-        name = escape(result.feature)
-        lines.append(
-            f"<g><title>{name}: Better {result.better:.2f}, Worse {result.worse:.2f}, "
-            f"n={result.n}</title>"
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="steelblue"/>'
-            f'<text x="{x + 6:.1f}" y="{y - 4:.1f}">{name}</text></g>'
-        )
-    if unplotted:
-        names = escape(", ".join(unplotted))
-        lines.append(
-            f'<text x="{lo}" y="{_SIZE - 8}" fill="grey">not plotted (no A/O/M/I answers): '
-            f"{names}</text>"
-        )
-    lines.append("</svg>")
-    return "\n".join(lines) + "\n"
-
-
-def better_worse_chart(
-    results: Iterable[FeatureResult], path: str | Path, *, title: str = "Kano Better-Worse"
-) -> Path:
-    """Write the Better-Worse scatter chart of ``results`` as an SVG file at ``path``."""
-    target = Path(path)
-    target.write_text(better_worse_svg(results, title=title), encoding="utf-8")
-    return target
