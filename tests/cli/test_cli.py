@@ -158,7 +158,7 @@ def test_import_csv_refuses_a_map_naming_missing_columns_before_any_work(tmp_pat
         "-w",
         ws_dir,
         "--event",
-        "Survey Responded",
+        "NPS Answered",
         "--map",
         "userId=customer",
         "--map",
@@ -174,9 +174,9 @@ def test_import_csv_with_a_mapping_file(tmp_path: Path) -> None:
     ws_dir = str(tmp_path / "ws")
     run("init", ws_dir)
     (tmp_path / "map.toml").write_text(
-        'type = "track"\nevent = "Survey Responded"\ntime_format = "%d/%m/%Y"\n'
+        'type = "track"\nevent = "NPS Answered"\ntime_format = "%d/%m/%Y"\n'
         '[columns]\nuserId = "respondent"\ntimestamp = "date"\n"properties.score" = "score"\n'
-        '[constants]\n"properties.survey" = "nps"\n[types]\n"properties.score" = "int"\n'
+        '[constants]\n"properties.survey_id" = "nps-relational"\n[types]\n"properties.score" = "int"\n'
     )
     file = tmp_path / "survey.csv"
     file.write_text("respondent,date,score\nr1,04/03/2025,9\nr2,05/03/2025,six\n")
@@ -184,7 +184,7 @@ def test_import_csv_with_a_mapping_file(tmp_path: Path) -> None:
     assert code == 2 and "1 events stored" in out and "survey.csv:3:" in out
     with empreinte.open(ws_dir) as ws:
         (event,) = ws.events(user_id="r1")
-    assert event["properties"] == {"score": 9, "survey": "nps"}
+    assert event["properties"] == {"score": 9, "survey_id": "nps-relational"}
     assert event["timestamp"].date().isoformat() == "2025-03-04"
 
 
