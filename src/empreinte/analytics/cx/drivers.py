@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, check_survey, survey_answers
 from empreinte.analytics.cx.consented import only_consenting
@@ -68,8 +69,11 @@ class KeyDriverReport:
     drivers: DriverReport
     without_consent: int  # answers of people who do not allow analytics, not read
 
-    def to_rows(self) -> list[dict[str, Any]]:
+    def to_rows(self) -> list[dict[str, object]]:
         return self.drivers.to_rows()
+
+    def to_pandas(self) -> pd.DataFrame:
+        return pd.DataFrame(self.to_rows())
 
 
 def _measure(joined: ir.Table, feature: JourneyFeature) -> ir.NumericValue:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, in_window
 from empreinte.analytics.cx.consented import only_consenting
@@ -50,6 +51,12 @@ class ExperimentReport:
     crossed_over: int  # people exposed to more than one variant, set aside
     window_open: int  # people whose window has not closed yet, not counted yet
     without_consent: int  # exposed people who do not allow analytics, not read
+
+    def to_rows(self) -> list[dict[str, object]]:
+        return self.result.to_rows()
+
+    def to_pandas(self) -> pd.DataFrame:
+        return pd.DataFrame(self.to_rows())
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import pandas as pd
 
 from empreinte.analytics.attributes import NONE, with_attribute
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, in_window
@@ -49,6 +50,9 @@ class KanoReport:
     def features(self) -> tuple[FeatureResult, ...]:
         """The features of the first group (the only one without `by`)."""
         return self.groups[0].features if self.groups else ()
+
+    def to_pandas(self) -> pd.DataFrame:
+        return pd.DataFrame(self.to_rows())
 
     def to_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -137,5 +141,5 @@ def kano_results(
 
 
 def _code(value: Any) -> int | str:
-    text = str(value).strip().strip('"')
+    text = str(value).strip().strip('"').removesuffix(".0")  # 3.0 (accepted at ingestion) is 3
     return int(text) if text.isdigit() else text

@@ -67,9 +67,7 @@ def texts(language: str) -> dict[str, str]:
 
 
 def rows_of(report: Report) -> list[dict[str, Any]]:
-    if isinstance(report, ExperimentReport):
-        return report.result.to_rows()
-    return report.to_rows()
+    return [dict(row) for row in report.to_rows()]
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
