@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import empreinte
+from empreinte.demo import Person, generate_with_truth
 from empreinte.store.duckdb_engine import DuckDBEngine
 from empreinte.store.records import EventRow
 from empreinte.workspace import DATABASE_FILE, Workspace
@@ -387,3 +388,21 @@ def faulty_server(workspace: Keys) -> Iterator[InThreadServer]:
     server = InThreadServer(workspace, {"max_pending": 10, "storage_retry_after": 1})
     yield server
     server.stop()
+
+
+# -- the default demo, generated once for the demo tests -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo() -> tuple[list[tuple[Person, list[dict[str, Any]]]], float]:
+    """The default demo (2,000 people, 12 months) with ground truth, and its CPU seconds."""
+    began = time.process_time()
+    population = list(generate_with_truth(2_000))
+    return population, time.process_time() - began
+
+
+@pytest.fixture(scope="session")
+def truth(
+    demo: tuple[list[tuple[Person, list[dict[str, Any]]]], float],
+) -> list[tuple[Person, list[dict[str, Any]]]]:
+    return demo[0]
