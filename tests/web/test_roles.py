@@ -204,6 +204,25 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/privacy/suppressed"): Row(
         lambda w: Call("/api/privacy/suppressed"), readers("2xx")
     ),
+    # -- CX reports: aggregates for every role (viewers read the dashboards that show them);
+    # the detractors list names people (pseudonymous ids, comments): readers only --
+    **{
+        ("GET", f"/api/cx/{survey}"): Row(
+            lambda w, survey=survey: Call(f"/api/cx/{survey}", {"period": "quarter"}),
+            any_role("2xx"),
+        )
+        for survey in ("nps", "csat", "ces")
+    },
+    # No survey answers in this world: a 400 (too little data) past the role check.
+    ("GET", "/api/cx/drivers"): Row(
+        lambda w: Call("/api/cx/drivers", {"bootstrap": 0}), any_role("4xx")
+    ),
+    ("GET", "/api/cx/kano"): Row(lambda w: Call("/api/cx/kano"), any_role("2xx")),
+    # No such experiment here: a 400 past the role check.
+    ("GET", "/api/cx/experiments/{name}"): Row(
+        lambda w: Call("/api/cx/experiments/roles-test"), any_role("4xx")
+    ),
+    ("GET", "/api/cx/detractors"): Row(lambda w: Call("/api/cx/detractors"), readers("2xx")),
 }
 
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from empreinte.collect.http import Collector
 from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
+from empreinte.web.cx_api import CxApi
 from empreinte.web.identity_api import IdentityApi, IdentitySync
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -52,6 +53,7 @@ def create_app(workspace: Workspace) -> Starlette:
     # Dashboard users: session tokens are accepted as Bearer tokens by `web.auth.require`.
     users = Users.for_workspace(workspace.path, workspace.privacy_store)
     privacy = PrivacyApi(workspace, users)
+    cx = CxApi(workspace)
     # The identity graph follows the log in the background; reads also sync first.
     identity_sync = IdentitySync(workspace)
 
@@ -69,6 +71,7 @@ def create_app(workspace: Workspace) -> Starlette:
             *profiles.routes(),
             *identity.routes(),
             *privacy.routes(),
+            *cx.routes(),
         ],
         middleware=[
             # Browsers post from any site that embeds the tracking snippet.

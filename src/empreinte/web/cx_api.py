@@ -1,0 +1,562 @@
+"""The CX reports over HTTP: `GET /api/cx/…`, the figures of `workspace.cx` (analytics/cx).
+
+| route | who | what |
+| --- | --- | --- |
+| `GET /api/cx/nps`, `/api/cx/csat`, `/api/cx/ces` | any role | a score by period and/or attribute |
+| `GET /api/cx/drivers` | any role | what moves a score: journey features' shares of R² |
+| `GET /api/cx/kano` | any role | Kano categories and Better/Worse per feature |
+| `GET /api/cx/experiments/{name}` | any role | an A/B test: conversion per variant, verdict |
+| `GET /api/cx/detractors` | admin, analyst | the unhappy respondents of the last days |
+
+Query parameters (every route refuses the ones it does not know, and a parameter given twice):
+
+- scores: `period` (week, month, quarter, year), `by` (an attribute: channel, touchpoint,
+  country, generation, properties.<path>, traits.<path>…), `since`, `until` (an ISO date,
+  meaning midnight UTC, or date-time; since inclusive, until exclusive), `survey_id`,
+  `touchpoint`, `kind` (all, relational, transactional), `scale` (CSAT only: 5 or 7), `min_n`,
+  `answers` (latest, all), `compare=A,B` (two labels of the report: groups, periods or
+  "period/group"; adds a `comparison` object), `format`, `lang`.
+- drivers: `survey` (nps, csat, ces), `since`, `until`, `survey_id`, `touchpoint`, `kind`,
+  `window_days` (1-3650, default 30), `bootstrap` (0-2000 resamples, default 200),
+  `format`, `lang`.
+- kano: `by`, `since`, `until`, `survey_id`, `feature` (repeatable), `min_n`, `format`, `lang`.
+- experiments: `goal` (default "Order Completed"), `window_days` (a number of days above 0, at
+  most 3650, default 7), `control`, `since`, `until`, `mde` (strictly between 0 and 1, default
+  0.01), `format`, `lang`.
+- detractors: `survey`, `days` (1-3650, default 30), `touchpoint`, `with_comment`
+  (true, false), `limit` (1-1000, default 500), `format` (json, csv).
+
+`format` is json (default), csv (text/csv, as a download), png or svg (the report's chart,
+titled in `lang`: en or fr). JSON is strict: a missing figure (NaN) is null.
+
+The role is checked before anything else. Aggregates are for every role (a viewer reads the
+dashboards that show them); the detractors list names people (pseudonymous profile ids, their
+comments) and is for admins and analysts. Reports are computed in a worker thread. A bad
+parameter, or a report that cannot be computed as asked, is a 400 whose `field` names the
+parameter: never a stack trace.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from empreinte.credentials import Role
+from empreinte.errors import AnalyticsError, AuthError, ConfigError, EmpreinteError, StorageError
+from empreinte.profiles.lookup import InvalidInput
+from empreinte.web.auth import require
+from empreinte.web.profiles_api import error, refused
+from empreinte.workspace import Workspace
+
+if TYPE_CHECKING:
+    from empreinte.analytics.cx.answers import Kind
+    from empreinte.analytics.cx.rendering import Report
+    from empreinte.analytics.cx.scores import ScoreReport
+
+# The analytics (Ibis, pandas, scipy, matplotlib) are imported when a report is first asked
+# for, not when the app starts: the collector starts in a fraction of a second.
+
+AGGREGATES = (Role.ADMIN, Role.ANALYST, Role.VIEWER)
+PEOPLE = (Role.ADMIN, Role.ANALYST)
+
+SURVEYS = ("nps", "csat", "ces")
+KINDS = ("all", "relational", "transactional")
+ANSWER_RULES = ("latest", "all")
+LANGUAGES = ("en", "fr")
+TABLES = ("json", "csv")
+CHARTS = ("json", "csv", "png", "svg")
+MAX_DAYS = 3650
+MAX_BOOTSTRAP = 2000
+MAX_PEOPLE = 1000
+MAX_MIN_N = 1_000_000
+DEFAULT_GOAL = "Order Completed"
+PERIODS = ("week", "month", "quarter", "year")  # as analytics/attributes.py (checked again)
+
+# Errors that are not about what the request asked (credentials, settings, storage), or that
+# already name their parameter. Any other EmpreinteError of the analytics (AnalyticsError,
+# ChartError, DriverInputError, ExperimentInputError) says the request cannot be answered.
+_NOT_THE_REQUEST = (AuthError, ConfigError, StorageError, InvalidInput)
+
+_IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+# -- query parameters ---------------------------------------------------------------------------
+
+
+class Query:
+    """The query parameters of one request, read by name; `done()` refuses the others."""
+
+    def __init__(self, params: QueryParams):
+        self._params = params
+        self._known: set[str] = set()
+
+    def _one(self, name: str) -> str | None:
+        self._known.add(name)
+        values = self._params.getlist(name)
+        if len(values) > 1:
+            raise InvalidInput(name, f"give it once (got {len(values)} values)")
+        if not values or values[0] == "":
+            return None
+        return values[0]
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self._one(name)
+        return default if value is None else value
+
+    def texts(self, name: str) -> list[str]:
+        """A repeatable parameter (`feature=a&feature=b`), empty values left out."""
+        self._known.add(name)
+        return [value for value in self._params.getlist(name) if value]
+
+    def choice(self, name: str, choices: Sequence[str], default: str | None) -> str | None:
+        value = self._one(name)
+        if value is None:
+            return default
+        if value not in choices:
+            raise InvalidInput(name, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def whole(self, name: str, default: int | None, low: int, high: int) -> int | None:
+        value = self._one(name)
+        if value is None:
+            return default
+        stripped = value.strip()
+        digits = stripped.removeprefix("-").removeprefix("+")
+        if not digits.isdecimal() or not low <= int(stripped) <= high:
+            raise InvalidInput(name, f"must be a whole number from {low} to {high}, got {value!r}")
+        return int(stripped)
+
+    def number(self, name: str, default: float, low: float, high: float, what: str) -> float:
+        """A number above `low`, at most `high`."""
+        return self._number(name, default, low, high, what, closed=True)
+
+    def share(self, name: str, default: float, what: str) -> float:
+        """A number strictly between 0 and 1."""
+        return self._number(name, default, 0.0, 1.0, what, closed=False)
+
+    def _number(
+        self, name: str, default: float, low: float, high: float, what: str, *, closed: bool
+    ) -> float:
+        value = self._one(name)
+        if value is None:
+            return default
+        try:
+            parsed = float(value)
+        except ValueError:
+            parsed = math.nan
+        inside = low < parsed <= high if closed else low < parsed < high
+        if not (math.isfinite(parsed) and inside):
+            raise InvalidInput(name, f"must be {what}, got {value!r}")
+        return parsed
+
+    def time(self, name: str) -> datetime | None:
+        """An ISO date (midnight UTC) or date-time (UTC when it has no offset)."""
+        value = self._one(name)
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):  # not a date; or out of range once in UTC
+            raise InvalidInput(
+                name, f"{value!r} is not an ISO date (2026-01-31) or date-time"
+            ) from None
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self._one(name)
+        if value is None:
+            return default
+        if value.lower() not in ("true", "false"):
+            raise InvalidInput(name, f"must be true or false, got {value!r}")
+        return value.lower() == "true"
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        since, until = self.time("since"), self.time("until")
+        if since is not None and until is not None and since >= until:
+            raise InvalidInput("until", "must be after since (the window is empty)")
+        return since, until
+
+    def done(self) -> None:
+        unknown = sorted(set(self._params) - self._known)
+        if unknown:
+            known = ", ".join(sorted(self._known))
+            raise InvalidInput(
+                unknown[0], f"unknown parameter(s) {', '.join(unknown)}; known: {known}"
+            )
+
+
+@contextmanager
+def blamed_on(field: str) -> Iterator[None]:
+    """Errors of the analytics inside the block become a 400 on parameter `field`."""
+    try:
+        yield
+    except _NOT_THE_REQUEST:
+        raise
+    except EmpreinteError as exc:
+        raise InvalidInput(field, str(exc)) from None
+
+
+# -- answers ------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """`value` as strict JSON data: NaN and infinities → None, numpy scalars → Python."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def json_answer(body: Any) -> Response:
+    return Response(orjson.dumps(_plain(body)), 200, media_type="application/json")
+
+
+def _filename(stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "report"
+
+
+def csv_answer(rows: list[dict[str, Any]], stem: str) -> Response:
+    from empreinte.analytics.cx.rendering import to_csv
+
+    return Response(
+        to_csv(rows),
+        200,
+        {"Content-Disposition": f'attachment; filename="{_filename(stem)}.csv"'},
+        media_type="text/csv",
+    )
+
+
+def chart_answer(report: Report, fmt: str, language: str, stem: str) -> Response:
+    """The chart of `report`, drawn to a private temporary file and sent."""
+    from empreinte.analytics.cx.rendering import draw
+
+    with tempfile.TemporaryDirectory(prefix="empreinte-chart-") as folder:
+        path = Path(folder) / f"chart.{fmt}"
+        with blamed_on("format"):
+            draw(report, path, language=language)
+        data = path.read_bytes()
+    return Response(
+        data,
+        200,
+        {"Content-Disposition": f'inline; filename="{_filename(stem)}.{fmt}"'},
+        media_type=_IMAGE_TYPES[fmt],
+    )
+
+
+def answer(
+    report: Report,
+    fmt: str,
+    language: str,
+    stem: str,
+    body: Callable[[], dict[str, Any]],
+    drawable: bool,
+) -> Response:
+    """The report as JSON (`body()`), CSV or a chart."""
+    from empreinte.analytics.cx.rendering import rows_of
+
+    if fmt == "json":
+        return json_answer(body())
+    if fmt == "csv":
+        return csv_answer(rows_of(report), stem)
+    if not drawable:
+        raise InvalidInput(
+            "format", "nothing to draw: the report is empty in this scope (ask for json or csv)"
+        )
+    return chart_answer(report, fmt, language, stem)
+
+
+def _kind(value: str | None) -> Kind:
+    return cast("Kind", value or "all")
+
+
+# -- the routes ---------------------------------------------------------------------------------
+
+Work = Callable[[Query], Response]
+
+
+class CxApi:
+    """Routes of the CX reports of one workspace, behind API tokens."""
+
+    def __init__(self, workspace: Workspace):
+        self._ws = workspace
+
+    def routes(self) -> list[Route]:
+        return [
+            *(
+                Route(f"/api/cx/{survey}", self._score_route(survey), methods=["GET"])
+                for survey in SURVEYS
+            ),
+            Route("/api/cx/drivers", self.drivers, methods=["GET"]),
+            Route("/api/cx/detractors", self.detractors, methods=["GET"]),
+            Route("/api/cx/kano", self.kano, methods=["GET"]),
+            Route("/api/cx/experiments/{name}", self.experiment, methods=["GET"]),
+        ]
+
+    async def _guarded(self, request: Request, roles: tuple[Role, ...], work: Work) -> Response:
+        """The role first (nothing is read before), then `work` in a worker thread, with every
+        expected error turned into its answer."""
+        try:
+            require(request, self._ws.credentials, *roles)
+        except AuthError as exc:
+            return refused(exc)
+        try:
+            return await run_in_threadpool(work, Query(request.query_params))
+        except InvalidInput as exc:
+            return error(400, "invalid_request", str(exc), exc.field)
+        except StorageError as exc:
+            return error(503, "storage_unavailable", str(exc))
+        except ConfigError as exc:  # the workspace's settings, not the request
+            return error(500, "configuration_error", str(exc))
+        except AuthError as exc:
+            return refused(exc)
+        except EmpreinteError as exc:
+            return error(400, "invalid_request", str(exc))
+
+    # -- NPS, CSAT, CES -------------------------------------------------------------------------
+
+    def _score_route(self, survey: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return await self._guarded(request, AGGREGATES, lambda q: self._score(survey, q))
+
+        endpoint.__name__ = survey
+        return endpoint
+
+    def _score(self, survey: str, q: Query) -> Response:
+        period = q.choice("period", PERIODS, None)
+        by = q.text("by")
+        since, until = q.window()
+        survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
+        kind = _kind(q.choice("kind", KINDS, "all"))
+        scale = 5
+        if survey == "csat":
+            raw_scale = q.choice("scale", ("5", "7"), "5")
+            scale = int(raw_scale or "5")
+        elif q.text("scale") is not None:
+            raise InvalidInput("scale", "only CSAT has a scale (5 or 7)")
+        min_n = q.whole("min_n", None, 1, MAX_MIN_N)
+        rule = q.choice("answers", ANSWER_RULES, None)
+        pair = _pair(q.text("compare"))
+        fmt = q.choice("format", CHARTS, "json") or "json"
+        language = q.choice("lang", LANGUAGES, "en") or "en"
+        q.done()
+        # What is left for the analytics to refuse is the attribute.
+        with blamed_on("by"):
+            report = self._ws.cx.score(
+                survey,
+                period=period,
+                by=by,
+                since=since,
+                until=until,
+                survey_id=survey_id,
+                touchpoint=touchpoint,
+                kind=kind,
+                scale=scale,
+                min_n=min_n,
+                answers=rule,
+            )
+        comparison = None
+        if pair is not None:
+            with blamed_on("compare"):
+                difference = report.compare(*pair)
+            comparison = {
+                "a": pair[0],
+                "b": pair[1],
+                "delta": difference.delta,
+                "p_value": difference.p_value,
+                "significant": difference.significant,
+                "test": difference.test,
+            }
+        return answer(
+            report,
+            fmt,
+            language,
+            survey,
+            lambda: _score_json(report, comparison),
+            bool(report.rows),
+        )
+
+    # -- key drivers ----------------------------------------------------------------------------
+
+    async def drivers(self, request: Request) -> Response:
+        def work(q: Query) -> Response:
+            from empreinte.analytics.cx.driver_importance import DriverInputError
+
+            survey = q.choice("survey", SURVEYS, "nps") or "nps"
+            since, until = q.window()
+            survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
+            kind = _kind(q.choice("kind", KINDS, "all"))
+            window_days = q.whole("window_days", 30, 1, MAX_DAYS) or 30
+            bootstrap = q.whole("bootstrap", 200, 0, MAX_BOOTSTRAP)
+            fmt = q.choice("format", CHARTS, "json") or "json"
+            language = q.choice("lang", LANGUAGES, "en") or "en"
+            q.done()
+            try:
+                report = self._ws.cx.drivers(
+                    survey,
+                    since=since,
+                    until=until,
+                    survey_id=survey_id,
+                    touchpoint=touchpoint,
+                    kind=kind,
+                    window_days=window_days,
+                    bootstrap=200 if bootstrap is None else bootstrap,
+                )
+            except DriverInputError as exc:
+                # Too few answers in the scope, or scores that do not vary: no parameter is
+                # wrong as such, the answers they select cannot be analysed.
+                return error(400, "insufficient_data", f"no key drivers for these answers: {exc}")
+            fit = report.drivers
+
+            def body() -> dict[str, Any]:
+                return {
+                    "survey": report.survey,
+                    "window_days": window_days,
+                    "n": fit.n,
+                    "r_squared": fit.r_squared,
+                    "reliable": fit.reliable,
+                    "without_consent": report.without_consent,
+                    "drivers": report.to_rows(),
+                }
+
+            return answer(report, fmt, language, f"drivers-{survey}", body, bool(fit.drivers))
+
+        return await self._guarded(request, AGGREGATES, work)
+
+    # -- closed loop ----------------------------------------------------------------------------
+
+    async def detractors(self, request: Request) -> Response:
+        def work(q: Query) -> Response:
+            survey = q.choice("survey", SURVEYS, "nps") or "nps"
+            days = q.whole("days", 30, 1, MAX_DAYS) or 30
+            touchpoint = q.text("touchpoint")
+            with_comment = q.flag("with_comment", False)
+            limit = q.whole("limit", 500, 1, MAX_PEOPLE) or 500
+            fmt = q.choice("format", TABLES, "json") or "json"
+            q.done()
+            people = self._ws.cx.detractors(
+                survey, days=days, touchpoint=touchpoint, with_comment=with_comment, limit=limit
+            )
+            rows = [person.to_dict() for person in people]
+            if fmt == "csv":
+                return csv_answer(rows, f"detractors-{survey}")
+            return json_answer({"survey": survey, "days": days, "people": rows})
+
+        return await self._guarded(request, PEOPLE, work)
+
+    # -- Kano -----------------------------------------------------------------------------------
+
+    async def kano(self, request: Request) -> Response:
+        def work(q: Query) -> Response:
+            by = q.text("by")
+            since, until = q.window()
+            survey_id = q.text("survey_id")
+            features = q.texts("feature") or None
+            min_n = q.whole("min_n", None, 1, MAX_MIN_N)
+            fmt = q.choice("format", CHARTS, "json") or "json"
+            language = q.choice("lang", LANGUAGES, "en") or "en"
+            q.done()
+            if by is not None and fmt in _IMAGE_TYPES:
+                # The Better-Worse chart places one population's features.
+                raise InvalidInput("by", "a Kano chart shows everyone: drop by, or ask json/csv")
+            with blamed_on("by"):
+                report = self._ws.cx.kano(
+                    by=by,
+                    since=since,
+                    until=until,
+                    survey_id=survey_id,
+                    features=features,
+                    min_n=min_n,
+                )
+
+            def body() -> dict[str, Any]:
+                return {
+                    "by": report.by,
+                    "unreadable": report.unreadable,
+                    "features": report.to_rows(),
+                }
+
+            return answer(report, fmt, language, "kano", body, bool(report.features))
+
+        return await self._guarded(request, AGGREGATES, work)
+
+    # -- experiments ----------------------------------------------------------------------------
+
+    async def experiment(self, request: Request) -> Response:
+        name = request.path_params["name"]
+
+        def work(q: Query) -> Response:
+            goal = q.text("goal", DEFAULT_GOAL) or DEFAULT_GOAL
+            window_days = q.number(
+                "window_days", 7.0, 0.0, MAX_DAYS, f"a number of days above 0, at most {MAX_DAYS}"
+            )
+            control = q.text("control")
+            since, until = q.window()
+            mde = q.share("mde", 0.01, "between 0 and 1, both excluded (0.01 = one point)")
+            fmt = q.choice("format", CHARTS, "json") or "json"
+            language = q.choice("lang", LANGUAGES, "en") or "en"
+            q.done()
+            try:
+                report = self._ws.cx.experiment(
+                    name,
+                    goal=goal,
+                    window_days=window_days,
+                    control=control,
+                    since=since,
+                    until=until,
+                    mde=mde,
+                )
+            except AnalyticsError as exc:  # no exposures, or a single variant to read
+                raise InvalidInput("name", str(exc)) from None
+            except _NOT_THE_REQUEST:
+                raise
+            except EmpreinteError as exc:
+                # ExperimentInputError: the counts come from the log and mde is checked above,
+                # so what is left to refuse is a control that is not one of the variants.
+                raise InvalidInput("control" if control else "name", str(exc)) from None
+            return answer(report, fmt, language, f"experiment-{name}", report.to_dict, True)
+
+        return await self._guarded(request, AGGREGATES, work)
+
+
+def _pair(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    labels = [label.strip() for label in value.split(",")]
+    if len(labels) != 2 or not all(labels):
+        raise InvalidInput(
+            "compare", f"give two labels as A,B (e.g. 2026-Q1,2026-Q2), got {value!r}"
+        )
+    return labels[0], labels[1]
+
+
+def _score_json(report: ScoreReport, comparison: dict[str, Any] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "survey": report.survey,
+        "headline": report.headline,
+        "period": report.period,
+        "by": report.by,
+        "min_n": report.min_n,
+        "n": report.n,
+        "rows": report.to_rows(),
+    }
+    if comparison is not None:
+        body["comparison"] = comparison
+    return body
