@@ -42,7 +42,7 @@ class LowAnswer:
 
 def low_cutoff(survey: str, scale: int) -> int:
     """The highest score that counts as unhappy."""
-    return {"nps": 6, "csat": scale - 3, "ces": 3}[survey]
+    return {"nps": 6, "csat": 2, "ces": 3}[survey]  # CSAT: bottom two boxes on 5 or 7 points
 
 
 def detractors(

@@ -191,7 +191,7 @@ def score_report(
 
 
 def _rows(survey: Survey, period: Period | None, frame: pd.DataFrame, min_n: int) -> list[ScoreRow]:
-    records = frame.to_dict("records")
+    records = [r for r in frame.to_dict("records") if r["n"]]  # no answers: no row
     ordered = sorted(
         records,
         key=lambda r: (str(r.get("group", "")), r["period"] if period else datetime.min),
