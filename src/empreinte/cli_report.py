@@ -289,6 +289,7 @@ def detractors(
     until: Annotated[
         str | None, typer.Option(help="End of the period (YYYY-MM-DD, UTC); default now.")
     ] = None,
+    scale: Annotated[int, typer.Option(help="CSAT scale: 5 or 7.")] = 5,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the list to CSV.")] = None,
     json: Json = False,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
@@ -302,6 +303,7 @@ def detractors(
             with_comment=with_comment,
             limit=limit,
             until=_moment(until, "--until"),
+            scale=scale,
         )
     rows = [p.to_dict() for p in people]
     if csv is not None:

@@ -228,12 +228,6 @@ def test_a_scope_with_no_answers_is_an_empty_report(ws: Workspace) -> None:
     assert ws.cx.nps(period="quarter", survey_id="no-such-survey").rows == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers.py reads survey_id with `.str` only: a numeric survey_id (ingestion "
-    "accepts any) becomes the default id, so surveys 1 and 2 merge under the latest rule "
-    "and survey_id='1' finds nothing",
-)
 def test_numeric_survey_ids_are_kept_apart(tmp_path: Path) -> None:
     with empreinte.open(tmp_path / "ws") as ws:
         ws.ingest(

@@ -332,12 +332,6 @@ def test_personal_traits_are_refused(people: Workspace, trait: str) -> None:
         people.cx.nps(by=trait)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attributes.profile_attributes passes only trait events (identify / context.traits) "
-    "to country_of, so a locale seen on other events gives the profile a country "
-    "(profiles/computed) that by='country' does not see",
-)
 def test_by_country_agrees_with_the_profiles_country(tmp_path: Path) -> None:
     with empreinte.open(tmp_path / "ws") as ws:
         ingest(

@@ -176,7 +176,8 @@ def test_import_csv_with_a_mapping_file(tmp_path: Path) -> None:
     (tmp_path / "map.toml").write_text(
         'type = "track"\nevent = "NPS Answered"\ntime_format = "%d/%m/%Y"\n'
         '[columns]\nuserId = "respondent"\ntimestamp = "date"\n"properties.score" = "score"\n'
-        '[constants]\n"properties.survey_id" = "nps-relational"\n[types]\n"properties.score" = "int"\n'
+        '[constants]\n"properties.survey_id" = "nps-relational"\n'
+        '[types]\n"properties.score" = "int"\n'
     )
     file = tmp_path / "survey.csv"
     file.write_text("respondent,date,score\nr1,04/03/2025,9\nr2,05/03/2025,six\n")

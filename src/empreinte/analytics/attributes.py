@@ -22,7 +22,7 @@ from empreinte.analytics.generations import Generations
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
 from empreinte.profiles.computed import birth_of, country_of
-from empreinte.profiles.traits import merge_records
+from empreinte.profiles.traits import MergedTraits, merge_records
 
 if TYPE_CHECKING:
     from empreinte.analytics.log import AnalyticsLog
@@ -69,7 +69,8 @@ def describe() -> str:
     )
 
 
-def _json_text(value: ir.JSONValue, path: Sequence[str]) -> ir.StringValue:
+def json_text(value: ir.JSONValue, path: Sequence[str] = ()) -> ir.StringValue:
+    """The JSON value at `path` as text."""
     for key in path:
         value = value[key]
     # Numbers and booleans are grouped by their JSON text ("7", "true"); strings unquoted;
@@ -90,7 +91,7 @@ def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
         value: ir.StringValue = events[name]
     elif name.startswith(_JSON_ROOTS) and name.count(".") >= 1 and all(name.split(".")):
         root, *path = name.split(".")
-        value = _json_text(events[root], path)
+        value = json_text(events[root], path)
     else:
         raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
     return value.fill_null(missing)
@@ -106,7 +107,7 @@ def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -
 
 
 def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
-    """One row per profile that has traits: `profile_id` and each attribute of `names` as text
+    """One row per profile with traits (or a locale): `profile_id` and each attribute as text
     (computed from the merged traits, birth dates read from the vault but only the derived
     year or generation leaving this function)."""
     names = list(dict.fromkeys(names))
@@ -122,17 +123,22 @@ def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
     profiles = workspace.profiles
     generations = Generations.from_mapping(workspace.config.generations)
     day_first = workspace.config.default_region != "US"
-    columns: dict[str, list[Any]] = {"profile_id": [], **{name: [] for name in names}}
+    merged: dict[str, MergedTraits] = {}
     records = profiles.store.trait_events(profiles.ownership())
     for profile_id, group in groupby(records, key=lambda record: str(record["profile_id"])):
-        mine = list(group)
-        traits = merge_records(mine, profiles.policy)
+        merged[profile_id] = merge_records(group, profiles.policy)
+    # The country falls back on the locale of the person's latest event, as profiles do.
+    locales = _latest_locales(log) if "country" in names else {}
+    columns: dict[str, list[Any]] = {"profile_id": [], **{name: [] for name in names}}
+    for profile_id in sorted(merged.keys() | locales.keys()):
+        traits = merged.get(profile_id, MergedTraits())
         _, year = birth_of(traits, day_first)
         columns["profile_id"].append(profile_id)
         for name in names:
             value: Any
             if name == "country":
-                value = country_of(traits, mine)
+                locale = locales.get(profile_id)
+                value = country_of(traits, [{"context": {"locale": locale}}] if locale else [])
             elif name == "generation":
                 value = generations.of(year)
             elif name == "birth_year":
@@ -141,3 +147,15 @@ def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
                 value = traits.flat(pii=False).get(name.removeprefix("traits."))
             columns[name].append(None if value is None else str(value))
     return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
+
+
+def _latest_locales(log: AnalyticsLog) -> dict[str, str]:
+    """Each profile's `context.locale` of its latest event that has one (in the engine)."""
+    events = log.events()
+    events = events.select(
+        "seq", "identifiers", "timestamp", locale=events.context["locale"].str
+    ).filter(lambda t: t.locale.notnull())
+    owned = log.with_owner(events)
+    latest = owned.group_by("profile_id").agg(locale=owned.locale.argmax(owned.timestamp))
+    frame = log.execute(latest)
+    return dict(zip(frame["profile_id"], frame["locale"], strict=True))

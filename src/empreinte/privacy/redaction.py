@@ -13,7 +13,7 @@ import re
 import phonenumbers
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,}\d(?!\d)")
 MASKS = {"email": "[email]", "phone": "[phone]", "card": "[card]"}
 
 
@@ -26,8 +26,23 @@ def _luhn(digits: str) -> bool:
 
 
 def _card(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return MASKS["card"] if _luhn(digits) else match.group()
+    """Mask the longest Luhn-valid card number (13-19 digits) made of whole digit groups: a
+    card may sit beside other numbers ("4111 1111 1111 1111 12/27", "order 123 4111…")."""
+    text = match.group()
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", text)]
+    best: tuple[int, int] | None = None
+    for first in range(len(groups)):
+        for last in range(first, len(groups)):
+            digits = "".join(text[a:b] for a, b in groups[first : last + 1])
+            if len(digits) > 19:
+                break
+            span = (groups[first][0], groups[last][1])
+            longer = best is None or span[1] - span[0] > best[1] - best[0]
+            if len(digits) >= 13 and longer and _luhn(digits):
+                best = span
+    if best is None:
+        return text
+    return text[: best[0]] + MASKS["card"] + text[best[1] :]
 
 
 def redact(text: str, region: str = "FR") -> str:

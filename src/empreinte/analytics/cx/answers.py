@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import ibis
 import ibis.expr.types as ir
 
-from empreinte.analytics.attributes import Period, period_start
+from empreinte.analytics.attributes import Period, json_text, period_start
 from empreinte.errors import AnalyticsError
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ def survey_answers(
     """One row per counted answer: seq, profile_id, timestamp, score, survey_id, touchpoint,
     comment, channel, source, properties, context (and `period`, the start of its period,
     when `period` is given). CSAT answers are those on `scale` (5 or 7)."""
+    if scale not in (5, 7):
+        raise AnalyticsError(f"CSAT scale must be 5 or 7, got {scale}")
     events = log.events()
     events = in_window(events.filter(events.event == SURVEY_EVENTS[survey]), scope)
     events = events.filter(events.type == "track")
@@ -101,8 +103,8 @@ def survey_answers(
         "context",
         score=props["score"].float,
         scale=props["scale"].float.fill_null(5.0),
-        survey_id=props["survey_id"].str.fill_null(SURVEY_EVENTS[survey]),
-        touchpoint=props["touchpoint"].str,
+        survey_id=json_text(props["survey_id"]).fill_null(SURVEY_EVENTS[survey]),
+        touchpoint=json_text(props["touchpoint"]),
         comment=props["comment"].str,
     )
     low, high = (1, scale) if survey == "csat" else _RANGES[survey]

@@ -40,9 +40,8 @@ class LowAnswer:
         return row
 
 
-def low_cutoff(survey: str, scale: int) -> int:
-    """The highest score that counts as unhappy."""
-    return {"nps": 6, "csat": 2, "ces": 3}[survey]  # CSAT: bottom two boxes on 5 or 7 points
+# The highest score that counts as unhappy (CSAT: the two bottom boxes on 5 or 7 points).
+LOW_CUTOFF = {"nps": 6, "csat": 2, "ces": 3}
 
 
 def detractors(
@@ -73,7 +72,7 @@ def detractors(
             order_by=[ibis.desc(answers.timestamp), ibis.desc(answers.seq)],
         )
         answers = answers.mutate(_rank=latest).filter(lambda t: t._rank == 0)
-        low = answers.filter(answers.score <= low_cutoff(kind, scale))
+        low = answers.filter(answers.score <= LOW_CUTOFF[kind])
         if with_comment:
             low = low.filter(low.comment.notnull() & (low.comment.strip() != ""))
         rows = log.execute(

@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from empreinte.analytics.attributes import json_text
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, in_window
 from empreinte.analytics.cx.consented import only_consenting
 from empreinte.analytics.cx.experiments import ExperimentResult, VariantCounts, analyze_experiment
@@ -36,8 +37,7 @@ VARIANT_KEYS = ("variant", "variation_name", "variation_id")
 
 
 def _first_text(properties: ir.JSONValue, keys: tuple[str, ...]) -> ir.StringValue:
-    values = [properties[key].str.fill_null(properties[key].cast("string")) for key in keys]
-    return ibis.coalesce(*values)
+    return ibis.coalesce(*(json_text(properties[key]) for key in keys))
 
 
 @dataclass(frozen=True)
@@ -152,9 +152,11 @@ def experiment_report(
         for r in counts.sort_values("variant").to_dict("records")
     ]
     if len(variants) < 2:
+        still_open = int(totals["open_"])
+        waiting = f" ({still_open} people are still within their window)" if still_open else ""
         raise AnalyticsError(
-            f"experiment {experiment!r} has {len(variants)} variant(s) with people to read;"
-            " a test needs a control and at least one treatment"
+            f"experiment {experiment!r} has {len(variants)} variant(s) with people to read"
+            f"{waiting}; a test needs a control and at least one treatment"
         )
     names = [v.name for v in variants]
     chosen = control or ("control" if "control" in names else names[0])

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
-from empreinte.analytics.attributes import NONE, with_attribute
+from empreinte.analytics.attributes import NONE, json_text, with_attribute
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, in_window
 from empreinte.analytics.cx.kano import (
     Category,
@@ -98,11 +98,9 @@ def kano_results(
             "properties",
             "context",
             feature=props["feature"].str,
-            functional=props["functional"].str.fill_null(props["functional"].cast("string")),
-            dysfunctional=props["dysfunctional"].str.fill_null(
-                props["dysfunctional"].cast("string")
-            ),
-            survey_id=props["survey_id"].str.fill_null(KANO_EVENT),
+            functional=json_text(props["functional"]),
+            dysfunctional=json_text(props["dysfunctional"]),
+            survey_id=json_text(props["survey_id"]).fill_null(KANO_EVENT),
         )
         table = table.filter(table.feature.notnull())
         if features:

@@ -99,6 +99,7 @@ class CxReports:
         with_comment: bool = False,
         limit: int = 500,
         until: datetime | None = None,
+        scale: int = 5,
     ) -> list[LowAnswer]:
         return detractors(
             self._ws,
@@ -108,6 +109,7 @@ class CxReports:
             with_comment=with_comment,
             limit=limit,
             now=until,
+            scale=scale,
         )
 
     def kano(

@@ -76,8 +76,7 @@ class Difference:
 
 def nps(tally: Tally) -> Estimate:
     """NPS in points (-100..100) with its Wald interval."""
-    p, d = tally.high / tally.n, tally.low / tally.n
-    value = 100.0 * (p - d)
+    value = 100.0 * (tally.high - tally.low) / tally.n  # exact for whole-number NPS
     half = 100.0 * _Z95 * math.sqrt(_nps_variance(tally))
     return Estimate(value, max(-100.0, value - half), min(100.0, value + half))
 

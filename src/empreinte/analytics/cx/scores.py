@@ -156,8 +156,6 @@ def score_report(
     kind = check_survey(survey)
     checked_period = check_period(period)
     settings = CxSettings.from_mapping(workspace.config.cx)
-    if scale not in (5, 7):
-        raise AnalyticsError(f"CSAT scale must be 5 or 7, got {scale}")
     rule = answers or settings.answers
     if rule not in ("latest", "all"):
         raise AnalyticsError(f'answers must be "latest" or "all", got {rule!r}')
