@@ -57,7 +57,7 @@ EXPERIMENT = "checkout-countdown"
 VARIANTS = ("control", "no_countdown")
 EXPERIMENT_MONTHS = 3
 EXPERIMENT_WINDOW_MS = 7 * DAY_MS
-NO_COUNTDOWN_EFFECT = 0.9
+NO_COUNTDOWN_EFFECT = 0.75
 
 
 def _categories(a: float, o: float, m: float, i: float, r: float) -> Weighted:
