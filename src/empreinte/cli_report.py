@@ -107,8 +107,12 @@ def _score_table(report: ScoreReport) -> Table:
     digits = 2 if report.survey == "ces" else 1
     table = Table(
         title=f"{report.headline}: {report.n} answers",
-        caption=f"* n below {report.min_n}: not reliable. Change: against the previous period;"
-        " sig.: beyond noise (p < 0.05).",
+        caption=f"* n below {report.min_n}: not reliable."
+        + (
+            " Change: against the previous period; sig.: beyond noise (p < 0.05)."
+            if report.period
+            else ""
+        ),
     )
     if report.period:
         table.add_column(report.period, no_wrap=True)

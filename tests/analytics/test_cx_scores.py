@@ -347,6 +347,43 @@ def test_by_country_agrees_with_the_profiles_country(tmp_path: Path) -> None:
         assert groups(ws.cx.nps(by="country")) == {"DE": (1, 9.0)}
 
 
+def test_by_preferred_channel_agrees_with_the_profiles(tmp_path: Path) -> None:
+    def seen(user: str, channel: str, day: str) -> dict[str, Any]:
+        return {
+            "type": "track",
+            "userId": user,
+            "event": "Product Viewed",
+            "timestamp": f"{day}T10:00:00Z",
+            "context": {"channel": channel},
+        }
+
+    with empreinte.open(tmp_path / "ws") as ws:
+        ingest(
+            ws,
+            [
+                # s: two store events, one web: store. w: two of each, web the most recent.
+                seen("s", "store", "2026-01-02"),
+                seen("s", "store", "2026-01-03"),
+                seen("s", "web", "2026-01-04"),
+                seen("w", "store", "2026-01-02"),
+                seen("w", "store", "2026-01-03"),
+                seen("w", "web", "2026-01-04"),
+                seen("w", "web", "2026-01-05"),
+                {**answer("NPS Answered", "s", 9, "2026-02-01"), "context": {"channel": "email"}},
+                {**answer("NPS Answered", "w", 3, "2026-02-01"), "context": {"channel": "email"}},
+            ],
+        )
+        for user, expected in (("s", "store"), ("w", "web")):
+            profile_id = ws.profiles.find("userId", user)
+            assert profile_id is not None
+            # The e-mailed answer counts once: not enough to make e-mail preferred.
+            assert ws.profiles.get(profile_id).computed.preferred_channel == expected
+        assert groups(ws.cx.nps(by="preferred_channel")) == {
+            "store": (1, 9.0),
+            "web": (1, 3.0),
+        }
+
+
 # -- settings ----------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 from empreinte.analytics.generations import Generations
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
-from empreinte.profiles.computed import birth_of, country_of
+from empreinte.profiles.computed import UNKNOWN_CHANNEL, birth_of, country_of
 from empreinte.profiles.traits import MergedTraits, merge_records
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ RELATIONAL = "(relational)"  # the touchpoint of a survey about the brand, not o
 
 EVENT_COLUMNS = ("channel", "source")
 PROPERTY_SHORTCUTS = {"touchpoint": "properties.touchpoint", "survey_id": "properties.survey_id"}
-PROFILE_ATTRIBUTES = ("country", "generation", "birth_year")
+PROFILE_ATTRIBUTES = ("country", "generation", "birth_year", "preferred_channel")
 _JSON_ROOTS = ("properties.", "context.")
 
 
@@ -129,8 +129,9 @@ def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
         merged[profile_id] = merge_records(group, profiles.policy)
     # The country falls back on the locale of the person's latest event, as profiles do.
     locales = _latest_locales(log) if "country" in names else {}
+    preferred = _preferred_channels(log) if "preferred_channel" in names else {}
     columns: dict[str, list[Any]] = {"profile_id": [], **{name: [] for name in names}}
-    for profile_id in sorted(merged.keys() | locales.keys()):
+    for profile_id in sorted(merged.keys() | locales.keys() | preferred.keys()):
         traits = merged.get(profile_id, MergedTraits())
         _, year = birth_of(traits, day_first)
         columns["profile_id"].append(profile_id)
@@ -143,6 +144,8 @@ def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
                 value = generations.of(year)
             elif name == "birth_year":
                 value = year
+            elif name == "preferred_channel":
+                value = preferred.get(profile_id)
             else:
                 value = traits.flat(pii=False).get(name.removeprefix("traits."))
             columns[name].append(None if value is None else str(value))
@@ -159,3 +162,20 @@ def _latest_locales(log: AnalyticsLog) -> dict[str, str]:
     latest = owned.group_by("profile_id").agg(locale=owned.locale.argmax(owned.timestamp))
     frame = log.execute(latest)
     return dict(zip(frame["profile_id"], frame["locale"], strict=True))
+
+
+def _preferred_channels(log: AnalyticsLog) -> dict[str, str]:
+    """Each profile's preferred channel as profiles compute it: the channel of most of its
+    events, a tie going to the one used most recently (in the engine)."""
+    events = log.events()
+    events = events.filter(events.channel.notnull() & (events.channel != UNKNOWN_CHANNEL))
+    owned = log.with_owner(events.select("seq", "identifiers", "timestamp", "channel"))
+    uses = owned.group_by(["profile_id", "channel"]).agg(
+        n=owned.count(), last=owned.timestamp.max()
+    )
+    rank = ibis.row_number().over(
+        group_by="profile_id", order_by=[ibis.desc(uses.n), ibis.desc(uses.last)]
+    )
+    best = uses.mutate(rank=rank).filter(lambda t: t.rank == 0)
+    frame = log.execute(best.select("profile_id", "channel"))
+    return dict(zip(frame["profile_id"], frame["channel"], strict=True))
