@@ -157,7 +157,8 @@ def _score_command(survey: str) -> Callable[..., None]:
             str | None,
             typer.Option(
                 help="Break down by: channel, source, touchpoint, survey_id, country, "
-                "generation, birth_year, properties.<path>, context.<path>, traits.<path>."
+                "preferred_channel, generation, birth_year, properties.<path>, "
+                "context.<path>, traits.<path>."
             ),
         ] = None,
         since: Since = None,
