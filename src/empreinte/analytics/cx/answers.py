@@ -13,6 +13,7 @@ and suppressed identifiers never reached it, so neither is ever counted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -75,6 +76,21 @@ def in_window(events: ir.Table, scope: AnswerScope) -> ir.Table:
     return events
 
 
+def answer_events(
+    log: AnalyticsLog,
+    event: str,
+    scope: AnswerScope,
+    columns: Callable[[ir.JSONValue], dict[str, ir.Value]],
+) -> ir.Table:
+    """The `track` events named `event` in `scope`'s window, with the columns every answer
+    keeps (seq, identifiers, timestamp, channel, source, properties, context) and `columns`,
+    read from the properties."""
+    events = log.events()
+    events = in_window(events.filter((events.event == event) & (events.type == "track")), scope)
+    kept = ("seq", "identifiers", "timestamp", "channel", "source", "properties", "context")
+    return events.select(*kept, **columns(events.properties))
+
+
 def survey_answers(
     log: AnalyticsLog,
     survey: Survey,
@@ -89,23 +105,17 @@ def survey_answers(
     when `period` is given). CSAT answers are those on `scale` (5 or 7)."""
     if scale not in (5, 7):
         raise AnalyticsError(f"CSAT scale must be 5 or 7, got {scale}")
-    events = log.events()
-    events = in_window(events.filter(events.event == SURVEY_EVENTS[survey]), scope)
-    events = events.filter(events.type == "track")
-    props = events.properties
-    answers = events.select(
-        "seq",
-        "identifiers",
-        "timestamp",
-        "channel",
-        "source",
-        "properties",
-        "context",
-        score=props["score"].float,
-        scale=props["scale"].float.fill_null(5.0),
-        survey_id=json_text(props["survey_id"]).fill_null(SURVEY_EVENTS[survey]),
-        touchpoint=json_text(props["touchpoint"]),
-        comment=props["comment"].str,
+    answers = answer_events(
+        log,
+        SURVEY_EVENTS[survey],
+        scope,
+        lambda props: {
+            "score": props["score"].float,
+            "scale": props["scale"].float.fill_null(5.0),
+            "survey_id": json_text(props["survey_id"]).fill_null(SURVEY_EVENTS[survey]),
+            "touchpoint": json_text(props["touchpoint"]),
+            "comment": props["comment"].str,
+        },
     )
     low, high = (1, scale) if survey == "csat" else _RANGES[survey]
     answers = answers.filter(

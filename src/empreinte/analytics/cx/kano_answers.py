@@ -15,7 +15,7 @@ import ibis
 import pandas as pd
 
 from empreinte.analytics.attributes import NONE, json_text, with_attribute
-from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, in_window
+from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, answer_events
 from empreinte.analytics.cx.kano import (
     Category,
     FeatureResult,
@@ -85,22 +85,17 @@ def kano_results(
     settings = CxSettings.from_mapping(workspace.config.cx)
     threshold = settings.min_n if min_n is None else min_n
     with AnalyticsLog(workspace) as log:
-        events = log.events()
-        events = in_window(events.filter(events.event == KANO_EVENT), scope)
-        props = events.properties
         # Answers may be words or the codes 1-5: read them as text either way.
-        table = events.select(
-            "seq",
-            "identifiers",
-            "timestamp",
-            "channel",
-            "source",
-            "properties",
-            "context",
-            feature=props["feature"].str,
-            functional=json_text(props["functional"]),
-            dysfunctional=json_text(props["dysfunctional"]),
-            survey_id=json_text(props["survey_id"]).fill_null(KANO_EVENT),
+        table = answer_events(
+            log,
+            KANO_EVENT,
+            scope,
+            lambda props: {
+                "feature": props["feature"].str,
+                "functional": json_text(props["functional"]),
+                "dysfunctional": json_text(props["dysfunctional"]),
+                "survey_id": json_text(props["survey_id"]).fill_null(KANO_EVENT),
+            },
         )
         table = table.filter(table.feature.notnull())
         if features:
