@@ -379,7 +379,13 @@ def kano(
                 else (r.dominant.label if r.dominant else "–")
             )
             cells = ([str(group.group)] if by else []) + [r.feature, f"{r.n}{flag}", dominant]
-            table.add_row(*cells, *shares, _fmt(r.better, 2), _fmt(r.worse, 2))
+            better, worse = r.better_interval, r.worse_interval
+            table.add_row(
+                *cells,
+                *shares,
+                _fmt(r.better, 2) + (f" {_interval(better.low, better.high, 2)}" if better else ""),
+                _fmt(r.worse, 2) + (f" {_interval(worse.low, worse.high, 2)}" if worse else ""),
+            )
     console.print(table)
     if report.unreadable:
         console.print(f"{report.unreadable} answers could not be read as Kano answers")

@@ -232,3 +232,20 @@ def test_category_labels() -> None:
         "Reverse",
         "Questionable",
     ]
+
+
+def test_intervals_are_wilson_intervals_like_statsmodels() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    # 12 A, 9 O, 6 M, 3 I, 2 R: Better = 21/30, Worse = -15/30, A's share 12/32.
+    a, o, m, i, r = (Category(letter) for letter in "AOMIR")
+    categories = [a] * 12 + [o] * 9 + [m] * 6 + [i] * 3 + [r] * 2
+    result = summarise("wrapping", categories)
+    low, high = proportion_confint(21, 30, alpha=0.05, method="wilson")
+    assert result.better_interval is not None and result.worse_interval is not None
+    assert (result.better_interval.low, result.better_interval.high) == pytest.approx((low, high))
+    low, high = proportion_confint(15, 30, alpha=0.05, method="wilson")
+    assert (result.worse_interval.low, result.worse_interval.high) == pytest.approx((-high, -low))
+    low, high = proportion_confint(12, 32, alpha=0.05, method="wilson")
+    share = result.share_intervals[a]
+    assert (share.low, share.high) == pytest.approx((low, high))

@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from empreinte.analytics.cx.experiments import Interval, wilson_interval
 from empreinte.errors import EmpreinteError
 
 __all__ = [
@@ -214,6 +215,8 @@ class FeatureResult:
     are listed in ``tied`` (in :data:`DOMINANCE_ORDER`) and ``dominant`` is the first of them, i.e.
     Berger's rule M > O > A > I (then R, then Q). ``better``/``worse`` are ``None`` when no answer
     is A, O, M or I. ``small_sample`` is true when ``n < min_n``: read such figures with care.
+    The intervals are 95 % Wilson score intervals: of each share (over n), and of Better and
+    Worse (proportions of the A+O+M+I answers; Worse's is negative like Worse).
     """
 
     feature: str
@@ -226,6 +229,9 @@ class FeatureResult:
     worse: float | None
     min_n: int
     small_sample: bool
+    share_intervals: Mapping[Category, Interval]
+    better_interval: Interval | None
+    worse_interval: Interval | None
 
     @property
     def is_tie(self) -> bool:
@@ -247,6 +253,11 @@ def summarise(
     denominator = a + o + m + i
     better = (a + o) / denominator if denominator else None
     worse = -(o + m) / denominator + 0.0 if denominator else None  # + 0.0 turns -0.0 into 0.0
+    better_interval = worse_interval = None
+    if denominator:
+        better_interval = wilson_interval(a + o, denominator)
+        hurt = wilson_interval(o + m, denominator)
+        worse_interval = Interval(-hurt.high + 0.0, -hurt.low + 0.0)
     return FeatureResult(
         feature=feature,
         n=n,
@@ -258,6 +269,9 @@ def summarise(
         worse=worse,
         min_n=min_n,
         small_sample=n < min_n,
+        share_intervals={c: wilson_interval(counts[c], n) for c in Category} if n else {},
+        better_interval=better_interval,
+        worse_interval=worse_interval,
     )
 
 

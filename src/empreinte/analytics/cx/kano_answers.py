@@ -65,8 +65,14 @@ class KanoReport:
                 row["tied"] = ", ".join(c.label for c in result.tied) if result.is_tie else None
                 for category in Category:
                     row[category.label] = result.shares[category]
-                row["better"] = result.better
-                row["worse"] = result.worse
+                for category, interval in result.share_intervals.items():
+                    row[f"{category.label}_low"] = interval.low
+                    row[f"{category.label}_high"] = interval.high
+                for name in ("better", "worse"):
+                    interval = getattr(result, f"{name}_interval")
+                    row[name] = getattr(result, name)
+                    row[f"{name}_low"] = interval.low if interval else None
+                    row[f"{name}_high"] = interval.high if interval else None
                 rows.append(row)
         return rows
 
