@@ -333,6 +333,11 @@ def demo(
     console.print(
         f"  try: curl -H 'Authorization: Bearer {token}' 'http://{host}:{port}/api/events?limit=3'"
     )
+    console.print(
+        f"       curl -H 'Authorization: Bearer {token}'"
+        f" 'http://{host}:{port}/api/cx/nps?period=quarter&format=csv'"
+    )
+    console.print(f"       empreinte report nps --period quarter -w {directory}")
     if serve_:
         _serve(ws, host, port)
     else:
