@@ -9,7 +9,7 @@ name, phone…) are pseudonymised in the log and useless as groups; they are ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -101,15 +101,19 @@ def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -
     """`table` (events with `profile_id`) with the value of attribute `name` as `column`."""
     if not is_profile_attribute(name):
         return table.mutate(**{column: event_attribute(table, name)})
-    people = ibis.memtable(profile_attributes(log, [name]))
+    # Only the people in `table` need their traits merged (the costly part).
+    owners = log.execute(table.select("profile_id").distinct())["profile_id"]
+    people = ibis.memtable(profile_attributes(log, [name], owners=set(owners)))
     joined = table.left_join(people, table.profile_id == people.profile_id)
     return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("profile_id_right", name)
 
 
-def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
+def profile_attributes(
+    log: AnalyticsLog, names: Iterable[str], owners: Collection[str] | None = None
+) -> pa.Table:
     """One row per profile with traits (or a locale): `profile_id` and each attribute as text
     (computed from the merged traits, birth dates read from the vault but only the derived
-    year or generation leaving this function)."""
+    year or generation leaving this function); only `owners` when given."""
     names = list(dict.fromkeys(names))
     for name in names:
         trait = name.removeprefix("traits.")
@@ -124,14 +128,16 @@ def profile_attributes(log: AnalyticsLog, names: Iterable[str]) -> pa.Table:
     generations = Generations.from_mapping(workspace.config.generations)
     day_first = workspace.config.default_region != "US"
     merged: dict[str, MergedTraits] = {}
-    records = profiles.store.trait_events(profiles.ownership())
-    for profile_id, group in groupby(records, key=lambda record: str(record["profile_id"])):
-        merged[profile_id] = merge_records(group, profiles.policy)
+    if any(name != "preferred_channel" for name in names):  # the others read traits
+        records = profiles.store.trait_events(profiles.ownership(), owners=owners)
+        for profile_id, group in groupby(records, key=lambda record: str(record["profile_id"])):
+            merged[profile_id] = merge_records(group, profiles.policy)
     # The country falls back on the locale of the person's latest event, as profiles do.
     locales = _latest_locales(log) if "country" in names else {}
     preferred = _preferred_channels(log) if "preferred_channel" in names else {}
     columns: dict[str, list[Any]] = {"profile_id": [], **{name: [] for name in names}}
-    for profile_id in sorted(merged.keys() | locales.keys() | preferred.keys()):
+    known = merged.keys() | locales.keys() | preferred.keys()
+    for profile_id in sorted(known if owners is None else known & set(owners)):
         traits = merged.get(profile_id, MergedTraits())
         _, year = birth_of(traits, day_first)
         columns["profile_id"].append(profile_id)
