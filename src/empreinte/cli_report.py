@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.table import Table
 
-from empreinte.analytics.cx.rendering import Report, draw, rows_of, texts, to_csv
-from empreinte.analytics.cx.scores import ScoreReport
 from empreinte.cli_common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
 from empreinte.cli_common import fail as _fail
 from empreinte.cli_common import workspace as _workspace
+
+if TYPE_CHECKING:
+    from empreinte.analytics.cx.rendering import Report
+    from empreinte.analytics.cx.scores import ScoreReport
+
+# The analytics (Ibis, pandas, matplotlib) are imported by the report commands only, not by
+# every `empreinte` command (`serve` among them) at start-up.
 
 report_app = typer.Typer(
     help="CX reports: NPS, CSAT, CES, key drivers, detractors, Kano, experiments.",
@@ -52,9 +57,7 @@ def _moment(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), UTC)
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)  # a date alone is its midnight
     except ValueError:
         raise _fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -80,14 +83,22 @@ def _p(value: Any) -> str:
     return "p<0.001" if value < 0.001 else f"p={value:.3f}"
 
 
+def _write_csv(path: Path, rows: Sequence[dict[str, Any]], what: str) -> None:
+    from empreinte.analytics.cx.rendering import to_csv
+
+    try:
+        path.write_text(to_csv(rows))
+    except OSError as exc:
+        raise _fail(f"--csv: cannot write {path}: {exc.strerror}") from None
+    err.print(f"{what} written to {path}")
+
+
 def _outputs(report: Report, csv: Path | None, chart: Path | None, lang: str) -> None:
+    from empreinte.analytics.cx.rendering import draw, texts
+
     texts(lang)  # an unknown language fails before anything is written
     if csv is not None:
-        try:
-            csv.write_text(to_csv(rows_of(report)))
-        except OSError as exc:
-            raise _fail(f"--csv: cannot write {csv}: {exc.strerror}") from None
-        err.print(f"table written to {csv}")
+        _write_csv(csv, report.to_rows(), "table")
     if chart is not None:
         draw(report, chart, language=lang)
         err.print(f"chart written to {chart}")
@@ -312,11 +323,7 @@ def detractors(
         )
     rows = [p.to_dict() for p in people]
     if csv is not None:
-        try:
-            csv.write_text(to_csv(rows))
-        except OSError as exc:
-            raise _fail(f"--csv: cannot write {csv}: {exc.strerror}") from None
-        err.print(f"list written to {csv}")
+        _write_csv(csv, rows, "list")
     if json:
         _print_json(rows)
         return

@@ -37,6 +37,7 @@ from typing import Literal
 import numpy as np
 from scipy import special, stats
 
+from empreinte.analytics.cx.proportions import Interval, wilson
 from empreinte.errors import EmpreinteError
 
 __all__ = [
@@ -80,21 +81,6 @@ class VariantCounts:
     name: str
     exposed: int
     converted: int
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A two-sided confidence interval."""
-
-    low: float
-    high: float
-
-    def __contains__(self, value: float) -> bool:
-        return self.low <= value <= self.high
-
-    @property
-    def width(self) -> float:
-        return self.high - self.low
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,15 +199,7 @@ def wilson_interval(converted: int, exposed: int, confidence: float = 0.95) -> I
     """Wilson score interval for a binomial proportion (always inside [0, 1])."""
     if exposed <= 0:
         raise ExperimentInputError("a rate needs at least one exposed user")
-    z = _z_two_sided(confidence)
-    n = float(exposed)
-    p = converted / n
-    denom = 1.0 + z * z / n
-    center = (p + z * z / (2.0 * n)) / denom
-    half = z / denom * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n))
-    low = 0.0 if converted == 0 else max(0.0, min(p, center - half))
-    high = 1.0 if converted == exposed else min(1.0, max(p, center + half))
-    return Interval(low, high)
+    return wilson(converted, exposed, _z_two_sided(confidence))
 
 
 def two_proportion_ztest(

@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from empreinte.analytics.cx.experiments import Interval, wilson_interval
+from empreinte.analytics.cx.proportions import Interval, wilson
 from empreinte.errors import EmpreinteError
 
 __all__ = [
@@ -255,8 +255,8 @@ def summarise(
     worse = -(o + m) / denominator + 0.0 if denominator else None  # + 0.0 turns -0.0 into 0.0
     better_interval = worse_interval = None
     if denominator:
-        better_interval = wilson_interval(a + o, denominator)
-        hurt = wilson_interval(o + m, denominator)
+        better_interval = wilson(a + o, denominator)
+        hurt = wilson(o + m, denominator)
         worse_interval = Interval(-hurt.high + 0.0, -hurt.low + 0.0)
     return FeatureResult(
         feature=feature,
@@ -269,7 +269,7 @@ def summarise(
         worse=worse,
         min_n=min_n,
         small_sample=n < min_n,
-        share_intervals={c: wilson_interval(counts[c], n) for c in Category} if n else {},
+        share_intervals={c: wilson(counts[c], n) for c in Category} if n else {},
         better_interval=better_interval,
         worse_interval=worse_interval,
     )
