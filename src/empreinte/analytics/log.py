@@ -87,6 +87,3 @@ class AnalyticsLog:
 
     def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
         return self.backend.execute(expr, **kwargs)
-
-    def to_pyarrow(self, expr: ir.Table) -> Any:
-        return self.backend.to_pyarrow(expr)

@@ -270,12 +270,10 @@ def answer(
     drawable: bool,
 ) -> Response:
     """The report as JSON (`body()`), CSV or a chart."""
-    from empreinte.analytics.cx.rendering import rows_of
-
     if fmt == "json":
         return json_answer(body())
     if fmt == "csv":
-        return csv_answer(rows_of(report), stem)
+        return csv_answer(report.to_rows(), stem)
     if not drawable:
         raise InvalidInput(
             "format", "nothing to draw: the report is empty in this scope (ask for json or csv)"

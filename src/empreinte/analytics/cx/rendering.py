@@ -66,10 +66,6 @@ def texts(language: str) -> dict[str, str]:
     return _TEXTS[language]
 
 
-def rows_of(report: Report) -> list[dict[str, Any]]:
-    return [dict(row) for row in report.to_rows()]
-
-
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     """The rows as CSV text (header from the first row; empty values for None and NaN)."""
     out = io.StringIO()
