@@ -15,14 +15,20 @@ def write(tmp_path: Path, text: str) -> Path:
     return tmp_path
 
 
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    with empreinte.open(tmp_path / "plain") as ws:
+        assert (ws.config.default_region, ws.config.timezone) == ("FR", "UTC")
+
+
 def test_settings_are_read(tmp_path: Path) -> None:
     root = write(
         tmp_path,
-        'default_region = "us"\n[identity]\nlimits = { email = 2 }\n'
+        'default_region = "us"\ntimezone = "America/New_York"\n[identity]\nlimits = { email = 2 }\n'
         '[profiles]\nsource_priority = ["crm"]\n[consent]\ndefaults = { analytics = true }\n',
     )
     with empreinte.open(root) as ws:
         assert ws.config.default_region == "US"
+        assert ws.config.timezone == "America/New_York"
         assert ws.config.identity == {"limits": {"email": 2}}
         assert ws.config.consent == {"defaults": {"analytics": True}}
         # National numbers are now read as American.
@@ -39,6 +45,8 @@ def test_settings_are_read(tmp_path: Path) -> None:
         ("[consent]\ndefaults = { marketing_sms = true }\n", "marketing_sms"),
         ("[consent]\ndefaults = { analytics = true, tracking = true }\n", "tracking"),
         ("identity = 3\n", "[identity]"),
+        ('timezone = "Europe/Pariss"\n', "Europe/Pariss"),
+        ("timezone = 2\n", "timezone"),
         ("[identity\n", "empreinte.toml"),
     ],
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,8 +40,9 @@ report_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Since = Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD, UTC), included.")]
-Until = Annotated[str | None, typer.Option(help="Until this date (YYYY-MM-DD, UTC), excluded.")]
+# A date or date-time without an offset is read in the workspace's time zone (`timezone`).
+Since = Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD), included.")]
+Until = Annotated[str | None, typer.Option(help="Until this date (YYYY-MM-DD), excluded.")]
 SurveyId = Annotated[str | None, typer.Option("--survey-id", help="Only this survey programme.")]
 Touchpoint = Annotated[str | None, typer.Option(help="Only answers about this touchpoint.")]
 Kind = Annotated[
@@ -60,7 +61,7 @@ def _moment(text: str | None, option: str) -> datetime | None:
         moment = datetime.fromisoformat(text)  # a date alone is its midnight
     except ValueError:
         raise _fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment  # without an offset: read in the workspace's time zone by the reports
 
 
 def _fmt(value: Any, digits: int = 1, signed: bool = False) -> str:
@@ -303,7 +304,7 @@ def detractors(
     ] = False,
     limit: Annotated[int, typer.Option(help="At most this many people.")] = 500,
     until: Annotated[
-        str | None, typer.Option(help="End of the period (YYYY-MM-DD, UTC); default now.")
+        str | None, typer.Option(help="End of the period (YYYY-MM-DD); default now.")
     ] = None,
     scale: Annotated[int, typer.Option(help="CSAT scale: 5 or 7.")] = 5,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the list to CSV.")] = None,

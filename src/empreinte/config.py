@@ -2,6 +2,7 @@
 
 ```toml
 default_region = "FR"        # how national phone numbers are read when nothing else says
+timezone = "Europe/Paris"    # IANA zone of report periods and of dates without an offset (UTC)
 
 [identity]                   # merge-protection rules, per identifier type
 limits = { user_id = 1, email = 5 }
@@ -25,25 +26,32 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
 from empreinte.errors import ConfigError
 
 CONFIG_FILE = "empreinte.toml"
-_KNOWN = {"default_region", "identity", "profiles", "consent", "cx", "generations"}
+_KNOWN = {"default_region", "timezone", "identity", "profiles", "consent", "cx", "generations"}
 
 
 @dataclass(frozen=True)
 class WorkspaceConfig:
     default_region: str = "FR"
+    timezone: str = "UTC"
     identity: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, Any] = field(default_factory=dict)
     consent: dict[str, Any] = field(default_factory=dict)
     cx: dict[str, Any] = field(default_factory=dict)
     generations: dict[str, Any] = field(default_factory=dict)
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment`, read in the workspace's time zone when it has no offset of its own."""
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(self.timezone))
 
     @classmethod
     def load(cls, directory: Path) -> WorkspaceConfig:
@@ -60,6 +68,13 @@ class WorkspaceConfig:
         region = str(data.get("default_region", "FR")).upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigError(f"{path}: default_region {region!r} is not an ISO country code")
+        timezone = data.get("timezone", "UTC")
+        try:
+            ZoneInfo(timezone)
+        except (TypeError, ValueError, ZoneInfoNotFoundError):
+            raise ConfigError(
+                f"{path}: timezone {timezone!r} is not an IANA time zone such as Europe/Paris"
+            ) from None
         sections = {}
         for name in ("identity", "profiles", "consent", "cx", "generations"):
             sections[name] = data.get(name, {})
@@ -85,4 +100,4 @@ class WorkspaceConfig:
                 check(sections[name])
             except ConfigError as exc:
                 raise ConfigError(f"{path}: {exc}") from None
-        return cls(default_region=region, **sections)
+        return cls(default_region=region, timezone=timezone, **sections)

@@ -237,6 +237,44 @@ def test_period_labels(dated: Workspace, period: str, labels: list[tuple[str, in
     assert [r.previous for r in report.rows] == [None] + [label for label, _ in labels[:-1]]
 
 
+@pytest.fixture(scope="module")
+def in_paris(tmp_dir: Path) -> Iterator[Workspace]:
+    root = tmp_dir / "paris"
+    root.mkdir()
+    (root / "empreinte.toml").write_text('timezone = "Europe/Paris"\n')
+    ws = empreinte.open(root)
+    ingest(
+        ws,
+        [
+            # 31 March 22:30 UTC is 1 April 00:30 in Paris (summer time): the second quarter
+            answer("NPS Answered", "a", 10, "2026-03-31T22:30:00Z"),
+            # 21:30 UTC is 23:30 in Paris, still 31 March
+            answer("NPS Answered", "b", 0, "2026-03-31T21:30:00Z"),
+            # 31 December 23:30 UTC is already 2027 in Paris (winter time, UTC+1)
+            answer("NPS Answered", "c", 9, "2026-12-31T23:30:00Z"),
+        ],
+    )
+    yield ws
+    ws.close()
+
+
+def test_periods_are_read_in_the_workspace_time_zone(in_paris: Workspace) -> None:
+    quarters = [(r.period, r.n, r.score.value) for r in in_paris.cx.nps(period="quarter").rows]
+    assert quarters == [("2026-Q1", 1, -100.0), ("2026-Q2", 1, 100.0), ("2027-Q1", 1, 100.0)]
+    months = [(r.period, r.n) for r in in_paris.cx.nps(period="month").rows]
+    assert months == [("2026-03", 1), ("2026-04", 1), ("2027-01", 1)]
+
+
+def test_a_date_without_offset_is_midnight_in_the_workspace_time_zone(in_paris: Workspace) -> None:
+    # midnight in Paris on 1 April is 22:00 UTC on 31 March
+    april = in_paris.cx.nps(since=datetime(2026, 4, 1), until=datetime(2027, 1, 1))
+    assert [r.n for r in april.rows] == [1]
+    utc = in_paris.cx.nps(since=datetime(2026, 4, 1, tzinfo=UTC), until=datetime(2027, 1, 1))
+    assert utc.rows == ()  # an explicit offset is kept: the answer at 22:30 UTC is before
+    everything_before = in_paris.cx.nps(until=datetime(2026, 4, 1))
+    assert [(r.n, r.score.value) for r in everything_before.rows] == [(1, -100.0)]
+
+
 # -- profile attributes ------------------------------------------------------------------------
 
 

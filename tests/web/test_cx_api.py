@@ -236,17 +236,20 @@ def test_compare_two_quarters(world: World) -> None:
     assert bad.json()["field"] == "compare" and "2025-Q4" in bad.json()["message"]
 
 
-def test_a_date_means_midnight_utc_and_until_is_exclusive(world: World) -> None:
+def test_a_date_means_midnight_in_the_workspace_zone_and_until_is_exclusive(world: World) -> None:
     def n(**window: str) -> int:
         body = world.json("/api/cx/nps", period="quarter", kind="relational", **window)
         return int(body["n"])
 
-    # The Q1 answers were given at noon UTC on 2026-02-10.
+    # The Q1 answers were given at noon UTC on 2026-02-10; the workspace reads time in UTC.
     assert n(since="2026-02-10", until="2026-02-11") == 10
     assert n(since="2026-01-01", until="2026-02-10") == 0
     assert n(since="2026-01-01", until="2026-02-10T14:00:00+02:00") == 0  # noon UTC, excluded
     assert n(since="2026-02-10T14:00:00+02:00", until="2026-02-11") == 10  # included
     assert n(since="2026-02-10T12:00:01Z", until="2026-03-01") == 0
+    assert n(since="2026-02-10T12:00:00", until="2026-02-10T12:00:01Z") == 10  # zone + offset
+    response = world.get("/api/cx/nps", since="2026-02-10T14:00:00+02:00", until="2026-02-10")
+    assert response.status_code == 400 and "until" in response.json()["message"]
 
 
 def test_csat_on_both_scales_and_ces(world: World) -> None:

@@ -15,6 +15,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -45,9 +46,16 @@ def check_period(period: str | None) -> Period | None:
     raise AnalyticsError(f"unknown period {period!r}: use one of {', '.join(PERIODS)}")
 
 
-def period_start(timestamp: ir.TimestampValue, period: Period) -> ir.TimestampValue:
-    """The start of the (UTC) period that contains `timestamp`; weeks start on Monday."""
-    return timestamp.truncate(_UNIT[period])
+@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
+def _local_time(zone: str, moment: dt.Timestamp(timezone="UTC")) -> dt.timestamp:  # type: ignore[valid-type]
+    """The wall-clock time in `zone` (DuckDB's `timezone`)."""
+
+
+def period_start(timestamp: ir.TimestampValue, period: Period, zone: str) -> ir.TimestampValue:
+    """The start of the period that contains `timestamp`, as wall-clock time in `zone` (an
+    IANA name): a quarter begins on the 1st at midnight where the team reads it, not in UTC.
+    Weeks start on Monday."""
+    return _local_time(zone, timestamp).truncate(_UNIT[period])
 
 
 def period_label(start: datetime, period: Period) -> str:

@@ -11,9 +11,10 @@
 Query parameters (every route refuses the ones it does not know, and a parameter given twice):
 
 - scores: `period` (week, month, quarter, year), `by` (an attribute: channel, touchpoint,
-  country, generation, properties.<path>, traits.<path>…), `since`, `until` (an ISO date,
-  meaning midnight UTC, or date-time; since inclusive, until exclusive), `survey_id`,
-  `touchpoint`, `kind` (all, relational, transactional), `scale` (CSAT only: 5 or 7), `min_n`,
+  country, generation, properties.<path>, traits.<path>…), `since`, `until` (an ISO date or
+  date-time, in the workspace's time zone unless it has an offset; since inclusive, until
+  exclusive), `survey_id`, `touchpoint`, `kind` (all, relational, transactional), `scale`
+  (CSAT only: 5 or 7), `min_n`,
   `answers` (latest, all), `compare=A,B` (two labels of the report: groups, periods or
   "period/group"; adds a `comparison` object), `format`, `lang`.
 - drivers: `survey` (nps, csat, ces), `since`, `until`, `survey_id`, `touchpoint`, `kind`,
@@ -54,6 +55,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from empreinte.config import WorkspaceConfig
 from empreinte.credentials import Role
 from empreinte.errors import AnalyticsError, AuthError, ConfigError, EmpreinteError, StorageError
 from empreinte.profiles.lookup import InvalidInput
@@ -163,13 +165,13 @@ class Query:
         return parsed
 
     def time(self, name: str) -> datetime | None:
-        """An ISO date (midnight UTC) or date-time (UTC when it has no offset)."""
+        """An ISO date or date-time (kept without a zone when it has no offset)."""
         value = self._one(name)
         if value is None:
             return None
         try:
             parsed = datetime.fromisoformat(value.strip())
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed
         except (ValueError, OverflowError):  # not a date; or out of range once in UTC
             raise InvalidInput(
                 name, f"{value!r} is not an ISO date (2026-01-31) or date-time"
@@ -183,8 +185,10 @@ class Query:
             raise InvalidInput(name, f"must be true or false, got {value!r}")
         return value.lower() == "true"
 
-    def window(self) -> tuple[datetime | None, datetime | None]:
-        since, until = self.time("since"), self.time("until")
+    def window(self, config: WorkspaceConfig) -> tuple[datetime | None, datetime | None]:
+        """`since` and `until`, in the workspace's time zone unless they have an offset."""
+        since, until = (self.time(name) for name in ("since", "until"))
+        since, until = (config.local(t) if t else None for t in (since, until))
         if since is not None and until is not None and since >= until:
             raise InvalidInput("until", "must be after since (the window is empty)")
         return since, until
@@ -340,7 +344,7 @@ class CxApi:
     def _score(self, survey: str, q: Query) -> Response:
         period = q.choice("period", PERIODS, None)
         by = q.text("by")
-        since, until = q.window()
+        since, until = q.window(self._ws.config)
         survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
         kind = _kind(q.choice("kind", KINDS, "all"))
         scale = 5
@@ -398,7 +402,7 @@ class CxApi:
             from empreinte.analytics.cx.driver_importance import DriverInputError
 
             survey = q.choice("survey", SURVEYS, "nps") or "nps"
-            since, until = q.window()
+            since, until = q.window(self._ws.config)
             survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
             kind = _kind(q.choice("kind", KINDS, "all"))
             window_days = q.whole("window_days", 30, 1, MAX_DAYS) or 30
@@ -464,7 +468,7 @@ class CxApi:
     async def kano(self, request: Request) -> Response:
         def work(q: Query) -> Response:
             by = q.text("by")
-            since, until = q.window()
+            since, until = q.window(self._ws.config)
             survey_id = q.text("survey_id")
             features = q.texts("feature") or None
             min_n = q.whole("min_n", None, 1, MAX_MIN_N)
@@ -506,7 +510,7 @@ class CxApi:
                 "window_days", 7.0, 0.0, MAX_DAYS, f"a number of days above 0, at most {MAX_DAYS}"
             )
             control = q.text("control")
-            since, until = q.window()
+            since, until = q.window(self._ws.config)
             mde = q.share("mde", 0.01, "between 0 and 1, both excluded (0.01 = one point)")
             fmt = q.choice("format", CHARTS, "json") or "json"
             language = q.choice("lang", LANGUAGES, "en") or "en"

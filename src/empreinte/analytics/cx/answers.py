@@ -132,7 +132,8 @@ def survey_answers(
     elif scope.kind == "transactional":
         answers = answers.filter(answers.touchpoint.notnull())
     if period is not None:
-        answers = answers.mutate(period=period_start(answers.timestamp, period))
+        zone = log.workspace.config.timezone
+        answers = answers.mutate(period=period_start(answers.timestamp, period, zone))
     answers = log.with_owner(answers).drop("identifiers")
     if not latest_only:
         return answers

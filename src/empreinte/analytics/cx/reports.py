@@ -9,7 +9,9 @@
     ws.cx.experiment("checkout-countdown", goal="Order Completed", window_days=7).result
 
 Every method computes in the engine over the log as it is now and returns typed results
-(`to_rows()` for tables, `to_pandas()` where a dataframe helps).
+(`to_rows()` for tables, `to_pandas()` where a dataframe helps). A `since` or `until` without
+an offset (a date, 2026-10-01) is read in the workspace's time zone (`timezone`, default UTC),
+as the periods are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,19 @@ class CxReports:
     def __init__(self, workspace: Workspace):
         self._ws = workspace
 
+    def _local(self, moment: datetime | None) -> datetime | None:
+        return None if moment is None else self._ws.config.local(moment)
+
+    def _scope(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        survey_id: str | None = None,
+        touchpoint: str | None = None,
+        kind: Kind = "all",
+    ) -> AnswerScope:
+        return AnswerScope(self._local(since), self._local(until), survey_id, touchpoint, kind)
+
     def score(
         self,
         survey: str,
@@ -49,7 +64,7 @@ class CxReports:
         min_n: int | None = None,
         answers: str | None = None,
     ) -> ScoreReport:
-        scope = AnswerScope(since, until, survey_id, touchpoint, kind)
+        scope = self._scope(since, until, survey_id, touchpoint, kind)
         return score_report(
             self._ws,
             survey,
@@ -85,7 +100,7 @@ class CxReports:
         window_days: int = 30,
         bootstrap: int = 200,
     ) -> KeyDriverReport:
-        scope = AnswerScope(since, until, survey_id, touchpoint, kind)
+        scope = self._scope(since, until, survey_id, touchpoint, kind)
         return driver_report(
             self._ws, survey, scope=scope, window=timedelta(days=window_days), bootstrap=bootstrap
         )
@@ -108,7 +123,7 @@ class CxReports:
             touchpoint=touchpoint,
             with_comment=with_comment,
             limit=limit,
-            now=until,
+            now=self._local(until),
             scale=scale,
         )
 
@@ -122,7 +137,7 @@ class CxReports:
         features: list[str] | None = None,
         min_n: int | None = None,
     ) -> KanoReport:
-        scope = AnswerScope(since, until, survey_id)
+        scope = self._scope(since, until, survey_id)
         return kano_results(self._ws, by=by, scope=scope, features=features, min_n=min_n)
 
     def experiment(
@@ -142,6 +157,6 @@ class CxReports:
             goal=goal,
             window=timedelta(days=window_days),
             control=control,
-            scope=AnswerScope(since, until),
+            scope=self._scope(since, until),
             mde=mde,
         )
