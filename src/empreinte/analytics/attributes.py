@@ -22,8 +22,14 @@ import pyarrow as pa
 from empreinte.analytics.generations import Generations
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
-from empreinte.profiles.computed import UNKNOWN_CHANNEL, birth_of, country_of
-from empreinte.profiles.traits import MergedTraits, merge_records
+from empreinte.profiles.computed import (
+    BIRTH_TRAITS,
+    COUNTRY_TRAITS,
+    UNKNOWN_CHANNEL,
+    birth_of,
+    country_of,
+)
+from empreinte.profiles.traits import MergedTraits, merge_current
 
 if TYPE_CHECKING:
     from empreinte.analytics.log import AnalyticsLog
@@ -38,6 +44,13 @@ EVENT_COLUMNS = ("channel", "source")
 PROPERTY_SHORTCUTS = {"touchpoint": "properties.touchpoint", "survey_id": "properties.survey_id"}
 PROFILE_ATTRIBUTES = ("country", "generation", "birth_year", "preferred_channel")
 _JSON_ROOTS = ("properties.", "context.")
+# The traits each profile attribute is read from (`traits.<path>`: that path).
+_TRAITS_READ: dict[str, tuple[str, ...]] = {
+    "country": COUNTRY_TRAITS,
+    "generation": BIRTH_TRAITS,
+    "birth_year": BIRTH_TRAITS,
+    "preferred_channel": (),
+}
 
 
 def check_period(period: str | None) -> Period | None:
@@ -136,10 +149,13 @@ def profile_attributes(
     generations = Generations.from_mapping(workspace.config.generations)
     day_first = workspace.config.default_region != "US"
     merged: dict[str, MergedTraits] = {}
-    if any(name != "preferred_channel" for name in names):  # the others read traits
+    paths = [
+        path for name in names for path in _TRAITS_READ.get(name, (name.removeprefix("traits."),))
+    ]
+    if paths:  # only the traits these attributes are read from are merged
         records = profiles.store.trait_events(profiles.ownership(), owners=owners)
         for profile_id, group in groupby(records, key=lambda record: str(record["profile_id"])):
-            merged[profile_id] = merge_records(group, profiles.policy)
+            merged[profile_id] = merge_current(group, profiles.policy, paths)
     # The country falls back on the locale of the person's latest event, as profiles do.
     locales = _latest_locales(log) if "country" in names else {}
     preferred = _preferred_channels(log) if "preferred_channel" in names else {}

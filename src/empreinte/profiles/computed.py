@@ -86,10 +86,15 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+# The traits a birth date or a country is read from, in order of preference.
+BIRTH_TRAITS = ("birthday", "date_of_birth", "birthdate", "dateOfBirth", "birth_year")
+COUNTRY_TRAITS = ("address.country", "country")
+
+
 def birth_of(traits: MergedTraits, day_first: bool = True) -> tuple[date | None, int | None]:
     """(birth date, birth year) from `birthday`/`date_of_birth` (raw, from the vault) or
     `birth_year`; (None, None) when unknown or implausible."""
-    for path in ("birthday", "date_of_birth", "birthdate", "dateOfBirth", "birth_year"):
+    for path in BIRTH_TRAITS:
         value = traits.raw(path)
         if value is None:
             continue
@@ -120,7 +125,7 @@ def age_on(today: date, birthday: date | None, year: int) -> int | None:
 def country_of(traits: MergedTraits, events: Sequence[Mapping[str, Any]]) -> str | None:
     """`address.country` (or `country`) from the traits, else the region of the locale of the
     most recent event that has one. Two-letter codes are upper-cased."""
-    value = _text(traits.raw("address.country", "country"))
+    value = _text(traits.raw(*COUNTRY_TRAITS))
     if value is None:
         for record in reversed(events):
             context = record.get("context")

@@ -159,8 +159,8 @@ class ProfileStore(DuckDBTables):
     ) -> Iterator[dict[str, Any]]:
         """Every event that says something about a person (identify traits, context.traits),
         bots left out, with its owner under "profile_id" and vault values under "pii",
-        grouped by owner then in log order. For building every profile's traits at once (or
-        those of `owners` only)."""
+        grouped by owner then in log order; of the context, only its traits. For building
+        every profile's traits at once (or those of `owners` only)."""
         candidates = (
             "SELECT seq, identifiers FROM events WHERE NOT is_bot AND identifiers IS NOT NULL"
             " AND ((type = 'identify' AND traits IS NOT NULL)"
@@ -169,7 +169,9 @@ class ProfileStore(DuckDBTables):
         sql = (
             self._owned(ownership, candidates)
             + " SELECT own.owner AS profile_id, e.seq, e.message_id, e.source, e.type,"
-            ' e.channel, e.timestamp, e.traits, e.context, v."values" AS pii'
+            " e.channel, e.timestamp, e.traits,"
+            " json_object('traits', json_extract(e.context, '$.traits')) AS context,"
+            ' v."values" AS pii'
             " FROM events e JOIN own USING (seq) LEFT JOIN pii_vault v ON v.seq = e.seq"
             + (" WHERE own.owner IN (SELECT key FROM _ps_owners)" if owners is not None else "")
             + " ORDER BY own.owner, e.seq"
