@@ -146,3 +146,25 @@ def test_the_fast_path_gives_the_keys_the_general_extraction_gives() -> None:
         )
         keys = sorted(identifier_key(i, POLICY.pseudonymiser) for i in general if i.valid)
         assert fast.identifiers == (keys or None), message
+
+
+def test_personal_data_in_a_comment_is_masked_and_the_text_as_written_kept_in_the_vault() -> None:
+    written = "Livreur injoignable, rappelez-moi au 06 12 34 56 78 ou jane@example.com"
+    answer = run(
+        kind="track",
+        user_id="u-1",
+        properties={"score": 3, "comment": written, "feedback": "ok", "survey_id": "nps"},
+    )
+    assert answer.properties == {
+        "score": 3,
+        "comment": "Livreur injoignable, rappelez-moi au [phone] ou [email]",
+        "feedback": "ok",  # nothing personal: left as written, nothing in the vault for it
+        "survey_id": "nps",
+    }
+    assert answer.vault == {"properties.comment": written}
+    stored = {"properties": answer.properties, "pii": answer.vault}
+    assert rehydrate(stored)["properties"]["comment"] == written
+    # the identifiers are the message's, not the numbers quoted in its text
+    assert answer.identifiers == ["user_id:u-1"]
+    plain = run(kind="track", properties={"comment": "Très bien", "score": 10})
+    assert plain.vault is None and plain.properties == {"comment": "Très bien", "score": 10}

@@ -1,8 +1,9 @@
 """Personal data is split from behaviour at ingestion.
 
 The event log keeps behaviour with keyed pseudonyms in place of e-mails, phone numbers, names,
-street addresses, birthdays and IP addresses; the raw values go to a separate vault row of the
-same event, which only admins read and which erasure deletes with the event.
+street addresses, birthdays and IP addresses, and with the personal data in survey comments
+masked; the raw values go to a separate vault row of the same event, which only admins read
+and which erasure deletes with the event.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from empreinte.identity.identifiers import (
     region_of,
 )
 from empreinte.privacy.pseudonym import Pseudonymiser
+from empreinte.privacy.redaction import redact
 
 # Keys of traits (identify, context.traits) that hold personal data.
 _TRAIT_KEYS = frozenset(
@@ -52,6 +54,10 @@ def is_personal_trait(path: str) -> bool:
 
 # Keys of properties that hold personal data (call-centre and e-mail events).
 _PROPERTY_KEYS = frozenset({"caller_number", "callee_number", "email", "phone"})
+# Free text in the customer's own words (survey comments): the e-mails, phones and card
+# numbers in it are masked, the text as written kept in the vault.
+_FREE_TEXT_KEYS = frozenset({"comment", "feedback"})
+_SCANNED_PROPERTY_KEYS = _PROPERTY_KEYS | _FREE_TEXT_KEYS
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,20 @@ def _mask(
             vault[f"{path}.address.{key}"] = address[key]
             masked[key] = pseudo.pseudonym("address", str(address[key]))
         out["address"] = masked
+    return out
+
+
+def _redact_free_text(
+    properties: dict[str, Any], vault: dict[str, Any], region: str
+) -> dict[str, Any]:
+    """`properties` with personal data in its free text masked; the text as written in
+    `vault` (for the person's export and admins, and erased with them)."""
+    out = dict(properties)
+    for key in _FREE_TEXT_KEYS & properties.keys():
+        raw = properties[key]
+        if isinstance(raw, str) and (masked := redact(raw, region)) != raw:
+            vault[f"properties.{key}"] = raw
+            out[key] = masked
     return out
 
 
@@ -185,7 +205,7 @@ def split(
         and not ctx.get("externalIds")
         and not ctx.get("ip")
         and channel != "phone"
-        and not (properties and _PROPERTY_KEYS & properties.keys())
+        and not (properties and _SCANNED_PROPERTY_KEYS & properties.keys())
     ):
         # Most events (page views, product views…) carry no personal data and only plain
         # ids: skip the general extraction, which costs several microseconds a message.
@@ -211,6 +231,8 @@ def split(
         traits = _mask(traits, "traits", trait_keys, vault, pseudo, region)
     if properties and _PROPERTY_KEYS & properties.keys():
         properties = _mask(properties, "properties", _PROPERTY_KEYS, vault, pseudo, region)
+    if properties and _FREE_TEXT_KEYS & properties.keys():
+        properties = _redact_free_text(properties, vault, region)
     if context:
         ctx_traits = context.get("traits")
         masked_traits = (

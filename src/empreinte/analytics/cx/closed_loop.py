@@ -1,7 +1,8 @@
 """Closed loop: the unhappy respondents of the last days, for someone to call back.
 
 One line per person (their latest low answer in the period), newest first, with the comment
-(personal data in it masked, see privacy/redaction.py) and the link to their profile, where a
+(personal data in it masked at ingestion, and here again for answers stored before that) and
+the link to their profile, where a
 user allowed to see it finds how to reach them. "Low" is a detractor for NPS (0-6), the two
 bottom boxes for CSAT, and 1-3 ("disagree") for CES.
 """
