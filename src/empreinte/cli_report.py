@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
+from rich import box
 from rich.table import Table
 
 from empreinte.cli_common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
@@ -72,6 +73,20 @@ def _fmt(value: Any, digits: int = 1, signed: bool = False) -> str:
     return str(value)
 
 
+def _table(title: str, caption: str | None = None) -> Table:
+    """A report table: a rule under the header and one space between columns, so that the
+    figures (not borders) fill the 80 columns of a terminal."""
+    return Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=0,
+        caption_justify="left",
+    )
+
+
 def _interval(low: Any, high: Any, digits: int = 1) -> str:
     if low is None or high is None:
         return "–"
@@ -117,19 +132,26 @@ def _score_table(report: ScoreReport) -> Table:
     """One line per period/group, narrow enough for an 80-column terminal."""
     nps = report.survey == "nps"
     digits = 2 if report.survey == "ces" else 1
-    table = Table(
-        title=f"{report.headline}: {report.n} answers",
-        caption=f"* n below {report.min_n}: not reliable."
-        + (
-            " Change: against the previous period; sig.: beyond noise (p < 0.05)."
-            if report.period
-            else ""
-        ),
-    )
+    caption = f"* n below {report.min_n}: not reliable."
+    if report.period:
+        caption += " change: against the previous period (bold: beyond noise, p < 0.05)."
+        changes = [row for row in report.rows if row.change]
+        if len(changes) > 1:
+            significant = sum(1 for row in changes if row.change and row.change.significant)
+            kept = sum(1 for row in changes if (row.change_q_value or 1.0) < 0.05)
+            caption += (
+                f" {significant} of {len(changes)} changes beyond noise, {kept} after"
+                " correcting for reading them all at once (Benjamini-Hochberg q < 0.05)."
+            )
+    table = _table(f"{report.headline}: {report.n} answers", caption)
     if report.period:
         table.add_column(report.period, no_wrap=True)
     if report.by:
-        table.add_column(report.by)
+        # The groups are what the table is read by: never squeezed out (long names wrap).
+        longest = max((len(str(row.group)) for row in report.rows), default=0)
+        table.add_column(
+            report.by, min_width=min(max(longest, len(report.by)), 10), overflow="fold"
+        )
     table.add_column("n", justify="right", no_wrap=True)
     table.add_column(report.headline.split(" (")[0], justify="right", no_wrap=True)
     table.add_column("95% CI", justify="right", no_wrap=True)
@@ -157,7 +179,7 @@ def _score_table(report: ScoreReport) -> Table:
             else:
                 mark = "[bold]" if change.significant else ""
                 cells.append(f"{mark}{_fmt(change.delta, digits, True)}")
-                cells.append(_p(change.p_value) + (" sig." if change.significant else ""))
+                cells.append(_p(change.p_value).removeprefix("p="))  # the column says p
         table.add_row(*cells)
     return table
 
@@ -275,12 +297,13 @@ def drivers(
         return
     result = report.drivers
     reliability = "" if result.reliable else " — [yellow]n below minimum: not reliable[/]"
-    table = Table(
-        title=f"Key drivers of {report.survey.upper()}: n {result.n}, R² {result.r_squared:.3f}"
-        f"{reliability}"
+    table = _table(
+        f"Key drivers of {report.survey.upper()}: n {result.n}, R² {result.r_squared:.3f}"
+        f"{reliability}",
+        "effect: score points per unit of the driver, the others held equal.",
     )
-    for name in ("driver", "share of R²", "95% CI", "% of explained", "effect (points/unit)"):
-        table.add_column(name, justify="left" if name == "driver" else "right")
+    for name in ("driver", "share of R²", "95% CI", "% of explained", "effect"):
+        table.add_column(name, justify="left" if name == "driver" else "right", no_wrap=True)
     for d in result.drivers:
         table.add_row(
             d.name,
@@ -328,7 +351,7 @@ def detractors(
     if json:
         _print_json(rows)
         return
-    table = Table(title=f"{len(rows)} people to call back ({survey.upper()}, last {days} days)")
+    table = _table(f"{len(rows)} people to call back ({survey.upper()}, last {days} days)")
     for name in ("answered", "score", "touchpoint", "profile", "comment"):
         table.add_column(name, no_wrap=name in ("answered", "profile"))
     for p in people:
@@ -373,28 +396,40 @@ def kano(
     if json:
         _print_json(rows)
         return
-    table = Table(title="Kano")
-    columns = (["group"] if by else []) + ["feature", "n", "dominant", "A", "O", "M", "I", "R", "Q"]
-    for name in [*columns, "Better", "Worse"]:
-        table.add_column(name)
+    from empreinte.analytics.cx.kano import Category
+
+    # Shares as whole percentages and Better/Worse without their intervals (those are in
+    # --csv and --json), one table per group: a Kano matrix fits 80 columns that way.
     for group in report.groups:
+        title = f"Kano: {by} = {group.group}" if by else "Kano"
+        table = _table(title)
+        table.add_column("feature", overflow="fold")
+        table.add_column("n", justify="right", no_wrap=True)
+        table.add_column("dominant", no_wrap=True)
+        for category in Category:
+            table.add_column(f"{category.code}%", justify="right", no_wrap=True)
+        table.add_column("Better", justify="right", no_wrap=True)
+        table.add_column("Worse", justify="right", no_wrap=True)
         for r in group.features:
-            shares = [f"{100 * r.shares[c]:.0f}%" for c in r.counts]
-            flag = "" if not r.small_sample else " [yellow](n < min)[/]"
             dominant = (
-                " = ".join(c.label for c in r.tied)
+                "=".join(c.code for c in r.tied)
                 if r.is_tie
                 else (r.dominant.label if r.dominant else "–")
             )
-            cells = ([str(group.group)] if by else []) + [r.feature, f"{r.n}{flag}", dominant]
-            better, worse = r.better_interval, r.worse_interval
             table.add_row(
-                *cells,
-                *shares,
-                _fmt(r.better, 2) + (f" {_interval(better.low, better.high, 2)}" if better else ""),
-                _fmt(r.worse, 2) + (f" {_interval(worse.low, worse.high, 2)}" if worse else ""),
+                r.feature,
+                f"{r.n}" if not r.small_sample else f"[yellow]{r.n}*[/]",
+                dominant,
+                *(f"{100 * r.shares[c]:.0f}" for c in Category),
+                _fmt(r.better, 2),
+                _fmt(r.worse, 2),
             )
-    console.print(table)
+        console.print(table)
+    legend = "A attractive, O one-dimensional, M must-be, I indifferent, R reverse, Q questionable."
+    small = [r for g in report.groups for r in g.features if r.small_sample]
+    if small:
+        legend += f" * n below {small[0].min_n}: read with care."
+    console.print(legend)
     if report.unreadable:
         console.print(f"{report.unreadable} answers could not be read as Kano answers")
 
@@ -434,31 +469,29 @@ def experiment(
         typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
         return
     result = report.result
-    table = Table(title=f"{name}: {goal} within {window_days:g} days of first exposure")
-    for column in (
-        "variant",
-        "people",
-        "converted",
-        "rate",
-        "95% CI",
-        "lift (points)",
-        "p",
-        "P(beats control)",
-    ):
-        table.add_column(column, justify="left" if column == "variant" else "right")
+    table = _table(
+        f"{name}: {goal} within {window_days:g} days of first exposure",
+        "conv.: people who reached the goal; lift: against the control, in points of rate;"
+        " P(>ctrl): Bayesian probability of beating the control.",
+    )
+    longest = max((len(v.name) for v in result.variants), default=7)
+    table.add_column("variant", min_width=min(longest, 16), overflow="fold")
+    for column in ("people", "conv.", "rate", "95% CI", "lift", "95% CI", "p", "P(>ctrl)"):
+        table.add_column(column, justify="right", no_wrap=True)
     for v in result.variants:
         cells = [
             v.name + (" (control)" if v.name == result.control != "control" else ""),
             str(v.exposed),
             str(v.converted),
-            f"{100 * v.rate:.2f}%",
-            _interval(100 * v.ci.low, 100 * v.ci.high, 2),
+            f"{100 * v.rate:.1f}%",
+            _interval(100 * v.ci.low, 100 * v.ci.high),
         ]
         if v.name != result.control:
             c = result.comparison(v.name)
             ci = c.absolute_lift_ci
             cells += [
-                f"{100 * c.absolute_lift:+.2f} {_interval(100 * ci.low, 100 * ci.high, 2)}",
+                f"{100 * c.absolute_lift:+.1f}",
+                _interval(100 * ci.low, 100 * ci.high),
                 _p(c.p_value),
                 f"{100 * c.prob_beats_control:.1f}%",
             ]

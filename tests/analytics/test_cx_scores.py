@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 import empreinte
@@ -567,3 +568,14 @@ def test_nps_by_quarter_and_channel_matches_a_python_oracle(tmp_dir: Path, seed:
                         delta = after.score.value - before.score.value
                         assert after.change.delta == pytest.approx(delta)
                         assert not math.isnan(after.change.p_value)
+                # the q-values adjust every change of the report at once (Benjamini-Hochberg)
+                changed = [row for row in report.rows if row.change]
+                _, q_values, _, _ = multipletests(
+                    [row.change.p_value for row in changed],  # type: ignore[union-attr]
+                    method="fdr_bh",
+                )
+                assert len(changed) > 3
+                assert [row.change_q_value for row in changed] == pytest.approx(list(q_values))
+                assert [r.to_dict()["change_q_value"] for r in report.rows if not r.change] == [
+                    None
+                ] * (len(report.rows) - len(changed))

@@ -202,3 +202,39 @@ def test_demo_experiment_report_reads_both_variants(demo: str) -> None:
     assert set(variants) == {"control", "no_countdown"}
     assert not doc["srm"]["mismatch"]  # the generator splits 50/50
     assert "no_countdown" in doc["verdict"]["en"] and "no_countdown" in doc["verdict"]["fr"]
+
+
+def test_many_changes_are_also_read_with_a_false_discovery_correction(small: str) -> None:
+    # (relational) in weeks 2026-W05, W06, W07, W18, W19 and delivery in W06, W07: five changes,
+    # p = 0.034, 0.034, 1, 1 and 0.003; Benjamini-Hochberg: q = 0.057, 0.057, 1, 1 and 0.015
+    code, out = run("report", "nps", "--period", "week", "--by", "touchpoint", "-w", small)
+    assert code == 0, out
+    assert "3 of 5 changes beyond noise, 1 after correcting" in out
+    # the groups stay readable beside every other column, within 80 columns
+    assert "(relational)" in out and "delivery" in out and "…" not in out
+    caption = out.index("* n below")
+    assert max(len(line) for line in out[:caption].splitlines()) <= 80
+
+
+@pytest.mark.parametrize(
+    ("command", "names"),
+    [
+        (["kano"], ["refurbished_grade_photos", "carbon_footprint_label", "One-dimensional"]),
+        (["kano", "--by", "generation"], ["Kano: generation = Gen Y (Millennials)"]),
+        (["drivers", "--bootstrap", "20"], ["unresolved_contacts", "delivery_delay_days"]),
+        (["experiment", "checkout-countdown"], ["no_countdown", "P(>ctrl)"]),
+        (["nps", "--period", "quarter", "--by", "generation"], ["Gen Y (Millennials)"]),
+    ],
+)
+def test_report_tables_show_whole_names_within_80_columns(
+    demo: str, command: list[str], names: list[str]
+) -> None:
+    code, out = run("report", *command, "-w", demo)
+    assert code == 0, out
+    for name in names:
+        assert name in out
+    assert "…" not in out
+    # every table fits (rich pads its rows to the width of the rule under the header);
+    # captions and verdicts are sentences, left to the terminal to wrap
+    rules = [line for line in out.splitlines() if line.startswith("───")]
+    assert rules and max(len(line) for line in rules) <= 80, out

@@ -74,6 +74,14 @@ class Difference:
         return self.p_value < ALPHA
 
 
+def q_values(p_values: list[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values: reading many changes at once, those with q < 5 %
+    keep the expected share of false discoveries among them under 5 %."""
+    if not p_values:
+        return []
+    return [float(q) for q in stats.false_discovery_control(p_values, method="bh")]
+
+
 def nps(tally: Tally) -> Estimate:
     """NPS in points (-100..100) with its Wald interval."""
     value = 100.0 * (tally.high - tally.low) / tally.n  # exact for whole-number NPS

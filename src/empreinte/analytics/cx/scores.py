@@ -9,7 +9,7 @@ the group's previous period; any two groups or periods can be compared with `com
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,8 @@ class ScoreRow:
     ]  # NPS: promoters/passives/detractors %; CSAT: mean; CES: agree %
     change: st.Difference | None = None  # against `previous`, the group's previous period
     previous: str | None = None
+    # `change`'s p-value adjusted for every change of the report (Benjamini-Hochberg)
+    change_q_value: float | None = None
 
     @property
     def n(self) -> int:
@@ -69,6 +71,7 @@ class ScoreRow:
         row["change"] = self.change.delta if self.change else None
         row["change_p_value"] = self.change.p_value if self.change else None
         row["change_significant"] = self.change.significant if self.change else None
+        row["change_q_value"] = self.change_q_value
         return row
 
 
@@ -213,4 +216,5 @@ def _rows(survey: Survey, period: Period | None, frame: pd.DataFrame, min_n: int
         rows.append(
             ScoreRow(label, group, tally, tally.n >= min_n, score, details, change, previous)
         )
-    return rows
+    q_values = iter(st.q_values([row.change.p_value for row in rows if row.change]))
+    return [replace(row, change_q_value=next(q_values)) if row.change else row for row in rows]
