@@ -169,6 +169,23 @@ def _holders(record: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]
         yield 1, traits
 
 
+def _observation(
+    record: Mapping[str, Any], rank: int, order: int, path: str, value: Any, shown: Any
+) -> Observation:
+    return Observation(
+        path=path,
+        value=value,
+        shown=shown,
+        timestamp=record["timestamp"],
+        seq=record["seq"],
+        order=order,
+        source=record["source"],
+        channel=record.get("channel"),
+        message_id=record["message_id"],
+        rank=rank,
+    )
+
+
 def observations(record: Mapping[str, Any], policy: TraitPolicy) -> Iterator[Observation]:
     """The trait values one stored event states (its vault values under "pii")."""
     raw_record = rehydrate(dict(record))
@@ -178,18 +195,7 @@ def observations(record: Mapping[str, Any], policy: TraitPolicy) -> Iterator[Obs
         shown = flatten(stored)
         raw = flatten(raw_holders.get(order, stored))
         for path, value in raw.items():
-            yield Observation(
-                path=path,
-                value=value,
-                shown=shown.get(path, value),
-                timestamp=record["timestamp"],
-                seq=record["seq"],
-                order=order,
-                source=record["source"],
-                channel=record.get("channel"),
-                message_id=record["message_id"],
-                rank=rank,
-            )
+            yield _observation(record, rank, order, path, value, shown.get(path, value))
 
 
 def merge(found: Iterable[Observation]) -> MergedTraits:
@@ -254,18 +260,7 @@ def merge_current(
         rank = policy.rank(record.get("source"), record.get("channel"))
         for order, path, shown in found:
             raw = _leaf(raw_holders.get(order, {}), path)
-            obs = Observation(
-                path=path,
-                value=shown if raw is None else raw,
-                shown=shown,
-                timestamp=record["timestamp"],
-                seq=record["seq"],
-                order=order,
-                source=record["source"],
-                channel=record.get("channel"),
-                message_id=record["message_id"],
-                rank=rank,
-            )
+            obs = _observation(record, rank, order, path, shown if raw is None else raw, shown)
             best = merged.current.get(path)
             if best is None or obs.beats(best):
                 merged.current[path] = obs
