@@ -138,7 +138,7 @@ def _score_table(report: ScoreReport) -> Table:
         changes = [row for row in report.rows if row.change]
         if len(changes) > 1:
             significant = sum(1 for row in changes if row.change and row.change.significant)
-            kept = sum(1 for row in changes if (row.change_q_value or 1.0) < 0.05)
+            kept = sum(1 for row in changes if (row.change_q_value or 0.0) < 0.05)
             caption += (
                 f" {significant} of {len(changes)} changes beyond noise, {kept} after"
                 " correcting for reading them all at once (Benjamini-Hochberg q < 0.05)."

@@ -2,7 +2,7 @@
 
 ```toml
 default_region = "FR"        # how national phone numbers are read when nothing else says
-timezone = "Europe/Paris"    # IANA zone of report periods and of dates without an offset (UTC)
+timezone = "Europe/Paris"    # of report periods and of dates without an offset (default UTC)
 
 [identity]                   # merge-protection rules, per identifier type
 limits = { user_id = 1, email = 5 }

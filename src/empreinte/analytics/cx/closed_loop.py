@@ -2,9 +2,8 @@
 
 One line per person (their latest low answer in the period), newest first, with the comment
 (personal data in it masked at ingestion, and here again for answers stored before that) and
-the link to their profile, where a
-user allowed to see it finds how to reach them. "Low" is a detractor for NPS (0-6), the two
-bottom boxes for CSAT, and 1-3 ("disagree") for CES.
+the link to their profile, where a user allowed to see it finds how to reach them. "Low" is a
+detractor for NPS (0-6), the two bottom boxes for CSAT, and 1-3 ("disagree") for CES.
 """
 
 from __future__ import annotations
