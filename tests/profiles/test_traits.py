@@ -7,11 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from empreinte.errors import ConfigError
-from empreinte.profiles.traits import TraitPolicy, merge_current, merge_records, nest
+from empreinte.profiles.traits import TraitPolicy, merge_records, nest
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -169,53 +167,3 @@ def test_a_value_that_became_an_object_stays_readable() -> None:
 def test_bad_settings_are_refused_with_a_reason(section: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         TraitPolicy.from_mapping(section)
-
-
-# -- merge_current: the winners of a few traits, without history --------------------------------
-
-_VALUES = st.one_of(st.sampled_from(["FR", "BE", "1990-05-17"]), st.integers(1940, 2010))
-_HOLDER = st.dictionaries(
-    st.sampled_from(["country", "birthday", "plan"]),
-    _VALUES | st.dictionaries(st.sampled_from(["country", "city"]), _VALUES, max_size=2),
-    max_size=3,
-).map(lambda traits: {**traits, "address": traits.pop("plan")} if "plan" in traits else traits)
-
-
-@st.composite
-def stored_records(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Records with traits and context traits, sources of different trust, ties in time, and
-    vault values behind some stored (pseudonymised) ones."""
-    records = []
-    for seq in range(draw(st.integers(0, 8))):
-        traits, context = draw(_HOLDER | st.none()), draw(_HOLDER | st.none())
-        vault = {}
-        for root, holder in (("traits", traits), ("context.traits", context)):
-            if holder and draw(st.booleans()):
-                key = next(iter(holder))
-                if not isinstance(holder[key], dict):
-                    vault[f"{root}.{key}"] = f"raw-{holder[key]}"
-        records.append(
-            event(
-                seq,
-                traits,
-                hours=draw(st.integers(0, 3)),
-                source=draw(st.sampled_from(["crm", "web", "store"])),
-                context_traits=context,
-                type=draw(st.sampled_from(["identify", "track"])),
-                vault=vault or None,
-            )
-        )
-    return records
-
-
-@given(stored_records(), st.sampled_from([(), ("crm",), ("store", "web")]))
-def test_merge_current_has_the_winners_of_merge_records(
-    records: list[dict[str, Any]], priority: tuple[str, ...]
-) -> None:
-    policy = TraitPolicy(priority)
-    paths = ["country", "address.country", "birthday", "address", "missing"]
-    full = merge_records(records, policy)
-    few = merge_current(records, policy, paths)
-    assert few.history == {}
-    expected = {p: full.current[p] for p in paths if p in full.current}
-    assert few.current == expected

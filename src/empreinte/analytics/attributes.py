@@ -9,9 +9,8 @@ name, phone…) are pseudonymised in the log and useless as groups; they are ref
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from itertools import groupby
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import ibis
@@ -19,6 +18,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from empreinte.analytics.current_traits import current_traits
 from empreinte.analytics.generations import Generations
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
@@ -29,7 +29,7 @@ from empreinte.profiles.computed import (
     birth_of,
     country_of,
 )
-from empreinte.profiles.traits import MergedTraits, merge_current
+from empreinte.profiles.traits import MergedTraits
 
 if TYPE_CHECKING:
     from empreinte.analytics.log import AnalyticsLog
@@ -122,19 +122,19 @@ def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -
     """`table` (events with `profile_id`) with the value of attribute `name` as `column`."""
     if not is_profile_attribute(name):
         return table.mutate(**{column: event_attribute(table, name)})
-    # Only the people in `table` need their traits merged (the costly part).
-    owners = log.execute(table.select("profile_id").distinct())["profile_id"]
-    people = ibis.memtable(profile_attributes(log, [name], owners=set(owners)))
+    # Only the people in `table` are read.
+    people = ibis.memtable(profile_attributes(log, [name], owners=table))
     joined = table.left_join(people, table.profile_id == people.profile_id)
     return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("profile_id_right", name)
 
 
 def profile_attributes(
-    log: AnalyticsLog, names: Iterable[str], owners: Collection[str] | None = None
+    log: AnalyticsLog, names: Iterable[str], owners: ir.Table | None = None
 ) -> pa.Table:
     """One row per profile with traits (or a locale): `profile_id` and each attribute as text
-    (computed from the merged traits, birth dates read from the vault but only the derived
-    year or generation leaving this function); only `owners` when given."""
+    (computed from the current traits, birth dates read from the vault but only the derived
+    year or generation leaving this function); only the profiles of `owners` (a table with
+    `profile_id`) when given."""
     names = list(dict.fromkeys(names))
     for name in names:
         trait = name.removeprefix("traits.")
@@ -145,23 +145,18 @@ def profile_attributes(
                 f"{name} is personal data (pseudonymised in the log): it cannot be a group"
             )
     workspace = log.workspace
-    profiles = workspace.profiles
     generations = Generations.from_mapping(workspace.config.generations)
     day_first = workspace.config.default_region != "US"
-    merged: dict[str, MergedTraits] = {}
     paths = [
         path for name in names for path in _TRAITS_READ.get(name, (name.removeprefix("traits."),))
     ]
-    if paths:  # only the traits these attributes are read from are merged
-        records = profiles.store.trait_events(profiles.ownership(), owners=owners)
-        for profile_id, group in groupby(records, key=lambda record: str(record["profile_id"])):
-            merged[profile_id] = merge_current(group, profiles.policy, paths)
+    # Only the traits these attributes are read from, and only their current values.
+    merged = current_traits(log, paths, owners) if paths else {}
     # The country falls back on the locale of the person's latest event, as profiles do.
-    locales = _latest_locales(log) if "country" in names else {}
-    preferred = _preferred_channels(log) if "preferred_channel" in names else {}
+    locales = _latest_locales(log, owners) if "country" in names else {}
+    preferred = _preferred_channels(log, owners) if "preferred_channel" in names else {}
     columns: dict[str, list[Any]] = {"profile_id": [], **{name: [] for name in names}}
-    known = merged.keys() | locales.keys() | preferred.keys()
-    for profile_id in sorted(known if owners is None else known & set(owners)):
+    for profile_id in sorted(merged.keys() | locales.keys() | preferred.keys()):
         traits = merged.get(profile_id, MergedTraits())
         _, year = birth_of(traits, day_first)
         columns["profile_id"].append(profile_id)
@@ -182,24 +177,31 @@ def profile_attributes(
     return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
 
 
-def _latest_locales(log: AnalyticsLog) -> dict[str, str]:
+def _owned_by(log: AnalyticsLog, events: ir.Table, owners: ir.Table | None) -> ir.Table:
+    owned = log.with_owner(events)
+    if owners is None:
+        return owned
+    return owned.semi_join(owners.select("profile_id").distinct(), "profile_id")
+
+
+def _latest_locales(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str]:
     """Each profile's `context.locale` of its latest event that has one (in the engine)."""
     events = log.events()
     events = events.select(
         "seq", "identifiers", "timestamp", locale=events.context["locale"].str
     ).filter(lambda t: t.locale.notnull())
-    owned = log.with_owner(events)
+    owned = _owned_by(log, events, owners)
     latest = owned.group_by("profile_id").agg(locale=owned.locale.argmax(owned.timestamp))
     frame = log.execute(latest)
     return dict(zip(frame["profile_id"], frame["locale"], strict=True))
 
 
-def _preferred_channels(log: AnalyticsLog) -> dict[str, str]:
+def _preferred_channels(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str]:
     """Each profile's preferred channel as profiles compute it: the channel of most of its
     events, a tie going to the one used most recently (in the engine)."""
     events = log.events()
     events = events.filter(events.channel.notnull() & (events.channel != UNKNOWN_CHANNEL))
-    owned = log.with_owner(events.select("seq", "identifiers", "timestamp", "channel"))
+    owned = _owned_by(log, events.select("seq", "identifiers", "timestamp", "channel"), owners)
     uses = owned.group_by(["profile_id", "channel"]).agg(
         n=owned.count(), last=owned.timestamp.max()
     )

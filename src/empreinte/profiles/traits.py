@@ -169,23 +169,6 @@ def _holders(record: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]
         yield 1, traits
 
 
-def _observation(
-    record: Mapping[str, Any], rank: int, order: int, path: str, value: Any, shown: Any
-) -> Observation:
-    return Observation(
-        path=path,
-        value=value,
-        shown=shown,
-        timestamp=record["timestamp"],
-        seq=record["seq"],
-        order=order,
-        source=record["source"],
-        channel=record.get("channel"),
-        message_id=record["message_id"],
-        rank=rank,
-    )
-
-
 def observations(record: Mapping[str, Any], policy: TraitPolicy) -> Iterator[Observation]:
     """The trait values one stored event states (its vault values under "pii")."""
     raw_record = rehydrate(dict(record))
@@ -195,7 +178,18 @@ def observations(record: Mapping[str, Any], policy: TraitPolicy) -> Iterator[Obs
         shown = flatten(stored)
         raw = flatten(raw_holders.get(order, stored))
         for path, value in raw.items():
-            yield _observation(record, rank, order, path, value, shown.get(path, value))
+            yield Observation(
+                path=path,
+                value=value,
+                shown=shown.get(path, value),
+                timestamp=record["timestamp"],
+                seq=record["seq"],
+                order=order,
+                source=record["source"],
+                channel=record.get("channel"),
+                message_id=record["message_id"],
+                rank=rank,
+            )
 
 
 def merge(found: Iterable[Observation]) -> MergedTraits:
@@ -227,41 +221,3 @@ def merge(found: Iterable[Observation]) -> MergedTraits:
 def merge_records(records: Iterable[Mapping[str, Any]], policy: TraitPolicy) -> MergedTraits:
     """The merged traits of a profile's events (stored records, vault values under "pii")."""
     return merge(obs for record in records for obs in observations(record, policy))
-
-
-def _leaf(holder: Mapping[str, Any], path: str) -> Any:
-    """The value at dotted `path` when it is a leaf (what `flatten` would list), else None."""
-    node: Any = holder
-    for key in path.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return None if isinstance(node, Mapping) else node
-
-
-def merge_current(
-    records: Iterable[Mapping[str, Any]], policy: TraitPolicy, paths: Iterable[str]
-) -> MergedTraits:
-    """The winning values of `paths` only, without history: what `merge_records` would
-    make `current` for them, at a fraction of the cost (reports group thousands of people by
-    one or two traits)."""
-    wanted = tuple(dict.fromkeys(paths))
-    merged = MergedTraits()
-    for record in records:
-        found = [
-            (order, path, value)
-            for order, holder in _holders(record)
-            for path in wanted
-            if (value := _leaf(holder, path)) is not None
-        ]
-        if not found:
-            continue
-        raw_holders = dict(_holders(rehydrate(dict(record))))
-        rank = policy.rank(record.get("source"), record.get("channel"))
-        for order, path, shown in found:
-            raw = _leaf(raw_holders.get(order, {}), path)
-            obs = _observation(record, rank, order, path, shown if raw is None else raw, shown)
-            best = merged.current.get(path)
-            if best is None or obs.beats(best):
-                merged.current[path] = obs
-    return merged

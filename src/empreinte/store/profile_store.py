@@ -155,12 +155,11 @@ class ProfileStore(DuckDBTables):
         self,
         ownership: Ownership,
         chunk: int = 20_000,
-        owners: Collection[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every event that says something about a person (identify traits, context.traits),
         bots left out, with its owner under "profile_id" and vault values under "pii",
         grouped by owner then in log order; of the context, only its traits. For building
-        every profile's traits at once (or those of `owners` only)."""
+        every profile's traits at once."""
         candidates = (
             "SELECT seq, identifiers FROM events WHERE NOT is_bot AND identifiers IS NOT NULL"
             " AND ((type = 'identify' AND traits IS NOT NULL)"
@@ -173,16 +172,13 @@ class ProfileStore(DuckDBTables):
             " json_object('traits', json_extract(e.context, '$.traits')) AS context,"
             ' v."values" AS pii'
             " FROM events e JOIN own USING (seq) LEFT JOIN pii_vault v ON v.seq = e.seq"
-            + (" WHERE own.owner IN (SELECT key FROM _ps_owners)" if owners is not None else "")
-            + " ORDER BY own.owner, e.seq"
+            " ORDER BY own.owner, e.seq"
         )
         # A cursor of its own: the caller may run other queries while iterating.
         cur = self._engine.cursor()
         try:
             if ownership.cut:
                 cur.register("_ps_cut", _strings(ownership.cut))
-            if owners is not None:
-                cur.register("_ps_owners", _strings(owners))
             result = cur.execute(sql)
             names = [d[0] for d in result.description]
             while rows := result.fetchmany(chunk):
