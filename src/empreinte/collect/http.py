@@ -21,31 +21,37 @@ from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_ME
 from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.credentials import Credentials
-from empreinte.errors import AuthError, InvalidMessage, Overloaded, StorageError
+from empreinte.errors import (
+    AuthError,
+    InvalidMessage,
+    MalformedCredentials,
+    NotFound,
+    StorageError,
+)
 from empreinte.privacy.pii import IngestPolicy
 from empreinte.store.records import EventRow
 
 
-class _BadRequest(Exception):
-    def __init__(self, code: str, message: str, status: int = 400, **extra: Any):
-        self.code, self.message, self.status, self.extra = code, message, status, extra
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(body), status, media_type="application/json")
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+def _refused(code: str, message: str) -> InvalidMessage:
+    """A request refused as a whole (400, nothing stored), under its own `code`."""
+    return InvalidMessage(message, code=code)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
     """The request body, gunzipped when sent so, refused as soon as it passes `limit`."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit and not _gzipped(request):
-        raise _BadRequest("request_too_large", _too_large(int(declared), limit))
+        raise _refused("request_too_large", _too_large(int(declared), limit))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit * 4 + 1024:  # compressed bodies are checked again below
-            raise _BadRequest("request_too_large", _too_large(size, limit))
+            raise _refused("request_too_large", _too_large(size, limit))
         chunks.append(chunk)
     body = b"".join(chunks)
     if _gzipped(request):
@@ -53,14 +59,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
         try:
             body = inflater.decompress(body, limit + 1)
         except zlib.error as exc:
-            raise _BadRequest(
-                "invalid_gzip", f"the gzip body cannot be decompressed: {exc}"
-            ) from None
+            raise _refused("invalid_gzip", f"the gzip body cannot be decompressed: {exc}") from None
         if not inflater.eof and len(body) <= limit:
             # A cut-off stream decompresses without error but its CRC was never checked.
-            raise _BadRequest("invalid_gzip", "the gzip body is truncated")
+            raise _refused("invalid_gzip", "the gzip body is truncated")
     if len(body) > limit:
-        raise _BadRequest("request_too_large", _too_large(len(body), limit))
+        raise _refused("request_too_large", _too_large(len(body), limit))
     return body
 
 
@@ -77,7 +81,7 @@ def _parse(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise _BadRequest(
+        raise _refused(
             "invalid_json",
             f"malformed JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}",
         ) from None
@@ -90,9 +94,7 @@ def _write_key(request: Request, body: Any) -> str | None:
         try:
             user = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
         except (binascii.Error, UnicodeDecodeError):
-            raise _BadRequest(
-                "invalid_auth", "the Basic authorization header is malformed", 401
-            ) from None
+            raise MalformedCredentials("the Basic authorization header is malformed") from None
         if user:
             return user
     key = body.get("writeKey") if isinstance(body, dict) else None
@@ -127,7 +129,7 @@ class Collector:
         try:
             self._credentials.source_for(request.path_params["write_key"])
         except AuthError:
-            return _json(404, {"code": "not_found", "message": "unknown write key"})
+            raise NotFound("unknown write key") from None
         host = request.headers.get("host", request.url.netloc)
         return _json(
             200,
@@ -165,29 +167,21 @@ class Collector:
         return await self._handle(request, None)
 
     async def _handle(self, request: Request, kind: str | None) -> Response:
+        # Errors (bad request, unknown key, overloaded, storage) answer through the app's
+        # handler (web/errors.py); invalid messages of a batch are reported below, by index.
+        body = _parse(await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES))
+        source = self._authenticate(request, body)
+        rows, rejected = self._validate(body, kind, source)
+        # Free the parsed JSON now, while it is still in the CPU cache, not after the commit:
+        # freed late, cold, it took some 15% of the collector's time (bench/ingest.py).
+        del body
         try:
-            body = _parse(await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES))
-            source = self._authenticate(request, body)
-            rows, rejected = self._validate(body, kind, source)
-            # Free the parsed JSON now, while it is still in the CPU cache, not after the commit:
-            # freed late, cold, it took some 15% of the collector's time (bench/ingest.py).
-            del body
             # An empty batch stores nothing and is answered 200, as Segment does.
             result = await self._writer.write_async(rows) if rows else WriteResult(0, 0)
-        except _BadRequest as exc:
-            return _json(exc.status, {"code": exc.code, "message": exc.message, **exc.extra})
-        except Overloaded as exc:
-            return _json(
-                429,
-                {"code": "overloaded", "message": str(exc)},
-                {"Retry-After": str(exc.retry_after)},
-            )
         except StorageError as exc:
-            return _json(
-                503,
-                {"code": "storage_unavailable", "message": str(exc)},
-                {"Retry-After": str(self._writer.storage_retry_after)},
-            )
+            # The client retries after the writer's own pause, not a generic one.
+            exc.retry_after = self._writer.storage_retry_after
+            raise
         if rejected:
             first = rejected[0]
             return _json(
@@ -212,21 +206,19 @@ class Collector:
     def _authenticate(self, request: Request, body: Any) -> str:
         key = _write_key(request, body)
         if key is None:
-            raise _BadRequest(
-                "unauthorized",
-                "missing write key: send it as the HTTP Basic username or as writeKey in the body",
-                401,
+            raise AuthError(
+                "missing write key: send it as the HTTP Basic username or as writeKey in the body"
             )
         try:
             return self._credentials.source_for(key)
         except AuthError:
-            raise _BadRequest("unauthorized", "unknown write key", 401) from None
+            raise AuthError("unknown write key") from None
 
     def _validate(
         self, body: Any, kind: str | None, source: str
     ) -> tuple[list[EventRow], list[dict[str, Any]]]:
         if not isinstance(body, dict):
-            raise _BadRequest("invalid_body", "the body must be a JSON object")
+            raise _refused("invalid_body", "the body must be a JSON object")
         received_at = now_micros()
         if kind is not None:
             try:
@@ -242,17 +234,14 @@ class Collector:
                 return [], [_rejection(0, body, exc)]
         messages = body.get("batch")
         if not isinstance(messages, list):
-            raise _BadRequest("invalid_body", "a batch body needs a `batch` array of messages")
+            raise _refused("invalid_body", "a batch body needs a `batch` array of messages")
         if len(messages) > MAX_BATCH_MESSAGES:
-            raise _BadRequest(
+            raise _refused(
                 "batch_too_large",
                 f"the batch has {len(messages)} messages; "
                 f"at most {MAX_BATCH_MESSAGES} are allowed per request",
             )
-        try:
-            sent_at = parse_time(body.get("sentAt"), "sentAt")
-        except InvalidMessage as exc:
-            raise _BadRequest(exc.code, str(exc)) from None
+        sent_at = parse_time(body.get("sentAt"), "sentAt")  # InvalidMessage refuses the batch
         context = body.get("context") if isinstance(body.get("context"), dict) else None
         integrations = (
             body.get("integrations") if isinstance(body.get("integrations"), dict) else None

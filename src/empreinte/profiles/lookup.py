@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from empreinte.errors import EmpreinteError
+from empreinte.errors import InvalidInput as InvalidInput  # re-exported: it was defined here
 from empreinte.identity.identifiers import (
     Identifier,
     IdType,
@@ -14,18 +14,6 @@ from empreinte.identity.identifiers import (
 )
 from empreinte.privacy.pii import IngestPolicy, identifier_key
 from empreinte.privacy.pseudonym import PREFIX as PSEUDONYM_PREFIX
-
-
-class InvalidInput(EmpreinteError):
-    """A value that cannot be used as asked: a lookup that can never be an identifier (an
-    e-mail without @, an impossible phone number, an empty id), a bad page cursor. `field`
-    names the parameter."""
-
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
-
 
 # What a lookup can be by, under the names the HTTP API and the CLI use.
 LOOKUPS: dict[str, IdType] = {

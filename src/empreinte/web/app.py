@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
 
 from empreinte.collect.http import Collector
 from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
+from empreinte.web.errors import EXCEPTION_HANDLERS
 from empreinte.web.identity_api import IdentityApi, IdentitySync
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
 from empreinte.workspace import Workspace
-
-log = logging.getLogger(__name__)
-
-
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    # Never a stack trace to the client; the log keeps it for the operator.
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    body = {"code": "internal_error", "message": "an unexpected error occurred; it was logged"}
-    return Response(orjson.dumps(body), 500, media_type="application/json")
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    # 404, 405…: the same JSON error body as every other answer, which clients can read.
-    assert isinstance(exc, HTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed"}
-    body = {
-        "code": codes.get(exc.status_code, "http_error"),
-        "message": f"{request.method} {request.url.path}: {exc.detail}",
-    }
-    return Response(orjson.dumps(body), exc.status_code, exc.headers, media_type="application/json")
 
 
 def create_app(workspace: Workspace) -> Starlette:
@@ -83,7 +59,8 @@ def create_app(workspace: Workspace) -> Starlette:
                 max_age=86_400,
             )
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        # Routes raise; one handler per kind of error answers (web/errors.py).
+        exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.sessions = users

@@ -10,12 +10,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from empreinte.credentials import Credentials, Principal, Role
-from empreinte.errors import AuthError
+from empreinte.errors import AuthError, Forbidden
 from empreinte.privacy.users import SESSION_PREFIX, Users
-
-
-class Forbidden(AuthError):
-    """The caller is known but its role does not allow this."""
 
 
 def require(request: Request, credentials: Credentials, *roles: Role) -> Principal:

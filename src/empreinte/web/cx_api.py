@@ -39,28 +39,31 @@ parameter: never a stack trace.
 
 from __future__ import annotations
 
-import math
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
-import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from empreinte.config import WorkspaceConfig
 from empreinte.credentials import Role
-from empreinte.errors import AnalyticsError, AuthError, ConfigError, EmpreinteError, StorageError
-from empreinte.profiles.lookup import InvalidInput
+from empreinte.errors import (
+    AuthError,
+    ChartError,
+    DriverInputError,
+    EmpreinteError,
+    ExperimentInputError,
+    InvalidInput,
+)
 from empreinte.web.auth import require
-from empreinte.web.profiles_api import error, refused
+from empreinte.web.params import Query
+from empreinte.web.responses import strict_json_response
 from empreinte.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -87,150 +90,25 @@ MAX_MIN_N = 1_000_000
 DEFAULT_GOAL = "Order Completed"
 PERIODS = ("week", "month", "quarter", "year")  # as analytics/attributes.py (checked again)
 
-# Errors that are not about what the request asked (credentials, settings, storage), or that
-# already name their parameter. Any other EmpreinteError of the analytics (AnalyticsError,
-# ChartError, DriverInputError, ExperimentInputError) says the request cannot be answered.
-_NOT_THE_REQUEST = (AuthError, ConfigError, StorageError, InvalidInput)
+# Errors that are not about what the request asked (credentials), or that already name their
+# parameter. Any other 4xx EmpreinteError of the analytics (AnalyticsError, ChartError,
+# DriverInputError, ExperimentInputError) says the request cannot be answered.
+_NOT_THE_REQUEST = (AuthError, InvalidInput)
 
 _IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-# -- query parameters ---------------------------------------------------------------------------
-
-
-class Query:
-    """The query parameters of one request, read by name; `done()` refuses the others."""
-
-    def __init__(self, params: QueryParams):
-        self._params = params
-        self._known: set[str] = set()
-
-    def _one(self, name: str) -> str | None:
-        self._known.add(name)
-        values = self._params.getlist(name)
-        if len(values) > 1:
-            raise InvalidInput(name, f"give it once (got {len(values)} values)")
-        if not values or values[0] == "":
-            return None
-        return values[0]
-
-    def text(self, name: str, default: str | None = None) -> str | None:
-        value = self._one(name)
-        return default if value is None else value
-
-    def texts(self, name: str) -> list[str]:
-        """A repeatable parameter (`feature=a&feature=b`), empty values left out."""
-        self._known.add(name)
-        return [value for value in self._params.getlist(name) if value]
-
-    def choice(self, name: str, choices: Sequence[str], default: str | None) -> str | None:
-        value = self._one(name)
-        if value is None:
-            return default
-        if value not in choices:
-            raise InvalidInput(name, f"{value!r} is not one of {', '.join(choices)}")
-        return value
-
-    def whole(self, name: str, default: int | None, low: int, high: int) -> int | None:
-        value = self._one(name)
-        if value is None:
-            return default
-        stripped = value.strip()
-        digits = stripped.removeprefix("-").removeprefix("+")
-        if not digits.isdecimal() or not low <= int(stripped) <= high:
-            raise InvalidInput(name, f"must be a whole number from {low} to {high}, got {value!r}")
-        return int(stripped)
-
-    def number(self, name: str, default: float, low: float, high: float, what: str) -> float:
-        """A number above `low`, at most `high`."""
-        return self._number(name, default, low, high, what, closed=True)
-
-    def share(self, name: str, default: float, what: str) -> float:
-        """A number strictly between 0 and 1."""
-        return self._number(name, default, 0.0, 1.0, what, closed=False)
-
-    def _number(
-        self, name: str, default: float, low: float, high: float, what: str, *, closed: bool
-    ) -> float:
-        value = self._one(name)
-        if value is None:
-            return default
-        try:
-            parsed = float(value)
-        except ValueError:
-            parsed = math.nan
-        inside = low < parsed <= high if closed else low < parsed < high
-        if not (math.isfinite(parsed) and inside):
-            raise InvalidInput(name, f"must be {what}, got {value!r}")
-        return parsed
-
-    def time(self, name: str) -> datetime | None:
-        """An ISO date or date-time (kept without a zone when it has no offset)."""
-        value = self._one(name)
-        if value is None:
-            return None
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed
-        except (ValueError, OverflowError):  # not a date; or out of range once in UTC
-            raise InvalidInput(
-                name, f"{value!r} is not an ISO date (2026-01-31) or date-time"
-            ) from None
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self._one(name)
-        if value is None:
-            return default
-        if value.lower() not in ("true", "false"):
-            raise InvalidInput(name, f"must be true or false, got {value!r}")
-        return value.lower() == "true"
-
-    def window(self, config: WorkspaceConfig) -> tuple[datetime | None, datetime | None]:
-        """`since` and `until`, in the workspace's time zone unless they have an offset."""
-        since, until = (self.time(name) for name in ("since", "until"))
-        since, until = (config.local(t) if t else None for t in (since, until))
-        if since is not None and until is not None and since >= until:
-            raise InvalidInput("until", "must be after since (the window is empty)")
-        return since, until
-
-    def done(self) -> None:
-        unknown = sorted(set(self._params) - self._known)
-        if unknown:
-            known = ", ".join(sorted(self._known))
-            raise InvalidInput(
-                unknown[0], f"unknown parameter(s) {', '.join(unknown)}; known: {known}"
-            )
-
-
 @contextmanager
 def blamed_on(field: str) -> Iterator[None]:
-    """Errors of the analytics inside the block become a 400 on parameter `field`."""
+    """Errors of the analytics inside the block become a 400 on parameter `field`: those that
+    are about the request but name no parameter (an unknown attribute, a label not in the
+    report). Credentials, parameters already named and server-side errors pass through."""
     try:
         yield
-    except _NOT_THE_REQUEST:
-        raise
     except EmpreinteError as exc:
+        if isinstance(exc, _NOT_THE_REQUEST) or not exc.exposed:
+            raise
         raise InvalidInput(field, str(exc)) from None
-
-
-# -- answers ------------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """`value` as strict JSON data: NaN and infinities → None, numpy scalars → Python."""
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
-def json_answer(body: Any) -> Response:
-    return Response(orjson.dumps(_plain(body)), 200, media_type="application/json")
 
 
 def _filename(stem: str) -> str:
@@ -255,7 +133,13 @@ def chart_answer(report: Report, fmt: str, language: str, stem: str) -> Response
     with tempfile.TemporaryDirectory(prefix="empreinte-chart-") as folder:
         path = Path(folder) / f"chart.{fmt}"
         with blamed_on("format"):
-            draw(report, path, language=language)
+            try:
+                draw(report, path, language=language)
+            except ChartError as exc:
+                if isinstance(exc.__cause__, OSError):
+                    # The server's disk, not the request; the message names the file.
+                    raise EmpreinteError("the chart could not be written") from exc
+                raise
         data = path.read_bytes()
     return Response(
         data,
@@ -275,7 +159,7 @@ def answer(
 ) -> Response:
     """The report as JSON (`body()`), CSV or a chart."""
     if fmt == "json":
-        return json_answer(body())
+        return strict_json_response(body())
     if fmt == "csv":
         return csv_answer(report.to_rows(), stem)
     if not drawable:
@@ -313,24 +197,12 @@ class CxApi:
         ]
 
     async def _guarded(self, request: Request, roles: tuple[Role, ...], work: Work) -> Response:
-        """The role first (nothing is read before), then `work` in a worker thread, with every
-        expected error turned into its answer."""
-        try:
-            require(request, self._ws.credentials, *roles)
-        except AuthError as exc:
-            return refused(exc)
-        try:
-            return await run_in_threadpool(work, Query(request.query_params))
-        except InvalidInput as exc:
-            return error(400, "invalid_request", str(exc), exc.field)
-        except StorageError as exc:
-            return error(503, "storage_unavailable", str(exc))
-        except ConfigError as exc:  # the workspace's settings, not the request
-            return error(500, "configuration_error", str(exc))
-        except AuthError as exc:
-            return refused(exc)
-        except EmpreinteError as exc:
-            return error(400, "invalid_request", str(exc))
+        """The role first (nothing is read before), then `work` in a worker thread. Errors
+        answer through the app's handler (web/errors.py)."""
+        require(request, self._ws.credentials, *roles)
+        # Dates without an offset are read in the workspace's time zone.
+        query = Query(request.query_params, ZoneInfo(self._ws.config.timezone))
+        return await run_in_threadpool(work, query)
 
     # -- NPS, CSAT, CES -------------------------------------------------------------------------
 
@@ -344,7 +216,7 @@ class CxApi:
     def _score(self, survey: str, q: Query) -> Response:
         period = q.choice("period", PERIODS, None)
         by = q.text("by")
-        since, until = q.window(self._ws.config)
+        since, until = q.window()
         survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
         kind = _kind(q.choice("kind", KINDS, "all"))
         scale = 5
@@ -399,10 +271,8 @@ class CxApi:
 
     async def drivers(self, request: Request) -> Response:
         def work(q: Query) -> Response:
-            from empreinte.analytics.cx.driver_importance import DriverInputError
-
             survey = q.choice("survey", SURVEYS, "nps") or "nps"
-            since, until = q.window(self._ws.config)
+            since, until = q.window()
             survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
             kind = _kind(q.choice("kind", KINDS, "all"))
             window_days = q.whole("window_days", 30, 1, MAX_DAYS) or 30
@@ -424,7 +294,7 @@ class CxApi:
             except DriverInputError as exc:
                 # Too few answers in the scope, or scores that do not vary: no parameter is
                 # wrong as such, the answers they select cannot be analysed.
-                return error(400, "insufficient_data", f"no key drivers for these answers: {exc}")
+                raise DriverInputError(f"no key drivers for these answers: {exc}") from None
             fit = report.drivers
 
             def body() -> dict[str, Any]:
@@ -459,7 +329,7 @@ class CxApi:
             rows = [person.to_dict() for person in people]
             if fmt == "csv":
                 return csv_answer(rows, f"detractors-{survey}")
-            return json_answer({"survey": survey, "days": days, "people": rows})
+            return strict_json_response({"survey": survey, "days": days, "people": rows})
 
         return await self._guarded(request, PEOPLE, work)
 
@@ -468,7 +338,7 @@ class CxApi:
     async def kano(self, request: Request) -> Response:
         def work(q: Query) -> Response:
             by = q.text("by")
-            since, until = q.window(self._ws.config)
+            since, until = q.window()
             survey_id = q.text("survey_id")
             features = q.texts("feature") or None
             min_n = q.whole("min_n", None, 1, MAX_MIN_N)
@@ -510,7 +380,7 @@ class CxApi:
                 "window_days", 7.0, 0.0, MAX_DAYS, f"a number of days above 0, at most {MAX_DAYS}"
             )
             control = q.text("control")
-            since, until = q.window(self._ws.config)
+            since, until = q.window()
             mde = q.share("mde", 0.01, "between 0 and 1, both excluded (0.01 = one point)")
             fmt = q.choice("format", CHARTS, "json") or "json"
             language = q.choice("lang", LANGUAGES, "en") or "en"
@@ -525,14 +395,15 @@ class CxApi:
                     until=until,
                     mde=mde,
                 )
-            except AnalyticsError as exc:  # no exposures, or a single variant to read
-                raise InvalidInput("name", str(exc)) from None
-            except _NOT_THE_REQUEST:
-                raise
-            except EmpreinteError as exc:
-                # ExperimentInputError: the counts come from the log and mde is checked above,
-                # so what is left to refuse is a control that is not one of the variants.
+            except ExperimentInputError as exc:
+                # The counts come from the log and mde is checked above, so what is left to
+                # refuse is a control that is not one of the variants.
                 raise InvalidInput("control" if control else "name", str(exc)) from None
+            except EmpreinteError as exc:
+                if isinstance(exc, _NOT_THE_REQUEST) or not exc.exposed:
+                    raise
+                # AnalyticsError: no exposures, or a single variant to read.
+                raise InvalidInput("name", str(exc)) from None
             return answer(report, fmt, language, f"experiment-{name}", report.to_dict, True)
 
         return await self._guarded(request, AGGREGATES, work)

@@ -20,16 +20,22 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from empreinte.credentials import Principal, Role
-from empreinte.profiles.lookup import LOOKUPS, InvalidInput
+from empreinte.errors import InvalidInput
+from empreinte.profiles.lookup import LOOKUPS
 from empreinte.profiles.views import conflict_json, explanation_json, rebuild_json
-from empreinte.web.profiles_api import READERS, check_params, guarded, json_response
+from empreinte.web.auth import require
+from empreinte.web.params import Query, check_fields, json_object, text_field
+from empreinte.web.profiles_api import READERS
+from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -37,21 +43,13 @@ log = logging.getLogger(__name__)
 MAX_CONFLICTS = 1_000
 MAX_REASON = 1_000
 _KEY_FIELDS = ("idKey", *LOOKUPS)
+ADMIN = (Role.ADMIN,)
 
-
-def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None or value == "":
-        if required:
-            raise InvalidInput(name, "is required")
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(name, "must be a string")
-    return value
+Change = Callable[[Principal, dict[str, Any]], dict[str, Any]]
 
 
 def _reason(body: dict[str, Any]) -> str | None:
-    reason = _text(body, "reason")
+    reason = text_field(body, "reason")
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidInput("reason", f"must be at most {MAX_REASON} characters")
     return reason
@@ -62,7 +60,8 @@ def _actor(principal: Principal) -> str:
 
 
 class IdentityApi:
-    """Routes over a workspace's identity graph, behind API tokens."""
+    """Routes over a workspace's identity graph, behind API tokens. The role is checked
+    first; errors answer through the app's handler (web/errors.py)."""
 
     def __init__(self, workspace: Workspace):
         self._ws = workspace
@@ -87,97 +86,89 @@ class IdentityApi:
                 f"give exactly one of {', '.join(_KEY_FIELDS)}",
             )
         name = given[0]
-        value = _text(body, name, required=True)
+        value = text_field(body, name, required=True)
         assert value is not None
         profiles = self._ws.profiles
         return profiles.keys.parse(value) if name == "idKey" else profiles.key(name, value)
 
+    async def _change(self, request: Request, known: set[str], change: Change) -> Response:
+        """An admin's change of the graph: the role, then the body's fields, then `change`
+        in a worker thread."""
+        principal = require(request, self._ws.credentials, *ADMIN)
+        body = await json_object(request, empty=True)
+        check_fields(body, known)
+        return json_response(200, await run_in_threadpool(change, principal, body))
+
     async def explain(self, request: Request) -> Response:
-        profile_id = request.path_params["profile_id"]
-
-        def work(principal: Principal, params: dict[str, Any]) -> Response:
-            check_params(params, set())
-            explanation = self._ws.identity.explain(profile_id)
-            return json_response(200, explanation_json(explanation))
-
-        return await guarded(request, self._ws.credentials, READERS, work)
+        require(request, self._ws.credentials, *READERS)
+        Query(request.query_params).done()
+        explanation = await run_in_threadpool(
+            self._ws.identity.explain, request.path_params["profile_id"]
+        )
+        return json_response(200, explanation_json(explanation))
 
     async def conflicts(self, request: Request) -> Response:
-        def work(principal: Principal, params: dict[str, Any]) -> Response:
-            check_params(params, {"limit", "before", "profileId"})
-            raw_limit = params.get("limit") or "100"
-            if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_CONFLICTS:
-                raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_CONFLICTS}")
-            limit = int(raw_limit)
-            before = params.get("before") or None
-            if before is not None and not before.isdigit():
-                raise InvalidInput("before", "must be a seq (the `next` of the previous page)")
+        require(request, self._ws.credentials, *READERS)
+        q = Query(request.query_params)
+        limit = q.whole("limit", 100, 1, MAX_CONFLICTS) or 100
+        before = q.seq("before")  # the `next` of the previous page
+        profile_id = q.text("profileId")
+        q.done()
+
+        def work() -> dict[str, Any]:
             identity = self._ws.identity
             identity.sync()
-            profile_id = params.get("profileId") or None
             if profile_id is not None:
                 found = identity.conflicts(profile_id)
-                return json_response(
-                    200,
-                    {
-                        "profileId": identity.resolve(profile_id),
-                        "conflicts": [conflict_json(c) for c in found],
-                        "count": len(found),
-                    },
-                )
+                return {
+                    "profileId": identity.resolve(profile_id),
+                    "conflicts": [conflict_json(c) for c in found],
+                    "count": len(found),
+                }
             store = self._ws.profiles.store
-            rows = store.conflicts(limit + 1, int(before) if before else None)
+            rows = store.conflicts(limit + 1, before)
             more = len(rows) > limit
             rows = rows[:limit]
-            return json_response(
-                200,
-                {
-                    "conflicts": [conflict_json(c) for c in rows],
-                    "count": len(rows),
-                    "total": store.conflict_total(),
-                    "next": str(rows[-1].seq) if more and rows else None,
-                },
-            )
+            return {
+                "conflicts": [conflict_json(c) for c in rows],
+                "count": len(rows),
+                "total": store.conflict_total(),
+                "next": str(rows[-1].seq) if more and rows else None,
+            }
 
-        return await guarded(request, self._ws.credentials, READERS, work)
+        return json_response(200, await run_in_threadpool(work))
 
     async def block(self, request: Request) -> Response:
-        def work(principal: Principal, body: dict[str, Any]) -> Response:
-            check_params(body, {*_KEY_FIELDS, "reason"})
+        def change(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             key = self._key(body)
             profiles = self._ws.identity.block(key, _actor(principal), _reason(body))
-            return json_response(200, {"action": "block", "idKey": key, "profiles": profiles})
+            return {"action": "block", "idKey": key, "profiles": profiles}
 
-        return await guarded(request, self._ws.credentials, (Role.ADMIN,), work, json_body=True)
+        return await self._change(request, {*_KEY_FIELDS, "reason"}, change)
 
     async def cut(self, request: Request) -> Response:
-        def work(principal: Principal, body: dict[str, Any]) -> Response:
-            check_params(body, {*_KEY_FIELDS, "profileId", "reason"})
+        def change(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             key = self._key(body)
-            profile_id = _text(body, "profileId", required=True)
+            profile_id = text_field(body, "profileId", required=True)
             assert profile_id is not None
             profiles = self._ws.identity.cut(key, profile_id, _actor(principal), _reason(body))
-            return json_response(
-                200, {"action": "cut", "idKey": key, "profileId": profile_id, "profiles": profiles}
-            )
+            return {"action": "cut", "idKey": key, "profileId": profile_id, "profiles": profiles}
 
-        return await guarded(request, self._ws.credentials, (Role.ADMIN,), work, json_body=True)
+        return await self._change(request, {*_KEY_FIELDS, "profileId", "reason"}, change)
 
     async def unblock(self, request: Request) -> Response:
-        def work(principal: Principal, body: dict[str, Any]) -> Response:
-            check_params(body, {*_KEY_FIELDS, "reason"})
+        def change(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             key = self._key(body)
             profiles = self._ws.identity.unblock(key, _actor(principal), _reason(body))
-            return json_response(200, {"action": "unblock", "idKey": key, "profiles": profiles})
+            return {"action": "unblock", "idKey": key, "profiles": profiles}
 
-        return await guarded(request, self._ws.credentials, (Role.ADMIN,), work, json_body=True)
+        return await self._change(request, {*_KEY_FIELDS, "reason"}, change)
 
     async def rebuild(self, request: Request) -> Response:
-        def work(principal: Principal, body: dict[str, Any]) -> Response:
-            check_params(body, set())
-            return json_response(200, rebuild_json(self._ws.identity.rebuild()))
+        def change(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+            return rebuild_json(self._ws.identity.rebuild())
 
-        return await guarded(request, self._ws.credentials, (Role.ADMIN,), work, json_body=True)
+        return await self._change(request, set(), change)
 
 
 class IdentitySync:

@@ -22,24 +22,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from empreinte.credentials import Principal, Role
-from empreinte.errors import (
-    AuthError,
-    ConsentError,
-    PrivacyError,
-    ProfileNotFound,
-    StorageError,
-)
+from empreinte.errors import ConsentError, InvalidBody, PrivacyError
 from empreinte.privacy import consent, erasure
 from empreinte.privacy.export import export
 from empreinte.privacy.users import Users
-from empreinte.web.auth import Forbidden, require
+from empreinte.web.auth import require
+from empreinte.web.params import json_object
+from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
 ADMIN = (Role.ADMIN,)
@@ -50,34 +45,8 @@ MAX_BODY = 16 * 1024
 Handler = Callable[[Request, Principal | None], Awaitable[Response]]
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json")
-
-
-def _error(status: int, code: str, message: str, field: str | None = None) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    return _json(status, body)
-
-
-class _BadBody(Exception):
-    pass
-
-
 async def _body(request: Request) -> dict[str, Any]:
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise _BadBody(f"the body may be at most {MAX_BODY} bytes")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise _BadBody(f"the body is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise _BadBody("the body must be a JSON object")
-    return body
+    return await json_object(request, max_bytes=MAX_BODY)
 
 
 class PrivacyApi:
@@ -110,44 +79,25 @@ class PrivacyApi:
             ),
         ]
 
-    # -- the one place where roles are checked and errors turned into answers ---------------
+    # -- the one place where roles are checked (errors answer through web/errors.py) --------
 
     def _guard(
         self, roles: tuple[Role, ...], handler: Handler
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            try:
-                # First of all: nothing is looked up for a caller without the role.
-                principal = require(request, self._ws.credentials, *roles)
-            except Forbidden as exc:
-                return _error(403, "forbidden", str(exc))
-            except AuthError as exc:
-                return _error(401, "unauthorized", str(exc))
-            return await self._answer(handler, request, principal)
+            # First of all: nothing is looked up for a caller without the role.
+            principal = require(request, self._ws.credentials, *roles)
+            return await handler(request, principal)
 
         endpoint.__name__ = handler.__name__
         return endpoint
 
     def _public(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            return await self._answer(handler, request, None)
+            return await handler(request, None)
 
         endpoint.__name__ = handler.__name__
         return endpoint
-
-    async def _answer(self, handler: Handler, request: Request, who: Principal | None) -> Response:
-        try:
-            return await handler(request, who)
-        except _BadBody as exc:
-            return _error(400, "invalid_body", str(exc))
-        except ProfileNotFound as exc:
-            return _error(404, "not_found", str(exc))
-        except PrivacyError as exc:
-            return _error(400, "invalid_request", str(exc), exc.field)
-        except AuthError as exc:
-            return _error(401, "unauthorized", str(exc))
-        except StorageError as exc:
-            return _error(503, "storage_unavailable", str(exc))
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -155,9 +105,9 @@ class PrivacyApi:
         body = await _body(request)
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
-            raise _BadBody("give username and password, as strings")
+            raise InvalidBody("give username and password, as strings")
         session = await run_in_threadpool(self._users.login, username, password)
-        return _json(
+        return json_response(
             200,
             {
                 "token": session.token,
@@ -170,14 +120,14 @@ class PrivacyApi:
 
     async def me(self, request: Request, who: Principal | None) -> Response:
         assert who is not None
-        return _json(200, {"name": who.name, "role": who.role.value})
+        return json_response(200, {"name": who.name, "role": who.role.value})
 
     # -- consent --------------------------------------------------------------------------
 
     async def consent(self, request: Request, who: Principal | None) -> Response:
         profile_id = request.path_params["profile_id"]
         found = await run_in_threadpool(consent.ledger, self._ws, profile_id)
-        return _json(200, found.to_json())
+        return json_response(200, found.to_json())
 
     async def record(self, request: Request, who: Principal | None) -> Response:
         body = await _body(request)
@@ -212,7 +162,7 @@ class PrivacyApi:
                 phone=body.get("phone"),
             )
         )
-        return _json(201, recorded.to_json())
+        return json_response(201, recorded.to_json())
 
     async def confirm(self, request: Request, who: Principal | None) -> Response:
         body = await _body(request)
@@ -220,24 +170,24 @@ class PrivacyApi:
         if not isinstance(token, str) or not token:
             raise ConsentError("give the confirmation token, as a string", "token")
         recorded = await run_in_threadpool(consent.confirm, self._ws, token)
-        return _json(200, recorded.to_json())
+        return json_response(200, recorded.to_json())
 
     # -- export and erasure ---------------------------------------------------------------
 
     async def export(self, request: Request, who: Principal | None) -> Response:
         document = await run_in_threadpool(export, self._ws, request.path_params["profile_id"])
-        return _json(200, document)
+        return json_response(200, document)
 
     async def erase(self, request: Request, who: Principal | None) -> Response:
         assert who is not None
         report = await run_in_threadpool(
             erasure.erase, self._ws, request.path_params["profile_id"], who.name
         )
-        return _json(200, report.to_json())
+        return json_response(200, report.to_json())
 
     async def erasures(self, request: Request, who: Principal | None) -> Response:
         records = await run_in_threadpool(self._ws.privacy_store.erasures)
-        return _json(
+        return json_response(
             200,
             {
                 "erasures": [
@@ -255,7 +205,7 @@ class PrivacyApi:
 
     async def suppressed(self, request: Request, who: Principal | None) -> Response:
         counts = await run_in_threadpool(self._ws.suppression.counts)
-        return _json(
+        return json_response(
             200,
             {
                 "suppressed": [

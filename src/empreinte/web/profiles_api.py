@@ -18,78 +18,31 @@ not follow redirects still get the person, and the body says what happened).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from empreinte.credentials import Credentials, Principal, Role
-from empreinte.errors import AuthError, IdentityError, ProfileNotFound, StorageError
-from empreinte.profiles.lookup import LOOKUPS, PERSONAL_LOOKUPS, InvalidInput
+from empreinte.credentials import Principal, Role
+from empreinte.errors import Forbidden, InvalidInput, ProfileNotFound
+from empreinte.profiles.lookup import LOOKUPS, PERSONAL_LOOKUPS
 from empreinte.profiles.profile import MAX_PAGE, TimelinePage
 from empreinte.profiles.views import profile_json
 from empreinte.web.api import to_segment
-from empreinte.web.auth import Forbidden, require
+from empreinte.web.auth import require
+from empreinte.web.params import Query
+from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
 READERS = (Role.ADMIN, Role.ANALYST)
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
-
-
-def error(status: int, code: str, message: str, field: str | None = None) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    return json_response(status, body)
-
-
-def refused(exc: AuthError) -> Response:
-    """401 without a valid token, 403 for a role that is not enough."""
-    if isinstance(exc, Forbidden):
-        return error(403, "forbidden", str(exc))
-    return error(401, "unauthorized", str(exc))
-
-
-def invalid(exc: InvalidInput) -> Response:
-    return error(400, "invalid_request", str(exc), exc.field)
-
-
-def not_found(exc: ProfileNotFound) -> Response:
-    return error(404, "not_found", str(exc))
-
-
-def check_params(params: dict[str, Any], known: set[str]) -> None:
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise InvalidInput(
-            unknown[0],
-            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-        )
-
-
-def flag(params: dict[str, Any], name: str, default: bool) -> bool:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).lower()
-    if lowered not in ("true", "false"):
-        raise InvalidInput(name, "must be true or false")
-    return lowered == "true"
-
-
-def pii_for(principal: Principal, params: dict[str, Any]) -> bool:
+def pii_for(principal: Principal, q: Query) -> bool:
     """Whether to show raw personal values: admins do unless `pii=false`; anyone else asking
     `pii=true` is refused."""
-    wanted = flag(params, "pii", principal.role is Role.ADMIN)
+    wanted = q.flag("pii", principal.role is Role.ADMIN)
     if wanted and principal.role is not Role.ADMIN:
         raise Forbidden(f"the {principal.role.value} role may not see raw personal values")
     return wanted
@@ -113,53 +66,9 @@ def _located(profile_id: str, redirected_from: str | None, suffix: str = "") -> 
     return {"Content-Location": f"/api/profiles/{profile_id}{suffix}"}
 
 
-async def guarded(
-    request: Request,
-    credentials: Credentials,
-    roles: tuple[Role, ...],
-    work: Callable[[Principal, dict[str, Any]], Response],
-    *,
-    json_body: bool = False,
-) -> Response:
-    """The role first (nothing else is looked at before), then `work(principal, params)` in a
-    thread, with every expected error turned into its answer. `params` are the query
-    parameters, or the JSON object of the body when `json_body`."""
-    try:
-        principal = require(request, credentials, *roles)
-    except AuthError as exc:
-        return refused(exc)
-    params: dict[str, Any] = dict(request.query_params)
-    try:
-        if json_body:
-            params = await _body(request)
-        return await run_in_threadpool(work, principal, params)
-    except AuthError as exc:
-        return refused(exc)
-    except InvalidInput as exc:
-        return invalid(exc)
-    except ProfileNotFound as exc:
-        return not_found(exc)
-    except IdentityError as exc:
-        return error(409, "identity_error", str(exc))
-    except StorageError as exc:
-        return error(503, "storage_unavailable", str(exc))
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise InvalidInput("body", "is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("body", "must be a JSON object")
-    return body
-
-
 class ProfilesApi:
-    """Routes over a workspace's profiles, behind API tokens."""
+    """Routes over a workspace's profiles, behind API tokens. The role is checked first;
+    errors answer through the app's handler (web/errors.py)."""
 
     def __init__(self, workspace: Workspace):
         self._ws = workspace
@@ -171,81 +80,73 @@ class ProfilesApi:
             Route("/api/profiles/{profile_id}/timeline", self.timeline, methods=["GET"]),
         ]
 
-    async def _guarded(
-        self, request: Request, work: Callable[[Principal, dict[str, Any]], Response]
-    ) -> Response:
-        return await guarded(request, self._ws.credentials, READERS, work)
-
     async def profile(self, request: Request) -> Response:
+        principal = require(request, self._ws.credentials, *READERS)
         profile_id = request.path_params["profile_id"]
-
-        def work(principal: Principal, params: dict[str, Any]) -> Response:
-            check_params(params, {"pii", "history"})
-            pii = pii_for(principal, params)
-            history = flag(params, "history", True)
-            found = self._ws.profiles.get(profile_id, pii=pii)
-            return json_response(
-                200,
-                profile_json(found, history=history),
-                _located(found.profile_id, found.redirected_from),
-            )
-
-        return await self._guarded(request, work)
+        q = Query(request.query_params)
+        pii = pii_for(principal, q)
+        history = q.flag("history", True)
+        q.done()
+        found = await run_in_threadpool(self._ws.profiles.get, profile_id, pii=pii)
+        return json_response(
+            200,
+            profile_json(found, history=history),
+            _located(found.profile_id, found.redirected_from),
+        )
 
     async def lookup(self, request: Request) -> Response:
-        def work(principal: Principal, params: dict[str, Any]) -> Response:
-            by = [name for name in LOOKUPS if name in params]
-            # Refused before anything is read: the answer must not tell whether they exist.
-            personal = [name for name in by if name in PERSONAL_LOOKUPS]
-            if personal and principal.role is not Role.ADMIN:
-                raise Forbidden(
-                    f"the {principal.role.value} role may not look people up by {personal[0]}"
-                )
-            check_params(params, {*LOOKUPS, "pii", "history"})
-            if len(by) != 1:
-                raise InvalidInput(
-                    by[1] if by else "lookup",
-                    f"give exactly one of {', '.join(LOOKUPS)}"
-                    + (f" (got {', '.join(by)})" if by else ""),
-                )
-            pii = pii_for(principal, params)
-            history = flag(params, "history", True)
-            name = by[0]
+        principal = require(request, self._ws.credentials, *READERS)
+        q = Query(request.query_params)
+        by = [name for name in LOOKUPS if q.given(name)]
+        # Refused before anything is read: the answer must not tell whether they exist.
+        personal = [name for name in by if name in PERSONAL_LOOKUPS]
+        if personal and principal.role is not Role.ADMIN:
+            raise Forbidden(
+                f"the {principal.role.value} role may not look people up by {personal[0]}"
+            )
+        pii = pii_for(principal, q)
+        history = q.flag("history", True)
+        value = q.text(by[0]) if len(by) == 1 else None
+        q.done()
+        if len(by) != 1:
+            raise InvalidInput(
+                by[1] if by else "lookup",
+                f"give exactly one of {', '.join(LOOKUPS)}"
+                + (f" (got {', '.join(by)})" if by else ""),
+            )
+        name = by[0]
+
+        def work() -> dict[str, Any]:
             profiles = self._ws.profiles
-            profile_id = profiles.find(name, params[name])
+            profile_id = profiles.find(name, value or "")
             if profile_id is None:
                 raise ProfileNotFound(f"no profile has this {name}")
             found = profiles.get(profile_id, pii=pii)
-            body = {"matchedBy": name, **profile_json(found, history=history)}
-            return json_response(200, body)
+            return {"matchedBy": name, **profile_json(found, history=history)}
 
-        return await self._guarded(request, work)
+        return json_response(200, await run_in_threadpool(work))
 
     async def timeline(self, request: Request) -> Response:
+        principal = require(request, self._ws.credentials, *READERS)
         profile_id = request.path_params["profile_id"]
-
-        def work(principal: Principal, params: dict[str, Any]) -> Response:
-            check_params(params, {"limit", "after", "before", "includeBots", "pii"})
-            pii = pii_for(principal, params)
-            raw_limit = params.get("limit") or "100"
-            try:
-                limit = int(raw_limit)
-            except ValueError:
-                raise InvalidInput("limit", f"{raw_limit!r} is not a whole number") from None
-            if not 1 <= limit <= MAX_PAGE:
-                raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
-            page = self._ws.profiles.timeline(
+        q = Query(request.query_params)
+        pii = pii_for(principal, q)
+        limit = q.whole("limit", 100, 1, MAX_PAGE) or 100
+        after, before = q.text("after"), q.text("before")
+        include_bots = q.flag("includeBots", False)
+        q.done()
+        page = await run_in_threadpool(
+            lambda: self._ws.profiles.timeline(
                 profile_id,
                 limit=limit,
-                after=params.get("after") or None,
-                before=params.get("before") or None,
-                include_bots=flag(params, "includeBots", False),
+                after=after,
+                before=before,
+                include_bots=include_bots,
                 pii=pii,
             )
-            return json_response(
-                200,
-                timeline_json(page),
-                _located(page.profile_id, page.redirected_from, "/timeline"),
-            )
-
-        return await self._guarded(request, work)
+        )
+        return json_response(
+            200,
+            timeline_json(page),
+            _located(page.profile_id, page.redirected_from, "/timeline"),
+        )

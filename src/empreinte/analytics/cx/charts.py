@@ -38,7 +38,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from matplotlib.typing import RcKeyType
 
-from empreinte.errors import EmpreinteError
+from empreinte.errors import ChartError
 
 __all__ = [
     "DPI",
@@ -94,10 +94,6 @@ _RC: dict[RcKeyType, Any] = {
     "axes.spines.right": False,
 }
 _LOCK = threading.Lock()
-
-
-class ChartError(EmpreinteError):
-    """A chart cannot be drawn or written as asked (bad suffix, no data, mismatched inputs)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from empreinte.errors import EmpreinteError
+from empreinte.errors import DriverInputError
 
 __all__ = [
     "MAX_DRIVERS",
@@ -64,10 +64,6 @@ _RESAMPLE_CHUNK = 64  # resamples weighted together
 _PRODUCTS_CACHE = 16_000_000  # floats: keep all cross products when they fit (128 MB)
 
 Array = NDArray[np.float64]
-
-
-class DriverInputError(EmpreinteError):
-    """The data given to a key-driver analysis cannot be analysed as given."""
 
 
 # --------------------------------------------------------------------------------------------

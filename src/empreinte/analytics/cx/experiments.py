@@ -38,7 +38,7 @@ import numpy as np
 from scipy import special, stats
 
 from empreinte.analytics.cx.proportions import Interval, wilson
-from empreinte.errors import EmpreinteError
+from empreinte.errors import ExperimentInputError
 
 __all__ = [
     "ExperimentInputError",
@@ -59,15 +59,6 @@ Language = Literal["en", "fr"]
 
 SRM_THRESHOLD = 0.001
 _CHUNK = 1_000_000
-
-
-class ExperimentInputError(EmpreinteError):
-    """The counts given to an experiment analysis are impossible or incomplete."""
-
-    def __init__(self, reason: str, variant: str | None = None):
-        self.reason = reason
-        self.variant = variant
-        super().__init__(f"variant {variant!r}: {reason}" if variant is not None else reason)
 
 
 # --------------------------------------------------------------------------------------------
