@@ -114,6 +114,9 @@ DOMINANCE_ORDER: tuple[Category, ...] = (
 class UnknownKanoAnswer(EmpreinteError):
     """An answer is not one of the five Kano answers (by name, code 1-5 or French label)."""
 
+    status = 400
+    code = "unknown_kano_answer"
+
     def __init__(self, answer: object) -> None:
         self.answer = answer
         accepted = ", ".join(f"{a.code}/{a.label}" for a in Answer)
