@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from empreinte import config_sections
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.config import WorkspaceConfig
@@ -72,7 +73,7 @@ class Workspace:
         `storage_retry_after`): limits an operator or a test may tune."""
         self.path = path
         self.engine = engine
-        self.config = WorkspaceConfig.load(path)
+        self.config = config_sections.check(WorkspaceConfig.load(path), path)
         self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
         self.credentials = Credentials(engine)
         self.privacy_store = DuckDBPrivacyStore(cast(DuckDBEngine, engine))

@@ -30,9 +30,8 @@ from starlette.routing import Route
 from empreinte.credentials import Credentials, Principal, Role
 from empreinte.errors import AuthError, IdentityError, ProfileNotFound, StorageError
 from empreinte.profiles.lookup import LOOKUPS, PERSONAL_LOOKUPS, InvalidInput
-from empreinte.profiles.profile import MAX_PAGE, TimelinePage
-from empreinte.profiles.views import profile_json
-from empreinte.web.api import to_segment
+from empreinte.profiles.profile import MAX_PAGE
+from empreinte.profiles.views import profile_json, timeline_json
 from empreinte.web.auth import Forbidden, require
 from empreinte.workspace import Workspace
 
@@ -93,18 +92,6 @@ def pii_for(principal: Principal, params: dict[str, Any]) -> bool:
     if wanted and principal.role is not Role.ADMIN:
         raise Forbidden(f"the {principal.role.value} role may not see raw personal values")
     return wanted
-
-
-def timeline_json(page: TimelinePage) -> dict[str, Any]:
-    return {
-        "profileId": page.profile_id,
-        "redirectedFrom": page.redirected_from,
-        "personalData": "raw" if page.pii else "pseudonymised",
-        "events": [to_segment(e) for e in page.events],
-        "count": len(page.events),
-        "next": page.next,
-        "previous": page.previous,
-    }
 
 
 def _located(profile_id: str, redirected_from: str | None, suffix: str = "") -> dict[str, str]:

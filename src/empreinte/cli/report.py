@@ -25,9 +25,9 @@ import typer
 from rich import box
 from rich.table import Table
 
-from empreinte.cli_common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
-from empreinte.cli_common import fail as _fail
-from empreinte.cli_common import workspace as _workspace
+from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
+from empreinte.cli.common import fail as _fail
+from empreinte.cli.common import workspace as _workspace
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.rendering import Report

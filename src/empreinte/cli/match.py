@@ -11,17 +11,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from empreinte.cli_common import (
+from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
     ActorOption,
     WorkspaceOption,
     console,
 )
-from empreinte.cli_common import actor as _actor
-from empreinte.cli_common import fail as _fail
-from empreinte.cli_common import workspace as _workspace
+from empreinte.cli.common import actor as _actor
+from empreinte.cli.common import fail as _fail
+from empreinte.cli.common import workspace as _workspace
 from empreinte.errors import EmpreinteError
-from empreinte.identity.match_jobs import (
+from empreinte.matching.jobs import (
     DEFAULT_ID_TYPE,
     accept_review,
     list_reviews,
@@ -29,7 +29,7 @@ from empreinte.identity.match_jobs import (
     reject_review,
     run_match_job,
 )
-from empreinte.identity.matching import DEFAULT_HIGH, DEFAULT_LOW, MatchSettings
+from empreinte.matching.linkage import DEFAULT_HIGH, DEFAULT_LOW, MatchSettings
 from empreinte.store.match_store import MatchReview
 
 match_app = typer.Typer(

@@ -1,4 +1,10 @@
-"""What every `empreinte` sub-command shares: the consoles, the workspace option, errors."""
+"""What every `empreinte` sub-command shares: consoles, options, JSON output, errors, the
+workspace.
+
+Command modules import only Typer, Rich and this module at load time; what a command needs
+to do its work (the workspace, analytics, Splink) it imports when it runs, so that
+`empreinte --help` and quick commands start fast.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 
 from empreinte.errors import EmpreinteError
-from empreinte.workspace import Workspace
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from empreinte.workspace import Workspace
 
 # soft_wrap: long messages (keys, paths, file:line errors) must not be cut by the terminal width.
 console = Console(soft_wrap=True)
@@ -32,12 +43,20 @@ WorkspaceOption = Annotated[
 ActorOption = Annotated[
     str | None, typer.Option("--by", help="Who decides (default: the system user name).")
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (as the HTTP API does).")]
+PiiOption = Annotated[bool, typer.Option("--pii", help="Show raw personal values, not pseudonyms.")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why (kept in the audit).")]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `message` as an error; the caller raises the returned exit."""
     err.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code=code)
+
+
+def print_json(doc: Any) -> None:
+    """`doc` as indented JSON on standard output (dates and other values as text)."""
+    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode())
 
 
 def open_workspace(path: Path) -> Workspace:
@@ -70,3 +89,25 @@ def actor(by: str | None = None) -> str:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):
         return "cli"
+
+
+def progress() -> Progress:
+    """A progress bar on standard error, for long imports and generation."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
