@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -34,7 +34,9 @@ from empreinte.matching import prepare as prep
 from empreinte.matching.linkage import MatchPair, MatchResult, MatchSettings, match_records
 from empreinte.profiles.values import cell_text
 from empreinte.store.match_store import MatchReview, MatchStore, ReviewStatus
-from empreinte.workspace import Workspace
+
+if TYPE_CHECKING:
+    from empreinte.workspace import Workspace
 
 MATCH_SOURCE = "match"
 AUTO_ACTOR = "auto"
