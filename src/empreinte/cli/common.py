@@ -19,7 +19,7 @@ import orjson
 import typer
 from rich.console import Console
 
-from empreinte.errors import EmpreinteError
+from empreinte.errors import EmpreinteError, WorkspaceLocked
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -79,6 +79,35 @@ def workspace(path: Path) -> Iterator[Workspace]:
         raise fail(str(exc)) from None
     finally:
         ws.close()
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[Workspace]:
+    """The workspace, for a command that only reads: when a running `empreinte serve` holds
+    it, a snapshot that server takes now (see cli/local_server.py)."""
+    import empreinte
+    from empreinte.cli.local_server import advertised, discard
+
+    snapshot: Path | None = None
+    try:
+        try:
+            ws = empreinte.open(path, create=False)
+        except WorkspaceLocked:
+            server = advertised(path)
+            if server is None:
+                raise
+            snapshot = server.snapshot(path)
+            ws = empreinte.open(path, create=False, snapshot=snapshot)
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+    try:
+        yield ws
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        ws.close()
+        if snapshot is not None:
+            discard(snapshot)
 
 
 def actor(by: str | None = None) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
+from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err, reading
 from empreinte.cli.common import fail as _fail
 from empreinte.cli.common import progress as _progress
 from empreinte.cli.common import workspace as _workspace
@@ -34,7 +34,7 @@ def events_count(
     event: EventOption = None,
 ) -> None:
     """Count events in the log."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         console.print(ws.engine.count_events(_filter(user, anonymous, event)))
 
 
@@ -49,7 +49,7 @@ def events_tail(
     """The last events received, oldest first (a table on a terminal, tab-separated otherwise)."""
     from rich.table import Table
 
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         records = ws.engine.find_events(_filter(user, anonymous, event), n, newest_first=True)
     header = ("seq", "received", "type", "event / name", "user", "anonymous", "channel")
     lines = [
@@ -85,7 +85,7 @@ def events_show(
     """One event, in full, as JSON."""
     from empreinte.profiles.views import event_json
 
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         records = ws.events(limit=10, pii=pii, message_id=message_id)
     if not records:
         raise _fail(f"no event with messageId {message_id!r}")

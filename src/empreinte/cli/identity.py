@@ -15,6 +15,7 @@ from empreinte.cli.common import (
     WorkspaceOption,
     console,
     print_json,
+    reading,
 )
 from empreinte.cli.common import actor as _actor
 from empreinte.cli.common import workspace as _workspace
@@ -34,7 +35,7 @@ def identity_explain(
 ) -> None:
     """How a profile was built: each identifier that founded or joined it, each merge, each
     refused link, and the admin decisions involved."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         explanation = ws.identity.explain(profile_id)
     doc = explanation_json(explanation)
     if json:
@@ -80,7 +81,7 @@ def identity_conflicts(
     json: JsonOption = False,
 ) -> None:
     """Links that merge protection refused (e.g. a shared tablet, a call-centre number)."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         ws.identity.sync()
         if profile is not None:
             found = ws.identity.conflicts(profile)

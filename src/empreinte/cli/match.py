@@ -1,6 +1,6 @@
 """`empreinte match …`: probabilistic record matching from the command line.
 
-A Typer sub-app, mounted by `cli.py` with `app.add_typer(match_app, name="match")`.
+A Typer sub-app, mounted as `empreinte match` by `cli/__init__.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from empreinte.cli.common import (
     ActorOption,
     WorkspaceOption,
     console,
+    reading,
 )
 from empreinte.cli.common import actor as _actor
 from empreinte.cli.common import fail as _fail
@@ -133,7 +134,7 @@ def reviews(
     """List match reviews (pending by default), most probable first, with the comparisons."""
     if status not in ("pending", "accepted", "rejected", "all"):
         raise _fail(f"unknown status {status!r}: choose pending, accepted, rejected or all")
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         rows = list_reviews(ws, None if status == "all" else status, limit)
     if not rows:
         console.print(f"no {status} match reviews" if status != "all" else "no match reviews")

@@ -1,9 +1,9 @@
 """`empreinte erase`, `empreinte export`, `empreinte consent …` and `empreinte users …`.
 
-Mounted by `cli.py`. A person is named by exactly one of --email, --phone, --user,
---anonymous, --loyalty-card or --profile (raw values: they are normalised and pseudonymised as
-ingestion does). The CLI works on the workspace's files, so it cannot run while `empreinte
-serve` holds the workspace: use the HTTP API then.
+A person is named by exactly one of --email, --phone, --user, --anonymous, --loyalty-card or
+--profile (raw values: they are normalised and pseudonymised as ingestion does). `export`,
+`consent show` and `users list` read a snapshot while `empreinte serve` runs; the commands that
+change the workspace need it stopped, or the HTTP API.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from empreinte.cli.common import (
     console,
     err,
     print_json,
+    reading,
 )
 from empreinte.cli.common import actor as _actor
 from empreinte.cli.common import fail as _fail
@@ -193,7 +194,7 @@ def export(
     """Everything the workspace holds about a person, as JSON (access and portability):
     identifiers, profile traits, consent history and every event, with raw values."""
     by, value = _named(email, phone, user, anonymous, loyalty_card, profile)
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         try:
             person = locate(ws, by, value)
         except ProfileNotFound:
@@ -226,7 +227,7 @@ def consent_show(
 ) -> None:
     """A person's consent per purpose, and its history."""
     by, value = _named(email, phone, user, anonymous, loyalty_card, profile)
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         try:
             person = locate(ws, by, value)
         except ProfileNotFound:
@@ -335,7 +336,7 @@ def users_create(
 @users_app.command("list")
 def users_list(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
     """Every dashboard user, with its role and whether it is disabled."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         users = _users(ws).list()
     table = Table("username", "role", "created", "disabled")
     for user in users:

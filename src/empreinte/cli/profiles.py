@@ -20,9 +20,9 @@ from empreinte.cli.common import (
     WorkspaceOption,
     console,
     print_json,
+    reading,
 )
 from empreinte.cli.common import fail as _fail
-from empreinte.cli.common import workspace as _workspace
 from empreinte.profiles.views import iso, profile_json
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def profile_show(
     json: JsonOption = False,
 ) -> None:
     """A profile: computed traits, merged traits (with history in --json), identifiers."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         profile = ws.profiles.get(profile_id, pii=pii)
     if json:
         print_json(profile_json(profile))
@@ -133,7 +133,7 @@ def profile_find(
     if len(given) != 1:
         raise _fail("give exactly one of --email, --phone, --user, --anonymous, --card")
     [(by, value)] = given.items()
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         profile_id = ws.profiles.find(by, value)
         if profile_id is None:
             raise _fail(f"no profile has this {by}")
@@ -162,7 +162,7 @@ def profile_timeline(
     """Every event of the profile, across channels, oldest first (the customer 360)."""
     from empreinte.profiles.views import timeline_json
 
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         page = ws.profiles.timeline(
             profile_id, limit=limit, after=after, before=before, include_bots=bots, pii=pii
         )

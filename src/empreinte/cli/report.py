@@ -25,9 +25,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
+from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err, reading
 from empreinte.cli.common import fail as _fail
-from empreinte.cli.common import workspace as _workspace
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.rendering import Report
@@ -217,7 +216,7 @@ def _score_command(survey: str) -> Callable[..., None]:
         lang: Lang = "en",
         workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     ) -> None:
-        with _workspace(workspace) as ws:
+        with reading(workspace) as ws:
             report = ws.cx.score(
                 survey,
                 period=period,
@@ -280,7 +279,7 @@ def drivers(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Key drivers: what in the journey before answering moves the score (Shapley R²)."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         report = ws.cx.drivers(
             survey,
             since=_moment(since, "--since"),
@@ -335,7 +334,7 @@ def detractors(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Closed loop: unhappy respondents of the last days to call back, newest first."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         people = ws.cx.detractors(
             survey,
             days=days,
@@ -382,7 +381,7 @@ def kano(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Kano model: each feature's category shares, dominant category, Better and Worse."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         report = ws.cx.kano(
             by=by,
             since=_moment(since, "--since"),
@@ -454,7 +453,7 @@ def experiment(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """A/B test: conversion per variant, z-test, P(beats control), expected loss, SRM check."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         report = ws.cx.experiment(
             name,
             goal=goal,

@@ -11,6 +11,7 @@ from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console
 from empreinte.cli.common import fail as _fail
 from empreinte.cli.common import open_workspace as _open
 from empreinte.cli.common import workspace as _workspace
+from empreinte.cli.local_server import LocalServer
 from empreinte.credentials import Role
 
 if TYPE_CHECKING:
@@ -57,17 +58,22 @@ def run_server(ws: Workspace, host: str, port: int) -> None:
     from empreinte.web.app import create_app
 
     console.print(f"empreinte listening on [bold]http://{host}:{port}[/] (workspace {ws.path})")
-    asgi = create_app(ws)
+    # The CLI's read commands find this server in the workspace and read through snapshots.
+    local = LocalServer.start(ws.path, host, port)
+    asgi = create_app(ws, local_secret=local.secret, on_shutdown=lambda: local.stop(ws.path))
     tune_for_ingest()
-    uvicorn.run(
-        asgi,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-    )
+    try:
+        uvicorn.run(
+            asgi,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            loop="uvloop",
+            http="httptools",
+        )
+    finally:
+        local.stop(ws.path)  # when the server could not start
 
 
 @keys_app.command("create")
