@@ -55,7 +55,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def print_json(doc: Any) -> None:
-    """`doc` as indented JSON on standard output (dates and other values as text)."""
+    """`doc` as indented JSON on standard output (dates and other values as text; NaN, which
+    a report has where a figure is undefined, as null)."""
     typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode())
 
 

@@ -25,7 +25,14 @@ import typer
 from rich import box
 from rich.table import Table
 
-from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err, reading
+from empreinte.cli.common import (
+    DEFAULT_WORKSPACE,
+    WorkspaceOption,
+    console,
+    err,
+    print_json,
+    reading,
+)
 from empreinte.cli.common import fail as _fail
 
 if TYPE_CHECKING:
@@ -117,14 +124,6 @@ def _outputs(report: Report, csv: Path | None, chart: Path | None, lang: str) ->
     if chart is not None:
         draw(report, chart, language=lang)
         err.print(f"chart written to {chart}")
-
-
-def _print_json(rows: Sequence[dict[str, Any]]) -> None:
-    def clean(value: Any) -> Any:
-        return None if isinstance(value, float) and math.isnan(value) else value
-
-    doc = [{k: clean(v) for k, v in row.items()} for row in rows]
-    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode())
 
 
 def _score_table(report: ScoreReport) -> Table:
@@ -233,7 +232,7 @@ def _score_command(survey: str) -> Callable[..., None]:
             difference = report.compare(*compare) if compare else None
             _outputs(report, csv, chart, lang)
         if json:
-            _print_json(report.to_rows())
+            print_json(report.to_rows())
         elif not report.rows:
             console.print("no answers in this scope")
         else:
@@ -292,7 +291,7 @@ def drivers(
         )
         _outputs(report, csv, chart, lang)
     if json:
-        _print_json(report.to_rows())
+        print_json(report.to_rows())
         return
     result = report.drivers
     reliability = "" if result.reliable else " — [yellow]n below minimum: not reliable[/]"
@@ -348,7 +347,7 @@ def detractors(
     if csv is not None:
         _write_csv(csv, rows, "list")
     if json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = _table(f"{len(rows)} people to call back ({survey.upper()}, last {days} days)")
     for name in ("answered", "score", "touchpoint", "profile", "comment"):
@@ -393,7 +392,7 @@ def kano(
         _outputs(report, csv, chart, lang)
     rows = report.to_rows()
     if json:
-        _print_json(rows)
+        print_json(rows)
         return
     from empreinte.analytics.cx.kano import Category
 
