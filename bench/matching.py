@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
-from empreinte.identity import match_eval as ev
-from empreinte.identity import match_prepare as prep
-from empreinte.identity.matching import MatchSettings, match_records
+from empreinte.matching import evaluation as ev
+from empreinte.matching import prepare as prep
+from empreinte.matching.linkage import MatchSettings, match_records
 
 Key = Callable[[dict[str, object]], str | None]
 

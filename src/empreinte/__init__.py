@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from empreinte.collect.kano_vocabulary import UnknownKanoAnswer
 from empreinte.errors import (
     AnalyticsError,
     AuthError,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
         VariantResult,
     )
     from empreinte.analytics.cx.exposures import ExperimentReport
-    from empreinte.analytics.cx.kano import Category, FeatureResult, UnknownKanoAnswer
+    from empreinte.analytics.cx.kano import Category, FeatureResult
     from empreinte.analytics.cx.kano_answers import KanoGroup, KanoReport
     from empreinte.analytics.cx.score_stats import Difference
     from empreinte.analytics.cx.scores import ScoreReport, ScoreRow
@@ -72,7 +73,6 @@ _LAZY = {
     "KanoGroup": "empreinte.analytics.cx.kano_answers",
     "FeatureResult": "empreinte.analytics.cx.kano",
     "Category": "empreinte.analytics.cx.kano",
-    "UnknownKanoAnswer": "empreinte.analytics.cx.kano",
     "ExperimentReport": "empreinte.analytics.cx.exposures",
     "ExperimentResult": "empreinte.analytics.cx.experiments",
     "VariantResult": "empreinte.analytics.cx.experiments",

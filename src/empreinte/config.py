@@ -55,6 +55,9 @@ class WorkspaceConfig:
 
     @classmethod
     def load(cls, directory: Path) -> WorkspaceConfig:
+        """The settings in `directory`'s empreinte.toml (defaults when there is none). The
+        top-level values are checked here; each section by the package that owns it
+        (`config_sections.check`), which sits above every one of them."""
         path = directory / CONFIG_FILE
         if not path.exists():
             return cls()
@@ -80,24 +83,4 @@ class WorkspaceConfig:
             sections[name] = data.get(name, {})
             if not isinstance(sections[name], dict):
                 raise ConfigError(f"{path}: [{name}] must be a table")
-        # Checked now, so that a wrong setting stops `open` with a clear message rather than
-        # the first profile read.
-        from empreinte.analytics.cx.settings import CxSettings
-        from empreinte.analytics.generations import Generations
-        from empreinte.identity.rules import MergeRules
-        from empreinte.privacy.consent import ConsentPolicy
-        from empreinte.profiles.traits import TraitPolicy
-
-        checks = {
-            "identity": MergeRules.from_mapping,
-            "profiles": TraitPolicy.from_mapping,
-            "consent": ConsentPolicy.from_mapping,
-            "cx": CxSettings.from_mapping,
-            "generations": Generations.from_mapping,
-        }
-        for name, check in checks.items():
-            try:
-                check(sections[name])
-            except ConfigError as exc:
-                raise ConfigError(f"{path}: {exc}") from None
         return cls(default_region=region, timezone=timezone, **sections)

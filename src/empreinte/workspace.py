@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from empreinte import config_sections
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.config import WorkspaceConfig
@@ -72,7 +73,7 @@ class Workspace:
         `storage_retry_after`): limits an operator or a test may tune."""
         self.path = path
         self.engine = engine
-        self.config = WorkspaceConfig.load(path)
+        self.config = config_sections.check(WorkspaceConfig.load(path), path)
         self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
         self.credentials = Credentials(engine)
         self.privacy_store = DuckDBPrivacyStore(cast(DuckDBEngine, engine))
@@ -354,8 +355,10 @@ def _segment_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def open(path: str | Path, create: bool = True) -> Workspace:
-    """Open the workspace at `path`, creating it when `create` is true."""
+def open(path: str | Path, create: bool = True, *, snapshot: Path | None = None) -> Workspace:
+    """Open the workspace at `path`, creating it when `create` is true. With `snapshot` (a copy
+    of its database the running server made), read that copy, with the workspace's settings
+    and keys, instead of the database the server holds."""
     root = Path(path)
     if not (root / DATABASE_FILE).exists():
         if not create:
@@ -363,4 +366,4 @@ def open(path: str | Path, create: bool = True) -> Workspace:
                 f"no workspace at {root}; create one with `empreinte init {root}`"
             )
         root.mkdir(parents=True, exist_ok=True)
-    return Workspace(root, DuckDBEngine(root / DATABASE_FILE))
+    return Workspace(root, DuckDBEngine(snapshot or root / DATABASE_FILE))

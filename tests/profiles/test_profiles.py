@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import empreinte
 from empreinte.cli import app
 from empreinte.errors import ProfileNotFound
-from empreinte.identity import match_eval as ev
+from empreinte.matching import evaluation as ev
 from empreinte.profiles import InvalidInput
 from empreinte.profiles.reference import reference_table
 from empreinte.workspace import Workspace

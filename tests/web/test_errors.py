@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 import empreinte
 from empreinte import errors
-from empreinte.analytics.cx.kano import UnknownKanoAnswer
+from empreinte.collect.kano_vocabulary import UnknownKanoAnswer
 from empreinte.errors import EmpreinteError, StorageError
 from empreinte.web.errors import EXCEPTION_HANDLERS
 

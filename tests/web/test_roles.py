@@ -135,6 +135,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/me"): Row(lambda w: Call("/api/me"), any_role("2xx")),
     # -- the event log: raw personal data, admins only --
     ("GET", "/api/events"): Row(lambda w: Call("/api/events", {"limit": 1}), admin_only("2xx")),
+    # a copy of the whole database, for the local CLI (its own secret) or an admin
+    ("POST", "/api/snapshots"): Row(lambda w: Call("/api/snapshots", body={}), admin_only("2xx")),
     # -- profiles: readers; analysts see pseudonyms only --
     ("GET", "/api/profiles"): Row(
         lambda w: Call("/api/profiles", {"userId": "roles-person"}), readers("2xx")

@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 
 from empreinte.collect.validate import normalise, now_micros
+from empreinte.collect.writer import WriteResult
 from empreinte.errors import ImportFailed, InvalidMessage
+from empreinte.privacy.pii import IngestPolicy
 from empreinte.store.records import EventRow
-from empreinte.workspace import Workspace
 
 CHUNK = 10_000
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
@@ -173,16 +174,19 @@ def _csv_lines(path: Path, mapping: CsvMapping, source: str) -> Iterator[tuple[i
 
 
 def import_file(
-    workspace: Workspace,
     path: Path,
     *,
+    write: Callable[[list[EventRow]], WriteResult],
+    policy: IngestPolicy,
     source: str,
     mapping: CsvMapping | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import a `.jsonl` file (Segment messages, one per line) or, with a mapping, a CSV file.
 
-    `progress` is called with the number of lines read so far, every chunk.
+    Each line is validated with `policy` (as the collector does) and the valid ones are given
+    to `write` in chunks (a workspace's `writer.write`: durable on return). `progress` is
+    called with the number of lines read so far, every chunk.
     """
     if not path.is_file():
         raise ImportFailed(f"{path}: no such file")
@@ -194,7 +198,7 @@ def import_file(
     def flush() -> None:
         nonlocal rows, received_at
         if rows:
-            result = workspace.writer.write(rows)
+            result = write(rows)
             report.stored += result.stored
             report.duplicates += result.duplicates
             rows = []
@@ -208,9 +212,7 @@ def import_file(
             report.errors.append(LineError(number, str(item)))
             continue
         try:
-            rows.append(
-                normalise(item, source=source, received_at=received_at, policy=workspace.policy)
-            )
+            rows.append(normalise(item, source=source, received_at=received_at, policy=policy))
         except InvalidMessage as exc:
             report.errors.append(LineError(number, str(exc)))
         if len(rows) >= CHUNK:

@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from empreinte.analytics.cx.kano import Answer, UnknownKanoAnswer, parse_answer
+from empreinte.collect.kano_vocabulary import Answer, UnknownKanoAnswer, parse_answer
 from empreinte.errors import InvalidMessage
 
 __all__ = ["SURVEY_EVENTS", "check_answer"]

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from empreinte.privacy import consent
 from empreinte.privacy.people import raw_identifiers
 from empreinte.privacy.pii import rehydrate, without_vault
-from empreinte.profiles.views import profile_json
-from empreinte.web.api import to_segment
+from empreinte.profiles.views import event_json, profile_json
 
 if TYPE_CHECKING:
     from empreinte.workspace import Workspace
@@ -45,5 +44,5 @@ def export(workspace: Workspace, profile_id: str) -> dict[str, Any]:
         ],
         "profile": profile_json(profile),
         "consent": consent.ledger(workspace, current).to_json(),
-        "events": [to_segment(without_vault(rehydrate(e))) for e in events],
+        "events": [event_json(without_vault(rehydrate(e))) for e in events],
     }

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -38,9 +39,14 @@ KEY_FILE = "session.key"
 WRONG_LOGIN = "wrong username or password"
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist costs the same time as a real check,
-# so the answer's timing does not tell whether a username exists.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(24))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist costs the same time as a real
+    check, so the answer's timing does not tell whether a username exists. Made when the
+    first `Users` is (about 0.1 s), not at import: most commands never log anyone in."""
+    return _hasher.hash(secrets.token_urlsafe(24))
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class Users:
         self._store = store
         self._key = session_key
         self._clock = clock
+        _dummy_hash()  # now, so that the first unknown user's login is not the fast one
 
     @classmethod
     def for_workspace(cls, directory: Path, store: DuckDBPrivacyStore) -> Users:
@@ -139,7 +146,7 @@ class Users:
         error in the same time whether the user is unknown or the password wrong."""
         stored = self._store.user(username) if isinstance(username, str) else None
         try:
-            _hasher.verify(stored[0] if stored else _DUMMY_HASH, password)
+            _hasher.verify(stored[0] if stored else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             raise AuthError(WRONG_LOGIN) from None
         if stored is None:

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from empreinte.identity.match_prepare import birth
 from empreinte.identity.model import IdentityRecord
 from empreinte.profiles.traits import MergedTraits
+from empreinte.profiles.values import birth
 
 ORDER_COMPLETED = "order completed"
 UNKNOWN_CURRENCY = "unknown"

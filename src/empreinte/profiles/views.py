@@ -1,4 +1,5 @@
-"""JSON documents of profiles and of the identity graph, shared by the HTTP API and the CLI.
+"""JSON documents of events, profiles, timelines and the identity graph, shared by the HTTP API,
+the CLI and the personal-data export.
 
 Keys are camelCase like the rest of the API; times are ISO-8601 in UTC with a `Z`.
 """
@@ -17,7 +18,7 @@ from empreinte.identity.model import (
     RebuildReport,
 )
 from empreinte.profiles.computed import Computed
-from empreinte.profiles.profile import Profile
+from empreinte.profiles.profile import Profile, TimelinePage
 from empreinte.profiles.traits import MergedTraits
 
 
@@ -154,4 +155,59 @@ def rebuild_json(report: RebuildReport) -> dict[str, Any]:
         "conflicts": report.conflicts,
         "cursor": report.cursor,
         "seconds": round(report.seconds, 3),
+    }
+
+
+def event_json(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored event in the shape of a Segment message, plus where and how it was stored."""
+    out: dict[str, Any] = {
+        "seq": record["seq"],
+        "messageId": record["message_id"],
+        "type": record["type"],
+        "source": record["source"],
+        "channel": record["channel"],
+        "isBot": record["is_bot"],
+        "identifiers": record["identifiers"] or [],
+    }
+    for column, key in (
+        ("event", "event"),
+        ("name", "name"),
+        ("user_id", "userId"),
+        ("anonymous_id", "anonymousId"),
+        ("group_id", "groupId"),
+        ("previous_id", "previousId"),
+        ("properties", "properties"),
+        ("traits", "traits"),
+        ("context", "context"),
+        ("integrations", "integrations"),
+    ):
+        if record[column] is not None:
+            out[key] = record[column]
+    for column, key in (
+        ("timestamp", "timestamp"),
+        ("original_timestamp", "originalTimestamp"),
+        ("sent_at", "sentAt"),
+        ("received_at", "receivedAt"),
+    ):
+        value = record[column]
+        if isinstance(value, datetime):
+            out[key] = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        elif value is not None:
+            # A time beyond Python's years 1–9999 (a skew correction of a wild device clock)
+            # comes back as the engine's text: show it rather than fail the whole listing.
+            out[key] = str(value)
+    if record["extra"]:
+        out["extra"] = record["extra"]
+    return out
+
+
+def timeline_json(page: TimelinePage) -> dict[str, Any]:
+    return {
+        "profileId": page.profile_id,
+        "redirectedFrom": page.redirected_from,
+        "personalData": "raw" if page.pii else "pseudonymised",
+        "events": [event_json(e) for e in page.events],
+        "count": len(page.events),
+        "next": page.next,
+        "previous": page.previous,
     }

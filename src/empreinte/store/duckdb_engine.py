@@ -222,6 +222,24 @@ class DuckDBEngine:
         """A new cursor on the workspace database, for the other stores of `store/`."""
         return self._con.cursor()
 
+    def snapshot(self, target: Path) -> None:
+        """A consistent copy of the whole database in a new file `target` (one transaction:
+        what was committed when it began, nothing half-written), for readers in another
+        process while this one holds the file."""
+        cur = self._con.cursor()
+        try:
+            (name,) = cur.execute("SELECT current_database()").fetchone() or ("",)
+            cur.execute("ATTACH ? AS _snapshot", [str(target)])
+            try:
+                cur.execute(f'COPY FROM DATABASE "{name}" TO _snapshot')
+            finally:
+                cur.execute("DETACH _snapshot")
+        except duckdb.Error as exc:
+            target.unlink(missing_ok=True)
+            raise StorageError(f"cannot copy the workspace database: {exc}") from exc
+        finally:
+            cur.close()
+
     # -- catalogue ------------------------------------------------------------------------
 
     def add_source(self, name: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
@@ -49,6 +50,11 @@ class Engine(Protocol):
 
     def api_tokens(self) -> list[ApiToken]:
         """Every active (not revoked) API token."""
+        ...
+
+    def snapshot(self, target: Path) -> None:
+        """A consistent copy of the whole database in the new file `target`, which another
+        process can open while this one keeps writing."""
         ...
 
     def close(self) -> None: ...

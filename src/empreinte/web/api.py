@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +9,7 @@ from starlette.routing import Route
 
 from empreinte.credentials import Credentials, Role
 from empreinte.privacy.pii import rehydrate
+from empreinte.profiles.views import event_json
 from empreinte.store.engine import Engine
 from empreinte.store.records import EventFilter
 from empreinte.web.auth import require
@@ -44,49 +42,6 @@ def event_filter(q: Query) -> EventFilter:
     )
 
 
-def to_segment(record: dict[str, Any]) -> dict[str, Any]:
-    """A stored event in the shape of a Segment message, plus where and how it was stored."""
-    out: dict[str, Any] = {
-        "seq": record["seq"],
-        "messageId": record["message_id"],
-        "type": record["type"],
-        "source": record["source"],
-        "channel": record["channel"],
-        "isBot": record["is_bot"],
-        "identifiers": record["identifiers"] or [],
-    }
-    for column, key in (
-        ("event", "event"),
-        ("name", "name"),
-        ("user_id", "userId"),
-        ("anonymous_id", "anonymousId"),
-        ("group_id", "groupId"),
-        ("previous_id", "previousId"),
-        ("properties", "properties"),
-        ("traits", "traits"),
-        ("context", "context"),
-        ("integrations", "integrations"),
-    ):
-        if record[column] is not None:
-            out[key] = record[column]
-    for column, key in (
-        ("timestamp", "timestamp"),
-        ("original_timestamp", "originalTimestamp"),
-        ("sent_at", "sentAt"),
-        ("received_at", "receivedAt"),
-    ):
-        value = record[column]
-        if isinstance(value, datetime):
-            out[key] = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        elif value is not None:
-            # A time beyond Python's years 1–9999 (a skew correction of a wild device clock)
-            # comes back as the engine's text: show it rather than fail the whole listing.
-            out[key] = str(value)
-    if record["extra"]:
-        out["extra"] = record["extra"]
-    return out
-
-
 class ReadApi:
     """Routes that read the workspace, behind API tokens."""
 
@@ -117,5 +72,5 @@ class ReadApi:
         records = [rehydrate(r) for r in records]
         total = await run_in_threadpool(self._engine.count_events, flt)
         return json_response(
-            200, {"events": [to_segment(r) for r in records], "count": len(records), "total": total}
+            200, {"events": [event_json(r) for r in records], "count": len(records), "total": total}
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -17,11 +17,20 @@ from empreinte.web.errors import EXCEPTION_HANDLERS
 from empreinte.web.identity_api import IdentityApi, IdentitySync
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
+from empreinte.web.snapshot_api import SnapshotApi
 from empreinte.workspace import Workspace
 
 
-def create_app(workspace: Workspace) -> Starlette:
-    """The whole HTTP surface of `workspace`. Closing the app closes the workspace."""
+def create_app(
+    workspace: Workspace,
+    local_secret: str | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> Starlette:
+    """The whole HTTP surface of `workspace`. Closing the app closes the workspace.
+
+    `local_secret` lets the local CLI ask for snapshots (see web/snapshot_api.py);
+    `on_shutdown` runs when the server stops (uvicorn then re-raises SIGTERM, so code after
+    `uvicorn.run` would not)."""
     collector = Collector(workspace.credentials, workspace.writer, workspace.policy)
     api = ReadApi(workspace.engine, workspace.credentials)
     profiles = ProfilesApi(workspace)
@@ -30,6 +39,7 @@ def create_app(workspace: Workspace) -> Starlette:
     users = Users.for_workspace(workspace.path, workspace.privacy_store)
     privacy = PrivacyApi(workspace, users)
     cx = CxApi(workspace)
+    snapshots = SnapshotApi(workspace, local_secret)
     # The identity graph follows the log in the background; reads also sync first.
     identity_sync = IdentitySync(workspace)
 
@@ -39,6 +49,8 @@ def create_app(workspace: Workspace) -> Starlette:
         yield
         identity_sync.stop()
         workspace.close()
+        if on_shutdown is not None:
+            on_shutdown()
 
     app = Starlette(
         routes=[
@@ -48,6 +60,7 @@ def create_app(workspace: Workspace) -> Starlette:
             *identity.routes(),
             *privacy.routes(),
             *cx.routes(),
+            *snapshots.routes(),
         ],
         middleware=[
             # Browsers post from any site that embeds the tracking snippet.

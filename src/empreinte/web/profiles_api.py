@@ -28,9 +28,8 @@ from starlette.routing import Route
 from empreinte.credentials import Principal, Role
 from empreinte.errors import Forbidden, InvalidInput, ProfileNotFound
 from empreinte.profiles.lookup import LOOKUPS, PERSONAL_LOOKUPS
-from empreinte.profiles.profile import MAX_PAGE, TimelinePage
-from empreinte.profiles.views import profile_json
-from empreinte.web.api import to_segment
+from empreinte.profiles.profile import MAX_PAGE
+from empreinte.profiles.views import profile_json, timeline_json
 from empreinte.web.auth import require
 from empreinte.web.params import Query
 from empreinte.web.responses import json_response
@@ -46,18 +45,6 @@ def pii_for(principal: Principal, q: Query) -> bool:
     if wanted and principal.role is not Role.ADMIN:
         raise Forbidden(f"the {principal.role.value} role may not see raw personal values")
     return wanted
-
-
-def timeline_json(page: TimelinePage) -> dict[str, Any]:
-    return {
-        "profileId": page.profile_id,
-        "redirectedFrom": page.redirected_from,
-        "personalData": "raw" if page.pii else "pseudonymised",
-        "events": [to_segment(e) for e in page.events],
-        "count": len(page.events),
-        "next": page.next,
-        "previous": page.previous,
-    }
 
 
 def _located(profile_id: str, redirected_from: str | None, suffix: str = "") -> dict[str, str]:

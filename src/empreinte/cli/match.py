@@ -1,6 +1,6 @@
 """`empreinte match …`: probabilistic record matching from the command line.
 
-A Typer sub-app, mounted by `cli.py` with `app.add_typer(match_app, name="match")`.
+A Typer sub-app, mounted as `empreinte match` by `cli/__init__.py`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from empreinte.cli_common import (
+from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
     ActorOption,
     WorkspaceOption,
     console,
+    reading,
 )
-from empreinte.cli_common import actor as _actor
-from empreinte.cli_common import fail as _fail
-from empreinte.cli_common import workspace as _workspace
+from empreinte.cli.common import actor as _actor
+from empreinte.cli.common import fail as _fail
+from empreinte.cli.common import workspace as _workspace
 from empreinte.errors import EmpreinteError
-from empreinte.identity.match_jobs import (
+from empreinte.matching.jobs import (
     DEFAULT_ID_TYPE,
     accept_review,
     list_reviews,
@@ -29,7 +30,7 @@ from empreinte.identity.match_jobs import (
     reject_review,
     run_match_job,
 )
-from empreinte.identity.matching import DEFAULT_HIGH, DEFAULT_LOW, MatchSettings
+from empreinte.matching.linkage import DEFAULT_HIGH, DEFAULT_LOW, MatchSettings
 from empreinte.store.match_store import MatchReview
 
 match_app = typer.Typer(
@@ -133,7 +134,7 @@ def reviews(
     """List match reviews (pending by default), most probable first, with the comparisons."""
     if status not in ("pending", "accepted", "rejected", "all"):
         raise _fail(f"unknown status {status!r}: choose pending, accepted, rejected or all")
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         rows = list_reviews(ws, None if status == "all" else status, limit)
     if not rows:
         console.print(f"no {status} match reviews" if status != "all" else "no match reviews")

@@ -25,15 +25,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from empreinte.errors import ImportFailed, MatchFailed, MissingColumns, ReviewNotFound
-from empreinte.identity import match_prepare as prep
-from empreinte.identity.matching import MatchPair, MatchResult, MatchSettings, match_records
+from empreinte.matching import prepare as prep
+from empreinte.matching.linkage import MatchPair, MatchResult, MatchSettings, match_records
+from empreinte.profiles.values import cell_text
 from empreinte.store.match_store import MatchReview, MatchStore, ReviewStatus
-from empreinte.workspace import Workspace
+
+if TYPE_CHECKING:
+    from empreinte.workspace import Workspace
 
 MATCH_SOURCE = "match"
 AUTO_ACTOR = "auto"
@@ -117,14 +120,14 @@ def _link_columns(reference: pa.Table, settings: MatchSettings) -> dict[str, str
 def _links(reference: pa.Table, settings: MatchSettings) -> dict[str, dict[str, str]]:
     """Reference id → the identifier an identify message should carry for that profile."""
     columns = _link_columns(reference, settings)
-    ids = [prep.cell_text(v) for v in reference.column(settings.reference_id_column).to_pylist()]
+    ids = [cell_text(v) for v in reference.column(settings.reference_id_column).to_pylist()]
     values = {f: reference.column(c).to_pylist() for f, c in columns.items()}
     out: dict[str, dict[str, str]] = {}
     for row, ref_id in enumerate(ids):
         if ref_id is None:
             continue
         for field, key in _LINK_FIELDS:
-            value = prep.cell_text(values[field][row]) if field in values else None
+            value = cell_text(values[field][row]) if field in values else None
             if value:
                 out[ref_id] = {key: value}
                 break

@@ -15,10 +15,10 @@ import pyarrow as pa
 import pytest
 
 from empreinte.errors import ImportFailed, MatchFailed, MissingColumns
-from empreinte.identity import match_eval as ev
-from empreinte.identity import match_prepare as prep
-from empreinte.identity import matching
-from empreinte.identity.matching import MatchResult, MatchSettings, match_records
+from empreinte.matching import evaluation as ev
+from empreinte.matching import linkage as matching
+from empreinte.matching import prepare as prep
+from empreinte.matching.linkage import MatchResult, MatchSettings, match_records
 
 FAST = {"u_max_pairs": 3e5}
 

@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from empreinte.errors import MatchFailed
-from empreinte.identity import match_prepare as prep
+from empreinte.matching import prepare as prep
 
 DEFAULT_HIGH = 0.95
 DEFAULT_LOW = 0.7
@@ -50,7 +50,7 @@ class MatchSettings:
     - `high_threshold`: pairs at or above it are the same person (accepted automatically).
     - `low_threshold`: pairs between it and `high_threshold` need a person's review; below it
       they are dropped.
-    - `fields`: the fields to compare (see `match_prepare.FIELDS`), all required in every
+    - `fields`: the fields to compare (see `prepare.FIELDS`), all required in every
       table; None compares every known field that both tables have (names are required).
     - `columns` / `reference_columns`: field → column name in the file / in the reference
       table, when it is neither the field's name nor a common alias.

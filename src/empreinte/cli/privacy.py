@@ -1,9 +1,9 @@
 """`empreinte erase`, `empreinte export`, `empreinte consent …` and `empreinte users …`.
 
-Mounted by `cli.py`. A person is named by exactly one of --email, --phone, --user,
---anonymous, --loyalty-card or --profile (raw values: they are normalised and pseudonymised as
-ingestion does). The CLI works on the workspace's files, so it cannot run while `empreinte
-serve` holds the workspace: use the HTTP API then.
+A person is named by exactly one of --email, --phone, --user, --anonymous, --loyalty-card or
+--profile (raw values: they are normalised and pseudonymised as ingestion does). `export`,
+`consent show` and `users list` read a snapshot while `empreinte serve` runs; the commands that
+change the workspace need it stopped, or the HTTP API.
 """
 
 from __future__ import annotations
@@ -11,29 +11,32 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 from rich.table import Table
 
-from empreinte.cli_common import (
+from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
     WorkspaceOption,
     console,
     err,
+    print_json,
+    reading,
 )
-from empreinte.cli_common import actor as _actor
-from empreinte.cli_common import fail as _fail
-from empreinte.cli_common import workspace as _workspace
+from empreinte.cli.common import actor as _actor
+from empreinte.cli.common import fail as _fail
+from empreinte.cli.common import workspace as _workspace
 from empreinte.credentials import Role
 from empreinte.errors import EmpreinteError, ProfileNotFound
 from empreinte.privacy import consent, erasure
 from empreinte.privacy.export import export as export_person
 from empreinte.privacy.people import Person, locate, one_of
-from empreinte.privacy.users import Users
-from empreinte.store.privacy_store import compact_database
-from empreinte.workspace import DATABASE_FILE, Workspace
+
+if TYPE_CHECKING:
+    from empreinte.privacy.users import Users
+    from empreinte.workspace import Workspace
 
 consent_app = typer.Typer(
     help="The consent ledger: what each person agreed to, per purpose.", no_args_is_help=True
@@ -89,10 +92,6 @@ _OPTION = {
 }
 
 
-def _print_json(doc: Any) -> None:
-    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-
-
 # -- erase and export ----------------------------------------------------------------------------
 
 
@@ -127,6 +126,9 @@ def erase(
 
 
 def _compact(workspace: Path) -> None:
+    from empreinte.store.privacy_store import compact_database
+    from empreinte.workspace import DATABASE_FILE
+
     path = workspace / DATABASE_FILE
     if not path.exists():
         raise _fail(f"no workspace at {workspace}")
@@ -192,7 +194,7 @@ def export(
     """Everything the workspace holds about a person, as JSON (access and portability):
     identifiers, profile traits, consent history and every event, with raw values."""
     by, value = _named(email, phone, user, anonymous, loyalty_card, profile)
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         try:
             person = locate(ws, by, value)
         except ProfileNotFound:
@@ -225,14 +227,14 @@ def consent_show(
 ) -> None:
     """A person's consent per purpose, and its history."""
     by, value = _named(email, phone, user, anonymous, loyalty_card, profile)
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         try:
             person = locate(ws, by, value)
         except ProfileNotFound:
             raise _fail(f"no profile holds this {_OPTION[by][2:]}") from None
         found = consent.ledger(ws, person.profile_id)
     if json:
-        _print_json(found.to_json())
+        print_json(found.to_json())
         return
     console.print(f"[bold]{found.profile_id}[/]")
     table = Table("purpose", "allowed", "status", "since", "source", "wording")
@@ -306,6 +308,8 @@ def consent_confirm(
 
 
 def _users(ws: Workspace) -> Users:
+    from empreinte.privacy.users import Users
+
     return Users.for_workspace(ws.path, ws.privacy_store)
 
 
@@ -332,7 +336,7 @@ def users_create(
 @users_app.command("list")
 def users_list(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
     """Every dashboard user, with its role and whether it is disabled."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         users = _users(ws).list()
     table = Table("username", "role", "created", "disabled")
     for user in users:

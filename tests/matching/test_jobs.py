@@ -12,16 +12,16 @@ import pytest
 from typer.testing import CliRunner
 
 import empreinte
+from empreinte.cli.match import match_app
 from empreinte.errors import MatchFailed, MissingColumns, ReviewNotFound
-from empreinte.identity import match_eval as ev
-from empreinte.identity.match_cli import match_app
-from empreinte.identity.match_jobs import (
+from empreinte.matching import evaluation as ev
+from empreinte.matching.jobs import (
     accept_review,
     list_reviews,
     reject_review,
     run_match_job,
 )
-from empreinte.identity.matching import MatchSettings
+from empreinte.matching.linkage import MatchSettings
 from empreinte.store.match_store import MatchStore
 
 # A wide review band, so that a small file has pairs in it.

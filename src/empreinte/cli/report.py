@@ -25,9 +25,15 @@ import typer
 from rich import box
 from rich.table import Table
 
-from empreinte.cli_common import DEFAULT_WORKSPACE, WorkspaceOption, console, err
-from empreinte.cli_common import fail as _fail
-from empreinte.cli_common import workspace as _workspace
+from empreinte.cli.common import (
+    DEFAULT_WORKSPACE,
+    WorkspaceOption,
+    console,
+    err,
+    print_json,
+    reading,
+)
+from empreinte.cli.common import fail as _fail
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.rendering import Report
@@ -120,14 +126,6 @@ def _outputs(report: Report, csv: Path | None, chart: Path | None, lang: str) ->
         err.print(f"chart written to {chart}")
 
 
-def _print_json(rows: Sequence[dict[str, Any]]) -> None:
-    def clean(value: Any) -> Any:
-        return None if isinstance(value, float) and math.isnan(value) else value
-
-    doc = [{k: clean(v) for k, v in row.items()} for row in rows]
-    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode())
-
-
 def _score_table(report: ScoreReport) -> Table:
     """One line per period/group, narrow enough for an 80-column terminal."""
     nps = report.survey == "nps"
@@ -217,7 +215,7 @@ def _score_command(survey: str) -> Callable[..., None]:
         lang: Lang = "en",
         workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     ) -> None:
-        with _workspace(workspace) as ws:
+        with reading(workspace) as ws:
             report = ws.cx.score(
                 survey,
                 period=period,
@@ -234,7 +232,7 @@ def _score_command(survey: str) -> Callable[..., None]:
             difference = report.compare(*compare) if compare else None
             _outputs(report, csv, chart, lang)
         if json:
-            _print_json(report.to_rows())
+            print_json(report.to_rows())
         elif not report.rows:
             console.print("no answers in this scope")
         else:
@@ -280,7 +278,7 @@ def drivers(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Key drivers: what in the journey before answering moves the score (Shapley R²)."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         report = ws.cx.drivers(
             survey,
             since=_moment(since, "--since"),
@@ -293,7 +291,7 @@ def drivers(
         )
         _outputs(report, csv, chart, lang)
     if json:
-        _print_json(report.to_rows())
+        print_json(report.to_rows())
         return
     result = report.drivers
     reliability = "" if result.reliable else " — [yellow]n below minimum: not reliable[/]"
@@ -335,7 +333,7 @@ def detractors(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Closed loop: unhappy respondents of the last days to call back, newest first."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         people = ws.cx.detractors(
             survey,
             days=days,
@@ -349,7 +347,7 @@ def detractors(
     if csv is not None:
         _write_csv(csv, rows, "list")
     if json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = _table(f"{len(rows)} people to call back ({survey.upper()}, last {days} days)")
     for name in ("answered", "score", "touchpoint", "profile", "comment"):
@@ -382,7 +380,7 @@ def kano(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Kano model: each feature's category shares, dominant category, Better and Worse."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         report = ws.cx.kano(
             by=by,
             since=_moment(since, "--since"),
@@ -394,7 +392,7 @@ def kano(
         _outputs(report, csv, chart, lang)
     rows = report.to_rows()
     if json:
-        _print_json(rows)
+        print_json(rows)
         return
     from empreinte.analytics.cx.kano import Category
 
@@ -454,7 +452,7 @@ def experiment(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """A/B test: conversion per variant, z-test, P(beats control), expected loss, SRM check."""
-    with _workspace(workspace) as ws:
+    with reading(workspace) as ws:
         report = ws.cx.experiment(
             name,
             goal=goal,

@@ -1,0 +1,50 @@
+"""The `empreinte` command: one Typer app, one module per command group.
+
+| module | commands |
+| --- | --- |
+| `workspace` | init, serve, keys, tokens |
+| `events` | events count/tail/show, import |
+| `profiles`, `identity` | profile show/find/timeline; identity explain/conflicts/block/cut/… |
+| `match` | match run/reviews/accept/reject |
+| `privacy` | consent, users, erase, export |
+| `report` | report nps/csat/ces/drivers/detractors/kano/experiment |
+| `demo` | demo |
+
+Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
+analytics, Splink, the web server) is imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from empreinte.cli import demo, events, privacy, workspace
+from empreinte.cli.identity import identity_app
+from empreinte.cli.match import match_app
+from empreinte.cli.profiles import profile_app
+from empreinte.cli.report import report_app
+
+app = typer.Typer(
+    help="empreinte — customer data and experience platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(workspace.init)
+app.command()(workspace.serve)
+app.add_typer(workspace.keys_app, name="keys")
+app.add_typer(workspace.tokens_app, name="tokens")
+app.add_typer(events.events_app, name="events")
+app.command("import")(events.import_)
+app.add_typer(profile_app, name="profile")
+app.add_typer(identity_app, name="identity")
+app.add_typer(match_app, name="match")
+app.add_typer(privacy.consent_app, name="consent")
+app.add_typer(privacy.users_app, name="users")
+app.command("erase")(privacy.erase)
+app.command("export")(privacy.export)
+app.add_typer(report_app, name="report")
+app.command()(demo.demo)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,143 @@
+"""What every `empreinte` sub-command shares: consoles, options, JSON output, errors, the
+workspace.
+
+Command modules import only Typer, Rich and this module at load time; what a command needs
+to do its work (the workspace, analytics, Splink) it imports when it runs, so that
+`empreinte --help` and quick commands start fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from empreinte.errors import EmpreinteError, WorkspaceLocked
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from empreinte.workspace import Workspace
+
+# soft_wrap: long messages (keys, paths, file:line errors) must not be cut by the terminal width.
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DEFAULT_WORKSPACE = Path(os.environ.get("EMPREINTE_WORKSPACE", "workspace"))
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace directory (env EMPREINTE_WORKSPACE).",
+        envvar="EMPREINTE_WORKSPACE",
+    ),
+]
+ActorOption = Annotated[
+    str | None, typer.Option("--by", help="Who decides (default: the system user name).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (as the HTTP API does).")]
+PiiOption = Annotated[bool, typer.Option("--pii", help="Show raw personal values, not pseudonyms.")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why (kept in the audit).")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `message` as an error; the caller raises the returned exit."""
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=code)
+
+
+def print_json(doc: Any) -> None:
+    """`doc` as indented JSON on standard output (dates and other values as text; NaN, which
+    a report has where a figure is undefined, as null)."""
+    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode())
+
+
+def open_workspace(path: Path) -> Workspace:
+    """The existing workspace at `path`, or a one-line error."""
+    import empreinte
+
+    try:
+        return empreinte.open(path, create=False)
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def workspace(path: Path) -> Iterator[Workspace]:
+    """The workspace, with every expected error turned into a one-line message."""
+    ws = open_workspace(path)
+    try:
+        yield ws
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        ws.close()
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[Workspace]:
+    """The workspace, for a command that only reads: when a running `empreinte serve` holds
+    it, a snapshot that server takes now (see cli/local_server.py)."""
+    import empreinte
+    from empreinte.cli.local_server import advertised, discard
+
+    snapshot: Path | None = None
+    try:
+        try:
+            ws = empreinte.open(path, create=False)
+        except WorkspaceLocked:
+            server = advertised(path)
+            if server is None:
+                raise
+            snapshot = server.snapshot(path)
+            ws = empreinte.open(path, create=False, snapshot=snapshot)
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+    try:
+        yield ws
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        ws.close()
+        if snapshot is not None:
+            discard(snapshot)
+
+
+def actor(by: str | None = None) -> str:
+    """Who is acting, for audit records: `--by`, else the system user."""
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
+
+
+def progress() -> Progress:
+    """A progress bar on standard error, for long imports and generation."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )

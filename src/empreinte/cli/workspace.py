@@ -1,0 +1,98 @@
+"""`empreinte init|serve|keys|tokens`: a workspace, its server and its credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console
+from empreinte.cli.common import fail as _fail
+from empreinte.cli.common import open_workspace as _open
+from empreinte.cli.common import workspace as _workspace
+from empreinte.cli.local_server import LocalServer
+from empreinte.credentials import Role
+
+if TYPE_CHECKING:
+    from empreinte.workspace import Workspace
+
+keys_app = typer.Typer(help="Write keys (for sources that send events).", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens (for reading, with a role).", no_args_is_help=True)
+
+
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to create the workspace.")
+    ] = DEFAULT_WORKSPACE,
+    source: Annotated[str, typer.Option(help="Name of the first source.")] = "default",
+) -> None:
+    """Create a workspace, with a write key for its first source and an admin API token."""
+    import empreinte
+    from empreinte.workspace import DATABASE_FILE
+
+    if (directory / DATABASE_FILE).exists():
+        raise _fail(f"{directory} already holds a workspace")
+    with empreinte.open(directory) as ws:
+        key = ws.credentials.create_write_key(source)
+        token = ws.credentials.create_api_token("admin", Role.ADMIN)
+    console.print(f"Workspace created in [bold]{directory}[/]")
+    console.print(f"  write key for source {source!r}: [bold green]{key}[/]")
+    console.print(f"  admin API token:               [bold green]{token}[/]")
+    console.print("Keep them: they are stored hashed and cannot be shown again.")
+
+
+def serve(
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the collector and the API (Segment-compatible, on /v1/*)."""
+    run_server(_open(workspace), host, port)
+
+
+def run_server(ws: Workspace, host: str, port: int) -> None:
+    import uvicorn
+
+    from empreinte.collect.gc_tuning import tune_for_ingest
+    from empreinte.web.app import create_app
+
+    console.print(f"empreinte listening on [bold]http://{host}:{port}[/] (workspace {ws.path})")
+    # The CLI's read commands find this server in the workspace and read through snapshots.
+    local = LocalServer.start(ws.path, host, port)
+    asgi = create_app(ws, local_secret=local.secret, on_shutdown=lambda: local.stop(ws.path))
+    tune_for_ingest()
+    try:
+        uvicorn.run(
+            asgi,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            loop="uvloop",
+            http="httptools",
+        )
+    finally:
+        local.stop(ws.path)  # when the server could not start
+
+
+@keys_app.command("create")
+def keys_create(
+    source: Annotated[str, typer.Option("--source", help="Source name (created if new).")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Make a write key for a source. Write keys can only send events."""
+    with _workspace(workspace) as ws:
+        key = ws.credentials.create_write_key(source)
+    console.print(key)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Option("--name", help="Who or what the token is for.")],
+    role: Annotated[Role, typer.Option("--role", help="What it may read.")] = Role.VIEWER,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Make an API token with a role (admin, analyst, viewer)."""
+    with _workspace(workspace) as ws:
+        console.print(ws.credentials.create_api_token(name, role))

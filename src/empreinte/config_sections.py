@@ -1,0 +1,39 @@
+"""Each section of empreinte.toml checked by the package that reads it, when a workspace opens,
+so that a wrong setting stops `open` with a clear message rather than the first report.
+
+`config.py` sits at the bottom of the layers and parses the file; this module sits above the
+packages whose rules it asks (identity, profiles, privacy, analytics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from empreinte.config import CONFIG_FILE, WorkspaceConfig
+from empreinte.errors import ConfigError
+
+
+def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
+    """`config`, once each of its sections has been read by its owner; `ConfigError` naming
+    the file and the setting otherwise."""
+    from empreinte.analytics.cx.settings import CxSettings
+    from empreinte.analytics.generations import Generations
+    from empreinte.identity.rules import MergeRules
+    from empreinte.privacy.consent import ConsentPolicy
+    from empreinte.profiles.traits import TraitPolicy
+
+    checks: dict[str, Callable[[Mapping[str, Any]], object]] = {
+        "identity": MergeRules.from_mapping,
+        "profiles": TraitPolicy.from_mapping,
+        "consent": ConsentPolicy.from_mapping,
+        "cx": CxSettings.from_mapping,
+        "generations": Generations.from_mapping,
+    }
+    for name, parse in checks.items():
+        try:
+            parse(getattr(config, name))
+        except ConfigError as exc:
+            raise ConfigError(f"{directory / CONFIG_FILE}: {exc}") from None
+    return config
