@@ -35,8 +35,26 @@ from empreinte.workspace import DATABASE_FILE, Workspace
 STARTUP_TIMEOUT = 30.0
 
 # The machines are small and shared: judge properties on their results, not on their speed.
-settings.register_profile("empreinte", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("empreinte")
+# The default profile is the inner loop's (fewer examples); CI (which sets CI=true) or
+# EMPREINTE_HYPOTHESIS=ci runs the deeper one. Tests that need more or fewer examples than
+# the rest scale `settings.default.max_examples` rather than pin a number.
+settings.register_profile(
+    "empreinte",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=30,
+)
+settings.register_profile("ci", settings.get_profile("empreinte"), max_examples=200)
+
+
+def _hypothesis_profile() -> str:
+    chosen = os.environ.get("EMPREINTE_HYPOTHESIS")
+    if chosen:
+        return chosen
+    return "ci" if os.environ.get("CI", "").lower() in ("true", "1", "yes") else "empreinte"
+
+
+settings.load_profile(_hypothesis_profile())
 
 
 # -- workspaces -----------------------------------------------------------------------------
@@ -394,15 +412,6 @@ def faulty_server(workspace: Keys) -> Iterator[InThreadServer]:
 
 
 @pytest.fixture(scope="session")
-def demo() -> tuple[list[tuple[Person, list[dict[str, Any]]]], float]:
-    """The default demo (2,000 people, 12 months) with ground truth, and its CPU seconds."""
-    began = time.process_time()
-    population = list(generate_with_truth(2_000))
-    return population, time.process_time() - began
-
-
-@pytest.fixture(scope="session")
-def truth(
-    demo: tuple[list[tuple[Person, list[dict[str, Any]]]], float],
-) -> list[tuple[Person, list[dict[str, Any]]]]:
-    return demo[0]
+def truth() -> list[tuple[Person, list[dict[str, Any]]]]:
+    """The default demo (2,000 people, 12 months) with ground truth."""
+    return list(generate_with_truth(2_000))
