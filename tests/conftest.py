@@ -34,6 +34,12 @@ from empreinte.workspace import DATABASE_FILE, Workspace
 
 STARTUP_TIMEOUT = 30.0
 
+# pytest-xdist's workers run with COLUMNS=80 and LINES=24 in their environment; rich would pin
+# the CLI's console to 80 columns when it is imported, and the tables tests read (which set
+# COLUMNS per command) would differ from a plain run's. Every run starts without them.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 # The machines are small and shared: judge properties on their results, not on their speed.
 # The default profile is the inner loop's (fewer examples); CI (which sets CI=true) or
 # EMPREINTE_HYPOTHESIS=ci runs the deeper one. Tests that need more or fewer examples than
@@ -415,3 +421,13 @@ def faulty_server(workspace: Keys) -> Iterator[InThreadServer]:
 def truth() -> list[tuple[Person, list[dict[str, Any]]]]:
     """The default demo (2,000 people, 12 months) with ground truth."""
     return list(generate_with_truth(2_000))
+
+
+# -- order ------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with slow tests first (otherwise in collection order): under `make test`'s
+    `--dist loadfile` they start at once rather than end the run on one busy worker."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
