@@ -385,13 +385,17 @@ class InThreadServer:
         self.engine = FaultyEngine(DuckDBEngine(keys.path / DATABASE_FILE))
         self.workspace = Workspace(keys.path, self.engine, writer_options=writer_options)  # type: ignore[arg-type]
         self.recorder = StatusRecorder(create_app(self.workspace))
-        self.port = free_port()
+        # The socket is bound here and handed to uvicorn: no other test (or xdist worker) can
+        # take the port between choosing it and listening on it.
+        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listening.bind(("127.0.0.1", 0))
+        self.port = int(listening.getsockname()[1])
         self._server = uvicorn.Server(
-            uvicorn.Config(
-                self.recorder, host="127.0.0.1", port=self.port, log_level="error", lifespan="on"
-            )
+            uvicorn.Config(self.recorder, log_level="error", lifespan="on")
         )
-        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [listening]}, name="uvicorn", daemon=True
+        )
         self._thread.start()
         wait_healthy(self.url, self._thread.is_alive, lambda: "(in-thread server)")
 
