@@ -35,9 +35,10 @@ dev: $(VENV)/.dev-installed
 demo: install
 	$(BIN)/empreinte demo
 
-## Lint, type-check and run the whole test suite (slow tests included), in parallel
+## Lint, type-check and run the whole test suite (slow tests included), in parallel; the ten
+## slowest tests are listed at the end
 test: dev lint typecheck
-	$(PYTEST) $(PYTEST_PARALLEL)
+	$(PYTEST) $(PYTEST_PARALLEL) --durations=10
 
 ## The quick inner loop: lint, then every test not marked slow, in parallel, stopping at the
 ## first failure (no format check or mypy: `make test` runs them)
