@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from segment.analytics.client import Client
 
 import empreinte
@@ -41,6 +42,7 @@ def ok(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.slow
 def test_one_person_on_three_channels_is_one_profile(
     workspace: Any, start_server: Callable[[Any], Any]
 ) -> None:

@@ -332,7 +332,7 @@ def test_kill_9_under_load_loses_no_acknowledged_event(
     unanswered: list[list[dict[str, Any]]] = []
     sent = 0
 
-    for round_no, kill_after in enumerate((1.5, 0.6, 2.2)):
+    for round_no, kill_after in enumerate((0.8, 0.3, 1.2)):
         load = Load(server.url, key, f"r{round_no}").start()
         wait_for(load.flowing, timeout=30)
         time.sleep(kill_after)

@@ -445,6 +445,7 @@ def test_missing_message_id_gets_one(api: Any, uid: str) -> None:
     assert len(set(ids)) == 2
 
 
+@pytest.mark.slow
 def test_dedup_survives_a_restart(workspace: Any, server: Any, connect: Any) -> None:
     batch = {"batch": [track("restart-user") for _ in range(30)]}
     assert connect(server.url, workspace).post("/v1/batch", batch).json()["stored"] == 30

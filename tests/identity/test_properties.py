@@ -110,8 +110,7 @@ def snapshot(service: IdentityService) -> tuple[set[tuple[str, str, int, int]], 
 
 
 @settings(
-    max_examples=int(os.environ.get("IDENTITY_EXAMPLES", "80")),
-    deadline=None,
+    max_examples=int(os.environ.get("IDENTITY_EXAMPLES", settings.default.max_examples * 8 // 10)),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(

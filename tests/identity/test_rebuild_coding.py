@@ -28,7 +28,7 @@ def occurrences(
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=settings.default.max_examples * 6 // 10)
 @given(
     events=st.lists(st.lists(st.sampled_from(KEYS), min_size=1, max_size=3), min_size=1),
     hashes=st.lists(st.sampled_from([0, 1, 2**63, 2**64 - 1]), min_size=10, max_size=10),

@@ -37,6 +37,7 @@ def _match_events(ws: empreinte.Workspace) -> list[dict[str, Any]]:
     return ws.events(limit=10_000, pii=True, source="match")
 
 
+@pytest.mark.slow
 def test_sure_pairs_become_identify_events_and_doubtful_ones_wait(
     tmp_path: Path, data: ev.NoisyCrm
 ) -> None:

@@ -46,6 +46,7 @@ def febrl4_result() -> tuple[MatchResult, set[tuple[str, str]]]:
     return result, {(x, y) for x, y in links if _num(x) < 1500}
 
 
+@pytest.mark.slow
 def test_febrl4_link_finds_the_true_pairs(
     febrl4_result: tuple[MatchResult, set[tuple[str, str]]],
 ) -> None:
@@ -73,6 +74,7 @@ def test_febrl4_link_finds_the_true_pairs(
     assert {r.side for r in cluster} == {"left", "right"}
 
 
+@pytest.mark.slow
 def test_febrl3_deduplication() -> None:
     frame, links = ev.febrl3()
     subset = _keep(frame, 800)
@@ -86,6 +88,7 @@ def test_febrl3_deduplication() -> None:
     assert sum(1 for x, y in truth if x in clustered and y in clustered) >= 0.9 * len(truth)
 
 
+@pytest.mark.slow
 def test_noisy_crm_copy_of_demo_people_links_to_them() -> None:
     data = ev.noisy_crm(n_people=800)
     result = match_records(data.crm, data.reference, MatchSettings(**FAST))

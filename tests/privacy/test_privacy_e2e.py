@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import httpx
+import pytest
 from segment.analytics.client import Client
 
 from conftest import Keys, ServerProcess
@@ -104,6 +105,7 @@ def send_jane(segment: Client) -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 def test_consent_export_erasure_and_suppression(
     workspace: Keys, start_server: Callable[[Keys], ServerProcess]
 ) -> None:

@@ -305,6 +305,7 @@ def _write_csv(path: Path, table: pa.Table) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_match_run_uses_the_profiles_when_no_reference_is_given(tmp_path: Path) -> None:
     data = ev.noisy_crm(n_people=150, seed=5)
     people: list[dict[str, Any]] = data.reference.to_pylist()
