@@ -18,6 +18,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# The Spark parity tests need Java 17+: install it where it is missing (Debian/Ubuntu).
+	@command -v java >/dev/null 2>&1 || { \
+		echo "java not found: installing openjdk-17-jre-headless for the Spark tests"; \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y openjdk-17-jre-headless; }
 	@touch $@
 
 install: $(VENV)/.installed

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import EventWriter, WriteResult
@@ -22,17 +22,17 @@ from empreinte.errors import InvalidMessage, WorkspaceNotFound
 from empreinte.privacy.pii import IngestPolicy, rehydrate, without_vault
 from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.privacy.suppression import Suppression
-from empreinte.store.duckdb_engine import DuckDBEngine
-from empreinte.store.engine import Engine
-from empreinte.store.privacy_store import DuckDBPrivacyStore
+from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
+from empreinte.store.engine import Engine, open_engine
 from empreinte.store.records import EventFilter, EventRow
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.reports import CxReports
+    from empreinte.analytics.log import AnalyticsLog
+    from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
 
-DATABASE_FILE = "events.duckdb"
 PYTHON_SOURCE = "python"
 
 
@@ -75,7 +75,7 @@ class Workspace:
         self.config = WorkspaceConfig.load(path)
         self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
         self.credentials = Credentials(engine)
-        self.privacy_store = DuckDBPrivacyStore(cast(DuckDBEngine, engine))
+        self.privacy_store = engine.privacy_store()
         # Identifiers of erased people (hashed): the writer drops events that carry them.
         self.suppression = Suppression(self.privacy_store, self.policy.pseudonymiser)
         self._writer_options = dict(writer_options or {})
@@ -84,6 +84,7 @@ class Workspace:
         self._identity: IdentityService | None = None
         self._profiles: Profiles | None = None
         self._derived_lock = threading.Lock()
+        self._analytics_lock = threading.Lock()
 
     @property
     def writer(self) -> EventWriter:
@@ -116,7 +117,7 @@ class Workspace:
                 from empreinte.identity.service import IdentityService
 
                 self._identity = IdentityService.open(
-                    cast(DuckDBEngine, self.engine),
+                    self.engine,
                     MergeRules.from_mapping(self.config.identity),
                     salt=self.policy.pseudonymiser.pseudonym("profile_id", "salt"),
                 )
@@ -131,6 +132,33 @@ class Workspace:
 
                 self._profiles = Profiles(self)
             return self._profiles
+
+    def analytics_settings(self) -> AnalyticsSettings:
+        """What reports read of this workspace besides its tables (see analytics/settings.py)."""
+        from empreinte.analytics.cx.settings import CxSettings
+        from empreinte.analytics.generations import Generations
+        from empreinte.analytics.settings import AnalyticsSettings
+
+        profiles = self.profiles
+        return AnalyticsSettings(
+            timezone=self.config.timezone,
+            default_region=self.config.default_region,
+            generations=Generations.from_mapping(self.config.generations),
+            cx=CxSettings.from_mapping(self.config.cx),
+            traits=profiles.policy,
+            ownership=profiles.ownership(),
+        )
+
+    def analytics(self) -> AnalyticsLog:
+        """The log for one report (close it, or use `with`): the identity graph and the
+        tables derived for analytics (`consent_state`) brought up to date first."""
+        from empreinte.analytics.log import AnalyticsLog
+        from empreinte.privacy.consent import Purpose, refresh_consent_state
+
+        self.identity.sync()
+        with self._analytics_lock:
+            refresh_consent_state(self, (Purpose.ANALYTICS,))
+        return AnalyticsLog(self.engine.analytics(), self.analytics_settings())
 
     @property
     def cx(self) -> CxReports:
@@ -363,4 +391,4 @@ def open(path: str | Path, create: bool = True) -> Workspace:
                 f"no workspace at {root}; create one with `empreinte init {root}`"
             )
         root.mkdir(parents=True, exist_ok=True)
-    return Workspace(root, DuckDBEngine(root / DATABASE_FILE))
+    return Workspace(root, open_engine(root))

@@ -9,17 +9,16 @@ name, phone…) are pseudonymised in the log and useless as groups; they are ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from empreinte.analytics.current_traits import current_traits
-from empreinte.analytics.generations import Generations
+from empreinte.analytics.json import JsonDoc
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
 from empreinte.profiles.computed import (
@@ -59,16 +58,13 @@ def check_period(period: str | None) -> Period | None:
     raise AnalyticsError(f"unknown period {period!r}: use one of {', '.join(PERIODS)}")
 
 
-@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
-def _local_time(zone: str, moment: dt.Timestamp(timezone="UTC")) -> dt.timestamp:  # type: ignore[valid-type]
-    """The wall-clock time in `zone` (DuckDB's `timezone`)."""
-
-
-def period_start(timestamp: ir.TimestampValue, period: Period, zone: str) -> ir.TimestampValue:
-    """The start of the period that contains `timestamp`, as wall-clock time in `zone` (an
-    IANA name): a quarter begins on the 1st at midnight where the team reads it, not in UTC.
-    Weeks start on Monday."""
-    return _local_time(zone, timestamp).truncate(_UNIT[period])
+def period_start(
+    log: AnalyticsLog, timestamp: ir.TimestampValue, period: Period
+) -> ir.TimestampValue:
+    """The start of the period that contains `timestamp`, as wall-clock time in the
+    workspace's time zone: a quarter begins on the 1st at midnight where the team reads it,
+    not in UTC. Weeks start on Monday."""
+    return log.local_time(timestamp).truncate(_UNIT[period])
 
 
 def period_label(start: datetime, period: Period) -> str:
@@ -90,21 +86,11 @@ def describe() -> str:
     )
 
 
-def json_text(value: ir.JSONValue, path: Sequence[str] = ()) -> ir.StringValue:
-    """The JSON value at `path` as text."""
-    for key in path:
-        value = value[key]
-    # Numbers and booleans are grouped by their JSON text ("7", "true"); strings unquoted;
-    # a JSON null is missing.
-    as_text: ir.StringValue = value.str
-    return as_text.fill_null(value.cast("string").nullif("null"))
-
-
 def is_profile_attribute(name: str) -> bool:
     return name in PROFILE_ATTRIBUTES or name.startswith("traits.")
 
 
-def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
+def event_attribute(log: AnalyticsLog, events: ir.Table, name: str) -> ir.StringValue:
     """The value of event attribute `name` for each row of `events` (text; missing → NONE)."""
     missing = RELATIONAL if name == "touchpoint" else NONE
     name = PROPERTY_SHORTCUTS.get(name, name)
@@ -112,7 +98,7 @@ def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
         value: ir.StringValue = events[name]
     elif name.startswith(_JSON_ROOTS) and name.count(".") >= 1 and all(name.split(".")):
         root, *path = name.split(".")
-        value = json_text(events[root], path)
+        value = JsonDoc(log, events[root]).text(*path)
     else:
         raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
     return value.fill_null(missing)
@@ -121,7 +107,7 @@ def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
 def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -> ir.Table:
     """`table` (events with `profile_id`) with the value of attribute `name` as `column`."""
     if not is_profile_attribute(name):
-        return table.mutate(**{column: event_attribute(table, name)})
+        return table.mutate(**{column: event_attribute(log, table, name)})
     # Only the people in `table` are read.
     people = ibis.memtable(profile_attributes(log, [name], owners=table))
     joined = table.left_join(people, table.profile_id == people.profile_id)
@@ -144,9 +130,8 @@ def profile_attributes(
             raise AnalyticsError(
                 f"{name} is personal data (pseudonymised in the log): it cannot be a group"
             )
-    workspace = log.workspace
-    generations = Generations.from_mapping(workspace.config.generations)
-    day_first = workspace.config.default_region != "US"
+    generations = log.settings.generations
+    day_first = log.settings.default_region != "US"
     paths = [
         path for name in names for path in _TRAITS_READ.get(name, (name.removeprefix("traits."),))
     ]
@@ -188,7 +173,7 @@ def _latest_locales(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str
     """Each profile's `context.locale` of its latest event that has one (in the engine)."""
     events = log.events()
     events = events.select(
-        "seq", "identifiers", "timestamp", locale=events.context["locale"].str
+        "seq", "identifiers", "timestamp", locale=log.json_string(events.context, "locale")
     ).filter(lambda t: t.locale.notnull())
     owned = _owned_by(log, events, owners)
     latest = owned.group_by("profile_id").agg(locale=owned.locale.argmax(owned.timestamp))

@@ -328,6 +328,19 @@ def allowed_profiles(workspace: Workspace, purpose: str) -> frozenset[str]:
     return frozenset(p for p, granted in decisions.items() if granted)
 
 
+def refresh_consent_state(workspace: Workspace, purposes: Sequence[str]) -> None:
+    """Write who allows each of `purposes` now to the engine table `consent_state`
+    (profile_id, purpose, allowed), every current profile included, for analytics that filter
+    people in the engine (`allowed_profiles`' rule; call after the identity sync)."""
+    store = workspace.privacy_store
+    everyone = store.profile_ids()
+    for purpose in purposes:
+        allowed = allowed_profiles(workspace, purpose)
+        store.replace_consent_state(
+            purpose_of(purpose), {profile: profile in allowed for profile in sorted(everyone)}
+        )
+
+
 # -- writing ---------------------------------------------------------------------------------
 
 

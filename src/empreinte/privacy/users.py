@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from empreinte.credentials import Principal, Role
 from empreinte.errors import AuthError, ConfigError
-from empreinte.store.privacy_store import DuckDBPrivacyStore, StoredUser
+from empreinte.store.privacy_store import PrivacyStore, StoredUser
 
 SESSION_PREFIX = "ses_"
 SESSION_SECONDS = 8 * 3600
@@ -94,7 +94,7 @@ class Users:
 
     def __init__(
         self,
-        store: DuckDBPrivacyStore,
+        store: PrivacyStore,
         session_key: bytes,
         *,
         clock: Callable[[], float] = time.time,
@@ -106,7 +106,7 @@ class Users:
         self._clock = clock
 
     @classmethod
-    def for_workspace(cls, directory: Path, store: DuckDBPrivacyStore) -> Users:
+    def for_workspace(cls, directory: Path, store: PrivacyStore) -> Users:
         return cls(store, session_key(directory))
 
     # -- managing users -------------------------------------------------------------------

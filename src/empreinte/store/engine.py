@@ -1,17 +1,28 @@
 """The storage interface every engine implements.
 
 Only `store/` talks to a database. The collector, the CLI and the API speak to an `Engine`;
-analytics will reach the same tables through Ibis, so that they run on DuckDB or on a
-distributed engine unchanged.
+the stores beside the log (identity, privacy, profiles, match reviews) come from it, and
+analytics reach the same tables through its `AnalyticsBackend` (Ibis), so that they run on
+DuckDB or on a distributed engine unchanged. `open_engine` is the one place that picks the
+engine of a workspace: the embedded DuckDB file (store/duckdb/).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
+from empreinte.store.analytics import AnalyticsBackend
+from empreinte.store.identity_store import IdentityStore
+from empreinte.store.match_store import MatchReviews
+from empreinte.store.privacy_store import PrivacyStore
+from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
+
+#: The file of the embedded engine in a workspace directory.
+DATABASE_FILE = "events.duckdb"
 
 
 class Engine(Protocol):
@@ -51,4 +62,23 @@ class Engine(Protocol):
         """Every active (not revoked) API token."""
         ...
 
+    def privacy_store(self) -> PrivacyStore: ...
+
+    def identity_store(self) -> IdentityStore: ...
+
+    def profile_store(self) -> ProfileQueries: ...
+
+    def match_store(self) -> MatchReviews: ...
+
+    def analytics(self) -> AnalyticsBackend:
+        """A backend for one report or session of reports; the caller closes it."""
+        ...
+
     def close(self) -> None: ...
+
+
+def open_engine(directory: Path) -> Engine:
+    """The engine of the workspace in `directory`: its embedded DuckDB file."""
+    from empreinte.store.duckdb.engine import DuckDBEngine
+
+    return DuckDBEngine(directory / DATABASE_FILE)

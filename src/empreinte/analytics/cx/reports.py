@@ -65,16 +65,17 @@ class CxReports:
         answers: str | None = None,
     ) -> ScoreReport:
         scope = self._scope(since, until, survey_id, touchpoint, kind)
-        return score_report(
-            self._ws,
-            survey,
-            period=period,
-            by=by,
-            scope=scope,
-            scale=scale,
-            min_n=min_n,
-            answers=answers,
-        )
+        with self._ws.analytics() as log:
+            return score_report(
+                log,
+                survey,
+                period=period,
+                by=by,
+                scope=scope,
+                scale=scale,
+                min_n=min_n,
+                answers=answers,
+            )
 
     def nps(self, **options: Any) -> ScoreReport:
         """`score("nps", ...)`."""
@@ -101,9 +102,10 @@ class CxReports:
         bootstrap: int = 200,
     ) -> KeyDriverReport:
         scope = self._scope(since, until, survey_id, touchpoint, kind)
-        return driver_report(
-            self._ws, survey, scope=scope, window=timedelta(days=window_days), bootstrap=bootstrap
-        )
+        with self._ws.analytics() as log:
+            return driver_report(
+                log, survey, scope=scope, window=timedelta(days=window_days), bootstrap=bootstrap
+            )
 
     def detractors(
         self,
@@ -116,16 +118,17 @@ class CxReports:
         until: datetime | None = None,
         scale: int = 5,
     ) -> list[LowAnswer]:
-        return detractors(
-            self._ws,
-            survey,
-            days=days,
-            touchpoint=touchpoint,
-            with_comment=with_comment,
-            limit=limit,
-            now=self._local(until),
-            scale=scale,
-        )
+        with self._ws.analytics() as log:
+            return detractors(
+                log,
+                survey,
+                days=days,
+                touchpoint=touchpoint,
+                with_comment=with_comment,
+                limit=limit,
+                now=self._local(until),
+                scale=scale,
+            )
 
     def kano(
         self,
@@ -138,7 +141,8 @@ class CxReports:
         min_n: int | None = None,
     ) -> KanoReport:
         scope = self._scope(since, until, survey_id)
-        return kano_results(self._ws, by=by, scope=scope, features=features, min_n=min_n)
+        with self._ws.analytics() as log:
+            return kano_results(log, by=by, scope=scope, features=features, min_n=min_n)
 
     def experiment(
         self,
@@ -151,12 +155,13 @@ class CxReports:
         until: datetime | None = None,
         mde: float = 0.01,
     ) -> ExperimentReport:
-        return experiment_report(
-            self._ws,
-            name,
-            goal=goal,
-            window=timedelta(days=window_days),
-            control=control,
-            scope=self._scope(since, until),
-            mde=mde,
-        )
+        with self._ws.analytics() as log:
+            return experiment_report(
+                log,
+                name,
+                goal=goal,
+                window=timedelta(days=window_days),
+                control=control,
+                scope=self._scope(since, until),
+                mde=mde,
+            )

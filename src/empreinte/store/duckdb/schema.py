@@ -132,4 +132,12 @@ MIGRATIONS: tuple[str, ...] = (
         decided_by  VARCHAR
     );
     """,
+    # 3 — derived for analytics: who allows each purpose now (rewritten by the consent sync).
+    """
+    CREATE TABLE consent_state (
+        profile_id VARCHAR NOT NULL,
+        purpose    VARCHAR NOT NULL,
+        allowed    BOOLEAN NOT NULL
+    );
+    """,
 )
