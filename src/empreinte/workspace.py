@@ -85,6 +85,7 @@ class Workspace:
         self._profiles: Profiles | None = None
         self._derived_lock = threading.Lock()
         self._analytics_lock = threading.Lock()
+        self._fresh: dict[str, object] = {}  # derived table → what it was computed from
 
     @property
     def writer(self) -> EventWriter:
@@ -150,15 +151,30 @@ class Workspace:
         )
 
     def analytics(self) -> AnalyticsLog:
-        """The log for one report (close it, or use `with`): the identity graph and the
-        tables derived for analytics (`consent_state`) brought up to date first."""
+        """The log for one report (close it, or use `with`), after the identity sync; the
+        tables derived for analytics are brought up to date when a report first reads them."""
         from empreinte.analytics.log import AnalyticsLog
-        from empreinte.privacy.consent import Purpose, refresh_consent_state
 
         self.identity.sync()
+        return AnalyticsLog(self.engine.analytics(), self.analytics_settings(), self._prepare)
+
+    def _prepare(self, log: AnalyticsLog, table: str) -> None:
+        """Rewrite derived table `table` unless nothing it depends on changed since it was
+        last written by this process (the only one that writes the file): the log, the
+        identity graph, the ownership rule and the settings."""
+        from empreinte.analytics.attributes import profile_facts
+        from empreinte.privacy.consent import Purpose, refresh_consent_state
+
+        state = sorted(self.engine.identity_store().read_state().items())
+        key = (self.engine.max_seq(), tuple(state), repr(log.settings))
         with self._analytics_lock:
-            refresh_consent_state(self, (Purpose.ANALYTICS,))
-        return AnalyticsLog(self.engine.analytics(), self.analytics_settings())
+            if self._fresh.get(table) == key:
+                return
+            if table == "consent_state":
+                refresh_consent_state(self, (Purpose.ANALYTICS,))
+            elif table == "profile_facts":
+                self.engine.replace_derived(table, profile_facts(log))
+            self._fresh[table] = key
 
     @property
     def cx(self) -> CxReports:

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from empreinte.analytics.current_traits import current_traits
+from empreinte.analytics.generations import Generations
 from empreinte.analytics.json import JsonDoc
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
@@ -108,10 +109,54 @@ def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -
     """`table` (events with `profile_id`) with the value of attribute `name` as `column`."""
     if not is_profile_attribute(name):
         return table.mutate(**{column: event_attribute(log, table, name)})
-    # Only the people in `table` are read.
-    people = ibis.memtable(profile_attributes(log, [name], owners=table))
-    joined = table.left_join(people, table.profile_id == people.profile_id)
-    return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("profile_id_right", name)
+    if name in PROFILE_ATTRIBUTES:
+        facts = log.derived("profile_facts")
+        value = facts_attribute(facts, name, log.settings.generations)
+        people = facts.select(_person="profile_id", **{name: value})
+    else:
+        # Any other trait: computed for the people in `table` only.
+        check_attributes([name])
+        people = ibis.memtable(profile_attributes(log, [name], owners=table)).rename(
+            _person="profile_id"
+        )
+    joined = table.left_join(people, table.profile_id == people._person)
+    return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("_person", name)
+
+
+def facts_attribute(facts: ir.Table, name: str, generations: Generations) -> ir.StringValue:
+    """Profile attribute `name` as text, from `profile_facts`; the generation by the
+    configured first birth years, in the engine."""
+    if name == "generation":
+        year = facts.birth_year
+        branches = [(year >= start, label) for start, label in reversed(generations.starts)]
+        generation: ir.StringValue = ibis.cases(*branches, else_=ibis.null("string"))
+        return generation
+    if name == "birth_year":
+        as_text: ir.StringValue = facts.birth_year.cast("string")
+        return as_text
+    column: ir.StringValue = facts[name]
+    return column
+
+
+def profile_facts(log: AnalyticsLog) -> pa.Table:
+    """The rows of `profile_facts` for every profile with traits, a locale or a channel:
+    profile_id, country, birth_year, preferred_channel (computed as profiles do)."""
+    rows = profile_attributes(log, ["country", "birth_year", "preferred_channel"])
+    years = [None if year is None else int(year) for year in rows["birth_year"].to_pylist()]
+    return rows.set_column(
+        rows.schema.get_field_index("birth_year"), "birth_year", pa.array(years, pa.int32())
+    )
+
+
+def check_attributes(names: Iterable[str]) -> None:
+    for name in names:
+        trait = name.removeprefix("traits.")
+        if not is_profile_attribute(name) or not trait:
+            raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
+        if name.startswith("traits.") and is_personal_trait(trait):
+            raise AnalyticsError(
+                f"{name} is personal data (pseudonymised in the log): it cannot be a group"
+            )
 
 
 def profile_attributes(
@@ -122,14 +167,7 @@ def profile_attributes(
     year or generation leaving this function); only the profiles of `owners` (a table with
     `profile_id`) when given."""
     names = list(dict.fromkeys(names))
-    for name in names:
-        trait = name.removeprefix("traits.")
-        if not is_profile_attribute(name) or not trait:
-            raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
-        if name.startswith("traits.") and is_personal_trait(trait):
-            raise AnalyticsError(
-                f"{name} is personal data (pseudonymised in the log): it cannot be a group"
-            )
+    check_attributes(names)
     generations = log.settings.generations
     day_first = log.settings.default_region != "US"
     paths = [

@@ -13,6 +13,7 @@ settings)`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -28,9 +29,19 @@ from empreinte.store.ownership import owners_of
 class AnalyticsLog:
     """Ibis tables over one workspace's log, with the settings reports read."""
 
-    def __init__(self, backend: AnalyticsBackend, settings: AnalyticsSettings):
+    def __init__(
+        self,
+        backend: AnalyticsBackend,
+        settings: AnalyticsSettings,
+        prepare: Callable[[AnalyticsLog, str], None] | None = None,
+    ):
+        """`prepare(log, table)`, when given, brings a derived table (`consent_state`,
+        `profile_facts`) up to date before its first read; without it the backend's tables
+        are read as they are (an export is a snapshot)."""
         self.backend = backend
         self.settings = settings
+        self._prepare = prepare
+        self._prepared: set[str] = set()
 
     def __enter__(self) -> AnalyticsLog:
         return self
@@ -48,6 +59,13 @@ class AnalyticsLog:
 
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
+
+    def derived(self, name: str) -> ir.Table:
+        """A table derived from the log for analytics, brought up to date first."""
+        if self._prepare is not None and name not in self._prepared:
+            self._prepare(self, name)
+            self._prepared.add(name)
+        return self.table(name)
 
     def events(self, *, include_bots: bool = False) -> ir.Table:
         """The event log; bots left out unless asked."""

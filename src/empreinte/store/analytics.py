@@ -22,7 +22,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 #: The tables analytics read, and so the ones an export to another engine must carry.
-ANALYTICS_TABLES = ("events", "identities", "pii_vault", "consent_state")
+ANALYTICS_TABLES = ("events", "identities", "pii_vault", "consent_state", "profile_facts")
 
 
 class AnalyticsBackend(Protocol):

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
+
 from empreinte.store.analytics import AnalyticsBackend
 from empreinte.store.identity_store import IdentityStore
 from empreinte.store.match_store import MatchReviews
@@ -69,6 +71,10 @@ class Engine(Protocol):
     def profile_store(self) -> ProfileQueries: ...
 
     def match_store(self) -> MatchReviews: ...
+
+    def replace_derived(self, table: str, rows: pa.Table) -> None:
+        """Rewrite a table derived for analytics (`profile_facts`) with `rows`, atomically."""
+        ...
 
     def analytics(self) -> AnalyticsBackend:
         """A backend for one report or session of reports; the caller closes it."""

@@ -16,6 +16,6 @@ ANALYTICS_PURPOSE = "analytics"
 
 def only_consenting(log: AnalyticsLog, table: ir.Table) -> ir.Table:
     """The rows of `table` (with `profile_id`) whose person allows analytics now."""
-    state = log.table("consent_state")
+    state = log.derived("consent_state")
     people = state.filter((state.purpose == ANALYTICS_PURPOSE) & state.allowed)
     return table.filter(table.profile_id.isin(people.profile_id))

@@ -68,10 +68,10 @@ class DuckDBAnalytics:
         return text
 
     def json_string(self, document: ir.Value, keys: Sequence[str]) -> ir.StringValue:
-        path = json_path(keys)
-        value = _extract(document, path)
+        # The small value at the path is read twice, not the document.
+        value = _extract(document, json_path(keys))
         text: ir.StringValue = ibis.ifelse(
-            _json_type(value) == "VARCHAR", _extract_string(document, path), ibis.null("string")
+            _json_type(value) == "VARCHAR", _extract_string(value, "$"), ibis.null("string")
         )
         return text
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
 _TS = pa.timestamp("us", tz="UTC")
+# Tables analytics derive from the log and rewrite whole (`replace_derived`).
+_DERIVED = frozenset({"profile_facts"})
 
 
 def _arrow_type(name: str) -> pa.DataType:
@@ -287,6 +289,23 @@ class DuckDBEngine:
         from empreinte.store.duckdb.match_store import DuckDBMatchStore
 
         return DuckDBMatchStore(self)
+
+    def replace_derived(self, table: str, rows: pa.Table) -> None:
+        if table not in _DERIVED:
+            raise StorageError(f"not a derived table: {table!r}")
+        cur = self.cursor()
+        try:
+            cur.execute("BEGIN")
+            try:
+                cur.execute(f"DELETE FROM {table}")
+                cur.register("_derived_rows", rows)
+                cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _derived_rows")
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                cur.execute("ROLLBACK")
+                raise StorageError(f"could not write {table}: {exc}") from exc
+        finally:
+            cur.close()
 
     def analytics(self) -> AnalyticsBackend:
         """Ibis over a cursor of its own (the caller closes it)."""

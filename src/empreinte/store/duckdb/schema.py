@@ -132,12 +132,20 @@ MIGRATIONS: tuple[str, ...] = (
         decided_by  VARCHAR
     );
     """,
-    # 3 — derived for analytics: who allows each purpose now (rewritten by the consent sync).
+    # 3 — derived for analytics, rewritten when a report needs them and the log has changed:
+    # who allows each purpose now, and each profile's current country, birth year (never the
+    # date) and preferred channel.
     """
     CREATE TABLE consent_state (
         profile_id VARCHAR NOT NULL,
         purpose    VARCHAR NOT NULL,
         allowed    BOOLEAN NOT NULL
+    );
+    CREATE TABLE profile_facts (
+        profile_id        VARCHAR NOT NULL,
+        country           VARCHAR,
+        birth_year        INTEGER,
+        preferred_channel VARCHAR
     );
     """,
 )
