@@ -6,6 +6,7 @@ durability as the HTTP collector, without HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,7 +86,6 @@ class Workspace:
         self._profiles: Profiles | None = None
         self._derived_lock = threading.Lock()
         self._analytics_lock = threading.Lock()
-        self._fresh: dict[str, object] = {}  # derived table → what it was computed from
 
     @property
     def writer(self) -> EventWriter:
@@ -159,29 +159,43 @@ class Workspace:
         return AnalyticsLog(self.engine.analytics(), self.analytics_settings(), self._prepare)
 
     def _prepare(self, log: AnalyticsLog, table: str) -> None:
-        """Rewrite derived table `table` unless nothing it depends on changed since it was
-        last written by this process (the only one that writes the file): the log, the
-        identity graph, the ownership rule and the settings."""
-        from empreinte.analytics.attributes import profile_facts
-        from empreinte.privacy.consent import Purpose, refresh_consent_state
+        """Bring derived table `table` up to date with the log. Its basis is what every row
+        depends on (the identity rules, salt and overrides; the settings): when that changed,
+        it is rewritten whole. Otherwise only events after the seq it was computed up to can
+        change it: consent is recomputed whole (cheap), profile facts only for the profiles
+        that own those events (a merge is always made by an event of the surviving profile;
+        rows of profiles gone from the graph are dropped)."""
+        from empreinte.analytics.attributes import changed_owners, profile_facts
+        from empreinte.privacy.consent import Purpose, consent_state
+        from empreinte.store.identity_store import CURSOR, FINGERPRINT
 
-        state = sorted(self.engine.identity_store().read_state().items())
-        key = (self.engine.max_seq(), tuple(state), repr(log.settings))
         with self._analytics_lock:
-            if self._fresh.get(table) == key:
+            # Up to the seq the identity graph has resolved: later events (arriving while a
+            # report opens) have no owner yet and are read by the next refresh.
+            state = self.engine.identity_store().read_state()
+            upto = int(state.get(CURSOR, "0"))
+            rules = state.get(FINGERPRINT, "")
+            basis = hashlib.sha256(f"{rules}|{log.settings!r}".encode()).hexdigest()[:32]
+            done = self.engine.derived_state(table)
+            if done == (basis, upto):
                 return
             if table == "consent_state":
-                refresh_consent_state(self, (Purpose.ANALYTICS,))
-            elif table == "profile_facts":
-                self.engine.replace_derived(table, profile_facts(log))
-            self._fresh[table] = key
+                rows = consent_state(self, (Purpose.ANALYTICS,))
+                self.engine.write_derived(table, rows, basis=basis, upto=upto)
+            elif table == "profile_facts" and (done is None or done[0] != basis):
+                self.engine.write_derived(table, profile_facts(log), basis=basis, upto=upto)
+            elif table == "profile_facts" and done is not None:
+                changed = changed_owners(log, done[1], upto)
+                rows = profile_facts(log, owners=changed)
+                ids = log.to_pyarrow(changed)["profile_id"].combine_chunks()
+                self.engine.write_derived(table, rows, basis=basis, upto=upto, replacing=ids)
 
     @property
     def cx(self) -> CxReports:
         """Customer-experience reports: NPS/CSAT/CES, key drivers, Kano, experiments."""
         from empreinte.analytics.cx.reports import CxReports
 
-        return CxReports(self)
+        return CxReports(self.analytics, self.config.local)
 
     # -- writing --------------------------------------------------------------------------
 

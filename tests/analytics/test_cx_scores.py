@@ -615,3 +615,26 @@ def test_profile_groups_follow_the_log_between_reports(tmp_path: Path) -> None:
         }
         generations = {r.group: r.tally.n for r in ws.cx.nps(by="generation", min_n=1).rows}
         assert generations == {"Gen Y (Millennials)": 1, "(none)": 1}
+
+
+def test_profile_facts_kept_up_to_date_equal_a_full_recomputation(tmp_path: Path) -> None:
+    """`profile_facts` is updated only for the profiles that own new events; after the second
+    half of a demo log (new people, merges of anonymous visitors into accounts, moves) it
+    holds exactly what computing it whole gives."""
+    from empreinte.analytics.attributes import profile_facts
+    from empreinte.demo import generate
+
+    messages = list(generate(120))
+    half = len(messages) // 2
+    with empreinte.open(tmp_path / "ws") as ws:
+        ingest(ws, messages[:half])
+        assert ws.cx.nps(by="country", min_n=1).rows
+        ingest(ws, messages[half:])
+        assert ws.cx.nps(by="generation", min_n=1).rows
+        with ws.analytics() as log:
+            kept = log.to_pyarrow(log.table("profile_facts")).sort_by("profile_id")
+            whole = profile_facts(log).sort_by("profile_id")
+    assert kept.num_rows > 100
+    assert kept.select(whole.column_names).equals(
+        whole.cast(kept.select(whole.column_names).schema)
+    )

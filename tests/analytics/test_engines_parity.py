@@ -88,7 +88,7 @@ def exported(
             settings = log.settings
             on_duckdb = {name: run(log) for name, run in REPORTS.items()}
         parquet = root / "parquet"
-        ws.engine.export_parquet(parquet)  # type: ignore[attr-defined]
+        ws.engine.export_parquet(parquet)
     yield settings, on_duckdb, parquet
 
 

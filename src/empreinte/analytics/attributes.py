@@ -138,14 +138,23 @@ def facts_attribute(facts: ir.Table, name: str, generations: Generations) -> ir.
     return column
 
 
-def profile_facts(log: AnalyticsLog) -> pa.Table:
-    """The rows of `profile_facts` for every profile with traits, a locale or a channel:
-    profile_id, country, birth_year, preferred_channel (computed as profiles do)."""
-    rows = profile_attributes(log, ["country", "birth_year", "preferred_channel"])
+def profile_facts(log: AnalyticsLog, owners: ir.Table | None = None) -> pa.Table:
+    """The rows of `profile_facts` for every profile with traits, a locale or a channel (only
+    those of `owners`, a table with `profile_id`, when given): profile_id, country,
+    birth_year, preferred_channel (computed as profiles do)."""
+    rows = profile_attributes(log, ["country", "birth_year", "preferred_channel"], owners)
     years = [None if year is None else int(year) for year in rows["birth_year"].to_pylist()]
     return rows.set_column(
         rows.schema.get_field_index("birth_year"), "birth_year", pa.array(years, pa.int32())
     )
+
+
+def changed_owners(log: AnalyticsLog, after: int, upto: int) -> ir.Table:
+    """The profiles (`profile_id`) that own an event with `after < seq <= upto`."""
+    events = log.events(include_bots=True)
+    recent = events.filter((events.seq > after) & (events.seq <= upto))
+    owned = log.with_owner(recent.select("seq", "identifiers"))
+    return owned.select("profile_id").distinct()
 
 
 def check_attributes(names: Iterable[str]) -> None:
@@ -200,6 +209,12 @@ def profile_attributes(
     return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
 
 
+def _candidates(log: AnalyticsLog, owners: ir.Table | None) -> ir.Table:
+    """The log's events, only those `owners` may own when given (before reading JSON)."""
+    events = log.events()
+    return events if owners is None else log.carrying_keys_of(events, owners)
+
+
 def _owned_by(log: AnalyticsLog, events: ir.Table, owners: ir.Table | None) -> ir.Table:
     owned = log.with_owner(events)
     if owners is None:
@@ -209,7 +224,7 @@ def _owned_by(log: AnalyticsLog, events: ir.Table, owners: ir.Table | None) -> i
 
 def _latest_locales(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str]:
     """Each profile's `context.locale` of its latest event that has one (in the engine)."""
-    events = log.events()
+    events = _candidates(log, owners)
     events = events.select(
         "seq", "identifiers", "timestamp", locale=log.json_string(events.context, "locale")
     ).filter(lambda t: t.locale.notnull())
@@ -222,7 +237,7 @@ def _latest_locales(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str
 def _preferred_channels(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str]:
     """Each profile's preferred channel as profiles compute it: the channel of most of its
     events, a tie going to the one used most recently (in the engine)."""
-    events = log.events()
+    events = _candidates(log, owners)
     events = events.filter(events.channel.notnull() & (events.channel != UNKNOWN_CHANNEL))
     owned = _owned_by(log, events.select("seq", "identifiers", "timestamp", "channel"), owners)
     uses = owned.group_by(["profile_id", "channel"]).agg(

@@ -47,10 +47,12 @@ def _rank(events: ir.Table, policy: TraitPolicy) -> ir.IntegerValue:
 _KEPT = ("seq", "identifiers", "timestamp", "source", "channel", "message_id")
 
 
-def _statements(log: AnalyticsLog, paths: Sequence[str]) -> ir.Table:
+def _statements(log: AnalyticsLog, paths: Sequence[str], owners: ir.Table | None) -> ir.Table:
     """One row per event and trait path it states a value for: `_KEPT`, `rank`, `order`,
     `path`, `shown` (as stored) and `value` (raw, from the vault when personal), as JSON."""
     events = log.events()
+    if owners is not None:  # before reading JSON: a few people cost a few events
+        events = log.carrying_keys_of(events, owners)
     events = events.filter(
         log.json_at(events.context, "traits").notnull()
         | ((events.type == "identify") & events.traits.notnull())
@@ -95,7 +97,7 @@ def current_traits(
     paths = list(dict.fromkeys(paths))
     if any('"' in path or not all(path.split(".")) for path in paths):
         raise AnalyticsError(f"not a trait path: {paths!r}")
-    found = log.with_owner(_statements(log, paths)).drop("identifiers")
+    found = log.with_owner(_statements(log, paths, owners)).drop("identifiers")
     if owners is not None:
         found = found.semi_join(owners.select("profile_id").distinct(), "profile_id")
     latest = ibis.row_number().over(

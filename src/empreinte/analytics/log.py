@@ -82,6 +82,17 @@ class AnalyticsLog:
         owner = joined.profile_id.fill_null(ibis.literal("event:").concat(joined.seq.cast(str)))
         return joined.mutate(profile_id=owner).drop("seq_right")
 
+    def carrying_keys_of(self, events: ir.Table, owners: ir.Table) -> ir.Table:
+        """The rows of `events` (with `seq` and `identifiers`) that carry an identifier of a
+        profile in `owners` (a table with `profile_id`): the only events those profiles can
+        own, found before the ownership join so that a few profiles cost a few events."""
+        # Filters with subqueries, not joins: `events` goes on into the ownership join.
+        ids = self.table("identities")
+        keys = ids.filter(ids.profile_id.isin(owners.profile_id)).id_key
+        occurrences = events.select(_seq="seq", _key=events.identifiers.unnest())
+        seqs = occurrences.filter(occurrences._key.isin(keys))._seq
+        return events.filter(events.seq.isin(seqs))
+
     # -- the engine's functions -------------------------------------------------------------
 
     def json_at(self, document: ir.Value, *keys: str) -> ir.StringValue:

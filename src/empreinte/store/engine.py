@@ -72,12 +72,31 @@ class Engine(Protocol):
 
     def match_store(self) -> MatchReviews: ...
 
-    def replace_derived(self, table: str, rows: pa.Table) -> None:
-        """Rewrite a table derived for analytics (`profile_facts`) with `rows`, atomically."""
+    def derived_state(self, table: str) -> tuple[str, int] | None:
+        """What derived table `table` was last computed from: (basis, the log's last seq)."""
+        ...
+
+    def write_derived(
+        self,
+        table: str,
+        rows: pa.Table,
+        *,
+        basis: str,
+        upto: int,
+        replacing: pa.Array | None = None,
+    ) -> None:
+        """Write a table derived for analytics (`consent_state`, `profile_facts`) and what it
+        was computed from, atomically: `rows` replace every row, or only the rows of the
+        profiles in `replacing`; rows of profiles gone from the identity graph go too."""
         ...
 
     def analytics(self) -> AnalyticsBackend:
         """A backend for one report or session of reports; the caller closes it."""
+        ...
+
+    def export_parquet(self, directory: Path) -> dict[str, Path]:
+        """The tables analytics read (`ANALYTICS_TABLES`) as `directory/<table>.parquet`, JSON
+        columns as JSON text, for another engine (store/spark/); table → file."""
         ...
 
     def close(self) -> None: ...

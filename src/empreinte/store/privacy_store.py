@@ -142,10 +142,6 @@ class PrivacyStore(Protocol):
         """Profile id → whether its latest decisive entry for `purpose` grants it."""
         ...
 
-    def replace_consent_state(self, purpose: str, allowed: Mapping[str, bool]) -> None:
-        """Rewrite the `consent_state` rows of `purpose`: profile id → whether it allows it."""
-        ...
-
     def profile_ids(self) -> set[str]:
         """Every current profile id."""
         ...

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
 _TS = pa.timestamp("us", tz="UTC")
-# Tables analytics derive from the log and rewrite whole (`replace_derived`).
-_DERIVED = frozenset({"profile_facts"})
+# Tables derived from the log for analytics (`write_derived`).
+_DERIVED = frozenset({"consent_state", "profile_facts"})
 
 
 def _arrow_type(name: str) -> pa.DataType:
@@ -290,16 +290,45 @@ class DuckDBEngine:
 
         return DuckDBMatchStore(self)
 
-    def replace_derived(self, table: str, rows: pa.Table) -> None:
+    def derived_state(self, table: str) -> tuple[str, int] | None:
+        rows = (
+            self._cur()
+            .execute("SELECT basis, upto FROM derived_state WHERE name = ?", [table])
+            .fetchall()
+        )
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def write_derived(
+        self,
+        table: str,
+        rows: pa.Table,
+        *,
+        basis: str,
+        upto: int,
+        replacing: pa.Array | None = None,
+    ) -> None:
         if table not in _DERIVED:
             raise StorageError(f"not a derived table: {table!r}")
         cur = self.cursor()
         try:
             cur.execute("BEGIN")
             try:
-                cur.execute(f"DELETE FROM {table}")
+                if replacing is None:
+                    cur.execute(f"DELETE FROM {table}")
+                else:
+                    cur.register("_derived_ids", pa.table({"id": replacing}))
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE profile_id IN (SELECT id FROM _derived_ids)"
+                    )
+                    cur.execute(
+                        f"DELETE FROM {table}"
+                        " WHERE profile_id NOT IN (SELECT profile_id FROM identities)"
+                    )
                 cur.register("_derived_rows", rows)
                 cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _derived_rows")
+                cur.execute(
+                    "INSERT OR REPLACE INTO derived_state VALUES (?, ?, ?)", [table, basis, upto]
+                )
                 cur.execute("COMMIT")
             except duckdb.Error as exc:
                 cur.execute("ROLLBACK")

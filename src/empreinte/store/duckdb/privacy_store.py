@@ -53,6 +53,7 @@ _HANDLED = frozenset(
         "write_keys",
         "api_tokens",
         "schema_migrations",
+        "derived_state",
     }
 )
 #: Column name → what it holds, for the derived tables erasure finds by itself.
@@ -393,25 +394,6 @@ class DuckDBPrivacyStore(DuckDBTables):
         )
         rows = self._cur().execute(sql, [CONSENT_EVENT, purpose]).fetchall()
         return {str(p): bool(g) for p, g in rows}
-
-    def replace_consent_state(self, purpose: str, allowed: Mapping[str, bool]) -> None:
-        """Rewrite the `consent_state` rows of `purpose`: profile id → whether it allows it."""
-        table = pa.table(
-            {
-                "profile_id": pa.array(list(allowed), pa.string()),
-                "allowed": pa.array(list(allowed.values()), pa.bool_()),
-            }
-        )
-        with self._transaction("write the consent state") as cur:
-            cur.execute("DELETE FROM consent_state WHERE purpose = ?", [purpose])
-            cur.register("_pv_state", table)
-            try:
-                cur.execute(
-                    "INSERT INTO consent_state SELECT profile_id, ?, allowed FROM _pv_state",
-                    [purpose],
-                )
-            finally:
-                cur.unregister("_pv_state")
 
     def profile_ids(self) -> set[str]:
         """Every current profile id."""

@@ -147,5 +147,12 @@ MIGRATIONS: tuple[str, ...] = (
         birth_year        INTEGER,
         preferred_channel VARCHAR
     );
+    -- What each derived table was last computed from: settings and identity rules (`basis`)
+    -- and the log up to `upto`.
+    CREATE TABLE derived_state (
+        name  VARCHAR PRIMARY KEY,
+        basis VARCHAR NOT NULL,
+        upto  BIGINT NOT NULL
+    );
     """,
 )
