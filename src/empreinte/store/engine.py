@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
-from empreinte.store.analytics import AnalyticsBackend
 from empreinte.store.identity_store import IdentityStore
 from empreinte.store.match_store import MatchReviews
 from empreinte.store.privacy_store import PrivacyStore
 from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
+
+if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
+    from empreinte.store.analytics import AnalyticsBackend
 
 #: The file of the embedded engine in a workspace directory.
 DATABASE_FILE = "events.duckdb"

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.types as ir
+if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
+    import ibis.expr.types as ir
 
 # Rank of a cut identifier, and of a type the ranks do not list.
 CUT_RANK = 1_000
@@ -33,6 +34,8 @@ class Ownership:
 def owners_of(events: ir.Table, identities: ir.Table, ownership: Ownership) -> ir.Table:
     """(seq, profile_id) for each event of `events` (with `seq` and `identifiers`) one of
     whose identifiers is in `identities` (id_key, id_type, profile_id)."""
+    import ibis
+
     ids = identities
     rank: ir.IntegerValue = ids.id_type.cases(*ownership.ranks.items(), else_=UNKNOWN_RANK)
     if ownership.cut:
