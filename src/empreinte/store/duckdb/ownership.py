@@ -2,26 +2,26 @@
 
 The rule is written once, in Ibis (`owners_of`); the profile timelines and the consent ledger
 compile it here into a `WITH` clause over their candidate events, so that they keep their own
-pruning (a seq range, the keys of one person) and their parameters.
+pruning (a seq range, the keys of one person) and their parameters. Ibis is imported on first
+use: the collector and the CLI's log commands open these stores without running analytics.
 """
 
 from __future__ import annotations
 
 import functools
 
-import ibis
-
 from empreinte.store.ownership import Ownership, owners_of
-
-_CANDIDATES = ibis.table({"seq": "int64", "identifiers": "array<string>"}, name="cand")
-_IDENTITIES = ibis.table(
-    {"id_key": "string", "id_type": "string", "profile_id": "string"}, name="identities"
-)
 
 
 @functools.lru_cache(maxsize=64)
 def _compiled(ranks: tuple[tuple[str, int], ...], cut: tuple[str, ...]) -> str:
-    expr = owners_of(_CANDIDATES, _IDENTITIES, Ownership(dict(ranks), cut))
+    import ibis
+
+    candidates = ibis.table({"seq": "int64", "identifiers": "array<string>"}, name="cand")
+    identities = ibis.table(
+        {"id_key": "string", "id_type": "string", "profile_id": "string"}, name="identities"
+    )
+    expr = owners_of(candidates, identities, Ownership(dict(ranks), cut))
     return str(ibis.to_sql(expr, dialect="duckdb"))
 
 
