@@ -104,8 +104,9 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def open_engine(directory: Path) -> Engine:
-    """The engine of the workspace in `directory`: its embedded DuckDB file."""
+def open_engine(directory: Path, snapshot: Path | None = None) -> Engine:
+    """The engine of the workspace in `directory`: its embedded DuckDB file, or `snapshot`, a
+    copy of that file to read instead."""
     from empreinte.store.duckdb.engine import DuckDBEngine
 
-    return DuckDBEngine(directory / DATABASE_FILE)
+    return DuckDBEngine(snapshot or directory / DATABASE_FILE)
