@@ -25,6 +25,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# The Spark parity tests need Java 17+: install it where it is missing (Debian/Ubuntu).
+	@command -v java >/dev/null 2>&1 || { \
+		echo "java not found: installing openjdk-17-jre-headless for the Spark tests"; \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y openjdk-17-jre-headless; }
 	@touch $@
 
 install: $(VENV)/.installed
@@ -40,11 +45,11 @@ demo: install
 test: dev lint typecheck
 	$(PYTEST) $(PYTEST_PARALLEL) --durations=10
 
-## The quick inner loop: lint, then every test not marked slow, in parallel, stopping at the
+## The quick inner loop: lint, then every test not marked slow or spark, in parallel, stopping at the
 ## first failure (no format check or mypy: `make test` runs them)
 check: dev
 	$(BIN)/ruff check src tests bench
-	$(PYTEST) $(PYTEST_PARALLEL) -m "not slow" -x
+	$(PYTEST) $(PYTEST_PARALLEL) -m "not slow and not spark" -x
 
 lint: dev
 	$(BIN)/ruff check src tests bench

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 import empreinte
 from empreinte.analytics.cx.scores import score_report
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb.engine import DuckDBEngine
 
 SURVEYS = {"nps": ("NPS Answered", 0.5, 0, 10), "csat": ("CSAT Answered", 0.3, 1, 5)}
 SURVEYS["ces"] = ("CES Answered", 0.2, 1, 7)
@@ -118,7 +118,8 @@ def pandas_reference(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def engine_run(ws: empreinte.Workspace) -> dict[str, list[tuple[str, str, int, int, int, int]]]:
     out = {}
     for kind in SURVEYS:
-        report = score_report(ws, kind, period="month", by="properties.segment", min_n=1)
+        with ws.analytics() as log:
+            report = score_report(log, kind, period="month", by="properties.segment", min_n=1)
         out[kind] = [
             (
                 str(r.period),

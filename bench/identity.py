@@ -44,8 +44,8 @@ from empreinte.identity.graph import Overrides
 from empreinte.identity.rebuild import code_log, event_edges
 from empreinte.identity.rules import MergeRules
 from empreinte.identity.service import IdentityService
-from empreinte.store.duckdb_engine import DuckDBEngine
-from empreinte.store.identity_store import DuckDBIdentityStore
+from empreinte.store.duckdb.engine import DuckDBEngine
+from empreinte.store.duckdb.identity_store import DuckDBIdentityStore
 
 Ints = npt.NDArray[np.int64]
 

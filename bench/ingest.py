@@ -47,7 +47,7 @@ from empreinte.collect.validate import normalise, now_micros
 from empreinte.demo import generate
 from empreinte.privacy.pii import IngestPolicy
 from empreinte.privacy.pseudonym import Pseudonymiser
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.store.records import EventFilter, EventRow
 
 VENV_BIN = Path(sys.executable).parent

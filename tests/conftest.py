@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, settings
 
 import empreinte
 from empreinte.demo import Person, generate_with_truth
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.store.records import EventRow
 from empreinte.workspace import DATABASE_FILE, Workspace
 

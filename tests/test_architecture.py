@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("cli",)),
 ]
 # Layers that may name the Workspace type in annotations without importing it at run time.
-TYPE_ONLY_WORKSPACE = {"profiles", "privacy services", "matching", "analytics"}
+TYPE_ONLY_WORKSPACE = {"profiles", "privacy services", "matching"}
 
 
 def layer_of(module: str) -> tuple[int, str]:

@@ -6,13 +6,14 @@ durability as the HTTP collector, without HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from empreinte import config_sections
 from empreinte.collect.validate import normalise, now_micros
@@ -23,17 +24,17 @@ from empreinte.errors import InvalidMessage, WorkspaceNotFound
 from empreinte.privacy.pii import IngestPolicy, rehydrate, without_vault
 from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.privacy.suppression import Suppression
-from empreinte.store.duckdb_engine import DuckDBEngine
-from empreinte.store.engine import Engine
-from empreinte.store.privacy_store import DuckDBPrivacyStore
+from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
+from empreinte.store.engine import Engine, open_engine
 from empreinte.store.records import EventFilter, EventRow
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.reports import CxReports
+    from empreinte.analytics.log import AnalyticsLog
+    from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
 
-DATABASE_FILE = "events.duckdb"
 PYTHON_SOURCE = "python"
 
 
@@ -76,7 +77,7 @@ class Workspace:
         self.config = config_sections.check(WorkspaceConfig.load(path), path)
         self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
         self.credentials = Credentials(engine)
-        self.privacy_store = DuckDBPrivacyStore(cast(DuckDBEngine, engine))
+        self.privacy_store = engine.privacy_store()
         # Identifiers of erased people (hashed): the writer drops events that carry them.
         self.suppression = Suppression(self.privacy_store, self.policy.pseudonymiser)
         self._writer_options = dict(writer_options or {})
@@ -85,6 +86,7 @@ class Workspace:
         self._identity: IdentityService | None = None
         self._profiles: Profiles | None = None
         self._derived_lock = threading.Lock()
+        self._analytics_lock = threading.Lock()
 
     @property
     def writer(self) -> EventWriter:
@@ -117,7 +119,7 @@ class Workspace:
                 from empreinte.identity.service import IdentityService
 
                 self._identity = IdentityService.open(
-                    cast(DuckDBEngine, self.engine),
+                    self.engine,
                     MergeRules.from_mapping(self.config.identity),
                     salt=self.policy.pseudonymiser.pseudonym("profile_id", "salt"),
                 )
@@ -133,12 +135,83 @@ class Workspace:
                 self._profiles = Profiles(self)
             return self._profiles
 
+    def analytics_settings(self) -> AnalyticsSettings:
+        """What reports read of this workspace besides its tables (see analytics/settings.py)."""
+        from empreinte.analytics.cx.settings import CxSettings
+        from empreinte.analytics.generations import Generations
+        from empreinte.analytics.settings import AnalyticsSettings
+
+        profiles = self.profiles
+        return AnalyticsSettings(
+            timezone=self.config.timezone,
+            default_region=self.config.default_region,
+            generations=Generations.from_mapping(self.config.generations),
+            cx=CxSettings.from_mapping(self.config.cx),
+            traits=profiles.policy,
+            ownership=profiles.ownership(),
+        )
+
+    def analytics(self) -> AnalyticsLog:
+        """The log for one report (close it, or use `with`), after the identity sync; the
+        tables derived for analytics are brought up to date when a report first reads them."""
+        from empreinte.analytics.log import AnalyticsLog
+
+        self.identity.sync()
+        return AnalyticsLog(self.engine.analytics(), self.analytics_settings(), self._prepare)
+
+    def export_analytics(self, directory: str | Path) -> dict[str, Path]:
+        """The tables analytics read, brought up to date and written to `directory` as Parquet
+        for another engine (store/spark/); table → file. The files hold personal data (the
+        vault's raw values): owner-only, and an erasure reaches them only by exporting again."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        target.chmod(0o700)
+        with self.analytics() as log:
+            for table in ("consent_state", "profile_facts"):
+                self._prepare(log, table)
+        files = self.engine.export_parquet(target)
+        for path in files.values():
+            path.chmod(0o600)
+        return files
+
+    def _prepare(self, log: AnalyticsLog, table: str) -> None:
+        """Bring derived table `table` up to date with the log. Its basis is what every row
+        depends on (the identity rules, salt and overrides; the settings): when that changed,
+        it is rewritten whole. Otherwise only events after the seq it was computed up to can
+        change it: consent is recomputed whole (cheap), profile facts only for the profiles
+        that own those events (a merge is always made by an event of the surviving profile;
+        rows of profiles gone from the graph are dropped)."""
+        from empreinte.analytics.attributes import changed_owners, profile_facts
+        from empreinte.privacy.consent import Purpose, consent_state
+        from empreinte.store.identity_store import CURSOR, FINGERPRINT
+
+        with self._analytics_lock:
+            # Up to the seq the identity graph has resolved: later events (arriving while a
+            # report opens) have no owner yet and are read by the next refresh.
+            state = self.engine.identity_store().read_state()
+            upto = int(state.get(CURSOR, "0"))
+            rules = state.get(FINGERPRINT, "")
+            basis = hashlib.sha256(f"{rules}|{log.settings!r}".encode()).hexdigest()[:32]
+            done = self.engine.derived_state(table)
+            if done == (basis, upto):
+                return
+            if table == "consent_state":
+                rows = consent_state(self, (Purpose.ANALYTICS,))
+                self.engine.write_derived(table, rows, basis=basis, upto=upto)
+            elif table == "profile_facts" and (done is None or done[0] != basis):
+                self.engine.write_derived(table, profile_facts(log), basis=basis, upto=upto)
+            elif table == "profile_facts" and done is not None:
+                changed = changed_owners(log, done[1], upto)
+                rows = profile_facts(log, owners=changed)
+                ids = log.to_pyarrow(changed)["profile_id"].combine_chunks()
+                self.engine.write_derived(table, rows, basis=basis, upto=upto, replacing=ids)
+
     @property
     def cx(self) -> CxReports:
         """Customer-experience reports: NPS/CSAT/CES, key drivers, Kano, experiments."""
         from empreinte.analytics.cx.reports import CxReports
 
-        return CxReports(self)
+        return CxReports(self.analytics, self.config.local)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -366,4 +439,4 @@ def open(path: str | Path, create: bool = True, *, snapshot: Path | None = None)
                 f"no workspace at {root}; create one with `empreinte init {root}`"
             )
         root.mkdir(parents=True, exist_ok=True)
-    return Workspace(root, DuckDBEngine(snapshot or root / DATABASE_FILE))
+    return Workspace(root, open_engine(root, snapshot))

@@ -17,7 +17,6 @@ import pytest
 
 import empreinte
 from empreinte.analytics.current_traits import current_traits
-from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 from empreinte.profiles.traits import merge_records
 from empreinte.workspace import Workspace
@@ -52,7 +51,7 @@ def winners_by_merge(ws: Workspace, paths: list[str]) -> dict[str, dict[str, tup
 
 
 def winners_in_engine(ws: Workspace, paths: list[str]) -> dict[str, dict[str, tuple[Any, ...]]]:
-    with AnalyticsLog(ws) as log:
+    with ws.analytics() as log:
         merged = current_traits(log, paths)
     return {pid: {p: _key(o) for p, o in m.current.items()} for pid, m in merged.items()}
 
@@ -146,7 +145,7 @@ def test_the_rule_of_the_profiles_on_a_crafted_log(crafted: Workspace) -> None:
 
 
 def test_only_the_profiles_asked_for(crafted: Workspace) -> None:
-    with AnalyticsLog(crafted) as log:
+    with crafted.analytics() as log:
         everyone = current_traits(log, ["tier"])
         one = sorted(everyone)[0]
         asked = ibis.memtable({"profile_id": [one]})

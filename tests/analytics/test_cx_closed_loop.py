@@ -11,9 +11,16 @@ from typing import Any
 import pytest
 
 import empreinte
-from empreinte.analytics.cx.closed_loop import detractors
+from empreinte.analytics.cx.closed_loop import detractors as detractors_of_log
 from empreinte.errors import AnalyticsError
 from empreinte.workspace import Workspace
+
+
+def detractors(ws: Any, *args: Any, **kwargs: Any) -> Any:
+    """`detractors` over the workspace's log, opened as the workspace's reports open it."""
+    with ws.analytics() as log:
+        return detractors_of_log(log, *args, **kwargs)
+
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)  # 30 days back: from 31 May 12:00
 

@@ -13,9 +13,16 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
 import empreinte
-from empreinte.analytics.cx.exposures import experiment_report
+from empreinte.analytics.cx.exposures import experiment_report as experiment_report_of_log
 from empreinte.errors import AnalyticsError
 from empreinte.workspace import Workspace
+
+
+def experiment_report(ws: Any, *args: Any, **kwargs: Any) -> Any:
+    """`experiment_report` over the workspace's log, opened as the workspace's reports open it."""
+    with ws.analytics() as log:
+        return experiment_report_of_log(log, *args, **kwargs)
+
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 START = datetime(2026, 3, 1, 10, tzinfo=UTC)

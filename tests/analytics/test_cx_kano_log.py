@@ -11,8 +11,15 @@ import pytest
 
 import empreinte
 from empreinte.analytics.cx.kano import Category
-from empreinte.analytics.cx.kano_answers import kano_results
+from empreinte.analytics.cx.kano_answers import kano_results as kano_results_of_log
 from empreinte.workspace import Workspace
+
+
+def kano_results(ws: Any, *args: Any, **kwargs: Any) -> Any:
+    """`kano_results` over the workspace's log, opened as the workspace's reports open it."""
+    with ws.analytics() as log:
+        return kano_results_of_log(log, *args, **kwargs)
+
 
 A, O, M, I, R, Q = (  # noqa: E741
     Category.ATTRACTIVE,

@@ -290,3 +290,13 @@ def test_compare_nps_is_the_z_test_of_the_raw_draws(a: list[int], b: list[int]) 
     z = (db.mean() - da.mean()) / se
     assert diff.statistic == pytest.approx(z, rel=1e-7, abs=1e-9)
     assert diff.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-7, abs=1e-12)
+
+
+def test_q_values_leave_out_changes_without_a_p_value() -> None:
+    """A change with no p-value (NaN: no variance on either side) is not one of the tests:
+    the others are adjusted among themselves (BH by hand for 0.01, 0.04: 0.02, 0.04)."""
+    adjusted = ss.q_values([0.01, math.nan, 0.04])
+    assert adjusted[0] == pytest.approx(0.02)
+    assert math.isnan(adjusted[1])
+    assert adjusted[2] == pytest.approx(0.04)
+    assert all(math.isnan(q) for q in ss.q_values([math.nan, math.nan]))

@@ -579,3 +579,62 @@ def test_nps_by_quarter_and_channel_matches_a_python_oracle(tmp_dir: Path, seed:
                 assert [r.to_dict()["change_q_value"] for r in report.rows if not r.change] == [
                     None
                 ] * (len(report.rows) - len(changed))
+
+
+def test_profile_groups_follow_the_log_between_reports(tmp_path: Path) -> None:
+    """Country and generation are read from the engine table `profile_facts`, rewritten when
+    the log has changed since: a person who moves, or states a birth date, is grouped anew by
+    the next report of the same open workspace (and a report with nothing new keeps them)."""
+    with empreinte.open(tmp_path / "ws") as ws:
+        ingest(
+            ws,
+            [
+                answer("NPS Answered", "u1", 9, "2026-01-05"),
+                answer("NPS Answered", "u2", 3, "2026-01-06"),
+            ],
+        )
+        identify = {"type": "identify", "userId": "u1", "timestamp": "2026-01-07T10:00:00Z"}
+        ingest(ws, [{**identify, "traits": {"address": {"country": "FR"}}}])
+        first = {r.group: r.tally.n for r in ws.cx.nps(by="country", min_n=1).rows}
+        assert first == {"FR": 1, "(none)": 1}
+        assert {r.group: r.tally.n for r in ws.cx.nps(by="country", min_n=1).rows} == first
+        ingest(
+            ws,
+            [
+                {
+                    **identify,
+                    "traits": {"address": {"country": "DE"}},
+                    "timestamp": "2026-01-08T10:00:00Z",
+                },
+                {**identify, "userId": "u2", "traits": {"birthday": "1990-04-02"}},
+            ],
+        )
+        assert {r.group: r.tally.n for r in ws.cx.nps(by="country", min_n=1).rows} == {
+            "DE": 1,
+            "(none)": 1,
+        }
+        generations = {r.group: r.tally.n for r in ws.cx.nps(by="generation", min_n=1).rows}
+        assert generations == {"Gen Y (Millennials)": 1, "(none)": 1}
+
+
+def test_profile_facts_kept_up_to_date_equal_a_full_recomputation(tmp_path: Path) -> None:
+    """`profile_facts` is updated only for the profiles that own new events; after the second
+    half of a demo log (new people, merges of anonymous visitors into accounts, moves) it
+    holds exactly what computing it whole gives."""
+    from empreinte.analytics.attributes import profile_facts
+    from empreinte.demo import generate
+
+    messages = list(generate(120))
+    half = len(messages) // 2
+    with empreinte.open(tmp_path / "ws") as ws:
+        ingest(ws, messages[:half])
+        assert ws.cx.nps(by="country", min_n=1).rows
+        ingest(ws, messages[half:])
+        assert ws.cx.nps(by="generation", min_n=1).rows
+        with ws.analytics() as log:
+            kept = log.to_pyarrow(log.table("profile_facts")).sort_by("profile_id")
+            whole = profile_facts(log).sort_by("profile_id")
+    assert kept.num_rows > 100
+    assert kept.select(whole.column_names).equals(
+        whole.cast(kept.select(whole.column_names).schema)
+    )

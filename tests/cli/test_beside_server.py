@@ -71,6 +71,7 @@ def held(
     assert sent, "the server received nothing while the CLI read"
 
 
+@pytest.mark.slow
 def test_reports_and_profiles_read_while_the_server_ingests(
     held: tuple[Keys, ServerProcess, str, int],
 ) -> None:

@@ -17,7 +17,7 @@ import pytest
 import empreinte
 from empreinte.identity.rules import MergeRules
 from empreinte.identity.service import IdentityService
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.workspace import Workspace
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

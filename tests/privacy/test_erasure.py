@@ -11,7 +11,7 @@ import pytest
 
 from empreinte.errors import PrivacyError, ProfileNotFound, StorageError
 from empreinte.privacy import consent, erasure
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.workspace import Workspace
 
 from .conftest import consent_event, send

@@ -9,17 +9,17 @@ name, phone…) are pseudonymised in the log and useless as groups; they are ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from empreinte.analytics.current_traits import current_traits
 from empreinte.analytics.generations import Generations
+from empreinte.analytics.json import JsonDoc
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
 from empreinte.profiles.computed import (
@@ -59,16 +59,13 @@ def check_period(period: str | None) -> Period | None:
     raise AnalyticsError(f"unknown period {period!r}: use one of {', '.join(PERIODS)}")
 
 
-@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
-def _local_time(zone: str, moment: dt.Timestamp(timezone="UTC")) -> dt.timestamp:  # type: ignore[valid-type]
-    """The wall-clock time in `zone` (DuckDB's `timezone`)."""
-
-
-def period_start(timestamp: ir.TimestampValue, period: Period, zone: str) -> ir.TimestampValue:
-    """The start of the period that contains `timestamp`, as wall-clock time in `zone` (an
-    IANA name): a quarter begins on the 1st at midnight where the team reads it, not in UTC.
-    Weeks start on Monday."""
-    return _local_time(zone, timestamp).truncate(_UNIT[period])
+def period_start(
+    log: AnalyticsLog, timestamp: ir.TimestampValue, period: Period
+) -> ir.TimestampValue:
+    """The start of the period that contains `timestamp`, as wall-clock time in the
+    workspace's time zone: a quarter begins on the 1st at midnight where the team reads it,
+    not in UTC. Weeks start on Monday."""
+    return log.local_time(timestamp).truncate(_UNIT[period])
 
 
 def period_label(start: datetime, period: Period) -> str:
@@ -90,21 +87,11 @@ def describe() -> str:
     )
 
 
-def json_text(value: ir.JSONValue, path: Sequence[str] = ()) -> ir.StringValue:
-    """The JSON value at `path` as text."""
-    for key in path:
-        value = value[key]
-    # Numbers and booleans are grouped by their JSON text ("7", "true"); strings unquoted;
-    # a JSON null is missing.
-    as_text: ir.StringValue = value.str
-    return as_text.fill_null(value.cast("string").nullif("null"))
-
-
 def is_profile_attribute(name: str) -> bool:
     return name in PROFILE_ATTRIBUTES or name.startswith("traits.")
 
 
-def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
+def event_attribute(log: AnalyticsLog, events: ir.Table, name: str) -> ir.StringValue:
     """The value of event attribute `name` for each row of `events` (text; missing → NONE)."""
     missing = RELATIONAL if name == "touchpoint" else NONE
     name = PROPERTY_SHORTCUTS.get(name, name)
@@ -112,7 +99,7 @@ def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
         value: ir.StringValue = events[name]
     elif name.startswith(_JSON_ROOTS) and name.count(".") >= 1 and all(name.split(".")):
         root, *path = name.split(".")
-        value = json_text(events[root], path)
+        value = JsonDoc(log, events[root]).text(*path)
     else:
         raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
     return value.fill_null(missing)
@@ -121,11 +108,64 @@ def event_attribute(events: ir.Table, name: str) -> ir.StringValue:
 def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -> ir.Table:
     """`table` (events with `profile_id`) with the value of attribute `name` as `column`."""
     if not is_profile_attribute(name):
-        return table.mutate(**{column: event_attribute(table, name)})
-    # Only the people in `table` are read.
-    people = ibis.memtable(profile_attributes(log, [name], owners=table))
-    joined = table.left_join(people, table.profile_id == people.profile_id)
-    return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("profile_id_right", name)
+        return table.mutate(**{column: event_attribute(log, table, name)})
+    if name in PROFILE_ATTRIBUTES:
+        facts = log.derived("profile_facts")
+        value = facts_attribute(facts, name, log.settings.generations)
+        people = facts.select(_person="profile_id", **{name: value})
+    else:
+        # Any other trait: computed for the people in `table` only.
+        check_attributes([name])
+        people = ibis.memtable(profile_attributes(log, [name], owners=table)).rename(
+            _person="profile_id"
+        )
+    joined = table.left_join(people, table.profile_id == people._person)
+    return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("_person", name)
+
+
+def facts_attribute(facts: ir.Table, name: str, generations: Generations) -> ir.StringValue:
+    """Profile attribute `name` as text, from `profile_facts`; the generation by the
+    configured first birth years, in the engine."""
+    if name == "generation":
+        year = facts.birth_year
+        branches = [(year >= start, label) for start, label in reversed(generations.starts)]
+        generation: ir.StringValue = ibis.cases(*branches, else_=ibis.null("string"))
+        return generation
+    if name == "birth_year":
+        as_text: ir.StringValue = facts.birth_year.cast("string")
+        return as_text
+    column: ir.StringValue = facts[name]
+    return column
+
+
+def profile_facts(log: AnalyticsLog, owners: ir.Table | None = None) -> pa.Table:
+    """The rows of `profile_facts` for every profile with traits, a locale or a channel (only
+    those of `owners`, a table with `profile_id`, when given): profile_id, country,
+    birth_year, preferred_channel (computed as profiles do)."""
+    rows = profile_attributes(log, ["country", "birth_year", "preferred_channel"], owners)
+    years = [None if year is None else int(year) for year in rows["birth_year"].to_pylist()]
+    return rows.set_column(
+        rows.schema.get_field_index("birth_year"), "birth_year", pa.array(years, pa.int32())
+    )
+
+
+def changed_owners(log: AnalyticsLog, after: int, upto: int) -> ir.Table:
+    """The profiles (`profile_id`) that own an event with `after < seq <= upto`."""
+    events = log.events(include_bots=True)
+    recent = events.filter((events.seq > after) & (events.seq <= upto))
+    owned = log.with_owner(recent.select("seq", "identifiers"))
+    return owned.select("profile_id").distinct()
+
+
+def check_attributes(names: Iterable[str]) -> None:
+    for name in names:
+        trait = name.removeprefix("traits.")
+        if not is_profile_attribute(name) or not trait:
+            raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
+        if name.startswith("traits.") and is_personal_trait(trait):
+            raise AnalyticsError(
+                f"{name} is personal data (pseudonymised in the log): it cannot be a group"
+            )
 
 
 def profile_attributes(
@@ -136,17 +176,9 @@ def profile_attributes(
     year or generation leaving this function); only the profiles of `owners` (a table with
     `profile_id`) when given."""
     names = list(dict.fromkeys(names))
-    for name in names:
-        trait = name.removeprefix("traits.")
-        if not is_profile_attribute(name) or not trait:
-            raise AnalyticsError(f"unknown attribute {name!r}: use {describe()}")
-        if name.startswith("traits.") and is_personal_trait(trait):
-            raise AnalyticsError(
-                f"{name} is personal data (pseudonymised in the log): it cannot be a group"
-            )
-    workspace = log.workspace
-    generations = Generations.from_mapping(workspace.config.generations)
-    day_first = workspace.config.default_region != "US"
+    check_attributes(names)
+    generations = log.settings.generations
+    day_first = log.settings.default_region != "US"
     paths = [
         path for name in names for path in _TRAITS_READ.get(name, (name.removeprefix("traits."),))
     ]
@@ -177,6 +209,12 @@ def profile_attributes(
     return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
 
 
+def _candidates(log: AnalyticsLog, owners: ir.Table | None) -> ir.Table:
+    """The log's events, only those `owners` may own when given (before reading JSON)."""
+    events = log.events()
+    return events if owners is None else log.carrying_keys_of(events, owners)
+
+
 def _owned_by(log: AnalyticsLog, events: ir.Table, owners: ir.Table | None) -> ir.Table:
     owned = log.with_owner(events)
     if owners is None:
@@ -186,9 +224,9 @@ def _owned_by(log: AnalyticsLog, events: ir.Table, owners: ir.Table | None) -> i
 
 def _latest_locales(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str]:
     """Each profile's `context.locale` of its latest event that has one (in the engine)."""
-    events = log.events()
+    events = _candidates(log, owners)
     events = events.select(
-        "seq", "identifiers", "timestamp", locale=events.context["locale"].str
+        "seq", "identifiers", "timestamp", locale=log.json_string(events.context, "locale")
     ).filter(lambda t: t.locale.notnull())
     owned = _owned_by(log, events, owners)
     latest = owned.group_by("profile_id").agg(locale=owned.locale.argmax(owned.timestamp))
@@ -199,7 +237,7 @@ def _latest_locales(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str
 def _preferred_channels(log: AnalyticsLog, owners: ir.Table | None) -> dict[str, str]:
     """Each profile's preferred channel as profiles compute it: the channel of most of its
     events, a tie going to the one used most recently (in the engine)."""
-    events = log.events()
+    events = _candidates(log, owners)
     events = events.filter(events.channel.notnull() & (events.channel != UNKNOWN_CHANNEL))
     owned = _owned_by(log, events.select("seq", "identifiers", "timestamp", "channel"), owners)
     uses = owned.group_by(["profile_id", "channel"]).agg(

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import orjson
 
+from empreinte.analytics.json import json_kind
 from empreinte.errors import AnalyticsError
 from empreinte.profiles.traits import MergedTraits, Observation, TraitPolicy
 
@@ -26,23 +26,9 @@ if TYPE_CHECKING:
     from empreinte.analytics.log import AnalyticsLog
 
 
-@ibis.udf.scalar.builtin(name="json_extract")  # type: ignore[untyped-decorator]
-def _at(value: dt.JSON, path: str) -> dt.JSON:
-    """The JSON at a JSONPath (DuckDB's `json_extract`: quoted keys may contain dots)."""
-
-
-@ibis.udf.scalar.builtin(name="json_type")  # type: ignore[untyped-decorator]
-def _json_type(value: dt.JSON) -> str:  # type: ignore[empty-body]
-    """OBJECT, ARRAY, VARCHAR, BIGINT…, NULL for a JSON null (DuckDB's `json_type`)."""
-
-
 # Where an event states traits: (order, column, path prefix in the column, vault prefix).
 # Order 1 wins over order 0 within one event, as `traits` wins over `context.traits`.
 _HOLDERS = ((0, "context", ("traits",), "context.traits"), (1, "traits", (), "traits"))
-
-
-def _json_path(keys: Sequence[str]) -> str:
-    return "$" + "".join(f'."{key}"' for key in keys)
 
 
 def _rank(events: ir.Table, policy: TraitPolicy) -> ir.IntegerValue:
@@ -61,12 +47,15 @@ def _rank(events: ir.Table, policy: TraitPolicy) -> ir.IntegerValue:
 _KEPT = ("seq", "identifiers", "timestamp", "source", "channel", "message_id")
 
 
-def _statements(log: AnalyticsLog, paths: Sequence[str]) -> ir.Table:
+def _statements(log: AnalyticsLog, paths: Sequence[str], owners: ir.Table | None) -> ir.Table:
     """One row per event and trait path it states a value for: `_KEPT`, `rank`, `order`,
     `path`, `shown` (as stored) and `value` (raw, from the vault when personal), as JSON."""
     events = log.events()
+    if owners is not None:  # before reading JSON: a few people cost a few events
+        events = log.carrying_keys_of(events, owners)
     events = events.filter(
-        events.context["traits"].notnull() | ((events.type == "identify") & events.traits.notnull())
+        log.json_at(events.context, "traits").notnull()
+        | ((events.type == "identify") & events.traits.notnull())
     )
     vault = log.table("pii_vault")
     vault = vault.select(vault_seq="seq", vault_values=vault["values"])
@@ -79,24 +68,24 @@ def _statements(log: AnalyticsLog, paths: Sequence[str]) -> ir.Table:
         for path in paths:
             name = f"s{len(statements)}"
             statements[name] = (order, path)
-            value = _at(events[column], _json_path([*prefix, *path.split(".")]))
-            raw = _at(events.vault_values, _json_path([f"{vault_prefix}.{path}"]))
+            value = log.json_at(events[column], *prefix, *path.split("."))
+            raw = log.json_at(events.vault_values, f"{vault_prefix}.{path}")
             columns[name] = ibis.ifelse(
                 stated_here, ibis.struct({"shown": value, "raw": raw}), None
             )
-    rank = _rank(events, log.workspace.profiles.policy)
+    rank = _rank(events, log.settings.traits)
     wide = events.select(*_KEPT, rank=rank, **columns)
     long = wide.pivot_longer(list(statements), names_to="statement", values_to="stated")
     value, raw = long.stated["shown"], long.stated["raw"]
     # A value is a leaf, as the raw event has it: an object is not a value (its fields are).
-    long = long.filter(value.notnull(), ~_json_type(raw.fill_null(value)).isin(["OBJECT", "NULL"]))
+    long = long.filter(value.notnull(), ~json_kind(raw.fill_null(value)).isin(["object", "null"]))
     return long.select(
         *_KEPT,
         "rank",
         order=long.statement.cases(*((k, order) for k, (order, _) in statements.items())),
         path=long.statement.cases(*((k, path) for k, (_, path) in statements.items())),
-        shown=value.cast("string"),
-        value=raw.cast("string").fill_null(value.cast("string")),
+        shown=value,
+        value=raw.fill_null(value),
     )
 
 
@@ -108,7 +97,7 @@ def current_traits(
     paths = list(dict.fromkeys(paths))
     if any('"' in path or not all(path.split(".")) for path in paths):
         raise AnalyticsError(f"not a trait path: {paths!r}")
-    found = log.with_owner(_statements(log, paths)).drop("identifiers")
+    found = log.with_owner(_statements(log, paths, owners)).drop("identifiers")
     if owners is not None:
         found = found.semi_join(owners.select("profile_id").distinct(), "profile_id")
     latest = ibis.row_number().over(

@@ -1,41 +1,47 @@
 """The event log as Ibis expressions, for analytics that run in the engine.
 
 Analytics are written once against Ibis tables, so the same expression runs on the embedded
-DuckDB file and on a distributed engine later; only small aggregates come back to Python.
-`AnalyticsLog` gives the log with each event's owner: the profile of its most trusted
-identifier, the rule `profiles` uses for timelines (see store/profile_store.py).
+DuckDB file and on Spark; only small aggregates come back to Python. `AnalyticsLog` gives the
+log with each event's owner (`empreinte.store.ownership`, the rule profiles use for
+timelines) and the engine's JSON and time functions.
 
-Open one per report (`with AnalyticsLog(workspace) as log:`): it brings the identity graph up
-to date and holds a cursor of its own, so reports can run beside the collector's writes.
+The workspace opens one per report (`with workspace.analytics() as log:`) after bringing the
+identity graph up to date; it holds a backend of its own (on DuckDB a cursor), so reports run
+beside the collector's writes. Any backend and settings will do: `AnalyticsLog(backend,
+settings)`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
-from empreinte.store.analytics_backend import ibis_backend
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
-
-# Rank given to an identifier cut out of its profile: it never decides where an event belongs.
-_CUT_RANK = 1_000
-_UNKNOWN_RANK = 999
+from empreinte.analytics.settings import AnalyticsSettings
+from empreinte.store.analytics import AnalyticsBackend
+from empreinte.store.ownership import owners_of
 
 
 class AnalyticsLog:
-    """Ibis tables over one workspace's log, on a cursor of their own."""
+    """Ibis tables over one workspace's log, with the settings reports read."""
 
-    def __init__(self, workspace: Workspace):
-        self.workspace = workspace
-        profiles = workspace.profiles
-        profiles.identity.sync()
-        self._ownership = profiles.ownership()
-        self._cursor, self.backend = ibis_backend(workspace.engine)
+    def __init__(
+        self,
+        backend: AnalyticsBackend,
+        settings: AnalyticsSettings,
+        prepare: Callable[[AnalyticsLog, str], None] | None = None,
+    ):
+        """`prepare(log, table)`, when given, brings a derived table (`consent_state`,
+        `profile_facts`) up to date before its first read; without it the backend's tables
+        are read as they are (an export is a snapshot)."""
+        self.backend = backend
+        self.settings = settings
+        self._prepare = prepare
+        self._prepared: set[str] = set()
 
     def __enter__(self) -> AnalyticsLog:
         return self
@@ -49,10 +55,17 @@ class AnalyticsLog:
         self.close()
 
     def close(self) -> None:
-        self._cursor.close()
+        self.backend.close()
 
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
+
+    def derived(self, name: str) -> ir.Table:
+        """A table derived from the log for analytics, brought up to date first."""
+        if self._prepare is not None and name not in self._prepared:
+            self._prepare(self, name)
+            self._prepared.add(name)
+        return self.table(name)
 
     def events(self, *, include_bots: bool = False) -> ir.Table:
         """The event log; bots left out unless asked."""
@@ -61,29 +74,41 @@ class AnalyticsLog:
 
     def with_owner(self, events: ir.Table) -> ir.Table:
         """`events` (which must keep `seq` and `identifiers`) with a `profile_id` column: the
-        profile its most trusted identifier belongs to now, by type rank then key text as the
-        resolver orders them. An event none of whose identifiers is in the graph (there are
-        none after a sync, but a report must not drop an answer silently) is its own person,
-        ``event:<seq>``."""
-        ids = self.table("identities")
-        ranks = self._ownership.ranks
-        rank: ir.IntegerValue = ids.id_type.cases(*ranks.items(), else_=_UNKNOWN_RANK)
-        if self._ownership.cut:
-            cut = ibis.memtable({"key": sorted(self._ownership.cut)})
-            rank = ibis.ifelse(ids.id_key.isin(cut.key), _CUT_RANK, rank)
-        # One sortable text per candidate, so the owner is a plain arg-min aggregate.
-        ranked = ids.select(
-            "id_key", "profile_id", order=rank.cast("string").lpad(4, "0").concat(ids.id_key)
-        )
-        keys = events.select("seq", key=events.identifiers.unnest())
-        owners = (
-            keys.join(ranked, keys.key == ranked.id_key)
-            .group_by("seq")
-            .agg(profile_id=ranked.profile_id.argmin(ranked.order))
-        )
+        profile that owns each event now (see `empreinte.store.ownership`). An event none of
+        whose identifiers is in the graph (there are none after a sync, but a report must not
+        drop an answer silently) is its own person, ``event:<seq>``."""
+        owners = owners_of(events, self.table("identities"), self.settings.ownership)
         joined = events.left_join(owners, "seq")
         owner = joined.profile_id.fill_null(ibis.literal("event:").concat(joined.seq.cast(str)))
         return joined.mutate(profile_id=owner).drop("seq_right")
 
+    def carrying_keys_of(self, events: ir.Table, owners: ir.Table) -> ir.Table:
+        """The rows of `events` (with `seq` and `identifiers`) that carry an identifier of a
+        profile in `owners` (a table with `profile_id`): the only events those profiles can
+        own, found before the ownership join so that a few profiles cost a few events."""
+        # Filters with subqueries, not joins: `events` goes on into the ownership join.
+        ids = self.table("identities")
+        keys = ids.filter(ids.profile_id.isin(owners.profile_id)).id_key
+        occurrences = events.select(_seq="seq", _key=events.identifiers.unnest())
+        seqs = occurrences.filter(occurrences._key.isin(keys))._seq
+        return events.filter(events.seq.isin(seqs))
+
+    # -- the engine's functions -------------------------------------------------------------
+
+    def json_at(self, document: ir.Value, *keys: str) -> ir.StringValue:
+        """The JSON text at `keys` in a JSON column (NULL when absent)."""
+        return self.backend.json_at(document, keys)
+
+    def json_string(self, document: ir.Value, *keys: str) -> ir.StringValue:
+        """The string at `keys` in a JSON column, NULL when absent or not a string."""
+        return self.backend.json_string(document, keys)
+
+    def local_time(self, moment: ir.TimestampValue) -> ir.TimestampValue:
+        """Wall-clock time in the workspace's time zone."""
+        return self.backend.local_time(moment, self.settings.timezone)
+
     def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
         return self.backend.execute(expr, **kwargs)
+
+    def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
+        return self.backend.to_pyarrow(expr)

@@ -63,11 +63,10 @@ from empreinte.identity.model import (
 )
 from empreinte.identity.rebuild import rebuild
 from empreinte.identity.rules import MergeRules
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.engine import Engine
 from empreinte.store.identity_store import (
     CURSOR,
     FINGERPRINT,
-    DuckDBIdentityStore,
     IdentityStore,
 )
 
@@ -105,14 +104,14 @@ class IdentityService:
     @classmethod
     def open(
         cls,
-        engine: DuckDBEngine,
+        engine: Engine,
         rules: MergeRules | None = None,
         *,
         salt: str = "",
         batch_size: int = DEFAULT_BATCH,
     ) -> IdentityService:
-        """The service over a workspace's DuckDB engine."""
-        return cls(DuckDBIdentityStore(engine), rules, salt=salt, batch_size=batch_size)
+        """The service over a workspace's engine."""
+        return cls(engine.identity_store(), rules, salt=salt, batch_size=batch_size)
 
     # -- consistency ----------------------------------------------------------------------
 

@@ -21,11 +21,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import duckdb
 import pyarrow as pa
 
 from empreinte.errors import MatchFailed
 from empreinte.matching import prepare as prep
+from empreinte.store.duckdb.splink import splink_database
 
 DEFAULT_HIGH = 0.95
 DEFAULT_LOW = 0.7
@@ -478,14 +478,12 @@ def _run_splink(
     left: pa.Table,
     right: pa.Table | None,
 ) -> tuple[tuple[MatchPair, ...], tuple[tuple[RecordRef, ...], ...], dict[str, Any], list[str]]:
-    from splink import DuckDBAPI, Linker, SettingsCreator
+    from splink import Linker, SettingsCreator
     from splink.internals.exceptions import SplinkException
 
     field_set = set(fields)
     predict_rules, train_rules, prior_rules = _rules(field_set)
-    with contextlib.closing(duckdb.connect()) as connection:
-        connection.execute("SET enable_progress_bar = false")
-        db = DuckDBAPI(connection)
+    with splink_database() as db:
         inputs = [db.register(left, table_name="__empreinte_left")]
         if right is not None:
             inputs.append(db.register(right, table_name="__empreinte_right"))

@@ -43,6 +43,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from empreinte.errors import ConfigError, ConsentError, PrivacyError, ProfileNotFound
 from empreinte.privacy.people import lookup_key
 from empreinte.privacy.pii import rehydrate
@@ -326,6 +328,26 @@ def allowed_profiles(workspace: Workspace, purpose: str) -> frozenset[str]:
         refused = {p for p, granted in decisions.items() if not granted}
         return frozenset(store.profile_ids() - refused)
     return frozenset(p for p, granted in decisions.items() if granted)
+
+
+def consent_state(workspace: Workspace, purposes: Sequence[str]) -> pa.Table:
+    """The rows of the engine table `consent_state` (profile_id, purpose, allowed): who allows
+    each of `purposes` now, every current profile included, for analytics that filter people
+    in the engine (`allowed_profiles`' rule; after the identity sync)."""
+    everyone = sorted(workspace.privacy_store.profile_ids())
+    columns: dict[str, list[Any]] = {"profile_id": [], "purpose": [], "allowed": []}
+    for purpose in purposes:
+        allowed = allowed_profiles(workspace, purpose)
+        columns["profile_id"] += everyone
+        columns["purpose"] += [purpose_of(purpose)] * len(everyone)
+        columns["allowed"] += [profile in allowed for profile in everyone]
+    return pa.table(
+        {
+            "profile_id": pa.array(columns["profile_id"], pa.string()),
+            "purpose": pa.array(columns["purpose"], pa.string()),
+            "allowed": pa.array(columns["allowed"], pa.bool_()),
+        }
+    )
 
 
 # -- writing ---------------------------------------------------------------------------------

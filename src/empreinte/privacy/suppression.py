@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime
 
 from empreinte.privacy.pseudonym import Pseudonymiser
-from empreinte.store.privacy_store import DuckDBPrivacyStore
+from empreinte.store.privacy_store import PrivacyStore
 from empreinte.store.records import EventRow
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Suppression:
     """The suppression set of a workspace, in memory (loaded at start, updated by erasure)
     and in the `suppression` table. Thread-safe; the hot path takes no lock."""
 
-    def __init__(self, store: DuckDBPrivacyStore, pseudonymiser: Pseudonymiser):
+    def __init__(self, store: PrivacyStore, pseudonymiser: Pseudonymiser):
         self._store = store
         # The keyed state, copied for each hash: keying costs one compression, saved per hash.
         self._keyed = hashlib.blake2b(key=_derive_key(pseudonymiser), digest_size=16)

@@ -30,7 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from empreinte.credentials import Principal, Role
 from empreinte.errors import AuthError, ConfigError
-from empreinte.store.privacy_store import DuckDBPrivacyStore, StoredUser
+from empreinte.store.privacy_store import PrivacyStore, StoredUser
 
 SESSION_PREFIX = "ses_"
 SESSION_SECONDS = 8 * 3600
@@ -100,7 +100,7 @@ class Users:
 
     def __init__(
         self,
-        store: DuckDBPrivacyStore,
+        store: PrivacyStore,
         session_key: bytes,
         *,
         clock: Callable[[], float] = time.time,
@@ -113,7 +113,7 @@ class Users:
         _dummy_hash()  # now, so that the first unknown user's login is not the fast one
 
     @classmethod
-    def for_workspace(cls, directory: Path, store: DuckDBPrivacyStore) -> Users:
+    def for_workspace(cls, directory: Path, store: PrivacyStore) -> Users:
         return cls(store, session_key(directory))
 
     # -- managing users -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from empreinte.errors import ProfileNotFound
 from empreinte.identity.graph import Overrides
@@ -33,8 +33,8 @@ from empreinte.privacy.pii import rehydrate, without_vault
 from empreinte.profiles.computed import Computed, compute
 from empreinte.profiles.lookup import LOOKUPS, InvalidInput, KeyMaker
 from empreinte.profiles.traits import MergedTraits, TraitPolicy, merge_records
-from empreinte.store.duckdb_engine import DuckDBEngine
-from empreinte.store.profile_store import Ownership, Position, ProfileStore
+from empreinte.store.ownership import Ownership
+from empreinte.store.profile_store import Position
 
 if TYPE_CHECKING:
     from empreinte.identity.service import IdentityService
@@ -108,7 +108,7 @@ class Profiles:
 
     def __init__(self, workspace: Workspace):
         self._ws = workspace
-        self.store = ProfileStore(cast(DuckDBEngine, workspace.engine))
+        self.store = workspace.engine.profile_store()
         self.policy = TraitPolicy.from_mapping(workspace.config.profiles)
         self.keys = KeyMaker(workspace.policy)
         # Dates written 03/04/1985 are read day first, except in the US.

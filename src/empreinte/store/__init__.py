@@ -1,7 +1,7 @@
-"""Storage: the engine interface, the embedded DuckDB engine and the log's row types."""
+"""Storage: the engine interface, its factory and the log's row types (engines: store/duckdb/,
+store/spark/ for analytics)."""
 
-from empreinte.store.duckdb_engine import DuckDBEngine
-from empreinte.store.engine import Engine
+from empreinte.store.engine import Engine, open_engine
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
-__all__ = ["COLUMNS", "ApiToken", "DuckDBEngine", "Engine", "EventFilter", "EventRow", "SourceKey"]
+__all__ = ["COLUMNS", "ApiToken", "Engine", "EventFilter", "EventRow", "SourceKey", "open_engine"]

@@ -1,8 +1,10 @@
 """The storage interface every engine implements.
 
 Only `store/` talks to a database. The collector, the CLI and the API speak to an `Engine`;
-analytics will reach the same tables through Ibis, so that they run on DuckDB or on a
-distributed engine unchanged.
+the stores beside the log (identity, privacy, profiles, match reviews) come from it, and
+analytics reach the same tables through its `AnalyticsBackend` (Ibis), so that they run on
+DuckDB or on a distributed engine unchanged. `open_engine` is the one place that picks the
+engine of a workspace: the embedded DuckDB file (store/duckdb/).
 """
 
 from __future__ import annotations
@@ -10,9 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+import pyarrow as pa
+
+from empreinte.store.identity_store import IdentityStore
+from empreinte.store.match_store import MatchReviews
+from empreinte.store.privacy_store import PrivacyStore
+from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
+
+if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
+    from empreinte.store.analytics import AnalyticsBackend
+
+#: The file of the embedded engine in a workspace directory.
+DATABASE_FILE = "events.duckdb"
 
 
 class Engine(Protocol):
@@ -57,4 +71,47 @@ class Engine(Protocol):
         process can open while this one keeps writing."""
         ...
 
+    def privacy_store(self) -> PrivacyStore: ...
+
+    def identity_store(self) -> IdentityStore: ...
+
+    def profile_store(self) -> ProfileQueries: ...
+
+    def match_store(self) -> MatchReviews: ...
+
+    def derived_state(self, table: str) -> tuple[str, int] | None:
+        """What derived table `table` was last computed from: (basis, the log's last seq)."""
+        ...
+
+    def write_derived(
+        self,
+        table: str,
+        rows: pa.Table,
+        *,
+        basis: str,
+        upto: int,
+        replacing: pa.Array | None = None,
+    ) -> None:
+        """Write a table derived for analytics (`consent_state`, `profile_facts`) and what it
+        was computed from, atomically: `rows` replace every row, or only the rows of the
+        profiles in `replacing`; rows of profiles gone from the identity graph go too."""
+        ...
+
+    def analytics(self) -> AnalyticsBackend:
+        """A backend for one report or session of reports; the caller closes it."""
+        ...
+
+    def export_parquet(self, directory: Path) -> dict[str, Path]:
+        """The tables analytics read (`ANALYTICS_TABLES`) as `directory/<table>.parquet`, JSON
+        columns as JSON text, for another engine (store/spark/); table → file."""
+        ...
+
     def close(self) -> None: ...
+
+
+def open_engine(directory: Path, snapshot: Path | None = None) -> Engine:
+    """The engine of the workspace in `directory`: its embedded DuckDB file, or `snapshot`, a
+    copy of that file to read instead."""
+    from empreinte.store.duckdb.engine import DuckDBEngine
+
+    return DuckDBEngine(snapshot or directory / DATABASE_FILE)

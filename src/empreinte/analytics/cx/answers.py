@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Literal
 import ibis
 import ibis.expr.types as ir
 
-from empreinte.analytics.attributes import Period, json_text, period_start
+from empreinte.analytics.attributes import Period, period_start
+from empreinte.analytics.json import JsonDoc
 from empreinte.errors import AnalyticsError
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def answer_events(
     log: AnalyticsLog,
     event: str,
     scope: AnswerScope,
-    columns: Callable[[ir.JSONValue], dict[str, ir.Value]],
+    columns: Callable[[JsonDoc], dict[str, ir.Value]],
 ) -> ir.Table:
     """The `track` events named `event` in `scope`'s window, with the columns every answer
     keeps (seq, identifiers, timestamp, channel, source, properties, context) and `columns`,
@@ -88,7 +89,7 @@ def answer_events(
     events = log.events()
     events = in_window(events.filter((events.event == event) & (events.type == "track")), scope)
     kept = ("seq", "identifiers", "timestamp", "channel", "source", "properties", "context")
-    return events.select(*kept, **columns(events.properties))
+    return events.select(*kept, **columns(JsonDoc(log, events.properties)))
 
 
 def survey_answers(
@@ -110,11 +111,11 @@ def survey_answers(
         SURVEY_EVENTS[survey],
         scope,
         lambda props: {
-            "score": props["score"].float,
-            "scale": props["scale"].float.fill_null(5.0),
-            "survey_id": json_text(props["survey_id"]).fill_null(SURVEY_EVENTS[survey]),
-            "touchpoint": json_text(props["touchpoint"]),
-            "comment": props["comment"].str,
+            "score": props.number("score"),
+            "scale": props.number("scale").fill_null(5.0),
+            "survey_id": props.text("survey_id").fill_null(SURVEY_EVENTS[survey]),
+            "touchpoint": props.text("touchpoint"),
+            "comment": props.string("comment"),
         },
     )
     low, high = (1, scale) if survey == "csat" else _RANGES[survey]
@@ -132,8 +133,7 @@ def survey_answers(
     elif scope.kind == "transactional":
         answers = answers.filter(answers.touchpoint.notnull())
     if period is not None:
-        zone = log.workspace.config.timezone
-        answers = answers.mutate(period=period_start(answers.timestamp, period, zone))
+        answers = answers.mutate(period=period_start(log, answers.timestamp, period))
     answers = log.with_owner(answers).drop("identifiers")
     if not latest_only:
         return answers

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 
@@ -18,9 +18,6 @@ from empreinte.analytics.cx.answers import AnswerScope, check_survey, survey_ans
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.redaction import redact
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ LOW_CUTOFF = {"nps": 6, "csat": 2, "ces": 3}
 
 
 def detractors(
-    workspace: Workspace,
+    log: AnalyticsLog,
     survey: str = "nps",
     *,
     days: int = 30,
@@ -62,26 +59,23 @@ def detractors(
         raise AnalyticsError(f"days must be at least 1, got {days}")
     until = now or datetime.now(UTC)
     scope = AnswerScope(since=until - timedelta(days=days), until=until, touchpoint=touchpoint)
-    region = workspace.config.default_region
-    with AnalyticsLog(workspace) as log:
-        answers = survey_answers(log, kind, scope, scale=scale)
-        # The person's latest answer, whatever the survey: someone who answered 3 then 9
-        # has been heard since.
-        latest = ibis.row_number().over(
-            group_by="profile_id",
-            order_by=[ibis.desc(answers.timestamp), ibis.desc(answers.seq)],
-        )
-        answers = answers.mutate(_rank=latest).filter(lambda t: t._rank == 0)
-        low = answers.filter(answers.score <= LOW_CUTOFF[kind])
-        if with_comment:
-            low = low.filter(low.comment.notnull() & (low.comment.strip() != ""))
-        rows = log.execute(
-            low.order_by([ibis.desc(low.timestamp), ibis.desc(low.seq)])
-            .limit(limit)
-            .select(
-                "profile_id", "timestamp", "score", "survey_id", "touchpoint", "channel", "comment"
-            )
-        ).to_dict("records")
+    region = log.settings.default_region
+    answers = survey_answers(log, kind, scope, scale=scale)
+    # The person's latest answer, whatever the survey: someone who answered 3 then 9
+    # has been heard since.
+    latest = ibis.row_number().over(
+        group_by="profile_id",
+        order_by=[ibis.desc(answers.timestamp), ibis.desc(answers.seq)],
+    )
+    answers = answers.mutate(_rank=latest).filter(lambda t: t._rank == 0)
+    low = answers.filter(answers.score <= LOW_CUTOFF[kind])
+    if with_comment:
+        low = low.filter(low.comment.notnull() & (low.comment.strip() != ""))
+    rows = log.execute(
+        low.order_by([ibis.desc(low.timestamp), ibis.desc(low.seq)])
+        .limit(limit)
+        .select("profile_id", "timestamp", "score", "survey_id", "touchpoint", "channel", "comment")
+    ).to_dict("records")
     return [
         LowAnswer(
             profile_id=r["profile_id"],

@@ -13,21 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
+import orjson
 import pandas as pd
 
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, check_survey, survey_answers
 from empreinte.analytics.cx.consented import only_consenting
 from empreinte.analytics.cx.driver_importance import DriverReport, driver_importance
-from empreinte.analytics.cx.settings import CxSettings
+from empreinte.analytics.json import JsonDoc
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
 
 Measure = Literal["count", "max", "distinct"]
 
@@ -76,19 +74,17 @@ class KeyDriverReport:
         return pd.DataFrame(self.to_rows())
 
 
-def _measure(joined: ir.Table, feature: JourneyFeature) -> ir.NumericValue:
+def _measure(log: AnalyticsLog, joined: ir.Table, feature: JourneyFeature) -> ir.NumericValue:
     hit = joined.event.isin(feature.events) if feature.events else joined.event.notnull()
     if feature.measure == "count":
         if feature.where is not None:
             key, value = feature.where
-            hit &= joined.properties[key].cast("string") == ibis.literal(value).cast("json").cast(
-                "string"
-            )
+            hit &= log.json_at(joined.properties, key) == orjson.dumps(value).decode()
         return ibis.ifelse(hit, 1, 0).sum()
     if feature.property is None:
         raise AnalyticsError(f"journey feature {feature.name!r} needs a property")
     if feature.measure == "max":
-        value = joined.properties[feature.property].float * feature.scale
+        value = JsonDoc(log, joined.properties).number(feature.property) * feature.scale
         return ibis.ifelse(hit, value, None).max().fill_null(0)
     return ibis.ifelse(hit, joined[feature.property], None).nunique()
 
@@ -124,12 +120,12 @@ def journey_features(
         ],
     )
     return joined.group_by(["seq", "score"]).agg(
-        **{feature.name: _measure(joined, feature) for feature in features}
+        **{feature.name: _measure(log, joined, feature) for feature in features}
     )
 
 
 def driver_report(
-    workspace: Workspace,
+    log: AnalyticsLog,
     survey: str = "nps",
     *,
     scope: AnswerScope = ALL_ANSWERS,
@@ -146,12 +142,11 @@ def driver_report(
         raise AnalyticsError("the journey window must be positive")
     if not features:
         raise AnalyticsError("key drivers need at least one journey feature")
-    settings = CxSettings.from_mapping(workspace.config.cx)
-    with AnalyticsLog(workspace) as log:
-        answers = survey_answers(log, kind, scope, latest_only=settings.answers == "latest")
-        total = int(log.execute(answers.count()))
-        answers = only_consenting(log, answers)
-        frame = log.execute(journey_features(log, answers, features, window).order_by("seq"))
+    settings = log.settings.cx
+    answers = survey_answers(log, kind, scope, latest_only=settings.answers == "latest")
+    total = int(log.execute(answers.count()))
+    answers = only_consenting(log, answers)
+    frame = log.execute(journey_features(log, answers, features, window).order_by("seq"))
     names = [f.name for f in features]
     report = driver_importance(
         frame[names].to_numpy(dtype=float),

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from empreinte.analytics.attributes import json_text
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, in_window
 from empreinte.analytics.cx.consented import only_consenting
 from empreinte.analytics.cx.experiments import ExperimentResult, VariantCounts, analyze_experiment
+from empreinte.analytics.json import JsonDoc
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
 
 EXPOSURE_EVENT = "Experiment Viewed"
 # Our names first, then Segment's A/B testing spec (names before numeric ids).
@@ -36,8 +33,8 @@ EXPERIMENT_KEYS = ("experiment", "experiment_name", "experiment_id")
 VARIANT_KEYS = ("variant", "variation_name", "variation_id")
 
 
-def _first_text(properties: ir.JSONValue, keys: tuple[str, ...]) -> ir.StringValue:
-    return ibis.coalesce(*(json_text(properties[key]) for key in keys))
+def _first_text(properties: JsonDoc, keys: tuple[str, ...]) -> ir.StringValue:
+    return ibis.coalesce(*(properties.text(key) for key in keys))
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ class ExperimentReport:
 
 
 def experiment_report(
-    workspace: Workspace,
+    log: AnalyticsLog,
     experiment: str,
     *,
     goal: str = "Order Completed",
@@ -96,57 +93,54 @@ def experiment_report(
     if window <= timedelta(0):
         raise AnalyticsError("the conversion window must be positive")
     end = now or scope.until or datetime.now(UTC)
-    with AnalyticsLog(workspace) as log:
-        events = log.events()
-        views = in_window(events.filter(events.event == EXPOSURE_EVENT), scope)
-        views = views.select(
-            "seq",
-            "identifiers",
-            "timestamp",
-            experiment=_first_text(views.properties, EXPERIMENT_KEYS),
-            variant=_first_text(views.properties, VARIANT_KEYS),
+    events = log.events()
+    views = in_window(events.filter(events.event == EXPOSURE_EVENT), scope)
+    views = views.select(
+        "seq",
+        "identifiers",
+        "timestamp",
+        experiment=_first_text(JsonDoc(log, views.properties), EXPERIMENT_KEYS),
+        variant=_first_text(JsonDoc(log, views.properties), VARIANT_KEYS),
+    )
+    views = log.with_owner(views.filter(views.experiment == experiment))
+    people = views.group_by("profile_id").agg(
+        first=views.timestamp.min(),
+        variant=views.variant.argmin(views.timestamp),
+        variants=views.variant.nunique(),
+    )
+    totals = log.execute(
+        people.aggregate(
+            exposed=people.count(),
+            crossed=ibis.ifelse(people.variants > 1, 1, 0).sum(),
+            open_=ibis.ifelse((people.variants == 1) & (people.first + window > end), 1, 0).sum(),
         )
-        views = log.with_owner(views.filter(views.experiment == experiment))
-        people = views.group_by("profile_id").agg(
-            first=views.timestamp.min(),
-            variant=views.variant.argmin(views.timestamp),
-            variants=views.variant.nunique(),
+    ).iloc[0]
+    if int(totals["exposed"]) == 0:
+        raise AnalyticsError(
+            f"no {EXPOSURE_EVENT!r} events for experiment {experiment!r} in this window"
         )
-        totals = log.execute(
-            people.aggregate(
-                exposed=people.count(),
-                crossed=ibis.ifelse(people.variants > 1, 1, 0).sum(),
-                open_=ibis.ifelse(
-                    (people.variants == 1) & (people.first + window > end), 1, 0
-                ).sum(),
-            )
-        ).iloc[0]
-        if int(totals["exposed"]) == 0:
-            raise AnalyticsError(
-                f"no {EXPOSURE_EVENT!r} events for experiment {experiment!r} in this window"
-            )
-        eligible = people.filter((people.variants == 1) & (people.first + window <= end))
-        consenting = only_consenting(log, eligible)
-        goals = events.filter(events.event == goal).select("seq", "identifiers", "timestamp")
-        goals = log.with_owner(goals).select(goal_profile="profile_id", goal_at="timestamp")
-        reached = consenting.left_join(
-            goals,
-            [
-                consenting.profile_id == goals.goal_profile,
-                goals.goal_at > consenting.first,
-                goals.goal_at <= consenting.first + window,
-            ],
+    eligible = people.filter((people.variants == 1) & (people.first + window <= end))
+    consenting = only_consenting(log, eligible)
+    goals = events.filter(events.event == goal).select("seq", "identifiers", "timestamp")
+    goals = log.with_owner(goals).select(goal_profile="profile_id", goal_at="timestamp")
+    reached = consenting.left_join(
+        goals,
+        [
+            consenting.profile_id == goals.goal_profile,
+            goals.goal_at > consenting.first,
+            goals.goal_at <= consenting.first + window,
+        ],
+    )
+    per_person = reached.group_by(["profile_id", "variant"]).agg(
+        converted=reached.goal_at.notnull().any()
+    )
+    counts = log.execute(
+        per_person.group_by("variant").agg(
+            exposed=per_person.count(),
+            converted=ibis.ifelse(per_person.converted, 1, 0).sum(),
         )
-        per_person = reached.group_by(["profile_id", "variant"]).agg(
-            converted=reached.goal_at.notnull().any()
-        )
-        counts = log.execute(
-            per_person.group_by("variant").agg(
-                exposed=per_person.count(),
-                converted=ibis.ifelse(per_person.converted, 1, 0).sum(),
-            )
-        )
-        read = int(counts["exposed"].sum()) if len(counts) else 0
+    )
+    read = int(counts["exposed"].sum()) if len(counts) else 0
     variants = [
         VariantCounts(str(r["variant"]), int(r["exposed"]), int(r["converted"]))
         for r in counts.sort_values("variant").to_dict("records")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import pandas as pd
 
-from empreinte.analytics.attributes import NONE, json_text, with_attribute
+from empreinte.analytics.attributes import NONE, with_attribute
 from empreinte.analytics.cx.answers import ALL_ANSWERS, AnswerScope, answer_events
 from empreinte.analytics.cx.kano import (
     Category,
@@ -23,11 +23,7 @@ from empreinte.analytics.cx.kano import (
     classify,
     summarise,
 )
-from empreinte.analytics.cx.settings import CxSettings
 from empreinte.analytics.log import AnalyticsLog
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
 
 KANO_EVENT = "Kano Answered"
 
@@ -78,7 +74,7 @@ class KanoReport:
 
 
 def kano_results(
-    workspace: Workspace,
+    log: AnalyticsLog,
     *,
     by: str | None = None,
     scope: AnswerScope = ALL_ANSWERS,
@@ -88,38 +84,37 @@ def kano_results(
 ) -> KanoReport:
     """Category shares, dominant category and Better/Worse per feature (and per group of
     attribute `by`), for the Kano answers in `scope`."""
-    settings = CxSettings.from_mapping(workspace.config.cx)
+    settings = log.settings.cx
     threshold = settings.min_n if min_n is None else min_n
-    with AnalyticsLog(workspace) as log:
-        # Answers may be words or the codes 1-5: read them as text either way.
-        table = answer_events(
-            log,
-            KANO_EVENT,
-            scope,
-            lambda props: {
-                "feature": props["feature"].str,
-                "functional": json_text(props["functional"]),
-                "dysfunctional": json_text(props["dysfunctional"]),
-                "survey_id": json_text(props["survey_id"]).fill_null(KANO_EVENT),
-            },
+    # Answers may be words or the codes 1-5: read them as text either way.
+    table = answer_events(
+        log,
+        KANO_EVENT,
+        scope,
+        lambda props: {
+            "feature": props.string("feature"),
+            "functional": props.text("functional"),
+            "dysfunctional": props.text("dysfunctional"),
+            "survey_id": props.text("survey_id").fill_null(KANO_EVENT),
+        },
+    )
+    table = table.filter(table.feature.notnull())
+    if features:
+        table = table.filter(table.feature.isin(features))
+    if scope.survey_id is not None:
+        table = table.filter(table.survey_id == scope.survey_id)
+    table = log.with_owner(table)
+    if (answers or settings.answers) == "latest":
+        latest = ibis.row_number().over(
+            group_by=["profile_id", "feature", "survey_id"],
+            order_by=[ibis.desc(table.timestamp), ibis.desc(table.seq)],
         )
-        table = table.filter(table.feature.notnull())
-        if features:
-            table = table.filter(table.feature.isin(features))
-        if scope.survey_id is not None:
-            table = table.filter(table.survey_id == scope.survey_id)
-        table = log.with_owner(table)
-        if (answers or settings.answers) == "latest":
-            latest = ibis.row_number().over(
-                group_by=["profile_id", "feature", "survey_id"],
-                order_by=[ibis.desc(table.timestamp), ibis.desc(table.seq)],
-            )
-            table = table.mutate(_rank=latest).filter(lambda t: t._rank == 0).drop("_rank")
-        keys = ["feature", "functional", "dysfunctional"]
-        if by is not None:
-            table = with_attribute(log, table, by, "group")
-            keys.insert(0, "group")
-        counts = log.execute(table.group_by(keys).agg(n=table.count()))
+        table = table.mutate(_rank=latest).filter(lambda t: t._rank == 0).drop("_rank")
+    keys = ["feature", "functional", "dysfunctional"]
+    if by is not None:
+        table = with_attribute(log, table, by, "group")
+        keys.insert(0, "group")
+    counts = log.execute(table.group_by(keys).agg(n=table.count()))
     tallies: dict[tuple[str | None, str], Counter[Category]] = {}
     unreadable = 0
     for record in counts.to_dict("records"):

@@ -16,8 +16,9 @@ as the periods are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from empreinte.analytics.cx.answers import AnswerScope, Kind
 from empreinte.analytics.cx.closed_loop import LowAnswer, detractors
@@ -25,19 +26,20 @@ from empreinte.analytics.cx.drivers import KeyDriverReport, driver_report
 from empreinte.analytics.cx.exposures import ExperimentReport, experiment_report
 from empreinte.analytics.cx.kano_answers import KanoReport, kano_results
 from empreinte.analytics.cx.scores import ScoreReport, score_report
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
+from empreinte.analytics.log import AnalyticsLog
 
 
 class CxReports:
     """NPS, CSAT, CES, key drivers, closed loop, Kano and experiments of one workspace."""
 
-    def __init__(self, workspace: Workspace):
-        self._ws = workspace
+    def __init__(self, open_log: Callable[[], AnalyticsLog], local: Callable[[datetime], datetime]):
+        """`open_log()` opens the log for one report (`Workspace.analytics`); `local` reads
+        a datetime without an offset in the workspace's time zone."""
+        self._open_log = open_log
+        self._local_time = local
 
     def _local(self, moment: datetime | None) -> datetime | None:
-        return None if moment is None else self._ws.config.local(moment)
+        return None if moment is None else self._local_time(moment)
 
     def _scope(
         self,
@@ -65,16 +67,17 @@ class CxReports:
         answers: str | None = None,
     ) -> ScoreReport:
         scope = self._scope(since, until, survey_id, touchpoint, kind)
-        return score_report(
-            self._ws,
-            survey,
-            period=period,
-            by=by,
-            scope=scope,
-            scale=scale,
-            min_n=min_n,
-            answers=answers,
-        )
+        with self._open_log() as log:
+            return score_report(
+                log,
+                survey,
+                period=period,
+                by=by,
+                scope=scope,
+                scale=scale,
+                min_n=min_n,
+                answers=answers,
+            )
 
     def nps(self, **options: Any) -> ScoreReport:
         """`score("nps", ...)`."""
@@ -101,9 +104,10 @@ class CxReports:
         bootstrap: int = 200,
     ) -> KeyDriverReport:
         scope = self._scope(since, until, survey_id, touchpoint, kind)
-        return driver_report(
-            self._ws, survey, scope=scope, window=timedelta(days=window_days), bootstrap=bootstrap
-        )
+        with self._open_log() as log:
+            return driver_report(
+                log, survey, scope=scope, window=timedelta(days=window_days), bootstrap=bootstrap
+            )
 
     def detractors(
         self,
@@ -116,16 +120,17 @@ class CxReports:
         until: datetime | None = None,
         scale: int = 5,
     ) -> list[LowAnswer]:
-        return detractors(
-            self._ws,
-            survey,
-            days=days,
-            touchpoint=touchpoint,
-            with_comment=with_comment,
-            limit=limit,
-            now=self._local(until),
-            scale=scale,
-        )
+        with self._open_log() as log:
+            return detractors(
+                log,
+                survey,
+                days=days,
+                touchpoint=touchpoint,
+                with_comment=with_comment,
+                limit=limit,
+                now=self._local(until),
+                scale=scale,
+            )
 
     def kano(
         self,
@@ -138,7 +143,8 @@ class CxReports:
         min_n: int | None = None,
     ) -> KanoReport:
         scope = self._scope(since, until, survey_id)
-        return kano_results(self._ws, by=by, scope=scope, features=features, min_n=min_n)
+        with self._open_log() as log:
+            return kano_results(log, by=by, scope=scope, features=features, min_n=min_n)
 
     def experiment(
         self,
@@ -151,12 +157,13 @@ class CxReports:
         until: datetime | None = None,
         mde: float = 0.01,
     ) -> ExperimentReport:
-        return experiment_report(
-            self._ws,
-            name,
-            goal=goal,
-            window=timedelta(days=window_days),
-            control=control,
-            scope=self._scope(since, until),
-            mde=mde,
-        )
+        with self._open_log() as log:
+            return experiment_report(
+                log,
+                name,
+                goal=goal,
+                window=timedelta(days=window_days),
+                control=control,
+                scope=self._scope(since, until),
+                mde=mde,
+            )

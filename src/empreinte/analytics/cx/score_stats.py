@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 from empreinte.analytics.cx.experiments import two_proportion_ztest, wilson_interval
@@ -76,10 +77,14 @@ class Difference:
 
 def q_values(p_values: list[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values: reading many changes at once, those with q < 5 %
-    keep the expected share of false discoveries among them under 5 %."""
-    if not p_values:
-        return []
-    return [float(q) for q in stats.false_discovery_control(p_values, method="bh")]
+    keep the expected share of false discoveries among them under 5 %. A change with no
+    p-value (NaN: no variance on either side) is not a test: it keeps NaN and is not counted."""
+    values = np.asarray(p_values, dtype=float)
+    adjusted = np.full(len(values), np.nan)
+    tested = np.isfinite(values)
+    if tested.any():
+        adjusted[tested] = stats.false_discovery_control(values[tested], method="bh")
+    return [float(q) for q in adjusted]
 
 
 def nps(tally: Tally) -> Estimate:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import pandas as pd
@@ -25,12 +25,8 @@ from empreinte.analytics.cx.answers import (
     check_survey,
     survey_answers,
 )
-from empreinte.analytics.cx.settings import CxSettings
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
 
 HEADLINES = {"nps": "NPS", "csat": "CSAT (% top-2-box)", "ces": "CES (mean, 1-7)"}
 _COMPARE: dict[str, Callable[[st.Tally, st.Tally], st.Difference]] = {
@@ -142,7 +138,7 @@ def figures(survey: Survey, tally: st.Tally) -> tuple[st.Estimate, dict[str, st.
 
 
 def score_report(
-    workspace: Workspace,
+    log: AnalyticsLog,
     survey: str,
     *,
     period: str | None = None,
@@ -158,35 +154,34 @@ def score_report(
     """
     kind = check_survey(survey)
     checked_period = check_period(period)
-    settings = CxSettings.from_mapping(workspace.config.cx)
+    settings = log.settings.cx
     rule = answers or settings.answers
     if rule not in ("latest", "all"):
         raise AnalyticsError(f'answers must be "latest" or "all", got {rule!r}')
     threshold = settings.min_n if min_n is None else min_n
     if threshold < 1:
         raise AnalyticsError(f"min_n must be at least 1, got {threshold}")
-    with AnalyticsLog(workspace) as log:
-        table = survey_answers(
-            log, kind, scope, period=checked_period, latest_only=rule == "latest", scale=scale
-        )
-        keys = []
-        if checked_period is not None:
-            keys.append("period")
-        if by is not None:
-            table = with_attribute(log, table, by, "group")
-            keys.append("group")
-        score = table.score
-        high = {"nps": score >= 9, "csat": score >= scale - 1, "ces": score >= 5}[kind]
-        low = score <= 6 if kind == "nps" else score < 0  # only NPS has a low band
-        counts = table.aggregate(
-            by=keys,
-            n=table.count(),
-            total=score.sum(),
-            squares=(score * score).sum(),
-            high=ibis.ifelse(high, 1, 0).sum(),
-            low=ibis.ifelse(low, 1, 0).sum(),
-        )
-        frame = log.execute(counts)
+    table = survey_answers(
+        log, kind, scope, period=checked_period, latest_only=rule == "latest", scale=scale
+    )
+    keys = []
+    if checked_period is not None:
+        keys.append("period")
+    if by is not None:
+        table = with_attribute(log, table, by, "group")
+        keys.append("group")
+    score = table.score
+    high = {"nps": score >= 9, "csat": score >= scale - 1, "ces": score >= 5}[kind]
+    low = score <= 6 if kind == "nps" else score < 0  # only NPS has a low band
+    counts = table.aggregate(
+        by=keys,
+        n=table.count(),
+        total=score.sum(),
+        squares=(score * score).sum(),
+        high=ibis.ifelse(high, 1, 0).sum(),
+        low=ibis.ifelse(low, 1, 0).sum(),
+    )
+    frame = log.execute(counts)
     rows = _rows(kind, checked_period, frame, threshold)
     return ScoreReport(kind, checked_period, by, threshold, tuple(rows), scope)
 

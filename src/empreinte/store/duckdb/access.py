@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import duckdb
 
 from empreinte.errors import StorageError
-from empreinte.store.duckdb_engine import DuckDBEngine
+from empreinte.store.duckdb.engine import DuckDBEngine
 
 
 class DuckDBTables:

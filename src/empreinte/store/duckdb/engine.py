@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -16,10 +16,19 @@ import orjson
 import pyarrow as pa
 
 from empreinte.errors import StorageError, WorkspaceLocked
+from empreinte.store.duckdb.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from empreinte.store.analytics import AnalyticsBackend
+    from empreinte.store.identity_store import IdentityStore
+    from empreinte.store.match_store import MatchReviews
+    from empreinte.store.privacy_store import PrivacyStore
+    from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
-from empreinte.store.schema import MIGRATIONS
 
 _TS = pa.timestamp("us", tz="UTC")
+# Tables derived from the log for analytics (`write_derived`).
+_DERIVED = frozenset({"consent_state", "profile_facts"})
 
 
 def _arrow_type(name: str) -> pa.DataType:
@@ -276,6 +285,90 @@ class DuckDBEngine:
             .fetchall()
         )
         return [ApiToken(name=n, role=r, token_hash=h, created_at=c) for n, r, h, c in rows]
+
+    # -- the stores beside the log, on this file (imported here: they import this module) --
+
+    def privacy_store(self) -> PrivacyStore:
+        from empreinte.store.duckdb.privacy_store import DuckDBPrivacyStore
+
+        return DuckDBPrivacyStore(self)
+
+    def identity_store(self) -> IdentityStore:
+        from empreinte.store.duckdb.identity_store import DuckDBIdentityStore
+
+        return DuckDBIdentityStore(self)
+
+    def profile_store(self) -> ProfileQueries:
+        from empreinte.store.duckdb.profile_store import ProfileStore
+
+        return ProfileStore(self)
+
+    def match_store(self) -> MatchReviews:
+        from empreinte.store.duckdb.match_store import DuckDBMatchStore
+
+        return DuckDBMatchStore(self)
+
+    def derived_state(self, table: str) -> tuple[str, int] | None:
+        rows = (
+            self._cur()
+            .execute("SELECT basis, upto FROM derived_state WHERE name = ?", [table])
+            .fetchall()
+        )
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def write_derived(
+        self,
+        table: str,
+        rows: pa.Table,
+        *,
+        basis: str,
+        upto: int,
+        replacing: pa.Array | None = None,
+    ) -> None:
+        if table not in _DERIVED:
+            raise StorageError(f"not a derived table: {table!r}")
+        cur = self.cursor()
+        try:
+            cur.execute("BEGIN")
+            try:
+                if replacing is None:
+                    cur.execute(f"DELETE FROM {table}")
+                else:
+                    cur.register("_derived_ids", pa.table({"id": replacing}))
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE profile_id IN (SELECT id FROM _derived_ids)"
+                    )
+                    cur.execute(
+                        f"DELETE FROM {table}"
+                        " WHERE profile_id NOT IN (SELECT profile_id FROM identities)"
+                    )
+                cur.register("_derived_rows", rows)
+                cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _derived_rows")
+                cur.execute(
+                    "INSERT OR REPLACE INTO derived_state VALUES (?, ?, ?)", [table, basis, upto]
+                )
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                cur.execute("ROLLBACK")
+                raise StorageError(f"could not write {table}: {exc}") from exc
+        finally:
+            cur.close()
+
+    def analytics(self) -> AnalyticsBackend:
+        """Ibis over a cursor of its own (the caller closes it)."""
+        from empreinte.store.duckdb.analytics import DuckDBAnalytics
+
+        return DuckDBAnalytics(self.cursor())
+
+    def export_parquet(self, directory: Path) -> dict[str, Path]:
+        """The analytics tables as Parquet files in `directory`, for another engine."""
+        from empreinte.store.duckdb.analytics import export_parquet
+
+        cursor = self.cursor()
+        try:
+            return export_parquet(cursor, directory)
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         self._con.close()

@@ -132,4 +132,27 @@ MIGRATIONS: tuple[str, ...] = (
         decided_by  VARCHAR
     );
     """,
+    # 3 — derived for analytics, rewritten when a report needs them and the log has changed:
+    # who allows each purpose now, and each profile's current country, birth year (never the
+    # date) and preferred channel.
+    """
+    CREATE TABLE consent_state (
+        profile_id VARCHAR NOT NULL,
+        purpose    VARCHAR NOT NULL,
+        allowed    BOOLEAN NOT NULL
+    );
+    CREATE TABLE profile_facts (
+        profile_id        VARCHAR NOT NULL,
+        country           VARCHAR,
+        birth_year        INTEGER,
+        preferred_channel VARCHAR
+    );
+    -- What each derived table was last computed from: settings and identity rules (`basis`)
+    -- and the log up to `upto`.
+    CREATE TABLE derived_state (
+        name  VARCHAR PRIMARY KEY,
+        basis VARCHAR NOT NULL,
+        upto  BIGINT NOT NULL
+    );
+    """,
 )

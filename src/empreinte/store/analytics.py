@@ -1,0 +1,55 @@
+"""The interface analytics run on: Ibis tables plus the few functions engines spell differently.
+
+Analytics build Ibis expressions over the tables `events`, `identities`, `pii_vault` (and the
+derived tables the syncs write) and never see SQL. What Ibis does not compile the same way on
+every engine is asked of the backend instead, the way Ibis itself draws backends: the wall-clock
+time in an IANA zone, and the JSON of the log (`properties`, `context`, `traits`, the vault's
+`values`: a JSON type on DuckDB, JSON text in Parquet on Spark). Implementations:
+store/duckdb/analytics.py (the workspace's file) and store/spark/backend.py (the same tables
+exported to Parquet, read by a Spark session).
+
+JSON values cross this interface as *JSON text*: minified, `null` for a JSON null, a SQL NULL
+when the key is absent. `empreinte.analytics.json` reads kinds, strings and numbers from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import ibis.expr.types as ir
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+#: The tables analytics read, and so the ones an export to another engine must carry.
+ANALYTICS_TABLES = ("events", "identities", "pii_vault", "consent_state", "profile_facts")
+
+
+class AnalyticsBackend(Protocol):
+    """An Ibis backend over a workspace's tables, with the engine-specific functions."""
+
+    @property
+    def connection(self) -> BaseBackend:
+        """The Ibis backend itself."""
+        ...
+
+    def table(self, name: str) -> ir.Table: ...
+
+    def local_time(self, moment: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+        """The wall-clock time in `zone` (an IANA name) of an instant, as a naive timestamp."""
+        ...
+
+    def json_at(self, document: ir.Value, keys: Sequence[str]) -> ir.StringValue:
+        """The JSON text of the value at `keys` in `document` (a JSON column; keys may
+        contain dots), NULL when absent."""
+        ...
+
+    def json_string(self, document: ir.Value, keys: Sequence[str]) -> ir.StringValue:
+        """The string at `keys` in `document` (unquoted), NULL when absent or not a string."""
+        ...
+
+    def execute(self, expr: ir.Expr, **kwargs: Any) -> Any: ...
+
+    def to_pyarrow(self, expr: ir.Expr) -> pa.Table: ...
+
+    def close(self) -> None: ...

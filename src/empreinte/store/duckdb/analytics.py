@@ -1,0 +1,105 @@
+"""`AnalyticsBackend` on the workspace's DuckDB file; its Parquet export for other engines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from empreinte.errors import StorageError
+from empreinte.store.analytics import ANALYTICS_TABLES
+
+
+@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
+def _timezone(zone: str, moment: dt.Timestamp(timezone="UTC")) -> dt.timestamp:  # type: ignore[valid-type]
+    """The wall-clock time in `zone` (DuckDB's `timezone`)."""
+
+
+@ibis.udf.scalar.builtin(name="json_extract")  # type: ignore[untyped-decorator]
+def _extract(value: dt.JSON, path: str) -> dt.JSON:
+    """The JSON at a JSONPath (quoted keys may contain dots)."""
+
+
+@ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
+def _extract_string(value: dt.JSON, path: str) -> str:  # type: ignore[empty-body]
+    """The value at a JSONPath as text (a string unquoted)."""
+
+
+@ibis.udf.scalar.builtin(name="json_type")  # type: ignore[untyped-decorator]
+def _json_type(value: dt.JSON) -> str:  # type: ignore[empty-body]
+    """OBJECT, ARRAY, VARCHAR, BIGINT…, NULL for a JSON null."""
+
+
+def json_path(keys: Sequence[str]) -> str:
+    """DuckDB's JSONPath of `keys`, each quoted (so that a key may hold a dot)."""
+    if any('"' in key for key in keys):
+        raise StorageError(f"not a JSON key path: {list(keys)!r}")
+    return "$" + "".join(f'."{key}"' for key in keys)
+
+
+class DuckDBAnalytics:
+    """Ibis over a cursor of its own on the workspace's database (so a report runs beside the
+    collector's writes); close it when done."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection):
+        self._cursor = cursor
+        self._ibis = ibis.duckdb.from_connection(cursor)
+
+    @property
+    def connection(self) -> BaseBackend:
+        return self._ibis
+
+    def table(self, name: str) -> ir.Table:
+        return self._ibis.table(name)
+
+    def local_time(self, moment: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+        local: ir.TimestampValue = _timezone(zone, moment)
+        return local
+
+    def json_at(self, document: ir.Value, keys: Sequence[str]) -> ir.StringValue:
+        text: ir.StringValue = _extract(document, json_path(keys)).cast("string")
+        return text
+
+    def json_string(self, document: ir.Value, keys: Sequence[str]) -> ir.StringValue:
+        # The small value at the path is read twice, not the document.
+        value = _extract(document, json_path(keys))
+        text: ir.StringValue = ibis.ifelse(
+            _json_type(value) == "VARCHAR", _extract_string(value, "$"), ibis.null("string")
+        )
+        return text
+
+    def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
+        return self._ibis.execute(expr, **kwargs)
+
+    def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
+        return self._ibis.to_pyarrow(expr)
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def export_parquet(
+    cursor: duckdb.DuckDBPyConnection, directory: Path, tables: Sequence[str] = ANALYTICS_TABLES
+) -> dict[str, Path]:
+    """Write each of `tables` to `directory/<table>.parquet` (JSON columns as JSON text);
+    table name → file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for table in tables:
+        if not table.replace("_", "").isalnum():
+            raise StorageError(f"not a table name: {table!r}")
+        path = directory / f"{table}.parquet"
+        quoted = str(path).replace("'", "''")
+        try:
+            cursor.execute(f"COPY {table} TO '{quoted}' (FORMAT parquet)")
+        except duckdb.Error as exc:
+            raise StorageError(f"could not export {table}: {exc}") from exc
+        files[table] = path
+    return files
