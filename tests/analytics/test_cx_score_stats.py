@@ -55,28 +55,39 @@ NPS_SCORES = [9, 9, 10, 8, 7, 6, 3, 9, 10, 5]
 def test_nps_worked_example() -> None:
     # 9,9,10,9,10 are promoters (5), 8,7 passives (2), 6,3,5 detractors (3): n = 10.
     # NPS = 100 (0.5 - 0.3) = 20.
-    # Var = (p + d - (p - d)^2) / n = (0.5 + 0.3 - 0.04) / 10 = 0.076
-    # half-width = 1.96 * 100 * sqrt(0.076) = 1.959964 * 27.56810 = 54.0325
-    # CI = [-34.0325, 74.0325]
+    # Adjusted Wald (Rocks 2016): n~ = 13, p~ = 5.75 / 13 = 0.442308, d~ = 3.75 / 13 = 0.288462,
+    # centre = 0.153846; Var = (0.730769 - 0.153846^2) / 13 = 0.0543924
+    # half-width = 1.96 * 100 * sqrt(0.0543924) = 1.959964 * 23.32217 = 45.7106
+    # CI = [15.3846 - 45.7106, 15.3846 + 45.7106] = [-30.3260, 61.0952]
     tally = nps_tally(NPS_SCORES)
     assert (tally.n, tally.high, tally.low) == (10, 5, 3)
     estimate = ss.nps(tally)
     assert estimate.value == pytest.approx(20.0)
-    assert estimate.low == pytest.approx(20 - 54.0325, abs=1e-3)
-    assert estimate.high == pytest.approx(20 + 54.0325, abs=1e-3)
-    assert estimate.high - estimate.value == pytest.approx(Z95 * 100 * math.sqrt(0.076))
+    assert estimate.low == pytest.approx(-30.3260, abs=1e-3)
+    assert estimate.high == pytest.approx(61.0952, abs=1e-3)
+    centre = (estimate.low + estimate.high) / 2
+    assert centre == pytest.approx(100 * 2 / 13)  # (5.75 - 3.75) / 13
 
 
 def test_nps_interval_is_clipped_to_the_scale() -> None:
-    # All promoters: NPS 100, no variance: the interval is the point.
+    # All promoters of 3: NPS 100, yet not certain: n~ = 6, p~ = 3.75 / 6 = 0.625,
+    # d~ = 0.125, centre 0.5, Var = (0.75 - 0.25) / 6 = 0.083333, half = 56.58
+    # → [-6.58, 100 (clipped from 106.6)].
     full = ss.nps(nps_tally([10, 9, 9]))
-    assert (full.value, full.low, full.high) == (100.0, 100.0, 100.0)
-    # 2 promoters, 1 detractor of 3: NPS 33.3, Var = (1 - 1/9) / 3 = 0.2963,
-    # half = 196 * 0.5443 = 106.7 → [-73.4, 100 (clipped from 140)]
+    assert full.value == 100.0
+    assert full.low == pytest.approx(50 - Z95 * 100 * math.sqrt(0.5 / 6))
+    assert full.low == pytest.approx(-6.579, abs=1e-3)
+    assert full.high == 100.0
+    # 2 promoters, 1 detractor of 3: NPS 33.3; n~ = 6, p~ = 2.75 / 6, d~ = 1.75 / 6,
+    # centre 1/6, Var = (4.5/6 - 1/36) / 6 = 0.1203704, half = 68.0 → [-51.33, 84.67]
     small = ss.nps(nps_tally([10, 10, 0]))
     assert small.value == pytest.approx(100 / 3)
-    assert small.low == pytest.approx(100 / 3 - Z95 * 100 * math.sqrt((1 - 1 / 9) / 3))
-    assert small.high == 100.0
+    assert small.low == pytest.approx(-51.333, abs=1e-3)
+    assert small.high == pytest.approx(84.667, abs=1e-3)
+    # A single promoter: the adjusted interval [-48.5, 98.5] is widened to hold the 100 seen.
+    one = ss.nps(nps_tally([10]))
+    assert (one.value, one.high) == (100.0, 100.0)
+    assert one.low == pytest.approx(-48.499, abs=1e-3)
 
 
 def test_csat_worked_example() -> None:
@@ -123,18 +134,24 @@ def test_mean_of_a_single_answer_has_no_interval() -> None:
 
 
 def test_compare_nps_worked_example() -> None:
-    # a: the worked example (NPS 20, Var 0.076); b: ten 10s (NPS 100, Var 0).
-    # z = 80 / (100 sqrt(0.076)) = 80 / 27.5681 = 2.90190; p = 2 (1 - Φ(2.9019)) = 0.003709
+    # a: the worked example (adjusted 0.153846, Var 0.0543924); b: ten 10s: n~ = 13,
+    # p~ = 10.75 / 13, d~ = 0.75 / 13, adjusted 0.769231, Var = (11.5/13 - 0.769231^2) / 13
+    # = 0.0225307. z = 0.615385 / sqrt(0.0769231) = 2.21880; p = 2 (1 - Φ(2.2188)) = 0.02650.
     diff = ss.compare_nps(nps_tally(NPS_SCORES), nps_tally([10] * 10))
     assert diff.delta == pytest.approx(80.0)
-    assert diff.statistic == pytest.approx(2.90190, abs=1e-4)
-    assert diff.p_value == pytest.approx(0.003709, abs=1e-5)
+    assert diff.statistic == pytest.approx(2.21880, abs=1e-4)
+    assert diff.p_value == pytest.approx(0.02650, abs=1e-5)
     assert diff.significant
 
 
-def test_compare_nps_without_variance() -> None:
+def test_compare_nps_of_tiny_groups_is_not_certain() -> None:
+    # Plain Wald gives both groups no variance and calls the 200-point fall certain (p = 0).
+    diff = ss.compare_nps(nps_tally([10, 9, 10, 9, 10]), nps_tally([0, 3]))
+    assert diff.delta == pytest.approx(-200.0)
+    assert diff.p_value > 0.0
     same = ss.compare_nps(nps_tally([10, 10]), nps_tally([9, 9, 9]))
-    assert (same.delta, same.p_value, same.significant) == (0.0, 1.0, False)
+    assert same.delta == 0.0 and not same.significant
+    assert ss.compare_nps(nps_tally([10]), nps_tally([0])).p_value > ss.ALPHA
 
 
 # -- properties -------------------------------------------------------------------------------
@@ -276,18 +293,20 @@ def test_compare_means_needs_two_answers_a_side() -> None:
 
 @given(nps_scores, nps_scores)
 def test_compare_nps_is_the_z_test_of_the_raw_draws(a: list[int], b: list[int]) -> None:
-    def draws(scores: list[int]) -> np.ndarray:
-        return np.array([1 if s >= 9 else -1 if s <= 6 else 0 for s in scores], dtype=float)
+    def adjusted(scores: list[int]) -> tuple[float, float]:
+        # The answers as draws +1 / 0 / -1 plus the adjusted Wald's pseudo-answers, weighted:
+        # 3/4 of a +1, 3/4 of a -1 and 3/2 of a 0 (n + 3 answers in all).
+        draws = np.array([1 if s >= 9 else -1 if s <= 6 else 0 for s in scores] + [1, -1, 0])
+        weights = np.array([1.0] * len(scores) + [0.75, 0.75, 1.5])
+        mean = float(np.average(draws, weights=weights))
+        variance = float(np.average((draws - mean) ** 2, weights=weights))
+        return mean, variance / weights.sum()
 
-    da, db = draws(a), draws(b)
-    # Wald: the variance of each mean is the draws' population variance over n
-    se = math.sqrt(np.var(da) / len(da) + np.var(db) / len(db))
+    (ca, va), (cb, vb) = adjusted(a), adjusted(b)
     diff = ss.compare_nps(nps_tally(a), nps_tally(b))
-    assert diff.delta == pytest.approx(100 * (db.mean() - da.mean()), abs=1e-9)
-    if se < 1e-12:
-        assert diff.p_value == (1.0 if abs(diff.delta) < 1e-9 else 0.0)
-        return
-    z = (db.mean() - da.mean()) / se
+    raw = [np.mean([1 if s >= 9 else -1 if s <= 6 else 0 for s in x]) for x in (a, b)]
+    assert diff.delta == pytest.approx(100 * (raw[1] - raw[0]), abs=1e-9)
+    z = (cb - ca) / math.sqrt(va + vb)
     assert diff.statistic == pytest.approx(z, rel=1e-7, abs=1e-9)
     assert diff.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-7, abs=1e-12)
 

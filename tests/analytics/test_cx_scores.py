@@ -95,10 +95,11 @@ def examples(tmp_dir: Path) -> Iterator[Workspace]:
 
 def test_nps_worked_example_from_the_log(examples: Workspace) -> None:
     [q1] = examples.cx.nps(until=datetime(2026, 4, 1, tzinfo=UTC)).rows
-    # 5 promoters, 2 passives, 3 detractors of 10: NPS 20 ± 1.96·100·√0.076 = 20 ± 54.0325
+    # 5 promoters, 2 passives, 3 detractors of 10: NPS 20; adjusted Wald (n + 3 = 13, 3/4 of
+    # a promoter and of a detractor added): 15.3846 ± 45.7106 (tests/analytics/test_cx_score_stats)
     assert (q1.n, q1.tally.high, q1.tally.low) == (10, 5, 3)
     assert q1.score.value == pytest.approx(20.0)
-    assert (q1.score.low, q1.score.high) == pytest.approx((-34.0325, 74.0325), abs=1e-3)
+    assert (q1.score.low, q1.score.high) == pytest.approx((-30.3260, 61.0952), abs=1e-3)
     assert q1.details["promoters"].value == pytest.approx(50.0)
     assert q1.details["passives"].value == pytest.approx(20.0)
     assert q1.details["detractors"].value == pytest.approx(30.0)
@@ -113,13 +114,13 @@ def test_change_against_the_previous_period(examples: Workspace) -> None:
     assert (q1.change, q1.previous) == (None, None)
     assert q2.previous == "2026-Q1"
     assert q2.change is not None
-    # 100 - 20 = 80 points; z = 80 / (100 √0.076) = 2.90190; p = 0.003709
+    # 100 - 20 = 80 points; adjusted: z = 0.615385 / √0.0769231 = 2.21880; p = 0.02650
     assert q2.change.delta == pytest.approx(80.0)
-    assert q2.change.statistic == pytest.approx(2.90190, abs=1e-4)
-    assert q2.change.p_value == pytest.approx(0.003709, abs=1e-5)
+    assert q2.change.statistic == pytest.approx(2.21880, abs=1e-4)
+    assert q2.change.p_value == pytest.approx(0.02650, abs=1e-5)
     assert q2.to_dict()["change_significant"] is True
     compared = report.compare("2026-Q1", "2026-Q2")
-    assert (compared.delta, compared.p_value) == pytest.approx((80.0, 0.003709), abs=1e-5)
+    assert (compared.delta, compared.p_value) == pytest.approx((80.0, 0.02650), abs=1e-5)
     reverse = report.compare("2026-Q2", "2026-Q1")
     assert reverse.delta == pytest.approx(-80.0)
     assert reverse.p_value == pytest.approx(compared.p_value)

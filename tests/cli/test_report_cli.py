@@ -81,9 +81,10 @@ def test_json_rows_carry_hand_checked_figures(small: str) -> None:
     q1 = rows["2026-Q1"]
     assert (q1["n"], q1["score"]) == (10, pytest.approx(20.0))
     assert q1["promoters"] == pytest.approx(50.0) and q1["detractors"] == pytest.approx(30.0)
-    # Var = (0.5 + 0.3 - 0.2^2) / 10 = 0.076; half-width 1.959964 * 100 * sqrt(0.076) = 54.03
-    assert q1["score_low"] == pytest.approx(20 - 54.0329, abs=1e-3)
-    assert q1["score_high"] == pytest.approx(20 + 54.0329, abs=1e-3)
+    # Adjusted Wald (3/4 of a promoter and of a detractor added, n + 3 = 13):
+    # 15.3846 ± 1.959964 * 100 * sqrt(0.0543924) = 15.3846 ± 45.7106
+    assert q1["score_low"] == pytest.approx(-30.3260, abs=1e-3)
+    assert q1["score_high"] == pytest.approx(61.0952, abs=1e-3)
     assert q1["reliable"] is False  # default minimum n is 30
     assert rows["2026-Q2"]["change"] == pytest.approx(80.0)
 
@@ -204,16 +205,44 @@ def test_demo_experiment_report_reads_both_variants(demo: str) -> None:
     assert "no_countdown" in doc["verdict"]["en"] and "no_countdown" in doc["verdict"]["fr"]
 
 
-def test_many_changes_are_also_read_with_a_false_discovery_correction(small: str) -> None:
-    # (relational) in weeks 2026-W05, W06, W07, W18, W19 and delivery in W06, W07: five changes,
-    # p = 0.034, 0.034, 1, 1 and 0.003; Benjamini-Hochberg: q = 0.057, 0.057, 1, 1 and 0.015
+# Five weeks of 40 NPS answers each, as (promoters, detractors): four changes whose adjusted
+# Wald p-values are 0.0019, 0.047, 0.044 and 0.37. The first by hand: n + 3 = 43 answers,
+# c1 = 0 with V1 = 0.5 / 43; p~ = 0.75 / 43, d~ = 18.75 / 43, c2 = -0.418605 with
+# V2 = (0.453488 - 0.175230) / 43; z = 0.418605 / sqrt(0.018099) = 3.1115, p = 0.0019.
+# Benjamini-Hochberg over the four: q = 0.0074, 0.063, 0.063, 0.37.
+WEEKS = [(10, 10), (0, 18), (0, 9), (0, 2), (0, 0)]
+
+
+def test_many_changes_are_also_read_with_a_false_discovery_correction(tmp_path: Path) -> None:
+    messages = []
+    for week, (promoters, detractors) in enumerate(WEEKS):
+        scores = [10] * promoters + [3] * detractors + [8] * (40 - promoters - detractors)
+        messages += [
+            {
+                "type": "track",
+                "userId": f"w{week}-{i}",
+                "event": "NPS Answered",
+                "timestamp": f"2026-03-{2 + 7 * week:02d}T10:00:00Z",  # Mondays
+                "properties": {"score": score},
+            }
+            for i, score in enumerate(scores)
+        ]
+    with empreinte.open(tmp_path / "ws") as ws:
+        assert ws.ingest(messages).stored == 200
+    code, out = run("report", "nps", "--period", "week", "-w", str(tmp_path / "ws"))
+    assert code == 0, out
+    assert "3 of 4 changes beyond noise, 1 after correcting" in out
+
+
+def test_week_by_touchpoint_stays_within_80_columns(small: str) -> None:
     code, out = run("report", "nps", "--period", "week", "--by", "touchpoint", "-w", small)
     assert code == 0, out
-    assert "3 of 5 changes beyond noise, 1 after correcting" in out
     # the groups stay readable beside every other column, within 80 columns
     assert "(relational)" in out and "delivery" in out and "…" not in out
     caption = out.index("* n below")
     assert max(len(line) for line in out[:caption].splitlines()) <= 80
+    # changes between groups of one or two answers are not beyond noise
+    assert "0 of 5 changes beyond noise" in out
 
 
 @pytest.mark.parametrize(

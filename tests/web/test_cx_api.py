@@ -188,10 +188,11 @@ def test_nps_of_ten_answers_is_exactly_20(world: World) -> None:
     assert row["n"] == 10 and row["reliable"] is False  # 10 < min_n 30: flagged, not hidden
     assert (row["promoters"], row["passives"], row["detractors"]) == (50.0, 20.0, 30.0)
     assert row["score"] == 20.0 == nps_of(Q1_SCORES)
-    # Wald interval: sqrt((p + d - (p - d)^2) / n) = sqrt(0.076).
-    half = 100 * 1.959963984540054 * math.sqrt((0.5 + 0.3 - 0.2**2) / 10)
-    assert row["score_low"] == pytest.approx(20 - half)
-    assert row["score_high"] == pytest.approx(20 + half)
+    # Adjusted Wald: 3/4 of a promoter and of a detractor added, n + 3 = 13 answers.
+    p, d = 5.75 / 13, 3.75 / 13
+    half = 100 * 1.959963984540054 * math.sqrt((p + d - (p - d) ** 2) / 13)
+    assert row["score_low"] == pytest.approx(100 * (p - d) - half)
+    assert row["score_high"] == pytest.approx(100 * (p - d) + half)
     reliable = world.json("/api/cx/nps", since="2026-01-01", until="2026-04-01", min_n=10)
     assert reliable["min_n"] == 10 and reliable["rows"][0]["reliable"] is True
 
@@ -219,10 +220,13 @@ def test_compare_two_quarters(world: World) -> None:
         ("2026-Q2", 10, 40.0),
     ]
     comparison = body["comparison"]
-    # z = 20 / (100 sqrt(V1 + V2)), V = (p + d - (p - d)^2) / n.
-    v1 = (0.5 + 0.3 - 0.2**2) / 10
-    v2 = (0.6 + 0.2 - 0.4**2) / 10
-    z = 20 / (100 * math.sqrt(v1 + v2))
+    # z of the adjusted NPS (3/4 of a promoter and of a detractor added, n + 3 answers):
+    # (c2 - c1) / sqrt(V1 + V2), c = p - d, V = (p + d - c^2) / (n + 3).
+    p1, d1 = 5.75 / 13, 3.75 / 13
+    p2, d2 = 6.75 / 13, 2.75 / 13
+    v1 = (p1 + d1 - (p1 - d1) ** 2) / 13
+    v2 = (p2 + d2 - (p2 - d2) ** 2) / 13
+    z = ((p2 - d2) - (p1 - d1)) / math.sqrt(v1 + v2)
     assert comparison["a"] == "2026-Q1" and comparison["b"] == "2026-Q2"
     assert comparison["delta"] == pytest.approx(20.0)
     assert comparison["p_value"] == pytest.approx(math.erfc(z / math.sqrt(2)))

@@ -5,10 +5,15 @@ and the counts of the bands that matter); every estimate, interval and test belo
 function of tallies. Methods:
 
 * **NPS** = 100 (p_P - p_D) with p_P, p_D the promoter (9-10) and detractor (0-6) shares. Each
-  answer is a draw of +1 / 0 / -1, so Var(NPS/100) = (p_P + p_D - (p_P - p_D)^2) / n and the
-  95 % interval is the Wald interval NPS +/- 1.96 * 100 * sqrt(Var), clipped to -100..100.
-  Two NPS (two periods, two groups) are compared with the z statistic of their difference,
-  sqrt(Var_1 + Var_2) in the denominator (independent samples).
+  answer is a draw of +1 / 0 / -1. The interval is the adjusted Wald interval, the best of six
+  methods in Rocks (2016, The American Statistician 70:4): 3/4 of a promoter and 3/4 of a
+  detractor are added (n + 3 answers), then with those shares p~_P, p~_D,
+  Var = (p~_P + p~_D - (p~_P - p~_D)^2) / (n + 3) and the interval is
+  100 (p~_P - p~_D) +/- 1.96 * 100 * sqrt(Var), clipped to -100..100 and widened to hold the
+  observed NPS (only a single answer needs it). The plain Wald interval has no width when
+  every answer falls in one band: three promoters out of three would be "100, certainly".
+  Two NPS (two periods, two groups) are compared with the z statistic of the difference of
+  their adjusted values, sqrt(Var_1 + Var_2) in the denominator (independent samples).
 * **Shares** (CSAT top-2-box, CES % agree): Wilson score interval; two shares are compared
   with the pooled two-proportion z-test.
 * **Means** (CSAT, CES): t interval mean +/- t_{n-1} s / sqrt(n); two means are compared with
@@ -88,16 +93,21 @@ def q_values(p_values: list[float]) -> list[float]:
 
 
 def nps(tally: Tally) -> Estimate:
-    """NPS in points (-100..100) with its Wald interval."""
+    """NPS in points (-100..100) with its adjusted Wald interval."""
     value = 100.0 * (tally.high - tally.low) / tally.n  # exact for whole-number NPS
-    half = 100.0 * _Z95 * math.sqrt(_nps_variance(tally))
-    return Estimate(value, max(-100.0, value - half), min(100.0, value + half))
+    centre, variance = _adjusted_nps(tally)
+    half = _Z95 * math.sqrt(variance)
+    low = max(-100.0, 100.0 * (centre - half))
+    high = min(100.0, 100.0 * (centre + half))
+    return Estimate(value, min(low, value), max(high, value))
 
 
-def _nps_variance(tally: Tally) -> float:
-    """Variance of the promoter-minus-detractor share (a proportion, not points)."""
-    p, d = tally.high / tally.n, tally.low / tally.n
-    return max(0.0, p + d - (p - d) ** 2) / tally.n
+def _adjusted_nps(tally: Tally) -> tuple[float, float]:
+    """The promoter-minus-detractor share (a proportion, not points) and its variance, with
+    3/4 of a promoter and 3/4 of a detractor added (Rocks 2016)."""
+    n = tally.n + 3
+    p, d = (tally.high + 0.75) / n, (tally.low + 0.75) / n
+    return p - d, max(0.0, p + d - (p - d) ** 2) / n
 
 
 def share(tally: Tally) -> Estimate:
@@ -123,11 +133,10 @@ def mean(tally: Tally) -> Estimate:
 def compare_nps(a: Tally, b: Tally) -> Difference:
     """NPS of b minus NPS of a, in points, with a two-sided z-test."""
     delta = nps(b).value - nps(a).value
-    se = 100.0 * math.sqrt(_nps_variance(a) + _nps_variance(b))
-    if se == 0.0:
-        return Difference(delta, 0.0, 1.0 if delta == 0.0 else 0.0, "z (NPS difference)")
-    z = delta / se
-    return Difference(delta, z, float(2.0 * stats.norm.sf(abs(z))), "z (NPS difference)")
+    (centre_a, variance_a), (centre_b, variance_b) = _adjusted_nps(a), _adjusted_nps(b)
+    # Never zero: the added answers give every group some spread.
+    z = (centre_b - centre_a) / math.sqrt(variance_a + variance_b)
+    return Difference(delta, z, float(2.0 * stats.norm.sf(abs(z))), "z (adjusted NPS difference)")
 
 
 def compare_shares(a: Tally, b: Tally) -> Difference:
