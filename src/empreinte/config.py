@@ -13,6 +13,7 @@ source_priority = ["crm", "store", "web"]   # sources (or channels) trusted firs
 
 [consent]                    # what silence means for non-marketing purposes (marketing: always no)
 defaults = { analytics = false }
+trusted_sources = ["crm"]    # may grant marketing and date their entries (docs/privacy.md)
 
 [cx]                         # how survey answers are counted (see analytics/cx/settings.py)
 min_n = 30

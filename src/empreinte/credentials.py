@@ -14,6 +14,13 @@ from empreinte.errors import AuthError, ConfigError
 from empreinte.store.engine import Engine
 from empreinte.store.records import ApiToken, SourceKey
 
+#: Sources only code holding the workspace writes to: the Python API and the server's own
+#: consent endpoints. No write key can be made for them, so nobody calling the collector can
+#: pose as them; the consent ledger trusts them (docs/privacy.md, the threat model).
+PYTHON_SOURCE = "python"
+SERVER_SOURCE = "api"
+INTERNAL_SOURCES = frozenset({PYTHON_SOURCE, SERVER_SOURCE})
+
 
 class Role(StrEnum):
     """What an API token or a dashboard user may do (see DESIGN.md, Security)."""
@@ -58,6 +65,11 @@ class Credentials:
         if not source or not source.replace("-", "").replace("_", "").isalnum():
             raise ConfigError(
                 f"source name {source!r} must be letters, digits, '-' or '_' and not empty"
+            )
+        if source in INTERNAL_SOURCES:
+            raise ConfigError(
+                f"source {source!r} is empreinte's own (the Python API and the server's consent "
+                "endpoints write to it): choose another name"
             )
         key = "wk_" + secrets.token_urlsafe(24)
         self._engine.add_source(source)

@@ -19,6 +19,7 @@ from empreinte import config_sections
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.config import WorkspaceConfig
+from empreinte.credentials import PYTHON_SOURCE as PYTHON_SOURCE
 from empreinte.credentials import Credentials
 from empreinte.errors import InvalidMessage, WorkspaceNotFound
 from empreinte.privacy.pii import IngestPolicy, rehydrate, without_vault
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
-
-PYTHON_SOURCE = "python"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,15 @@ def at(hours: float) -> str:
     return (T0 + timedelta(hours=hours)).isoformat()
 
 
+#: A source the workspace trusts (a CRM): its grants of marketing count and its dates are
+#: believed. "web" is not (tests/privacy/test_consent_trust.py).
+TRUSTED = "crm"
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "empreinte.toml").write_text(f'[consent]\ntrusted_sources = ["{TRUSTED}"]\n')
     workspace = empreinte.open(tmp_path / "ws")
     try:
         yield workspace
@@ -57,6 +64,6 @@ def consent_event(
     }
 
 
-def send(ws: Workspace, *messages: dict[str, Any], source: str = "web") -> None:
+def send(ws: Workspace, *messages: dict[str, Any], source: str = TRUSTED) -> None:
     report = ws.ingest(list(messages), source=source)
     assert not report.rejected, report.rejected

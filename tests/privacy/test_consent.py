@@ -15,7 +15,7 @@ from empreinte.privacy import consent, erasure
 from empreinte.privacy.consent import PURPOSES, ConsentPolicy, Status, allowed, allowed_profiles
 from empreinte.workspace import Workspace
 
-from .conftest import consent_event, send
+from .conftest import TRUSTED, consent_event, send
 
 
 def profile(ws: Workspace, user_id: str) -> str:
@@ -100,7 +100,7 @@ def test_latest_entry_wins_by_event_time_and_revocation_wins_a_tie(ws: Workspace
         "marketing_sms",
     ]
     # An entry without a `source` property takes the source that sent the event.
-    assert ledger.entries[0].source == "web"
+    assert ledger.entries[0].source == TRUSTED
 
 
 def test_revocation_takes_effect_immediately(ws: Workspace) -> None:
@@ -210,12 +210,13 @@ def test_a_confirmation_after_a_revocation_is_refused(ws: Workspace) -> None:
 
 
 def test_an_expired_confirmation_is_refused(ws: Workspace) -> None:
+    # A pending grant the server wrote (source "api") a day more than the validity ago.
     token = "cnf_" + "t" * 43
     old = datetime.now(UTC) - timedelta(days=consent.CONFIRMATION_DAYS + 1)
     message = consent_event("marketing_email", True, 0, userId="u1", confirmation="pending")
     message["timestamp"] = old.isoformat()
     message["properties"]["token_hash"] = consent.token_hash(token)
-    send(ws, message)
+    send(ws, message, source=consent.API_SOURCE)
     with pytest.raises(ConsentError, match="expired"):
         consent.confirm(ws, token)
 
@@ -290,28 +291,38 @@ def test_record_by_profile_id_and_for_an_erased_person(ws: Workspace) -> None:
 
 
 def test_bulk_and_single_answers_agree_on_random_histories(ws: Workspace) -> None:
+    """The engine's bulk rule and the ledger's agree, over entries from trusted and untrusted
+    sources, in several batches (arrival times), with dates in the past and the future."""
     rng = random.Random(4)
-    messages = []
+    batches: list[tuple[str, list[dict[str, Any]]]] = []
     for person in range(40):
         ids: dict[str, Any] = {"userId": f"user-{person}"}
+        people: list[dict[str, Any]] = [{"type": "identify", "userId": f"user-{person}"}]
         if rng.random() < 0.5:
             ids = {"anonymousId": f"anon-{person}"}
-            alias = {"type": "alias", "previousId": f"anon-{person}", "userId": f"user-{person}"}
-            messages.append(alias)
-        for _ in range(rng.randrange(0, 6)):
-            purpose = rng.choice(PURPOSES)
-            confirmation = rng.choice([None, "pending", "confirmed"])
-            messages.append(
-                consent_event(
-                    purpose,
-                    rng.random() < 0.6,
-                    rng.randrange(0, 5),  # many entries share an instant
-                    confirmation=confirmation,
-                    **ids,
-                )
+            people.append(
+                {
+                    "type": "alias",
+                    "previousId": f"anon-{person}",
+                    "userId": f"user-{person}",
+                }
             )
-        messages.append({"type": "identify", "userId": f"user-{person}"})
-    send(ws, *messages)
+        batches.append((TRUSTED, people))
+        for _ in range(rng.randrange(0, 6)):
+            entry = consent_event(
+                rng.choice(PURPOSES),
+                rng.random() < 0.6,
+                rng.choice([0, 1, 2, 3, 4, 24 * 365 * 80]),  # many share an instant; some in 2105
+                confirmation=rng.choice([None, "pending", "confirmed"]),
+                **ids,
+            )
+            source = rng.choice([TRUSTED, "web"])
+            if batches[-1][0] == source and rng.random() < 0.5:
+                batches[-1][1].append(entry)  # arrives with the entries before it
+            else:
+                batches.append((source, [entry]))
+    for source, messages in batches:
+        send(ws, *messages, source=source)
     pids = {profile(ws, f"user-{p}") for p in range(40)}
     for purpose in PURPOSES:
         bulk = allowed_profiles(ws, purpose)

@@ -282,6 +282,7 @@ def consent_set(
             granted=grant,
             wording_version=wording,
             source=source or "cli",
+            recorded_by=_actor(),
             profile_id=profile,
             user_id=user,
             anonymous_id=anonymous,

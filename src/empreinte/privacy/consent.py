@@ -11,6 +11,12 @@ The ledger is not a table: it is the `Consent Updated` events of the log (from a
 written by `record` through the workspace with source "api"), so the log stays the single
 source of truth and erasure removes a person's consent history with their events.
 
+Whoever holds a write key can send any event: write keys sit in every web page. So what an
+entry may decide depends on who sent it (docs/privacy.md, the threat model). Trusted sources
+are the workspace's own ("api": the server's consent endpoints; "python": code holding the
+workspace) and those the operator lists in `[consent] trusted_sources` (a CRM, a call
+centre); every other source, a browser's above all, is untrusted.
+
 Semantics (docs/privacy.md tells them to users):
 - An entry is a `track` event named "Consent Updated" with properties `purpose` (one of
   `PURPOSES`), `granted` (a JSON boolean), `wording_version` (which text the person saw),
@@ -21,11 +27,18 @@ Semantics (docs/privacy.md tells them to users):
   trusted identifier belongs to the profile, as `profiles` assigns them): all the identifiers
   of their merged profile count, and a shared device does not lend one person's consent to
   another.
-- Per purpose the latest *decisive* entry wins, by event time, then a revocation before a grant
-  at the same instant, then log order. A revocation is always decisive and takes effect as
-  soon as it is written. A grant is decisive unless the purpose needs double opt-in
-  (`marketing_email`), where only a confirmed grant is: a pending grant changes nothing until
-  its token comes back (`confirm`), and never undoes an earlier confirmed grant.
+- Per purpose the latest *decisive* entry wins, by its time, then a revocation before a grant
+  at the same instant, then log order. An entry's time is when the server received it; a
+  trusted source's own date is believed (imports of a history), but never later than its
+  arrival: a grant dated 2099 cannot outlive a later withdrawal. Entries that arrived
+  together (one batch, so one sender) keep the order of the dates they give.
+- A revocation is always decisive, from any source, and takes effect as soon as it is
+  written. A grant of a non-marketing purpose is decisive from any source (a cookie banner);
+  a grant of a marketing purpose only from a trusted source, and for a double opt-in purpose
+  (`marketing_email`) only confirmed: a pending grant changes nothing until its token comes
+  back (`confirm`), and never undoes an earlier confirmed grant. Tokens are made by the server
+  (`record`) and only its own pending entries can be confirmed; a "confirmed" sent by an
+  untrusted source is ignored, and the history says why.
 - Silence is a no. Marketing purposes (`marketing_email`, `marketing_sms`) are opt-in only;
   the other purposes default to no as well, unless the workspace's `[consent] defaults`
   say otherwise (e.g. `{ analytics = true }`, for a legal basis other than consent).
@@ -45,10 +58,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from empreinte.credentials import INTERNAL_SOURCES, SERVER_SOURCE
 from empreinte.errors import ConfigError, ConsentError, PrivacyError, ProfileNotFound
 from empreinte.privacy.people import lookup_key
 from empreinte.privacy.pii import rehydrate
-from empreinte.store.privacy_store import CONSENT_EVENT, ConsentRow
+from empreinte.store.privacy_store import CONSENT_EVENT, ConsentRow, ConsentRule
 from empreinte.store.records import EventFilter
 
 if TYPE_CHECKING:
@@ -69,9 +83,10 @@ PURPOSES: tuple[str, ...] = tuple(p.value for p in Purpose)
 MARKETING = frozenset({Purpose.MARKETING_EMAIL.value, Purpose.MARKETING_SMS.value})
 #: A grant counts only once confirmed (a token sent to the person came back).
 DOUBLE_OPT_IN = frozenset({Purpose.MARKETING_EMAIL.value})
+assert DOUBLE_OPT_IN <= MARKETING  # confirmation is a further condition on a trusted grant
 CONFIRMATION_DAYS = 30
 TOKEN_PREFIX = "cnf_"
-API_SOURCE = "api"
+API_SOURCE = SERVER_SOURCE
 PENDING = "pending"
 CONFIRMED = "confirmed"
 MAX_TEXT = 200
@@ -99,11 +114,16 @@ def purpose_of(value: Any) -> str:
 
 @dataclass(frozen=True)
 class ConsentPolicy:
-    """The workspace's defaults for non-marketing purposes when a person said nothing."""
+    """The workspace's defaults for non-marketing purposes when a person said nothing, and
+    the sources it trusts besides its own."""
 
     defaults: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
+    trusted_sources: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        for source in self.trusted_sources:
+            if not isinstance(source, str) or not source:
+                raise ConfigError(f"[consent] trusted_sources: {source!r} is not a source name")
         for purpose, value in self.defaults.items():
             if purpose not in PURPOSES:
                 raise ConfigError(
@@ -123,16 +143,32 @@ class ConsentPolicy:
     def from_mapping(cls, section: Mapping[str, Any] | None) -> ConsentPolicy:
         """From the `[consent]` section of `empreinte.toml`: `defaults = { analytics = true }`."""
         section = section or {}
-        unknown = sorted(set(section) - {"defaults"})
+        unknown = sorted(set(section) - {"defaults", "trusted_sources"})
         if unknown:
             raise ConfigError(f"[consent]: unknown setting(s) {', '.join(unknown)}")
         defaults = section.get("defaults", {})
         if not isinstance(defaults, Mapping):
             raise ConfigError("[consent] defaults must be a table, e.g. { analytics = true }")
-        return cls(defaults)
+        trusted = section.get("trusted_sources", [])
+        if not isinstance(trusted, list):
+            raise ConfigError('[consent] trusted_sources must be a list, e.g. ["crm"]')
+        return cls(defaults, frozenset(trusted))
 
     def default(self, purpose: str) -> bool:
         return bool(self.defaults.get(purpose, False))
+
+    def trusts(self, source: str) -> bool:
+        """Whether entries from `source` may grant marketing and date themselves."""
+        return source in INTERNAL_SOURCES or source in self.trusted_sources
+
+    def rule(self, purpose: str) -> ConsentRule:
+        """The rule of `purpose`, for the engine's bulk decisions."""
+        return ConsentRule(
+            purpose,
+            INTERNAL_SOURCES | self.trusted_sources,
+            needs_trust=purpose in MARKETING,
+            double_opt_in=purpose in DOUBLE_OPT_IN,
+        )
 
 
 def policy_of(workspace: Workspace) -> ConsentPolicy:
@@ -148,13 +184,16 @@ class ConsentEntry:
 
     seq: int
     message_id: str
-    at: datetime
+    at: datetime  # the time the sender gave
+    received_at: datetime  # when the server received it
     purpose: str | None
     granted: bool | None
-    source: str  # where the consent was collected
+    source: str  # where the consent was collected, as the sender says
     wording_version: str | None
     confirmation: str | None
-    log_source: str  # the source that sent the event
+    log_source: str  # the source that sent the event (its write key's, or the server's own)
+    trusted: bool  # whether `log_source` is trusted
+    recorded_by: str | None = None  # the user or token that recorded it through the server
     problem: str | None = None  # why the entry is ignored, when it is
 
     @property
@@ -168,19 +207,32 @@ class ConsentEntry:
         return self.purpose not in DOUBLE_OPT_IN or self.confirmation == CONFIRMED
 
     @property
-    def order(self) -> tuple[datetime, bool, int]:
-        """Later entries sort higher; at the same instant a revocation beats a grant."""
-        return (self.at, not self.granted, self.seq)
+    def effective(self) -> datetime:
+        """When the entry takes its place in the history: its arrival, or for a trusted source
+        the date it gives, never later than its arrival."""
+        return min(self.at, self.received_at) if self.trusted else self.received_at
+
+    @property
+    def order(self) -> tuple[datetime, datetime, bool, int]:
+        """Later entries sort higher. Entries that arrived together (one batch: one sender)
+        keep the order of the dates they give; at the same instant a revocation beats a
+        grant."""
+        return (self.effective, min(self.at, self.received_at), not self.granted, self.seq)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "at": _iso(self.at),
+            "receivedAt": _iso(self.received_at),
             "purpose": self.purpose,
             "granted": self.granted,
             "source": self.source,
+            "sentBy": self.log_source,
+            "trusted": self.trusted,
             "wordingVersion": self.wording_version,
             "messageId": self.message_id,
         }
+        if self.recorded_by is not None:
+            doc["recordedBy"] = self.recorded_by
         if self.confirmation is not None:
             doc["confirmation"] = self.confirmation
         if self.problem is not None:
@@ -188,29 +240,39 @@ class ConsentEntry:
         return doc
 
 
-def entry_of(row: ConsentRow) -> ConsentEntry:
+def entry_of(row: ConsentRow, policy: ConsentPolicy) -> ConsentEntry:
     """The ledger's reading of a `Consent Updated` event."""
     props = row.properties
     purpose = props.get("purpose")
     granted = props.get("granted")
+    trusted = policy.trusts(row.source)
     problem = None
     if not isinstance(purpose, str) or purpose not in PURPOSES:
         problem = f"unknown purpose {purpose!r}"
     elif not isinstance(granted, bool):
         problem = f"granted must be true or false, not {granted!r}"
+    elif granted and purpose in MARKETING and not trusted:
+        problem = (
+            f"a grant of {purpose} from source {row.source!r}, which is not trusted, does not "
+            "count: record it through the server (/api/consent) or a trusted source"
+        )
     source = props.get("source")
     wording = props.get("wording_version")
     confirmation = props.get("confirmation")
+    recorded_by = props.get("recorded_by") if row.source == SERVER_SOURCE else None
     return ConsentEntry(
         seq=row.seq,
         message_id=row.message_id,
         at=row.timestamp,
+        received_at=row.received_at,
         purpose=purpose if isinstance(purpose, str) else None,
         granted=granted if isinstance(granted, bool) else None,
         source=source if isinstance(source, str) and source else row.source,
         wording_version=None if wording is None else str(wording),
         confirmation=confirmation if isinstance(confirmation, str) else None,
         log_source=row.source,
+        trusted=trusted,
+        recorded_by=recorded_by if isinstance(recorded_by, str) else None,
         problem=problem,
     )
 
@@ -297,8 +359,8 @@ def _owned_rows(workspace: Workspace, profile_id: str) -> tuple[str, list[Consen
 def ledger(workspace: Workspace, profile_id: str) -> Ledger:
     """The consent ledger of a profile (following merges); `ProfileNotFound` if unknown."""
     current, rows = _owned_rows(workspace, profile_id)
-    entries = tuple(entry_of(r) for r in rows)
     policy = policy_of(workspace)
+    entries = tuple(entry_of(r, policy) for r in rows)
     return Ledger(current, entries, {p: decide(p, entries, policy) for p in PURPOSES})
 
 
@@ -321,10 +383,11 @@ def allowed_profiles(workspace: Workspace, purpose: str) -> frozenset[str]:
     workspace.identity.sync()
     ownership = profiles.ownership()
     store = workspace.privacy_store
+    policy = policy_of(workspace)
     decisions = store.consent_decisions(
-        checked, checked in DOUBLE_OPT_IN, ranks=ownership.ranks, cut=ownership.cut
+        policy.rule(checked), ranks=ownership.ranks, cut=ownership.cut
     )
-    if policy_of(workspace).default(checked):
+    if policy.default(checked):
         refused = {p for p, granted in decisions.items() if not granted}
         return frozenset(store.profile_ids() - refused)
     return frozenset(p for p, granted in decisions.items() if granted)
@@ -459,13 +522,15 @@ def record(
     granted: bool,
     wording_version: str,
     source: str | None = None,
+    recorded_by: str | None = None,
     profile_id: str | None = None,
     user_id: str | None = None,
     anonymous_id: str | None = None,
     email: str | None = None,
     phone: str | None = None,
 ) -> Recorded:
-    """Write a consent entry for a person into the log (source "api").
+    """Write a consent entry for a person into the log (source "api"), with who recorded it
+    (`recorded_by`: the user or token, for the ledger's history).
 
     A grant of a double opt-in purpose is written "pending" and returns a confirmation token
     to send to the person; it counts once `confirm(token)` comes back.
@@ -490,6 +555,8 @@ def record(
         "wording_version": wording,
         "source": where,
     }
+    if recorded_by is not None:
+        props["recorded_by"] = recorded_by
     token = expires = None
     status = Status.GRANTED if granted else Status.REVOKED
     if granted and checked in DOUBLE_OPT_IN:
@@ -525,8 +592,14 @@ def confirm(workspace: Workspace, token: str) -> Recorded:
     digest = token_hash(token)
     with _confirming:  # one confirmation at a time: a token is used once
         workspace.identity.sync()
-        rows = workspace.privacy_store.consent_rows_with_token(digest)
-        entries = [(r, entry_of(r)) for r in rows]
+        policy = policy_of(workspace)
+        # Only the server makes tokens: a token_hash any other source sends is not one.
+        rows = [
+            r
+            for r in workspace.privacy_store.consent_rows_with_token(digest)
+            if r.source == SERVER_SOURCE
+        ]
+        entries = [(r, entry_of(r, policy)) for r in rows]
         pending = [(r, e) for r, e in entries if e.granted and e.confirmation == PENDING]
         if not pending:
             raise ConsentError("unknown confirmation token", "token")

@@ -59,11 +59,26 @@ class ConsentRow:
     seq: int
     message_id: str
     source: str
-    timestamp: datetime
+    timestamp: datetime  # what the sender says
+    received_at: datetime  # when the server received it
     properties: dict[str, Any]
     identifiers: list[str]
     user_id: str | None = None
     anonymous_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRule:
+    """How the ledger weighs the entries of one purpose (the rule is privacy/consent.py's):
+    a revocation always counts; a grant counts from any source, or from a `trusted` one only
+    when `needs_trust`, and then only confirmed when `double_opt_in`. Entries are ordered by
+    when the server received them, or for a trusted source by the time it gives, never later
+    than its arrival; entries that arrived together by the time they give."""
+
+    purpose: str
+    trusted: frozenset[str]
+    needs_trust: bool
+    double_opt_in: bool
 
 
 class PrivacyStore(Protocol):
@@ -133,13 +148,12 @@ class PrivacyStore(Protocol):
 
     def consent_decisions(
         self,
-        purpose: str,
-        double_opt_in: bool,
+        rule: ConsentRule,
         *,
         ranks: Mapping[str, int],
         cut: Collection[str] = (),
     ) -> dict[str, bool]:
-        """Profile id → whether its latest decisive entry for `purpose` grants it."""
+        """Profile id → whether its latest decisive entry for `rule.purpose` grants it."""
         ...
 
     def profile_ids(self) -> set[str]:

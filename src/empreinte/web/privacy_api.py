@@ -155,6 +155,7 @@ class PrivacyApi:
                 granted=body.get("granted"),  # type: ignore[arg-type]
                 wording_version=body.get("wordingVersion"),  # type: ignore[arg-type]
                 source=body.get("source"),
+                recorded_by=who.name if who is not None else None,
                 profile_id=body.get("profileId"),
                 user_id=body.get("userId"),
                 anonymous_id=body.get("anonymousId"),

@@ -26,6 +26,7 @@ from empreinte.store.ownership import Ownership
 from empreinte.store.privacy_store import (
     CONSENT_EVENT,
     ConsentRow,
+    ConsentRule,
     ErasurePlan,
     StoredUser,
 )
@@ -354,45 +355,57 @@ class DuckDBPrivacyStore(DuckDBTables):
                 str(mid),
                 str(source),
                 ts,
+                received,
                 orjson.loads(props) if props else {},
                 list(ids or []),
                 uid,
                 aid,
             )
-            for seq, mid, source, ts, props, ids, uid, aid in rows
+            for seq, mid, source, ts, received, props, ids, uid, aid in rows
         ]
 
     def consent_decisions(
         self,
-        purpose: str,
-        double_opt_in: bool,
+        rule: ConsentRule,
         *,
         ranks: Mapping[str, int],
         cut: Collection[str] = (),
     ) -> dict[str, bool]:
-        """Profile id → whether its latest decisive entry for `purpose` grants it.
+        """Profile id → whether its latest decisive entry for `rule.purpose` grants it.
 
         The rule of `privacy.consent`, in SQL for every profile at once: an entry is valid
-        when `granted` is a JSON boolean; a revocation is always decisive, a grant only when
-        the purpose needs no double opt-in or the entry is confirmed; an entry belongs to the
-        profile that owns its event; the latest decisive entry wins, by event time, then
-        revocation before grant, then log order.
+        when `granted` is a JSON boolean; a revocation is always decisive; a grant is unless
+        it needs a trusted source and has none, or needs confirmation and is not confirmed;
+        an entry belongs to the profile that owns its event; the latest decisive entry wins,
+        by its time (`ConsentRule`), then the time it gives, then revocation before grant,
+        then log order.
         """
-        confirmed = "(properties->>'$.confirmation') = 'confirmed'" if double_opt_in else "true"
+        trusted = "list_contains(?::VARCHAR[], source)"
+        grant_counts = "true"
+        if rule.needs_trust:
+            grant_counts = trusted
+        if rule.double_opt_in:
+            grant_counts = f"{trusted} AND (properties->>'$.confirmation') = 'confirmed'"
         candidates = (
             "(properties->>'$.purpose') = ?"
             " AND json_type(properties, '$.granted') = 'BOOLEAN'"
-            f" AND (NOT (properties->>'$.granted')::BOOLEAN OR {confirmed})"
+            f" AND (NOT (properties->>'$.granted')::BOOLEAN OR ({grant_counts}))"
         )
         sql = (
             _owner_sql(ranks, cut, candidates)
             + " SELECT own.owner, (e.properties->>'$.granted')::BOOLEAN AS granted"
             " FROM events e JOIN own USING (seq)"
             " QUALIFY row_number() OVER ("
-            "   PARTITION BY own.owner ORDER BY e.timestamp DESC, granted ASC, e.seq DESC"
+            "   PARTITION BY own.owner ORDER BY"
+            "   CASE WHEN list_contains(?::VARCHAR[], e.source)"
+            "        THEN least(e.timestamp, e.received_at) ELSE e.received_at END DESC,"
+            "   least(e.timestamp, e.received_at) DESC, granted ASC, e.seq DESC"
             " ) = 1"
         )
-        rows = self._cur().execute(sql, [CONSENT_EVENT, purpose]).fetchall()
+        sources = sorted(rule.trusted)
+        params: list[Any] = [CONSENT_EVENT, rule.purpose]
+        params += [sources] if rule.needs_trust or rule.double_opt_in else []
+        rows = self._cur().execute(sql, [*params, sources]).fetchall()
         return {str(p): bool(g) for p, g in rows}
 
     def profile_ids(self) -> set[str]:
@@ -402,8 +415,8 @@ class DuckDBPrivacyStore(DuckDBTables):
 
 
 _CONSENT_SELECT = (
-    "e.seq, e.message_id, e.source, e.timestamp, e.properties, e.identifiers, e.user_id, "
-    "e.anonymous_id"
+    "e.seq, e.message_id, e.source, e.timestamp, e.received_at, e.properties, e.identifiers, "
+    "e.user_id, e.anonymous_id"
 )
 
 
