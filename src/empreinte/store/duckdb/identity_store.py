@@ -33,6 +33,8 @@ from empreinte.store.identity_store import (
 )
 
 _TS = pa.timestamp("us", tz="UTC")
+#: Rows fetched at a time by the methods that stream (a module constant, for the tests).
+STREAM_CHUNK = 50_000
 _CONFLICT_SCHEMA = pa.schema(
     [
         ("seq", pa.int64()),
@@ -266,13 +268,19 @@ class DuckDBIdentityStore(DuckDBTables):
         )
 
     def conflict_event_identifiers(self) -> Iterator[list[str]]:
-        cur = self._cur().execute(
-            "SELECT identifiers FROM events"
-            " WHERE seq IN (SELECT DISTINCT seq FROM identity_conflicts)"
-        )
-        while chunk := cur.fetchmany(50_000):
-            for (keys,) in chunk:
-                yield keys
+        # A cursor of its own: the caller runs other queries of this store while iterating,
+        # and on the thread's shared cursor they would replace the rows not yet fetched.
+        cur = self._engine.cursor()
+        try:
+            cur.execute(
+                "SELECT identifiers FROM events"
+                " WHERE seq IN (SELECT DISTINCT seq FROM identity_conflicts) ORDER BY seq"
+            )
+            while chunk := cur.fetchmany(STREAM_CHUNK):
+                for (keys,) in chunk:
+                    yield keys
+        finally:
+            cur.close()
 
     # -- lookups --------------------------------------------------------------------------
 
