@@ -67,20 +67,31 @@ def texts(language: str) -> dict[str, str]:
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows as CSV text (header from the first row; empty values for None and NaN)."""
+    """The rows as CSV text (header from the first row; empty values for None and NaN; no
+    cell that a spreadsheet would run as a formula)."""
     out = io.StringIO()
     if not rows:
         return ""
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    # RFC 4180 line ends: a field holding a lone \r is then quoted, not a new row.
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, CSV injection): a comment
+#: "=HYPERLINK(…)" or "@SUM(…)" would run when the file is opened.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
+    """A CSV cell: empty for None and NaN; text that a spreadsheet would read as a formula
+    behind a quote, shown as text (numbers stay numbers: -3 is not text)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
     return value
 
 
