@@ -36,6 +36,7 @@ from empreinte.errors import (
     ProfileNotFound,
     ReviewNotFound,
     StorageError,
+    TooManyAttempts,
     WorkspaceLocked,
     WorkspaceNotFound,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "ScoreRow",
     "StorageError",
     "TimelinePage",
+    "TooManyAttempts",
     "TreatmentComparison",
     "UnknownKanoAnswer",
     "VariantResult",

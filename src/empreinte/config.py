@@ -20,6 +20,12 @@ min_n = 30
 
 [generations]                # first birth year of each generation (default: Pew Research)
 "Gen Z" = 1997
+
+[logins]                     # dashboard logins (docs/privacy.md): failures allowed per window
+per_user = 5
+per_address = 20
+window_minutes = 15
+concurrent = 2               # password checks at once (64 MiB of argon2 each)
 ```
 """
 
@@ -37,7 +43,8 @@ import phonenumbers
 from empreinte.errors import ConfigError
 
 CONFIG_FILE = "empreinte.toml"
-_KNOWN = {"default_region", "timezone", "identity", "profiles", "consent", "cx", "generations"}
+_SECTIONS = ("identity", "profiles", "consent", "cx", "generations", "logins")
+_KNOWN = {"default_region", "timezone", *_SECTIONS}
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class WorkspaceConfig:
     consent: dict[str, Any] = field(default_factory=dict)
     cx: dict[str, Any] = field(default_factory=dict)
     generations: dict[str, Any] = field(default_factory=dict)
+    logins: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""
@@ -80,7 +88,7 @@ class WorkspaceConfig:
                 f"{path}: timezone {timezone!r} is not an IANA time zone such as Europe/Paris"
             ) from None
         sections = {}
-        for name in ("identity", "profiles", "consent", "cx", "generations"):
+        for name in _SECTIONS:
             sections[name] = data.get(name, {})
             if not isinstance(sections[name], dict):
                 raise ConfigError(f"{path}: [{name}] must be a table")

@@ -22,6 +22,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.analytics.generations import Generations
     from empreinte.identity.rules import MergeRules
     from empreinte.privacy.consent import ConsentPolicy
+    from empreinte.privacy.login_throttle import LoginThrottle
     from empreinte.profiles.traits import TraitPolicy
 
     checks: dict[str, Callable[[Mapping[str, Any]], object]] = {
@@ -30,6 +31,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "consent": ConsentPolicy.from_mapping,
         "cx": CxSettings.from_mapping,
         "generations": Generations.from_mapping,
+        "logins": LoginThrottle.from_mapping,
     }
     for name, parse in checks.items():
         try:

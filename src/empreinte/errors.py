@@ -128,6 +128,18 @@ class AuthError(EmpreinteError):
     code = "unauthorized"
 
 
+class TooManyAttempts(EmpreinteError):
+    """Too many failed logins for this user or from this address, or too many password checks
+    at once: wait `retry_after` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int = 1):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 class MalformedCredentials(AuthError):
     """An authorization header that cannot even be read (bad Base64, not text)."""
 

@@ -261,6 +261,9 @@ def test_every_endpoint_has_a_row(tmp_path: Path) -> None:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("roles")
     keys: Keys = make_workspace(root / "ws")
+    # Every caller tries every route, logins included, from one address: more failures than
+    # a real address would make (tests/privacy/test_login_throttle.py tests the limits).
+    (keys.path / "empreinte.toml").write_text("[logins]\nper_user = 1000\nper_address = 1000\n")
     with empreinte.open(keys.path) as ws:
         ws.identify(
             "roles-person", anonymous_id="roles-kiosk", traits={"email": "person@roles.example"}

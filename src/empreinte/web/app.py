@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from empreinte.collect.http import Collector
+from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
@@ -37,7 +38,7 @@ def create_app(
     identity = IdentityApi(workspace)
     # Dashboard users: session tokens are accepted as Bearer tokens by `web.auth.require`.
     users = Users.for_workspace(workspace.path, workspace.privacy_store)
-    privacy = PrivacyApi(workspace, users)
+    privacy = PrivacyApi(workspace, users, LoginThrottle.from_mapping(workspace.config.logins))
     cx = CxApi(workspace)
     snapshots = SnapshotApi(workspace, local_secret)
     # The identity graph follows the log in the background; reads also sync first.

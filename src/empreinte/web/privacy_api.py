@@ -31,7 +31,8 @@ from empreinte.credentials import Principal, Role
 from empreinte.errors import ConsentError, InvalidBody, PrivacyError
 from empreinte.privacy import consent, erasure
 from empreinte.privacy.export import export
-from empreinte.privacy.users import Users
+from empreinte.privacy.login_throttle import LoginThrottle
+from empreinte.privacy.users import Session, Users
 from empreinte.web.auth import require
 from empreinte.web.params import json_object
 from empreinte.web.responses import json_response
@@ -52,9 +53,10 @@ async def _body(request: Request) -> dict[str, Any]:
 class PrivacyApi:
     """Routes of the privacy API over one workspace."""
 
-    def __init__(self, workspace: Workspace, users: Users):
+    def __init__(self, workspace: Workspace, users: Users, throttle: LoginThrottle | None = None):
         self._ws = workspace
         self._users = users
+        self._throttle = throttle or LoginThrottle()
 
     def routes(self) -> list[Route]:
         return [
@@ -106,7 +108,15 @@ class PrivacyApi:
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
             raise InvalidBody("give username and password, as strings")
-        session = await run_in_threadpool(self._users.login, username, password)
+        # The peer's address: behind a reverse proxy, that is the proxy's (one budget for
+        # all; docs/privacy.md says to limit logins at the proxy then).
+        address = request.client.host if request.client else "unknown"
+
+        def login() -> Session:
+            with self._throttle.attempt(username, address):
+                return self._users.login(username, password)
+
+        session = await run_in_threadpool(login)
         return json_response(
             200,
             {
