@@ -437,5 +437,12 @@ def open(path: str | Path, create: bool = True, *, snapshot: Path | None = None)
             raise WorkspaceNotFound(
                 f"no workspace at {root}; create one with `empreinte init {root}`"
             )
+        # Owner-only: the database holds the vault of raw personal data, and DuckDB makes
+        # its files (the WAL comes and goes) with the process's umask, often world-readable.
         root.mkdir(parents=True, exist_ok=True)
-    return Workspace(root, open_engine(root, snapshot))
+        root.chmod(0o700)
+    workspace = Workspace(root, open_engine(root, snapshot))
+    for name in (DATABASE_FILE, DATABASE_FILE + ".wal"):
+        if (root / name).exists() and snapshot is None:
+            (root / name).chmod(0o600)
+    return workspace

@@ -15,6 +15,7 @@ from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
 from empreinte.web.errors import EXCEPTION_HANDLERS
+from empreinte.web.headers import SecurityHeaders
 from empreinte.web.identity_api import IdentityApi, IdentitySync
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -71,7 +72,8 @@ def create_app(
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["*"],
                 max_age=86_400,
-            )
+            ),
+            Middleware(SecurityHeaders),
         ],
         # Routes raise; one handler per kind of error answers (web/errors.py).
         exception_handlers=dict(EXCEPTION_HANDLERS),
