@@ -105,8 +105,25 @@ def event_attribute(log: AnalyticsLog, events: ir.Table, name: str) -> ir.String
     return value.fill_null(missing)
 
 
+#: Property or trait names that hold a person's own words, never a category.
+FREE_TEXT = frozenset(
+    {"comment", "comments", "text", "message", "feedback", "verbatim", "note", "notes", "review"}
+)
+
+
+def check_breakdown(name: str) -> None:
+    """`AnalyticsError` when attribute `name` is free text (its last path segment, any case):
+    grouping by it would list individual answers, one per group."""
+    if name.rsplit(".", 1)[-1].lower() in FREE_TEXT:
+        raise AnalyticsError(
+            f"{name} is free text, written by each person: it cannot be a breakdown"
+        )
+
+
 def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -> ir.Table:
-    """`table` (events with `profile_id`) with the value of attribute `name` as `column`."""
+    """`table` (events with `profile_id`) with the value of attribute `name` as `column`;
+    free text refused (`check_breakdown`)."""
+    check_breakdown(name)
     if not is_profile_attribute(name):
         return table.mutate(**{column: event_attribute(log, table, name)})
     if name in PROFILE_ATTRIBUTES:

@@ -52,7 +52,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from empreinte.credentials import Role
+from empreinte.credentials import Principal, Role
 from empreinte.errors import (
     AuthError,
     ChartError,
@@ -175,7 +175,7 @@ def _kind(value: str | None) -> Kind:
 
 # -- the routes ---------------------------------------------------------------------------------
 
-Work = Callable[[Query], Response]
+Work = Callable[[Query, Principal], Response]  # the parameters, and who asks
 
 
 class CxApi:
@@ -196,24 +196,31 @@ class CxApi:
             Route("/api/cx/experiments/{name}", self.experiment, methods=["GET"]),
         ]
 
+    def _viewer_min_group(self) -> int:
+        from empreinte.analytics.cx.settings import CxSettings
+
+        return CxSettings.from_mapping(self._ws.config.cx).viewer_min_group
+
     async def _guarded(self, request: Request, roles: tuple[Role, ...], work: Work) -> Response:
         """The role first (nothing is read before), then `work` in a worker thread. Errors
         answer through the app's handler (web/errors.py)."""
-        require(request, self._ws.credentials, *roles)
+        who = require(request, self._ws.credentials, *roles)
         # Dates without an offset are read in the workspace's time zone.
         query = Query(request.query_params, ZoneInfo(self._ws.config.timezone))
-        return await run_in_threadpool(work, query)
+        return await run_in_threadpool(work, query, who)
 
     # -- NPS, CSAT, CES -------------------------------------------------------------------------
 
     def _score_route(self, survey: str) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            return await self._guarded(request, AGGREGATES, lambda q: self._score(survey, q))
+            return await self._guarded(
+                request, AGGREGATES, lambda q, who: self._score(survey, q, who)
+            )
 
         endpoint.__name__ = survey
         return endpoint
 
-    def _score(self, survey: str, q: Query) -> Response:
+    def _score(self, survey: str, q: Query, who: Principal) -> Response:
         period = q.choice("period", PERIODS, None)
         by = q.text("by")
         since, until = q.window()
@@ -246,6 +253,10 @@ class CxApi:
                 min_n=min_n,
                 answers=rule,
             )
+        if who.role is Role.VIEWER:
+            from empreinte.analytics.cx.disclosure import score_for_viewers
+
+            report = score_for_viewers(report, self._viewer_min_group())
         comparison = None
         if pair is not None:
             with blamed_on("compare"):
@@ -270,7 +281,7 @@ class CxApi:
     # -- key drivers ----------------------------------------------------------------------------
 
     async def drivers(self, request: Request) -> Response:
-        def work(q: Query) -> Response:
+        def work(q: Query, who: Principal) -> Response:
             survey = q.choice("survey", SURVEYS, "nps") or "nps"
             since, until = q.window()
             survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
@@ -315,7 +326,7 @@ class CxApi:
     # -- closed loop ----------------------------------------------------------------------------
 
     async def detractors(self, request: Request) -> Response:
-        def work(q: Query) -> Response:
+        def work(q: Query, who: Principal) -> Response:
             survey = q.choice("survey", SURVEYS, "nps") or "nps"
             days = q.whole("days", 30, 1, MAX_DAYS) or 30
             touchpoint = q.text("touchpoint")
@@ -336,7 +347,7 @@ class CxApi:
     # -- Kano -----------------------------------------------------------------------------------
 
     async def kano(self, request: Request) -> Response:
-        def work(q: Query) -> Response:
+        def work(q: Query, who: Principal) -> Response:
             by = q.text("by")
             since, until = q.window()
             survey_id = q.text("survey_id")
@@ -357,6 +368,10 @@ class CxApi:
                     features=features,
                     min_n=min_n,
                 )
+            if who.role is Role.VIEWER:
+                from empreinte.analytics.cx.disclosure import kano_for_viewers
+
+                report = kano_for_viewers(report, self._viewer_min_group())
 
             def body() -> dict[str, Any]:
                 return {
@@ -374,7 +389,7 @@ class CxApi:
     async def experiment(self, request: Request) -> Response:
         name = request.path_params["name"]
 
-        def work(q: Query) -> Response:
+        def work(q: Query, who: Principal) -> Response:
             goal = q.text("goal", DEFAULT_GOAL) or DEFAULT_GOAL
             window_days = q.number(
                 "window_days", 7.0, 0.0, MAX_DAYS, f"a number of days above 0, at most {MAX_DAYS}"
