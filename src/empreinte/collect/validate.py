@@ -60,6 +60,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_MICROS = 86_400 * 1_000_000
 _EARLIEST = (datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH).days * _DAY_MICROS
 _LATEST = (datetime(2200, 1, 1, tzinfo=UTC) - _EPOCH).days * _DAY_MICROS
+# Clock-skew correction trusts the interval from a message's `timestamp` to its `sentAt`
+# (both on the device's clock). An interval below -1 minute (sent before it happened) or over
+# 30 days (longer than clients queue) is not a real one; nor is an event time later than
+# receipt by more than a minute (the slack covers rounding and clocks a little apart).
+MAX_SEND_DELAY = 30 * _DAY_MICROS
+SKEW_TOLERANCE = 60 * 1_000_000
+# Where the event says its time was not taken as sent (a context flag, kept in the log).
+CLOCK_SKEW_FLAG = "clockSkew"
 
 
 def _micros(dt: datetime) -> int:
@@ -110,6 +118,83 @@ def _object(message: Mapping[str, Any], field: str) -> dict[str, Any] | None:
     return value
 
 
+class BeyondInt64:
+    """An integer literal too large for a 64-bit integer, as the collector's JSON reader
+    keeps it (orjson would silently round it to a double); refused by `normalise`."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _unrepresentable(value: Any, field: str | None) -> InvalidMessage:
+    """The error for a message that JSON cannot carry exactly, naming the first value at
+    fault (a 65-bit integer, a set, an object…). Walked without recursion: JSON nests deep."""
+    stack: list[tuple[str | None, Any]] = [(field, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(item))
+        elif isinstance(item, BeyondInt64 | int) and not isinstance(item, bool):
+            text = item.text if isinstance(item, BeyondInt64) else str(item)
+            if isinstance(item, BeyondInt64) or not -(2**63) <= item < 2**64:
+                shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text)} digits)"
+                return InvalidMessage(
+                    f"the integer {shown} does not fit in 64 bits and would lose digits; "
+                    "send it as a string",
+                    path,
+                    "integer_too_large",
+                )
+        elif not isinstance(item, str | float | bool | type(None)) and not _dumps_alone(item):
+            return InvalidMessage(
+                f"a {type(item).__name__} is not representable as JSON", path, "invalid_message"
+            )
+    return InvalidMessage("not representable as JSON", field, "invalid_message")
+
+
+def _dumps_alone(item: Any) -> bool:
+    try:
+        orjson.dumps(item)
+    except TypeError:
+        return False
+    return True
+
+
+def check_representable(value: Any, field: str) -> None:
+    """Raise `InvalidMessage` naming the part of `value` that JSON cannot carry exactly."""
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        raise _unrepresentable(value, field) from None
+
+
+def event_time(
+    original: int | None, sent_at: int | None, received_at: int
+) -> tuple[int, str | None]:
+    """The event's time on our clock, and the flag saying what was not trusted.
+
+    Segment's correction: the device's clock may be wrong, but the interval between its
+    `timestamp` and its `sentAt` is right, so anchor that interval on our clock. Bounded:
+    an impossible interval is not applied (`"sentAt ignored"`: the device's timestamp is
+    kept), and a time after receipt is brought back to it (`"clamped to receivedAt"`).
+    """
+    if original is None:
+        return received_at, None
+    flag = None
+    if sent_at is None:
+        timestamp = original
+    elif -SKEW_TOLERANCE <= sent_at - original <= MAX_SEND_DELAY:
+        timestamp = received_at - (sent_at - original)
+    else:
+        timestamp, flag = original, "sentAt ignored"
+    if timestamp > received_at + SKEW_TOLERANCE:
+        timestamp, flag = received_at, "clamped to receivedAt"
+    return timestamp, flag
+
+
 def _new_row(values: tuple[Any, ...]) -> EventRow:
     """An EventRow from its values in field order, without the keyword-argument machinery."""
     return tuple.__new__(EventRow, values)
@@ -140,10 +225,8 @@ def normalise(
     if size is None:
         try:
             size = len(orjson.dumps(message))
-        except TypeError as exc:  # from the Python API: a set, an object, a 65-bit integer…
-            raise InvalidMessage(
-                f"not representable as JSON: {exc}", None, "invalid_message"
-            ) from None
+        except TypeError:  # a set, an object, a 65-bit integer…
+            raise _unrepresentable(message, None) from None
     if size > MAX_MESSAGE_BYTES:
         raise InvalidMessage(
             f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (32 KB)",
@@ -193,18 +276,13 @@ def normalise(
     if event in SURVEY_EVENTS:  # survey answers, experiment exposures: checked before the split
         check_answer(event, properties)
 
-    # Clock-skew correction (Segment): the device's clock may be wrong, but the interval
-    # between its `timestamp` and its `sentAt` is right, so anchor that interval on our clock.
     original = parse_time(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
     sent_at = parse_time(message.get("sentAt"), "sentAt")
     if sent_at is None:
         sent_at = batch_sent_at
-    if original is None:
-        timestamp = received_at
-    elif sent_at is not None:
-        timestamp = received_at - (sent_at - original)
-    else:
-        timestamp = original
+    timestamp, skew = event_time(original, sent_at, received_at)
+    if skew is not None:
+        context = {**context, CLOCK_SKEW_FLAG: skew} if context else {CLOCK_SKEW_FLAG: skew}
     if not _EARLIEST <= timestamp <= _LATEST:
         raise InvalidMessage(
             "the event time (after clock-skew correction) is outside 1900–2200",
