@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import zlib
 from typing import Any
@@ -104,19 +105,47 @@ def _exact_int(text: str) -> int | BeyondInt64:
     return int(text) if len(text) <= 21 else BeyondInt64(text)
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number is infinity when parsed as double")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_exact(body: bytes) -> Any:
+    """The body with integers kept exact (stdlib json, as strict as orjson), or `_FAILED`."""
+    try:
+        return json.loads(
+            body, parse_int=_exact_int, parse_float=_finite, parse_constant=_refuse_constant
+        )
+    except (ValueError, RecursionError):
+        return _FAILED
+
+
+_FAILED = object()
+
+
 def _parse(body: bytes) -> Any:
+    # orjson reads an integer beyond 64 bits as a double, silently rounded (and one beyond
+    # a double as an error). A body with 19 digits in a row is read again keeping integers
+    # exact, so that `normalise` refuses them naming the field.
+    long_digits = _LONG_DIGITS.search(body) is not None
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if long_digits and (exact := _parse_exact(body)) is not _FAILED:
+            return exact
         raise _refused(
             "invalid_json",
             f"malformed JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}",
         ) from None
-    if _LONG_DIGITS.search(body) is None:
-        return value
-    # orjson reads an integer beyond 64 bits as a double, silently rounded: read the body
-    # again keeping integers exact, so that `normalise` refuses them naming the field.
-    return json.loads(body, parse_int=_exact_int)
+    if long_digits and (exact := _parse_exact(body)) is not _FAILED:
+        return exact
+    return value
 
 
 def _write_key(request: Request, body: Any) -> str | None:
