@@ -9,6 +9,7 @@ in the same test.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -22,7 +23,10 @@ from crawlerdetect.providers.crawlers import data as crawler_patterns
 
 from empreinte.collect import bots
 from empreinte.collect.bots import MAX_USER_AGENT, is_bot
-from empreinte.collect.validate import normalise
+from empreinte.collect.channels import infer_channel
+from empreinte.collect.surveys import check_answer
+from empreinte.collect.validate import normalise, parse_time
+from empreinte.errors import EmpreinteError
 from empreinte.identity import identifiers
 from empreinte.identity.identifiers import normalise_email, normalise_phone
 from empreinte.privacy.pii import IngestPolicy
@@ -174,6 +178,34 @@ def test_phone_normalisation_is_bounded_and_keeps_long_values_out_of_its_cache()
     assert not normalise_phone(hostile, "FR").valid
     assert identifiers._parse_phone.cache_info().currsize == 0
     assert normalise_phone("06 12 34 56 78", "FR").value == "+33612345678"
+
+
+# -- survey answers, times, channels -----------------------------------------------------------
+
+
+def _refused_or_none(call: Callable[[], object]) -> None:
+    with contextlib.suppress(EmpreinteError):
+        call()
+
+
+STEPS: dict[str, Callable[[str], object]] = {
+    "Kano answer labels": lambda text: _refused_or_none(
+        lambda: check_answer(
+            "Kano Answered", {"feature": text, "functional": text, "dysfunctional": "like"}
+        )
+    ),
+    "timestamps": lambda text: _refused_or_none(lambda: parse_time(text, "timestamp")),
+    "channel names": lambda text: infer_channel(
+        "track", {"channel": text, "library": {"name": text}}, text
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", ["ab", "digits", "unicode", "spaced digits"])
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_other_text_steps_are_linear(step: str, shape: str) -> None:
+    # Each of these refuses or ignores hostile text: in linear time.
+    assert_linear(STEPS[step], HOSTILE[shape])
 
 
 # -- whole messages --------------------------------------------------------------------------
