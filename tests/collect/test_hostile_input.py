@@ -180,6 +180,15 @@ def test_phone_normalisation_is_bounded_and_keeps_long_values_out_of_its_cache()
     assert normalise_phone("06 12 34 56 78", "FR").value == "+33612345678"
 
 
+def test_pseudonyms_of_long_values_are_not_cached() -> None:
+    pseudo = Pseudonymiser(b"p" * 32)
+    long_name = "ab" * 16_000
+    assert pseudo.pseudonym("name", long_name) == pseudo.pseudonym("name", long_name)
+    assert pseudo.pseudonym("name", "Ada") == pseudo.pseudonym("name", "Ada")
+    # Only "Ada" is held: 131,072 made-up 32 KB names would hold 4 GB.
+    assert pseudo._cached.cache_info().currsize == 1
+
+
 # -- survey answers, times, channels -----------------------------------------------------------
 
 
