@@ -9,13 +9,8 @@ from typing import Any
 
 import pytest
 
-from empreinte.collect.validate import (
-    CLOCK_SKEW_FLAG,
-    MAX_SEND_DELAY,
-    SKEW_TOLERANCE,
-    event_time,
-    normalise,
-)
+from empreinte.collect.clock import CLOCK_SKEW_FLAG, MAX_SEND_DELAY, SKEW_TOLERANCE, event_time
+from empreinte.collect.validate import normalise
 from empreinte.errors import InvalidMessage
 from empreinte.privacy.pii import IngestPolicy
 from empreinte.privacy.pseudonym import Pseudonymiser

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import math
-import re
 import zlib
 from typing import Any
 
@@ -26,14 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from empreinte.collect.exact_json import check_representable, has_long_digits, read_exact
 from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
-from empreinte.collect.validate import (
-    BeyondInt64,
-    check_representable,
-    normalise,
-    now_micros,
-    parse_time,
-)
+from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.credentials import Credentials
 from empreinte.errors import (
@@ -92,59 +84,25 @@ def _too_large(size: int, limit: int) -> str:
     return f"the request is {size} bytes; {what} may be at most {limit} bytes ({limit // 1024} KB)"
 
 
-# Nineteen digits in a row: maybe an integer beyond 64 bits (or in a string: no harm).
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 # Bodies larger than this are validated on a worker thread, not on the event loop: a
-# 500 KB batch of hostile text takes a second or so, and the loop must keep answering.
+# 500 KB batch of hostile text takes seconds, and the loop must keep answering.
 _INLINE_BYTES = 16 * 1024
 
 
-def _exact_int(text: str) -> int | BeyondInt64:
-    # 2**64 has 20 digits; longer literals are refused anyway, so never converted (CPython's
-    # str -> int is quadratic).
-    return int(text) if len(text) <= 21 else BeyondInt64(text)
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError("number is infinity when parsed as double")
-    return value
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse_exact(body: bytes) -> Any:
-    """The body with integers kept exact (stdlib json, as strict as orjson), or `_FAILED`."""
-    try:
-        return json.loads(
-            body, parse_int=_exact_int, parse_float=_finite, parse_constant=_refuse_constant
-        )
-    except (ValueError, RecursionError):
-        return _FAILED
-
-
-_FAILED = object()
-
-
 def _parse(body: bytes) -> Any:
-    # orjson reads an integer beyond 64 bits as a double, silently rounded (and one beyond
-    # a double as an error). A body with 19 digits in a row is read again keeping integers
-    # exact, so that `normalise` refuses them naming the field.
-    long_digits = _LONG_DIGITS.search(body) is not None
+    # Integers that orjson would round are read exactly (collect/exact_json.py).
+    exact = has_long_digits(body)
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        if long_digits and (exact := _parse_exact(body)) is not _FAILED:
-            return exact
+        if exact and (read := read_exact(body))[0]:
+            return read[1]
         raise _refused(
             "invalid_json",
             f"malformed JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}",
         ) from None
-    if long_digits and (exact := _parse_exact(body)) is not _FAILED:
-        return exact
+    if exact and (read := read_exact(body))[0]:
+        return read[1]
     return value
 
 

@@ -15,6 +15,8 @@ import orjson
 
 from empreinte.collect.bots import is_bot
 from empreinte.collect.channels import infer_channel
+from empreinte.collect.clock import CLOCK_SKEW_FLAG, event_time
+from empreinte.collect.exact_json import unrepresentable
 from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
 from empreinte.collect.surveys import SURVEY_EVENTS, check_answer
 from empreinte.errors import InvalidMessage
@@ -60,14 +62,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_MICROS = 86_400 * 1_000_000
 _EARLIEST = (datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH).days * _DAY_MICROS
 _LATEST = (datetime(2200, 1, 1, tzinfo=UTC) - _EPOCH).days * _DAY_MICROS
-# Clock-skew correction trusts the interval from a message's `timestamp` to its `sentAt`
-# (both on the device's clock). An interval below -1 minute (sent before it happened) or over
-# 30 days (longer than clients queue) is not a real one; nor is an event time later than
-# receipt by more than a minute (the slack covers rounding and clocks a little apart).
-MAX_SEND_DELAY = 30 * _DAY_MICROS
-SKEW_TOLERANCE = 60 * 1_000_000
-# Where the event says its time was not taken as sent (a context flag, kept in the log).
-CLOCK_SKEW_FLAG = "clockSkew"
 
 
 def _micros(dt: datetime) -> int:
@@ -118,83 +112,6 @@ def _object(message: Mapping[str, Any], field: str) -> dict[str, Any] | None:
     return value
 
 
-class BeyondInt64:
-    """An integer literal too large for a 64-bit integer, as the collector's JSON reader
-    keeps it (orjson would silently round it to a double); refused by `normalise`."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str):
-        self.text = text
-
-
-def _unrepresentable(value: Any, field: str | None) -> InvalidMessage:
-    """The error for a message that JSON cannot carry exactly, naming the first value at
-    fault (a 65-bit integer, a set, an object…). Walked without recursion: JSON nests deep."""
-    stack: list[tuple[str | None, Any]] = [(field, value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in item.items())
-        elif isinstance(item, list | tuple):
-            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(item))
-        elif isinstance(item, BeyondInt64 | int) and not isinstance(item, bool):
-            text = item.text if isinstance(item, BeyondInt64) else str(item)
-            if isinstance(item, BeyondInt64) or not -(2**63) <= item < 2**64:
-                shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text)} digits)"
-                return InvalidMessage(
-                    f"the integer {shown} does not fit in 64 bits and would lose digits; "
-                    "send it as a string",
-                    path,
-                    "integer_too_large",
-                )
-        elif not isinstance(item, str | float | bool | type(None)) and not _dumps_alone(item):
-            return InvalidMessage(
-                f"a {type(item).__name__} is not representable as JSON", path, "invalid_message"
-            )
-    return InvalidMessage("not representable as JSON", field, "invalid_message")
-
-
-def _dumps_alone(item: Any) -> bool:
-    try:
-        orjson.dumps(item)
-    except TypeError:
-        return False
-    return True
-
-
-def check_representable(value: Any, field: str) -> None:
-    """Raise `InvalidMessage` naming the part of `value` that JSON cannot carry exactly."""
-    try:
-        orjson.dumps(value)
-    except TypeError:
-        raise _unrepresentable(value, field) from None
-
-
-def event_time(
-    original: int | None, sent_at: int | None, received_at: int
-) -> tuple[int, str | None]:
-    """The event's time on our clock, and the flag saying what was not trusted.
-
-    Segment's correction: the device's clock may be wrong, but the interval between its
-    `timestamp` and its `sentAt` is right, so anchor that interval on our clock. Bounded:
-    an impossible interval is not applied (`"sentAt ignored"`: the device's timestamp is
-    kept), and a time after receipt is brought back to it (`"clamped to receivedAt"`).
-    """
-    if original is None:
-        return received_at, None
-    flag = None
-    if sent_at is None:
-        timestamp = original
-    elif -SKEW_TOLERANCE <= sent_at - original <= MAX_SEND_DELAY:
-        timestamp = received_at - (sent_at - original)
-    else:
-        timestamp, flag = original, "sentAt ignored"
-    if timestamp > received_at + SKEW_TOLERANCE:
-        timestamp, flag = received_at, "clamped to receivedAt"
-    return timestamp, flag
-
-
 def _new_row(values: tuple[Any, ...]) -> EventRow:
     """An EventRow from its values in field order, without the keyword-argument machinery."""
     return tuple.__new__(EventRow, values)
@@ -226,7 +143,7 @@ def normalise(
         try:
             size = len(orjson.dumps(message))
         except TypeError:  # a set, an object, a 65-bit integer…
-            raise _unrepresentable(message, None) from None
+            raise unrepresentable(message, None) from None
     if size > MAX_MESSAGE_BYTES:
         raise InvalidMessage(
             f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (32 KB)",
