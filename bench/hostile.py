@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from empreinte.collect.bots import MAX_USER_AGENT, is_bot
+from empreinte.collect.bots import MAX_USER_AGENT, _crawler
 from empreinte.privacy.redaction import redact
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "collect"))
@@ -61,8 +61,8 @@ def main() -> None:
         r_large = best(lambda: redact(large, "FR"), args.repeat)  # noqa: B023
         linear = best(lambda: large.lower().count("@"), args.repeat)  # noqa: B023
         ua_small, ua_large = make(MAX_USER_AGENT // 8), make(MAX_USER_AGENT)
-        b_small = best(lambda: is_bot.__wrapped__(ua_small), args.repeat)  # noqa: B023
-        b_large = best(lambda: is_bot.__wrapped__(ua_large), args.repeat)  # noqa: B023
+        b_small = best(lambda: _crawler.__wrapped__(ua_small), args.repeat)  # noqa: B023
+        b_large = best(lambda: _crawler.__wrapped__(ua_large), args.repeat)  # noqa: B023
         print(
             f"{name:18} {r_small * 1e3:10.2f} {r_large * 1e3:8.2f} {r_large / r_small:7.1f}"
             f" {r_large / linear:9.0f} {b_large * 1e3:13.3f} {b_large / b_small:7.1f}"

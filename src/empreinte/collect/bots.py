@@ -116,16 +116,16 @@ for _p in _PATTERNS:
 _EXCLUDED = re.compile("|".join(_EXCLUSIONS), re.IGNORECASE)  # browser tokens, linear
 
 
-@lru_cache(maxsize=65_536)
 def is_bot(user_agent: str) -> bool:
     """True when `user_agent` is a known crawler, spider or headless tool, or longer than
-    `MAX_USER_AGENT`.
+    `MAX_USER_AGENT` (decided before the cache, which must not keep 32 KB keys)."""
+    return len(user_agent) > MAX_USER_AGENT or _crawler(user_agent)
 
-    Cached: real traffic repeats a small set of user agents (the cache holds at most
-    64 MB of them, given the cap).
-    """
-    if len(user_agent) > MAX_USER_AGENT:
-        return True
+
+@lru_cache(maxsize=65_536)
+def _crawler(user_agent: str) -> bool:
+    """Whether the patterns match. Cached: real traffic repeats a small set of user agents
+    (at most 64 MB of them, given the cap)."""
     # As CrawlerDetect does: browser tokens (Mozilla/5.0, Safari/537.36…) are removed first.
     agent = _EXCLUDED.sub("", user_agent.strip())
     lowered = agent.lower()
