@@ -329,9 +329,9 @@ def test_mixed_batch_stores_the_good_answers_and_lists_the_bad(api: Any, uid: st
         answer("Clicked", {"score": 11}, userId=uid, messageId=_mid()),
     ]
     response = api.post("/v1/batch", {"batch": batch})
-    assert response.status_code == 400, response.text
+    assert response.status_code == 200, response.text  # the valid ones are stored
     body = response.json()
-    assert body["code"] == "invalid_messages"
+    assert body["success"] is True
     assert body["stored"] == 4
     expected = {
         1: ("properties.score", "out_of_range", "from 0 to 10, got 11"),

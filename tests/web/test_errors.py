@@ -281,3 +281,44 @@ def test_503_names_no_path_and_the_log_keeps_it(
     no_internals(response.text)
     assert str(faulty_server.keys.path) not in response.text
     assert WAL in caplog.text
+
+
+def test_a_mixed_batch_on_a_failing_storage_is_503_without_internals(
+    faulty_server: Any, http: httpx.Client
+) -> None:
+    """The per-message errors of a batch are not reported when nothing could be stored: the
+    whole batch is to be retried, and the answer names no path."""
+    faulty_server.engine.failing = StorageError(f'IO Error: Could not write file "{WAL}"')
+    batch = [track("u-503-mixed"), {"type": "track", "userId": "u-503-mixed"}]
+    response = http.post(
+        "/v1/batch", json={"batch": batch}, auth=(faulty_server.keys.write_key, "")
+    )
+    body = error_body(response, 503, "storage_unavailable")
+    assert "rejected" not in body and "stored" not in body
+    no_internals(response.text)
+    assert str(faulty_server.keys.path) not in response.text
+
+
+def test_a_browser_can_read_retry_after(faulty_server: Any, http: httpx.Client) -> None:
+    """A cross-origin request (a page on another site, as analytics.js posts) sees Retry-After:
+    CORS hides every response header but a few unless the server exposes it."""
+    faulty_server.engine.failing = StorageError("disk full")
+    origin = {"Origin": "https://shop.example"}
+    preflight = http.options(
+        "/v1/batch",
+        headers={**origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200
+    response = http.post(
+        "/v1/batch",
+        json={"batch": [track("u-cors")]},
+        auth=(faulty_server.keys.write_key, ""),
+        headers=origin,
+    )
+    error_body(response, 503, "storage_unavailable")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    exposed = [
+        h.strip().lower() for h in response.headers["Access-Control-Expose-Headers"].split(",")
+    ]
+    assert "retry-after" in exposed
+    assert int(response.headers["Retry-After"]) >= 1

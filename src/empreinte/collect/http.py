@@ -3,6 +3,11 @@
 Every answer follows what those clients expect: 200 once the events are durably stored;
 400 with `{"code", "message"}` for bad input (they do not retry it); 401 for an unknown write
 key; 429 or 503 with `Retry-After` when the collector cannot keep what it is sent (they retry).
+
+A batch whose valid messages were stored answers 200 even when others were invalid, as
+Segment does: the official clients count a 400 as the whole batch failed. The invalid ones
+are listed by index in the body (`rejected`). A batch with no valid message answers 400:
+nothing was stored, and a 400 is not retried either.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import zlib
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from empreinte.collect.exact_json import check_representable, has_long_digits, read_exact
 from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
 from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, WriteResult
@@ -77,14 +84,26 @@ def _too_large(size: int, limit: int) -> str:
     return f"the request is {size} bytes; {what} may be at most {limit} bytes ({limit // 1024} KB)"
 
 
+# Bodies larger than this are validated on a worker thread, not on the event loop: a
+# 500 KB batch of hostile text takes seconds, and the loop must keep answering.
+_INLINE_BYTES = 16 * 1024
+
+
 def _parse(body: bytes) -> Any:
+    # Integers that orjson would round are read exactly (collect/exact_json.py).
+    exact = has_long_digits(body)
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if exact and (read := read_exact(body))[0]:
+            return read[1]
         raise _refused(
             "invalid_json",
             f"malformed JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}",
         ) from None
+    if exact and (read := read_exact(body))[0]:
+        return read[1]
+    return value
 
 
 def _write_key(request: Request, body: Any) -> str | None:
@@ -169,9 +188,14 @@ class Collector:
     async def _handle(self, request: Request, kind: str | None) -> Response:
         # Errors (bad request, unknown key, overloaded, storage) answer through the app's
         # handler (web/errors.py); invalid messages of a batch are reported below, by index.
-        body = _parse(await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES))
+        raw = await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES)
+        body = _parse(raw)
         source = self._authenticate(request, body)
-        rows, rejected = self._validate(body, kind, source)
+        if len(raw) > _INLINE_BYTES:
+            rows, rejected = await run_in_threadpool(self._validate, body, kind, source)
+        else:
+            rows, rejected = self._validate(body, kind, source)
+        del raw
         # Free the parsed JSON now, while it is still in the CPU cache, not after the commit:
         # freed late, cold, it took some 15% of the collector's time (bench/ingest.py).
         del body
@@ -182,26 +206,25 @@ class Collector:
             # The client retries after the writer's own pause, not a generic one.
             exc.retry_after = self._writer.storage_retry_after
             raise
+        answer: dict[str, Any] = {
+            "success": True,
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+        }
         if rejected:
             first = rejected[0]
-            return _json(
-                400,
-                {
-                    "code": "invalid_messages" if kind is None else first["code"],
-                    "message": (
-                        f"{len(rejected)} of {len(rows) + len(rejected)} messages rejected "
-                        f"(first: message {first['index']}: {first['message']}); "
-                        f"the {len(rows)} valid ones are stored"
-                    )
-                    if kind is None
-                    else first["message"],
-                    "stored": result.stored if rows else 0,
-                    "rejected": rejected,
-                },
-            )
-        return _json(
-            200, {"success": True, "stored": result.stored, "duplicates": result.duplicates}
-        )
+            answer["message"] = first["message"]
+            if kind is None:
+                answer["message"] = (
+                    f"{len(rejected)} of {len(rows) + len(rejected)} messages rejected "
+                    f"(first: message {first['index']}: {first['message']}); "
+                    f"the {len(rows)} valid ones are stored"
+                )
+            answer["rejected"] = rejected
+            if not rows:  # nothing stored: the request failed
+                code = "invalid_messages" if kind is None else first["code"]
+                return _json(400, {"code": code, **answer, "success": False})
+        return _json(200, answer)
 
     def _authenticate(self, request: Request, body: Any) -> str:
         key = _write_key(request, body)
@@ -246,6 +269,10 @@ class Collector:
         integrations = (
             body.get("integrations") if isinstance(body.get("integrations"), dict) else None
         )
+        if context:  # shared by every message: refused with the batch
+            check_representable(context, "context")
+        if integrations:
+            check_representable(integrations, "integrations")
         rows: list[EventRow] = []
         rejected: list[dict[str, Any]] = []
         for index, message in enumerate(messages):

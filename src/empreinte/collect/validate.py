@@ -15,6 +15,8 @@ import orjson
 
 from empreinte.collect.bots import is_bot
 from empreinte.collect.channels import infer_channel
+from empreinte.collect.clock import CLOCK_SKEW_FLAG, event_time
+from empreinte.collect.exact_json import unrepresentable
 from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
 from empreinte.collect.surveys import SURVEY_EVENTS, check_answer
 from empreinte.errors import InvalidMessage
@@ -140,10 +142,8 @@ def normalise(
     if size is None:
         try:
             size = len(orjson.dumps(message))
-        except TypeError as exc:  # from the Python API: a set, an object, a 65-bit integer…
-            raise InvalidMessage(
-                f"not representable as JSON: {exc}", None, "invalid_message"
-            ) from None
+        except TypeError:  # a set, an object, a 65-bit integer…
+            raise unrepresentable(message, None) from None
     if size > MAX_MESSAGE_BYTES:
         raise InvalidMessage(
             f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (32 KB)",
@@ -193,18 +193,13 @@ def normalise(
     if event in SURVEY_EVENTS:  # survey answers, experiment exposures: checked before the split
         check_answer(event, properties)
 
-    # Clock-skew correction (Segment): the device's clock may be wrong, but the interval
-    # between its `timestamp` and its `sentAt` is right, so anchor that interval on our clock.
     original = parse_time(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
     sent_at = parse_time(message.get("sentAt"), "sentAt")
     if sent_at is None:
         sent_at = batch_sent_at
-    if original is None:
-        timestamp = received_at
-    elif sent_at is not None:
-        timestamp = received_at - (sent_at - original)
-    else:
-        timestamp = original
+    timestamp, skew = event_time(original, sent_at, received_at)
+    if skew is not None:
+        context = {**context, CLOCK_SKEW_FLAG: skew} if context else {CLOCK_SKEW_FLAG: skew}
     if not _EARLIEST <= timestamp <= _LATEST:
         raise InvalidMessage(
             "the event time (after clock-skew correction) is outside 1900–2200",

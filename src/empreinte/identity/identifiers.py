@@ -33,6 +33,11 @@ class IdType(StrEnum):
 PII_TYPES = frozenset({IdType.EMAIL, IdType.PHONE})
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# Longer values are kept, marked invalid, without being read: an address has at most 254
+# characters (RFC 5321) and `phonenumbers` refuses more than 250. The checks above backtrack
+# on long text, and the cache below must not hold 32 KB keys.
+MAX_EMAIL_LENGTH = 254
+MAX_PHONE_LENGTH = 250
 
 
 @dataclass(frozen=True, order=True)
@@ -50,13 +55,20 @@ class Identifier:
 
 def normalise_email(raw: str) -> Identifier:
     value = raw.strip().lower()
-    return Identifier(IdType.EMAIL, value, bool(_EMAIL.fullmatch(value)))
+    valid = len(value) <= MAX_EMAIL_LENGTH and _EMAIL.fullmatch(value) is not None
+    return Identifier(IdType.EMAIL, value, valid)
 
 
-@lru_cache(maxsize=262_144)
 def normalise_phone(raw: str, region: str) -> Identifier:
     """E.164 when `raw` is a possible and valid number (read in `region` unless it has a +)."""
     text = raw.strip()
+    if len(text) > MAX_PHONE_LENGTH:
+        return Identifier(IdType.PHONE, text, False)
+    return _parse_phone(text, region)
+
+
+@lru_cache(maxsize=262_144)
+def _parse_phone(text: str, region: str) -> Identifier:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

@@ -71,6 +71,9 @@ def create_app(
                 allow_origins=["*"],
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["*"],
+                # analytics.js reads Retry-After to pace its retries after a 429 or 503;
+                # without this the browser hides it from the page's script.
+                expose_headers=["Retry-After"],
                 max_age=86_400,
             ),
             Middleware(SecurityHeaders),
