@@ -130,14 +130,15 @@ def normalise(
     """Check one message against the Segment rules and turn it into a log row.
 
     `type_hint` is the type implied by the endpoint (`/v1/track`); `batch_*` are the
-    batch-level fields that apply to every message lacking its own. `size` is the message's
-    JSON size when the caller knows it; otherwise it is measured. `policy` says how personal
+    batch-level fields that apply to every message lacking its own. `size` is what the caller
+    knows of the message's size as sent (its own length, or a body's that holds it): within
+    32 KB it is not measured again; otherwise (or unknown) its JSON is. `policy` says how personal
     data is split off (see privacy/pii.py). Raises `InvalidMessage` naming the field and the
     reason.
     """
     if not isinstance(message, dict):
         raise InvalidMessage("a message must be a JSON object", None, "invalid_message")
-    if size is None:
+    if size is None or size > MAX_MESSAGE_BYTES:
         try:
             size = len(orjson.dumps(message))
         except TypeError as exc:  # from the Python API: a set, an object, a 65-bit integer…
