@@ -20,7 +20,7 @@ import empreinte
 from empreinte.collect.http import Collector, _parse
 from empreinte.collect.workers import ValidationPool
 from empreinte.collect.writer import WriteResult
-from empreinte.errors import InvalidMessage
+from empreinte.errors import InvalidMessage, Overloaded
 from empreinte.store.columns import ColumnarRows, to_table
 from empreinte.workspace import Workspace
 
@@ -131,6 +131,21 @@ def test_the_writer_drops_retries_and_suppressed_people_from_encoded_rows(
     # Rows stored by an earlier group are duplicates too.
     again, _ = in_worker(pool, collector, batch_body(messages[:5]))
     assert ws.writer.write(again) == WriteResult(0, 5, 0)
+
+
+def test_too_much_waiting_for_the_workers_is_429(
+    pool: ValidationPool, collector: Collector
+) -> None:
+    limit = pool._limit
+    pool._limit = 0  # as if every slot held a request
+    try:
+        with pytest.raises(Overloaded) as caught:
+            in_worker(pool, collector, batch_body([message(1)]))
+        assert caught.value.retry_after == 1
+    finally:
+        pool._limit = limit
+    rows, _ = in_worker(pool, collector, batch_body([message(1)]))
+    assert len(rows) == 1
 
 
 def test_a_dead_worker_costs_no_request(pool: ValidationPool, collector: Collector) -> None:
