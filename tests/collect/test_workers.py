@@ -182,11 +182,11 @@ def _running(pid: int) -> bool:
 
 
 def test_the_workers_die_with_a_killed_server(workspace: Any, server: Any) -> None:
-    body = batch_body([message(n, messageId=f"k-{n}") for n in range(100)])
+    body = batch_body([message(n, messageId=f"k-{n}") for n in range(300)])  # > 32 KB
     auth = (workspace.write_key, "")
     response = httpx.post(f"{server.url}/v1/batch", content=body, auth=auth, timeout=60)
     assert response.status_code == 200, response.text
-    assert response.json()["stored"] == 100
+    assert response.json()["stored"] == 300
     children = _children(server.proc.pid)
     assert children  # the worker (and multiprocessing's resource tracker)
     server.kill()
