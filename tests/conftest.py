@@ -163,6 +163,9 @@ class ServerProcess:
                         str(self.workspace),
                         "--port",
                         str(self.port),
+                        # Batches go through a validation worker, whatever the cores.
+                        "--workers",
+                        "1",
                     ],
                     stdout=log,
                     stderr=subprocess.STDOUT,

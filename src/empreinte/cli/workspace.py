@@ -46,12 +46,27 @@ def serve(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes that parse and validate event batches beside the server "
+            "(default: one when there are several cores, else none).",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Run the collector and the API (Segment-compatible, on /v1/*)."""
-    run_server(_open(workspace), host, port)
+    run_server(_open(workspace), host, port, workers)
 
 
-def run_server(ws: Workspace, host: str, port: int) -> None:
+def default_workers() -> int:
+    """One validation worker beside the server wherever there is a second core."""
+    import os
+
+    return 1 if (os.cpu_count() or 1) > 1 else 0
+
+
+def run_server(ws: Workspace, host: str, port: int, workers: int | None = None) -> None:
     import uvicorn
 
     from empreinte.collect.gc_tuning import tune_for_ingest
@@ -60,7 +75,12 @@ def run_server(ws: Workspace, host: str, port: int) -> None:
     console.print(f"empreinte listening on [bold]http://{host}:{port}[/] (workspace {ws.path})")
     # The CLI's read commands find this server in the workspace and read through snapshots.
     local = LocalServer.start(ws.path, host, port)
-    asgi = create_app(ws, local_secret=local.secret, on_shutdown=lambda: local.stop(ws.path))
+    asgi = create_app(
+        ws,
+        local_secret=local.secret,
+        on_shutdown=lambda: local.stop(ws.path),
+        workers=default_workers() if workers is None else workers,
+    )
     tune_for_ingest()
     try:
         uvicorn.run(

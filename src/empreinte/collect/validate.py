@@ -132,14 +132,15 @@ def normalise(
     """Check one message against the Segment rules and turn it into a log row.
 
     `type_hint` is the type implied by the endpoint (`/v1/track`); `batch_*` are the
-    batch-level fields that apply to every message lacking its own. `size` is the message's
-    JSON size when the caller knows it; otherwise it is measured. `policy` says how personal
+    batch-level fields that apply to every message lacking its own. `size` is what the caller
+    knows of the message's size as sent (its own length, or a body's that holds it): within
+    32 KB it is not measured again; otherwise (or unknown) its JSON is. `policy` says how personal
     data is split off (see privacy/pii.py). Raises `InvalidMessage` naming the field and the
     reason.
     """
     if not isinstance(message, dict):
         raise InvalidMessage("a message must be a JSON object", None, "invalid_message")
-    if size is None:
+    if size is None or size > MAX_MESSAGE_BYTES:
         try:
             size = len(orjson.dumps(message))
         except TypeError:  # a set, an object, a 65-bit integer…
@@ -231,32 +232,35 @@ def normalise(
     message_id = _identifier(message, "messageId") or f"ingest-{uuid.uuid4()}"
 
     # Positional, through tuple.__new__: a fifth of the cost of EventRow(field=…, …).
-    return _new_row(
-        (
-            message_id,
-            source,
-            kind,
-            event,
-            name,
-            user_id,
-            anonymous_id,
-            group_id,
-            previous_id,
-            timestamp,
-            original,
-            sent_at,
-            received_at,
-            channel,
-            is_bot(user_agent) if isinstance(user_agent, str) and user_agent else False,
-            None if properties is None else orjson.dumps(properties).decode(),
-            None if traits is None else orjson.dumps(traits).decode(),
-            None if context is None else orjson.dumps(context).decode(),
-            None if integrations is None else orjson.dumps(integrations).decode(),
-            None if extra is None else orjson.dumps(extra).decode(),
-            private.identifiers,
-            None if private.vault is None else orjson.dumps(private.vault).decode(),
+    try:
+        return _new_row(
+            (
+                message_id,
+                source,
+                kind,
+                event,
+                name,
+                user_id,
+                anonymous_id,
+                group_id,
+                previous_id,
+                timestamp,
+                original,
+                sent_at,
+                received_at,
+                channel,
+                is_bot(user_agent) if isinstance(user_agent, str) and user_agent else False,
+                None if properties is None else orjson.dumps(properties).decode(),
+                None if traits is None else orjson.dumps(traits).decode(),
+                None if context is None else orjson.dumps(context).decode(),
+                None if integrations is None else orjson.dumps(integrations).decode(),
+                None if extra is None else orjson.dumps(extra).decode(),
+                private.identifiers,
+                None if private.vault is None else orjson.dumps(private.vault).decode(),
+            )
         )
-    )
+    except TypeError:  # a 65-bit integer the size check did not serialise (body ≤ 32 KB)
+        raise unrepresentable(message, None) from None
 
 
 def now_micros() -> int:

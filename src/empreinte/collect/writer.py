@@ -20,8 +20,12 @@ from typing import TYPE_CHECKING
 
 from empreinte.collect.dedup import RecentIds
 from empreinte.errors import Overloaded, StorageError
+from empreinte.store.columns import ColumnarRows, concat
 from empreinte.store.engine import Engine
 from empreinte.store.records import EventRow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 if TYPE_CHECKING:
     from empreinte.privacy.suppression import Suppression
@@ -38,9 +42,13 @@ class WriteResult:
     suppressed: int = 0  # carried an identifier of an erased person: dropped, not stored
 
 
+# Rows as the collector's worker processes send them (store/columns.py), or as Python rows.
+Rows = list[EventRow] | ColumnarRows
+
+
 @dataclass
 class _Pending:
-    rows: list[EventRow]
+    rows: Rows
     future: Future[WriteResult]
 
 
@@ -81,7 +89,7 @@ class EventWriter:
 
     # -- submitting -----------------------------------------------------------------------
 
-    def submit(self, rows: list[EventRow]) -> Future[WriteResult]:
+    def submit(self, rows: Rows) -> Future[WriteResult]:
         """Queue rows for the next group commit; the future resolves once they are durable.
 
         Raises `Overloaded` (retry later) instead of queueing what cannot be kept up with,
@@ -103,11 +111,11 @@ class EventWriter:
             self._cond.notify()
         return future
 
-    def write(self, rows: list[EventRow]) -> WriteResult:
+    def write(self, rows: Rows) -> WriteResult:
         """Submit and wait: for the CLI and the Python API."""
         return self.submit(rows).result()
 
-    async def write_async(self, rows: list[EventRow]) -> WriteResult:
+    async def write_async(self, rows: Rows) -> WriteResult:
         """Submit and await: for the HTTP collector."""
         return await asyncio.wrap_future(self.submit(rows))
 
@@ -137,10 +145,14 @@ class EventWriter:
 
     def _commit(self, group: list[_Pending]) -> None:
         fresh: list[EventRow] = []
+        tables: list[pa.Table] = []  # the fresh rows of encoded submissions
         added: list[str] = []
         counts: list[tuple[int, int, int]] = []
         dropped: Counter[tuple[date, str]] = Counter()
         for item in group:
+            if isinstance(item.rows, ColumnarRows):
+                counts.append(self._keep_columnar(item.rows, tables, added, dropped))
+                continue
             rows = item.rows
             if self._suppression is not None:
                 rows, suppressed = self._suppression.split(rows)
@@ -149,8 +161,9 @@ class EventWriter:
             counts.append((stored, len(rows) - stored, len(item.rows) - len(rows)))
         error: StorageError | None = None
         try:
-            self._engine.append(fresh, self._next_seq)
-            self._next_seq += len(fresh)
+            appended = concat(fresh, tables) if tables else fresh
+            self._engine.append(appended, self._next_seq)
+            self._next_seq += len(appended)
             self.commits += 1
         except StorageError as exc:
             error = exc
@@ -198,6 +211,42 @@ class EventWriter:
                 added.append(key)
                 kept += 1
         return kept
+
+    def _keep_columnar(
+        self,
+        rows: ColumnarRows,
+        tables: list[pa.Table],
+        added: list[str],
+        dropped: Counter[tuple[date, str]],
+    ) -> tuple[int, int, int]:
+        """`_drop_retries` and suppression for encoded rows: adds their fresh part to
+        `tables`; (stored, duplicates, suppressed)."""
+        keep = [True] * len(rows)
+        suppressed = self._suppression.carriers(rows.identifiers) if self._suppression else []
+        for index in suppressed:
+            keep[index] = False
+        if suppressed and self._suppression is not None:
+            dropped[(self._suppression.day(rows.received_at), rows.source)] += len(suppressed)
+        source = rows.source
+        keys = [RecentIds.key(source, message_id) for message_id in rows.message_ids]
+        candidates = [i for i, kept in enumerate(keep) if kept] if suppressed else None
+        claimed = keys if candidates is None else [keys[i] for i in candidates]
+        verdicts = self._seen.claim(claimed, rows.received_at)
+        if candidates is None and all(verdicts):  # the usual case: every row is new
+            added.extend(keys)
+            tables.append(rows.table())
+            return len(rows), 0, 0
+        stored = 0
+        indexes = range(len(rows)) if candidates is None else candidates
+        for index, new in zip(indexes, verdicts, strict=True):
+            if new:
+                added.append(keys[index])
+                stored += 1
+            else:
+                keep[index] = False
+        if stored:
+            tables.append(rows.table(keep))
+        return stored, len(claimed) - stored, len(suppressed)
 
     def _probe_later(self) -> None:
         """After a failed commit, refuse new work for a while, then let it through again."""

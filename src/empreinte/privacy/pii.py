@@ -9,7 +9,7 @@ and which erasure deletes with the event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -68,9 +68,9 @@ class IngestPolicy:
     default_region: str = "FR"
 
 
-@dataclass(frozen=True)
-class Split:
-    """A message's payloads with personal data replaced, the vault, and its identifiers."""
+class Split(NamedTuple):
+    """A message's payloads with personal data replaced, the vault, and its identifiers.
+    A NamedTuple: one is made per message, in half the time of a frozen dataclass."""
 
     traits: dict[str, Any] | None
     properties: dict[str, Any] | None

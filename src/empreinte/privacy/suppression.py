@@ -16,7 +16,7 @@ import hashlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from empreinte.privacy.pseudonym import Pseudonymiser
@@ -108,6 +108,28 @@ class Suppression:
             else:
                 kept.append(row)
         return kept, dropped
+
+    def carriers(self, identifiers: Sequence[list[str] | None]) -> list[int]:
+        """Which rows, given by their identifier lists, carry a suppressed identifier (their
+        indexes): what `split` drops, for rows that arrive encoded (store/columns.py)."""
+        digests = self._digests
+        if not digests:
+            return []
+        keyed = self._keyed
+        found = []
+        for index, keys in enumerate(identifiers):
+            for key in keys or ():
+                state = keyed.copy()
+                state.update(key.encode())
+                if state.digest() in digests:
+                    found.append(index)
+                    break
+        return found
+
+    @staticmethod
+    def day(received_at: int) -> date:
+        """The day (UTC) under which a dropped event received at `received_at` is counted."""
+        return _day(received_at)
 
     def record(self, dropped: Counter[tuple[date, str]]) -> None:
         """Add dropped events to the stored counts. A failure is logged, never raised: the

@@ -23,6 +23,8 @@ from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
 
 if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
+    import pyarrow as pa
+
     from empreinte.store.analytics import AnalyticsBackend
 
 #: The file of the embedded engine in a workspace directory.
@@ -32,8 +34,10 @@ DATABASE_FILE = "events.duckdb"
 class Engine(Protocol):
     """A workspace's storage: the append-only event log plus its small catalogue tables."""
 
-    def append(self, rows: Sequence[EventRow], first_seq: int) -> None:
-        """Append rows numbered from `first_seq`, durably: on return they survive a crash."""
+    def append(self, rows: Sequence[EventRow] | pa.Table, first_seq: int) -> None:
+        """Append rows numbered from `first_seq`, durably: on return they survive a crash.
+        `rows` may come as a table of `store.columns.ROW_SCHEMA` (from the collector's
+        worker processes)."""
         ...
 
     def max_seq(self) -> int:

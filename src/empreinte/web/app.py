@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from empreinte.collect.http import Collector
+from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
@@ -27,13 +28,16 @@ def create_app(
     workspace: Workspace,
     local_secret: str | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    workers: int = 0,
 ) -> Starlette:
     """The whole HTTP surface of `workspace`. Closing the app closes the workspace.
 
     `local_secret` lets the local CLI ask for snapshots (see web/snapshot_api.py);
     `on_shutdown` runs when the server stops (uvicorn then re-raises SIGTERM, so code after
-    `uvicorn.run` would not)."""
-    collector = Collector(workspace.credentials, workspace.writer, workspace.policy)
+    `uvicorn.run` would not); `workers`: processes that parse and validate batches beside
+    the server's (collect/workers.py), none by default."""
+    pool = ValidationPool(workers, workspace.policy) if workers > 0 else None
+    collector = Collector(workspace.credentials, workspace.writer, workspace.policy, pool)
     api = ReadApi(workspace.engine, workspace.credentials)
     profiles = ProfilesApi(workspace)
     identity = IdentityApi(workspace)
@@ -47,9 +51,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if pool is not None:
+            pool.start()
         identity_sync.start()
         yield
         identity_sync.stop()
+        if pool is not None:
+            pool.close()
         workspace.close()
         if on_shutdown is not None:
             on_shutdown()

@@ -24,38 +24,20 @@ if TYPE_CHECKING:
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.privacy_store import PrivacyStore
     from empreinte.store.profile_store import ProfileQueries
+from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
-_TS = pa.timestamp("us", tz="UTC")
 # Tables derived from the log for analytics (`write_derived`).
 _DERIVED = frozenset({"consent_state", "profile_facts"})
-
-
-def _arrow_type(name: str) -> pa.DataType:
-    if name in ("timestamp", "original_timestamp", "sent_at", "received_at"):
-        return _TS
-    if name == "is_bot":
-        return pa.bool_()
-    if name == "identifiers":
-        return pa.list_(pa.string())
-    return pa.string()
-
-
-_ARROW_SCHEMA = pa.schema(
-    [("seq", pa.int64())] + [(name, _arrow_type(name)) for name in EventRow._fields]
-)
-# An EventRow is a tuple in field order, which Arrow reads as one struct value: the whole
-# group is converted in one pass in C++, with no Python loop over rows or columns.
-_ROW_STRUCT = pa.struct(list(_ARROW_SCHEMA)[1:])
 _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pii")
 _SELECT = "seq, " + ", ".join(COLUMNS)
 
 
-def _arrow(rows: Sequence[EventRow], first_seq: int) -> pa.Table:
-    """The rows as an Arrow table, numbered from `first_seq`."""
-    columns = pa.array(rows, type=_ROW_STRUCT).flatten()
+def _arrow(rows: Sequence[EventRow] | pa.Table, first_seq: int) -> pa.Table:
+    """The rows (or a table of `ROW_SCHEMA`) as an Arrow table, numbered from `first_seq`."""
+    table = rows if isinstance(rows, pa.Table) else to_table(rows)
     seqs = pa.array(np.arange(first_seq, first_seq + len(rows), dtype=np.int64))
-    return pa.Table.from_arrays([seqs, *columns], schema=_ARROW_SCHEMA)
+    return table.add_column(0, pa.field("seq", pa.int64()), seqs)
 
 
 class DuckDBEngine:
@@ -103,8 +85,8 @@ class DuckDBEngine:
 
     # -- event log ------------------------------------------------------------------------
 
-    def append(self, rows: Sequence[EventRow], first_seq: int) -> None:
-        if not rows:
+    def append(self, rows: Sequence[EventRow] | pa.Table, first_seq: int) -> None:
+        if not len(rows):
             return
         batch = _arrow(rows, first_seq)
         cur = self._cur()
