@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from empreinte.collect.dedup import RecentIds
 from empreinte.errors import Overloaded, StorageError
 from empreinte.store.engine import Engine
-from empreinte.store.records import EventRow
+from empreinte.store.records import EventRow, message_key
 
 if TYPE_CHECKING:
     from empreinte.privacy.suppression import Suppression
@@ -69,11 +69,10 @@ class EventWriter:
         self._cond = threading.Condition()
         self._closed = False
         self._failing_since: float | None = None
-        self._seen = RecentIds(dedup_hours)
-        since = datetime.now(UTC) - timedelta(hours=dedup_hours)
-        for source, message_id, received_at in engine.message_ids_since(since):
-            micros = int(received_at.timestamp() * 1_000_000)
-            self._seen.add(RecentIds.key(source, message_id), micros)
+        # The dedup window is loaded by the writer thread before its first commit: the server
+        # answers (and queues) at once, whatever the size of the window.
+        self._dedup_hours = dedup_hours
+        self._seen = RecentIds(engine, dedup_hours)
         self._next_seq = engine.max_seq() + 1
         self.commits = 0
         self._thread = threading.Thread(target=self._run, name="empreinte-writer", daemon=True)
@@ -132,23 +131,62 @@ class EventWriter:
             return group
 
     def _run(self) -> None:
+        while not self._load_window():
+            if not self._wait_to_retry():
+                return
         while (group := self._take_group()) is not None:
             self._commit(group)
 
+    def _load_window(self) -> bool:
+        """Fill the dedup window from the log; on a storage error, refuse work (503) and
+        fail what is queued, since nothing can be judged a retry or not."""
+        since = datetime.now(UTC) - timedelta(hours=self._dedup_hours)
+        try:
+            self._seen.load(*self._engine.recent_messages(since))
+        except Exception as exc:
+            log.exception("could not load the dedup window; retrying")
+            error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
+            with self._cond:
+                self._failing_since = time.monotonic()
+                failed = list(self._queue)
+                self._queue.clear()
+                self._pending_rows = 0
+            for item in failed:
+                item.future.set_exception(error)
+            return False
+        with self._cond:
+            self._failing_since = None
+        return True
+
+    def _wait_to_retry(self) -> bool:
+        """Sleep `storage_retry_after` seconds, or until closed: False when closed."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed, timeout=self._storage_retry_after)
+            return not self._closed
+
     def _commit(self, group: list[_Pending]) -> None:
-        fresh: list[EventRow] = []
-        added: list[str] = []
-        counts: list[tuple[int, int, int]] = []
+        kept: list[list[EventRow]] = []
         dropped: Counter[tuple[date, str]] = Counter()
         for item in group:
             rows = item.rows
             if self._suppression is not None:
                 rows, suppressed = self._suppression.split(rows)
                 dropped.update(suppressed)
-            stored = self._drop_retries(rows, fresh, added)
-            counts.append((stored, len(rows) - stored, len(item.rows) - len(rows)))
+            kept.append(rows)
+        fresh: list[EventRow] = []
+        counts: list[tuple[int, int, int]] = []
         error: StorageError | None = None
         try:
+            # The whole group is judged at once: one fingerprint lookup, and a retry of a
+            # message earlier in the group (not committed yet) is seen as one.
+            verdicts = self._seen.claim(*_keys([row for rows in kept for row in rows]))
+            start = 0
+            for item, rows in zip(group, kept, strict=True):
+                mine = verdicts[start : start + len(rows)]
+                start += len(rows)
+                new = rows if all(mine) else [r for r, v in zip(rows, mine, strict=True) if v]
+                fresh.extend(new)
+                counts.append((len(new), len(rows) - len(new), len(item.rows) - len(rows)))
             self._engine.append(fresh, self._next_seq)
             self._next_seq += len(fresh)
             self.commits += 1
@@ -164,40 +202,16 @@ class EventWriter:
             else:
                 self._failing_since = time.monotonic()
                 # Nothing was stored: forget the ids so that the client's retry is accepted.
-                self._seen.forget(added)
+                self._seen.forget()
         if error is None and dropped and self._suppression is not None:
             self._suppression.record(dropped)
-        for item, (stored, duplicates, suppressed_rows) in zip(group, counts, strict=True):
-            if error is None:
-                item.future.set_result(WriteResult(stored, duplicates, suppressed_rows))
-            else:
-                item.future.set_exception(error)
         if error is not None:
+            for item in group:
+                item.future.set_exception(error)
             self._probe_later()
-
-    def _drop_retries(self, rows: list[EventRow], fresh: list[EventRow], added: list[str]) -> int:
-        """Add to `fresh` the rows whose (source, messageId) was not seen before; how many."""
-        keys = [RecentIds.key(row.source, row.message_id) for row in rows]
-        arrivals = {row.received_at for row in rows}
-        if len(arrivals) == 1:
-            # One request, one arrival time: the window judges all its ids at once.
-            verdicts = self._seen.claim(keys, arrivals.pop())
-        else:
-            verdicts = [
-                self._seen.claim([key], row.received_at)[0]
-                for key, row in zip(keys, rows, strict=True)
-            ]
-        if all(verdicts):
-            fresh.extend(rows)
-            added.extend(keys)
-            return len(rows)
-        kept = 0
-        for row, key, new in zip(rows, keys, verdicts, strict=True):
-            if new:
-                fresh.append(row)
-                added.append(key)
-                kept += 1
-        return kept
+            return
+        for item, (stored, duplicates, suppressed_rows) in zip(group, counts, strict=True):
+            item.future.set_result(WriteResult(stored, duplicates, suppressed_rows))
 
     def _probe_later(self) -> None:
         """After a failed commit, refuse new work for a while, then let it through again."""
@@ -215,6 +229,13 @@ class EventWriter:
             self._closed = True
             self._cond.notify()
         self._thread.join()
+
+
+def _keys(rows: list[EventRow]) -> tuple[list[str], list[int]]:
+    """The message keys of `rows` and their arrival times, for `RecentIds.claim`."""
+    return [message_key(row.source, row.message_id) for row in rows], [
+        row.received_at for row in rows
+    ]
 
 
 __all__ = ["EventWriter", "WriteResult"]

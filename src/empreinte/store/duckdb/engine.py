@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,9 @@ _ARROW_SCHEMA = pa.schema(
 _ROW_STRUCT = pa.struct(list(_ARROW_SCHEMA)[1:])
 _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pii")
 _SELECT = "seq, " + ", ".join(COLUMNS)
+# `records.message_key` in SQL, and its fingerprint (DuckDB's 64-bit hash) for the dedup window.
+_MESSAGE_KEY = "(source || chr(0) || message_id)"
+_FINGERPRINT = f"hash{_MESSAGE_KEY}"
 
 
 def _arrow(rows: Sequence[EventRow], first_seq: int) -> pa.Table:
@@ -161,12 +164,52 @@ class DuckDBEngine:
         row = self._cur().execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
         return int(row[0]) if row else 0
 
-    def message_ids_since(self, since: datetime) -> Iterator[tuple[str, str, datetime]]:
-        cur = self._cur().execute(
-            "SELECT source, message_id, received_at FROM events WHERE received_at >= ?", [since]
+    def recent_messages(self, since: datetime) -> tuple[np.ndarray, np.ndarray]:
+        # One columnar read: DuckDB hashes the keys in parallel, without the GIL, and no
+        # Python object is made per event (2.5 M events: about 0.2 s).
+        try:
+            table = (
+                self._cur()
+                .sql(
+                    f"SELECT {_FINGERPRINT} AS fingerprint, epoch_us(received_at) AS received_at "
+                    "FROM events WHERE received_at >= $since",
+                    params={"since": since},
+                )
+                .to_arrow_table()
+            )
+        except duckdb.Error as exc:
+            raise StorageError(f"could not read the recent message ids: {exc}") from exc
+        return (
+            table.column("fingerprint").to_numpy().astype(np.uint64, copy=False),
+            table.column("received_at").to_numpy().astype(np.int64, copy=False),
         )
-        while chunk := cur.fetchmany(100_000):
-            yield from chunk
+
+    def message_fingerprints(self, keys: Sequence[str]) -> np.ndarray:
+        cur = self._cur()
+        cur.register("_keys", pa.table({"k": pa.array(keys, pa.string())}))
+        try:
+            # A projection keeps the order of its input (preserve_insertion_order).
+            found = cur.execute("SELECT hash(k) AS fingerprint FROM _keys").fetchnumpy()
+        except duckdb.Error as exc:
+            raise StorageError(f"could not fingerprint message ids: {exc}") from exc
+        finally:
+            cur.unregister("_keys")
+        return np.asarray(found["fingerprint"], dtype=np.uint64)
+
+    def stored_messages(self, keys: Sequence[str], since: datetime) -> set[str]:
+        cur = self._cur()
+        cur.register("_keys", pa.table({"k": pa.array(keys, pa.string())}))
+        try:
+            rows = cur.execute(
+                f"SELECT DISTINCT {_MESSAGE_KEY} FROM events "
+                f"WHERE received_at >= ? AND {_MESSAGE_KEY} IN (SELECT k FROM _keys)",
+                [since],
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise StorageError(f"could not look message ids up: {exc}") from exc
+        finally:
+            cur.unregister("_keys")
+        return {key for (key,) in rows}
 
     @staticmethod
     def _where(flt: EventFilter) -> tuple[str, list[Any]]:
