@@ -151,9 +151,10 @@ class RecentIds:
         return verdicts
 
     def forget(self) -> None:
-        """Forget what the last claim added: its append failed, so the client's retry must
-        be accepted. Nothing else can share those entries (a key whose fingerprint was
-        already in its hour added nothing)."""
+        """Forget what the last claim added, after its append failed: the client's retry is
+        then a miss, not a hit for the log to refute (a hit is always confirmed, so this
+        saves a lookup; correctness does not rest on it). Nothing else can share those
+        entries: a key whose fingerprint was already in its hour added nothing."""
         for hour, fingerprint in self._added:
             bucket = self._hours.get(hour)
             if bucket is not None:

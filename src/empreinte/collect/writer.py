@@ -201,7 +201,7 @@ class EventWriter:
                 self._failing_since = None
             else:
                 self._failing_since = time.monotonic()
-                # Nothing was stored: forget the ids so that the client's retry is accepted.
+                # Nothing was stored: the client's retry is new (forgetting spares a lookup).
                 self._seen.forget()
         if error is None and dropped and self._suppression is not None:
             self._suppression.record(dropped)
