@@ -1,0 +1,228 @@
+"""Restart benchmark: how long a restarted server takes to answer, as its dedup window grows.
+
+Not a test: it prints figures. One workspace is filled, step by step, with events received over
+the last 24 hours (demo events, each with its own messageId, written through the writer's bulk
+path: the same dedup claim and append as the collector's), and the identity graph is synced as
+a long-running server would have it. At each size (and first with an empty window, the
+reference) the real server (`empreinte serve`, a subprocess) is started `--runs` times and
+measured from process start to:
+
+- the first 200 on /api/health,
+- the first 200 on /v1/batch (a batch of one retry of a stored message and one new message;
+  the answer must say 1 stored, 1 duplicate),
+
+with the refused connections counted on the way, and its resident memory (RSS) at that first
+200. Then the server is killed with SIGKILL, as in a crash. In the benchmark's own process, the
+window is also loaded from the log as the writer does (`Engine.recent_messages`, then
+`RecentIds.load`) to time that step alone and size the index per id.
+
+    .venv/bin/python bench/restart.py [--sizes 100000,1000000,2500000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+import empreinte
+from empreinte.collect.dedup import RecentIds
+from empreinte.collect.validate import normalise, now_micros
+from empreinte.demo import generate
+from empreinte.store.records import EventRow
+from empreinte.workspace import Workspace
+
+VENV_BIN = Path(sys.executable).parent
+SOURCE = "bench"
+HOUR = 3_600 * 1_000_000
+CHUNK = 100_000
+
+
+# -- filling the window -------------------------------------------------------------------------
+
+
+def templates(ws: Workspace, count: int = 2_000) -> list[EventRow]:
+    """Validated demo rows, replicated below with new messageIds and arrival times."""
+    received = now_micros()
+    return [
+        normalise(message, source=SOURCE, received_at=received, policy=ws.policy)
+        for message in itertools.islice(generate(people=200, months=12, seed=5), count)
+    ]
+
+
+def fill(ws: Workspace, rows: list[EventRow], start: int, stop: int, total: int) -> None:
+    """Write events `start`..`stop` of `total`, received evenly over the last 24 hours (the
+    oldest first), through the writer as the collector does."""
+    now = now_micros()
+    step = 24 * HOUR // total
+    for low in range(start, stop, CHUNK):
+        chunk = [
+            rows[i % len(rows)]._replace(
+                message_id=f"restart-{i}",
+                received_at=now - 24 * HOUR + i * step,
+            )
+            for i in range(low, min(stop, low + CHUNK))
+        ]
+        assert ws.writer.write(chunk).stored == len(chunk)
+
+
+def load_in_process(ws: Workspace) -> tuple[float, int, int]:
+    """Seconds to load the window as the writer does; ids; bytes the index takes."""
+    started = time.perf_counter()
+    window = RecentIds(ws.engine)
+    window.load(*ws.engine.recent_messages(datetime.now(UTC) - timedelta(hours=25)))
+    return time.perf_counter() - started, len(window), window.nbytes
+
+
+# -- the server ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Start:
+    health: float  # seconds from process start to the first 200 on /api/health
+    batch: float  # ... to the first 200 on /v1/batch
+    refused: int  # connection attempts refused before the first answer
+    rss: float  # MB, at the first 200 on /v1/batch
+
+
+def start_once(directory: Path, key: str, size: int, run: int, log: Path) -> Start:
+    port = free_port()
+    command = [str(VENV_BIN / "empreinte"), "serve", "-w", str(directory), "--port", str(port)]
+    retry = "restart-0" if size else "reference-0"
+    batch = {
+        "batch": [
+            # The oldest event of the window (the reference's only one: `reference-0`).
+            {"type": "track", "event": "Bench", "userId": "b", "messageId": retry},
+            {"type": "track", "event": "Bench", "userId": "b", "messageId": f"new-{size}-{run}"},
+        ]
+    }
+    url = f"http://127.0.0.1:{port}"
+    refused = 0
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            health = batch_at = None
+            while batch_at is None:
+                if server.poll() is not None:
+                    raise SystemExit(f"the server exited:\n{log.read_text()}")
+                try:
+                    if health is None:
+                        if http.get("/api/health").status_code == 200:
+                            health = time.perf_counter() - started
+                        continue
+                    answer = http.post("/v1/batch", json=batch, auth=(key, ""))
+                except httpx.TransportError:
+                    refused += 1
+                    time.sleep(0.01)
+                    continue
+                batch_at = time.perf_counter() - started
+                assert answer.status_code == 200, answer.text
+                counts = answer.json()
+                assert (counts["stored"], counts["duplicates"]) == (1, 1), counts
+            return Start(health, batch_at, refused, rss_mb(server.pid))
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+
+
+def measure(directory: Path, key: str, size: int, runs: int, logs: Path) -> list[Start]:
+    return [
+        start_once(directory, key, size, run, logs / f"server-{run}.log") for run in range(runs)
+    ]
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000,2500000")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    total = max(sizes)
+
+    root = Path(tempfile.mkdtemp(prefix="empreinte-restart-"))
+    directory = root / "ws"
+    print(f"workspace in {directory}; {os.cpu_count()} cores")
+    try:
+        with empreinte.open(directory) as ws:
+            key = ws.credentials.create_write_key(SOURCE)
+            rows = templates(ws)
+            ws.ingest(
+                [{"type": "track", "event": "B", "userId": "b", "messageId": "reference-0"}], SOURCE
+            )
+        table = []
+        done = 0
+        for size in [0, *sizes]:
+            if size > done:
+                began = time.perf_counter()
+                with empreinte.open(directory) as ws:
+                    # Spread over 24 hours at the largest size's rate: each step adds the
+                    # next hours' worth, so the window always ends close to now.
+                    fill(ws, rows, done, size, total)
+                    ws.identity.sync()  # as a long-running server would have it
+                    loaded = load_in_process(ws)
+                print(f"filled {size:,} events in {time.perf_counter() - began:.0f} s")
+                done = size
+            else:
+                loaded = (0.0, 0, 0)
+            starts = measure(directory, key, size, args.runs, root)
+            table.append((size, starts, loaded))
+        report(table)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def report(table: list[tuple[int, list[Start], tuple[float, int, int]]]) -> None:
+    reference = statistics.median(s.batch for s in table[0][1])
+    reference_rss = statistics.median(s.rss for s in table[0][1])
+    print()
+    print(
+        "ids in window | first 200 health | first 200 /v1/batch | ratio | refused | RSS MB "
+        "| +RSS B/id | load in process | index B/id"
+    )
+    for size, starts, (load_s, ids, nbytes) in table:
+        batch = statistics.median(s.batch for s in starts)
+        health = statistics.median(s.health for s in starts)
+        rss = statistics.median(s.rss for s in starts)
+        extra = (rss - reference_rss) * 2**20 / size if size else float("nan")
+        per_id = nbytes / ids if ids else float("nan")
+        print(
+            f"{size:>13,} | {health:>14.2f} s | {batch:>17.2f} s | {batch / reference:>5.2f} "
+            f"| {max(s.refused for s in starts):>7} | {rss:>6.0f} | {extra:>9.0f} "
+            f"| {load_s:>13.2f} s | {per_id:>10.1f}"
+        )
+    print(f"(medians of {len(table[0][1])} starts; ratio: against the empty window's first 200)")
+
+
+if __name__ == "__main__":
+    main()
