@@ -37,12 +37,12 @@ class FakeLog:
             raise StorageError("injected")
         return np.array([_digest(k) % self.modulus for k in keys], dtype=np.uint64)
 
-    def stored_messages(self, keys: Sequence[str], since: datetime) -> set[str]:
+    def stored_messages(self, keys: Sequence[str], since: datetime, until: datetime) -> set[str]:
         if self.failing:
             raise StorageError("injected")
         self.lookups += 1
-        floor = int(since.timestamp() * 1_000_000)
-        return {k for k in keys if k in self.stored and self.stored[k] >= floor}
+        low, high = (int(t.timestamp() * 1_000_000) for t in (since, until))
+        return {k for k in keys if k in self.stored and low <= self.stored[k] < high}
 
     def recent(self) -> tuple[np.ndarray, np.ndarray]:
         keys = list(self.stored)

@@ -30,7 +30,9 @@ class MessageLog(Protocol):
 
     def message_fingerprints(self, keys: Sequence[str]) -> np.ndarray: ...
 
-    def stored_messages(self, keys: Sequence[str], since: datetime) -> set[str]: ...
+    def stored_messages(
+        self, keys: Sequence[str], since: datetime, until: datetime
+    ) -> set[str]: ...
 
 
 class _Hour:
@@ -103,15 +105,16 @@ class RecentIds:
         if not len(fingerprints):
             return
         hours = received_at // HOUR_MICROS
-        order = np.argsort(hours, kind="stable")
-        hours, fingerprints = hours[order], fingerprints[order]
-        del order
-        unique, starts = np.unique(hours, return_index=True)
-        for hour, run in zip(unique.tolist(), np.split(fingerprints, starts[1:]), strict=True):
-            bucket = self._bucket(hour)
+        if not np.all(hours[1:] >= hours[:-1]):  # the log is usually in arrival order
+            order = np.argsort(hours, kind="stable")
+            hours, fingerprints = hours[order], fingerprints[order]
+            del order
+        starts = np.flatnonzero(hours[1:] != hours[:-1]) + 1
+        for start, run in zip([0, *starts.tolist()], np.split(fingerprints, starts), strict=True):
+            bucket = self._bucket(int(hours[start]))
             bucket.runs.append(np.sort(run))
             bucket.compact()  # merges runs if a bucket had many
-        self._advance(int(unique[-1]))
+        self._advance(int(hours[-1]))
 
     def claim(self, keys: Sequence[str], received_at: Sequence[int]) -> list[bool]:
         """Judge `keys`, the i-th received at `received_at[i]` (epoch microseconds): True for
@@ -130,11 +133,15 @@ class RecentIds:
         for hour, bucket in self._hours.items():
             for i in np.flatnonzero(bucket.hits(fingerprints, as_ints)).tolist():
                 hit.setdefault(i, set()).add(hour)
+        # Confirmed hour by hour: a stored key arrived in the hour that holds its fingerprint,
+        # and the log reads that hour only (a retry storm's hits are in the last hour or two).
+        candidates: dict[int, set[str]] = {}
+        for i, hours_of_i in hit.items():
+            for hour in hours_of_i:
+                candidates.setdefault(hour, set()).add(keys[i])
         stored: set[str] = set()
-        if hit:
-            oldest = min(min(hours_of_i) for hours_of_i in hit.values())
-            since = datetime.fromtimestamp(oldest * HOUR_MICROS / 1_000_000, UTC)
-            stored = self._log.stored_messages(sorted({keys[i] for i in hit}), since)
+        for hour, some in sorted(candidates.items()):
+            stored |= self._log.stored_messages(sorted(some), _time(hour), _time(hour + 1))
         verdicts: list[bool] = []
         judged: set[str] = set()
         for i, key in enumerate(keys):
@@ -178,3 +185,7 @@ class RecentIds:
         for h, bucket in self._hours.items():
             if bucket.fresh and (h < newest or len(bucket.fresh) >= FRESH_LIMIT):
                 bucket.compact()
+
+
+def _time(hour: int) -> datetime:
+    return datetime.fromtimestamp(hour * HOUR_MICROS / 1_000_000, UTC)

@@ -54,8 +54,8 @@ class Engine(Protocol):
         """The uint64 fingerprint of each message key, as `recent_messages` computes them."""
         ...
 
-    def stored_messages(self, keys: Sequence[str], since: datetime) -> set[str]:
-        """The message keys among `keys` of events received since `since`."""
+    def stored_messages(self, keys: Sequence[str], since: datetime, until: datetime) -> set[str]:
+        """The message keys among `keys` of events received in [`since`, `until`)."""
         ...
 
     def count_events(self, flt: EventFilter) -> int: ...
