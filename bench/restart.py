@@ -64,15 +64,15 @@ def templates(ws: Workspace, count: int = 2_000) -> list[EventRow]:
 
 
 def fill(ws: Workspace, rows: list[EventRow], start: int, stop: int, total: int) -> None:
-    """Write events `start`..`stop` of `total`, received evenly over the last 24 hours (the
-    oldest first), through the writer as the collector does."""
+    """Write events `start`..`stop` of `total`, received evenly over 23 hours until now (the
+    oldest first; the window keeps 24 to 25 hours), through the writer as the collector does."""
     now = now_micros()
-    step = 24 * HOUR // total
+    step = 23 * HOUR // total
     for low in range(start, stop, CHUNK):
         chunk = [
             rows[i % len(rows)]._replace(
                 message_id=f"restart-{i}",
-                received_at=now - 24 * HOUR + i * step,
+                received_at=now - 23 * HOUR + i * step,
             )
             for i in range(low, min(stop, low + CHUNK))
         ]
@@ -111,13 +111,12 @@ class Start:
     rss: float  # MB, at the first 200 on /v1/batch
 
 
-def start_once(directory: Path, key: str, size: int, run: int, log: Path) -> Start:
+def start_once(directory: Path, key: str, size: int, run: int, log: Path, retry: str) -> Start:
     port = free_port()
     command = [str(VENV_BIN / "empreinte"), "serve", "-w", str(directory), "--port", str(port)]
-    retry = "restart-0" if size else "reference-0"
     batch = {
         "batch": [
-            # The oldest event of the window (the reference's only one: `reference-0`).
+            # An old event of the window (the reference's only one: `reference-0`).
             {"type": "track", "event": "Bench", "userId": "b", "messageId": retry},
             {"type": "track", "event": "Bench", "userId": "b", "messageId": f"new-{size}-{run}"},
         ]
@@ -154,8 +153,10 @@ def start_once(directory: Path, key: str, size: int, run: int, log: Path) -> Sta
 
 
 def measure(directory: Path, key: str, size: int, runs: int, logs: Path) -> list[Start]:
+    retry = f"restart-{size // 2}" if size else "reference-0"  # received 12 hours before
     return [
-        start_once(directory, key, size, run, logs / f"server-{run}.log") for run in range(runs)
+        start_once(directory, key, size, run, logs / f"server-{run}.log", retry)
+        for run in range(runs)
     ]
 
 

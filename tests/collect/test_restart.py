@@ -77,10 +77,10 @@ class SlowToLoad:
         self.go = threading.Event()
         self.loading = threading.Event()
 
-    def recent_messages(self, since: datetime) -> tuple[np.ndarray, np.ndarray]:
+    def recent_messages(self, since: datetime, after_seq: int = 0) -> tuple[np.ndarray, np.ndarray]:
         self.loading.set()
         assert self.go.wait(60)
-        return self.inner.recent_messages(since)
+        return self.inner.recent_messages(since, after_seq)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -58,13 +58,14 @@ class _Hour:
             found |= np.fromiter((f in self.fresh for f in as_ints), bool, len(as_ints))
         return found
 
-    def compact(self) -> None:
+    def compact(self, merge: bool = False) -> None:
+        """Turn the set into a sorted run; merge the runs when too many (or asked)."""
         if self.fresh:
             run = np.fromiter(self.fresh, np.uint64, len(self.fresh))
             run.sort()
             self.runs.append(run)
             self.fresh = set()
-        if len(self.runs) > MAX_RUNS:
+        if len(self.runs) > (1 if merge else MAX_RUNS):
             merged = np.concatenate(self.runs)
             merged.sort()
             self.runs = [merged]
@@ -88,6 +89,8 @@ class RecentIds:
         self._hours: dict[int, _Hour] = {}
         self._newest: int | None = None
         self._added: list[tuple[int, int]] = []  # (hour, fingerprint) the last claim added
+        self.changed: set[int] = set()  # hours changed since `saved()` (see window_file.py)
+        self.unsaved = 0  # ids added since `saved()`
 
     key = staticmethod(message_key)
 
@@ -111,10 +114,29 @@ class RecentIds:
             del order
         starts = np.flatnonzero(hours[1:] != hours[:-1]) + 1
         for start, run in zip([0, *starts.tolist()], np.split(fingerprints, starts), strict=True):
-            bucket = self._bucket(int(hours[start]))
-            bucket.runs.append(np.sort(run))
-            bucket.compact()  # merges runs if a bucket had many
+            self.restore(int(hours[start]), np.sort(run))
+        self.unsaved += len(fingerprints)
         self._advance(int(hours[-1]))
+
+    def restore(self, hour: int, run: np.ndarray) -> None:
+        """Add the sorted fingerprints `run` to `hour`."""
+        bucket = self._bucket(hour)
+        bucket.runs.append(run)
+        bucket.compact()  # merges runs if the hour had many
+        self.changed.add(hour)
+
+    def hours(self) -> dict[int, np.ndarray]:
+        """Every hour in the window and its fingerprints, as one sorted array each."""
+        out = {}
+        for hour, bucket in self._hours.items():
+            bucket.compact(merge=True)
+            out[hour] = bucket.runs[0] if bucket.runs else np.empty(0, np.uint64)
+        return out
+
+    def saved(self) -> None:
+        """Note that the window as it is now was saved."""
+        self.changed.clear()
+        self.unsaved = 0
 
     def claim(self, keys: Sequence[str], received_at: Sequence[int]) -> list[bool]:
         """Judge `keys`, the i-th received at `received_at[i]` (epoch microseconds): True for
@@ -155,6 +177,8 @@ class RecentIds:
                 if as_ints[i] not in bucket.fresh:
                     bucket.fresh.add(as_ints[i])
                     self._added.append((hours[i], as_ints[i]))
+                    self.changed.add(hours[i])
+        self.unsaved += len(self._added)
         return verdicts
 
     def forget(self) -> None:
@@ -166,7 +190,12 @@ class RecentIds:
             bucket = self._hours.get(hour)
             if bucket is not None:
                 bucket.fresh.discard(fingerprint)
+        self.unsaved -= len(self._added)
         self._added = []
+
+    @property
+    def newest_hour(self) -> int | None:
+        return self._newest
 
     def _bucket(self, hour: int) -> _Hour:
         bucket = self._hours.get(hour)

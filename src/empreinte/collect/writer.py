@@ -16,9 +16,11 @@ from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from empreinte.collect.dedup import RecentIds
+from empreinte.collect.window_file import SAVE_EVERY, WindowFile
 from empreinte.errors import Overloaded, StorageError
 from empreinte.store.engine import Engine
 from empreinte.store.records import EventRow, message_key
@@ -56,9 +58,11 @@ class EventWriter:
         dedup_hours: int = 25,
         storage_retry_after: int = 5,
         suppression: Suppression | None = None,
+        window_dir: Path | None = None,
     ):
         """`suppression`: the identifiers of erased people; rows carrying one are dropped
-        (and counted) instead of stored."""
+        (and counted) instead of stored. `window_dir`: where the dedup window is saved, so
+        that a restart reads it back rather than the log (see window_file.py)."""
         self._engine = engine
         self._suppression = suppression
         self._max_pending = max_pending
@@ -73,6 +77,8 @@ class EventWriter:
         # answers (and queues) at once, whatever the size of the window.
         self._dedup_hours = dedup_hours
         self._seen = RecentIds(engine, dedup_hours)
+        self._window_file = WindowFile(window_dir) if window_dir is not None else None
+        self._saved_hour: int | None = None
         self._next_seq = engine.max_seq() + 1
         self.commits = 0
         self._thread = threading.Thread(target=self._run, name="empreinte-writer", daemon=True)
@@ -134,15 +140,25 @@ class EventWriter:
         while not self._load_window():
             if not self._wait_to_retry():
                 return
+        if self._seen.unsaved >= SAVE_EVERY:  # read from the log: save it for next time
+            self._save_window()
         while (group := self._take_group()) is not None:
             self._commit(group)
+            if self._seen.unsaved >= SAVE_EVERY or self._seen.newest_hour != self._saved_hour:
+                self._save_window()
+        self._save_window()
 
     def _load_window(self) -> bool:
-        """Fill the dedup window from the log; on a storage error, refuse work (503) and
-        fail what is queued, since nothing can be judged a retry or not."""
+        """Fill the dedup window: from the saved files and the events after them, or else
+        from the log. On a storage error, refuse work (503) and fail what is queued, since
+        nothing can be judged a retry or not."""
         since = datetime.now(UTC) - timedelta(hours=self._dedup_hours)
         try:
-            self._seen.load(*self._engine.recent_messages(since))
+            self._seen = RecentIds(self._engine, self._dedup_hours)
+            after = self._read_saved_window()
+            if after < self._next_seq - 1:  # events the files do not hold (after kill -9)
+                self._seen.load(*self._engine.recent_messages(since, after))
+            self._saved_hour = self._seen.newest_hour
         except Exception as exc:
             log.exception("could not load the dedup window; retrying")
             error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
@@ -157,6 +173,33 @@ class EventWriter:
         with self._cond:
             self._failing_since = None
         return True
+
+    def _read_saved_window(self) -> int:
+        """Read the saved window if it matches the log: the last event number it covers
+        (0 when there is nothing usable: the whole window is then read from the log)."""
+        if self._window_file is None:
+            return 0
+        saved = self._window_file.manifest()
+        if saved is None or saved.last_seq >= self._next_seq:
+            return 0  # none, or it covers events this log does not have (a backup?)
+        if self._engine.message_fingerprint_at(saved.last_seq) != saved.anchor:
+            return 0  # another log, or another fingerprint function
+        if not self._window_file.read_into(self._seen, saved):
+            return 0
+        self._seen.saved()
+        return saved.last_seq
+
+    def _save_window(self) -> None:
+        """Save the hours that changed; a failure is logged, the window stays in memory."""
+        self._saved_hour = self._seen.newest_hour
+        if self._window_file is None or not self._seen.changed:
+            return
+        try:
+            last = self._next_seq - 1
+            anchor = self._engine.message_fingerprint_at(last) if last else None
+            self._window_file.save(self._seen, last, anchor)
+        except Exception:
+            log.exception("could not save the dedup window (a restart will read the log)")
 
     def _wait_to_retry(self) -> bool:
         """Sleep `storage_retry_after` seconds, or until closed: False when closed."""

@@ -45,9 +45,13 @@ class Engine(Protocol):
     # (`records.message_key`), not the keys: the engine computes them, the same way in bulk
     # and for new keys, and confirms a fingerprint's hit against the log.
 
-    def recent_messages(self, since: datetime) -> tuple[np.ndarray, np.ndarray]:
+    def recent_messages(self, since: datetime, after_seq: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(fingerprints as uint64, received_at in epoch microseconds as int64) of every event
-        received since `since`, in one bulk read."""
+        received since `since` and numbered after `after_seq`, in one bulk read."""
+        ...
+
+    def message_fingerprint_at(self, seq: int) -> int | None:
+        """The fingerprint of the event numbered `seq`, None if there is none."""
         ...
 
     def message_fingerprints(self, keys: Sequence[str]) -> np.ndarray:

@@ -1,0 +1,108 @@
+"""The dedup window saved beside the log, so that a restart reads it back instead of the log.
+
+A directory holds one file per hour of the window (its sorted fingerprints, `.npy`) and a
+manifest naming them, written last: the event number (`seq`) the files cover and that event's
+fingerprint. At start the writer checks that fingerprint against the log, reads the files and
+only then the events numbered after it (those a `kill -9` left unsaved). A manifest that does
+not match the log (a workspace restored from a backup, another engine's fingerprints) or a
+missing or short file sends the writer back to reading the whole window from the log.
+
+The writer saves the hours that changed when an hour ends, after `SAVE_EVERY` new ids, and
+at close. Files are replaced by rename, never written in place. They hold only fingerprints
+of stored events: a saved id that a later process could no longer find in the log is a hit
+the log refutes, never a lost event.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from empreinte.collect.dedup import RecentIds
+
+log = logging.getLogger(__name__)
+
+#: The directory in a workspace.
+DIRECTORY = "dedup-window"
+MANIFEST = "manifest.json"
+VERSION = 1
+# About the ids a restart after `kill -9` reads from the log: 250,000 take about 0.1 s.
+SAVE_EVERY = 250_000
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a manifest says the files cover."""
+
+    last_seq: int  # the files hold every event numbered up to this one, within the window
+    anchor: int | None  # the fingerprint of event `last_seq`, to recognise the log
+    counts: dict[int, int]  # hour -> ids in its file
+
+
+class WindowFile:
+    """The saved window of one workspace, in `directory`."""
+
+    def __init__(self, directory: Path):
+        self._dir = directory
+
+    def manifest(self) -> Saved | None:
+        """The manifest, or None when there is none or it cannot be read."""
+        try:
+            data = orjson.loads((self._dir / MANIFEST).read_bytes())
+            if data["version"] != VERSION:
+                return None
+            return Saved(
+                int(data["last_seq"]),
+                None if data["anchor"] is None else int(data["anchor"]),
+                {int(hour): int(count) for hour, count in data["hours"].items()},
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def read_into(self, window: RecentIds, saved: Saved) -> bool:
+        """Add the saved hours to `window`; False (and the window untouched) if a file is
+        missing, unreadable or shorter than the manifest says."""
+        runs = {}
+        for hour, count in saved.counts.items():
+            try:
+                run = np.load(self._dir / f"{hour}.npy", allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                log.warning("the saved dedup window is unreadable (%s): reading the log", exc)
+                return False
+            # A file may be newer than the manifest (saved just before a crash): then it
+            # holds more, never less.
+            if run.dtype != np.uint64 or run.ndim != 1 or len(run) < count:
+                log.warning("the saved dedup window is incomplete: reading the log")
+                return False
+            runs[hour] = run
+        for hour, run in runs.items():
+            window.restore(hour, run)
+        return True
+
+    def save(self, window: RecentIds, last_seq: int, anchor: int | None) -> None:
+        """Write the hours that changed, then the manifest; remove the expired hours."""
+        self._dir.mkdir(mode=0o700, exist_ok=True)
+        hours = window.hours()
+        for hour in window.changed & hours.keys():
+            temporary = self._dir / f"{hour}.npy.tmp"
+            with temporary.open("wb") as out:
+                np.save(out, hours[hour], allow_pickle=False)
+            os.replace(temporary, self._dir / f"{hour}.npy")
+        manifest = {
+            "version": VERSION,
+            "last_seq": last_seq,
+            "anchor": anchor,
+            "hours": {str(hour): len(run) for hour, run in hours.items()},
+        }
+        temporary = self._dir / f"{MANIFEST}.tmp"
+        temporary.write_bytes(orjson.dumps(manifest))
+        os.replace(temporary, self._dir / MANIFEST)
+        for path in self._dir.glob("*.npy"):
+            if path.stem.isdigit() and int(path.stem) not in hours:
+                path.unlink(missing_ok=True)
+        window.saved()
