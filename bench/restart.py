@@ -1,22 +1,23 @@
 """Restart benchmark: how long a restarted server takes to answer, as its dedup window grows.
 
 Not a test: it prints figures. One workspace is filled, step by step, with events received over
-the last 24 hours (demo events, each with its own messageId, written through the writer's bulk
+23 hours until now (demo events, each with its own messageId, written through the writer's bulk
 path: the same dedup claim and append as the collector's), and the identity graph is synced as
-a long-running server would have it. At each size (and first with an empty window, the
-reference) the real server (`empreinte serve`, a subprocess) is started `--runs` times and
-measured from process start to:
+a long-running server would have it. At each size (and first with a one-id window, the
+reference) the real server (`empreinte serve`, a subprocess) is started `--runs` times as it
+normally restarts (reading the window saved beside the log, then the events after it), and
+`--runs` times with the saved window deleted (reading the whole window from the log, as the first
+start after an upgrade does), each measured from process start to:
 
 - the first 200 on /api/health,
-- the first 200 on /v1/batch (a batch of one retry of a stored message and one new message;
-  the answer must say 1 stored, 1 duplicate),
+- the first 200 on /v1/batch (a batch of one retry of a message stored 12 hours before and one
+  new message; the answer must say 1 stored, 1 duplicate),
 
-with the refused connections counted on the way, and its resident memory (RSS) at that first
-200. Then the server is killed with SIGKILL, as in a crash. In the benchmark's own process, the
-window is also loaded from the log as the writer does (`Engine.recent_messages`, then
-`RecentIds.load`) to time that step alone and size the index per id.
+and its resident memory (RSS) at that first 200. Each server is then killed with SIGKILL, as in
+a crash. In the benchmark's own process, the window is also filled both ways, to time that step
+alone and size the index per id.
 
-    .venv/bin/python bench/restart.py [--sizes 100000,1000000,2500000] [--runs 3]
+    .venv/bin/python bench/restart.py [--sizes 100000,1000000,2500000,5000000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ import httpx
 import empreinte
 from empreinte.collect.dedup import RecentIds
 from empreinte.collect.validate import normalise, now_micros
+from empreinte.collect.window_file import DIRECTORY, WindowFile
 from empreinte.demo import generate
+from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.store.records import EventRow
-from empreinte.workspace import Workspace
+from empreinte.workspace import DATABASE_FILE, Workspace
 
 VENV_BIN = Path(sys.executable).parent
 SOURCE = "bench"
@@ -79,12 +82,29 @@ def fill(ws: Workspace, rows: list[EventRow], start: int, stop: int, total: int)
         assert ws.writer.write(chunk).stored == len(chunk)
 
 
-def load_in_process(ws: Workspace) -> tuple[float, int, int]:
-    """Seconds to load the window as the writer does; ids; bytes the index takes."""
-    started = time.perf_counter()
-    window = RecentIds(ws.engine)
-    window.load(*ws.engine.recent_messages(datetime.now(UTC) - timedelta(hours=25)))
-    return time.perf_counter() - started, len(window), window.nbytes
+def load_in_process(directory: Path) -> tuple[float, float, int, int]:
+    """Seconds to fill the window as the writer does, from the log and from the saved files
+    (each in a fresh engine, as at a start); ids; bytes the index takes."""
+    since = datetime.now(UTC) - timedelta(hours=25)
+    engine = DuckDBEngine(directory / DATABASE_FILE)
+    try:
+        started = time.perf_counter()
+        window = RecentIds(engine)
+        window.load(*engine.recent_messages(since))
+        from_log = time.perf_counter() - started
+    finally:
+        engine.close()
+    engine = DuckDBEngine(directory / DATABASE_FILE)
+    try:
+        started = time.perf_counter()
+        files = WindowFile(directory / DIRECTORY)
+        saved = files.manifest()
+        assert saved is not None and engine.message_fingerprint_at(saved.last_seq) == saved.anchor
+        assert files.read_into(RecentIds(engine), saved)
+        from_files = time.perf_counter() - started
+    finally:
+        engine.close()
+    return from_log, from_files, len(window), window.nbytes
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -152,12 +172,20 @@ def start_once(directory: Path, key: str, size: int, run: int, log: Path, retry:
         server.wait()
 
 
-def measure(directory: Path, key: str, size: int, runs: int, logs: Path) -> list[Start]:
+def measure(directory: Path, key: str, size: int, runs: int, logs: Path) -> dict[str, list[Start]]:
+    """`runs` starts reading the saved window (the files a previous server or the filling
+    left, and the events after them), then `runs` starts without them (the whole log)."""
     retry = f"restart-{size // 2}" if size else "reference-0"  # received 12 hours before
-    return [
-        start_once(directory, key, size, run, logs / f"server-{run}.log", retry)
-        for run in range(runs)
-    ]
+    out: dict[str, list[Start]] = {"saved": [], "log": []}
+    for mode, starts in out.items():
+        for run in range(runs):
+            if mode == "log":
+                shutil.rmtree(directory / DIRECTORY, ignore_errors=True)
+            log = logs / f"server-{mode}-{run}.log"
+            starts.append(
+                start_once(directory, key, size, run + runs * (mode == "log"), log, retry)
+            )
+    return out
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -165,7 +193,7 @@ def measure(directory: Path, key: str, size: int, runs: int, logs: Path) -> list
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="100000,1000000,2500000")
+    parser.add_argument("--sizes", default="100000,1000000,2500000,5000000")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -187,15 +215,13 @@ def main() -> None:
             if size > done:
                 began = time.perf_counter()
                 with empreinte.open(directory) as ws:
-                    # Spread over 24 hours at the largest size's rate: each step adds the
+                    # Spread over 23 hours at the largest size's rate: each step adds the
                     # next hours' worth, so the window always ends close to now.
                     fill(ws, rows, done, size, total)
                     ws.identity.sync()  # as a long-running server would have it
-                    loaded = load_in_process(ws)
                 print(f"filled {size:,} events in {time.perf_counter() - began:.0f} s")
                 done = size
-            else:
-                loaded = (0.0, 0, 0)
+            loaded = load_in_process(directory)
             starts = measure(directory, key, size, args.runs, root)
             table.append((size, starts, loaded))
         report(table)
@@ -203,26 +229,30 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def report(table: list[tuple[int, list[Start], tuple[float, int, int]]]) -> None:
-    reference = statistics.median(s.batch for s in table[0][1])
-    reference_rss = statistics.median(s.rss for s in table[0][1])
+def report(table: list[tuple[int, dict[str, list[Start]], tuple[float, float, int, int]]]) -> None:
+    def median(starts: list[Start], field: str) -> float:
+        return statistics.median(getattr(s, field) for s in starts)
+
+    reference = median(table[0][1]["saved"], "batch")
     print()
     print(
-        "ids in window | first 200 health | first 200 /v1/batch | ratio | refused | RSS MB "
-        "| +RSS B/id | load in process | index B/id"
+        "ids in window | first 200 /api/health | first 200 /v1/batch | ratio | RSS MB "
+        "| from the log: first 200 /v1/batch | ratio | RSS MB "
+        "| in process: files, log | index B/id"
     )
-    for size, starts, (load_s, ids, nbytes) in table:
-        batch = statistics.median(s.batch for s in starts)
-        health = statistics.median(s.health for s in starts)
-        rss = statistics.median(s.rss for s in starts)
-        extra = (rss - reference_rss) * 2**20 / size if size else float("nan")
-        per_id = nbytes / ids if ids else float("nan")
+    for size, starts, (from_log, from_files, ids, nbytes) in table:
+        saved, log = starts["saved"], starts["log"]
         print(
-            f"{size:>13,} | {health:>14.2f} s | {batch:>17.2f} s | {batch / reference:>5.2f} "
-            f"| {max(s.refused for s in starts):>7} | {rss:>6.0f} | {extra:>9.0f} "
-            f"| {load_s:>13.2f} s | {per_id:>10.1f}"
+            f"{size:>13,} | {median(saved, 'health'):>19.2f} s "
+            f"| {median(saved, 'batch'):>17.2f} s | {median(saved, 'batch') / reference:>5.2f} "
+            f"| {median(saved, 'rss'):>6.0f} "
+            f"| {median(log, 'batch'):>31.2f} s | {median(log, 'batch') / reference:>5.2f} "
+            f"| {median(log, 'rss'):>6.0f} "
+            f"| {from_files:>9.2f} s, {from_log:.2f} s | {nbytes / max(ids, 1):>10.1f}"
         )
-    print(f"(medians of {len(table[0][1])} starts; ratio: against the empty window's first 200)")
+    runs = len(table[0][1]["saved"])
+    print(f"(medians of {runs} starts each; ratio: against the first 200 with the 1-id window)")
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
