@@ -70,7 +70,10 @@ class WindowFile:
         runs = {}
         for hour, count in saved.counts.items():
             try:
-                run = np.load(self._dir / f"{hour}.npy", allow_pickle=False)
+                # Mapped, not read: a start costs the same whatever the window holds, and
+                # lookups page in what they touch. (A later save replaces the file by rename;
+                # the mapping keeps the old one.)
+                run = np.load(self._dir / f"{hour}.npy", mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
                 log.warning("the saved dedup window is unreadable (%s): reading the log", exc)
                 return False
