@@ -26,13 +26,15 @@ MAX_RUNS = 8
 
 
 class MessageLog(Protocol):
-    """What the window needs of the log (the `Engine` has these methods)."""
+    """What the window (and its saved copy) needs of the log: the `Engine` has these."""
 
     def message_fingerprints(self, keys: Sequence[str]) -> np.ndarray: ...
 
     def stored_messages(
         self, keys: Sequence[str], since: datetime, until: datetime
     ) -> set[str]: ...
+
+    def message_fingerprint_at(self, seq: int) -> int | None: ...
 
 
 class _Hour:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from empreinte.collect.dedup import RecentIds
+from empreinte.collect.dedup import MessageLog, RecentIds
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,14 @@ class WindowFile:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def read_into(self, window: RecentIds, saved: Saved) -> bool:
-        """Add the saved hours to `window`; False (and the window untouched) if a file is
-        missing, unreadable or shorter than the manifest says."""
+    def read_into(self, window: RecentIds, events: MessageLog, last_seq: int) -> int:
+        """Add the saved hours to `window` if they fit the log `events`, whose last event is
+        `last_seq`: the last event they cover, or 0 (the window untouched) if they do not."""
+        saved = self.manifest()
+        if saved is None or saved.last_seq > last_seq:
+            return 0  # none, or it covers events this log does not have (a backup?)
+        if events.message_fingerprint_at(saved.last_seq) != saved.anchor:
+            return 0  # another log, or another fingerprint function
         runs = {}
         for hour, count in saved.counts.items():
             try:
@@ -76,19 +81,28 @@ class WindowFile:
                 run = np.load(self._dir / f"{hour}.npy", mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
                 log.warning("the saved dedup window is unreadable (%s): reading the log", exc)
-                return False
+                return 0
             # A file may be newer than the manifest (saved just before a crash): then it
             # holds more, never less.
             if run.dtype != np.uint64 or run.ndim != 1 or len(run) < count:
                 log.warning("the saved dedup window is incomplete: reading the log")
-                return False
+                return 0
             runs[hour] = run
         for hour, run in runs.items():
             window.restore(hour, run)
-        return True
+        window.saved()
+        return saved.last_seq
 
-    def save(self, window: RecentIds, last_seq: int, anchor: int | None) -> None:
-        """Write the hours that changed, then the manifest; remove the expired hours."""
+    def save(self, window: RecentIds, events: MessageLog, last_seq: int) -> None:
+        """Write the hours that changed, then the manifest; remove the expired hours. A
+        failure is logged: the window stays in memory, and a restart reads the log."""
+        try:
+            anchor = events.message_fingerprint_at(last_seq) if last_seq else None
+            self._write(window, last_seq, anchor)
+        except Exception:
+            log.exception("could not save the dedup window (a restart will read the log)")
+
+    def _write(self, window: RecentIds, last_seq: int, anchor: int | None) -> None:
         self._dir.mkdir(mode=0o700, exist_ok=True)
         hours = window.hours()
         for hour in window.changed & hours.keys():

@@ -175,31 +175,17 @@ class EventWriter:
         return True
 
     def _read_saved_window(self) -> int:
-        """Read the saved window if it matches the log: the last event number it covers
-        (0 when there is nothing usable: the whole window is then read from the log)."""
+        """The saved window, if it matches the log: the last event number it covers (0 when
+        there is nothing usable: the whole window is then read from the log)."""
         if self._window_file is None:
             return 0
-        saved = self._window_file.manifest()
-        if saved is None or saved.last_seq >= self._next_seq:
-            return 0  # none, or it covers events this log does not have (a backup?)
-        if self._engine.message_fingerprint_at(saved.last_seq) != saved.anchor:
-            return 0  # another log, or another fingerprint function
-        if not self._window_file.read_into(self._seen, saved):
-            return 0
-        self._seen.saved()
-        return saved.last_seq
+        return self._window_file.read_into(self._seen, self._engine, self._next_seq - 1)
 
     def _save_window(self) -> None:
         """Save the hours that changed; a failure is logged, the window stays in memory."""
         self._saved_hour = self._seen.newest_hour
-        if self._window_file is None or not self._seen.changed:
-            return
-        try:
-            last = self._next_seq - 1
-            anchor = self._engine.message_fingerprint_at(last) if last else None
-            self._window_file.save(self._seen, last, anchor)
-        except Exception:
-            log.exception("could not save the dedup window (a restart will read the log)")
+        if self._window_file is not None and self._seen.changed:
+            self._window_file.save(self._seen, self._engine, self._next_seq - 1)
 
     def _wait_to_retry(self) -> bool:
         """Sleep `storage_retry_after` seconds, or until closed: False when closed."""
