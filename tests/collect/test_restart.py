@@ -5,16 +5,21 @@ arrives while the window loads waits for it rather than being judged without it.
 from __future__ import annotations
 
 import random
+import shutil
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pytest
+from test_durability import wait_for  # same folder
 
 import empreinte
 from empreinte.collect.validate import normalise, now_micros
+from empreinte.collect.window_file import DIRECTORY
 from empreinte.collect.writer import EventWriter
+from empreinte.errors import StorageError
 from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.store.records import EventRow
 from empreinte.workspace import DATABASE_FILE
@@ -103,6 +108,57 @@ def test_a_request_during_the_load_waits_for_the_window(workspace: Any) -> None:
         engine.go.set()
         result = pending.result(timeout=60)
         assert (result.stored, result.duplicates) == (0, 15)
+    finally:
+        engine.go.set()
+        writer.close()
+        engine.inner.close()
+
+
+class FailsToLoad(SlowToLoad):
+    """The first bulk read of the window fails (once the test says go)."""
+
+    def __init__(self, inner: DuckDBEngine):
+        super().__init__(inner)
+        self.reads = 0
+
+    def recent_messages(self, since: datetime, after_seq: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        self.reads += 1
+        if self.reads == 1:
+            self.loading.set()
+            assert self.go.wait(60)
+            raise StorageError("injected: the disk is gone")
+        return self.inner.recent_messages(since, after_seq)
+
+
+def test_a_failed_load_refuses_what_waits_then_loads_again(workspace: Any) -> None:
+    with empreinte.open(workspace.path) as ws:
+        rows = [
+            normalise(message(i), source="web", received_at=now_micros(), policy=ws.policy)
+            for i in range(20)
+        ]
+        assert ws.writer.write(rows).stored == 20
+    shutil.rmtree(workspace.path / DIRECTORY)  # no saved window: the log must be read
+
+    engine = FailsToLoad(DuckDBEngine(workspace.path / DATABASE_FILE))
+    writer = EventWriter(engine, storage_retry_after=1)  # type: ignore[arg-type]
+    try:
+        assert engine.loading.wait(60)
+        waiting = writer.submit(rows)
+        engine.go.set()
+        with pytest.raises(StorageError):  # a 503: not acknowledged, the client retries
+            waiting.result(timeout=60)
+        answers: list[Any] = []
+
+        def retried() -> bool:
+            try:
+                answers.append(writer.write(rows))
+            except StorageError:
+                return False
+            return True
+
+        wait_for(retried)
+        assert (answers[0].stored, answers[0].duplicates) == (0, 20)
+        assert engine.reads == 2
     finally:
         engine.go.set()
         writer.close()
