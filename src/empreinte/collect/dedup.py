@@ -4,8 +4,9 @@ The window keeps 64-bit fingerprints of the message keys (`store.records.message
 the keys: per hour of arrival, sorted numpy arrays (8 bytes an id) and a set for those added
 since the last compaction. A miss is certain: the key is new. A hit is only a hint, confirmed
 against the log for those few keys, so a fingerprint collision can never drop a real event;
-a client's retry is a hit, and costs one small query. Loading the window at start is one
-columnar read the engine fingerprints, with no Python object per id.
+a client's retry is a hit, and costs one small query. At start the window is mapped from its
+saved copy (window_file.py) plus the events after it, or else filled by one columnar read of
+the log that the engine fingerprints, with no Python object per id.
 """
 
 from __future__ import annotations

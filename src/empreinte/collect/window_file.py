@@ -2,8 +2,8 @@
 
 A directory holds one file per hour of the window (its sorted fingerprints, `.npy`) and a
 manifest naming them, written last: the event number (`seq`) the files cover and that event's
-fingerprint. At start the writer checks that fingerprint against the log, reads the files and
-only then the events numbered after it (those a `kill -9` left unsaved). A manifest that does
+fingerprint. At start the writer checks that fingerprint against the log, maps the files and
+reads only the events numbered after it (those a `kill -9` left unsaved). A manifest that does
 not match the log (a workspace restored from a backup, another engine's fingerprints) or a
 missing or short file sends the writer back to reading the whole window from the log.
 
