@@ -98,9 +98,7 @@ def load_in_process(directory: Path) -> tuple[float, float, int, int]:
     try:
         started = time.perf_counter()
         files = WindowFile(directory / DIRECTORY)
-        saved = files.manifest()
-        assert saved is not None and engine.message_fingerprint_at(saved.last_seq) == saved.anchor
-        assert files.read_into(RecentIds(engine), saved)
+        assert files.read_into(RecentIds(engine), engine, engine.max_seq()) > 0
         from_files = time.perf_counter() - started
     finally:
         engine.close()
@@ -123,12 +121,18 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Start:
     health: float  # seconds from process start to the first 200 on /api/health
     batch: float  # ... to the first 200 on /v1/batch
     refused: int  # connection attempts refused before the first answer
     rss: float  # MB, at the first 200 on /v1/batch
+    cpu: float  # the server's user + system seconds then (less sensitive to a busy machine)
 
 
 def start_once(directory: Path, key: str, size: int, run: int, log: Path, retry: str) -> Start:
@@ -166,7 +170,7 @@ def start_once(directory: Path, key: str, size: int, run: int, log: Path, retry:
                 assert answer.status_code == 200, answer.text
                 counts = answer.json()
                 assert (counts["stored"], counts["duplicates"]) == (1, 1), counts
-            return Start(health, batch_at, refused, rss_mb(server.pid))
+            return Start(health, batch_at, refused, rss_mb(server.pid), cpu_seconds(server.pid))
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
@@ -209,8 +213,8 @@ def main() -> None:
             ws.ingest(
                 [{"type": "track", "event": "B", "userId": "b", "messageId": "reference-0"}], SOURCE
             )
-        table = []
         done = 0
+        reference = 1.0
         for size in [0, *sizes]:
             if size > done:
                 began = time.perf_counter()
@@ -223,36 +227,45 @@ def main() -> None:
                 done = size
             loaded = load_in_process(directory)
             starts = measure(directory, key, size, args.runs, root)
-            table.append((size, starts, loaded))
-        report(table)
+            if not size:
+                reference = statistics.median(s.batch for s in starts["saved"])
+                print(HEADER)
+            report_row(size, starts, loaded, reference)
+        print(f"(medians of {args.runs} starts each; ratio: against the first 200 on /v1/batch")
+        print("with the 1-id window; CPU: the server's user + system time at that first 200)")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def report(table: list[tuple[int, dict[str, list[Start]], tuple[float, float, int, int]]]) -> None:
-    def median(starts: list[Start], field: str) -> float:
-        return statistics.median(getattr(s, field) for s in starts)
+HEADER = (
+    "ids in window | saved window: health, first 200 /v1/batch (ratio), CPU s, RSS MB "
+    "| from the log: first 200 /v1/batch (ratio), CPU s, RSS MB "
+    "| in process: files, log | index B/id | load average"
+)
 
-    reference = median(table[0][1]["saved"], "batch")
-    print()
+
+def report_row(
+    size: int,
+    starts: dict[str, list[Start]],
+    loaded: tuple[float, float, int, int],
+    reference: float,
+) -> None:
+    """One size's medians, printed as soon as measured (a long run shows its progress)."""
+
+    def median(mode: str, field: str) -> float:
+        return statistics.median(getattr(s, field) for s in starts[mode])
+
+    from_log, from_files, ids, nbytes = loaded
     print(
-        "ids in window | first 200 /api/health | first 200 /v1/batch | ratio | RSS MB "
-        "| from the log: first 200 /v1/batch | ratio | RSS MB "
-        "| in process: files, log | index B/id"
+        f"{size:>13,} | {median('saved', 'health'):.2f} s, {median('saved', 'batch'):.2f} s "
+        f"({median('saved', 'batch') / reference:.2f}), {median('saved', 'cpu'):.2f} s, "
+        f"{median('saved', 'rss'):.0f} MB "
+        f"| {median('log', 'batch'):.2f} s ({median('log', 'batch') / reference:.2f}), "
+        f"{median('log', 'cpu'):.2f} s, {median('log', 'rss'):.0f} MB "
+        f"| {from_files:.2f} s, {from_log:.2f} s | {nbytes / max(ids, 1):.1f} "
+        "| {:.1f}".format(os.getloadavg()[0]),
+        flush=True,
     )
-    for size, starts, (from_log, from_files, ids, nbytes) in table:
-        saved, log = starts["saved"], starts["log"]
-        print(
-            f"{size:>13,} | {median(saved, 'health'):>19.2f} s "
-            f"| {median(saved, 'batch'):>17.2f} s | {median(saved, 'batch') / reference:>5.2f} "
-            f"| {median(saved, 'rss'):>6.0f} "
-            f"| {median(log, 'batch'):>31.2f} s | {median(log, 'batch') / reference:>5.2f} "
-            f"| {median(log, 'rss'):>6.0f} "
-            f"| {from_files:>9.2f} s, {from_log:.2f} s | {nbytes / max(ids, 1):>10.1f}"
-        )
-    runs = len(table[0][1]["saved"])
-    print(f"(medians of {runs} starts each; ratio: against the first 200 with the 1-id window)")
-    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
