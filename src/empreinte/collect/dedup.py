@@ -91,7 +91,7 @@ class RecentIds:
         self._window = window_hours
         self._hours: dict[int, _Hour] = {}
         self._newest: int | None = None
-        self._added: list[tuple[int, int]] = []  # (hour, fingerprint) the last claim added
+        self._added: list[tuple[int, list[int]]] = []  # what the last claim added, by hour
         self.changed: set[int] = set()  # hours changed since `saved()` (see window_file.py)
         self.unsaved = 0  # ids added since `saved()`
 
@@ -152,21 +152,16 @@ class RecentIds:
         hours = [at // HOUR_MICROS for at in received_at]
         self._advance(max(hours))
         fingerprints = self._log.message_fingerprints(keys)
+        hit = self._hits(fingerprints)
+        if not hit and len(set(keys)) == len(keys):  # the usual group: all new
+            by_hour: dict[int, list[int]] = {}
+            for hour, fingerprint in zip(hours, fingerprints.tolist(), strict=True):
+                by_hour.setdefault(hour, []).append(fingerprint)
+            for hour, some in by_hour.items():
+                self._remember(hour, some)
+            return [True] * len(keys)
+        stored = self._confirm(keys, hit)
         as_ints: list[int] = fingerprints.tolist()
-        # For each key whose fingerprint is in the window: the hours that hold it.
-        hit: dict[int, set[int]] = {}
-        for hour, bucket in self._hours.items():
-            for i in np.flatnonzero(bucket.hits(fingerprints, as_ints)).tolist():
-                hit.setdefault(i, set()).add(hour)
-        # Confirmed hour by hour: a stored key arrived in the hour that holds its fingerprint,
-        # and the log reads that hour only (a retry storm's hits are in the last hour or two).
-        candidates: dict[int, set[str]] = {}
-        for i, hours_of_i in hit.items():
-            for hour in hours_of_i:
-                candidates.setdefault(hour, set()).add(keys[i])
-        stored: set[str] = set()
-        for hour, some in sorted(candidates.items()):
-            stored |= self._log.stored_messages(sorted(some), _time(hour), _time(hour + 1))
         verdicts: list[bool] = []
         judged: set[str] = set()
         for i, key in enumerate(keys):
@@ -175,13 +170,9 @@ class RecentIds:
             verdicts.append(new)
             # Kept in its own hour even if another key's fingerprint is elsewhere: it must
             # last as long as this key's window, not the other's.
-            if new and hours[i] not in hit.get(i, ()):
-                bucket = self._bucket(hours[i])
-                if as_ints[i] not in bucket.fresh:
-                    bucket.fresh.add(as_ints[i])
-                    self._added.append((hours[i], as_ints[i]))
-                    self.changed.add(hours[i])
-        self.unsaved += len(self._added)
+            hour = hours[i]
+            if new and hour not in hit.get(i, ()) and as_ints[i] not in self._bucket(hour).fresh:
+                self._remember(hour, [as_ints[i]])
         return verdicts
 
     def forget(self) -> None:
@@ -189,12 +180,43 @@ class RecentIds:
         then a miss, not a hit for the log to refute (a hit is always confirmed, so this
         saves a lookup; correctness does not rest on it). Nothing else can share those
         entries: a key whose fingerprint was already in its hour added nothing."""
-        for hour, fingerprint in self._added:
+        for hour, fingerprints in self._added:
             bucket = self._hours.get(hour)
             if bucket is not None:
-                bucket.fresh.discard(fingerprint)
-        self.unsaved -= len(self._added)
+                bucket.fresh.difference_update(fingerprints)
+            self.unsaved -= len(fingerprints)
         self._added = []
+
+    def _hits(self, fingerprints: np.ndarray) -> dict[int, set[int]]:
+        """For each key whose fingerprint is in the window: the hours that hold it."""
+        # Sorted needles: each binary search starts where the previous one ended.
+        order = np.argsort(fingerprints, kind="stable")
+        needles = fingerprints[order]
+        as_ints: list[int] = needles.tolist()
+        hit: dict[int, set[int]] = {}
+        for hour, bucket in self._hours.items():
+            for i in order[bucket.hits(needles, as_ints)].tolist():
+                hit.setdefault(i, set()).add(hour)
+        return hit
+
+    def _confirm(self, keys: Sequence[str], hit: dict[int, set[int]]) -> set[str]:
+        """The keys among the hits that the log holds. Asked hour by hour: a stored key
+        arrived in the hour that holds its fingerprint, and the log reads that hour only (a
+        retry storm's hits are in the last hour or two)."""
+        candidates: dict[int, set[str]] = {}
+        for i, hours_of_i in hit.items():
+            for hour in hours_of_i:
+                candidates.setdefault(hour, set()).add(keys[i])
+        stored: set[str] = set()
+        for hour, some in sorted(candidates.items()):
+            stored |= self._log.stored_messages(sorted(some), _time(hour), _time(hour + 1))
+        return stored
+
+    def _remember(self, hour: int, fingerprints: list[int]) -> None:
+        self._bucket(hour).fresh.update(fingerprints)
+        self._added.append((hour, fingerprints))
+        self.changed.add(hour)
+        self.unsaved += len(fingerprints)
 
     @property
     def newest_hour(self) -> int | None:
