@@ -163,3 +163,14 @@ def test_forget_after_a_failed_append_spares_the_retry_a_lookup() -> None:
     window.forget()  # the append failed: nothing was stored
     assert window.claim(["web\x00a", "web\x00b"], [1, 1]) == [True, True]
     assert log.lookups == 0  # a miss, not a hit the log had to refute
+
+
+def test_an_hour_emptied_by_forget_is_not_saved_and_an_empty_run_is_ignored() -> None:
+    log = FakeLog(2**64)
+    window = RecentIds(log, WINDOW)
+    assert window.claim(["web\x00a"], [0]) == [True]
+    window.forget()
+    assert window.hours() == {}
+    window.restore(1, np.empty(0, np.uint64))  # e.g. read back from an empty file
+    assert window.claim(["web\x00a"], [HOUR_MICROS]) == [True]
+    assert list(window.hours()) == [1]

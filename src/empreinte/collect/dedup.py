@@ -123,6 +123,8 @@ class RecentIds:
 
     def restore(self, hour: int, run: np.ndarray) -> None:
         """Add the sorted fingerprints `run` to `hour`."""
+        if not len(run):
+            return  # lookups index into every run
         bucket = self._bucket(hour)
         bucket.runs.append(run)
         bucket.compact()  # merges runs if the hour had many
@@ -133,7 +135,8 @@ class RecentIds:
         out = {}
         for hour, bucket in self._hours.items():
             bucket.compact(merge=True)
-            out[hour] = bucket.runs[0] if bucket.runs else np.empty(0, np.uint64)
+            if bucket.runs:  # not an hour whose only ids were forgotten
+                out[hour] = bucket.runs[0]
         return out
 
     def saved(self) -> None:
