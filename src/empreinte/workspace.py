@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from empreinte import config_sections
 from empreinte.collect.validate import normalise, now_micros
+from empreinte.collect.window_file import DIRECTORY as DEDUP_WINDOW_DIR
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.config import WorkspaceConfig
 from empreinte.credentials import PYTHON_SOURCE as PYTHON_SOURCE
@@ -93,7 +94,10 @@ class Workspace:
         with self._writer_lock:
             if self._writer is None:
                 self._writer = EventWriter(
-                    self.engine, suppression=self.suppression, **self._writer_options
+                    self.engine,
+                    suppression=self.suppression,
+                    window_dir=self.path / DEDUP_WINDOW_DIR,
+                    **self._writer_options,
                 )
             return self._writer
 

@@ -16,18 +16,19 @@ from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from empreinte.collect.dedup import RecentIds
+from empreinte.collect.window_file import SAVE_EVERY, WindowFile
 from empreinte.errors import Overloaded, StorageError
 from empreinte.store.columns import ColumnarRows, concat
 from empreinte.store.engine import Engine
-from empreinte.store.records import EventRow
+from empreinte.store.records import EventRow, message_key
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-if TYPE_CHECKING:
     from empreinte.privacy.suppression import Suppression
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,11 @@ class EventWriter:
         dedup_hours: int = 25,
         storage_retry_after: int = 5,
         suppression: Suppression | None = None,
+        window_dir: Path | None = None,
     ):
         """`suppression`: the identifiers of erased people; rows carrying one are dropped
-        (and counted) instead of stored."""
+        (and counted) instead of stored. `window_dir`: where the dedup window is saved, so
+        that a restart reads it back rather than the log (see window_file.py)."""
         self._engine = engine
         self._suppression = suppression
         self._max_pending = max_pending
@@ -77,11 +80,12 @@ class EventWriter:
         self._cond = threading.Condition()
         self._closed = False
         self._failing_since: float | None = None
-        self._seen = RecentIds(dedup_hours)
-        since = datetime.now(UTC) - timedelta(hours=dedup_hours)
-        for source, message_id, received_at in engine.message_ids_since(since):
-            micros = int(received_at.timestamp() * 1_000_000)
-            self._seen.add(RecentIds.key(source, message_id), micros)
+        # The dedup window is loaded by the writer thread before its first commit: the server
+        # answers (and queues) at once, whatever the size of the window.
+        self._dedup_hours = dedup_hours
+        self._seen = RecentIds(engine, dedup_hours)
+        self._window_file = WindowFile(window_dir) if window_dir is not None else None
+        self._saved_hour: int | None = None
         self._next_seq = engine.max_seq() + 1
         self.commits = 0
         self._thread = threading.Thread(target=self._run, name="empreinte-writer", daemon=True)
@@ -140,27 +144,112 @@ class EventWriter:
             return group
 
     def _run(self) -> None:
+        while not self._load_window():
+            if not self._wait_to_retry():
+                return
+        if self._seen.unsaved >= SAVE_EVERY:  # read from the log: save it for next time
+            self._save_window()
         while (group := self._take_group()) is not None:
             self._commit(group)
+            if self._seen.unsaved >= SAVE_EVERY or self._seen.newest_hour != self._saved_hour:
+                self._save_window()
+        self._save_window()
+
+    def _load_window(self) -> bool:
+        """Fill the dedup window: from the saved files and the events after them, or else
+        from the log. On a storage error, refuse work (503) and fail what is queued, since
+        nothing can be judged a retry or not."""
+        since = datetime.now(UTC) - timedelta(hours=self._dedup_hours)
+        try:
+            self._seen = RecentIds(self._engine, self._dedup_hours)
+            after = self._read_saved_window()
+            if after < self._next_seq - 1:  # events the files do not hold (after kill -9)
+                self._seen.load(*self._engine.recent_messages(since, after))
+            self._saved_hour = self._seen.newest_hour
+        except Exception as exc:
+            log.exception("could not load the dedup window; retrying")
+            error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
+            with self._cond:
+                self._failing_since = time.monotonic()
+                failed = list(self._queue)
+                self._queue.clear()
+                self._pending_rows = 0
+            for item in failed:
+                item.future.set_exception(error)
+            return False
+        with self._cond:
+            self._failing_since = None
+        return True
+
+    def _read_saved_window(self) -> int:
+        """The saved window, if it matches the log: the last event number it covers (0 when
+        there is nothing usable: the whole window is then read from the log)."""
+        if self._window_file is None:
+            return 0
+        return self._window_file.read_into(self._seen, self._engine, self._next_seq - 1)
+
+    def _save_window(self) -> None:
+        """Save the hours that changed; a failure is logged, the window stays in memory."""
+        self._saved_hour = self._seen.newest_hour
+        if self._window_file is not None and self._seen.changed:
+            self._window_file.save(self._seen, self._engine, self._next_seq - 1)
+
+    def _wait_to_retry(self) -> bool:
+        """Sleep `storage_retry_after` seconds, or until closed: False when closed."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed, timeout=self._storage_retry_after)
+            return not self._closed
 
     def _commit(self, group: list[_Pending]) -> None:
-        fresh: list[EventRow] = []
-        tables: list[pa.Table] = []  # the fresh rows of encoded submissions
-        added: list[str] = []
-        counts: list[tuple[int, int, int]] = []
         dropped: Counter[tuple[date, str]] = Counter()
+        # Per submission, what is left after suppression: Python rows, or encoded rows and the
+        # indexes of those left; then every message key of the group, and its arrival time.
+        kept: list[list[EventRow] | tuple[ColumnarRows, list[int]]] = []
+        keys: list[str] = []
+        times: list[int] = []
         for item in group:
             if isinstance(item.rows, ColumnarRows):
-                counts.append(self._keep_columnar(item.rows, tables, added, dropped))
+                encoded = item.rows
+                left = self._unsuppressed(encoded, dropped)
+                kept.append((encoded, left))
+                keys += [message_key(encoded.source, encoded.message_ids[i]) for i in left]
+                times += [encoded.received_at] * len(left)
                 continue
             rows = item.rows
             if self._suppression is not None:
                 rows, suppressed = self._suppression.split(rows)
                 dropped.update(suppressed)
-            stored = self._drop_retries(rows, fresh, added)
-            counts.append((stored, len(rows) - stored, len(item.rows) - len(rows)))
+            kept.append(rows)
+            keys += [message_key(row.source, row.message_id) for row in rows]
+            times += [row.received_at for row in rows]
+        fresh: list[EventRow] = []
+        tables: list[pa.Table] = []  # the fresh rows of encoded submissions
+        counts: list[tuple[int, int, int]] = []
         error: StorageError | None = None
         try:
+            # The whole group is judged at once: one fingerprint lookup, and a retry of a
+            # message earlier in the group (not committed yet) is seen as one.
+            verdicts = self._seen.claim(keys, times)
+            start = 0
+            for item, part in zip(group, kept, strict=True):
+                size = len(part[1]) if isinstance(part, tuple) else len(part)
+                mine = verdicts[start : start + size]
+                start += size
+                new = sum(mine)
+                counts.append((new, size - new, len(item.rows) - size))
+                if isinstance(part, tuple):
+                    encoded, indexes = part
+                    if new == len(encoded):  # the usual case: every row is new
+                        tables.append(encoded.table())
+                    elif new:
+                        keep = [False] * len(encoded)
+                        for index, fresh_one in zip(indexes, mine, strict=True):
+                            keep[index] = fresh_one
+                        tables.append(encoded.table(keep))
+                else:
+                    fresh += (
+                        part if new == size else [r for r, v in zip(part, mine, strict=True) if v]
+                    )
             appended = concat(fresh, tables) if tables else fresh
             self._engine.append(appended, self._next_seq)
             self._next_seq += len(appended)
@@ -176,77 +265,28 @@ class EventWriter:
                 self._failing_since = None
             else:
                 self._failing_since = time.monotonic()
-                # Nothing was stored: forget the ids so that the client's retry is accepted.
-                self._seen.forget(added)
+                # Nothing was stored: the client's retry is new (forgetting spares a lookup).
+                self._seen.forget()
         if error is None and dropped and self._suppression is not None:
             self._suppression.record(dropped)
-        for item, (stored, duplicates, suppressed_rows) in zip(group, counts, strict=True):
-            if error is None:
-                item.future.set_result(WriteResult(stored, duplicates, suppressed_rows))
-            else:
-                item.future.set_exception(error)
         if error is not None:
+            for item in group:
+                item.future.set_exception(error)
             self._probe_later()
+            return
+        for item, (stored, duplicates, suppressed_rows) in zip(group, counts, strict=True):
+            item.future.set_result(WriteResult(stored, duplicates, suppressed_rows))
 
-    def _drop_retries(self, rows: list[EventRow], fresh: list[EventRow], added: list[str]) -> int:
-        """Add to `fresh` the rows whose (source, messageId) was not seen before; how many."""
-        keys = [RecentIds.key(row.source, row.message_id) for row in rows]
-        arrivals = {row.received_at for row in rows}
-        if len(arrivals) == 1:
-            # One request, one arrival time: the window judges all its ids at once.
-            verdicts = self._seen.claim(keys, arrivals.pop())
-        else:
-            verdicts = [
-                self._seen.claim([key], row.received_at)[0]
-                for key, row in zip(keys, rows, strict=True)
-            ]
-        if all(verdicts):
-            fresh.extend(rows)
-            added.extend(keys)
-            return len(rows)
-        kept = 0
-        for row, key, new in zip(rows, keys, verdicts, strict=True):
-            if new:
-                fresh.append(row)
-                added.append(key)
-                kept += 1
-        return kept
-
-    def _keep_columnar(
-        self,
-        rows: ColumnarRows,
-        tables: list[pa.Table],
-        added: list[str],
-        dropped: Counter[tuple[date, str]],
-    ) -> tuple[int, int, int]:
-        """`_drop_retries` and suppression for encoded rows: adds their fresh part to
-        `tables`; (stored, duplicates, suppressed)."""
-        keep = [True] * len(rows)
-        suppressed = self._suppression.carriers(rows.identifiers) if self._suppression else []
-        for index in suppressed:
-            keep[index] = False
-        if suppressed and self._suppression is not None:
-            dropped[(self._suppression.day(rows.received_at), rows.source)] += len(suppressed)
-        source = rows.source
-        keys = [RecentIds.key(source, message_id) for message_id in rows.message_ids]
-        candidates = [i for i, kept in enumerate(keep) if kept] if suppressed else None
-        claimed = keys if candidates is None else [keys[i] for i in candidates]
-        verdicts = self._seen.claim(claimed, rows.received_at)
-        if candidates is None and all(verdicts):  # the usual case: every row is new
-            added.extend(keys)
-            tables.append(rows.table())
-            return len(rows), 0, 0
-        stored = 0
-        indexes = range(len(rows)) if candidates is None else candidates
-        for index, new in zip(indexes, verdicts, strict=True):
-            if new:
-                added.append(keys[index])
-                stored += 1
-            else:
-                keep[index] = False
-        if stored:
-            tables.append(rows.table(keep))
-        return stored, len(claimed) - stored, len(suppressed)
+    def _unsuppressed(self, rows: ColumnarRows, dropped: Counter[tuple[date, str]]) -> list[int]:
+        """The indexes of the encoded rows that carry no suppressed identifier (the others
+        are counted in `dropped`)."""
+        if self._suppression is None:
+            return list(range(len(rows)))
+        suppressed = set(self._suppression.carriers(rows.identifiers))
+        if not suppressed:
+            return list(range(len(rows)))
+        dropped[(self._suppression.day(rows.received_at), rows.source)] += len(suppressed)
+        return [i for i in range(len(rows)) if i not in suppressed]
 
     def _probe_later(self) -> None:
         """After a failed commit, refuse new work for a while, then let it through again."""

@@ -9,11 +9,12 @@ engine of a workspace: the embedded DuckDB file (store/duckdb/).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from empreinte.store.identity_store import IdentityStore
@@ -44,8 +45,25 @@ class Engine(Protocol):
         """The highest sequence number in the log, 0 when empty."""
         ...
 
-    def message_ids_since(self, since: datetime) -> Iterator[tuple[str, str, datetime]]:
-        """(source, message_id, received_at) of every event received since `since`."""
+    # The collector's dedup window keeps 64-bit fingerprints of message keys
+    # (`records.message_key`), not the keys: the engine computes them, the same way in bulk
+    # and for new keys, and confirms a fingerprint's hit against the log.
+
+    def recent_messages(self, since: datetime, after_seq: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(fingerprints as uint64, received_at in epoch microseconds as int64) of every event
+        received since `since` and numbered after `after_seq`, in one bulk read."""
+        ...
+
+    def message_fingerprint_at(self, seq: int) -> int | None:
+        """The fingerprint of the event numbered `seq`, None if there is none."""
+        ...
+
+    def message_fingerprints(self, keys: Sequence[str]) -> np.ndarray:
+        """The uint64 fingerprint of each message key, as `recent_messages` computes them."""
+        ...
+
+    def stored_messages(self, keys: Sequence[str], since: datetime, until: datetime) -> set[str]:
+        """The message keys among `keys` of events received in [`since`, `until`)."""
         ...
 
     def count_events(self, flt: EventFilter) -> int: ...

@@ -46,6 +46,12 @@ class EventRow(NamedTuple):
 COLUMNS: tuple[str, ...] = tuple(f for f in EventRow._fields if f != "pii")
 
 
+def message_key(source: str, message_id: str) -> str:
+    """What makes a message unique in the log: its source and messageId. Source names hold no
+    NUL, so the key is unambiguous (engines build it the same way: `source || chr(0) || id`)."""
+    return f"{source}\x00{message_id}"
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """What a reader asks of the log. Every field is optional; all given ones must hold."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,9 @@ from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, So
 _DERIVED = frozenset({"consent_state", "profile_facts"})
 _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pii")
 _SELECT = "seq, " + ", ".join(COLUMNS)
+# `records.message_key` in SQL, and its fingerprint (DuckDB's 64-bit hash) for the dedup window.
+_MESSAGE_KEY = "(source || chr(0) || message_id)"
+_FINGERPRINT = f"hash{_MESSAGE_KEY}"
 
 
 def _arrow(rows: Sequence[EventRow] | pa.Table, first_seq: int) -> pa.Table:
@@ -143,12 +146,65 @@ class DuckDBEngine:
         row = self._cur().execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
         return int(row[0]) if row else 0
 
-    def message_ids_since(self, since: datetime) -> Iterator[tuple[str, str, datetime]]:
-        cur = self._cur().execute(
-            "SELECT source, message_id, received_at FROM events WHERE received_at >= ?", [since]
+    def recent_messages(self, since: datetime, after_seq: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        # One columnar read: DuckDB hashes the keys in parallel, without the GIL, and no
+        # Python object is made per event. `seq > after_seq` skips row groups (zone maps).
+        # A cursor of its own: a relation refuses to run on one with an unfinished result.
+        cur = self._con.cursor()
+        try:
+            table = cur.sql(
+                f"SELECT {_FINGERPRINT} AS fingerprint, epoch_us(received_at) AS received_at "
+                "FROM events WHERE received_at >= $since AND seq > $after",
+                params={"since": since, "after": after_seq},
+            ).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StorageError(f"could not read the recent message ids: {exc}") from exc
+        finally:
+            cur.close()
+        return (
+            table.column("fingerprint").to_numpy().astype(np.uint64, copy=False),
+            table.column("received_at").to_numpy().astype(np.int64, copy=False),
         )
-        while chunk := cur.fetchmany(100_000):
-            yield from chunk
+
+    def message_fingerprint_at(self, seq: int) -> int | None:
+        try:
+            row = (
+                self._cur()
+                .execute(f"SELECT {_FINGERPRINT} FROM events WHERE seq = ?", [seq])
+                .fetchall()
+            )
+        except duckdb.Error as exc:
+            raise StorageError(f"could not read event {seq}: {exc}") from exc
+        return int(row[0][0]) if row else None
+
+    def message_fingerprints(self, keys: Sequence[str]) -> np.ndarray:
+        # A list parameter rather than a registered table: one row in, so unnest keeps order.
+        try:
+            found = (
+                self._cur()
+                .execute("SELECT hash(unnest(?::VARCHAR[])) AS fingerprint", [list(keys)])
+                .fetchnumpy()
+            )
+        except duckdb.Error as exc:
+            raise StorageError(f"could not fingerprint message ids: {exc}") from exc
+        return np.asarray(found["fingerprint"], dtype=np.uint64)
+
+    def stored_messages(self, keys: Sequence[str], since: datetime, until: datetime) -> set[str]:
+        # The arrival range lets DuckDB skip the row groups outside it (zone maps).
+        try:
+            rows = (
+                self._cur()
+                .execute(
+                    f"SELECT DISTINCT {_MESSAGE_KEY} FROM events "
+                    "WHERE received_at >= ? AND received_at < ? "
+                    f"AND {_MESSAGE_KEY} IN (SELECT unnest(?::VARCHAR[]))",
+                    [since, until, list(keys)],
+                )
+                .fetchall()
+            )
+        except duckdb.Error as exc:
+            raise StorageError(f"could not look message ids up: {exc}") from exc
+        return {key for (key,) in rows}
 
     @staticmethod
     def _where(flt: EventFilter) -> tuple[str, list[Any]]:
