@@ -19,6 +19,12 @@ min_n = 30
 
 [generations]                # first birth year of each generation (default: Pew Research)
 "Gen Z" = 1997
+
+[storage]                    # what the database may use (see store/settings.py)
+memory_limit = "1GB"
+
+[collector]                  # when the collector answers 429 (see collect/settings.py)
+latency_budget = 1.0
 ```
 """
 
@@ -36,7 +42,8 @@ import phonenumbers
 from empreinte.errors import ConfigError
 
 CONFIG_FILE = "empreinte.toml"
-_KNOWN = {"default_region", "timezone", "identity", "profiles", "consent", "cx", "generations"}
+_SECTIONS = ("identity", "profiles", "consent", "cx", "generations", "storage", "collector")
+_KNOWN = {"default_region", "timezone", *_SECTIONS}
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ class WorkspaceConfig:
     consent: dict[str, Any] = field(default_factory=dict)
     cx: dict[str, Any] = field(default_factory=dict)
     generations: dict[str, Any] = field(default_factory=dict)
+    storage: dict[str, Any] = field(default_factory=dict)
+    collector: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""
@@ -79,7 +88,7 @@ class WorkspaceConfig:
                 f"{path}: timezone {timezone!r} is not an IANA time zone such as Europe/Paris"
             ) from None
         sections = {}
-        for name in ("identity", "profiles", "consent", "cx", "generations"):
+        for name in _SECTIONS:
             sections[name] = data.get(name, {})
             if not isinstance(sections[name], dict):
                 raise ConfigError(f"{path}: [{name}] must be a table")

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from empreinte.collect.admission import Admission
 from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
 from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, WriteResult
@@ -104,10 +105,20 @@ def _write_key(request: Request, body: Any) -> str | None:
 class Collector:
     """The `/v1/*` routes, bound to a workspace's credentials and writer."""
 
-    def __init__(self, credentials: Credentials, writer: EventWriter, policy: IngestPolicy):
+    def __init__(
+        self,
+        credentials: Credentials,
+        writer: EventWriter,
+        policy: IngestPolicy,
+        admission: Admission | None = None,
+    ):
         self._credentials = credentials
         self._writer = writer
         self._policy = policy
+        self._admission = admission or Admission(budget=1.0)
+
+    def close(self) -> None:
+        self._admission.close()
 
     def routes(self) -> list[Route]:
         routes = [
@@ -169,12 +180,17 @@ class Collector:
     async def _handle(self, request: Request, kind: str | None) -> Response:
         # Errors (bad request, unknown key, overloaded, storage) answer through the app's
         # handler (web/errors.py); invalid messages of a batch are reported below, by index.
-        body = _parse(await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES))
-        source = self._authenticate(request, body)
-        rows, rejected = self._validate(body, kind, source)
-        # Free the parsed JSON now, while it is still in the CPU cache, not after the commit:
-        # freed late, cold, it took some 15% of the collector's time (bench/ingest.py).
-        del body
+        limit = MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES
+        # Refuse early and cheaply, before reading the body, what would be refused after
+        # parsing and validating it: the client retries later (429/503 with Retry-After).
+        self._writer.ensure_accepting()
+        declared = request.headers.get("content-length", "")
+        size = int(declared) if declared.isdigit() and int(declared) <= limit else limit
+        with self._admission.admit(size):
+            raw = await _read_body(request, limit)
+            rows, rejected = await self._admission.run(
+                size, lambda: self._prepare(request, raw, kind)
+            )
         try:
             # An empty batch stores nothing and is answered 200, as Segment does.
             result = await self._writer.write_async(rows) if rows else WriteResult(0, 0)
@@ -202,6 +218,16 @@ class Collector:
         return _json(
             200, {"success": True, "stored": result.stored, "duplicates": result.duplicates}
         )
+
+    def _prepare(
+        self, request: Request, raw: bytes, kind: str | None
+    ) -> tuple[list[EventRow], list[dict[str, Any]]]:
+        """Parse, authenticate and validate a body (on the admission's worker thread)."""
+        body = _parse(raw)
+        source = self._authenticate(request, body)
+        # The parsed JSON is freed when this returns, while it is still in the CPU cache, not
+        # after the commit: freed late, cold, it took some 15% of the collector's time.
+        return self._validate(body, kind, source)
 
     def _authenticate(self, request: Request, body: Any) -> str:
         key = _write_key(request, body)

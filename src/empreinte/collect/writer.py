@@ -4,6 +4,11 @@ Requests hand their validated rows to a single writer thread and wait. The threa
 everything that is waiting, drops retried messages (same source and messageId), appends the
 rest in one transaction and wakes every request of the group once it is committed. A request
 is answered 200 only after that commit.
+
+Back-pressure is measured in time, not rows: the writer knows how many rows a second its
+commits take, so it refuses new work (`Overloaded`, a 429) once what is queued would take longer
+than its share of the latency budget to drain, or once the oldest waiting rows have waited that
+long (a stalled disk). `max_pending` stays as a hard cap on the rows held in memory.
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ class WriteResult:
 class _Pending:
     rows: list[EventRow]
     future: Future[WriteResult]
+    queued_at: float  # time.monotonic()
+
+
+# Weight of the latest commit in the measured throughput (an exponential moving average).
+_RATE_WEIGHT = 0.3
+# Smaller groups (an idle writer's) measure the fixed cost of a commit, not the rate under load.
+_MEASURED_GROUP = 1_000
 
 
 class EventWriter:
@@ -51,17 +63,22 @@ class EventWriter:
         self,
         engine: Engine,
         *,
-        max_pending: int = 250_000,
+        max_pending: int = 100_000,
         max_group: int = 100_000,
         dedup_hours: int = 25,
         storage_retry_after: int = 5,
+        queue_budget: float = 1.0,
         suppression: Suppression | None = None,
     ):
         """`suppression`: the identifiers of erased people; rows carrying one are dropped
-        (and counted) instead of stored."""
+        (and counted) instead of stored. `queue_budget`: seconds rows may wait for their
+        commit; beyond it new work is refused (see `accepting`)."""
         self._engine = engine
         self._suppression = suppression
         self._max_pending = max_pending
+        self._queue_budget = queue_budget
+        self._rows_per_second: float | None = None  # of commits, measured
+        self._committing_since: float | None = None  # queued_at of the group being written
         self._max_group = max_group
         self._storage_retry_after = storage_retry_after
         self._queue: deque[_Pending] = deque()
@@ -88,17 +105,9 @@ class EventWriter:
         and `StorageError` while the storage is failing.
         """
         with self._cond:
-            if self._closed:
-                raise StorageError("the event writer is shut down")
-            if self._failing_since is not None:
-                raise StorageError("the event log cannot be written right now; retry later")
-            if self._pending_rows and self._pending_rows + len(rows) > self._max_pending:
-                raise Overloaded(
-                    f"{self._pending_rows} events are waiting to be written; retry shortly",
-                    retry_after=1,
-                )
+            self._check(len(rows))
             future: Future[WriteResult] = Future()
-            self._queue.append(_Pending(rows, future))
+            self._queue.append(_Pending(rows, future, time.monotonic()))
             self._pending_rows += len(rows)
             self._cond.notify()
         return future
@@ -110,6 +119,54 @@ class EventWriter:
     async def write_async(self, rows: list[EventRow]) -> WriteResult:
         """Submit and await: for the HTTP collector."""
         return await asyncio.wrap_future(self.submit(rows))
+
+    def ensure_accepting(self) -> None:
+        """Raise what `submit` would raise now: a cheap check the collector makes before it
+        reads, parses and validates a request it would then have to refuse."""
+        with self._cond:
+            self._check(1)
+
+    def accepting(self) -> bool:
+        """Whether a new submission would be queued now."""
+        try:
+            self.ensure_accepting()
+        except (Overloaded, StorageError):
+            return False
+        return True
+
+    def _check(self, rows: int) -> None:
+        """Raise unless `rows` more rows can be queued now. Called holding the lock."""
+        if self._closed:
+            raise StorageError("the event writer is shut down")
+        if self._failing_since is not None:
+            raise StorageError("the event log cannot be written right now; retry later")
+        refusal = self._refusal(rows) if rows else None  # `flush()` submits nothing: never refused
+        if refusal is not None:
+            raise Overloaded(f"{refusal}; retry shortly", retry_after=1)
+
+    def _refusal(self, rows: int) -> str | None:
+        """Why `rows` more rows cannot be queued now, or None. Called holding the lock."""
+        if not self._pending_rows:
+            return None  # an idle writer takes anything: a lone request is never refused
+        if self._pending_rows + rows > self._max_pending:
+            return f"{self._pending_rows} events are waiting to be written"
+        oldest = self._committing_since or self._queue[0].queued_at
+        waited = time.monotonic() - oldest
+        if waited > self._queue_budget:
+            return f"the oldest events waiting to be written have waited {waited:.1f} s"
+        if self._rows_per_second is not None:
+            drain = (self._pending_rows + rows) / self._rows_per_second
+            if drain > self._queue_budget:
+                return (
+                    f"{self._pending_rows} events are waiting to be written "
+                    f"(about {drain:.1f} s of work)"
+                )
+        return None
+
+    @property
+    def rows_per_second(self) -> float | None:
+        """The measured commit throughput (None before the first commit)."""
+        return self._rows_per_second
 
     @property
     def storage_retry_after(self) -> int:
@@ -129,6 +186,7 @@ class EventWriter:
                 item = self._queue.popleft()
                 group.append(item)
                 size += len(item.rows)
+            self._committing_since = group[0].queued_at
             return group
 
     def _run(self) -> None:
@@ -136,6 +194,7 @@ class EventWriter:
             self._commit(group)
 
     def _commit(self, group: list[_Pending]) -> None:
+        started = time.monotonic()
         fresh: list[EventRow] = []
         added: list[str] = []
         counts: list[tuple[int, int, int]] = []
@@ -158,9 +217,12 @@ class EventWriter:
             log.exception("unexpected error while appending events")
             error = StorageError(f"could not append events: {exc}")
         with self._cond:
-            self._pending_rows -= sum(len(item.rows) for item in group)
+            size = sum(len(item.rows) for item in group)
+            self._pending_rows -= size
+            self._committing_since = None
             if error is None:
                 self._failing_since = None
+                self._measure(size, time.monotonic() - started)
             else:
                 self._failing_since = time.monotonic()
                 # Nothing was stored: forget the ids so that the client's retry is accepted.
@@ -174,6 +236,16 @@ class EventWriter:
                 item.future.set_exception(error)
         if error is not None:
             self._probe_later()
+
+    def _measure(self, rows: int, seconds: float) -> None:
+        """Fold one commit of `rows` rows into the measured throughput."""
+        if rows < _MEASURED_GROUP or seconds <= 0:
+            return
+        rate = rows / seconds
+        if self._rows_per_second is None:
+            self._rows_per_second = rate
+        else:
+            self._rows_per_second += _RATE_WEIGHT * (rate - self._rows_per_second)
 
     def _drop_retries(self, rows: list[EventRow], fresh: list[EventRow], added: list[str]) -> int:
         """Add to `fresh` the rows whose (source, messageId) was not seen before; how many."""

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from empreinte.collect.admission import Admission
 from empreinte.collect.http import Collector
 from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
@@ -31,7 +32,8 @@ def create_app(
     `local_secret` lets the local CLI ask for snapshots (see web/snapshot_api.py);
     `on_shutdown` runs when the server stops (uvicorn then re-raises SIGTERM, so code after
     `uvicorn.run` would not)."""
-    collector = Collector(workspace.credentials, workspace.writer, workspace.policy)
+    admission = Admission(workspace.collector_settings.validation_budget)
+    collector = Collector(workspace.credentials, workspace.writer, workspace.policy, admission)
     api = ReadApi(workspace.engine, workspace.credentials)
     profiles = ProfilesApi(workspace)
     identity = IdentityApi(workspace)
@@ -48,6 +50,7 @@ def create_app(
         identity_sync.start()
         yield
         identity_sync.stop()
+        collector.close()
         workspace.close()
         if on_shutdown is not None:
             on_shutdown()
