@@ -24,7 +24,7 @@ min_n = 30
 memory_limit = "1GB"
 
 [collector]                  # when the collector answers 429 (see collect/settings.py)
-latency_budget = 1.0
+latency_budget = 2.0
 ```
 """
 

@@ -3,7 +3,7 @@ refuses new work.
 
 ```toml
 [collector]
-latency_budget = 1.0   # seconds; half for the wait to be validated, half for the commit queue
+latency_budget = 2.0   # seconds; half for the wait to be validated, half for the commit queue
 ```
 
 Past the budget the collector answers 429 with `Retry-After` (the official clients retry with
@@ -21,7 +21,7 @@ from empreinte.errors import ConfigError
 
 @dataclass(frozen=True)
 class CollectorSettings:
-    latency_budget: float = 1.0
+    latency_budget: float = 2.0
 
     @property
     def validation_budget(self) -> float:

@@ -52,11 +52,22 @@ _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pi
 _SELECT = "seq, " + ", ".join(COLUMNS)
 
 
+# Rows converted per `pa.array` call. Each call holds the GIL throughout (some 4 µs a row):
+# a large group converted at once would stall the collector's event loop (and /api/health)
+# for tens of milliseconds.
+_CHUNK_ROWS = 1_000
+
+
 def _arrow(rows: Sequence[EventRow], first_seq: int) -> pa.Table:
     """The rows as an Arrow table, numbered from `first_seq`."""
-    columns = pa.array(rows, type=_ROW_STRUCT).flatten()
-    seqs = pa.array(np.arange(first_seq, first_seq + len(rows), dtype=np.int64))
-    return pa.Table.from_arrays([seqs, *columns], schema=_ARROW_SCHEMA)
+    batches = []
+    for offset in range(0, len(rows), _CHUNK_ROWS):
+        chunk = rows[offset : offset + _CHUNK_ROWS]
+        columns = pa.array(chunk, type=_ROW_STRUCT).flatten()
+        start = first_seq + offset
+        seqs = pa.array(np.arange(start, start + len(chunk), dtype=np.int64))
+        batches.append(pa.RecordBatch.from_arrays([seqs, *columns], schema=_ARROW_SCHEMA))
+    return pa.Table.from_batches(batches, schema=_ARROW_SCHEMA)
 
 
 class DuckDBEngine:
