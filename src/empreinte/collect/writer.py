@@ -137,9 +137,11 @@ class EventWriter:
     def _check(self, rows: int) -> None:
         """Raise unless `rows` more rows can be queued now. Called holding the lock."""
         if self._closed:
-            raise StorageError("the event writer is shut down")
+            raise StorageError("the event writer is shut down", self._storage_retry_after)
         if self._failing_since is not None:
-            raise StorageError("the event log cannot be written right now; retry later")
+            raise StorageError(
+                "the event log cannot be written right now; retry later", self._storage_retry_after
+            )
         refusal = self._refusal(rows) if rows else None  # `flush()` submits nothing: never refused
         if refusal is not None:
             raise Overloaded(f"{refusal}; retry shortly", retry_after=1)
