@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FaultyEngine
+from empreinte.collect.admission import Admission
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import EventWriter
 from empreinte.errors import Overloaded
@@ -97,3 +98,19 @@ def test_an_idle_writer_takes_a_request_larger_than_its_cap(engine: FaultyEngine
         assert writer.write(rows(20, "big")).stored == 20
     finally:
         writer.close()
+
+
+def test_admission_refuses_more_validation_than_its_budget() -> None:
+    admission = Admission(budget=0.5)
+    try:
+        over = int(0.5 / admission.seconds_per_byte) + 1  # more than the budget's worth of bytes
+        with admission.admit(over):  # alone in flight: admitted whatever its size
+            with pytest.raises(Overloaded, match="to validate") as refused, admission.admit(1):
+                pass
+            assert refused.value.retry_after >= 1
+        with admission.admit(over // 2), admission.admit(over // 3):  # within the budget
+            pass
+        with admission.admit(over):  # released: admitted again
+            pass
+    finally:
+        admission.close()
