@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from empreinte.collect.admission import Admission
 from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
+from empreinte.collect.settings import CollectorSettings
 from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.credentials import Credentials
@@ -115,7 +116,7 @@ class Collector:
         self._credentials = credentials
         self._writer = writer
         self._policy = policy
-        self._admission = admission or Admission(budget=1.0)
+        self._admission = admission or Admission(CollectorSettings().validation_budget)
 
     def close(self) -> None:
         self._admission.close()
