@@ -67,10 +67,12 @@ def test_overload_is_refused_early_and_nothing_acknowledged_is_lost(
         ids = bodies[outcome.index][0]
         assert not any(i in stored for i in ids), "a message refused with 429 was stored"
 
-    # Accepted requests waited about the budget at most, not for ever (the commit of their
-    # own group and the estimate's error on top).
+    # Accepted requests waited about the budget, not for ever (without back-pressure: over
+    # 15 s). The budget is a forecast made at admission from rates measured so far; on a
+    # shared 2-core machine the CPU the server gets can halve after it (another test worker
+    # starting a server), hence the margin.
     p99 = percentile([o.latency for o in accepted], 0.99)
-    assert p99 < 2 * BUDGET, f"accepted p99 {p99:.2f} s for a budget of {BUDGET} s"
+    assert p99 < 3 * BUDGET, f"accepted p99 {p99:.2f} s for a budget of {BUDGET} s"
     # /api/health does not queue behind ingestion work (validation on the event loop made it
     # wait for up to the validation budget, half of BUDGET). What is left is waiting for a core
     # and the GIL, shared with the validation, writer and sync threads and the load generator
