@@ -379,7 +379,7 @@ class StatusRecorder:
 class InThreadServer:
     """The real Starlette app of `create_app`, served by uvicorn in a background thread."""
 
-    def __init__(self, keys: Keys, writer_options: dict[str, int]):
+    def __init__(self, keys: Keys, writer_options: dict[str, float]):
         import uvicorn
 
         from empreinte.web.app import create_app
@@ -415,8 +415,11 @@ class InThreadServer:
 
 @pytest.fixture
 def faulty_server(workspace: Keys) -> Iterator[InThreadServer]:
-    """A real server whose storage the test controls; short Retry-After and a small queue."""
-    server = InThreadServer(workspace, {"max_pending": 10, "storage_retry_after": 1})
+    """A real server whose storage the test controls; short Retry-After and a small queue.
+    The stalls these tests make last longer than the default latency budget: only the row
+    cap refuses here (tests/collect/test_overload.py tests the budget)."""
+    options = {"max_pending": 10, "storage_retry_after": 1, "queue_budget": 60.0}
+    server = InThreadServer(workspace, options)
     yield server
     server.stop()
 

@@ -48,6 +48,13 @@ def test_settings_are_read(tmp_path: Path) -> None:
         ('timezone = "Europe/Pariss"\n', "Europe/Pariss"),
         ("timezone = 2\n", "timezone"),
         ("[identity\n", "empreinte.toml"),
+        ('[storage]\nmemory_limit = "lots"\n', "memory_limit"),
+        ('[storage]\nmemory_limit = "1MB"\n', "at least 64MB"),
+        ("[storage]\nthreads = 0\n", "threads"),
+        ("[storage]\ncache = 1\n", "cache"),
+        ("[collector]\nlatency_budget = 0\n", "latency_budget"),
+        ('[collector]\nlatency_budget = "1s"\n', "latency_budget"),
+        ("[collector]\nqueue = 1\n", "queue"),
     ],
 )
 def test_a_wrong_setting_stops_open_with_the_file_and_the_setting(
@@ -57,3 +64,14 @@ def test_a_wrong_setting_stops_open_with_the_file_and_the_setting(
     with pytest.raises(empreinte.ConfigError) as caught:
         empreinte.open(root)
     assert "empreinte.toml" in str(caught.value) and named in str(caught.value)
+
+
+def test_storage_limits_are_applied_to_the_database(tmp_path: Path) -> None:
+    with empreinte.open(tmp_path / "plain") as ws:
+        setting = ws.engine._cur().execute("SELECT current_setting('memory_limit')").fetchone()
+        assert setting == ("953.6 MiB",)  # 1GB, DuckDB's default being 80% of the RAM
+    root = write(tmp_path / "tuned", '[storage]\nmemory_limit = "512MiB"\nthreads = 1\n')
+    with empreinte.open(root) as ws:
+        cur = ws.engine._cur()
+        query = "SELECT current_setting('memory_limit'), current_setting('threads')"
+        assert cur.execute(query).fetchone() == ("512.0 MiB", 1)

@@ -26,6 +26,12 @@ per_user = 5
 per_address = 20
 window_minutes = 15
 concurrent = 2               # password checks at once (64 MiB of argon2 each)
+
+[storage]                    # what the database may use (see store/settings.py)
+memory_limit = "1GB"
+
+[collector]                  # when the collector answers 429 (see collect/settings.py)
+latency_budget = 2.0
 ```
 """
 
@@ -43,7 +49,16 @@ import phonenumbers
 from empreinte.errors import ConfigError
 
 CONFIG_FILE = "empreinte.toml"
-_SECTIONS = ("identity", "profiles", "consent", "cx", "generations", "logins")
+_SECTIONS = (
+    "identity",
+    "profiles",
+    "consent",
+    "cx",
+    "generations",
+    "logins",
+    "storage",
+    "collector",
+)
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
 
@@ -57,6 +72,8 @@ class WorkspaceConfig:
     cx: dict[str, Any] = field(default_factory=dict)
     generations: dict[str, Any] = field(default_factory=dict)
     logins: dict[str, Any] = field(default_factory=dict)
+    storage: dict[str, Any] = field(default_factory=dict)
+    collector: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -2,7 +2,7 @@
 so that a wrong setting stops `open` with a clear message rather than the first report.
 
 `config.py` sits at the bottom of the layers and parses the file; this module sits above the
-packages whose rules it asks (identity, profiles, privacy, analytics).
+packages whose rules it asks (identity, profiles, privacy, analytics, store, collect).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     the file and the setting otherwise."""
     from empreinte.analytics.cx.settings import CxSettings
     from empreinte.analytics.generations import Generations
+    from empreinte.collect.settings import CollectorSettings
     from empreinte.identity.rules import MergeRules
     from empreinte.privacy.consent import ConsentPolicy
     from empreinte.privacy.login_throttle import LoginThrottle
     from empreinte.profiles.traits import TraitPolicy
+    from empreinte.store.settings import StorageSettings
 
     checks: dict[str, Callable[[Mapping[str, Any]], object]] = {
         "identity": MergeRules.from_mapping,
@@ -32,6 +34,8 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "cx": CxSettings.from_mapping,
         "generations": Generations.from_mapping,
         "logins": LoginThrottle.from_mapping,
+        "storage": StorageSettings.from_mapping,
+        "collector": CollectorSettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from empreinte import config_sections
+from empreinte.collect.settings import CollectorSettings
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.window_file import DIRECTORY as DEDUP_WINDOW_DIR
 from empreinte.collect.writer import EventWriter, WriteResult
@@ -29,6 +30,7 @@ from empreinte.privacy.suppression import Suppression
 from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
 from empreinte.store.engine import Engine, open_engine
 from empreinte.store.records import EventFilter, EventRow
+from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.reports import CxReports
@@ -68,19 +70,24 @@ class Workspace:
     """An open workspace. Use as a context manager, or call `close()`."""
 
     def __init__(
-        self, path: Path, engine: Engine, *, writer_options: Mapping[str, int] | None = None
+        self, path: Path, engine: Engine, *, writer_options: Mapping[str, float] | None = None
     ):
         """`writer_options` are passed to the `EventWriter` (e.g. `max_pending`,
         `storage_retry_after`): limits an operator or a test may tune."""
         self.path = path
         self.engine = engine
         self.config = config_sections.check(WorkspaceConfig.load(path), path)
+        engine.limit_resources(StorageSettings.from_mapping(self.config.storage))
+        self.collector_settings = CollectorSettings.from_mapping(self.config.collector)
         self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
         self.credentials = Credentials(engine)
         self.privacy_store = engine.privacy_store()
         # Identifiers of erased people (hashed): the writer drops events that carry them.
         self.suppression = Suppression(self.privacy_store, self.policy.pseudonymiser)
-        self._writer_options = dict(writer_options or {})
+        self._writer_options: dict[str, Any] = {
+            "queue_budget": self.collector_settings.queue_budget,
+            **(writer_options or {}),
+        }
         self._writer: EventWriter | None = None
         self._writer_lock = threading.Lock()
         self._identity: IdentityService | None = None

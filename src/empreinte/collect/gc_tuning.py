@@ -11,10 +11,12 @@ these objects form cycles: reference counting frees them. Measured with bench/in
 from __future__ import annotations
 
 import gc
+import sys
 
 # Young-generation threshold: a batch of 500 messages makes about 3,000 containers, so a young
 # collection runs every dozen requests instead of several times per request.
 _THRESHOLDS = (50_000, 20, 100)
+_SWITCH_INTERVAL = 0.001
 
 
 def tune_for_ingest() -> None:
@@ -26,3 +28,7 @@ def tune_for_ingest() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*_THRESHOLDS)
+    # The event loop shares the GIL with the validation and writer threads: a thread that
+    # wants it waits up to one switch interval (5 ms by default) per wake-up, so /api/health
+    # and the early 429s would queue behind ingestion work.
+    sys.setswitchinterval(_SWITCH_INTERVAL)

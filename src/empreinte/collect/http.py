@@ -19,13 +19,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from empreinte.collect.admission import Admission
 from empreinte.collect.exact_json import check_representable, has_long_digits, read_exact
 from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
+from empreinte.collect.settings import CollectorSettings
 from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, Rows, WriteResult
 from empreinte.credentials import Credentials
@@ -93,11 +94,6 @@ def _too_large(size: int, limit: int) -> str:
     return f"the request is {size} bytes; {what} may be at most {limit} bytes ({limit // 1024} KB)"
 
 
-# Bodies larger than this are validated on a worker thread, not on the event loop: a
-# 500 KB batch of hostile text takes seconds, and the loop must keep answering.
-_INLINE_BYTES = 16 * 1024
-
-
 def _parse(body: bytes) -> Any:
     # Integers that orjson would round are read exactly (collect/exact_json.py).
     exact = has_long_digits(body)
@@ -138,11 +134,16 @@ class Collector:
         writer: EventWriter,
         policy: IngestPolicy,
         workers: ValidationPool | None = None,
+        admission: Admission | None = None,
     ):
         self._credentials = credentials
         self._writer = writer
         self._policy = policy
         self._workers = workers
+        self._admission = admission or Admission(CollectorSettings().validation_budget)
+
+    def close(self) -> None:
+        self._admission.close()
 
     def routes(self) -> list[Route]:
         routes = [
@@ -204,26 +205,25 @@ class Collector:
     async def _handle(self, request: Request, kind: str | None) -> Response:
         # Errors (bad request, unknown key, overloaded, storage) answer through the app's
         # handler (web/errors.py); invalid messages of a batch are reported below, by index.
-        raw = await _read_body(request, MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES)
-        pool = self._workers if kind is None and len(raw) >= _WORKER_MIN_BYTES else None
-        source = self._header_source(request) if pool is not None else None
-        rows: Rows
-        if pool is not None and source is not None:
-            rows, rejected = await pool.validate(self, raw, kind, source, now_micros())
-        else:
-            body = _parse(raw)
-            source = self._authenticate(request, body)
-            if len(raw) > _INLINE_BYTES:
-                # Off the event loop: /api/health and small requests keep being answered.
-                rows, rejected = await run_in_threadpool(
-                    partial(self._validate, body, kind, source, body_size=len(raw))
-                )
+        limit = MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES
+        # Refuse early and cheaply, before reading the body, what would be refused after
+        # parsing and validating it: the client retries later (429/503 with Retry-After).
+        self._writer.ensure_accepting()
+        declared = request.headers.get("content-length", "")
+        size = int(declared) if declared.isdigit() and int(declared) <= limit else limit
+        with self._admission.admit(size):
+            raw = await _read_body(request, limit)
+            pool = self._workers if kind is None and len(raw) >= _WORKER_MIN_BYTES else None
+            source = self._header_source(request) if pool is not None else None
+            rows: Rows
+            if pool is not None and source is not None:
+                rows, rejected = await pool.validate(self, raw, kind, source, now_micros())
             else:
-                rows, rejected = self._validate(body, kind, source, body_size=len(raw))
-            # Free the parsed JSON now, while it is still in the CPU cache, not after the
-            # commit: freed late, cold, it took some 15% of the collector's time.
-            del body
-        del raw
+                # Off the event loop, one request after the other (collect/admission.py).
+                rows, rejected = await self._admission.run(
+                    size, partial(self._prepare, request, raw, kind)
+                )
+            del raw
         try:
             # An empty batch stores nothing and is answered 200, as Segment does.
             result = await self._writer.write_async(rows) if rows else WriteResult(0, 0)
@@ -260,6 +260,14 @@ class Collector:
             return None if key is None else self._credentials.source_for(key)
         except AuthError:
             return None
+
+    def _prepare(self, request: Request, raw: bytes, kind: str | None) -> tuple[Rows, list[Any]]:
+        """Parse, authenticate and validate a body (on the admission's worker thread)."""
+        body = _parse(raw)
+        source = self._authenticate(request, body)
+        # The parsed JSON is freed when this returns, while it is still in the CPU cache, not
+        # after the commit: freed late, cold, it took some 15% of the collector's time.
+        return self._validate(body, kind, source, body_size=len(raw))
 
     def _authenticate(self, request: Request, body: Any) -> str:
         key = _write_key(request, body)

@@ -4,6 +4,11 @@ Requests hand their validated rows to a single writer thread and wait. The threa
 everything that is waiting, drops retried messages (same source and messageId), appends the
 rest in one transaction and wakes every request of the group once it is committed. A request
 is answered 200 only after that commit.
+
+Back-pressure is measured in time, not rows: the writer knows how many rows a second its
+commits take, so it refuses new work (`Overloaded`, a 429) once what is queued would take longer
+than its share of the latency budget to drain, or once the oldest waiting rows have waited that
+long (a stalled disk). `max_pending` stays as a hard cap on the rows held in memory.
 """
 
 from __future__ import annotations
@@ -51,6 +56,13 @@ Rows = list[EventRow] | ColumnarRows
 class _Pending:
     rows: Rows
     future: Future[WriteResult]
+    queued_at: float  # time.monotonic()
+
+
+# Weight of the latest commit in the measured throughput (an exponential moving average).
+_RATE_WEIGHT = 0.3
+# Smaller groups (an idle writer's) measure the fixed cost of a commit, not the rate under load.
+_MEASURED_GROUP = 1_000
 
 
 class EventWriter:
@@ -60,19 +72,25 @@ class EventWriter:
         self,
         engine: Engine,
         *,
-        max_pending: int = 250_000,
+        max_pending: int = 100_000,
         max_group: int = 100_000,
         dedup_hours: int = 25,
         storage_retry_after: int = 5,
+        queue_budget: float = 1.0,
         suppression: Suppression | None = None,
         window_dir: Path | None = None,
     ):
         """`suppression`: the identifiers of erased people; rows carrying one are dropped
         (and counted) instead of stored. `window_dir`: where the dedup window is saved, so
-        that a restart reads it back rather than the log (see window_file.py)."""
+        that a restart reads it back rather than the log (see window_file.py). `queue_budget`:
+        seconds rows may wait for their commit; beyond it new work is refused (see
+        `accepting`)."""
         self._engine = engine
         self._suppression = suppression
         self._max_pending = max_pending
+        self._queue_budget = queue_budget
+        self._rows_per_second: float | None = None  # of commits, measured
+        self._committing_since: float | None = None  # queued_at of the group being written
         self._max_group = max_group
         self._storage_retry_after = storage_retry_after
         self._queue: deque[_Pending] = deque()
@@ -100,17 +118,9 @@ class EventWriter:
         and `StorageError` while the storage is failing.
         """
         with self._cond:
-            if self._closed:
-                raise StorageError("the event writer is shut down")
-            if self._failing_since is not None:
-                raise StorageError("the event log cannot be written right now; retry later")
-            if self._pending_rows and self._pending_rows + len(rows) > self._max_pending:
-                raise Overloaded(
-                    f"{self._pending_rows} events are waiting to be written; retry shortly",
-                    retry_after=1,
-                )
+            self._check(len(rows))
             future: Future[WriteResult] = Future()
-            self._queue.append(_Pending(rows, future))
+            self._queue.append(_Pending(rows, future, time.monotonic()))
             self._pending_rows += len(rows)
             self._cond.notify()
         return future
@@ -122,6 +132,56 @@ class EventWriter:
     async def write_async(self, rows: Rows) -> WriteResult:
         """Submit and await: for the HTTP collector."""
         return await asyncio.wrap_future(self.submit(rows))
+
+    def ensure_accepting(self) -> None:
+        """Raise what `submit` would raise now: a cheap check the collector makes before it
+        reads, parses and validates a request it would then have to refuse."""
+        with self._cond:
+            self._check(1)
+
+    def accepting(self) -> bool:
+        """Whether a new submission would be queued now."""
+        try:
+            self.ensure_accepting()
+        except (Overloaded, StorageError):
+            return False
+        return True
+
+    def _check(self, rows: int) -> None:
+        """Raise unless `rows` more rows can be queued now. Called holding the lock."""
+        if self._closed:
+            raise StorageError("the event writer is shut down", self._storage_retry_after)
+        if self._failing_since is not None:
+            raise StorageError(
+                "the event log cannot be written right now; retry later", self._storage_retry_after
+            )
+        refusal = self._refusal(rows) if rows else None  # `flush()` submits nothing: never refused
+        if refusal is not None:
+            raise Overloaded(f"{refusal}; retry shortly", retry_after=1)
+
+    def _refusal(self, rows: int) -> str | None:
+        """Why `rows` more rows cannot be queued now, or None. Called holding the lock."""
+        if not self._pending_rows:
+            return None  # an idle writer takes anything: a lone request is never refused
+        if self._pending_rows + rows > self._max_pending:
+            return f"{self._pending_rows} events are waiting to be written"
+        oldest = self._committing_since or self._queue[0].queued_at
+        waited = time.monotonic() - oldest
+        if waited > self._queue_budget:
+            return f"the oldest events waiting to be written have waited {waited:.1f} s"
+        if self._rows_per_second is not None:
+            drain = (self._pending_rows + rows) / self._rows_per_second
+            if drain > self._queue_budget:
+                return (
+                    f"{self._pending_rows} events are waiting to be written "
+                    f"(about {drain:.1f} s of work)"
+                )
+        return None
+
+    @property
+    def rows_per_second(self) -> float | None:
+        """The measured commit throughput (None before the first commit)."""
+        return self._rows_per_second
 
     @property
     def storage_retry_after(self) -> int:
@@ -141,6 +201,7 @@ class EventWriter:
                 item = self._queue.popleft()
                 group.append(item)
                 size += len(item.rows)
+            self._committing_since = group[0].queued_at
             return group
 
     def _run(self) -> None:
@@ -201,6 +262,7 @@ class EventWriter:
             return not self._closed
 
     def _commit(self, group: list[_Pending]) -> None:
+        started = time.monotonic()
         dropped: Counter[tuple[date, str]] = Counter()
         # Per submission, what is left after suppression: Python rows, or encoded rows and the
         # indexes of those left; then every message key of the group, and its arrival time.
@@ -260,9 +322,12 @@ class EventWriter:
             log.exception("unexpected error while appending events")
             error = StorageError(f"could not append events: {exc}")
         with self._cond:
-            self._pending_rows -= sum(len(item.rows) for item in group)
+            size = sum(len(item.rows) for item in group)
+            self._pending_rows -= size
+            self._committing_since = None
             if error is None:
                 self._failing_since = None
+                self._measure(size, time.monotonic() - started)
             else:
                 self._failing_since = time.monotonic()
                 # Nothing was stored: the client's retry is new (forgetting spares a lookup).
@@ -287,6 +352,16 @@ class EventWriter:
             return list(range(len(rows)))
         dropped[(self._suppression.day(rows.received_at), rows.source)] += len(suppressed)
         return [i for i in range(len(rows)) if i not in suppressed]
+
+    def _measure(self, rows: int, seconds: float) -> None:
+        """Fold one commit of `rows` rows into the measured throughput."""
+        if rows < _MEASURED_GROUP or seconds <= 0:
+            return
+        rate = rows / seconds
+        if self._rows_per_second is None:
+            self._rows_per_second = rate
+        else:
+            self._rows_per_second += _RATE_WEIGHT * (rate - self._rows_per_second)
 
     def _probe_later(self) -> None:
         """After a failed commit, refuse new work for a while, then let it through again."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
     import pyarrow as pa
 
     from empreinte.store.analytics import AnalyticsBackend
+    from empreinte.store.settings import StorageSettings
 
 #: The file of the embedded engine in a workspace directory.
 DATABASE_FILE = "events.duckdb"
@@ -34,6 +35,10 @@ DATABASE_FILE = "events.duckdb"
 
 class Engine(Protocol):
     """A workspace's storage: the append-only event log plus its small catalogue tables."""
+
+    def limit_resources(self, settings: StorageSettings) -> None:
+        """Keep to the memory and threads of `[storage]` from now on."""
+        ...
 
     def append(self, rows: Sequence[EventRow] | pa.Table, first_seq: int) -> None:
         """Append rows numbered from `first_seq`, durably: on return they survive a crash.

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from empreinte.collect.admission import Admission
 from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
@@ -37,7 +38,10 @@ def create_app(
     `uvicorn.run` would not); `workers`: processes that parse and validate batches beside
     the server's (collect/workers.py), none by default."""
     pool = ValidationPool(workers, workspace.policy) if workers > 0 else None
-    collector = Collector(workspace.credentials, workspace.writer, workspace.policy, pool)
+    admission = Admission(workspace.collector_settings.validation_budget)
+    collector = Collector(
+        workspace.credentials, workspace.writer, workspace.policy, pool, admission
+    )
     api = ReadApi(workspace.engine, workspace.credentials)
     profiles = ProfilesApi(workspace)
     identity = IdentityApi(workspace)
@@ -56,6 +60,7 @@ def create_app(
         identity_sync.start()
         yield
         identity_sync.stop()
+        collector.close()
         if pool is not None:
             pool.close()
         workspace.close()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.privacy_store import PrivacyStore
     from empreinte.store.profile_store import ProfileQueries
+    from empreinte.store.settings import StorageSettings
 from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
@@ -85,6 +86,17 @@ class DuckDBEngine:
             cur.execute(sql)
             cur.execute("INSERT INTO schema_migrations VALUES (?, now())", [version])
             cur.execute("COMMIT")
+
+    def limit_resources(self, settings: StorageSettings) -> None:
+        """DuckDB's buffer pool and worker threads: by default it takes 80% of the RAM and one
+        thread per core, and a long-running collector's cache then only grows."""
+        cur = self._cur()
+        try:
+            cur.execute(f"SET memory_limit = '{settings.memory_limit}'")  # checked: digits, unit
+            if settings.threads is not None:
+                cur.execute(f"SET threads = {int(settings.threads)}")
+        except duckdb.Error as exc:
+            raise StorageError(f"cannot apply the [storage] settings: {exc}") from exc
 
     # -- event log ------------------------------------------------------------------------
 
