@@ -5,7 +5,7 @@ the dedup window, DuckDB under the `[storage]` limits), not over HTTP: HTTP adds
 grows with the log, and on 2 cores 10 M events over HTTP take hours. A pool of demo messages is
 validated once; every write sends copies of its rows with fresh messageIds, 10,000 a commit.
 At each checkpoint it prints the process's RSS, DuckDB's own figure for its buffer pool, and the
-dedup window (ids and an estimate of their bytes: it holds every id of the last 25 hours).
+dedup window (ids and the bytes of its fingerprints: every id of the last 24 to 25 hours).
 
     .venv/bin/python bench/memory.py [--events 10000000] [--memory-limit 1GB] [--identity]
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,11 +44,6 @@ def pool(ws: empreinte.Workspace, size: int) -> list[EventRow]:
     return [normalise(m, source="bench", received_at=received, policy=ws.policy) for m in messages]
 
 
-def dedup_bytes(ids: int, sample: str) -> float:
-    """About what the window holds: a str per id plus its set slot (2 × 8 bytes, half full)."""
-    return ids * (sys.getsizeof(sample) + 32)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -71,7 +65,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         print(f"start: RSS {rss_mb():,.0f} MB (pool of {len(rows):,} validated rows)")
         print(
             f"{'events':>11} {'RSS MB':>8} {'DuckDB MB':>10} {'dedup ids':>10} "
-            f"{'dedup ~MB':>10} {'events/s':>9}"
+            f"{'dedup MB':>10} {'events/s':>9}"
         )
         written, started = 0, time.perf_counter()
         cycle = itertools.cycle(rows)
@@ -95,7 +89,7 @@ def report(ws: empreinte.Workspace, written: int, seconds: float) -> None:
     ids = len(ws.writer._seen)
     print(
         f"{written:>11,} {rss_mb():>8,.0f} {usage:>10} {ids:>10,} "
-        f"{dedup_bytes(ids, 'bench' + chr(0) + 'm-1000000') / 2**20:>10,.0f} "
+        f"{ws.writer._seen.nbytes / 2**20:>10,.1f} "
         f"{written / seconds:>9,.0f}",
         flush=True,
     )
