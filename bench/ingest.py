@@ -54,6 +54,10 @@ from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.store.records import EventFilter, EventRow
 
+# The HTTP exchange is the open-loop load generator's (tests/openloop.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from openloop import exchange
+
 VENV_BIN = Path(sys.executable).parent
 SOURCE = "bench"
 WARM_UP_EVENTS = 200
@@ -228,27 +232,13 @@ class LoadResult:
     failures: list[str] = field(default_factory=list)
 
 
-async def _exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> tuple[int, dict[str, str], bytes]:
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return int(status_line.split()[1]), headers, body
-
-
 async def _client(port: int, requests: Iterator[bytes], result: LoadResult) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         for request in requests:
             while True:  # retry on 429/503 after Retry-After, as the official clients do
                 started = time.perf_counter()
-                status, headers, body = await _exchange(reader, writer, request)
+                status, headers, body = await exchange((reader, writer), request)
                 result.latencies.append(time.perf_counter() - started)
                 result.statuses[status] += 1
                 if status not in (429, 503):
