@@ -24,40 +24,73 @@ from empreinte.identity.identifiers import (
 from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.privacy.redaction import redact
 
-# Keys of traits (identify, context.traits) that hold personal data.
-_TRAIT_KEYS = frozenset(
-    {
-        "email",
-        "phone",
-        "mobile",
-        "name",
-        "first_name",
-        "last_name",
-        "firstName",
-        "lastName",
-        "birthday",
-        "date_of_birth",
-        "username",
-    }
+# Personal data is recognised by its key, whatever its spelling (`Email`, `email_address`,
+# `emailAddress`, `customer-email` are one key: lower case, without `_`, `-`, spaces), and by
+# its value (`personal_value`). Keys by kind, in that canonical form:
+_EMAIL, _PHONE, _NAME, _OTHER = "email", "phone", "name", "other"
+_NAMES = frozenset(
+    {"firstname", "lastname", "fullname", "givenname", "familyname", "surname", "middlename"}
 )
+_OTHERS = frozenset(
+    {"birthday", "birthdate", "dateofbirth", "dob", "username", "ip", "ipaddress", "ssn"}
+)
+_PHONES = frozenset({"mobile", "cell", "tel", "telephone", "msisdn", "fax"})
 # Keys of an address that locate a person; city, state and country stay for analytics.
-_ADDRESS_KEYS = frozenset(
-    {"street", "line1", "line2", "postal_code", "postalCode", "zip", "zipcode"}
-)
+_ADDRESS_KEYS = frozenset({"street", "line1", "line2", "postalcode", "zip", "zipcode"})
+# Free text in the customer's own words (survey comments): the e-mails, phones and card
+# numbers in it are masked, the text as written kept in the vault.
+_FREE_TEXT_KEYS = frozenset({"comment", "feedback"})
+
+
+def canonical(key: str) -> str:
+    """`key` as personal keys are compared: lower case, without `_`, `-`, `.` and spaces."""
+    return key.lower().replace("_", "").replace("-", "").replace(" ", "").replace(".", "")
+
+
+def key_kind(key: str, in_traits: bool) -> str | None:
+    """The kind of personal data held under `key` (email, phone, name, other), or None.
+    `name` alone is personal in a person's traits only (a product has a name too)."""
+    c = canonical(key)
+    if c in ("email", "mail", "emailaddress") or c.endswith(("email", "emailaddress")):
+        return _EMAIL
+    if "phone" in c or c in _PHONES or c.endswith(("mobile", "callernumber", "calleenumber")):
+        return _PHONE
+    if (
+        c in _NAMES
+        or c.endswith(("firstname", "lastname", "fullname"))
+        or (in_traits and c == "name")
+    ):
+        return _NAME
+    if c in _OTHERS:
+        return _OTHER
+    return None
+
+
+# Characters a phone number is written with; a value of only these, with 8 to 15 digits and
+# a sign of phone formatting, is read as a phone number (a bare run of digits is an id).
+_PHONE_CHARS = frozenset("+0123456789 ().-/")
+
+
+def personal_value(value: str, region: str) -> str | None:
+    """`email` or `phone` when the whole of `value` is a valid e-mail address or phone number
+    (whatever its key); None otherwise. Cheap checks first: most values are neither."""
+    if "@" in value:
+        return _EMAIL if normalise_email(value).valid else None
+    if not 8 <= len(value) <= 24 or not _PHONE_CHARS.issuperset(value):
+        return None
+    formatted = value.startswith(("+", "00", "(")) or any(sep in value for sep in " .-/")
+    digits = sum(c.isdigit() for c in value)
+    if formatted and 8 <= digits <= 15 and normalise_phone(value, region).valid:
+        return _PHONE
+    return None
 
 
 def is_personal_trait(path: str) -> bool:
     """Whether the trait at dotted `path` holds personal data (pseudonymised in the log)."""
     head, _, rest = path.partition(".")
-    return head in _TRAIT_KEYS or (head == "address" and rest.split(".")[0] in _ADDRESS_KEYS)
-
-
-# Keys of properties that hold personal data (call-centre and e-mail events).
-_PROPERTY_KEYS = frozenset({"caller_number", "callee_number", "email", "phone"})
-# Free text in the customer's own words (survey comments): the e-mails, phones and card
-# numbers in it are masked, the text as written kept in the vault.
-_FREE_TEXT_KEYS = frozenset({"comment", "feedback"})
-_SCANNED_PROPERTY_KEYS = _PROPERTY_KEYS | _FREE_TEXT_KEYS
+    if canonical(head) == "address":
+        return canonical(rest.split(".")[0]) in _ADDRESS_KEYS
+    return key_kind(head, True) is not None
 
 
 @dataclass(frozen=True)
@@ -79,29 +112,59 @@ class Split(NamedTuple):
     identifiers: list[str] | None
 
 
+# key → kind, for traits and for properties: real traffic repeats a few hundred keys. Bounded:
+# past the limit a key's kind is computed each time (made-up keys must not fill memory).
+_KINDS: tuple[dict[str, str | None], dict[str, str | None]] = ({}, {})
+_MAX_KINDS = 8_192
+
+
+def _personal(holder: dict[str, Any], traits: bool, region: str) -> list[tuple[str, str]]:
+    """The (key, kind) of `holder`'s personal values: by key, or by value for text. On the
+    path of every event: a dict lookup per key, and a look at short or "@" text only."""
+    kinds = _KINDS[traits]
+    found = []
+    for key, raw in holder.items():
+        kind = kinds.get(key, "")
+        if kind == "":
+            kind = key_kind(key, traits)
+            if len(kinds) < _MAX_KINDS:
+                kinds[key] = kind
+        if kind is None:
+            if raw.__class__ is not str or not ("@" in raw or 8 <= len(raw) <= 24):
+                continue
+            if key in _FREE_TEXT_KEYS or (kind := personal_value(raw, region)) is None:
+                continue
+        elif raw is None or raw == "" or key in _FREE_TEXT_KEYS:
+            continue
+        found.append((key, kind))
+    return found
+
+
 def _mask(
     holder: dict[str, Any],
     path: str,
-    keys: frozenset[str],
+    group: bool,
     vault: dict[str, Any],
     pseudo: Pseudonymiser,
     region: str,
 ) -> dict[str, Any]:
-    """A copy of `holder` with personal values replaced; raw values recorded in `vault`."""
+    """A copy of `holder` with personal values replaced; raw values recorded in `vault`.
+    A group's traits describe a company (`group`): its name is not personal data."""
     out = dict(holder)
-    for key in keys & holder.keys():
+    traits = path.endswith("traits")
+    for key, kind in _personal(holder, traits and not group, region):
         raw = holder[key]
-        if raw is None or raw == "":
-            continue
         vault[f"{path}.{key}"] = raw
-        out[key] = _pseudonym_of(key, raw, pseudo, region)
+        out[key] = _pseudonym_of(key, kind, raw, pseudo, region)
     address = holder.get("address")
-    if path.endswith("traits") and isinstance(address, dict) and _ADDRESS_KEYS & address.keys():
-        masked = dict(address)
-        for key in _ADDRESS_KEYS & address.keys():
-            vault[f"{path}.address.{key}"] = address[key]
-            masked[key] = pseudo.pseudonym("address", str(address[key]))
-        out["address"] = masked
+    if traits and isinstance(address, dict):
+        parts = [k for k in address if canonical(k) in _ADDRESS_KEYS]
+        if parts:
+            masked = dict(address)
+            for key in parts:
+                vault[f"{path}.address.{key}"] = address[key]
+                masked[key] = pseudo.pseudonym("address", str(address[key]))
+            out["address"] = masked
     return out
 
 
@@ -119,12 +182,13 @@ def _redact_free_text(
     return out
 
 
-def _pseudonym_of(key: str, raw: Any, pseudo: Pseudonymiser, region: str) -> str:
-    """E-mails and phones are normalised first, so the pseudonym equals the identifier's."""
+def _pseudonym_of(key: str, kind: str, raw: Any, pseudo: Pseudonymiser, region: str) -> str:
+    """E-mails and phones are normalised first, so the pseudonym equals the identifier's
+    whatever the key; other values are pseudonymised under their key."""
     text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
-    if key == "email":
+    if kind == _EMAIL:
         ident = normalise_email(text)
-    elif key in ("phone", "mobile", "caller_number", "callee_number"):
+    elif kind == _PHONE:
         ident = normalise_phone(text, region)
     else:
         return pseudo.pseudonym(key, text)
@@ -148,7 +212,7 @@ def _mask_external_ids(
             vault[f"context.externalIds.{index}.id"] = item["id"]
             out[index] = {
                 **item,
-                "id": _pseudonym_of(_PERSONAL_ID_TYPES[kind], item["id"], pseudo, region),
+                "id": _pseudonym_of(kind, _PERSONAL_ID_TYPES[kind], item["id"], pseudo, region),
             }
     return out
 
@@ -183,6 +247,11 @@ def _plain_keys(
     return keys or None
 
 
+def _scan_properties(properties: dict[str, Any], region: str) -> bool:
+    """Whether `properties` may hold personal data: free text, or a personal key or value."""
+    return bool(_FREE_TEXT_KEYS & properties.keys()) or bool(_personal(properties, False, region))
+
+
 def split(
     *,
     kind: str,
@@ -205,7 +274,7 @@ def split(
         and not ctx.get("externalIds")
         and not ctx.get("ip")
         and channel != "phone"
-        and not (properties and _SCANNED_PROPERTY_KEYS & properties.keys())
+        and not (properties and _scan_properties(properties, policy.default_region))
     ):
         # Most events (page views, product views…) carry no personal data and only plain
         # ids: skip the general extraction, which costs several microseconds a message.
@@ -225,18 +294,17 @@ def split(
     keys = sorted(identifier_key(i, pseudo) for i in found if i.valid)
     vault: dict[str, Any] = {}
     region = region_of(context, traits, policy.default_region)
-    # A group's traits describe a company: its name is not personal data.
-    trait_keys = _TRAIT_KEYS - {"name"} if kind == "group" else _TRAIT_KEYS
+    group = kind == "group"
     if traits:
-        traits = _mask(traits, "traits", trait_keys, vault, pseudo, region)
-    if properties and _PROPERTY_KEYS & properties.keys():
-        properties = _mask(properties, "properties", _PROPERTY_KEYS, vault, pseudo, region)
+        traits = _mask(traits, "traits", group, vault, pseudo, region)
+    if properties:
+        properties = _mask(properties, "properties", False, vault, pseudo, region)
     if properties and _FREE_TEXT_KEYS & properties.keys():
         properties = _redact_free_text(properties, vault, region)
     if context:
         ctx_traits = context.get("traits")
         masked_traits = (
-            _mask(ctx_traits, "context.traits", _TRAIT_KEYS, vault, pseudo, region)
+            _mask(ctx_traits, "context.traits", False, vault, pseudo, region)
             if isinstance(ctx_traits, dict)
             else None
         )
