@@ -21,6 +21,9 @@ min_n = 30
 [generations]                # first birth year of each generation (default: Pew Research)
 "Gen Z" = 1997
 
+[privacy]                    # keys of personal data besides the usual ones (docs/privacy.md)
+personal_keys = ["iban", "loyalty number"]
+
 [logins]                     # dashboard logins (docs/privacy.md): failures allowed per window
 per_user = 5
 per_address = 20
@@ -58,6 +61,7 @@ _SECTIONS = (
     "logins",
     "storage",
     "collector",
+    "privacy",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -72,6 +76,7 @@ class WorkspaceConfig:
     cx: dict[str, Any] = field(default_factory=dict)
     generations: dict[str, Any] = field(default_factory=dict)
     logins: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
     storage: dict[str, Any] = field(default_factory=dict)
     collector: dict[str, Any] = field(default_factory=dict)
 

@@ -24,6 +24,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.identity.rules import MergeRules
     from empreinte.privacy.consent import ConsentPolicy
     from empreinte.privacy.login_throttle import LoginThrottle
+    from empreinte.privacy.pii import personal_keys
     from empreinte.profiles.traits import TraitPolicy
     from empreinte.store.settings import StorageSettings
 
@@ -34,6 +35,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "cx": CxSettings.from_mapping,
         "generations": Generations.from_mapping,
         "logins": LoginThrottle.from_mapping,
+        "privacy": personal_keys,
         "storage": StorageSettings.from_mapping,
         "collector": CollectorSettings.from_mapping,
     }

@@ -24,7 +24,7 @@ from empreinte.config import WorkspaceConfig
 from empreinte.credentials import PYTHON_SOURCE as PYTHON_SOURCE
 from empreinte.credentials import Credentials
 from empreinte.errors import InvalidMessage, WorkspaceNotFound
-from empreinte.privacy.pii import IngestPolicy, rehydrate, without_vault
+from empreinte.privacy.pii import IngestPolicy, personal_keys, rehydrate, without_vault
 from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.privacy.suppression import Suppression
 from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
@@ -79,7 +79,11 @@ class Workspace:
         self.config = config_sections.check(WorkspaceConfig.load(path), path)
         engine.limit_resources(StorageSettings.from_mapping(self.config.storage))
         self.collector_settings = CollectorSettings.from_mapping(self.config.collector)
-        self.policy = IngestPolicy(Pseudonymiser.for_workspace(path), self.config.default_region)
+        self.policy = IngestPolicy(
+            Pseudonymiser.for_workspace(path),
+            self.config.default_region,
+            personal_keys(self.config.privacy),
+        )
         self.credentials = Credentials(engine)
         self.privacy_store = engine.privacy_store()
         # Identifiers of erased people (hashed): the writer drops events that carry them.

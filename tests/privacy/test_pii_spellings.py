@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 import empreinte
+from empreinte.errors import ConfigError
 from empreinte.privacy.pii import is_personal_trait
 from empreinte.workspace import Workspace
 
@@ -147,3 +148,24 @@ def test_product_traits_of_a_group_keep_their_name(tmp_path: Path) -> None:
         )
     assert plain["traits"]["name"] == "Acme"
     assert plain["traits"]["contactEmail"] != EMAIL
+
+
+def test_a_workspace_names_its_own_personal_keys(tmp_path: Path) -> None:
+    (tmp_path / "empreinte.toml").write_text(
+        '[privacy]\npersonal_keys = ["IBAN", "loyalty number"]\n'
+    )
+    with empreinte.open(tmp_path) as ws:
+        plain, raw = stored(
+            ws,
+            {
+                "type": "identify",
+                "userId": "u-5",
+                "messageId": "m-own",
+                "traits": {"iban": "FR7630006000011234567890189", "loyaltyNumber": "L-99"},
+            },
+        )
+    assert plain["traits"]["iban"] != raw["traits"]["iban"] == "FR7630006000011234567890189"
+    assert plain["traits"]["loyaltyNumber"] != "L-99"
+    (tmp_path / "empreinte.toml").write_text('[privacy]\npersonal_keys = "iban"\n')
+    with pytest.raises(ConfigError, match=r"\[privacy\] personal_keys must be a list"):
+        empreinte.open(tmp_path)

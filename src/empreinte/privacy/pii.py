@@ -8,11 +8,13 @@ and which erasure deletes with the event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
 
+from empreinte.errors import ConfigError
 from empreinte.identity.identifiers import (
     PII_TYPES,
     Identifier,
@@ -47,10 +49,13 @@ def canonical(key: str) -> str:
     return key.lower().replace("_", "").replace("-", "").replace(" ", "").replace(".", "")
 
 
-def key_kind(key: str, in_traits: bool) -> str | None:
+def key_kind(key: str, in_traits: bool, extra: frozenset[str] = frozenset()) -> str | None:
     """The kind of personal data held under `key` (email, phone, name, other), or None.
-    `name` alone is personal in a person's traits only (a product has a name too)."""
+    `name` alone is personal in a person's traits only (a product has a name too). `extra`:
+    the workspace's own personal keys (`[privacy] personal_keys`, canonical)."""
     c = canonical(key)
+    if c in extra:
+        return _OTHER
     if c in ("email", "mail", "emailaddress") or c.endswith(("email", "emailaddress")):
         return _EMAIL
     if "phone" in c or c in _PHONES or c.endswith(("mobile", "callernumber", "calleenumber")):
@@ -95,10 +100,28 @@ def is_personal_trait(path: str) -> bool:
 
 @dataclass(frozen=True)
 class IngestPolicy:
-    """What ingestion needs to know about the workspace to protect personal data."""
+    """What ingestion needs to know about the workspace to protect personal data:
+    `personal_keys`, its own keys of personal data besides the usual ones (canonical)."""
 
     pseudonymiser: Pseudonymiser
     default_region: str = "FR"
+    personal_keys: frozenset[str] = frozenset()
+    # key → kind, for properties [0] and traits [1] (see `_personal`)
+    kinds: tuple[dict[str, str | None], dict[str, str | None]] = field(
+        default_factory=lambda: ({}, {}), compare=False, repr=False
+    )
+
+
+def personal_keys(section: Mapping[str, Any] | None) -> frozenset[str]:
+    """`[privacy] personal_keys = ["iban", "loyalty number"]`, canonical; `ConfigError` else."""
+    section = section or {}
+    unknown = sorted(set(section) - {"personal_keys"})
+    if unknown:
+        raise ConfigError(f"[privacy]: unknown setting(s) {', '.join(unknown)}")
+    keys = section.get("personal_keys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k.strip() for k in keys):
+        raise ConfigError('[privacy] personal_keys must be a list of key names, e.g. ["iban"]')
+    return frozenset(canonical(k) for k in keys)
 
 
 class Split(NamedTuple):
@@ -112,21 +135,23 @@ class Split(NamedTuple):
     identifiers: list[str] | None
 
 
-# key → kind, for traits and for properties: real traffic repeats a few hundred keys. Bounded:
-# past the limit a key's kind is computed each time (made-up keys must not fill memory).
-_KINDS: tuple[dict[str, str | None], dict[str, str | None]] = ({}, {})
+# Keys whose kind is remembered per policy, for traits and for properties: real traffic repeats
+# a few hundred keys. Past the limit a key's kind is computed each time (made-up keys must not
+# fill memory).
 _MAX_KINDS = 8_192
 
 
-def _personal(holder: dict[str, Any], traits: bool, region: str) -> list[tuple[str, str]]:
+def _personal(
+    holder: dict[str, Any], traits: bool, region: str, policy: IngestPolicy
+) -> list[tuple[str, str]]:
     """The (key, kind) of `holder`'s personal values: by key, or by value for text. On the
     path of every event: a dict lookup per key, and a look at short or "@" text only."""
-    kinds = _KINDS[traits]
+    kinds = policy.kinds[traits]
     found = []
     for key, raw in holder.items():
         kind = kinds.get(key, "")
         if kind == "":
-            kind = key_kind(key, traits)
+            kind = key_kind(key, traits, policy.personal_keys)
             if len(kinds) < _MAX_KINDS:
                 kinds[key] = kind
         if kind is None:
@@ -145,14 +170,15 @@ def _mask(
     path: str,
     group: bool,
     vault: dict[str, Any],
-    pseudo: Pseudonymiser,
+    policy: IngestPolicy,
     region: str,
 ) -> dict[str, Any]:
     """A copy of `holder` with personal values replaced; raw values recorded in `vault`.
     A group's traits describe a company (`group`): its name is not personal data."""
     out = dict(holder)
+    pseudo = policy.pseudonymiser
     traits = path.endswith("traits")
-    for key, kind in _personal(holder, traits and not group, region):
+    for key, kind in _personal(holder, traits and not group, region, policy):
         raw = holder[key]
         vault[f"{path}.{key}"] = raw
         out[key] = _pseudonym_of(key, kind, raw, pseudo, region)
@@ -247,9 +273,10 @@ def _plain_keys(
     return keys or None
 
 
-def _scan_properties(properties: dict[str, Any], region: str) -> bool:
+def _scan_properties(properties: dict[str, Any], policy: IngestPolicy) -> bool:
     """Whether `properties` may hold personal data: free text, or a personal key or value."""
-    return bool(_FREE_TEXT_KEYS & properties.keys()) or bool(_personal(properties, False, region))
+    found = _personal(properties, False, policy.default_region, policy)
+    return bool(found) or bool(_FREE_TEXT_KEYS & properties.keys())
 
 
 def split(
@@ -274,7 +301,7 @@ def split(
         and not ctx.get("externalIds")
         and not ctx.get("ip")
         and channel != "phone"
-        and not (properties and _scan_properties(properties, policy.default_region))
+        and not (properties and _scan_properties(properties, policy))
     ):
         # Most events (page views, product views…) carry no personal data and only plain
         # ids: skip the general extraction, which costs several microseconds a message.
@@ -296,15 +323,15 @@ def split(
     region = region_of(context, traits, policy.default_region)
     group = kind == "group"
     if traits:
-        traits = _mask(traits, "traits", group, vault, pseudo, region)
+        traits = _mask(traits, "traits", group, vault, policy, region)
     if properties:
-        properties = _mask(properties, "properties", False, vault, pseudo, region)
+        properties = _mask(properties, "properties", False, vault, policy, region)
     if properties and _FREE_TEXT_KEYS & properties.keys():
         properties = _redact_free_text(properties, vault, region)
     if context:
         ctx_traits = context.get("traits")
         masked_traits = (
-            _mask(ctx_traits, "context.traits", False, vault, pseudo, region)
+            _mask(ctx_traits, "context.traits", False, vault, policy, region)
             if isinstance(ctx_traits, dict)
             else None
         )
