@@ -24,7 +24,13 @@ from empreinte.config import WorkspaceConfig
 from empreinte.credentials import PYTHON_SOURCE as PYTHON_SOURCE
 from empreinte.credentials import Credentials
 from empreinte.errors import InvalidMessage, WorkspaceNotFound
-from empreinte.privacy.pii import IngestPolicy, personal_keys, rehydrate, without_vault
+from empreinte.privacy.pii import (
+    IngestPolicy,
+    personal_keys,
+    rehydrate,
+    stored_user_id,
+    without_vault,
+)
 from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.privacy.suppression import Suppression
 from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
@@ -394,12 +400,21 @@ class Workspace:
         Personal values show as pseudonyms unless `pii` is true (then they are read back from
         the vault): privacy by default, even for the workspace's owner.
         """
-        records = self.engine.find_events(EventFilter(**filters), limit, newest_first)
+        records = self.engine.find_events(self._filter(filters), limit, newest_first)
         return [without_vault(rehydrate(r) if pii else r) for r in records]
 
     def count(self, **filters: Any) -> int:
         """How many events of the log match `filters`."""
-        return self.engine.count_events(EventFilter(**filters))
+        return self.engine.count_events(self._filter(filters))
+
+    def _filter(self, filters: dict[str, Any]) -> EventFilter:
+        """The filter of `filters`, a userId that is an e-mail as the log keeps it."""
+        if isinstance(filters.get("user_id"), str):
+            filters = {
+                **filters,
+                "user_id": stored_user_id(filters["user_id"], self.policy.pseudonymiser),
+            }
+        return EventFilter(**filters)
 
     # -- lifetime -------------------------------------------------------------------------
 

@@ -169,3 +169,27 @@ def test_a_workspace_names_its_own_personal_keys(tmp_path: Path) -> None:
     (tmp_path / "empreinte.toml").write_text('[privacy]\npersonal_keys = "iban"\n')
     with pytest.raises(ConfigError, match=r"\[privacy\] personal_keys must be a list"):
         empreinte.open(tmp_path)
+
+
+def test_a_user_id_that_is_an_e_mail_is_kept_as_its_pseudonym(tmp_path: Path) -> None:
+    with empreinte.open(tmp_path / "ws") as ws:
+        plain, raw = stored(
+            ws,
+            {
+                "type": "identify",
+                "userId": EMAIL,
+                "messageId": "m-uid",
+                "traits": {"email": EMAIL, "plan": "gold"},
+            },
+        )
+        assert EMAIL.lower() not in orjson.dumps(plain).decode().lower()
+        assert plain["user_id"] == plain["traits"]["email"]  # one pseudonym for one address
+        assert raw["user_id"] == EMAIL and raw["traits"]["email"] == EMAIL
+        # Lookups and filters by the address find what was stored under its pseudonym.
+        assert ws.count(user_id=EMAIL) == 1
+        assert ws.count(user_id=EMAIL.upper()) == 1
+        profile = ws.profiles.find("userId", EMAIL)
+        assert profile is not None and profile == ws.profiles.find("email", EMAIL)
+        # A userId without "@" is kept as sent.
+        plain, _ = stored(ws, {"type": "identify", "userId": "u-42", "messageId": "m-plain"})
+        assert plain["user_id"] == "u-42"

@@ -20,7 +20,7 @@ from empreinte.collect.exact_json import unrepresentable
 from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
 from empreinte.collect.surveys import SURVEY_EVENTS, check_answer
 from empreinte.errors import InvalidMessage
-from empreinte.privacy.pii import IngestPolicy, split
+from empreinte.privacy.pii import IngestPolicy, split, stored_user_id
 from empreinte.store.records import EventRow
 
 MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
@@ -210,6 +210,9 @@ def normalise(
 
     channel = infer_channel(kind, context, message.get("channel"))
     # Personal data leaves the payloads here, before anything is stored.
+    sent_user_id = user_id
+    if user_id is not None and "@" in user_id:
+        user_id = stored_user_id(user_id, policy.pseudonymiser)
     private = split(
         kind=kind,
         user_id=user_id,
@@ -256,11 +259,18 @@ def normalise(
                 None if integrations is None else orjson.dumps(integrations).decode(),
                 None if extra is None else orjson.dumps(extra).decode(),
                 private.identifiers,
-                None if private.vault is None else orjson.dumps(private.vault).decode(),
+                _vault(private.vault, sent_user_id if sent_user_id != user_id else None),
             )
         )
     except TypeError:  # a 65-bit integer the size check did not serialise (body ≤ 32 KB)
         raise unrepresentable(message, None) from None
+
+
+def _vault(vault: dict[str, Any] | None, user_id: str | None) -> str | None:
+    """The event's vault row as JSON; `user_id`: the userId as sent, when it was replaced."""
+    if user_id is not None:
+        vault = {**(vault or {}), "user_id": user_id}
+    return None if vault is None else orjson.dumps(vault).decode()
 
 
 def now_micros() -> int:

@@ -90,6 +90,16 @@ def personal_value(value: str, region: str) -> str | None:
     return None
 
 
+def stored_user_id(user_id: str, pseudo: Pseudonymiser) -> str:
+    """The userId as the log keeps it: a userId that is an e-mail address is personal data,
+    kept as that address's pseudonym (the same one `traits.email` gets); any other as sent.
+    Ingestion, lookups and filters all go through here, so they agree."""
+    if "@" not in user_id:
+        return user_id
+    email = normalise_email(user_id)
+    return pseudo.pseudonym(email.type, email.value) if email.valid else user_id
+
+
 def is_personal_trait(path: str) -> bool:
     """Whether the trait at dotted `path` holds personal data (pseudonymised in the log)."""
     head, _, rest = path.partition(".")
@@ -357,7 +367,9 @@ def rehydrate(record: dict[str, Any]) -> dict[str, Any]:
     out = dict(record)
     for path, raw in vault.items():
         column, *steps = path.split(".")
-        if steps and isinstance(out.get(column), dict | list):
+        if not steps and column in out:  # a column of its own (a userId that is an e-mail)
+            out[column] = raw
+        elif steps and isinstance(out.get(column), dict | list):
             out[column] = _put(out[column], steps, raw)
     return out
 

@@ -12,7 +12,7 @@ from empreinte.identity.identifiers import (
     normalise_email,
     normalise_phone,
 )
-from empreinte.privacy.pii import IngestPolicy, identifier_key
+from empreinte.privacy.pii import IngestPolicy, identifier_key, stored_user_id
 from empreinte.privacy.pseudonym import PREFIX as PSEUDONYM_PREFIX
 
 # What a lookup can be by, under the names the HTTP API and the CLI use.
@@ -55,8 +55,11 @@ class KeyMaker:
                 )
         elif kind is IdType.LOYALTY_CARD:
             ident = Identifier(kind, value.strip())
+        elif kind is IdType.USER_ID:
+            # As sent, unless it is an e-mail address: then as the log keeps it (its pseudonym).
+            ident = Identifier(kind, stored_user_id(value, self.policy.pseudonymiser))
         else:
-            # userId and anonymousId are kept exactly as sent.
+            # anonymousId is kept exactly as sent.
             ident = Identifier(kind, value)
         return identifier_key(ident, self.policy.pseudonymiser)
 

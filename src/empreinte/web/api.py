@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from empreinte.credentials import Credentials, Role
-from empreinte.privacy.pii import rehydrate
+from empreinte.privacy.pii import rehydrate, stored_user_id
+from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.profiles.views import event_json
 from empreinte.store.engine import Engine
 from empreinte.store.records import EventFilter
@@ -30,9 +33,10 @@ _STRING_FILTERS = {
 }
 
 
-def event_filter(q: Query) -> EventFilter:
-    """An `EventFilter` from the query; `InvalidInput` names a wrong parameter."""
-    return EventFilter(
+def event_filter(q: Query, pseudonymiser: Pseudonymiser) -> EventFilter:
+    """An `EventFilter` from the query (a userId that is an e-mail as the log keeps it);
+    `InvalidInput` names a wrong parameter."""
+    flt = EventFilter(
         **{field: value for name, field in _STRING_FILTERS.items() if (value := q.text(name))},
         since=q.time("since"),
         until=q.time("until"),
@@ -40,14 +44,18 @@ def event_filter(q: Query) -> EventFilter:
         after_seq=q.seq("after"),
         before_seq=q.seq("before"),
     )
+    if flt.user_id is None:
+        return flt
+    return replace(flt, user_id=stored_user_id(flt.user_id, pseudonymiser))
 
 
 class ReadApi:
     """Routes that read the workspace, behind API tokens."""
 
-    def __init__(self, engine: Engine, credentials: Credentials):
+    def __init__(self, engine: Engine, credentials: Credentials, pseudonymiser: Pseudonymiser):
         self._engine = engine
         self._credentials = credentials
+        self._pseudonymiser = pseudonymiser
 
     def routes(self) -> list[Route]:
         return [
@@ -63,7 +71,7 @@ class ReadApi:
         require(request, self._credentials, Role.ADMIN)
         # Naive times are UTC here, the log's own time (reports read them in the workspace's).
         q = Query(request.query_params)
-        flt = event_filter(q)
+        flt = event_filter(q, self._pseudonymiser)
         limit = q.whole("limit", 100, 1, MAX_LIMIT) or 100
         order = q.choice("order", ("asc", "desc"), "desc")
         q.done()

@@ -42,7 +42,7 @@ def create_app(
     collector = Collector(
         workspace.credentials, workspace.writer, workspace.policy, pool, admission
     )
-    api = ReadApi(workspace.engine, workspace.credentials)
+    api = ReadApi(workspace.engine, workspace.credentials, workspace.policy.pseudonymiser)
     profiles = ProfilesApi(workspace)
     identity = IdentityApi(workspace)
     # Dashboard users: session tokens are accepted as Bearer tokens by `web.auth.require`.
