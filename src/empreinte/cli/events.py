@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -12,21 +12,8 @@ from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, er
 from empreinte.cli.common import fail as _fail
 from empreinte.cli.common import progress as _progress
 from empreinte.cli.common import workspace as _workspace
-from empreinte.privacy.pii import stored_user_id
-from empreinte.store.records import EventFilter
-
-if TYPE_CHECKING:
-    from empreinte.workspace import Workspace
 
 events_app = typer.Typer(help="Look into the event log.", no_args_is_help=True)
-
-
-def _filter(
-    ws: Workspace, user: str | None, anonymous: str | None, event: str | None
-) -> EventFilter:
-    if user is not None:  # a userId that is an e-mail, as the log keeps it
-        user = stored_user_id(user, ws.policy.pseudonymiser)
-    return EventFilter(user_id=user, anonymous_id=anonymous, event=event)
 
 
 UserOption = Annotated[str | None, typer.Option("--user", help="Only this userId.")]
@@ -43,7 +30,7 @@ def events_count(
 ) -> None:
     """Count events in the log."""
     with reading(workspace) as ws:
-        console.print(ws.engine.count_events(_filter(ws, user, anonymous, event)))
+        console.print(ws.count(user_id=user, anonymous_id=anonymous, event=event))
 
 
 @events_app.command("tail")
@@ -58,7 +45,7 @@ def events_tail(
     from rich.table import Table
 
     with reading(workspace) as ws:
-        records = ws.engine.find_events(_filter(ws, user, anonymous, event), n, newest_first=True)
+        records = ws.events(n, user_id=user, anonymous_id=anonymous, event=event)
     header = ("seq", "received", "type", "event / name", "user", "anonymous", "channel")
     lines = [
         (
