@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import empreinte
 from empreinte.identity.graph import Overrides
-from empreinte.identity.rules import DEFAULT_PRIORITY, MergeRules
+from empreinte.identity.rules import DEFAULT_PERSON_LEVEL, DEFAULT_PRIORITY, MergeRules
 from empreinte.identity.service import IdentityService
 from empreinte.workspace import Workspace
 
@@ -61,7 +61,9 @@ def fresh_log(ws: Workspace) -> Log:
 
 
 rules_strategy = st.builds(
-    lambda limits, priority: MergeRules(limits=limits, priority=tuple(priority)),
+    lambda limits, priority, person: MergeRules(
+        limits=limits, priority=tuple(priority), person_level=tuple(person)
+    ),
     st.fixed_dictionaries(
         {
             "user_id": st.integers(1, 2),
@@ -74,6 +76,9 @@ rules_strategy = st.builds(
         }
     ),
     st.permutations(list(DEFAULT_PRIORITY)),
+    st.one_of(
+        st.just(DEFAULT_PERSON_LEVEL), st.lists(st.sampled_from(DEFAULT_PRIORITY), max_size=3)
+    ),
 )
 event_strategy = st.lists(st.sampled_from(KEYS + IGNORED), min_size=1, max_size=4)
 
@@ -144,9 +149,14 @@ def test_incremental_equals_rebuild_equals_rules(
 
     # The naive reading of the rules, with the overrides in force at the end.
     overrides = Overrides.fold(service.overrides())
-    oracle = Oracle(rules.limits, rules.priority, overrides.blocked, overrides.cut, salt="s").run(
-        stream
-    )
+    oracle = Oracle(
+        rules.limits,
+        rules.priority,
+        overrides.blocked,
+        overrides.cut,
+        salt="s",
+        person_level=rules.person_level,
+    ).run(stream)
     first: dict[str, int] = {}
     last: dict[str, int] = {}
     for seq, keys in stream:

@@ -31,6 +31,8 @@ def test_defaults_follow_the_issue() -> None:
         "anonymous_id",
     )
     assert rules.rule_name("user_id") == "user_id limit 1"
+    assert rules.person_level == ("user_id", "email", "external")
+    assert rules.person_ranks() == (0, 1, 4)
 
 
 def test_toml_section_overrides_only_what_it_names() -> None:
@@ -48,6 +50,8 @@ def test_toml_section_overrides_only_what_it_names() -> None:
     assert rules.priority[:2] == ("email", "user_id")
     assert rules.priority[2:] == tuple(t for t in DEFAULT_PRIORITY if t not in ("email", "user_id"))
     assert MergeRules.from_mapping(None) == MergeRules()
+    people = MergeRules.from_mapping({"person_level": ["email", "user_id", "phone"]})
+    assert people.person_level == ("user_id", "email", "phone")  # in the default type order
 
 
 @pytest.mark.parametrize(
@@ -62,6 +66,8 @@ def test_toml_section_overrides_only_what_it_names() -> None:
         ({"priority": "email"}, ["list"]),
         ({"limit": {"email": 2}}, ["limit", "limits"]),
         ({"limits": [1, 2]}, ["table"]),
+        ({"person_level": ["email", "fax"]}, ["fax", "person_level"]),
+        ({"person_level": "email"}, ["list"]),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(section: dict, words: list[str]) -> None:
@@ -76,3 +82,4 @@ def test_fingerprint_changes_with_what_changes_results() -> None:
     assert MergeRules().fingerprint() == base
     assert MergeRules(limits={"email": 4}).fingerprint() != base
     assert MergeRules(priority=("email",)).fingerprint() != base
+    assert MergeRules(person_level=("user_id",)).fingerprint() != base

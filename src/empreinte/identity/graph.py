@@ -4,8 +4,7 @@ Sequential semantics (the definition that the incremental path, the full rebuild
 `explain` all follow). For each event, in `seq` order, with S its identifier keys:
 
 1. Ignored keys are dropped from S: a key of an unknown type, a *blocked* key (as if the event
-   did not carry it). A *cut* key is dropped from S too, but lives on alone: at its first
-   occurrence it founds a profile that holds it and nothing else, ever.
+   did not carry it). A *cut* key is set aside and attached at the end (step 6).
 2. S is sorted by priority (the rules' type rank, then the key text).
 3. The event belongs to its most trusted identifier, the first key of S: it starts from that
    key's profile or, if the key is unknown, from a new profile that key *founds*. (An earlier
@@ -16,19 +15,43 @@ Sequential semantics (the definition that the incremental path, the full rebuild
    - x unknown: it joins the profile if that profile's count of x's type stays within the
      limit; otherwise a conflict is recorded (rule "<type> limit <n>") and x founds a profile
      of its own.
-   - x in another profile P: the two merge if, for every type, their summed counts stay within
-     the limits; otherwise a conflict names the first type (by priority) that would break, and
-     nothing merges. After a merge the event goes on with the merged profile.
+   - x in another profile P: the two merge unless
+     a. for some type both hold identifiers of it and their summed count would break its
+        limit (a conflict names the first such type by priority: "<type> limit <n>"); a count
+        already beyond its limit (only an alias makes one, see 7) does not stop a merge that
+        adds nothing to it; or
+     b. x is of a shared type (not `person_level`: a phone, a device, an anonymous id…) and
+        both profiles hold an identifier of the same person-level type (rule "shared <x's
+        type>: <type> on both sides", the first such type by priority). A tablet or a
+        switchboard number therefore never joins two people known by their e-mails, however
+        far below the e-mail limit they are; a person-level key carried by both (the same
+        e-mail) still joins them.
+     Nothing merges on a conflict. After a merge the event goes on with the merged profile.
 5. A merge keeps the id of the *older* profile: founded at the lower seq, then (same event)
    by the founder of higher priority. Within one event the founders are distinct keys, so
    there is never a tie.
+6. Each cut key c of the event (an admin said it names no one: `IdentityService.cut`), in
+   priority order, after steps 3–4, with E the profile the event ended in (none if the event
+   had no other key):
+   - c unknown: it joins E (within E's limit; else it founds its own profile, a conflict as
+     in 4), or founds a profile if there is no E;
+   - c in E, or no E: nothing;
+   - c in another profile P: P and E merge only as in 4a and if at most one of them holds a
+     person-level identifier (cut keys not counted); otherwise a conflict (rule "cut: people
+     on both sides"). So a cut key stays with the profile that first held it, still brings
+     that person's anonymous activity to her, and never joins two people again, whatever the
+     other keys of its events.
+7. An `alias` event carries two user ids (see identifiers.py): in an event with two or more
+   user ids the user id limit is not applied (4a and 6) — the alias says they are one person,
+   and the profile keeps both. Other limits hold, and a profile holding two user ids still
+   refuses a third from any other event.
 
 Profile ids are `profile_id_for(founding key)`. A key founds at most one profile (once it
 has a profile it always has one), so an id names its founder for good, and any id ever issued
 resolves to the profile that holds its founder now: nothing else is stored for redirects.
 
-Counts only grow, so a refused link stays refused: once a merge breaks a limit, every later
-profile holding both sides would break it too.
+Counts only grow, so a refused link stays refused: once a merge breaks a limit, or would join
+two holders of a person-level type, every later profile holding both sides would too.
 """
 
 from __future__ import annotations
@@ -173,6 +196,9 @@ class Component:
         return profile.comp.root()
 
 
+#: The rule of a conflict refused because a cut key would join two people.
+CUT_RULE = "cut: people on both sides"
+
 #: A step of the trace `explain` records: (action, event, key, profile, other, rule).
 Trace = Callable[[str, LogEvent, str, str, "str | None", "str | None"], None]
 
@@ -206,9 +232,19 @@ class IdentityGraph:
         self._limits = rules.limit_vector()
         self._rules = tuple(rules.rule_name(kind) for kind in rules.priority)
         self._types = len(rules.priority)
+        # Person-level ranks; per rank, whether a key of that type is a shared-type link, and
+        # the rule names of a refused shared link (link rank, person rank).
+        self._person = rules.person_ranks()
+        self._shared = tuple(i not in self._person for i in range(self._types))
+        self._shared_rules = {
+            (link, kind): rules.shared_rule_name(rules.priority[link], rules.priority[kind])
+            for link in range(self._types)
+            for kind in self._person
+        }
+        self._user_rank = self._rank.get("user_id", -1)
         self._blocked = self.overrides.blocked
         self._cut = self.overrides.cut
-        self._excluded = self._blocked | self._cut
+        self._excluded = self._blocked
         self._track = track
         self._trace = trace
         # Changes since the last take_changes() (only when tracking).
@@ -245,13 +281,42 @@ class IdentityGraph:
         if self._trace is not None:
             self._trace("join", ev, key, profile.pid, None, None)
 
-    def _violation(self, a: Profile, b: Profile) -> int:
-        """The first type (rank) whose summed count would break its limit, or -1."""
+    def _violation(self, a: Profile, b: Profile, exempt: int = -1) -> int:
+        """The first type (rank) whose summed count would break its limit, or -1. A count
+        adds to the other only if both hold the type (an alias may leave a count beyond its
+        limit); the type of rank `exempt` (the user id in an alias) is not checked."""
         ca, cb, limits = a.counts, b.counts, self._limits
         for i in range(self._types):
-            if ca[i] + cb[i] > limits[i]:
+            if ca[i] + cb[i] > limits[i] and ca[i] and cb[i] and i != exempt:
                 return i
         return -1
+
+    def _shared_link(self, a: Profile, b: Profile, link: int) -> str | None:
+        """The rule refusing a link of rank `link` between `a` and `b`, if it is a shared-type
+        key and both hold an identifier of the same person-level type (cut keys uncounted)."""
+        if not self._shared[link]:
+            return None
+        ca, cb = a.counts, b.counts
+        for kind in self._person:
+            if ca[kind] and cb[kind]:
+                if self._cut and not (self._holds(a, kind) and self._holds(b, kind)):
+                    continue
+                return self._shared_rules[link, kind]
+        return None
+
+    def _holds(self, profile: Profile, kind: int) -> bool:
+        """Whether `profile` holds a key of rank `kind` that is not cut."""
+        cut = sum(
+            1 for key in self._cut if self._rank_of(key) == kind and self.profile(key) is profile
+        )
+        return profile.counts[kind] > cut
+
+    def _person_holder(self, profile: Profile) -> bool:
+        """Whether `profile` holds a person-level identifier that is not cut."""
+        return any(profile.counts[kind] and self._holds(profile, kind) for kind in self._person)
+
+    def _rank_of(self, key: str) -> int:
+        return self._rank.get(key.partition(":")[0], -1)
 
     def _merge(self, a: Profile, b: Profile, via: str, ev: LogEvent) -> Profile:
         older, younger = (a, b) if a.order < b.order else (b, a)
@@ -278,9 +343,8 @@ class IdentityGraph:
         return big
 
     def _conflict(
-        self, ev: LogEvent, key: str, current: Profile, other: Profile, rank: int
+        self, ev: LogEvent, key: str, current: Profile, other: Profile, rule: str
     ) -> None:
-        rule = self._rules[rank]
         self.conflicts.append(
             ConflictRow(ev.seq, ev.message_id, key, current.pid, other.pid, rule, ev.timestamp)
         )
@@ -314,8 +378,6 @@ class IdentityGraph:
             if rank is None or not sep:
                 continue
             if excluded and key in excluded:
-                if key in self._cut:
-                    self._isolated(key, rank, ev)
                 continue
             items.append((rank, key))
         if len(items) > 1:
@@ -326,16 +388,35 @@ class IdentityGraph:
 
     def apply_ranked(self, ev: LogEvent, ranks: list[int], keys: list[str]) -> None:
         """Resolve one event given its usable keys, distinct and sorted by (rank, key), and
-        their ranks (ignored, blocked and cut keys already left out)."""
-        owner = self.owner
+        their ranks (ignored and blocked keys already left out; cut keys in place)."""
         if self._track:
             last = self.last_seen
             for key in keys:
                 last[key] = ev.seq
-        if len(keys) == 1:
-            if keys[0] not in owner:
-                self._found(keys[0], ranks[0], ev)
+        cut = self._cut
+        if cut and not cut.isdisjoint(keys):
+            linked = [i for i, key in enumerate(keys) if key not in cut]
+            current = self._resolve(
+                ev, [ranks[i] for i in linked], [keys[i] for i in linked], want=True
+            )
+            for rank, key in zip(ranks, keys, strict=True):
+                if key in cut:
+                    current = self._attach(key, rank, ev, current)
             return
+        self._resolve(ev, ranks, keys)
+
+    def _resolve(
+        self, ev: LogEvent, ranks: list[int], keys: list[str], want: bool = False
+    ) -> Profile | None:
+        """Steps 3–4 of the module doc. The profile the event ends in (None without keys);
+        for an event with one known key, only if `want` (loading a stored profile costs)."""
+        owner = self.owner
+        if len(keys) <= 1:
+            if not keys:
+                return None
+            if keys[0] not in owner:
+                return self._found(keys[0], ranks[0], ev)
+            return self.profile(keys[0]) if want else None
         found: list[Profile | None] = []
         for key in keys:
             held = owner.get(key)
@@ -344,6 +425,9 @@ class IdentityGraph:
         if current is None:
             current = found[0] = self._found(keys[0], ranks[0], ev)
         limits = self._limits
+        user = self._user_rank
+        # An alias names two user ids: their limit is not applied in this event (step 7).
+        exempt = user if user >= 0 and ranks.count(user) > 1 else -1
         stale = False  # a merge re-pointed keys: look owners up again
         for i, key in enumerate(keys):
             profile = self.profile(key) if stale else found[i]
@@ -351,26 +435,44 @@ class IdentityGraph:
                 continue
             rank = ranks[i]
             if profile is None:
-                if current.counts[rank] < limits[rank]:
+                if current.counts[rank] < limits[rank] or rank == exempt:
                     self._join(current, key, rank, ev)
                 else:
                     own = self._found(key, rank, ev)
-                    self._conflict(ev, key, current, own, rank)
+                    self._conflict(ev, key, current, own, self._rules[rank])
+                continue
+            broken = self._violation(current, profile, exempt)
+            if broken >= 0:
+                self._conflict(ev, key, current, profile, self._rules[broken])
+            elif (shared := self._shared_link(current, profile, rank)) is not None:
+                self._conflict(ev, key, current, profile, shared)
             else:
-                broken = self._violation(current, profile)
-                if broken < 0:
-                    current = self._merge(current, profile, key, ev)
-                    stale = True
-                else:
-                    self._conflict(ev, key, current, profile, broken)
+                current = self._merge(current, profile, key, ev)
+                stale = True
+        return current
 
-    def _isolated(self, key: str, rank: int, ev: LogEvent) -> None:
-        if self._track:
-            self.last_seen[key] = ev.seq
-        if key not in self.owner:
-            profile = self._found(key, rank, ev)
-            if self._trace is not None:
-                self._trace("isolated", ev, key, profile.pid, None, None)
+    def _attach(self, key: str, rank: int, ev: LogEvent, current: Profile | None) -> Profile:
+        """Step 6 of the module doc: a cut key after the rest of its event."""
+        held = self.profile(key)
+        if held is None:
+            if current is None:
+                return self._found(key, rank, ev)
+            if current.counts[rank] < self._limits[rank]:
+                self._join(current, key, rank, ev)
+            else:
+                own = self._found(key, rank, ev)
+                self._conflict(ev, key, current, own, self._rules[rank])
+            return current
+        if current is None or held is current:
+            return held
+        broken = self._violation(current, held)
+        if broken >= 0:
+            self._conflict(ev, key, current, held, self._rules[broken])
+        elif self._person_holder(current) and self._person_holder(held):
+            self._conflict(ev, key, current, held, CUT_RULE)
+        else:
+            current = self._merge(current, held, key, ev)
+        return current
 
     def apply_all(self, events: Iterable[LogEvent]) -> None:
         apply = self.apply
@@ -383,7 +485,7 @@ class IdentityGraph:
         self.overrides = overrides
         self._blocked = overrides.blocked
         self._cut = overrides.cut
-        self._excluded = self._blocked | self._cut
+        self._excluded = self._blocked
 
     def replace(self, keys: Collection[str], other: IdentityGraph) -> None:
         """Replace the profiles of `keys` (whole components) by those `other` gives them."""
@@ -479,7 +581,7 @@ class IdentityGraph:
         first: Profile | None = None
         for key in keys:
             profile = self.profile(key)
-            if profile is None or key in self._cut:
+            if profile is None:
                 continue
             if first is None:
                 first = profile

@@ -3,19 +3,22 @@
 Why this gives exactly the result of the sequential resolver (`graph.py`) run on the whole log:
 
 Let G be the *unrestricted* graph: its nodes are the identifier keys that the resolver uses
-(blocked keys, keys of unknown types and cut keys removed as linkers; a cut key is a node with
-no edge), and every event links all its keys. Call n_t(C) the number of distinct keys of type t
-in a connected component C of G.
+(blocked keys and keys of unknown types removed), and every event links all its keys. Call
+n_t(C) the number of distinct keys of type t in a connected component C of G. Call C *clean*
+when n_t(C) <= limit_t for every type t, n_t(C) <= 1 for every person-level type t, and C
+holds no cut key.
 
 1. *Components are independent.* Processing an event reads and writes only the profiles of its
    own keys, which all lie in one component; profiles never span two components (every link
    the resolver makes is an edge of G). So the sequential run over the whole log, restricted to
    one component, is the sequential run over that component's events alone (in the same
    order), and conflicts are recorded by the event that causes them, whatever else happens.
-2. *A component within every limit ends as one profile, with no conflict.* If
-   n_t(C) <= limit_t for every t: each profile is a subset of C, so a profile has at most
-   n_t(C) keys of type t, and two disjoint profiles together at most n_t(C) too. Every "join"
-   and every "merge" check therefore passes: no conflict is ever recorded, and after each
+2. *A clean component ends as one profile, with no conflict.* Each profile is a subset of C,
+   so a profile has at most n_t(C) keys of type t, and two disjoint profiles together at most
+   n_t(C) too: every limit check passes. Two disjoint profiles cannot both hold a key of a
+   person-level type t (n_t(C) <= 1), so no shared-type link is refused; there is no cut key,
+   and an alias's two user ids make n_user_id(C) = 2, so aliases are never clean. Every "join"
+   and every "merge" therefore happens: no conflict is ever recorded, and after each
    event all its keys share one profile. "Same profile" then contains every edge of G within
    C and is transitive, so C ends as one profile.
 3. *Its id.* With no conflict, a profile is founded only by an event whose most trusted key
@@ -24,16 +27,16 @@ in a connected component C of G.
    survives every merge: C's id is `profile_id_for(f)` where f is that event's first key by
    priority, i.e. the key of C minimising (first seq, type rank, key text): the keys whose
    first occurrence is C's first event are exactly that event's keys.
-4. *Other components* (some n_t(C) > limit_t: shared devices, call-centre numbers) are
-   replayed with the sequential resolver over their own events, which by (1) is exact; their
-   conflicts come from these replays.
+4. *Other components* (shared devices, call-centre numbers, a person with two e-mails, cut
+   keys, aliases between user ids) are replayed with the sequential resolver over their own
+   events, which by (1) is exact; their conflicts come from these replays.
 
 So the rebuild codes the keys as integers (grouping the occurrences by two independent 64-bit
 hashes of the key, computed by the engine), computes G's components with
 `scipy.sparse.csgraph.connected_components` (each event contributes a star of edges to its
 smallest code), the counts per component and type with `bincount`, the founder of each
 component with one `minimum.at` (ties on (first seq, rank) are settled on the key text), and
-replays only the components over a limit. In a replay, an event with a single key that is not
+replays only the components that are not clean. In a replay, an event with a single key that is not
 that key's first occurrence is skipped: the key is known, so such an event changes nothing and
 cannot conflict. `tests/identity` check the result against the incremental path and a naive
 reading of the rules on random event streams.
@@ -132,11 +135,7 @@ def code_log(occ: Occurrences, rules: MergeRules, overrides: Overrides) -> Coded
 def event_edges(log: CodedLog) -> tuple[IntArray, IntArray]:
     """The unrestricted graph's edges: each event links its keys in a path (consecutive
     occurrences of one event), which gives the same components as linking every pair."""
-    if log.cut.any():
-        linked = ~log.cut[log.code]
-        seq, code = log.seq[linked], log.code[linked]
-    else:
-        seq, code = log.seq, log.code
+    seq, code = log.seq, log.code
     same = seq[1:] == seq[:-1]
     return code[:-1][same], code[1:][same]
 
@@ -241,7 +240,13 @@ def rebuild(
         rank = log.rank.astype(np.int64)
         per_type = np.bincount(labels * types + rank, minlength=count * types)
         limits = np.asarray(rules.limit_vector(), dtype=np.int64)
-        dirty: BoolArray = np.asarray((per_type.reshape(count, types) > limits).any(axis=1))
+        per_type = per_type.reshape(count, types)
+        dirty: BoolArray = np.asarray((per_type > limits).any(axis=1))
+        person = list(rules.person_ranks())
+        if person:
+            dirty |= np.asarray((per_type[:, person] > 1).any(axis=1))
+        if log.cut.any():
+            dirty |= np.bincount(labels[log.cut], minlength=count) > 0
         in_dirty = dirty[labels]
         founder = founders(log.first_seq, log.rank, labels, count, log.keys)
         clean = np.flatnonzero(~dirty)
