@@ -181,3 +181,60 @@ def test_a_shared_address_still_joins_through_a_person_level_identifier(ws: Work
     )
     assert ws.profiles.find("email", "eve.b@example.com") == ws.profiles.current(eve or "")
     rebuilt_equals_incremental(ws)
+
+
+# -- alias (issue 11, defect 10): previousId was always read as an anonymous id ------------
+
+
+def test_alias_from_an_old_user_id_merges_the_two_logins(ws: Workspace) -> None:
+    ws.identify("old-login", traits={"plan": "gold"})
+    ws.track("Order Completed", user_id="old-login", properties={"total": 10})
+    ws.identify("new-login", traits={"plan": "gold"})
+    ws.track("Order Completed", user_id="new-login", properties={"total": 20})
+    old, new = ws.profiles.find("userId", "old-login"), ws.profiles.find("userId", "new-login")
+    assert old is not None and new is not None and old != new
+    ws.alias(previous_id="old-login", user_id="new-login")
+    merged = ws.profiles.find("userId", "new-login")
+    assert ws.profiles.find("userId", "old-login") == merged
+    assert ws.profiles.current(old) == ws.profiles.current(new) == merged
+    assert merged is not None
+    keys = {r.id_key for r in ws.identity.identifiers(merged)}
+    assert {k for k in keys if k.startswith("user_id:")} == {
+        "user_id:new-login",
+        "user_id:old-login",
+    }
+    assert len(ws.profiles.events(merged)) == 5
+    assert ws.identity.conflicts(merged) == []
+    # The alias joined two user ids; a third, through a shared device, is still refused.
+    ws.identify("someone-else", context={"device": {"id": "tv"}})
+    ws.track("Video Watched", user_id="new-login", context={"device": {"id": "tv"}})
+    assert ws.profiles.find("userId", "someone-else") != ws.profiles.find("userId", "new-login")
+    rebuilt_equals_incremental(ws)
+
+
+def test_alias_typing_follows_the_message(ws: Workspace) -> None:
+    send(
+        ws,
+        # analytics.js: the browser's anonymousId, and as previousId the user id it knew.
+        {"type": "identify", "userId": "u-old", "anonymousId": "browser"},
+        {"type": "identify", "userId": "u-new", "anonymousId": "phone"},
+        {"type": "alias", "userId": "u-new", "previousId": "u-old", "anonymousId": "phone"},
+        # analytics.js before any login: previousId is the anonymousId.
+        {"type": "page", "anonymousId": "visitor"},
+        {"type": "alias", "userId": "v", "previousId": "visitor", "anonymousId": "visitor"},
+        # A server library (no anonymousId) aliasing an anonymous visitor still links it.
+        {"type": "page", "anonymousId": "server-visitor"},
+        {"type": "alias", "userId": "w", "previousId": "server-visitor"},
+        # An earlier userId that is an e-mail address is kept as its pseudonym: still found.
+        {"type": "identify", "userId": "ada@example.com"},
+        {"type": "alias", "userId": "ada-42", "previousId": "ada@example.com"},
+    )
+    find = ws.profiles.find
+    assert find("userId", "u-old") == find("userId", "u-new") == find("anonymousId", "browser")
+    assert find("userId", "u-new") is not None
+    assert find("userId", "v") == find("anonymousId", "visitor") is not None
+    assert find("userId", "w") == find("anonymousId", "server-visitor") is not None
+    assert find("userId", "ada@example.com") == find("userId", "ada-42") is not None
+    # analytics.js' alias of a user id does not invent an anonymous id of that value.
+    assert find("anonymousId", "u-old") is None
+    rebuilt_equals_incremental(ws)

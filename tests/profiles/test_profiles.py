@@ -246,7 +246,9 @@ def test_identity_commands(tmp_path: Path) -> None:
         # A shop's shared card links two customers' purchases: a conflict-free wrong merge.
         card = {"externalIds": [{"id": "SHOP-CARD", "type": "loyalty_card"}]}
         ws.track("Order Completed", user_id="ada", context=card, timestamp=at(4))
-        ws.track("Order Completed", anonymous_id="till-1", context=card, timestamp=at(5))
+        # At the till, Bob (known by his CRM id; Ada has none) uses the shop's card too.
+        bob = {"externalIds": [*card["externalIds"], {"id": "B-7", "type": "crm_id"}]}
+        ws.track("Order Completed", anonymous_id="till-1", context=bob, timestamp=at(5))
         # Two userIds on one device: refused, a conflict.
         ws.identify("x1", anonymous_id="shared", timestamp=at(6))
         ws.identify("x2", anonymous_id="shared", timestamp=at(7))
@@ -278,7 +280,8 @@ def test_identity_commands(tmp_path: Path) -> None:
     code, out = cli("profile", "find", "--anonymous", "till-1", "--json", *w)
     assert orjson.loads(out)["profileId"] == pid
 
-    code, out = cli("identity", "cut", "anonymous_id:till-1", "--profile", pid, *w)
+    # Cut, the card stays Ada's (its first holder) and no longer joins Bob to her.
+    code, out = cli("identity", "cut", "loyalty_card:SHOP-CARD", "--profile", pid, *w)
     assert code == 0, out
     code, out = cli("profile", "find", "--anonymous", "till-1", "--json", *w)
     assert orjson.loads(out)["profileId"] != pid
@@ -288,7 +291,7 @@ def test_identity_commands(tmp_path: Path) -> None:
     assert code == 1 and "TYPE:VALUE" in out
 
     code, out = cli("identity", "rebuild", "--json", *w)
-    assert code == 0 and orjson.loads(out)["conflicts"] == 1
+    assert code == 0 and orjson.loads(out)["conflicts"] == 2  # x2, and Bob's card
     code, out = cli("identity", "rebuild", *w)
     assert code == 0 and "profiles" in out
 

@@ -365,15 +365,34 @@ def test_block_cut_and_unblock_through_the_api(api: Any, uid: str) -> None:
         )
     )
     assert cut["idKey"].startswith("phone:pii_")
-    alone = ok(call(api, "GET", "/api/profiles", admin, phone=jane.phone))["profileId"]
-    assert alone != pid
+    # A cut identifier stays with its first holder and never joins two people again: another
+    # caller on the same line, known by her e-mail, stays apart from Jane.
+    assert ok(call(api, "GET", "/api/profiles", admin, phone=jane.phone))["profileId"] == pid
+    other = f"other.{uid}@example.org"
+    send(api, [{"type": "identify", "anonymousId": f"line-{uid}", "traits": {"email": other}}])
+    send(
+        api,
+        [
+            {
+                "type": "track",
+                "event": "Call Completed",
+                "anonymousId": f"line-{uid}",
+                "channel": "phone",
+                "properties": {"caller_number": jane.phone},
+            }
+        ],
+    )
+    caller = ok(call(api, "GET", "/api/profiles", admin, email=other))["profileId"]
+    assert caller != pid
     assert ok(call(api, "GET", "/api/profiles", admin, email=jane.email))["profileId"] == pid
     explained = ok(call(api, "GET", f"/api/profiles/{pid}/identity", admin))
-    assert [o["action"] for o in explained["overrides"]] == ["block", "unblock"]
-    lone = ok(call(api, "GET", f"/api/profiles/{alone}/identity", admin))
-    assert [(o["action"], o["actor"]) for o in lone["overrides"]] == [("cut", "api:ops")]
+    assert [(o["action"], o["actor"]) for o in explained["overrides"]] == [
+        ("block", "api:ops"),
+        ("unblock", "api:ops"),
+        ("cut", "api:ops"),
+    ]
     refused(
-        call(api, "POST", "/api/identity/cut", admin, {"phone": jane.phone, "profileId": pid}),
+        call(api, "POST", "/api/identity/cut", admin, {"phone": jane.phone, "profileId": caller}),
         409,
     )
     ok(call(api, "POST", "/api/identity/unblock", admin, {"phone": jane.phone}))

@@ -95,6 +95,30 @@ def region_of(context: dict[str, Any] | None, traits: dict[str, Any] | None, def
     return default
 
 
+def previous_ids(previous_id: str | None, anonymous_id: str | None) -> list[Identifier]:
+    """What an `alias` message's previousId identifies, by a rule on the message alone (so
+    that the incremental graph and a rebuild, which read the keys stored with each event,
+    always agree). Segment: previousId is "the existing ID you've referred to the user by",
+    an anonymous id or an earlier user id.
+
+    - previousId equal to the message's anonymousId: that anonymous id (nothing more).
+    - the message has another anonymousId: previousId is an earlier **user id** (analytics.js
+      sends the current anonymousId with every alias, and its previousId is the user id it
+      knew, or that same anonymousId).
+    - no anonymousId (a server library): both readings, the user id and the anonymous id
+      with that value; the one that never occurs elsewhere links nothing.
+
+    An alias then carries two user ids, which the graph merges despite the limit of one user
+    id per profile (graph.py, step 7): the profile keeps the old user id as an alias of the
+    new one.
+    """
+    if not previous_id or previous_id == anonymous_id:
+        return []
+    if anonymous_id:
+        return [Identifier(IdType.USER_ID, previous_id)]
+    return [Identifier(IdType.USER_ID, previous_id), Identifier(IdType.ANONYMOUS_ID, previous_id)]
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
@@ -115,16 +139,15 @@ def extract(
 ) -> list[Identifier]:
     """Every identifier of one message, normalised, without duplicates, in a stable order.
 
-    Sources: userId, anonymousId, alias' previousId (an earlier anonymous id), e-mail and phone
+    Sources: userId, anonymousId, alias' previousId (`previous_ids`), e-mail and phone
     in traits and context.traits, the caller's number on phone events, context.device.id,
     loyalty cards (traits or context.externalIds) and other context.externalIds.
     """
-    found: set[Identifier] = set()
+    found: set[Identifier] = set(previous_ids(previous_id, anonymous_id))
     if user_id:
         found.add(Identifier(IdType.USER_ID, user_id))
-    for anonymous in (anonymous_id, previous_id):
-        if anonymous:
-            found.add(Identifier(IdType.ANONYMOUS_ID, anonymous))
+    if anonymous_id:
+        found.add(Identifier(IdType.ANONYMOUS_ID, anonymous_id))
     ctx = context or {}
     region = region_of(ctx, traits, default_region)
     holders = [h for h in (traits, ctx.get("traits")) if isinstance(h, dict)]

@@ -21,6 +21,7 @@ from empreinte.identity.identifiers import (
     extract,
     normalise_email,
     normalise_phone,
+    previous_ids,
     region_of,
 )
 from empreinte.privacy.pseudonym import Pseudonymiser
@@ -270,8 +271,8 @@ def _plain_keys(
         keys.append("user_id:" + user_id)
     if anonymous_id:
         keys.append("anonymous_id:" + anonymous_id)
-    if previous_id and previous_id != anonymous_id:
-        keys.append("anonymous_id:" + previous_id)
+    if previous_id:  # an alias
+        keys.extend(ident.key for ident in previous_ids(previous_id, anonymous_id))
     device = ctx.get("device")
     if isinstance(device, dict):
         device_id = device.get("id")
@@ -305,6 +306,8 @@ def split(
     personal data moved to the vault."""
     pseudo = policy.pseudonymiser
     ctx = context or {}
+    if previous_id is not None and "@" in previous_id:  # an earlier userId that is an e-mail
+        previous_id = stored_user_id(previous_id, pseudo)
     if (
         not traits
         and not ctx.get("traits")
