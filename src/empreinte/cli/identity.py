@@ -138,7 +138,8 @@ def identity_cut(
     reason: ReasonOption = None,
     by: ActorOption = None,
 ) -> None:
-    """Take an identifier out of a profile: it lives alone from then on."""
+    """Mark an identifier shared (it joined two people): it stays with its first holder and
+    never joins two people again; the wrongly merged people come apart."""
     with _workspace(workspace) as ws:
         parsed = ws.profiles.keys.parse(key, "KEY")
         profiles = ws.identity.cut(parsed, profile, _actor(by), reason)

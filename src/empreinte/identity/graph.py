@@ -99,7 +99,7 @@ def gc_paused() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Overrides:
-    """The admin decisions in force: keys ignored everywhere, keys isolated.
+    """The admin decisions in force: keys ignored everywhere, keys cut (shared by people).
 
     Folded from the append-only `identity_overrides` in order: the last action on a key wins;
     "unblock" lifts a block or a cut.

@@ -143,8 +143,7 @@ class MergeStep:
     - "merge": `other_profile_id` merged into the older `profile_id`; `id_key` is the link:
       the event's identifier that was in the profile the event met;
     - "conflict": a rule (`rule`) refused to link `id_key` (in or founding `other_profile_id`)
-      to `profile_id`;
-    - "isolated": `id_key` is cut out (an override) and lives alone in `profile_id`.
+      to `profile_id`.
     """
 
     seq: int

@@ -82,7 +82,7 @@ class CodedLog:
     """The log's usable identifier occurrences, with keys coded 0..n-1.
 
     Occurrences (`seq`, `code`) are sorted by seq; per code: the key text (`keys`), its type
-    rank, first and last seq, and whether it is cut (isolated). Blocked keys and keys of
+    rank, first and last seq, and whether it is cut (shared). Blocked keys and keys of
     unknown types are gone.
     """
 

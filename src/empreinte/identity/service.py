@@ -15,12 +15,17 @@ Override semantics (see also `graph.py`):
 - **block(key)**: the key is ignored everywhere, as if no event had carried it: it belongs to
   no profile, links nothing, and is never counted against a limit. For garbage values
   ("undefined", a shop's shared card) and numbers that must never identify anyone.
-- **cut(key, profile)**: the key leaves the profile and lives alone: a profile of its own
-  (id `profile_id_for(key)`) holding only that key, which never links to anything again, so
-  it can never be merged back into that profile (nor any other). Lookups by the key still
-  find that lone profile. If the key had founded the profile, the profile's id follows the key
-  (ids name their founder) and the rest of the profile takes the id of its next founder:
-  `cut` returns the ids the component's profiles have afterwards.
+- **cut(key, profile)**: the key is shared by several people (a family tablet, a switchboard
+  number, a household address) and joined two of them wrongly. It stays with the profile that
+  first held it, still brings that person's anonymous activity to her, and never joins two
+  people again: in every event it is attached last, after the event's other identifiers, and
+  a link it would make between two profiles that each hold a person-level identifier (cut
+  keys not counted) is refused (a conflict "cut: people on both sides"). So cutting the key
+  that caused a wrong merge gives back the people as they were before it, each with her own
+  identifiers and events. (It used to live alone, linking nothing: everything only it had
+  linked fell apart, and a person who used the tablet anonymously ended split in two.) A key
+  that names no one — anonymous activity of unknown people, a shop's card — is for `block`:
+  nobody known can be told apart from its first holder's anonymous visits.
 - **unblock(key)**: lifts the block or the cut on the key; the next recomputation links it
   again under the ordinary rules.
 Each is one appended row (who, when, why); the recomputation replays the events of the
@@ -342,7 +347,7 @@ class IdentityService:
             lineage = {
                 s.profile_id
                 for s in steps
-                if s.action in ("found", "isolated") and replay.pid_of(s.id_key) == current
+                if s.action == "found" and replay.pid_of(s.id_key) == current
             }
             mine = tuple(
                 s for s in steps if s.profile_id in lineage or s.other_profile_id in lineage

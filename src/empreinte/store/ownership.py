@@ -2,8 +2,9 @@
 
 An event belongs to the profile of its most trusted identifier now: by identifier type rank
 (0 is the most trusted, `[identity] priority`), then key text, as the resolver orders them. An
-identifier an admin cut out of its profile ranks last: it never decides where an event goes
-(the resolver drops cut keys from the events it links, see identity/graph.py). Analytics, the
+identifier an admin cut (shared by several people) ranks last: it decides where an event goes
+only when the event has no other known identifier (the resolver attaches cut keys after the
+rest of their event, see identity/graph.py). Analytics, the
 profile timelines and the consent ledger all use `owners_of` (the DuckDB store compiles it to
 SQL through Ibis for its own statements).
 """

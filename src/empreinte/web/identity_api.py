@@ -4,8 +4,9 @@
 - `GET /api/identity/conflicts?limit=&before=&profileId=`: refused links, newest first.
 - `POST /api/identity/block` `{"idKey"|"email"|"phone"|…: …, "reason": …}`: ignore an
   identifier everywhere (a shop's shared card, "undefined").
-- `POST /api/identity/cut` `{"idKey"|…, "profileId": …, "reason": …}`: take an identifier out
-  of a profile; it lives alone from then on.
+- `POST /api/identity/cut` `{"idKey"|…, "profileId": …, "reason": …}`: an identifier of the
+  profile is shared and joined two people: it stays with its first holder and never joins two
+  people again (identity/service.py).
 - `POST /api/identity/unblock` `{"idKey"|…, "reason": …}`: lift a block or a cut.
 - `POST /api/identity/rebuild`: recompute the whole graph from the log.
 
