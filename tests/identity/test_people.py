@@ -238,3 +238,42 @@ def test_alias_typing_follows_the_message(ws: Workspace) -> None:
     # analytics.js' alias of a user id does not invent an anonymous id of that value.
     assert find("anonymousId", "u-old") is None
     rebuilt_equals_incremental(ws)
+
+
+# -- cut (issue 11, defect 10): restoring the people a wrong merge joined ---------------------
+
+
+def test_cut_gives_back_the_two_people_with_their_events(ws: Workspace) -> None:
+    tablet = {"device": {"id": "tablet"}}
+    send(
+        ws,
+        {"type": "identify", "messageId": "a1", "userId": "alice", "context": tablet},
+        # Alice on the tablet, not logged in: only the tablet ties this visit to her.
+        {"type": "page", "messageId": "a2", "anonymousId": "tablet-guest", "context": tablet},
+        # Bob, known by his e-mail only: a user id and an e-mail are different person-level
+        # types, so the tablet joins him to Alice (the wrong merge).
+        {
+            "type": "identify",
+            "messageId": "b1",
+            "anonymousId": "bob-phone",
+            "traits": {"email": "bob@example.com"},
+            "context": tablet,
+        },
+        {"type": "track", "messageId": "b2", "event": "Viewed", "anonymousId": "bob-phone"},
+    )
+    merged = ws.profiles.find("userId", "alice")
+    assert merged is not None and ws.profiles.find("email", "bob@example.com") == merged
+    ws.identity.cut("device_id:tablet", merged, "ops", "family tablet")
+    alice = ws.profiles.find("userId", "alice")
+    bob = ws.profiles.find("email", "bob@example.com")
+    assert alice == merged and bob is not None and bob != alice
+    ids = {r.id_key for r in ws.identity.identifiers(alice)}
+    assert ids == {"user_id:alice", "device_id:tablet", "anonymous_id:tablet-guest"}
+    assert {r.id_key for r in ws.identity.identifiers(bob)} == {
+        ws.profiles.key("email", "bob@example.com"),
+        "anonymous_id:bob-phone",
+    }
+    assert [e["message_id"] for e in ws.profiles.events(alice)] == ["a1", "a2"]
+    assert [e["message_id"] for e in ws.profiles.events(bob)] == ["b1", "b2"]
+    assert [c.rule for c in ws.identity.conflicts(bob)] == ["cut: people on both sides"]
+    rebuilt_equals_incremental(ws)
