@@ -17,7 +17,7 @@ holds no cut key.
    so a profile has at most n_t(C) keys of type t, and two disjoint profiles together at most
    n_t(C) too: every limit check passes. Two disjoint profiles cannot both hold a key of a
    person-level type t (n_t(C) <= 1), so no shared-type link is refused; there is no cut key,
-   and an alias's two user ids make n_user_id(C) = 2, so aliases are never clean. Every "join"
+   and an alias only lifts a limit that every check already passes. Every "join"
    and every "merge" therefore happens: no conflict is ever recorded, and after each
    event all its keys share one profile. "Same profile" then contains every edge of G within
    C and is transitive, so C ends as one profile.
