@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -164,3 +165,23 @@ def test_febrl3_profiles_from_the_cli_with_extra_columns(tmp_path: Path) -> None
     assert max(len(m) for m in members.values()) >= 6
     assert scores.f1 >= 0.99, scores
     assert scores.precision >= 0.99, scores
+
+
+def test_a_declared_identifier_finds_the_pairs_names_alone_miss() -> None:
+    # The noisy CRM copy with a member number both sides know (strangers have none): alone,
+    # names, e-mails and phones find 97 % of the links on these data.
+    data = ev.noisy_crm(n_people=300, seed=5)
+    person = dict(data.links)
+    crm = data.crm.append_column(
+        "member_no", pa.array([person.get(r) for r in data.crm.column("record_id").to_pylist()])
+    )
+    reference = data.reference.append_column("member_no", data.reference.column("profile_id"))
+    settings = MatchSettings(u_max_pairs=3e5, identifiers=("member_no",))
+    result = match_records(crm, reference, settings)
+    scores = ev.score([(p.left_id, p.right_id) for p in result.accepted()], data.links, False)
+    assert scores.recall >= 0.995 and scores.precision >= 0.99, scores
+    best = result.pairs[0]
+    assert best.comparisons[-1].name == "member_no"
+    shown = best.comparisons[-1]
+    assert shown.left == shown.right == prep.identifier(person[best.left_id])
+    assert shown.level == "Exact match on member_no" and shown.match_weight > 5
