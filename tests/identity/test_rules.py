@@ -20,6 +20,7 @@ def test_defaults_follow_the_issue() -> None:
         "external": 5,
         "device_id": 10,
         "anonymous_id": 1000,
+        "matched_record": 50,
     }
     assert rules.priority == (
         "user_id",
@@ -29,6 +30,7 @@ def test_defaults_follow_the_issue() -> None:
         "external",
         "device_id",
         "anonymous_id",
+        "matched_record",
     )
     assert rules.rule_name("user_id") == "user_id limit 1"
     assert rules.person_level == ("user_id", "email", "external")

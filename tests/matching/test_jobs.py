@@ -80,7 +80,9 @@ def test_sure_pairs_become_identify_events_and_doubtful_ones_wait(
         assert accepted.status == "accepted" and accepted.decided_by == "alice"
         assert len(_match_events(ws)) == report.accepted + 1
         event = ws.events(limit=1, message_id=f"match-{review.review_id}")[0]
-        assert event["context"]["externalIds"] == [{"id": review.record_id, "type": "crm_id"}]
+        assert event["context"]["externalIds"] == [
+            {"id": review.record_id, "type": "crm_id", "matched": True}
+        ]
         assert event["context"]["match"]["decided_by"] == "alice"
         if len(pending) > 1:
             rejected = reject_review(ws, pending[1].review_id, "bob")

@@ -219,7 +219,7 @@ def test_derived_rows_naming_the_person_go_too(ws: Workspace) -> None:
         {
             "type": "identify",
             "userId": "jane",
-            "context": {"externalIds": [{"id": "R2", "type": "card"}]},
+            "context": {"externalIds": [{"id": "R2", "type": "card", "matched": True}]},
         },
     )
     # Admin decisions: one on her own key (goes), one naming her profile on a key she shares

@@ -340,7 +340,7 @@ def test_match_run_uses_the_profiles_when_no_reference_is_given(tmp_path: Path) 
     with empreinte.open(tmp_path / "ws") as ws:
         checked = 0
         for record_id, person_id in sorted(data.links)[:40]:
-            holder = ws.profiles.find_key(f"external:crm_id={record_id}")
+            holder = ws.profiles.find_key(f"matched_record:crm_id={record_id}")
             if holder is not None:
                 assert holder == ws.profiles.find("userId", user_of[person_id])
                 checked += 1

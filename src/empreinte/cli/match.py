@@ -70,6 +70,21 @@ def run(
         DEFAULT_LOW
     ),
     region: Annotated[str, typer.Option(help="Country of phone numbers without +code.")] = "FR",
+    identifier: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A column holding an id of the person (social security, member number): "
+            "same value = strong evidence, one typo apart = some. Repeat it, or separate "
+            "columns with commas."
+        ),
+    ] = None,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another column to compare as text (street number, state). Repeat it, or "
+            "separate columns with commas."
+        ),
+    ] = None,
 ) -> None:
     """Match FILE against known people: accept sure pairs, queue doubtful ones for review."""
     if dedup and reference is not None:
@@ -81,6 +96,8 @@ def run(
             fields=tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None,
             id_column=id_column,
             default_region=region.upper(),
+            identifiers=_columns(identifier),
+            compare=_columns(compare),
         )
         records = read_csv(file)
         known = read_csv(reference) if reference is not None else None
@@ -114,6 +131,11 @@ def run(
         console.print(f"  note: {note}")
     if report.queued:
         console.print("Review them with `empreinte match reviews`.")
+
+
+def _columns(given: list[str] | None) -> tuple[str, ...]:
+    """Column names from repeated options, each possibly a comma-separated list."""
+    return tuple(c.strip() for item in given or () for c in item.split(",") if c.strip())
 
 
 def _describe(review: MatchReview) -> str:

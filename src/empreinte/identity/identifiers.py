@@ -27,6 +27,10 @@ class IdType(StrEnum):
     EXTERNAL = "external"
     DEVICE_ID = "device_id"
     ANONYMOUS_ID = "anonymous_id"
+    # A record of a file that record matching linked (`context.externalIds` item with
+    # `"matched": true`, written by matching/jobs.py): its own kind, so that its limit is not
+    # the one meant for live external ids (docs/matching.md, "Matched records in the graph").
+    MATCHED_RECORD = "matched_record"
 
 
 # Identifier kinds that are personal data in themselves: stored as keyed pseudonyms.
@@ -119,6 +123,10 @@ def previous_ids(previous_id: str | None, anonymous_id: str | None) -> list[Iden
     return [Identifier(IdType.USER_ID, previous_id), Identifier(IdType.ANONYMOUS_ID, previous_id)]
 
 
+# externalIds types read as identifiers of their own kind (a `matched` flag does not change it).
+_OWN_KINDS = frozenset({"loyalty_card", "loyaltycard", "loyalty", "email", "phone", "phone_number"})
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
@@ -170,7 +178,9 @@ def extract(
             if not isinstance(item, dict) or not (value := _text(item.get("id"))):
                 continue
             kind = str(item.get("type") or "").strip().lower()
-            if kind in ("loyalty_card", "loyaltycard", "loyalty"):
+            if kind and item.get("matched") is True and kind not in _OWN_KINDS:
+                found.add(Identifier(IdType.MATCHED_RECORD, f"{kind}={value}"))
+            elif kind in ("loyalty_card", "loyaltycard", "loyalty"):
                 found.add(Identifier(IdType.LOYALTY_CARD, value))
             elif kind == "email":
                 found.add(normalise_email(value))

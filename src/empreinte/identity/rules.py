@@ -51,6 +51,9 @@ DEFAULT_LIMITS: Mapping[str, int] = MappingProxyType(
         IdType.EXTERNAL.value: 5,
         IdType.DEVICE_ID.value: 10,
         IdType.ANONYMOUS_ID.value: 1000,
+        # Records joined by record matching: bounded (a chain of matches cannot grow without
+        # end) but far above one person's records in a file; see docs/matching.md.
+        IdType.MATCHED_RECORD.value: 50,
     }
 )
 

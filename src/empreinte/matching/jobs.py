@@ -10,9 +10,12 @@ or against each other when there is no reference — then:
 - a pair decided before (accepted or rejected) is not proposed again.
 
 An accepted match is not merged here. It is written to the event log as an `identify` message
-(source "match") that carries the record's id in `context.externalIds` and the profile's
-userId (or e-mail, or phone): the deterministic identity graph then merges it like any other
-identify — auditable, and reversible by an unmerge. The messageId is derived from the review, so
+(source "match") that carries the record's id in `context.externalIds`, flagged `"matched":
+true`, and the profile's userId (or e-mail, or phone): the deterministic identity graph then
+merges it like any other identify — auditable, and reversible by an unmerge. The flag makes the
+record id a `matched_record` identifier, with its own limit per profile (50) rather than the
+five external ids allowed for live ids: six records of one person in a file is common, six live
+customer ids on one profile is not. The messageId is derived from the review, so
 writing it twice (a retry, a re-run) stores it once.
 """
 
@@ -137,10 +140,10 @@ def _links(reference: pa.Table, settings: MatchSettings) -> dict[str, dict[str, 
 def identify_message(review: MatchReview, actor: str) -> dict[str, Any]:
     """The identify message that records an accepted match in the event log."""
     id_type = str(review.detail.get("id_type") or DEFAULT_ID_TYPE)
-    external = [{"id": review.record_id, "type": id_type}]
+    external: list[dict[str, Any]] = [{"id": review.record_id, "type": id_type, "matched": True}]
     message: dict[str, Any] = {"type": "identify", "messageId": f"match-{review.review_id}"}
     if review.other_record_id is not None:
-        external.append({"id": review.other_record_id, "type": id_type})
+        external.append({"id": review.other_record_id, "type": id_type, "matched": True})
         message["anonymousId"] = f"{id_type}:{review.record_id}"
     else:
         link = review.detail.get("link")
@@ -257,6 +260,7 @@ def run_match_job(
             cfg.reference_columns,
             cfg.reference_id_column,
             "the reference records",
+            prep.extra_columns(cfg.identifiers, cfg.compare),
         )
         links = _links(ref_table, cfg)
     result = match_records(table, ref_table, cfg)

@@ -60,6 +60,11 @@ class MatchSettings:
     - `u_max_pairs`, `em_max_pairs`: training sample sizes (more is slower and steadier).
     - `prior_recall`: the share of true matches that the deterministic rules (same e-mail;
       same names and birth date) are assumed to find, to estimate the prior match rate.
+    - `identifiers`: columns holding an id of the person that is not a known field (social
+      security, member or account number): compared exact / one typo apart / else, and
+      always blocked on. `compare`: other columns to compare as text (street number, state).
+      Both are column names, the same in the file and the reference records, required in
+      each (`MissingColumns` names an unknown one).
     """
 
     high_threshold: float = DEFAULT_HIGH
@@ -75,8 +80,13 @@ class MatchSettings:
     em_max_pairs: float = 5e6
     prior_recall: float = 0.7
     seed: int = 7
+    identifiers: tuple[str, ...] = ()
+    compare: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "identifiers", tuple(self.identifiers))
+        object.__setattr__(self, "compare", tuple(self.compare))
+        prep.extra_columns(self.identifiers, self.compare)  # refuses bad declarations now
         if not 0.0 < self.low_threshold <= self.high_threshold <= 1.0:
             raise MatchFailed(
                 "thresholds must satisfy 0 < low ≤ high ≤ 1; got "
@@ -159,7 +169,7 @@ class MatchResult:
 # -- the Splink model -------------------------------------------------------------------------
 
 
-def _comparisons(fields: set[str]) -> list[Any]:
+def _comparisons(fields: set[str], extras: tuple[prep.ExtraColumn, ...] = ()) -> list[Any]:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -292,18 +302,49 @@ def _comparisons(fields: set[str]) -> list[Any]:
         )
     if "address" in fields:
         out.append(cl.JaroWinklerAtThresholds("address", [0.95, 0.85, 0.7]))
+    for extra in extras:
+        column = extra.name
+        levels: list[Any]
+        if extra.kind == "identifier":
+            # No term-frequency adjustment: an id is meant to be unique, and a repeated one
+            # (a placeholder such as 0000) is better left to the other comparisons.
+            levels = [
+                cll.NullLevel(column),
+                cll.ExactMatchLevel(column),
+                cll.DamerauLevenshteinLevel(column, 1).configure(label_for_charts="One typo apart"),
+                cll.ElseLevel(),
+            ]
+            description = f"identifier {extra.column}"
+        else:
+            levels = [
+                cll.NullLevel(column),
+                cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+                cll.JaroWinklerLevel(column, 0.9),
+                cll.ElseLevel(),
+            ]
+            description = f"column {extra.column}"
+        out.append(
+            cl.CustomComparison(
+                output_column_name=column,
+                comparison_description=description,
+                comparison_levels=levels,
+            )
+        )
     return out
 
 
-def _rules(fields: set[str]) -> tuple[list[Any], list[Any], list[Any]]:
+def _rules(
+    fields: set[str], identifiers: tuple[str, ...] = ()
+) -> tuple[list[Any], list[Any], list[Any]]:
     """(blocking rules for prediction, rules for EM training, deterministic rules for the
-    prior), each kept only when its fields are compared."""
+    prior), each kept only when its fields are compared; `identifiers` are the model names of
+    the declared identifier columns."""
     from splink import block_on
 
     def have(*names: str) -> bool:
         return set(names) <= fields
 
-    predict: list[Any] = []
+    predict: list[Any] = [block_on(column) for column in identifiers]
     if have("email"):
         predict.append(block_on("email"))
     if have("phone"):
@@ -319,7 +360,9 @@ def _rules(fields: set[str]) -> tuple[list[Any], list[Any], list[Any]]:
     predict.append(block_on("first_name_key", "last_name"))
     predict.append({"blocking_rule": "l.first_name = r.last_name AND l.last_name = r.first_name"})
 
-    train: list[Any] = []
+    # A session blocked on a declared identifier estimates how the other fields agree for the
+    # same person (its own m comes from the sessions blocked on names).
+    train: list[Any] = [block_on(column) for column in identifiers[:1]]
     if have("email"):
         train.append(block_on("email"))
     elif have("phone"):
@@ -401,9 +444,10 @@ def match_records(
     """
     cfg = settings or MatchSettings()
     started = time.perf_counter()
+    extras = prep.extra_columns(cfg.identifiers, cfg.compare)
     left_table = prep.to_arrow(left, "the file")
     left_cols = prep.resolve_columns(
-        left_table.column_names, cfg.fields, cfg.columns, cfg.id_column, "the file"
+        left_table.column_names, cfg.fields, cfg.columns, cfg.id_column, "the file", extras
     )
     right_table: pa.Table | None = None
     if right is not None:
@@ -414,6 +458,7 @@ def match_records(
             cfg.reference_columns,
             cfg.reference_id_column,
             "the reference records",
+            extras,
         )
         used = [f for f in prep.FIELDS if f in left_cols and f in right_cols]
         left_cols = {f: left_cols[f] for f in used}
@@ -427,6 +472,7 @@ def match_records(
         "the file",
         region=cfg.default_region,
         day_first=cfg.day_first,
+        extras=extras,
     )
     prepared_right = (
         prep.prepare(
@@ -436,6 +482,7 @@ def match_records(
             "the reference records",
             region=cfg.default_region,
             day_first=cfg.day_first,
+            extras=extras,
         )
         if right_table is not None
         else None
@@ -455,7 +502,7 @@ def match_records(
         )
     with _quiet_splink():
         pairs, clusters, model, notes = _run_splink(
-            cfg, fields, link_type, prepared_left, prepared_right
+            cfg, fields, extras, link_type, prepared_left, prepared_right
         )
     return MatchResult(
         link_type=link_type,
@@ -474,6 +521,7 @@ def match_records(
 def _run_splink(
     cfg: MatchSettings,
     fields: tuple[str, ...],
+    extras: tuple[prep.ExtraColumn, ...],
     link_type: Literal["dedupe_only", "link_only"],
     left: pa.Table,
     right: pa.Table | None,
@@ -482,7 +530,9 @@ def _run_splink(
     from splink.internals.exceptions import SplinkException
 
     field_set = set(fields)
-    predict_rules, train_rules, prior_rules = _rules(field_set)
+    predict_rules, train_rules, prior_rules = _rules(
+        field_set, tuple(e.name for e in extras if e.kind == "identifier")
+    )
     with splink_database() as db:
         inputs = [db.register(left, table_name="__empreinte_left")]
         if right is not None:
@@ -490,7 +540,7 @@ def _run_splink(
         creator = SettingsCreator(
             link_type=link_type,
             unique_id_column_name="unique_id",
-            comparisons=_comparisons(field_set),
+            comparisons=_comparisons(field_set, extras),
             blocking_rules_to_generate_predictions=predict_rules,
             retain_matching_columns=True,
             retain_intermediate_calculation_columns=True,

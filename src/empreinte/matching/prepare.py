@@ -12,8 +12,9 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import phonenumbers
 import pyarrow as pa
@@ -121,6 +122,74 @@ def _key(column: str) -> str:
     return re.sub(r"[\s\-_]", "", column.strip().lower())
 
 
+# Names the prepared table and Splink use for their own columns: an extra column may not take
+# one of them (it is renamed `x_<name>`).
+_RESERVED = frozenset(
+    {
+        *FIELDS,
+        "unique_id",
+        "first_name_key",
+        "birth_year",
+        "source_dataset",
+        "name",
+        "match_weight",
+        "match_probability",
+        "cluster_id",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ExtraColumn:
+    """A column of the file the user declared for matching, beyond the known fields.
+
+    - kind "identifier": an id of the person (social security, account or member number): the
+      same value is strong evidence, one typo apart is some, another value is evidence against;
+      records with the same value are always compared (a blocking rule).
+    - kind "compare": any other attribute (street number, state, gender): compared as text
+      (exact, term-frequency adjusted; Jaro-Winkler ≥ 0.9; else).
+
+    `column` is its name in the file (and in the reference records, in a link); `name` its name
+    in the model and in the comparison detail of a pair.
+    """
+
+    column: str
+    name: str
+    kind: Literal["identifier", "compare"]
+
+
+def extra_columns(identifiers: Sequence[str], compare: Sequence[str]) -> tuple[ExtraColumn, ...]:
+    """The declared extra columns, named for the model; `ImportFailed` for a column declared
+    twice, empty, or that is a known field (compared already, see `FIELDS`)."""
+    out: list[ExtraColumn] = []
+    seen: set[str] = set()
+    names: set[str] = set()
+    declared: list[tuple[str, Literal["identifier", "compare"]]] = [
+        *((c, "identifier") for c in identifiers),
+        *((c, "compare") for c in compare),
+    ]
+    for column, kind in declared:
+        if not isinstance(column, str) or not column.strip():
+            raise ImportFailed(f"an extra {kind} column must be a column name, not {column!r}")
+        column = column.strip()
+        if column in seen:
+            raise ImportFailed(f"column {column!r} is declared twice for matching")
+        seen.add(column)
+        if _key(column) in {_key(f) for f in FIELDS}:
+            raise ImportFailed(
+                f"column {column!r} is the known field {_key(column)}: it is compared already "
+                "(use `columns` to say which column holds it)"
+            )
+        name = re.sub(r"[^a-z0-9]+", "_", _fold(column)).strip("_") or "column"
+        if name in _RESERVED or name[0].isdigit():
+            name = f"x_{name}"
+        while name in names:
+            name += "_"
+        names.add(name)
+        out.append(ExtraColumn(column, name, kind))
+    return tuple(out)
+
+
 def find_column(header: Sequence[str], field: str, mapping: Mapping[str, str]) -> str | None:
     """The column of `header` holding `field`: the one `mapping` names, else the field's own
     name or a common alias (ignoring case, spaces, dashes and underscores); None if absent."""
@@ -140,12 +209,14 @@ def resolve_columns(
     mapping: Mapping[str, str],
     id_column: str,
     what: str,
+    extras: Sequence[ExtraColumn] = (),
 ) -> dict[str, str]:
     """The column of `header` that holds each field, refusing a table that lacks any.
 
     `fields` are the fields the caller asks for (all required), or None for every known field
-    found (names required). A field named in `mapping` must be there. Raises `MissingColumns`,
-    naming every missing column at once, before any work is done.
+    found (names required). A field named in `mapping` must be there, and so must every
+    declared extra column. Raises `MissingColumns`, naming every missing column at once,
+    before any work is done; `ImportFailed` for an extra column that is the column of a field.
     """
     wanted = list(fields) if fields is not None else list(FIELDS)
     unknown = [f for f in [*wanted, *mapping] if f not in FIELDS]
@@ -162,6 +233,14 @@ def resolve_columns(
             found[field] = column
         elif field in required:
             missing.append(mapping.get(field, field))
+    missing += [e.column for e in extras if e.column not in header]
+    taken = {c: f for f, c in found.items()}
+    for extra in extras:
+        if extra.column in taken:
+            raise ImportFailed(
+                f"{what}: column {extra.column!r} holds the field {taken[extra.column]}, "
+                "compared already; declare only other columns as extra"
+            )
     if missing:
         raise MissingColumns(
             f"{what} has no column(s) {', '.join(missing)} needed for matching; "
@@ -211,6 +290,14 @@ def postcode(value: Any) -> str | None:
     if text is None:
         return None
     return re.sub(r"[\s\-]", "", text).upper() or None
+
+
+def identifier(value: Any) -> str | None:
+    """An id as people write it: upper case, without spaces, dashes, dots or slashes."""
+    text = cell_text(value)
+    if text is None:
+        return None
+    return re.sub(r"[\s\-_./]", "", text).upper() or None
 
 
 def email(value: Any) -> str | None:
@@ -270,9 +357,11 @@ def prepare(
     *,
     region: str,
     day_first: bool = True,
+    extras: Sequence[ExtraColumn] = (),
 ) -> pa.Table:
-    """The comparable table: `unique_id` plus the normalised fields found in `columns`, and
-    the derived columns the comparisons use (`first_name_key`, `birth_year`)."""
+    """The comparable table: `unique_id` plus the normalised fields found in `columns`, the
+    derived columns the comparisons use (`first_name_key`, `birth_year`), and the `extras`
+    (identifiers normalised as ids, other columns as places), under their model names."""
     ids = [cell_text(v) for v in table.column(id_column).to_pylist()]
     empty = [i for i, v in enumerate(ids) if v is None]
     if empty:
@@ -306,5 +395,8 @@ def prepare(
     for field in ("city", "address"):
         if field in values:
             out[field] = [place(v) for v in values[field]]
+    for extra in extras:
+        normalise = identifier if extra.kind == "identifier" else place
+        out[extra.name] = [normalise(v) for v in table.column(extra.column).to_pylist()]
     types = {"birth_year": pa.int32()}
     return pa.Table.from_pydict({c: pa.array(v, types.get(c, pa.string())) for c, v in out.items()})

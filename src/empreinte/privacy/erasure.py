@@ -144,9 +144,11 @@ def _match_reviews(workspace: Workspace, keys: set[str], profile_ids: set[str]) 
     for review_id, record_id, other_id, profile_id, detail in reviews:
         id_type = str(detail.get("id_type") or "")
         records = [r for r in (record_id, other_id) if r]
-        named = {f"external:{id_type}={r}" for r in records} | {
-            f"anonymous_id:{id_type}:{r}" for r in records
-        }
+        named = (
+            {f"external:{id_type}={r}" for r in records}
+            | {f"matched_record:{id_type}={r}" for r in records}
+            | {f"anonymous_id:{id_type}:{r}" for r in records}
+        )
         named |= set(_link_keys(workspace, detail.get("link")))
         if (profile_id in profile_ids) or (named & keys):
             out.append(review_id)
