@@ -72,22 +72,20 @@ def test_six_matched_records_of_one_person_make_one_profile(tmp_path: Path) -> N
 
 
 def test_live_external_ids_keep_their_limit(tmp_path: Path) -> None:
-    # The same six record ids sent live (no `matched` flag) by one browser: the sixth is
-    # refused, as before.
-    messages = [
-        {
-            "type": "identify",
-            "anonymousId": "tablet",
-            "context": {"externalIds": [{"id": f"rec-{i}", "type": ID_TYPE}]},
-        }
-        for i in range(6)
-    ]
+    # The same six record ids sent live (no `matched` flag) on one event: the sixth is
+    # refused, as before. (Sent on six events of one tablet, they would not even meet: a
+    # shared anonymous id never joins holders of a person-level kind such as external ids.)
+    message = {
+        "type": "identify",
+        "anonymousId": "tablet",
+        "context": {"externalIds": [{"id": f"rec-{i}", "type": ID_TYPE} for i in range(6)]},
+    }
     with empreinte.open(tmp_path / "ws") as ws:
-        _store(ws, messages, "web")
+        _store(ws, [message], "web")
         profile = ws.identity.profile_of("anonymous_id:tablet")
         assert profile is not None
         held = [ws.identity.profile_of(f"external:{ID_TYPE}=rec-{i}") for i in range(6)]
-        assert held[:5] == [profile] * 5 and held[5] not in (None, profile)
+        assert held.count(profile) == 5 and len(set(held)) == 2 and None not in held
         assert [c.rule for c in ws.identity.conflicts(profile)] == ["external limit 5"]
 
 
