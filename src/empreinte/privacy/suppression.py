@@ -1,8 +1,12 @@
 """The suppression list: identifiers of erased people, kept as keyed hashes only.
 
-An event that carries any suppressed identifier is dropped at ingestion (the writer asks
-`Suppression.split` before appending) and counted per day and source, never stored. The
-collector still answers 200: for the client it is not an error, and it must not retry.
+An event that carries a suppressed identifier (or an erased e-mail or phone in any field)
+is dropped at ingestion (the writer asks `Suppression.split` or `screen` before appending)
+and counted per day and source, never stored. The collector still answers 200: for the
+client it is not an error, and it must not retry. An event that also names someone else by
+an identifier of a personal kind (a userId, an e-mail, a phone, a card) is kept for them,
+without the erased identifiers (scrub.py): a shared switchboard number or loyalty card does
+not silence the other people, and an e-mail planted in someone else's event is not stored.
 
 The hash is keyed BLAKE2b (a MAC) with a key derived from the workspace's pseudonymisation key:
 nobody without the workspace directory can test a guessed e-mail against the list, and the list
@@ -16,10 +20,21 @@ import hashlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from empreinte.privacy.pseudonym import Pseudonymiser
+from empreinte.privacy.scrub import (
+    VaultScrubber,
+    is_personal,
+    payload_pseudonyms,
+    pseudonym_keys,
+    strip_row,
+)
+from empreinte.store.columns import ColumnarRows
 from empreinte.store.privacy_store import PrivacyStore
 from empreinte.store.records import EventRow
 
@@ -38,12 +53,54 @@ def _day(micros: int) -> date:
     return datetime.fromtimestamp(micros / 1_000_000, UTC).date()
 
 
+# A row reduced to its identifiers: what `Suppression._carried` reads of a row without a vault.
+_ID_ONLY = EventRow(
+    "", "", "", None, None, None, None, None, None, 0, None, None, 0, None, False,
+    None, None, None, None, None, None, None,
+)  # fmt: skip
+
+
+def _decoded(rows: ColumnarRows) -> list[EventRow]:
+    """Encoded rows back as Python rows (times as microseconds again)."""
+    table = rows.table()
+    columns = []
+    for field in table.schema:
+        column = table.column(field.name)
+        if pa.types.is_timestamp(field.type):
+            column = column.cast(pa.int64())
+        columns.append(column.to_pylist())
+    return [EventRow(*values) for values in zip(*columns, strict=True)]
+
+
+def _pii_rows(rows: ColumnarRows) -> dict[int, EventRow]:
+    """The encoded rows that have personal values (a vault), by index: with their vault and
+    the payloads pseudonyms may be in, the rest of the row left empty."""
+    table = rows.table()
+    pii = table.column("pii")
+    if pii.null_count == len(pii):
+        return {}
+    indexes = pc.indices_nonzero(pc.is_valid(pii)).to_pylist()
+    picked = table.take(indexes)
+    names = ("pii", "properties", "traits", "context")
+    values = [picked.column(name).to_pylist() for name in names]
+    return {
+        index: _ID_ONLY._replace(
+            identifiers=rows.identifiers[index], **dict(zip(names, row, strict=True))
+        )
+        for index, *row in zip(indexes, *values, strict=True)
+    }
+
+
 class Suppression:
     """The suppression set of a workspace, in memory (loaded at start, updated by erasure)
     and in the `suppression` table. Thread-safe; the hot path takes no lock."""
 
-    def __init__(self, store: PrivacyStore, pseudonymiser: Pseudonymiser):
+    def __init__(
+        self, store: PrivacyStore, pseudonymiser: Pseudonymiser, default_region: str = "FR"
+    ):
         self._store = store
+        self._pseudonymiser = pseudonymiser
+        self._default_region = default_region  # where phone numbers in a vault are read
         # The keyed state, copied for each hash: keying costs one compression, saved per hash.
         self._keyed = hashlib.blake2b(key=_derive_key(pseudonymiser), digest_size=16)
         self._lock = threading.Lock()
@@ -86,45 +143,90 @@ class Suppression:
         stored = self._store.suppressed_hashes()
         return frozenset(h for h in hashes if h in stored)
 
+    def _carried(self, row: EventRow, digests: frozenset[bytes]) -> list[str] | None:
+        """The suppressed keys `row` carries (as identifiers, or as pseudonyms in payloads
+        with personal values), with its verdict: None to keep it as it is, [] to drop it,
+        else the keys to strip from it (it names someone else by a personal identifier)."""
+        keyed = self._keyed
+        hits: list[str] = []
+        others = False  # an unsuppressed identifier of a personal kind: someone else
+        for key in row.identifiers or ():
+            state = keyed.copy()
+            state.update(key.encode())
+            if state.digest() in digests:
+                hits.append(key)
+            elif not others and is_personal(key):
+                others = True
+        if row.pii is not None:
+            for pseudonym in payload_pseudonyms(row):
+                for key in pseudonym_keys(pseudonym):
+                    state = keyed.copy()
+                    state.update(key.encode())
+                    if state.digest() in digests:
+                        hits.append(key)
+        if not hits:
+            return None
+        return hits if others else []
+
+    def _strip(self, row: EventRow, keys: list[str]) -> EventRow:
+        digests = self._digests
+
+        def erased(key: str) -> bool:
+            return self._digest(key) in digests
+
+        vault = VaultScrubber(self._pseudonymiser, erased, (self._default_region,))
+        return strip_row(row, keys, vault)
+
     def split(self, rows: list[EventRow]) -> tuple[list[EventRow], Counter[tuple[date, str]]]:
         """The rows to keep, and how many were dropped per (day received, source).
 
-        O(identifiers) per row: one keyed hash and one set lookup per identifier, and
-        nothing at all while the list is empty.
+        A row carrying a suppressed identifier is dropped, unless it also carries an
+        unsuppressed identifier of a personal kind (a userId, e-mail, phone, card: someone
+        else is named in it): then it is kept without the suppressed ones (scrub.py).
+        O(identifiers) per row: one keyed hash and one set lookup per identifier (and per
+        pseudonym of a row with personal values), and nothing at all while the list is empty.
         """
         digests = self._digests
         if not digests:
             return rows, Counter()
-        keyed = self._keyed
         kept: list[EventRow] = []
         dropped: Counter[tuple[date, str]] = Counter()
         for row in rows:
-            for key in row.identifiers or ():
-                state = keyed.copy()
-                state.update(key.encode())
-                if state.digest() in digests:
-                    dropped[(_day(row.received_at), row.source)] += 1
-                    break
-            else:
+            verdict = self._carried(row, digests)
+            if verdict is None:
                 kept.append(row)
+            elif verdict:
+                kept.append(self._strip(row, verdict))
+            else:
+                dropped[(_day(row.received_at), row.source)] += 1
         return kept, dropped
 
-    def carriers(self, identifiers: Sequence[list[str] | None]) -> list[int]:
-        """Which rows, given by their identifier lists, carry a suppressed identifier (their
-        indexes): what `split` drops, for rows that arrive encoded (store/columns.py)."""
+    def screen(self, rows: ColumnarRows) -> tuple[ColumnarRows, list[int]]:
+        """`split` for rows that arrive encoded (store/columns.py): the rows (new ones if some
+        had to be stripped) and the indexes of those to drop."""
         digests = self._digests
         if not digests:
-            return []
-        keyed = self._keyed
-        found = []
-        for index, keys in enumerate(identifiers):
-            for key in keys or ():
-                state = keyed.copy()
-                state.update(key.encode())
-                if state.digest() in digests:
-                    found.append(index)
-                    break
-        return found
+            return rows, []
+        with_pii = _pii_rows(rows)
+        drop: list[int] = []
+        strip: dict[int, list[str]] = {}
+        for index, keys in enumerate(rows.identifiers):
+            row = with_pii.get(index)
+            if row is None:
+                row = _ID_ONLY._replace(identifiers=keys)
+            verdict = self._carried(row, digests)
+            if verdict is None:
+                continue
+            if verdict:
+                strip[index] = verdict
+            else:
+                drop.append(index)
+        if strip:
+            decoded = _decoded(rows)
+            for index, keys in strip.items():
+                decoded[index] = self._strip(decoded[index], keys)
+            rows = ColumnarRows(decoded, rows.source, rows.received_at)
+        return rows, drop
 
     @staticmethod
     def day(received_at: int) -> date:

@@ -25,6 +25,7 @@ from empreinte.store.duckdb.ownership import owner_sql
 from empreinte.store.ownership import Ownership
 from empreinte.store.privacy_store import (
     CONSENT_EVENT,
+    ERASED,
     ConsentRow,
     ConsentRule,
     ErasurePlan,
@@ -211,7 +212,7 @@ class DuckDBPrivacyStore(DuckDBTables):
         tables = {
             "_er_seqs_in": pa.table({"seq": pa.array(sorted(set(plan.seqs)), pa.int64())}),
             "_er_keys": _strings("key", plan.keys),
-            "_er_exclusive": _strings("key", plan.exclusive_keys),
+            "_er_exclusive": _strings("key", [*plan.exclusive_keys, *plan.scrub_keys]),
             "_er_profiles": _strings("id", plan.profile_ids),
             "_er_reviews": _strings("id", plan.match_review_ids),
         }
@@ -236,6 +237,7 @@ class DuckDBPrivacyStore(DuckDBTables):
                 counts["events"] = _delete(tx, "events", f"seq IN {seqs}")
                 counts["consent_entries"] = int(row[0]) if row else 0
                 counts["vault_rows"] = _delete(tx, "pii_vault", f"seq IN {seqs}")
+                counts.update(_scrub(tx, plan))
                 counts["identities"] = _delete(
                     tx, "identities", f"id_key IN {keys} OR profile_id IN {profiles}"
                 )
@@ -429,6 +431,73 @@ def _owner_sql(ranks: Mapping[str, int], cut: Collection[str], where: str) -> st
         f" WHERE type = 'track' AND event = ? AND identifiers IS NOT NULL AND {where}"
     )
     return owner_sql(Ownership(dict(ranks), tuple(cut)), candidates)
+
+
+def _scrub(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan) -> dict[str, int]:
+    """Take the person's identifiers out of the events and vault rows that stay (see
+    `ErasurePlan`); the number of events and vault rows changed."""
+    erased = orjson.dumps(ERASED).decode()
+    keys = sorted(set(plan.scrub_keys))
+    events = 0
+    if keys or plan.pseudonyms:
+        # Pseudonyms are `pii_` and hex digits: safe in a pattern as they are.
+        pattern = "|".join(sorted(set(plan.pseudonyms))) or "(?!)"
+        tx.execute(
+            "CREATE OR REPLACE TEMP TABLE _er_touched AS SELECT seq, "
+            "list_has_any(identifiers, ?::VARCHAR[]) AS carrier FROM events WHERE "
+            "list_has_any(identifiers, ?::VARCHAR[]) OR "
+            + " OR ".join(f"regexp_matches({c}::VARCHAR, ?)" for c in _JSON_COLUMNS),
+            [keys, keys, *[pattern] * len(_JSON_COLUMNS)],
+        )
+        row = tx.execute("SELECT count(*) FROM _er_touched").fetchone()
+        events = int(row[0]) if row else 0
+        # Plain values (a card number, a userId) only where the event carries their key;
+        # pseudonyms wherever they are.
+        tokens = [(orjson.dumps(v).decode(), True) for v in sorted(set(plan.scrub_values))]
+        tokens += [(orjson.dumps(p).decode(), False) for p in sorted(set(plan.pseudonyms))]
+        for token, carriers_only in tokens:
+            which = "SELECT seq FROM _er_touched" + (" WHERE carrier" if carriers_only else "")
+            for column in _JSON_COLUMNS:
+                tx.execute(
+                    f"UPDATE events SET {column} = replace({column}::VARCHAR, ?, ?)::JSON "
+                    f"WHERE seq IN ({which}) AND contains({column}::VARCHAR, ?)",
+                    [token, erased, token],
+                )
+        tx.execute(
+            "UPDATE events SET user_id = NULL WHERE seq IN (SELECT seq FROM _er_touched) "
+            "AND list_contains(?::VARCHAR[], user_id)",
+            [sorted(set(plan.scrub_values) | set(plan.pseudonyms))],
+        )
+        tx.execute(
+            "UPDATE events SET identifiers = "
+            "list_filter(identifiers, lambda k: NOT list_contains(?::VARCHAR[], k)) "
+            "WHERE list_has_any(identifiers, ?::VARCHAR[])",
+            [keys, keys],
+        )
+        tx.execute("DROP TABLE _er_touched")
+    vault_rows = 0
+    conditions = ['contains(lower("values"), ?)'] * len(plan.vault_texts) + [
+        "contains(regexp_replace(\"values\", '[^0-9]', '', 'g'), ?)"
+    ] * len(plan.vault_digits)
+    if plan.vault_scrub is not None and conditions:
+        found = tx.execute(
+            f'SELECT seq, "values" FROM pii_vault WHERE {" OR ".join(conditions)}',
+            [*plan.vault_texts, *plan.vault_digits],
+        ).fetchall()
+        for seq, text in found:
+            values = orjson.loads(text)
+            kept = plan.vault_scrub(values)
+            if kept == values:
+                continue
+            vault_rows += 1
+            if kept:
+                tx.execute(
+                    'UPDATE pii_vault SET "values" = ? WHERE seq = ?',
+                    [orjson.dumps(kept).decode(), seq],
+                )
+            else:
+                tx.execute("DELETE FROM pii_vault WHERE seq = ?", [seq])
+    return {"scrubbed_events": events, "scrubbed_vault_rows": vault_rows}
 
 
 def _delete(cur: duckdb.DuckDBPyConnection, table: str, where: str) -> int:
