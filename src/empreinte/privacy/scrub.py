@@ -35,8 +35,6 @@ PERSONAL_TYPES = frozenset(
     {IdType.USER_ID, IdType.EMAIL, IdType.PHONE, IdType.LOYALTY_CARD, IdType.EXTERNAL}
 )
 _PERSONAL_PREFIXES = tuple(f"{t}:" for t in PERSONAL_TYPES)
-# Pseudonymised identifier types: their value in the log is a keyed pseudonym.
-_PSEUDONYMISED = (IdType.EMAIL, IdType.PHONE)
 # A pseudonym as a JSON string in a payload (pseudonym.py: `pii_` + 32 hex digits).
 PSEUDONYM_JSON = re.compile(r'"(pii_[0-9a-f]{32})"')
 
@@ -51,9 +49,9 @@ def value_of(key: str) -> str:
     return key.partition(":")[2]
 
 
-def pseudonym_keys(pseudonym: str) -> tuple[str, ...]:
+def pseudonym_keys(pseudonym: str) -> tuple[str, str]:
     """The identifier keys a pseudonym found in a payload may be (an e-mail's or a phone's)."""
-    return tuple(f"{t}:{pseudonym}" for t in _PSEUDONYMISED)
+    return "email:" + pseudonym, "phone:" + pseudonym
 
 
 def json_token(value: str) -> str:
@@ -143,13 +141,21 @@ def strip_row(row: EventRow, keys: Collection[str], vault: VaultScrubber) -> Eve
     )
 
 
+# Seven digits, with what phone numbers are written with between them.
+_PHONE_LIKE = re.compile(r"\d(?:[ .()/+-]*\d){6}")
+
+
+def may_hold_contact(vault: str) -> bool:
+    """Whether the JSON of a vault may hold an e-mail address or a phone number (cheap)."""
+    return "@" in vault or _PHONE_LIKE.search(vault) is not None
+
+
 def payload_pseudonyms(row: EventRow) -> set[str]:
-    """The pseudonyms in a row's payloads, for a row with personal values (a vault)."""
-    if row.pii is None:
+    """The pseudonyms in the payloads of a row whose vault may hold an e-mail or a phone."""
+    if row.pii is None or not may_hold_contact(row.pii):
         return set()
     found: set[str] = set()
-    for name in ("properties", "traits", "context"):
-        text: str | None = getattr(row, name)
+    for text in (row.properties, row.traits, row.context):
         if text is not None and "pii_" in text:
             found.update(PSEUDONYM_JSON.findall(text))
     return found
@@ -161,6 +167,7 @@ __all__ = [
     "VaultScrubber",
     "is_personal",
     "json_token",
+    "may_hold_contact",
     "payload_pseudonyms",
     "pseudonym_keys",
     "regions_of_numbers",

@@ -24,12 +24,12 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.privacy.scrub import (
     VaultScrubber,
     is_personal,
+    may_hold_contact,
     payload_pseudonyms,
     pseudonym_keys,
     strip_row,
@@ -53,7 +53,7 @@ def _day(micros: int) -> date:
     return datetime.fromtimestamp(micros / 1_000_000, UTC).date()
 
 
-# A row reduced to its identifiers: what `Suppression._carried` reads of a row without a vault.
+# A row reduced to what `Suppression._carried` reads of an encoded row with a vault.
 _ID_ONLY = EventRow(
     "", "", "", None, None, None, None, None, None, 0, None, None, 0, None, False,
     None, None, None, None, None, None, None,
@@ -73,21 +73,20 @@ def _decoded(rows: ColumnarRows) -> list[EventRow]:
 
 
 def _pii_rows(rows: ColumnarRows) -> dict[int, EventRow]:
-    """The encoded rows that have personal values (a vault), by index: with their vault and
-    the payloads pseudonyms may be in, the rest of the row left empty."""
+    """The encoded rows whose vault may hold an e-mail or a phone, by index: with their vault
+    and the payloads pseudonyms may be in, the rest of the row left empty."""
     table = rows.table()
     pii = table.column("pii")
     if pii.null_count == len(pii):
         return {}
-    indexes = pc.indices_nonzero(pc.is_valid(pii)).to_pylist()
-    picked = table.take(indexes)
-    names = ("pii", "properties", "traits", "context")
-    values = [picked.column(name).to_pylist() for name in names]
+    vaults = pii.to_pylist()
+    indexes = [i for i, v in enumerate(vaults) if v is not None and may_hold_contact(v)]
+    if not indexes:
+        return {}
+    picked = table.select(["properties", "traits", "context"]).take(indexes).to_pylist()
     return {
-        index: _ID_ONLY._replace(
-            identifiers=rows.identifiers[index], **dict(zip(names, row, strict=True))
-        )
-        for index, *row in zip(indexes, *values, strict=True)
+        index: _ID_ONLY._replace(pii=vaults[index], **payloads)
+        for index, payloads in zip(indexes, picked, strict=True)
     }
 
 
@@ -143,29 +142,35 @@ class Suppression:
         stored = self._store.suppressed_hashes()
         return frozenset(h for h in hashes if h in stored)
 
-    def _carried(self, row: EventRow, digests: frozenset[bytes]) -> list[str] | None:
-        """The suppressed keys `row` carries (as identifiers, or as pseudonyms in payloads
-        with personal values), with its verdict: None to keep it as it is, [] to drop it,
-        else the keys to strip from it (it names someone else by a personal identifier)."""
+    def _carried(
+        self, identifiers: list[str] | None, row: EventRow | None, digests: frozenset[bytes]
+    ) -> list[str] | None:
+        """The suppressed keys a row carries (as `identifiers`, or as pseudonyms in the
+        payloads of `row`, given when it has personal values), with its verdict: None to keep
+        it as it is, [] to drop it, else the keys to strip from it (it names someone else by
+        an identifier of a personal kind)."""
         keyed = self._keyed
         hits: list[str] = []
-        others = False  # an unsuppressed identifier of a personal kind: someone else
-        for key in row.identifiers or ():
+        for key in identifiers or ():
             state = keyed.copy()
             state.update(key.encode())
             if state.digest() in digests:
                 hits.append(key)
-            elif not others and is_personal(key):
-                others = True
-        if row.pii is not None:
+        if row is not None and row.pii is not None:
+            # An e-mail or phone under a key that is not an identifier ("contact_email").
+            known = identifiers or ()
             for pseudonym in payload_pseudonyms(row):
-                for key in pseudonym_keys(pseudonym):
+                candidates = pseudonym_keys(pseudonym)
+                if candidates[0] in known or candidates[1] in known:
+                    continue  # an identifier's, looked at above
+                for key in candidates:
                     state = keyed.copy()
                     state.update(key.encode())
                     if state.digest() in digests:
                         hits.append(key)
         if not hits:
             return None
+        others = any(is_personal(k) and k not in hits for k in identifiers or ())
         return hits if others else []
 
     def _strip(self, row: EventRow, keys: list[str]) -> EventRow:
@@ -192,7 +197,7 @@ class Suppression:
         kept: list[EventRow] = []
         dropped: Counter[tuple[date, str]] = Counter()
         for row in rows:
-            verdict = self._carried(row, digests)
+            verdict = self._carried(row.identifiers, row, digests)
             if verdict is None:
                 kept.append(row)
             elif verdict:
@@ -211,10 +216,7 @@ class Suppression:
         drop: list[int] = []
         strip: dict[int, list[str]] = {}
         for index, keys in enumerate(rows.identifiers):
-            row = with_pii.get(index)
-            if row is None:
-                row = _ID_ONLY._replace(identifiers=keys)
-            verdict = self._carried(row, digests)
+            verdict = self._carried(keys, with_pii.get(index), digests)
             if verdict is None:
                 continue
             if verdict:
