@@ -4,21 +4,26 @@
 
 1. finds the person's whole merged profile (every identifier of it, the graph brought up to
    date first) and the events it owns (the events whose most trusted identifier is the
-   person's, as `profiles` assigns them);
-2. splits the identifiers into the person's own and the *shared* ones: an identifier that
-   another person's events carry too (the family tablet, a call-centre number that merge
-   protection kept out of other profiles). Shared identifiers are not the person's alone:
-   their other owners' events stay, and they are not suppressed, or everyone's later events
-   with them would be dropped;
-3. puts the person's own identifiers on the suppression list in memory, so that the writer
-   drops events carrying them from now on, and waits for what the writer already took;
+   person's, as `profiles` assigns them); the person's identifiers are the profile's and the
+   personal ones (scrub.py) their own events carry, even those the graph gave someone else;
+2. splits them into the person's own and the *shared* ones: an identifier that another
+   person's events carry too (the family tablet, a switchboard number, an address an
+   attacker sent first). A shared device or anonymous id is not the person's alone: it stays
+   with the others, off the suppression list. A shared *personal* identifier is the person's
+   all the same: it is suppressed, and taken out of the other people's events, which stay;
+3. puts the identifiers to suppress on the suppression list in memory, so that the writer
+   drops (or strips, scrub.py) events carrying them from now on, and waits for what the
+   writer already took;
 4. in one transaction: deletes the events (with their consent entries) and their vault rows,
    the identity rows, conflicts and overrides of the person, the match reviews naming them or
    their records, and the rows of any other derived table that name their profile ids,
-   identifier keys or events (by the column names of `PERSON_COLUMNS`); stores the
-   suppression hashes; writes the audit record (when, who, hashed ids, counts: no personal
-   data);
+   identifier keys or events (by the column names of `PERSON_COLUMNS`); takes the shared
+   personal identifiers out of the events that stay, and the person's raw e-mails and phones
+   out of every vault row; stores the suppression hashes; writes the audit record (when,
+   who, hashed ids, counts: no personal data);
 5. rebuilds the identity graph from what is left of the log, so that it forgets the person.
+
+See docs/privacy.md, "Erasure", for why shared personal identifiers are not spared.
 
 An unknown person raises `ProfileNotFound` and changes nothing.
 """
