@@ -436,55 +436,33 @@ def _owner_sql(ranks: Mapping[str, int], cut: Collection[str], where: str) -> st
 def _scrub(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan) -> dict[str, int]:
     """Take the person's identifiers out of the events and vault rows that stay (see
     `ErasurePlan`); the number of events and vault rows changed."""
-    erased = orjson.dumps(ERASED).decode()
     keys = sorted(set(plan.scrub_keys))
     events = 0
     if keys or plan.pseudonyms:
-        # Pseudonyms are `pii_` and hex digits: safe in a pattern as they are.
-        pattern = "|".join(sorted(set(plan.pseudonyms))) or "(?!)"
+        pseudonyms = sorted(set(plan.pseudonyms))
+        found = [f"contains({c}::VARCHAR, ?)" for c in _JSON_COLUMNS for _ in pseudonyms]
         tx.execute(
             "CREATE OR REPLACE TEMP TABLE _er_touched AS SELECT seq, "
             "list_has_any(identifiers, ?::VARCHAR[]) AS carrier FROM events WHERE "
-            "list_has_any(identifiers, ?::VARCHAR[]) OR "
-            + " OR ".join(f"regexp_matches({c}::VARCHAR, ?)" for c in _JSON_COLUMNS),
-            [keys, keys, *[pattern] * len(_JSON_COLUMNS)],
+            + " OR ".join(["list_has_any(identifiers, ?::VARCHAR[])", *found]),
+            [keys, keys, *[p for _ in _JSON_COLUMNS for p in pseudonyms]],
         )
         row = tx.execute("SELECT count(*) FROM _er_touched").fetchone()
         events = int(row[0]) if row else 0
-        # Plain values (a card number, a userId) only where the event carries their key;
-        # pseudonyms wherever they are.
-        tokens = [(orjson.dumps(v).decode(), True) for v in sorted(set(plan.scrub_values))]
-        tokens += [(orjson.dumps(p).decode(), False) for p in sorted(set(plan.pseudonyms))]
-        for token, carriers_only in tokens:
-            which = "SELECT seq FROM _er_touched" + (" WHERE carrier" if carriers_only else "")
-            for column in _JSON_COLUMNS:
-                tx.execute(
-                    f"UPDATE events SET {column} = replace({column}::VARCHAR, ?, ?)::JSON "
-                    f"WHERE seq IN ({which}) AND contains({column}::VARCHAR, ?)",
-                    [token, erased, token],
-                )
-        tx.execute(
-            "UPDATE events SET user_id = NULL WHERE seq IN (SELECT seq FROM _er_touched) "
-            "AND list_contains(?::VARCHAR[], user_id)",
-            [sorted(set(plan.scrub_values) | set(plan.pseudonyms))],
-        )
-        tx.execute(
-            "UPDATE events SET identifiers = "
-            "list_filter(identifiers, lambda k: NOT list_contains(?::VARCHAR[], k)) "
-            "WHERE list_has_any(identifiers, ?::VARCHAR[])",
-            [keys, keys],
-        )
+        if events:
+            sql, params = _scrub_update(plan, keys)
+            tx.execute(sql, params)
         tx.execute("DROP TABLE _er_touched")
     vault_rows = 0
     conditions = ['contains(lower("values"), ?)'] * len(plan.vault_texts) + [
-        "contains(regexp_replace(\"values\", '[^0-9]', '', 'g'), ?)"
+        "contains(translate(\"values\", ' .-()/', ''), ?)"
     ] * len(plan.vault_digits)
     if plan.vault_scrub is not None and conditions:
-        found = tx.execute(
+        candidates = tx.execute(
             f'SELECT seq, "values" FROM pii_vault WHERE {" OR ".join(conditions)}',
             [*plan.vault_texts, *plan.vault_digits],
         ).fetchall()
-        for seq, text in found:
+        for seq, text in candidates:
             values = orjson.loads(text)
             kept = plan.vault_scrub(values)
             if kept == values:
@@ -498,6 +476,39 @@ def _scrub(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan) -> dict[str, int]:
             else:
                 tx.execute("DELETE FROM pii_vault WHERE seq = ?", [seq])
     return {"scrubbed_events": events, "scrubbed_vault_rows": vault_rows}
+
+
+def _scrub_update(plan: ErasurePlan, keys: list[str]) -> tuple[str, list[Any]]:
+    """One UPDATE of the events in `_er_touched`: plain values (a card number, a userId)
+    become `ERASED` where the event carries their key, pseudonyms wherever they are; the
+    userId column is emptied where it was one of them; the keys leave the identifier lists."""
+    erased = orjson.dumps(ERASED).decode()
+    plain = [orjson.dumps(v).decode() for v in sorted(set(plan.scrub_values))]
+    pseudonyms = [orjson.dumps(p).decode() for p in sorted(set(plan.pseudonyms))]
+    sets: list[str] = []
+    params: list[Any] = []
+    for column in _JSON_COLUMNS:
+        expr = f"e.{column}::VARCHAR"
+        for token in plain:
+            expr = f"replace({expr}, ?, ?)"
+            params += [token, erased]
+        expr = f"CASE WHEN t.carrier THEN {expr} ELSE e.{column}::VARCHAR END"
+        for token in pseudonyms:
+            expr = f"replace({expr}, ?, ?)"
+            params += [token, erased]
+        sets.append(f"{column} = ({expr})::JSON")
+    sets.append(
+        "user_id = CASE WHEN list_contains(?::VARCHAR[], e.user_id) THEN NULL ELSE e.user_id END"
+    )
+    params.append(sorted(set(plan.scrub_values) | set(plan.pseudonyms)))
+    sets.append(
+        "identifiers = CASE WHEN t.carrier THEN "
+        "list_filter(e.identifiers, lambda k: NOT list_contains(?::VARCHAR[], k)) "
+        "ELSE e.identifiers END"
+    )
+    params.append(keys)
+    sql = f"UPDATE events e SET {', '.join(sets)} FROM _er_touched t WHERE e.seq = t.seq"
+    return sql, params
 
 
 def _delete(cur: duckdb.DuckDBPyConnection, table: str, where: str) -> int:
