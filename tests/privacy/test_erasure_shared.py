@@ -320,3 +320,28 @@ def test_over_http_with_the_write_key(
         assert [c[2] for c in ws.suppression.counts()] == [1]
         assert_incremental_equals_rebuild(ws)
     assert erased.json()["scrubbedIdentifiers"] == 1
+
+
+def test_derived_tables_follow_the_events_that_changed_owner(ws: Workspace) -> None:
+    # Before the erasure the anonymous event was Mallory's (through the address); after it,
+    # its anonymous id's own: the derived profile facts are those computed whole.
+    from empreinte.analytics.attributes import profile_facts
+
+    plant(ws)
+    send(
+        ws,
+        {"type": "identify", "anonymousId": "anon-y", "traits": {"email": VICTIM, "country": "BE"}},
+    )
+    victim(ws)
+    with ws.analytics() as log:
+        before = log.to_pyarrow(log.derived("profile_facts"))
+    assert before.column("country").to_pylist() == ["BE"]
+    erasure.erase_by(ws, "userId", "victim", "dpo")
+    with ws.analytics() as log:
+        kept = log.to_pyarrow(log.derived("profile_facts")).sort_by("profile_id")
+        whole = profile_facts(log).sort_by("profile_id")
+    anon = ws.profiles.find("anonymousId", "anon-y")
+    assert kept.column("profile_id").to_pylist() == [anon]
+    assert kept.select(whole.column_names).equals(
+        whole.cast(kept.select(whole.column_names).schema)
+    )

@@ -452,6 +452,8 @@ def _scrub(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan) -> dict[str, int]:
         if events:
             sql, params = _scrub_update(plan, keys)
             tx.execute(sql, params)
+            # Events changed owner without any new one: derived tables are rewritten whole.
+            tx.execute("DELETE FROM derived_state")
         tx.execute("DROP TABLE _er_touched")
     vault_rows = 0
     conditions = ['contains(lower("values"), ?)'] * len(plan.vault_texts) + [
