@@ -154,6 +154,10 @@ def test_an_address_planted_before_the_victim_does_not_survive_her_erasure(
         [
             {"type": "identify", "anonymousId": "v-new", "traits": {"email": VICTIM}},
             {"type": "track", "anonymousId": "m-web", "event": "E", "properties": {"to": VICTIM}},
+            # Her own account (an identifier that was hers alone) with a new address: hers.
+            {"type": "identify", "userId": "victim", "traits": {"email": "new@example.org"}},
+            # Her phone, which nobody else's events carried, next to Mallory's userId: hers.
+            {"type": "identify", "userId": "mallory", "traits": {"phone": PHONE}},
             {"type": "identify", "userId": "mallory", "traits": {"email": VICTIM.upper()}},
             {
                 "type": "track",
@@ -164,12 +168,12 @@ def test_an_address_planted_before_the_victim_does_not_survive_her_erasure(
         ],
         source="web",
     )
-    assert (later.stored, later.suppressed) == (2, 2)
+    assert (later.stored, later.suppressed) == (2, 4)
     stored = ws.events(newest_first=False, user_id="mallory")[-2:]
     assert [e["identifiers"] for e in stored] == [["user_id:mallory"], ["user_id:mallory"]]
     assert stored[0]["traits"] == {"email": "[erased]"}
     assert stored[1]["properties"] == {"contact_email": "[erased]", "plan": "gold"}
-    assert_nowhere(ws, "victim.person@example.com", email_pseudonym)
+    assert_nowhere(ws, "victim.person@example.com", email_pseudonym, "new@example.org", "+33611")
     assert ws.profiles.find("email", VICTIM) is None
 
     assert_incremental_equals_rebuild(ws)
@@ -252,8 +256,9 @@ def test_encoded_rows_are_screened_as_python_rows_are(ws: Workspace) -> None:
     messages: list[dict[str, Any]] = [
         {"type": "track", "anonymousId": "a", "event": "Fine"},
         {"type": "identify", "anonymousId": "v-new", "traits": {"email": VICTIM}},
-        {"type": "identify", "userId": "mallory", "traits": {"email": VICTIM, "phone": PHONE}},
+        {"type": "identify", "userId": "mallory", "traits": {"email": VICTIM}},
         {"type": "track", "userId": "victim", "event": "Back"},
+        {"type": "identify", "userId": "mallory", "traits": {"phone": PHONE}},
         {"type": "identify", "userId": "u", "traits": {"first_name": "Ann"}},
         {"type": "track", "userId": "u", "event": "E", "properties": {"email": VICTIM}},
     ]
@@ -263,7 +268,7 @@ def test_encoded_rows_are_screened_as_python_rows_are(ws: Workspace) -> None:
     ]
     kept, dropped = ws.suppression.split(rows)
     encoded, drop = ws.suppression.screen(ColumnarRows(rows, "web", received))
-    assert drop == [1, 3] and sum(dropped.values()) == 2
+    assert drop == [1, 3, 4] and sum(dropped.values()) == 3
     keep = [i not in drop for i in range(len(rows))]
     assert encoded.table(keep).to_pylist() == to_table(kept).to_pylist()
     assert [r.identifiers for r in kept] == [

@@ -131,6 +131,7 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
     salt = workspace.identity.salt
     profile_ids = {person.profile_id} | {profile_id_for(k, salt) for k in keys}
     hashes = {workspace.suppression.hash(k) for k in exclusive | personal}
+    shared_hashes = {workspace.suppression.hash(k) for k in scrubbed}
     plan = ErasurePlan(
         erasure_id="er_" + secrets.token_hex(10),
         actor=actor,
@@ -139,6 +140,7 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
         exclusive_keys=sorted(exclusive),
         profile_ids=sorted(profile_ids),
         id_hashes=sorted(hashes),
+        shared_hashes=sorted(shared_hashes),
         match_review_ids=_match_reviews(workspace, keys, profile_ids),
         extra_counts={
             "suppressed_identifiers": len(hashes),
@@ -151,7 +153,7 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
     )
     # From here on the writer drops the person's new events; `flush` waits for the groups it
     # took before, so that the transaction below sees (and deletes) every event of theirs.
-    workspace.suppression.add(hashes)
+    workspace.suppression.add(hashes, shared_hashes)
     try:
         workspace.flush()
         counts = store.erase(plan)

@@ -3,10 +3,12 @@
 An event that carries a suppressed identifier (or an erased e-mail or phone in any field)
 is dropped at ingestion (the writer asks `Suppression.split` or `screen` before appending)
 and counted per day and source, never stored. The collector still answers 200: for the
-client it is not an error, and it must not retry. An event that also names someone else by
-an identifier of a personal kind (a userId, an e-mail, a phone, a card) is kept for them,
-without the erased identifiers (scrub.py): a shared switchboard number or loyalty card does
-not silence the other people, and an e-mail planted in someone else's event is not stored.
+client it is not an error, and it must not retry. When the erased identifiers it carries
+were all *shared* (other people's events carried them too at the erasure) and it also names
+someone else by an identifier of a personal kind (a userId, an e-mail, a phone, a card), the
+event is kept for them, without the erased identifiers (scrub.py): a shared switchboard
+number or loyalty card does not silence the other people, and an e-mail planted in someone
+else's event is not stored.
 
 The hash is keyed BLAKE2b (a MAC) with a key derived from the workspace's pseudonymisation key:
 nobody without the workspace directory can test a guessed e-mail against the list, and the list
@@ -105,13 +107,19 @@ class Suppression:
         self._lock = threading.Lock()
         # Replaced, never mutated, so that the writer thread reads a consistent set lock-free;
         # `_digests` holds the same hashes as bytes, which the hot path compares.
+        # `_shared`: the digests of identifiers other people's events carried too when their
+        # person was erased (their events may be stripped rather than dropped).
         self._hashes: frozenset[str] = frozenset()
+        self._shared_hashes: frozenset[str] = frozenset()
         self._digests: frozenset[bytes] = frozenset()
-        self._set(frozenset(store.suppressed_hashes()))
+        self._shared: frozenset[bytes] = frozenset()
+        self._set(frozenset(store.suppressed_hashes()), frozenset(store.shared_hashes()))
 
-    def _set(self, hashes: frozenset[str]) -> None:
+    def _set(self, hashes: frozenset[str], shared: frozenset[str]) -> None:
+        self._shared = frozenset(bytes.fromhex(h) for h in shared)
         self._digests = frozenset(bytes.fromhex(h) for h in hashes)
         self._hashes = hashes
+        self._shared_hashes = shared
 
     def _digest(self, id_key: str) -> bytes:
         state = self._keyed.copy()
@@ -128,19 +136,22 @@ class Suppression:
     def is_suppressed(self, id_key: str) -> bool:
         return self.hash(id_key) in self._hashes
 
-    def add(self, hashes: Iterable[str]) -> None:
-        """Start dropping events that carry these hashes (in memory; erasure stores them)."""
+    def add(self, hashes: Iterable[str], shared: Iterable[str] = ()) -> None:
+        """Start dropping events that carry these hashes (in memory; erasure stores them);
+        `shared`, those of them other people's events carry too. A hash already on the list
+        keeps its kind, as the stored list does."""
         with self._lock:
-            self._set(self._hashes | frozenset(hashes))
+            fresh = frozenset(shared) - self._hashes
+            self._set(self._hashes | frozenset(hashes), self._shared_hashes | fresh)
 
     def discard(self, hashes: Collection[str]) -> None:
         """Forget hashes added in memory by an erasure that then failed."""
+        gone = frozenset(hashes)
         with self._lock:
-            self._set(self._hashes - frozenset(hashes) | self._stored_hashes(hashes))
-
-    def _stored_hashes(self, hashes: Collection[str]) -> frozenset[str]:
-        stored = self._store.suppressed_hashes()
-        return frozenset(h for h in hashes if h in stored)
+            stored, shared = self._store.suppressed_hashes(), self._store.shared_hashes()
+            self._set(
+                self._hashes - gone | (gone & stored), self._shared_hashes - gone | (gone & shared)
+            )
 
     def _carried(
         self, identifiers: list[str] | None, row: EventRow | None, digests: frozenset[bytes]
@@ -151,11 +162,13 @@ class Suppression:
         an identifier of a personal kind)."""
         keyed = self._keyed
         hits: list[str] = []
+        hit_digests: list[bytes] = []
         for key in identifiers or ():
             state = keyed.copy()
             state.update(key.encode())
-            if state.digest() in digests:
+            if (digest := state.digest()) in digests:
                 hits.append(key)
+                hit_digests.append(digest)
         if row is not None and row.pii is not None:
             # An e-mail or phone under a key that is not an identifier ("contact_email").
             known = identifiers or ()
@@ -166,10 +179,16 @@ class Suppression:
                 for key in candidates:
                     state = keyed.copy()
                     state.update(key.encode())
-                    if state.digest() in digests:
+                    if (digest := state.digest()) in digests:
                         hits.append(key)
+                        hit_digests.append(digest)
         if not hits:
             return None
+        # An identifier that was the erased person's alone makes the event theirs: dropped.
+        # Shared ones are stripped when someone else is named by a personal identifier.
+        shared = self._shared
+        if not all(d in shared for d in hit_digests):
+            return []
         others = any(is_personal(k) and k not in hits for k in identifiers or ())
         return hits if others else []
 
@@ -185,9 +204,10 @@ class Suppression:
     def split(self, rows: list[EventRow]) -> tuple[list[EventRow], Counter[tuple[date, str]]]:
         """The rows to keep, and how many were dropped per (day received, source).
 
-        A row carrying a suppressed identifier is dropped, unless it also carries an
-        unsuppressed identifier of a personal kind (a userId, e-mail, phone, card: someone
-        else is named in it): then it is kept without the suppressed ones (scrub.py).
+        A row carrying a suppressed identifier is dropped, unless those it carries are all
+        shared ones and it also carries an unsuppressed identifier of a personal kind (a
+        userId, e-mail, phone, card: someone else is named in it): then it is kept without
+        the suppressed ones (scrub.py).
         O(identifiers) per row: one keyed hash and one set lookup per identifier (and per
         pseudonym of a row with personal values), and nothing at all while the list is empty.
         """

@@ -39,8 +39,9 @@ class ErasurePlan:
     `seqs`: the events the person's profile owns; `keys`: every identifier key of the profile;
     `exclusive_keys`: those no other person's event carries (events carrying them are deleted
     too, even if they arrived after `seqs` was read); `profile_ids`: every id the profile had;
-    `id_hashes`: the suppression hashes (the exclusive keys and the personal ones);
-    `match_review_ids`: the match reviews naming the person.
+    `id_hashes`: the suppression hashes (the exclusive keys and the personal ones), of which
+    `shared_hashes` those of keys other people's events carry too; `match_review_ids`: the
+    match reviews naming the person.
 
     Scrubbing what stays (privacy/scrub.py): `scrub_keys`, the person's personal identifiers
     that other people's events carry too, leave those events' identifier lists, their values
@@ -59,6 +60,7 @@ class ErasurePlan:
     id_hashes: Sequence[str]
     match_review_ids: Sequence[str]
     extra_counts: Mapping[str, int] = field(default_factory=dict)
+    shared_hashes: Sequence[str] = ()
     scrub_keys: Sequence[str] = ()
     scrub_values: Sequence[str] = ()
     pseudonyms: Sequence[str] = ()
@@ -112,6 +114,10 @@ class PrivacyStore(Protocol):
         ...
 
     def suppressed_hashes(self) -> set[str]: ...
+
+    def shared_hashes(self) -> set[str]:
+        """The suppressed hashes of identifiers other people's events carried too."""
+        ...
 
     def suppression_entry(self, id_hash: str) -> tuple[datetime, str] | None:
         """(when, erasure id) of a suppressed hash."""

@@ -126,6 +126,11 @@ class DuckDBPrivacyStore(DuckDBTables):
         rows = self._cur().execute("SELECT id_hash FROM suppression").fetchall()
         return {str(r[0]) for r in rows}
 
+    def shared_hashes(self) -> set[str]:
+        """The suppressed hashes of identifiers other people's events carried too."""
+        rows = self._cur().execute("SELECT id_hash FROM suppression WHERE shared").fetchall()
+        return {str(r[0]) for r in rows}
+
     def suppression_entry(self, id_hash: str) -> tuple[datetime, str] | None:
         """(when, erasure id) of a suppressed hash."""
         row = (
@@ -267,10 +272,12 @@ class DuckDBPrivacyStore(DuckDBTables):
                     counts[table] = _delete(tx, f'"{table}"', condition)
                 counts.update(plan.extra_counts)
                 now = datetime.now(UTC)
+                shared = set(plan.shared_hashes)
                 for id_hash in sorted(set(plan.id_hashes)):
                     tx.execute(
-                        "INSERT INTO suppression VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        [id_hash, now, plan.erasure_id],
+                        "INSERT INTO suppression (id_hash, added_at, erasure_id, shared) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [id_hash, now, plan.erasure_id, id_hash in shared],
                     )
                 tx.execute(
                     "INSERT INTO erasure_audit VALUES (?, ?, ?, ?, ?)",
