@@ -27,7 +27,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("identity", ("identity",)),
     (
         "privacy at the door",
-        ("privacy.pseudonym", "privacy.redaction", "privacy.pii", "privacy.suppression"),
+        (
+            "privacy.pseudonym",
+            "privacy.redaction",
+            "privacy.pii",
+            "privacy.scrub",
+            "privacy.suppression",
+        ),
     ),
     ("collect", ("collect",)),
     ("profiles", ("profiles",)),

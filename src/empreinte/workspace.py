@@ -93,7 +93,9 @@ class Workspace:
         self.credentials = Credentials(engine)
         self.privacy_store = engine.privacy_store()
         # Identifiers of erased people (hashed): the writer drops events that carry them.
-        self.suppression = Suppression(self.privacy_store, self.policy.pseudonymiser)
+        self.suppression = Suppression(
+            self.privacy_store, self.policy.pseudonymiser, self.policy.default_region
+        )
         self._writer_options: dict[str, Any] = {
             "queue_budget": self.collector_settings.queue_budget,
             **(writer_options or {}),

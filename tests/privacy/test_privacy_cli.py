@@ -183,3 +183,39 @@ def test_compact_leaves_no_byte_of_an_erased_person_in_the_files(tmp_path: Path)
         assert ws.profiles.find("email", "bob@example.com")
         assert ws.suppression.is_suppressed("user_id:jane")
         assert ws.ingest([{"type": "track", "event": "E", "userId": "jane"}]).suppressed == 1
+
+
+def test_compact_leaves_no_byte_of_an_address_someone_else_sent_first(tmp_path: Path) -> None:
+    # Mallory sends Jane's address (in her own spelling) before Jane: erasing Jane takes it out
+    # of Mallory's event too, and compacting leaves none of it in any file.
+    path = tmp_path / "ws"
+    with empreinte.open(path) as ws:
+        ws.identify("mallory", traits={"email": "JANE@example.COM", "first_name": "Mal"})
+        ws.track("Form Sent", user_id="mallory", properties={"contact": "Jane@Example.com"})
+        ws.identify("jane", traits={"email": "Jane@Example.com", "phone": "06 12 34 56 78"})
+        ws.ingest(
+            [
+                {"type": "identify", "userId": f"u{i}", "traits": {"email": f"p{i}@example.com"}}
+                for i in range(3000)
+            ]
+        )
+        pseudonym = ws.policy.pseudonymiser.pseudonym("email", "jane@example.com").encode()
+
+    def files() -> bytes:
+        return b"".join(p.read_bytes() for p in path.iterdir() if p.is_file()).lower()
+
+    assert run("erase", "--user", "jane", "--yes", "-w", str(path)).exit_code == 0
+    assert b"jane@example.com" in files()  # in freed blocks, until the file is rewritten
+    result = run("erase", "--compact", "-w", str(path))
+    assert result.exit_code == 0, result.output
+    data = files()
+    for gone in (b"jane@example.com", pseudonym, b"+33612345678", b"06 12 34 56 78"):
+        assert gone not in data, gone
+    assert b"p2999@example.com" in data
+    with empreinte.open(path) as ws:
+        assert ws.count(user_id="mallory") == 2
+        assert ws.ingest([{"type": "identify", "userId": "mallory"}]).stored == 1
+        later = ws.ingest(
+            [{"type": "identify", "anonymousId": "x", "traits": {"email": "jane@example.com"}}]
+        )
+        assert later.suppressed == 1

@@ -271,8 +271,7 @@ class EventWriter:
         times: list[int] = []
         for item in group:
             if isinstance(item.rows, ColumnarRows):
-                encoded = item.rows
-                left = self._unsuppressed(encoded, dropped)
+                encoded, left = self._unsuppressed(item.rows, dropped)
                 kept.append((encoded, left))
                 keys += [message_key(encoded.source, encoded.message_ids[i]) for i in left]
                 times += [encoded.received_at] * len(left)
@@ -342,16 +341,19 @@ class EventWriter:
         for item, (stored, duplicates, suppressed_rows) in zip(group, counts, strict=True):
             item.future.set_result(WriteResult(stored, duplicates, suppressed_rows))
 
-    def _unsuppressed(self, rows: ColumnarRows, dropped: Counter[tuple[date, str]]) -> list[int]:
-        """The indexes of the encoded rows that carry no suppressed identifier (the others
-        are counted in `dropped`)."""
+    def _unsuppressed(
+        self, rows: ColumnarRows, dropped: Counter[tuple[date, str]]
+    ) -> tuple[ColumnarRows, list[int]]:
+        """The encoded rows (new ones if erased identifiers were stripped from some) and the
+        indexes of those to store; the rows dropped by suppression are counted in `dropped`."""
         if self._suppression is None:
-            return list(range(len(rows)))
-        suppressed = set(self._suppression.carriers(rows.identifiers))
+            return rows, list(range(len(rows)))
+        rows, suppressed = self._suppression.screen(rows)
         if not suppressed:
-            return list(range(len(rows)))
+            return rows, list(range(len(rows)))
         dropped[(self._suppression.day(rows.received_at), rows.source)] += len(suppressed)
-        return [i for i in range(len(rows)) if i not in suppressed]
+        gone = set(suppressed)
+        return rows, [i for i in range(len(rows)) if i not in gone]
 
     def _measure(self, rows: int, seconds: float) -> None:
         """Fold one commit of `rows` rows into the measured throughput."""

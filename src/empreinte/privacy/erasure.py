@@ -4,21 +4,26 @@
 
 1. finds the person's whole merged profile (every identifier of it, the graph brought up to
    date first) and the events it owns (the events whose most trusted identifier is the
-   person's, as `profiles` assigns them);
-2. splits the identifiers into the person's own and the *shared* ones: an identifier that
-   another person's events carry too (the family tablet, a call-centre number that merge
-   protection kept out of other profiles). Shared identifiers are not the person's alone:
-   their other owners' events stay, and they are not suppressed, or everyone's later events
-   with them would be dropped;
-3. puts the person's own identifiers on the suppression list in memory, so that the writer
-   drops events carrying them from now on, and waits for what the writer already took;
+   person's, as `profiles` assigns them); the person's identifiers are the profile's and the
+   personal ones (scrub.py) their own events carry, even those the graph gave someone else;
+2. splits them into the person's own and the *shared* ones: an identifier that another
+   person's events carry too (the family tablet, a switchboard number, an address an
+   attacker sent first). A shared device or anonymous id is not the person's alone: it stays
+   with the others, off the suppression list. A shared *personal* identifier is the person's
+   all the same: it is suppressed, and taken out of the other people's events, which stay;
+3. puts the identifiers to suppress on the suppression list in memory, so that the writer
+   drops (or strips, scrub.py) events carrying them from now on, and waits for what the
+   writer already took;
 4. in one transaction: deletes the events (with their consent entries) and their vault rows,
    the identity rows, conflicts and overrides of the person, the match reviews naming them or
    their records, and the rows of any other derived table that name their profile ids,
-   identifier keys or events (by the column names of `PERSON_COLUMNS`); stores the
-   suppression hashes; writes the audit record (when, who, hashed ids, counts: no personal
-   data);
+   identifier keys or events (by the column names of `PERSON_COLUMNS`); takes the shared
+   personal identifiers out of the events that stay, and the person's raw e-mails and phones
+   out of every vault row; stores the suppression hashes; writes the audit record (when,
+   who, hashed ids, counts: no personal data);
 5. rebuilds the identity graph from what is left of the log, so that it forgets the person.
+
+See docs/privacy.md, "Erasure", for why shared personal identifiers are not spared.
 
 An unknown person raises `ProfileNotFound` and changes nothing.
 """
@@ -32,9 +37,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import phonenumbers
+
 from empreinte.errors import PrivacyError, ProfileNotFound
 from empreinte.identity.model import profile_id_for
-from empreinte.privacy.people import Person, locate, lookup_key
+from empreinte.privacy.people import Person, locate, lookup_key, raw_identifiers
+from empreinte.privacy.scrub import VaultScrubber, is_personal, regions_of_numbers, value_of
 from empreinte.store.privacy_store import ErasurePlan
 
 if TYPE_CHECKING:
@@ -51,7 +59,8 @@ class ErasureReport:
     profile_id: str
     counts: Mapping[str, int]
     suppressed: int  # identifiers put on the suppression list
-    shared: int  # identifiers other people's events carry too: kept off the list
+    shared: int  # device and anonymous ids other people's events carry too: kept theirs
+    scrubbed: int = 0  # personal ids other people's events carry too: taken out of them
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +69,7 @@ class ErasureReport:
             "counts": dict(self.counts),
             "suppressedIdentifiers": self.suppressed,
             "sharedIdentifiersKept": self.shared,
+            "scrubbedIdentifiers": self.scrubbed,
         }
 
 
@@ -99,19 +109,29 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
     if not actor:
         raise PrivacyError("an erasure needs an actor (who asked for it)", "actor")
     store = workspace.privacy_store
-    keys = set(person.keys)
     # Read what carries the keys first: every such event is then in the graph when the owned
     # events are read (that read syncs it), so none is mistaken for someone else's.
-    carrying = store.events_carrying(keys)
-    owned = {int(r["seq"]) for r in workspace.profiles.events(person.profile_id, include_bots=True)}
+    store.events_carrying(set(person.keys))
+    records = workspace.profiles.events(person.profile_id, include_bots=True)
+    owned = {int(r["seq"]) for r in records}
+    # The person's identifiers: the profile's, and the personal ones their own events carry
+    # even when the graph gave them to someone who sent them first (an attacker's event
+    # with the victim's e-mail, before the victim's own).
+    keys = set(person.keys) | {
+        k for r in records for k in r.get("identifiers") or () if is_personal(k)
+    }
     shared: set[str] = set()
-    for seq, identifiers in carrying:
+    for seq, identifiers in store.events_carrying(keys):
         if seq not in owned:
             shared.update(k for k in identifiers if k in keys)
     exclusive = keys - shared
+    personal = {k for k in keys if is_personal(k)}
+    scrubbed = personal & shared  # taken out of the other people's events
+    kept = shared - personal  # devices and browsers others use too: stay theirs
     salt = workspace.identity.salt
     profile_ids = {person.profile_id} | {profile_id_for(k, salt) for k in keys}
-    hashes = {workspace.suppression.hash(k) for k in exclusive}
+    hashes = {workspace.suppression.hash(k) for k in exclusive | personal}
+    shared_hashes = {workspace.suppression.hash(k) for k in scrubbed}
     plan = ErasurePlan(
         erasure_id="er_" + secrets.token_hex(10),
         actor=actor,
@@ -120,12 +140,20 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
         exclusive_keys=sorted(exclusive),
         profile_ids=sorted(profile_ids),
         id_hashes=sorted(hashes),
+        shared_hashes=sorted(shared_hashes),
         match_review_ids=_match_reviews(workspace, keys, profile_ids),
-        extra_counts={"suppressed_identifiers": len(hashes), "shared_identifiers": len(shared)},
+        extra_counts={
+            "suppressed_identifiers": len(hashes),
+            "shared_identifiers": len(kept),
+            "scrubbed_identifiers": len(scrubbed),
+        },
+        scrub_keys=sorted(scrubbed),
+        scrub_values=sorted(value_of(k) for k in scrubbed),
+        **_raw_values(workspace, personal, records),
     )
     # From here on the writer drops the person's new events; `flush` waits for the groups it
     # took before, so that the transaction below sees (and deletes) every event of theirs.
-    workspace.suppression.add(hashes)
+    workspace.suppression.add(hashes, shared_hashes)
     try:
         workspace.flush()
         counts = store.erase(plan)
@@ -133,7 +161,38 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
         workspace.suppression.discard(hashes)
         raise
     workspace.identity.rebuild()
-    return ErasureReport(plan.erasure_id, person.profile_id, counts, len(hashes), len(shared))
+    workspace.policy.pseudonymiser.forget()
+    return ErasureReport(
+        plan.erasure_id, person.profile_id, counts, len(hashes), len(kept), len(scrubbed)
+    )
+
+
+def _raw_values(
+    workspace: Workspace, personal: set[str], records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What the plan needs to take the person's e-mails and phones out of every event and
+    vault row: their pseudonyms, the texts a vault row holding them contains (an address in
+    lower case, a number's national digits), and the rewrite of such a row."""
+    wanted = {k for k in personal if k.startswith(("email:", "phone:"))}
+    raw = raw_identifiers(workspace, wanted, records)
+    texts, digits, numbers = [], [], []
+    for key, value in raw.items():
+        if key.startswith("email:"):
+            texts.append(value.lower())
+            continue
+        numbers.append(value)
+        try:
+            digits.append(str(phonenumbers.parse(value).national_number))
+        except phonenumbers.NumberParseException:
+            continue
+    regions = [workspace.policy.default_region, *regions_of_numbers(numbers)]
+    vault = VaultScrubber(workspace.policy.pseudonymiser, wanted.__contains__, regions)
+    return {
+        "pseudonyms": sorted(value_of(k) for k in wanted),
+        "vault_texts": sorted(texts),
+        "vault_digits": sorted(digits),
+        "vault_scrub": vault.values,
+    }
 
 
 def _match_reviews(workspace: Workspace, keys: set[str], profile_ids: set[str]) -> list[str]:

@@ -163,3 +163,16 @@ def redact(text: str, region: str = "FR") -> str:
     text = _mask(text, _email_spans, MASKS["email"])
     text = _mask(text, _card_spans, MASKS["card"])
     return _mask(text, lambda t: _phone_spans(t, region), MASKS["phone"])
+
+
+def mask_where(text: str, region: str, erased: Callable[[str, str], bool], mask: str) -> str:
+    """`text` with the e-mail addresses and phone numbers for which `erased(kind, found)`
+    holds replaced by `mask` (erasure: an erased person's address in someone else's words)."""
+
+    def emails(t: str) -> Iterator[_Span]:
+        return (s for s in _email_spans(t) if erased("email", t[s[0] : s[1]]))
+
+    def phones(t: str) -> Iterator[_Span]:
+        return (s for s in _phone_spans(t, region) if erased("phone", t[s[0] : s[1]]))
+
+    return _mask(_mask(text, emails, mask), phones, mask)

@@ -5,13 +5,15 @@ of the log). DuckDB's SQL for it is store/duckdb/privacy_store.py; `privacy/` ho
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 CONSENT_EVENT = "Consent Updated"
+#: What an erased person's identifier becomes in the payloads of the events that stay.
+ERASED = "[erased]"
 
 #: Column name → what it holds, for the derived tables erasure finds by itself.
 PERSON_COLUMNS: Mapping[str, str] = {
@@ -37,8 +39,16 @@ class ErasurePlan:
     `seqs`: the events the person's profile owns; `keys`: every identifier key of the profile;
     `exclusive_keys`: those no other person's event carries (events carrying them are deleted
     too, even if they arrived after `seqs` was read); `profile_ids`: every id the profile had;
-    `id_hashes`: the suppression hashes of the exclusive keys; `match_review_ids`: the match
-    reviews naming the person.
+    `id_hashes`: the suppression hashes (the exclusive keys and the personal ones), of which
+    `shared_hashes` those of keys other people's events carry too; `match_review_ids`: the
+    match reviews naming the person.
+
+    Scrubbing what stays (privacy/scrub.py): `scrub_keys`, the person's personal identifiers
+    that other people's events carry too, leave those events' identifier lists, their values
+    (`scrub_values`) their payloads and userId column; `pseudonyms`, those of the person's
+    e-mails and phones, leave every event's payloads. A vault row that may hold one of the
+    person's raw values (`vault_texts` in its lower-case text, or `vault_digits` among its
+    digits) is rewritten by `vault_scrub` (path → raw value in, what may stay out).
     """
 
     erasure_id: str
@@ -50,6 +60,13 @@ class ErasurePlan:
     id_hashes: Sequence[str]
     match_review_ids: Sequence[str]
     extra_counts: Mapping[str, int] = field(default_factory=dict)
+    shared_hashes: Sequence[str] = ()
+    scrub_keys: Sequence[str] = ()
+    scrub_values: Sequence[str] = ()
+    pseudonyms: Sequence[str] = ()
+    vault_texts: Sequence[str] = ()
+    vault_digits: Sequence[str] = ()
+    vault_scrub: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,10 @@ class PrivacyStore(Protocol):
 
     def suppressed_hashes(self) -> set[str]: ...
 
+    def shared_hashes(self) -> set[str]:
+        """The suppressed hashes of identifiers other people's events carried too."""
+        ...
+
     def suppression_entry(self, id_hash: str) -> tuple[datetime, str] | None:
         """(when, erasure id) of a suppressed hash."""
         ...
@@ -118,8 +139,9 @@ class PrivacyStore(Protocol):
 
     def erase(self, plan: ErasurePlan) -> dict[str, int]:
         """Delete the plan's events, their vault rows and every derived row naming the
-        person, suppress the hashes and write the audit record, in one transaction. Returns
-        what was deleted (the audit's counts)."""
+        person, scrub the person's identifiers from the events and vault rows that stay,
+        suppress the hashes and write the audit record, in one transaction. Returns what was
+        deleted and scrubbed (the audit's counts)."""
         ...
 
     def events_carrying(self, keys: Collection[str]) -> list[tuple[int, list[str]]]:

@@ -25,6 +25,7 @@ from empreinte.store.duckdb.ownership import owner_sql
 from empreinte.store.ownership import Ownership
 from empreinte.store.privacy_store import (
     CONSENT_EVENT,
+    ERASED,
     ConsentRow,
     ConsentRule,
     ErasurePlan,
@@ -125,6 +126,11 @@ class DuckDBPrivacyStore(DuckDBTables):
         rows = self._cur().execute("SELECT id_hash FROM suppression").fetchall()
         return {str(r[0]) for r in rows}
 
+    def shared_hashes(self) -> set[str]:
+        """The suppressed hashes of identifiers other people's events carried too."""
+        rows = self._cur().execute("SELECT id_hash FROM suppression WHERE shared").fetchall()
+        return {str(r[0]) for r in rows}
+
     def suppression_entry(self, id_hash: str) -> tuple[datetime, str] | None:
         """(when, erasure id) of a suppressed hash."""
         row = (
@@ -211,7 +217,7 @@ class DuckDBPrivacyStore(DuckDBTables):
         tables = {
             "_er_seqs_in": pa.table({"seq": pa.array(sorted(set(plan.seqs)), pa.int64())}),
             "_er_keys": _strings("key", plan.keys),
-            "_er_exclusive": _strings("key", plan.exclusive_keys),
+            "_er_exclusive": _strings("key", [*plan.exclusive_keys, *plan.scrub_keys]),
             "_er_profiles": _strings("id", plan.profile_ids),
             "_er_reviews": _strings("id", plan.match_review_ids),
         }
@@ -236,6 +242,7 @@ class DuckDBPrivacyStore(DuckDBTables):
                 counts["events"] = _delete(tx, "events", f"seq IN {seqs}")
                 counts["consent_entries"] = int(row[0]) if row else 0
                 counts["vault_rows"] = _delete(tx, "pii_vault", f"seq IN {seqs}")
+                counts.update(_scrub(tx, plan))
                 counts["identities"] = _delete(
                     tx, "identities", f"id_key IN {keys} OR profile_id IN {profiles}"
                 )
@@ -265,10 +272,12 @@ class DuckDBPrivacyStore(DuckDBTables):
                     counts[table] = _delete(tx, f'"{table}"', condition)
                 counts.update(plan.extra_counts)
                 now = datetime.now(UTC)
+                shared = set(plan.shared_hashes)
                 for id_hash in sorted(set(plan.id_hashes)):
                     tx.execute(
-                        "INSERT INTO suppression VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        [id_hash, now, plan.erasure_id],
+                        "INSERT INTO suppression (id_hash, added_at, erasure_id, shared) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [id_hash, now, plan.erasure_id, id_hash in shared],
                     )
                 tx.execute(
                     "INSERT INTO erasure_audit VALUES (?, ?, ?, ?, ?)",
@@ -429,6 +438,86 @@ def _owner_sql(ranks: Mapping[str, int], cut: Collection[str], where: str) -> st
         f" WHERE type = 'track' AND event = ? AND identifiers IS NOT NULL AND {where}"
     )
     return owner_sql(Ownership(dict(ranks), tuple(cut)), candidates)
+
+
+def _scrub(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan) -> dict[str, int]:
+    """Take the person's identifiers out of the events and vault rows that stay (see
+    `ErasurePlan`); the number of events and vault rows changed."""
+    keys = sorted(set(plan.scrub_keys))
+    events = 0
+    if keys or plan.pseudonyms:
+        pseudonyms = sorted(set(plan.pseudonyms))
+        found = [f"contains({c}::VARCHAR, ?)" for c in _JSON_COLUMNS for _ in pseudonyms]
+        tx.execute(
+            "CREATE OR REPLACE TEMP TABLE _er_touched AS SELECT seq, "
+            "list_has_any(identifiers, ?::VARCHAR[]) AS carrier FROM events WHERE "
+            + " OR ".join(["list_has_any(identifiers, ?::VARCHAR[])", *found]),
+            [keys, keys, *[p for _ in _JSON_COLUMNS for p in pseudonyms]],
+        )
+        row = tx.execute("SELECT count(*) FROM _er_touched").fetchone()
+        events = int(row[0]) if row else 0
+        if events:
+            sql, params = _scrub_update(plan, keys)
+            tx.execute(sql, params)
+            # Events changed owner without any new one: derived tables are rewritten whole.
+            tx.execute("DELETE FROM derived_state")
+        tx.execute("DROP TABLE _er_touched")
+    vault_rows = 0
+    conditions = ['contains(lower("values"), ?)'] * len(plan.vault_texts) + [
+        "contains(translate(\"values\", ' .-()/', ''), ?)"
+    ] * len(plan.vault_digits)
+    if plan.vault_scrub is not None and conditions:
+        candidates = tx.execute(
+            f'SELECT seq, "values" FROM pii_vault WHERE {" OR ".join(conditions)}',
+            [*plan.vault_texts, *plan.vault_digits],
+        ).fetchall()
+        for seq, text in candidates:
+            values = orjson.loads(text)
+            kept = plan.vault_scrub(values)
+            if kept == values:
+                continue
+            vault_rows += 1
+            if kept:
+                tx.execute(
+                    'UPDATE pii_vault SET "values" = ? WHERE seq = ?',
+                    [orjson.dumps(kept).decode(), seq],
+                )
+            else:
+                tx.execute("DELETE FROM pii_vault WHERE seq = ?", [seq])
+    return {"scrubbed_events": events, "scrubbed_vault_rows": vault_rows}
+
+
+def _scrub_update(plan: ErasurePlan, keys: list[str]) -> tuple[str, list[Any]]:
+    """One UPDATE of the events in `_er_touched`: plain values (a card number, a userId)
+    become `ERASED` where the event carries their key, pseudonyms wherever they are; the
+    userId column is emptied where it was one of them; the keys leave the identifier lists."""
+    erased = orjson.dumps(ERASED).decode()
+    plain = [orjson.dumps(v).decode() for v in sorted(set(plan.scrub_values))]
+    pseudonyms = [orjson.dumps(p).decode() for p in sorted(set(plan.pseudonyms))]
+    sets: list[str] = []
+    params: list[Any] = []
+    for column in _JSON_COLUMNS:
+        expr = f"e.{column}::VARCHAR"
+        for token in plain:
+            expr = f"replace({expr}, ?, ?)"
+            params += [token, erased]
+        expr = f"CASE WHEN t.carrier THEN {expr} ELSE e.{column}::VARCHAR END"
+        for token in pseudonyms:
+            expr = f"replace({expr}, ?, ?)"
+            params += [token, erased]
+        sets.append(f"{column} = ({expr})::JSON")
+    sets.append(
+        "user_id = CASE WHEN list_contains(?::VARCHAR[], e.user_id) THEN NULL ELSE e.user_id END"
+    )
+    params.append(sorted(set(plan.scrub_values) | set(plan.pseudonyms)))
+    sets.append(
+        "identifiers = CASE WHEN t.carrier THEN "
+        "list_filter(e.identifiers, lambda k: NOT list_contains(?::VARCHAR[], k)) "
+        "ELSE e.identifiers END"
+    )
+    params.append(keys)
+    sql = f"UPDATE events e SET {', '.join(sets)} FROM _er_touched t WHERE e.seq = t.seq"
+    return sql, params
 
 
 def _delete(cur: duckdb.DuckDBPyConnection, table: str, where: str) -> int:

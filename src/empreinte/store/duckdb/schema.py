@@ -155,4 +155,9 @@ MIGRATIONS: tuple[str, ...] = (
         upto  BIGINT NOT NULL
     );
     """,
+    # 4 — a suppressed identifier other people's events carried too at its erasure (a shared
+    # personal one): a later event naming someone else is stored without it, not dropped.
+    """
+    ALTER TABLE suppression ADD COLUMN shared BOOLEAN NOT NULL DEFAULT false;
+    """,
 )
