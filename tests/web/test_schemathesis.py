@@ -62,6 +62,8 @@ CONFIG = schemathesis.Config.from_dict(
 class Target:
     server: ServerProcess
     keys: Keys
+    person: str  # a seeded profile the reading routes also get
+    erasable: str  # a seeded profile DELETE also gets
 
 
 def _seed(when: datetime) -> list[dict[str, Any]]:
@@ -94,9 +96,11 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         report = ws.ingest(_seed(datetime.now(UTC)))
         assert not report.rejected, report.rejected
         ws.flush()
+        person, erasable = (ws.profiles.find("userId", f"fuzz-{i}") for i in (1, 2))
+    assert person and erasable
     server = ServerProcess(keys.path, root).start()
     try:
-        yield Target(server, keys)
+        yield Target(server, keys, person, erasable)
     finally:
         server.stop()
 
@@ -116,12 +120,18 @@ def negatable(operation: Any) -> bool:
     return "requestBody" in raw or any(p["in"] == "query" for p in raw.get("parameters", []))
 
 
-def run(operation: Any, mode: GenerationMode, keys: Keys, statuses: set[int]) -> str | None:
-    """The first failure of `EXAMPLES` requests to `operation` in `mode`, or None; the statuses
-    answered are added to `statuses`."""
+def run(
+    operation: Any,
+    mode: GenerationMode,
+    keys: Keys,
+    statuses: set[int],
+    path: dict[str, str] | None = None,
+) -> str | None:
+    """The first failure of `EXAMPLES` requests to `operation` in `mode` (with `path`
+    parameters when given), or None; the statuses answered are added to `statuses`."""
     headers = credentials(operation, keys)
 
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path))
     @settings(
         max_examples=EXAMPLES,
         derandomize=True,
@@ -158,6 +168,13 @@ def test_no_server_error_and_answers_as_documented(target: Target) -> None:
             failure = run(operation, mode, target.keys, statuses)
             if failure is not None:
                 failures.append(failure)
+        if "{profile_id}" in operation.path:
+            # Generated ids are nobody's: a known person, to go past the 404.
+            person = target.erasable if operation.method.upper() == "DELETE" else target.person
+            path = {"profile_id": person}
+            failure = run(operation, GenerationMode.POSITIVE, target.keys, statuses, path)
+            if failure is not None:
+                failures.append(f"(profile {person}) {failure}")
     assert not failures, f"{len(failures)} failing operation(s):\n\n" + "\n\n".join(failures)
     # The run went past the credentials: no operation was only refused them (the login's
     # generated users are unknown, so it is 401 or 429 by design).

@@ -45,12 +45,41 @@ EVENT_FILTERS: tuple[Param[Any], ...] = (
 LIMIT = Whole("limit", 1, MAX_LIMIT, "events per answer", 100)
 ORDER = Choice("order", ("asc", "desc"), "oldest or newest first", "desc")
 
-HEALTH = Operation("Whether the server is up", "operations", auth="public")
+_TEXT = {"type": "string"}
+EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "seq": {"type": "integer", "description": "its position in the log"},
+        "messageId": _TEXT,
+        "type": _TEXT,
+        "source": _TEXT,
+        "channel": {"type": ["string", "null"]},
+        "isBot": {"type": "boolean"},
+        "identifiers": {"type": "array", "items": _TEXT},
+        **dict.fromkeys(("timestamp", "originalTimestamp", "sentAt", "receivedAt"), _TEXT),
+    },
+    "required": ["seq", "messageId", "type", "source", "channel", "isBot", "identifiers"],
+}
+HEALTH = Operation(
+    "Whether the server is up",
+    "operations",
+    auth="public",
+    answer={"type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]},
+)
 EVENTS = Operation(
     "Raw events of the log, newest first",
     "events",
     roles=(Role.ADMIN,),
     params=(*EVENT_FILTERS, LIMIT, ORDER),
+    answer={
+        "type": "object",
+        "properties": {
+            "events": {"type": "array", "items": EVENT},
+            "count": {"type": "integer", "minimum": 0},
+            "total": {"type": "integer", "minimum": 0, "description": "all matching events"},
+        },
+        "required": ["events", "count", "total"],
+    },
     description="Raw events hold personal data: admins only. A userId that is an e-mail "
     "address finds the events stored under its pseudonym.",
 )

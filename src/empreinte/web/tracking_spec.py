@@ -13,21 +13,31 @@ from typing import Any
 
 from starlette.routing import Route
 
-from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
+from empreinte.collect.limits import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_MESSAGES,
+    MAX_ID_LENGTH,
+    MAX_MESSAGE_BYTES,
+)
 from empreinte.web.operation import ApiRoute, Operation
 
 KINDS = ("track", "identify", "page", "screen", "group", "alias")
 _TAG = "tracking"
 _STRING = {"type": "string"}
 _OBJECT = {"type": "object"}
-_TIME = {"type": "string", "format": "date-time"}
+_TIME = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601; the event time (after clock-skew correction) must fall in 1900-2200",
+}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
 
 # The fields of a message (https://segment.com/docs/connections/spec/common/). Extra fields are
 # kept, as Segment does, so the schema leaves them open.
 _COMMON: dict[str, Any] = {
     "type": {"type": "string", "enum": list(KINDS)},
-    "userId": _STRING,
-    "anonymousId": _STRING,
+    "userId": _ID,
+    "anonymousId": _ID,
     "messageId": {**_STRING, "description": "deduplicates retries: the same id is stored once"},
     "timestamp": _TIME,
     "originalTimestamp": _TIME,
@@ -36,24 +46,34 @@ _COMMON: dict[str, Any] = {
     "integrations": _OBJECT,
 }
 _FIELDS: dict[str, dict[str, Any]] = {
-    "track": {"event": {"type": "string", "minLength": 1}, "properties": _OBJECT},
+    "track": {"event": {"type": "string", "pattern": r"\S"}, "properties": _OBJECT},
     "identify": {"traits": _OBJECT},
     "page": {"name": _STRING, "category": _STRING, "properties": _OBJECT},
     "screen": {"name": _STRING, "category": _STRING, "properties": _OBJECT},
-    "group": {"groupId": {"type": "string", "minLength": 1}, "traits": _OBJECT},
-    "alias": {"previousId": {"type": "string", "minLength": 1}},
+    "group": {"groupId": _ID, "traits": _OBJECT},
+    "alias": {"previousId": _ID},
 }
-_REQUIRED = {"track": ["event"], "group": ["groupId"], "alias": ["previousId"]}
-# Who the message is about: a userId or an anonymousId.
+_REQUIRED = {"track": ["event"], "group": ["groupId"], "alias": ["previousId", "userId"]}
+# Who the message is about: a userId or an anonymousId (alias: the userId it joins).
 _SOMEONE = [{"required": ["userId"]}, {"required": ["anonymousId"]}]
 
 
 def message_schema(kind: str) -> dict[str, Any]:
-    return {
+    schema = {
         "type": "object",
         "properties": {**_COMMON, **_FIELDS[kind]},
         "required": _REQUIRED.get(kind, []),
-        "anyOf": _SOMEONE,
+    }
+    return schema if kind == "alias" else {**schema, "anyOf": _SOMEONE}
+
+
+def _batched(kind: str) -> dict[str, Any]:
+    """A message of a batch: its `type` says its kind."""
+    schema = message_schema(kind)
+    return {
+        **schema,
+        "properties": {**schema["properties"], "type": {"const": kind}},
+        "required": ["type", *schema["required"]],
     }
 
 
@@ -73,7 +93,7 @@ BATCH_BODY: dict[str, Any] = {
         "batch": {
             "type": "array",
             "maxItems": MAX_BATCH_MESSAGES,
-            "items": {"anyOf": [message_schema(kind) for kind in KINDS]},
+            "items": {"oneOf": [_batched(kind) for kind in KINDS]},
         },
         "context": {**_OBJECT, "description": "shared by every message"},
         "integrations": _OBJECT,
