@@ -7,8 +7,8 @@ so a typo (`?limt=5`) is an error, not a silent default. A parameter given twice
 A route declares its parameters (`Text`, `Whole`, `Choice`… below: name, type, bounds,
 default) and reads them with `Query.get`; the same declarations make the route's OpenAPI
 parameters (web/openapi.py). A `Query` made with `declared` refuses to read a name the route did
-not declare (a programming error, not the caller's), so the document cannot drift from what the
-route accepts.
+not declare (an AssertionError: a bug of the route, not the caller's), so the document cannot
+drift from what the route accepts.
 """
 
 from __future__ import annotations
@@ -200,10 +200,6 @@ WINDOW: tuple[Time, Time] = (
 )
 
 
-class UndeclaredParameter(AssertionError):
-    """A route read a parameter it does not declare: a bug of the route (so a 500)."""
-
-
 class Query:
     """The query parameters of one request. Naive date-times are read in `zone` (the
     workspace's time zone for reports; UTC, the log's, for raw events). With `declared`, only
@@ -226,7 +222,8 @@ class Query:
 
     def _mark(self, name: str) -> None:
         if self._declared is not None and name not in self._declared:
-            raise UndeclaredParameter(f"the route reads {name!r} but does not declare it")
+            # A bug of the route, not of the request: a 500, the operator's log names it.
+            raise AssertionError(f"the route reads {name!r} but does not declare it")
         self._known.add(name)
 
     def _one(self, name: str) -> str | None:
