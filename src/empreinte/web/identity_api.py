@@ -95,7 +95,7 @@ BLOCK = Operation(
     errors=(409,),
 )
 CUT = Operation(
-    "Take an identifier out of a profile; it lives alone from then on",
+    "Cut a shared identifier that joined two people: it stays with its first holder",
     _TAG,
     roles=ADMIN,
     body=_change_body("profileId"),
