@@ -180,6 +180,16 @@ def test_a_longer_window_counts_later_goals(ws: Workspace) -> None:
     assert report.window_open == 3
 
 
+def test_a_window_of_days_and_hours(ws: Workspace) -> None:
+    # 7 days 18 hours (window_days=7.75 over HTTP): c14's order at 7.5 days now counts, the
+    # 8-day ones of c12, c13 do not. Mixed units once failed in ibis (a 500 over HTTP).
+    seven = experiment_report(ws, "checkout", now=NOW, window=timedelta(days=7))
+    longer = experiment_report(ws, "checkout", now=NOW, window=timedelta(days=7.75))
+    control, countdown = longer.result.variant("control"), longer.result.variant("countdown")
+    assert control.converted == seven.result.variant("control").converted + 1
+    assert countdown.converted == seven.result.variant("countdown").converted
+
+
 def test_segment_names_are_read(ws: Workspace) -> None:
     report = ws.cx.experiment("segment-names", until=NOW)
     result = report.result

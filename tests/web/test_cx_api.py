@@ -503,7 +503,7 @@ BAD = [
     ("/api/cx/nps", {"by": "traits.email"}, "by", "personal data"),
     ("/api/cx/nps", {"by": "shoe_size"}, "by", "unknown attribute"),
     ("/api/cx/csat", {"scale": "6"}, "scale", "'6'"),
-    ("/api/cx/nps", {"scale": "7"}, "scale", "CSAT"),
+    ("/api/cx/nps", {"scale": "7"}, "scale", "unknown parameter"),
     ("/api/cx/nps", {"format": "pdf"}, "format", "pdf"),
     ("/api/cx/nps", {"kind": "both"}, "kind", "both"),
     ("/api/cx/nps", {"answers": "first"}, "answers", "first"),

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from empreinte import __version__
 from empreinte.collect.admission import Admission
 from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
@@ -19,9 +20,11 @@ from empreinte.web.cx_api import CxApi
 from empreinte.web.errors import EXCEPTION_HANDLERS
 from empreinte.web.headers import SecurityHeaders
 from empreinte.web.identity_api import IdentityApi, IdentitySync
+from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
 from empreinte.web.snapshot_api import SnapshotApi
+from empreinte.web.tracking_spec import documented
 from empreinte.workspace import Workspace
 
 
@@ -68,14 +71,17 @@ def create_app(
             on_shutdown()
 
     app = Starlette(
+        # Every route carries its operation (web/operation.py): GET /api/openapi.json
+        # describes them all.
         routes=[
-            *collector.routes(),
+            *documented(collector.routes()),
             *api.routes(),
             *profiles.routes(),
             *identity.routes(),
             *privacy.routes(),
             *cx.routes(),
             *snapshots.routes(),
+            *OpenApi(__version__).routes(),
         ],
         middleware=[
             # Browsers post from any site that embeds the tracking snippet.

@@ -50,7 +50,6 @@ from zoneinfo import ZoneInfo
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from empreinte.credentials import Principal, Role
 from empreinte.errors import (
@@ -62,7 +61,8 @@ from empreinte.errors import (
     InvalidInput,
 )
 from empreinte.web.auth import require
-from empreinte.web.params import Query
+from empreinte.web.operation import JSON, ApiRoute, Operation, query
+from empreinte.web.params import WINDOW, Choice, Flag, Number, Query, Text, Texts, Whole
 from empreinte.web.responses import strict_json_response
 from empreinte.workspace import Workspace
 
@@ -96,6 +96,97 @@ PERIODS = ("week", "month", "quarter", "year")  # as analytics/attributes.py (ch
 _NOT_THE_REQUEST = (AuthError, InvalidInput)
 
 _IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+# -- what the routes declare (web/operation.py) ------------------------------------------------
+
+_TAG = "cx"
+PERIOD = Choice("period", PERIODS, "one figure per period", None)
+BY = Text(
+    "by",
+    "one figure per value of an attribute: channel, touchpoint, country, generation, "
+    "properties.<path>, traits.<path>… (free-text fields are refused)",
+    None,
+)
+SURVEY_ID = Text("survey_id", "only the answers to this survey", None)
+TOUCHPOINT = Text("touchpoint", "only the answers given at this touchpoint", None)
+KIND = Choice("kind", KINDS, "relational, transactional or all surveys", "all")
+SCALE = Choice("scale", ("5", "7"), "the CSAT scale", "5")
+MIN_N = Whole("min_n", 1, MAX_MIN_N, "answers below which a figure is not shown", None)
+ANSWERS = Choice("answers", ANSWER_RULES, "each person's latest answer, or all of them", None)
+COMPARE = Text("compare", "two labels of the report, A,B: adds a significance test", None)
+CHART_FORMAT = Choice("format", CHARTS, "JSON, CSV, or the report's chart", "json")
+TABLE_FORMAT = Choice("format", TABLES, "JSON or CSV", "json")
+LANG = Choice("lang", LANGUAGES, "the language of the chart", "en")
+SURVEY = Choice("survey", SURVEYS, "the survey", "nps")
+WINDOW_DAYS = Whole("window_days", 1, MAX_DAYS, "days of journey before each answer", 30)
+BOOTSTRAP = Whole("bootstrap", 0, MAX_BOOTSTRAP, "bootstrap resamples of the shares", 200)
+DAYS = Whole("days", 1, MAX_DAYS, "answers of the last days", 30)
+WITH_COMMENT = Flag("with_comment", "only the answers with a comment", False)
+PEOPLE_LIMIT = Whole("limit", 1, MAX_PEOPLE, "people per answer", 500)
+FEATURES = Texts("feature", "only these features (repeatable)")
+GOAL = Text("goal", "the conversion event", DEFAULT_GOAL)
+EXPOSURE_DAYS = Number(
+    "window_days", 0.0, MAX_DAYS, 7.0, f"a number of days above 0, at most {MAX_DAYS}"
+)
+CONTROL = Text("control", "the control variant", None)
+MDE = Number(
+    "mde", 0.0, 1.0, 0.01, "between 0 and 1, both excluded (0.01 = one point)", closed=False
+)
+_CHARTS = (JSON, "text/csv", "image/png", "image/svg+xml")
+_SCORE = (PERIOD, BY, *WINDOW, SURVEY_ID, TOUCHPOINT, KIND, MIN_N, ANSWERS, COMPARE)
+
+
+def _score_operation(survey: str) -> Operation:
+    scale = (SCALE,) if survey == "csat" else ()
+    return Operation(
+        f"{survey.upper()} by period and/or attribute",
+        _TAG,
+        roles=AGGREGATES,
+        params=(*_SCORE, *scale, CHART_FORMAT, LANG),
+        media=_CHARTS,
+        description="A viewer sees no figure of fewer answers than [cx] viewer_min_group.",
+    )
+
+
+DRIVERS = Operation(
+    "What moves a score: journey features' shares of R²",
+    _TAG,
+    roles=AGGREGATES,
+    params=(
+        SURVEY,
+        *WINDOW,
+        SURVEY_ID,
+        TOUCHPOINT,
+        KIND,
+        WINDOW_DAYS,
+        BOOTSTRAP,
+        CHART_FORMAT,
+        LANG,
+    ),
+    media=_CHARTS,
+)
+DETRACTORS = Operation(
+    "The unhappy respondents of the last days",
+    _TAG,
+    roles=PEOPLE,
+    params=(SURVEY, DAYS, TOUCHPOINT, WITH_COMMENT, PEOPLE_LIMIT, TABLE_FORMAT),
+    media=(JSON, "text/csv"),
+)
+KANO = Operation(
+    "Kano categories and Better/Worse per feature",
+    _TAG,
+    roles=AGGREGATES,
+    params=(BY, *WINDOW, SURVEY_ID, FEATURES, MIN_N, CHART_FORMAT, LANG),
+    media=_CHARTS,
+)
+EXPERIMENT = Operation(
+    "An A/B test: conversion per variant, and a verdict",
+    _TAG,
+    roles=AGGREGATES,
+    params=(GOAL, EXPOSURE_DAYS, CONTROL, *WINDOW, MDE, CHART_FORMAT, LANG),
+    media=_CHARTS,
+    path_params={"name": "the experiment's name"},
+)
 
 
 @contextmanager
@@ -184,16 +275,18 @@ class CxApi:
     def __init__(self, workspace: Workspace):
         self._ws = workspace
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[ApiRoute]:
         return [
             *(
-                Route(f"/api/cx/{survey}", self._score_route(survey), methods=["GET"])
+                ApiRoute(
+                    f"/api/cx/{survey}", self._score_route(survey), "GET", _score_operation(survey)
+                )
                 for survey in SURVEYS
             ),
-            Route("/api/cx/drivers", self.drivers, methods=["GET"]),
-            Route("/api/cx/detractors", self.detractors, methods=["GET"]),
-            Route("/api/cx/kano", self.kano, methods=["GET"]),
-            Route("/api/cx/experiments/{name}", self.experiment, methods=["GET"]),
+            ApiRoute("/api/cx/drivers", self.drivers, "GET", DRIVERS),
+            ApiRoute("/api/cx/detractors", self.detractors, "GET", DETRACTORS),
+            ApiRoute("/api/cx/kano", self.kano, "GET", KANO),
+            ApiRoute("/api/cx/experiments/{name}", self.experiment, "GET", EXPERIMENT),
         ]
 
     def _viewer_min_group(self) -> int:
@@ -206,8 +299,8 @@ class CxApi:
         answer through the app's handler (web/errors.py)."""
         who = require(request, self._ws.credentials, *roles)
         # Dates without an offset are read in the workspace's time zone.
-        query = Query(request.query_params, ZoneInfo(self._ws.config.timezone))
-        return await run_in_threadpool(work, query, who)
+        q = query(request, ZoneInfo(self._ws.config.timezone))
+        return await run_in_threadpool(work, q, who)
 
     # -- NPS, CSAT, CES -------------------------------------------------------------------------
 
@@ -221,22 +314,18 @@ class CxApi:
         return endpoint
 
     def _score(self, survey: str, q: Query, who: Principal) -> Response:
-        period = q.choice("period", PERIODS, None)
-        by = q.text("by")
+        period = q.get(PERIOD)
+        by = q.get(BY)
         since, until = q.window()
-        survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
-        kind = _kind(q.choice("kind", KINDS, "all"))
-        scale = 5
-        if survey == "csat":
-            raw_scale = q.choice("scale", ("5", "7"), "5")
-            scale = int(raw_scale or "5")
-        elif q.text("scale") is not None:
-            raise InvalidInput("scale", "only CSAT has a scale (5 or 7)")
-        min_n = q.whole("min_n", None, 1, MAX_MIN_N)
-        rule = q.choice("answers", ANSWER_RULES, None)
-        pair = _pair(q.text("compare"))
-        fmt = q.choice("format", CHARTS, "json") or "json"
-        language = q.choice("lang", LANGUAGES, "en") or "en"
+        survey_id, touchpoint = q.get(SURVEY_ID), q.get(TOUCHPOINT)
+        kind = _kind(q.get(KIND))
+        # Only CSAT declares a scale: elsewhere `done()` refuses it.
+        scale = int(q.get(SCALE)) if survey == "csat" else 5
+        min_n = q.get(MIN_N)
+        rule = q.get(ANSWERS)
+        pair = _pair(q.get(COMPARE))
+        fmt = q.get(CHART_FORMAT)
+        language = q.get(LANG)
         q.done()
         # What is left for the analytics to refuse is the attribute.
         with blamed_on("by"):
@@ -282,14 +371,14 @@ class CxApi:
 
     async def drivers(self, request: Request) -> Response:
         def work(q: Query, who: Principal) -> Response:
-            survey = q.choice("survey", SURVEYS, "nps") or "nps"
+            survey = q.get(SURVEY)
             since, until = q.window()
-            survey_id, touchpoint = q.text("survey_id"), q.text("touchpoint")
-            kind = _kind(q.choice("kind", KINDS, "all"))
-            window_days = q.whole("window_days", 30, 1, MAX_DAYS) or 30
-            bootstrap = q.whole("bootstrap", 200, 0, MAX_BOOTSTRAP)
-            fmt = q.choice("format", CHARTS, "json") or "json"
-            language = q.choice("lang", LANGUAGES, "en") or "en"
+            survey_id, touchpoint = q.get(SURVEY_ID), q.get(TOUCHPOINT)
+            kind = _kind(q.get(KIND))
+            window_days = q.get(WINDOW_DAYS)
+            bootstrap = q.get(BOOTSTRAP)
+            fmt = q.get(CHART_FORMAT)
+            language = q.get(LANG)
             q.done()
             try:
                 report = self._ws.cx.drivers(
@@ -300,7 +389,7 @@ class CxApi:
                     touchpoint=touchpoint,
                     kind=kind,
                     window_days=window_days,
-                    bootstrap=200 if bootstrap is None else bootstrap,
+                    bootstrap=bootstrap,
                 )
             except DriverInputError as exc:
                 # Too few answers in the scope, or scores that do not vary: no parameter is
@@ -327,12 +416,12 @@ class CxApi:
 
     async def detractors(self, request: Request) -> Response:
         def work(q: Query, who: Principal) -> Response:
-            survey = q.choice("survey", SURVEYS, "nps") or "nps"
-            days = q.whole("days", 30, 1, MAX_DAYS) or 30
-            touchpoint = q.text("touchpoint")
-            with_comment = q.flag("with_comment", False)
-            limit = q.whole("limit", 500, 1, MAX_PEOPLE) or 500
-            fmt = q.choice("format", TABLES, "json") or "json"
+            survey = q.get(SURVEY)
+            days = q.get(DAYS)
+            touchpoint = q.get(TOUCHPOINT)
+            with_comment = q.get(WITH_COMMENT)
+            limit = q.get(PEOPLE_LIMIT)
+            fmt = q.get(TABLE_FORMAT)
             q.done()
             people = self._ws.cx.detractors(
                 survey, days=days, touchpoint=touchpoint, with_comment=with_comment, limit=limit
@@ -348,13 +437,13 @@ class CxApi:
 
     async def kano(self, request: Request) -> Response:
         def work(q: Query, who: Principal) -> Response:
-            by = q.text("by")
+            by = q.get(BY)
             since, until = q.window()
-            survey_id = q.text("survey_id")
-            features = q.texts("feature") or None
-            min_n = q.whole("min_n", None, 1, MAX_MIN_N)
-            fmt = q.choice("format", CHARTS, "json") or "json"
-            language = q.choice("lang", LANGUAGES, "en") or "en"
+            survey_id = q.get(SURVEY_ID)
+            features = q.get(FEATURES) or None
+            min_n = q.get(MIN_N)
+            fmt = q.get(CHART_FORMAT)
+            language = q.get(LANG)
             q.done()
             if by is not None and fmt in _IMAGE_TYPES:
                 # The Better-Worse chart places one population's features.
@@ -390,15 +479,13 @@ class CxApi:
         name = request.path_params["name"]
 
         def work(q: Query, who: Principal) -> Response:
-            goal = q.text("goal", DEFAULT_GOAL) or DEFAULT_GOAL
-            window_days = q.number(
-                "window_days", 7.0, 0.0, MAX_DAYS, f"a number of days above 0, at most {MAX_DAYS}"
-            )
-            control = q.text("control")
+            goal = q.get(GOAL)
+            window_days = q.get(EXPOSURE_DAYS)
+            control = q.get(CONTROL)
             since, until = q.window()
-            mde = q.share("mde", 0.01, "between 0 and 1, both excluded (0.01 = one point)")
-            fmt = q.choice("format", CHARTS, "json") or "json"
-            language = q.choice("lang", LANGUAGES, "en") or "en"
+            mde = q.get(MDE)
+            fmt = q.get(CHART_FORMAT)
+            language = q.get(LANG)
             q.done()
             try:
                 report = self._ws.cx.experiment(

@@ -27,15 +27,15 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from empreinte.credentials import Principal, Role
 from empreinte.errors import InvalidInput
 from empreinte.profiles.lookup import LOOKUPS
 from empreinte.profiles.views import conflict_json, explanation_json, rebuild_json
 from empreinte.web.auth import require
-from empreinte.web.params import Query, check_fields, json_object, text_field
-from empreinte.web.profiles_api import READERS
+from empreinte.web.operation import ApiRoute, Operation, query
+from empreinte.web.params import Seq, Text, Whole, check_fields, json_object, text_field
+from empreinte.web.profiles_api import PROFILE_ID, READERS
 from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
@@ -45,6 +45,71 @@ MAX_CONFLICTS = 1_000
 MAX_REASON = 1_000
 _KEY_FIELDS = ("idKey", *LOOKUPS)
 ADMIN = (Role.ADMIN,)
+
+# -- what the routes declare (web/operation.py) ------------------------------------------------
+
+_TAG = "identity"
+_STRING = {"type": "string", "minLength": 1}
+_REASON = {"type": "string", "maxLength": MAX_REASON, "description": "why, for the audit"}
+
+
+def _change_body(*extra: str) -> dict[str, Any]:
+    """A change's body: exactly one identifier field, `extra` required fields, a reason."""
+    keys = {
+        name: {**_STRING, "description": "an identifier key (type:value)"}
+        if name == "idKey"
+        else {**_STRING, "description": f"the raw {name}"}
+        for name in _KEY_FIELDS
+    }
+    return {
+        "type": "object",
+        "properties": {**keys, **dict.fromkeys(extra, _STRING), "reason": _REASON},
+        "required": list(extra),
+        "minProperties": 1,
+        "additionalProperties": False,
+        "description": f"exactly one of {', '.join(_KEY_FIELDS)}",
+    }
+
+
+CONFLICT_LIMIT = Whole("limit", 1, MAX_CONFLICTS, "conflicts per page", 100)
+CONFLICT_BEFORE = Seq("before", "the `next` of the previous page")
+CONFLICT_PROFILE = Text("profileId", "only the conflicts of this profile", None)
+EXPLAIN = Operation(
+    "Why a profile holds what it holds: merges, conflicts, overrides",
+    _TAG,
+    roles=READERS,
+    errors=(404,),
+    path_params=PROFILE_ID,
+)
+CONFLICTS = Operation(
+    "Refused links, newest first",
+    _TAG,
+    roles=READERS,
+    params=(CONFLICT_LIMIT, CONFLICT_BEFORE, CONFLICT_PROFILE),
+    errors=(404,),
+)
+BLOCK = Operation(
+    'Ignore an identifier everywhere (a shop\'s shared card, "undefined")',
+    _TAG,
+    roles=ADMIN,
+    body=_change_body(),
+    errors=(409,),
+)
+CUT = Operation(
+    "Cut a shared identifier that joined two people: it stays with its first holder",
+    _TAG,
+    roles=ADMIN,
+    body=_change_body("profileId"),
+    errors=(404, 409),
+)
+UNBLOCK = Operation("Lift a block or a cut", _TAG, roles=ADMIN, body=_change_body(), errors=(409,))
+REBUILD = Operation(
+    "Recompute the whole identity graph from the log",
+    _TAG,
+    roles=ADMIN,
+    body={"type": "object", "additionalProperties": False},
+    body_required=False,
+)
 
 Change = Callable[[Principal, dict[str, Any]], dict[str, Any]]
 
@@ -67,14 +132,14 @@ class IdentityApi:
     def __init__(self, workspace: Workspace):
         self._ws = workspace
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[ApiRoute]:
         return [
-            Route("/api/profiles/{profile_id}/identity", self.explain, methods=["GET"]),
-            Route("/api/identity/conflicts", self.conflicts, methods=["GET"]),
-            Route("/api/identity/block", self.block, methods=["POST"]),
-            Route("/api/identity/cut", self.cut, methods=["POST"]),
-            Route("/api/identity/unblock", self.unblock, methods=["POST"]),
-            Route("/api/identity/rebuild", self.rebuild, methods=["POST"]),
+            ApiRoute("/api/profiles/{profile_id}/identity", self.explain, "GET", EXPLAIN),
+            ApiRoute("/api/identity/conflicts", self.conflicts, "GET", CONFLICTS),
+            ApiRoute("/api/identity/block", self.block, "POST", BLOCK),
+            ApiRoute("/api/identity/cut", self.cut, "POST", CUT),
+            ApiRoute("/api/identity/unblock", self.unblock, "POST", UNBLOCK),
+            ApiRoute("/api/identity/rebuild", self.rebuild, "POST", REBUILD),
         ]
 
     def _key(self, body: dict[str, Any]) -> str:
@@ -102,7 +167,7 @@ class IdentityApi:
 
     async def explain(self, request: Request) -> Response:
         require(request, self._ws.credentials, *READERS)
-        Query(request.query_params).done()
+        query(request).done()
         explanation = await run_in_threadpool(
             self._ws.identity.explain, request.path_params["profile_id"]
         )
@@ -110,10 +175,10 @@ class IdentityApi:
 
     async def conflicts(self, request: Request) -> Response:
         require(request, self._ws.credentials, *READERS)
-        q = Query(request.query_params)
-        limit = q.whole("limit", 100, 1, MAX_CONFLICTS) or 100
-        before = q.seq("before")  # the `next` of the previous page
-        profile_id = q.text("profileId")
+        q = query(request)
+        limit = q.get(CONFLICT_LIMIT)
+        before = q.get(CONFLICT_BEFORE)
+        profile_id = q.get(CONFLICT_PROFILE)
         q.done()
 
         def work() -> dict[str, Any]:

@@ -25,16 +25,18 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from empreinte.credentials import Principal, Role
 from empreinte.errors import ConsentError, InvalidBody, PrivacyError
 from empreinte.privacy import consent, erasure
+from empreinte.privacy.consent import PURPOSES
 from empreinte.privacy.export import export
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Session, Users
 from empreinte.web.auth import require
+from empreinte.web.operation import ApiRoute, Operation
 from empreinte.web.params import json_object
+from empreinte.web.profiles_api import PROFILE_ID
 from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
@@ -44,6 +46,107 @@ ANYONE = (Role.ADMIN, Role.ANALYST, Role.VIEWER)
 MAX_BODY = 16 * 1024
 
 Handler = Callable[[Request, Principal | None], Awaitable[Response]]
+
+# -- what the routes declare (web/operation.py) ------------------------------------------------
+
+_STRING = {"type": "string"}
+_PERSON = {
+    "profileId": _STRING,
+    "userId": _STRING,
+    "anonymousId": _STRING,
+    "email": _STRING,
+    "phone": _STRING,
+}
+_CONSENT_BODY = {
+    "type": "object",
+    "properties": {
+        "purpose": {"type": "string", "enum": list(PURPOSES)},
+        "granted": {"type": "boolean"},
+        "wordingVersion": {"type": "string", "minLength": 1},
+        "source": _STRING,
+        **_PERSON,
+    },
+    "required": ["purpose", "granted", "wordingVersion"],
+    "additionalProperties": False,
+    "description": "the person is named by one of profileId, userId, anonymousId, email, phone",
+}
+LOGIN = Operation(
+    "Log a dashboard user in: a session token to send as Bearer",
+    "sessions",
+    auth="public",
+    body={
+        "type": "object",
+        "properties": {"username": _STRING, "password": _STRING},
+        "required": ["username", "password"],
+    },
+    answer={
+        "type": "object",
+        "properties": {
+            "token": _STRING,
+            "tokenType": {"const": "Bearer"},
+            "username": _STRING,
+            "role": {"type": "string", "enum": [r.value for r in Role]},
+            "expiresAt": _STRING,
+        },
+        "required": ["token", "tokenType", "username", "role", "expiresAt"],
+    },
+    errors=(401, 429),
+    description="Failed attempts are limited per user and per client address (429 with "
+    "Retry-After); the number of password checks at once is bounded (429).",
+)
+ME = Operation(
+    "Who the token is, and its role",
+    "sessions",
+    roles=ANYONE,
+    answer={
+        "type": "object",
+        "properties": {"name": _STRING, "role": {"type": "string"}},
+        "required": ["name", "role"],
+    },
+)
+CONSENT = Operation(
+    "A person's consent per purpose, and its history",
+    "privacy",
+    roles=READERS,
+    errors=(404,),
+    path_params=PROFILE_ID,
+)
+RECORD = Operation(
+    "Record a grant or a revocation of consent (into the log)",
+    "privacy",
+    roles=ADMIN,
+    body=_CONSENT_BODY,
+    ok=201,
+    errors=(404,),
+    description="A grant of a double opt-in purpose is pending, and answers a confirmation "
+    "token to send to the person.",
+)
+CONFIRM = Operation(
+    "Confirm a double opt-in grant with the token sent to the person",
+    "privacy",
+    auth="public",
+    body={
+        "type": "object",
+        "properties": {"token": {"type": "string", "minLength": 1}},
+        "required": ["token"],
+    },
+)
+EXPORT = Operation(
+    "Everything about a person, raw values included",
+    "privacy",
+    roles=ADMIN,
+    errors=(404,),
+    path_params=PROFILE_ID,
+)
+ERASE = Operation(
+    "Erase a person, and suppress their identifiers",
+    "privacy",
+    roles=ADMIN,
+    errors=(404,),
+    path_params=PROFILE_ID,
+)
+ERASURES = Operation("The erasure audit (no personal data)", "privacy", roles=ADMIN)
+SUPPRESSED = Operation("Events dropped by suppression, by day and source", "privacy", roles=READERS)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -58,27 +161,22 @@ class PrivacyApi:
         self._users = users
         self._throttle = throttle or LoginThrottle()
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[ApiRoute]:
+        def route(path: str, method: str, operation: Operation, handler: Handler) -> ApiRoute:
+            if operation.auth == "public":
+                return ApiRoute(path, self._public(handler), method, operation)
+            return ApiRoute(path, self._guard(operation.roles, handler), method, operation)
+
         return [
-            Route("/api/login", self._public(self.login), methods=["POST"]),
-            Route("/api/me", self._guard(ANYONE, self.me), methods=["GET"]),
-            Route(
-                "/api/profiles/{profile_id}/consent",
-                self._guard(READERS, self.consent),
-                methods=["GET"],
-            ),
-            Route("/api/consent", self._guard(ADMIN, self.record), methods=["POST"]),
-            Route("/api/consent/confirm", self._public(self.confirm), methods=["POST"]),
-            Route(
-                "/api/profiles/{profile_id}/export",
-                self._guard(ADMIN, self.export),
-                methods=["GET"],
-            ),
-            Route("/api/profiles/{profile_id}", self._guard(ADMIN, self.erase), methods=["DELETE"]),
-            Route("/api/privacy/erasures", self._guard(ADMIN, self.erasures), methods=["GET"]),
-            Route(
-                "/api/privacy/suppressed", self._guard(READERS, self.suppressed), methods=["GET"]
-            ),
+            route("/api/login", "POST", LOGIN, self.login),
+            route("/api/me", "GET", ME, self.me),
+            route("/api/profiles/{profile_id}/consent", "GET", CONSENT, self.consent),
+            route("/api/consent", "POST", RECORD, self.record),
+            route("/api/consent/confirm", "POST", CONFIRM, self.confirm),
+            route("/api/profiles/{profile_id}/export", "GET", EXPORT, self.export),
+            route("/api/profiles/{profile_id}", "DELETE", ERASE, self.erase),
+            route("/api/privacy/erasures", "GET", ERASURES, self.erasures),
+            route("/api/privacy/suppressed", "GET", SUPPRESSED, self.suppressed),
         ]
 
     # -- the one place where roles are checked (errors answer through web/errors.py) --------

@@ -23,7 +23,6 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from empreinte.credentials import Principal, Role
 from empreinte.errors import Forbidden, InvalidInput, ProfileNotFound
@@ -31,17 +30,58 @@ from empreinte.profiles.lookup import LOOKUPS, PERSONAL_LOOKUPS
 from empreinte.profiles.profile import MAX_PAGE
 from empreinte.profiles.views import profile_json, timeline_json
 from empreinte.web.auth import require
-from empreinte.web.params import Query
+from empreinte.web.operation import ApiRoute, Operation, query
+from empreinte.web.params import Flag, Query, Text, Whole
 from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
 READERS = (Role.ADMIN, Role.ANALYST)
 
+PII = Flag("pii", "raw personal values (admins; the default for them) or pseudonyms", None)
+HISTORY = Flag("history", "each trait's history of values", True)
+PROFILE_ID = {"profile_id": "a profile id (p_…); a merged-away id answers with the merged profile"}
+_TAG = "profiles"
+PROFILE = Operation(
+    "A person's profile: identifiers, traits with history, computed traits",
+    _TAG,
+    roles=READERS,
+    params=(PII, HISTORY),
+    errors=(404,),
+    path_params=PROFILE_ID,
+    description="A merged-away id answers 200 with the profile it merged into, "
+    "`redirectedFrom` naming the id asked for and a Content-Location header.",
+)
+LOOKUP = Operation(
+    "The profile holding an identifier (give exactly one of them)",
+    _TAG,
+    roles=READERS,
+    params=(
+        *(Text(name, f"the {name} to look up", None) for name in LOOKUPS),
+        PII,
+        HISTORY,
+    ),
+    errors=(404,),
+    description=f"Analysts may not look people up by {' or '.join(PERSONAL_LOOKUPS)}.",
+)
+PAGE = Whole("limit", 1, MAX_PAGE, "events per page", 100)
+AFTER = Text("after", "the `next` cursor of the previous page", None)
+BEFORE = Text("before", "the `previous` cursor of the next page", None)
+BOTS = Flag("includeBots", "include events flagged as bots", False)
+TIMELINE = Operation(
+    "Every event of a profile, oldest first, a page at a time",
+    _TAG,
+    roles=READERS,
+    params=(PII, PAGE, AFTER, BEFORE, BOTS),
+    errors=(404,),
+    path_params=PROFILE_ID,
+)
+
 
 def pii_for(principal: Principal, q: Query) -> bool:
     """Whether to show raw personal values: admins do unless `pii=false`; anyone else asking
     `pii=true` is refused."""
-    wanted = q.flag("pii", principal.role is Role.ADMIN)
+    given = q.get(PII)
+    wanted = principal.role is Role.ADMIN if given is None else given
     if wanted and principal.role is not Role.ADMIN:
         raise Forbidden(f"the {principal.role.value} role may not see raw personal values")
     return wanted
@@ -60,19 +100,19 @@ class ProfilesApi:
     def __init__(self, workspace: Workspace):
         self._ws = workspace
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[ApiRoute]:
         return [
-            Route("/api/profiles", self.lookup, methods=["GET"]),
-            Route("/api/profiles/{profile_id}", self.profile, methods=["GET"]),
-            Route("/api/profiles/{profile_id}/timeline", self.timeline, methods=["GET"]),
+            ApiRoute("/api/profiles", self.lookup, "GET", LOOKUP),
+            ApiRoute("/api/profiles/{profile_id}", self.profile, "GET", PROFILE),
+            ApiRoute("/api/profiles/{profile_id}/timeline", self.timeline, "GET", TIMELINE),
         ]
 
     async def profile(self, request: Request) -> Response:
         principal = require(request, self._ws.credentials, *READERS)
         profile_id = request.path_params["profile_id"]
-        q = Query(request.query_params)
+        q = query(request)
         pii = pii_for(principal, q)
-        history = q.flag("history", True)
+        history = q.get(HISTORY)
         q.done()
         found = await run_in_threadpool(self._ws.profiles.get, profile_id, pii=pii)
         return json_response(
@@ -83,7 +123,7 @@ class ProfilesApi:
 
     async def lookup(self, request: Request) -> Response:
         principal = require(request, self._ws.credentials, *READERS)
-        q = Query(request.query_params)
+        q = query(request)
         by = [name for name in LOOKUPS if q.given(name)]
         # Refused before anything is read: the answer must not tell whether they exist.
         personal = [name for name in by if name in PERSONAL_LOOKUPS]
@@ -92,7 +132,7 @@ class ProfilesApi:
                 f"the {principal.role.value} role may not look people up by {personal[0]}"
             )
         pii = pii_for(principal, q)
-        history = q.flag("history", True)
+        history = q.get(HISTORY)
         value = q.text(by[0]) if len(by) == 1 else None
         q.done()
         if len(by) != 1:
@@ -116,11 +156,10 @@ class ProfilesApi:
     async def timeline(self, request: Request) -> Response:
         principal = require(request, self._ws.credentials, *READERS)
         profile_id = request.path_params["profile_id"]
-        q = Query(request.query_params)
+        q = query(request)
         pii = pii_for(principal, q)
-        limit = q.whole("limit", 100, 1, MAX_PAGE) or 100
-        after, before = q.text("after"), q.text("before")
-        include_bots = q.flag("includeBots", False)
+        limit, after, before = q.get(PAGE), q.get(AFTER), q.get(BEFORE)
+        include_bots = q.get(BOTS)
         q.done()
         page = await run_in_threadpool(
             lambda: self._ws.profiles.timeline(

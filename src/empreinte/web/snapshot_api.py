@@ -21,15 +21,31 @@ import uuid
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from empreinte.credentials import Role
 from empreinte.web.auth import require
+from empreinte.web.operation import ApiRoute, Operation
 from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
 SNAPSHOTS = "snapshots"
 _KEEP_SECONDS = 3600
+
+SNAPSHOT = Operation(
+    "A consistent copy of the workspace database, for the CLI beside the server",
+    "operations",
+    auth="token_or_local",
+    roles=(Role.ADMIN,),
+    ok=201,
+    answer={
+        "type": "object",
+        "properties": {"snapshot": {"type": "string"}},
+        "required": ["snapshot"],
+    },
+    errors=(503,),
+    description="For an admin token, or the local CLI's secret (server.json). The body, if "
+    "any, is ignored.",
+)
 
 
 class SnapshotApi:
@@ -38,8 +54,8 @@ class SnapshotApi:
         self._secret = local_secret
         self._folder = workspace.path / SNAPSHOTS
 
-    def routes(self) -> list[Route]:
-        return [Route("/api/snapshots", self.create, methods=["POST"])]
+    def routes(self) -> list[ApiRoute]:
+        return [ApiRoute("/api/snapshots", self.create, "POST", SNAPSHOT)]
 
     def _authorise(self, request: Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -93,6 +93,8 @@ def experiment_report(
     if window <= timedelta(0):
         raise AnalyticsError("the conversion window must be positive")
     end = now or scope.until or datetime.now(UTC)
+    # Built from the timedelta: a window of 1.5 days mixes units ibis cannot infer by itself.
+    span = ibis.interval(window)
     events = log.events()
     views = in_window(events.filter(events.event == EXPOSURE_EVENT), scope)
     views = views.select(
@@ -112,14 +114,14 @@ def experiment_report(
         people.aggregate(
             exposed=people.count(),
             crossed=ibis.ifelse(people.variants > 1, 1, 0).sum(),
-            open_=ibis.ifelse((people.variants == 1) & (people.first + window > end), 1, 0).sum(),
+            open_=ibis.ifelse((people.variants == 1) & (people.first + span > end), 1, 0).sum(),
         )
     ).iloc[0]
     if int(totals["exposed"]) == 0:
         raise AnalyticsError(
             f"no {EXPOSURE_EVENT!r} events for experiment {experiment!r} in this window"
         )
-    eligible = people.filter((people.variants == 1) & (people.first + window <= end))
+    eligible = people.filter((people.variants == 1) & (people.first + span <= end))
     consenting = only_consenting(log, eligible)
     goals = events.filter(events.event == goal).select("seq", "identifiers", "timestamp")
     goals = log.with_owner(goals).select(goal_profile="profile_id", goal_at="timestamp")
@@ -128,7 +130,7 @@ def experiment_report(
         [
             consenting.profile_id == goals.goal_profile,
             goals.goal_at > consenting.first,
-            goals.goal_at <= consenting.first + window,
+            goals.goal_at <= consenting.first + span,
         ],
     )
     per_person = reached.group_by(["profile_id", "variant"]).agg(
