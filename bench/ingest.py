@@ -87,6 +87,7 @@ def demo_messages(count: int, seed: int) -> list[dict[str, Any]]:
 class Rate:
     events: int
     seconds: float
+    cpu: float = 0.0  # seconds of CPU of this process, every thread (DuckDB's too)
 
     @property
     def per_second(self) -> float:
@@ -113,6 +114,31 @@ def validate_all(messages: list[dict[str, Any]], batch: int) -> tuple[list[Event
     return rows, Rate(len(rows), time.perf_counter() - started)
 
 
+def pipeline_cpu(bodies: list[bytes], events: int, passes: int = 3) -> float:
+    """CPU µs per event of the collector's work on a batch before the writer, as its
+    validation thread does it: parse (with the exact-integer check), validate and pseudonymise,
+    encode as Arrow. The best of `passes` after a first one that fills the caches: on a shared
+    machine the fastest pass is the least disturbed, so this figure moves less than the rates."""
+    from empreinte.collect.http import _parse
+    from empreinte.collect.workers import _Validator
+    from empreinte.store.columns import ColumnarRows
+
+    validator = _Validator(IngestPolicy(Pseudonymiser(b"bench-key-" * 4)))
+    received_at = now_micros()
+
+    def one_pass() -> float:
+        started = time.process_time()
+        for body in bodies:
+            rows, _ = validator._validate(
+                _parse(body), None, SOURCE, body_size=len(body), received_at=received_at
+            )
+            ColumnarRows(rows, SOURCE, received_at).table()
+        return time.process_time() - started
+
+    one_pass()
+    return min(one_pass() for _ in range(passes)) / events * 1e6
+
+
 def parse_all(bodies: list[bytes], events: int) -> Rate:
     started = time.perf_counter()
     for body in bodies:
@@ -125,16 +151,16 @@ def storage_limit(rows: list[EventRow], group: int, directory: Path) -> Rate:
     path = directory / f"storage-{group}.duckdb"
     engine = DuckDBEngine(path)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for offset in range(0, len(rows), group):
             engine.append(rows[offset : offset + group], offset + 1)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert engine.count_events(EventFilter()) == len(rows)
     finally:
         engine.close()
         for leftover in directory.glob(f"storage-{group}.duckdb*"):
             leftover.unlink()
-    return Rate(len(rows), elapsed)
+    return Rate(len(rows), elapsed, cpu)
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -203,6 +229,72 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
             ticks[pid if current == pid else -1] += int(fields[11]) + int(fields[12])
         todo.extend(children.get(current, ()))
     return ticks[pid] / os.sysconf("SC_CLK_TCK"), ticks[-1] / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each live thread of a process, by thread id (Linux /proc)."""
+    out: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (fields := _stat_path(task / "stat")) is not None:
+            out[int(task.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _stat_path(path: Path) -> list[str] | None:
+    try:
+        return path.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def thread_names(pid: int) -> dict[int, str]:
+    """The names of a process's Python threads by thread id, from `py-spy dump` (empty when
+    py-spy is missing or may not attach). Other threads are native: DuckDB's."""
+    try:
+        dump = subprocess.run(
+            [str(VENV_BIN / "py-spy"), "dump", "--pid", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    names = {}
+    for line in dump.splitlines():
+        if line.startswith("Thread ") and '"' in line:
+            tid, name = line.split()[1], line.split('"')[1]
+            if tid.isdigit():
+                names[int(tid)] = name
+    return names
+
+
+def _thread_kind(name: str | None) -> str:
+    """A thread's part in the collector, from its Python name."""
+    if name is None:
+        return "DuckDB's own threads"
+    if name == "MainThread":
+        return "HTTP (event loop)"
+    for prefix, kind in (
+        ("empreinte-validate", "validation thread"),
+        ("empreinte-writer", "writer (dedup, Arrow, DuckDB append)"),
+        ("empreinte-identity", "identity sync"),
+    ):
+        if name.startswith(prefix):
+            return kind
+    return "other Python threads (worker pool feeders…)"
+
+
+def cpu_breakdown(
+    before: dict[int, float], after: dict[int, float], names: dict[int, str], total: float
+) -> dict[str, float]:
+    """CPU seconds during the load by part of the server; threads that ended are counted in
+    the process total only (`total`), under "ended threads"."""
+    parts: Counter[str] = Counter()
+    for tid, seconds in after.items():
+        parts[_thread_kind(names.get(tid))] += seconds - before.get(tid, 0.0)
+    parts["ended threads"] += max(0.0, total - sum(parts.values()))
+    return dict(parts)
 
 
 # -- the load -----------------------------------------------------------------------------------
@@ -350,10 +442,16 @@ def report(
     print(f"parse only (orjson.loads of the bodies):      {parse.per_second:>12,.0f} events/s")
     rows, validation = validate_all(messages, args.batch)
     print(f"validation only (normalise() per message):    {validation.per_second:>12,.0f} events/s")
+    sample = bodies[: max(1, 50_000 // args.batch)]  # enough for a steady figure
+    pipeline = pipeline_cpu(sample, sum(len(orjson.loads(b)["batch"]) for b in sample))
+    print(f"parse + validate + Arrow, CPU (best of 3):    {pipeline:>12.1f} µs per event")
     storage = {group: storage_limit(rows, group, root) for group in (500, 5_000, 10_000)}
     for group, rate in storage.items():
         label = f"storage only ({group:,}-row appends + COMMIT):"
-        print(f"{label:<46}{rate.per_second:>12,.0f} events/s")
+        print(
+            f"{label:<46}{rate.per_second:>12,.0f} events/s, "
+            f"{rate.cpu / rate.events * 1e6:.1f} µs CPU per event (Arrow + DuckDB)"
+        )
     limit = storage[5_000].per_second
     del rows
 
@@ -368,11 +466,14 @@ def report(
     server = start_server(workspace, port, root / "server.log", args.workers)
     requests = [request_bytes(body, port, write_key, args.gzip) for body in bodies]
     warm_up(port, write_key, args.seed)
+    names = thread_names(server.pid)
     profiler = start_profiler(server.pid, args.profile) if args.profile else None
     try:
+        threads_before = thread_cpu(server.pid)
         (own_cpu, workers_cpu), client_cpu = cpu_seconds(server.pid), time.process_time()
         result = run_load(requests, port, args.clients)
         own_after, workers_after = cpu_seconds(server.pid)
+        threads_after = thread_cpu(server.pid)
         own_cpu, workers_cpu = own_after - own_cpu, workers_after - workers_cpu
         client_cpu = time.process_time() - client_cpu
     finally:
@@ -402,6 +503,15 @@ def report(
         f"{(own_cpu + workers_cpu) / acknowledged * 1e6:.1f} µs per event), "
         f"client {client_cpu:.1f} s, over {result.seconds:.1f} s wall on {cores} cores"
     )
+    if names:
+        parts = cpu_breakdown(threads_before, threads_after, names, own_cpu)
+        parts["validation worker processes"] = workers_cpu
+        print("CPU per event by part (µs):")
+        for part, seconds in sorted(parts.items(), key=lambda item: -item[1]):
+            if seconds > 0:
+                print(f"  {part:<46}{seconds / acknowledged * 1e6:>7.1f}")
+    else:
+        print("(CPU by part: needs py-spy to name the server's threads)")
     if result.failures:
         print(f"failures: {len(result.failures)}, first: {result.failures[0]}")
     print(

@@ -5,7 +5,9 @@ run the real server with a worker: tests/conftest.py)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import pickle
 import signal
 import time
 from collections.abc import Iterator
@@ -131,6 +133,45 @@ def test_the_writer_drops_retries_and_suppressed_people_from_encoded_rows(
     # Rows stored by an earlier group are duplicates too.
     again, _ = in_worker(pool, collector, batch_body(messages[:5]))
     assert ws.writer.write(again) == WriteResult(0, 5, 0)
+
+
+class _Request:
+    """What `Collector._prepare` reads of a request: its headers (the write key)."""
+
+    def __init__(self, write_key: str):
+        token = base64.b64encode(f"{write_key}:".encode()).decode()
+        self.headers = {"authorization": f"Basic {token}"}
+
+
+def test_without_workers_a_large_batch_reaches_the_writer_encoded_as_the_workers_send_it(
+    ws: Workspace,
+) -> None:
+    """The server's own validation thread encodes a batch of 64+ valid messages too, so the
+    writer only concatenates: the same rows as the Python rows, the same after a pickle (the
+    trip from a worker), and the writer's dedup and suppression still apply."""
+    here = Collector(ws.credentials, ws.writer, ws.policy)  # no workers
+    key = ws.credentials.create_write_key("encoded-here")
+    messages: list[Any] = [message(n, userId=f"e-{n}", messageId=f"e-{n}") for n in range(80)]
+    messages[4] = {"type": "track", "userId": "u"}  # rejected by index, the rest encoded
+    raw = batch_body(messages)
+    rows, rejected = here._prepare(_Request(key), raw, None)  # type: ignore[arg-type]
+    small, _ = here._prepare(_Request(key), batch_body(messages[:10]), None)  # type: ignore[arg-type]
+    assert isinstance(rows, ColumnarRows) and len(rows) == 79
+    expected, _ = here._validate(
+        _parse(raw), None, "encoded-here", body_size=len(raw), received_at=rows.received_at
+    )
+
+    assert isinstance(small, list)  # a few rows: encoding them would cost more than it saves
+    assert [r["index"] for r in rejected] == [4]
+    assert rows.message_ids == [r.message_id for r in expected]
+    assert rows.table().to_pylist() == to_table(expected).to_pylist()
+    copy = pickle.loads(pickle.dumps(rows))
+    assert copy.table().equals(rows.table())
+    assert (copy.message_ids, copy.identifiers) == (rows.message_ids, rows.identifiers)
+
+    ws.suppression.add([ws.suppression.hash("user_id:e-7")])
+    assert ws.writer.write(rows) == WriteResult(78, 0, 1)
+    assert ws.writer.write(copy) == WriteResult(0, 78, 1)  # a retry: every row a duplicate
 
 
 def test_too_much_waiting_for_the_workers_is_429(

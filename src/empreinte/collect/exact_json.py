@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 import orjson
 
 from empreinte.errors import InvalidMessage
 
-# Nineteen digits in a row: maybe an integer beyond 64 bits (or in a string: no harm).
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# Nineteen digits in a row: maybe an integer beyond 64 bits (or in a string: no harm). Found
+# by mapping every digit to "0" and searching for nineteen of them: both are single C passes
+# over the body, some 15 times faster than the regular expression `[0-9]{19}` (which took as
+# long as parsing the body with orjson).
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_ZEROS = b"0" * 19
 
 
 class BeyondInt64:
@@ -33,7 +36,7 @@ class BeyondInt64:
 
 def has_long_digits(body: bytes) -> bool:
     """Whether `body` may hold an integer orjson would round (linear: a fixed-length run)."""
-    return _LONG_DIGITS.search(body) is not None
+    return _NINETEEN_ZEROS in body.translate(_DIGITS_TO_ZERO)
 
 
 def _exact_int(text: str) -> int | BeyondInt64:

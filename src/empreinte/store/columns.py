@@ -60,34 +60,45 @@ def concat(rows: Sequence[EventRow], tables: list[pa.Table]) -> pa.Table:
 class ColumnarRows:
     """The validated rows of one request (one source, one arrival time), encoded.
 
-    Picklable and compact: an Arrow IPC buffer plus the message ids and identifier lists.
-    `len()` is the number of rows.
+    Built where the rows were validated (a worker process, or the server's validation
+    thread), so that the writer only concatenates tables. Picklable and compact for the trip
+    from a worker: an Arrow IPC buffer (made only when pickled) plus the message ids and
+    identifier lists. `len()` is the number of rows.
     """
 
-    __slots__ = ("data", "identifiers", "message_ids", "received_at", "source")
+    __slots__ = ("_batch", "_data", "identifiers", "message_ids", "received_at", "source")
 
     def __init__(self, rows: Sequence[EventRow], source: str, received_at: int):
         self.source = source
         self.received_at = received_at
         self.message_ids = [row.message_id for row in rows]
         self.identifiers = [row.identifiers for row in rows]
-        self.data = _batch(rows).serialize().to_pybytes()
+        self._batch: pa.RecordBatch | None = _batch(rows)
+        self._data: bytes | None = None
 
     def __len__(self) -> int:
         return len(self.message_ids)
 
     def __getstate__(self) -> tuple[bytes, list[list[str] | None], list[str], int, str]:
-        return (self.data, self.identifiers, self.message_ids, self.received_at, self.source)
+        data = self._data
+        if data is None:
+            assert self._batch is not None
+            data = self._batch.serialize().to_pybytes()
+        return (data, self.identifiers, self.message_ids, self.received_at, self.source)
 
     def __setstate__(
         self, state: tuple[bytes, list[list[str] | None], list[str], int, str]
     ) -> None:
-        self.data, self.identifiers, self.message_ids, self.received_at, self.source = state
+        self._data, self.identifiers, self.message_ids, self.received_at, self.source = state
+        self._batch = None
 
     def table(self, keep: list[bool] | None = None) -> pa.Table:
         """The rows as a table (read from the buffer without a copy); only those marked in
         `keep`, when given."""
-        batch = pa.ipc.read_record_batch(pa.py_buffer(self.data), ROW_SCHEMA)
+        batch = self._batch
+        if batch is None:
+            assert self._data is not None
+            batch = pa.ipc.read_record_batch(pa.py_buffer(self._data), ROW_SCHEMA)
         if keep is not None:
             batch = batch.filter(pa.array(keep, type=pa.bool_()))
         return pa.Table.from_batches([batch], schema=ROW_SCHEMA)
