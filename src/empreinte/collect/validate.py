@@ -210,9 +210,11 @@ def normalise(
 
     channel = infer_channel(kind, context, message.get("channel"))
     # Personal data leaves the payloads here, before anything is stored.
-    sent_user_id = user_id
+    sent_user_id, sent_previous_id = user_id, previous_id
     if user_id is not None and "@" in user_id:
         user_id = stored_user_id(user_id, policy.pseudonymiser)
+    if previous_id is not None and "@" in previous_id:  # an earlier userId: the same rule
+        previous_id = stored_user_id(previous_id, policy.pseudonymiser)
     private = split(
         kind=kind,
         user_id=user_id,
@@ -223,6 +225,7 @@ def normalise(
         context=context,
         channel=channel,
         policy=policy,
+        trusted_source=source in policy.trusted_sources,
     )
     properties, traits, context = private.properties, private.traits, private.context
     user_agent = context.get("userAgent") if context else None
@@ -259,17 +262,26 @@ def normalise(
                 None if integrations is None else orjson.dumps(integrations).decode(),
                 None if extra is None else orjson.dumps(extra).decode(),
                 private.identifiers,
-                _vault(private.vault, sent_user_id if sent_user_id != user_id else None),
+                _vault(
+                    private.vault,
+                    sent_user_id if sent_user_id != user_id else None,
+                    sent_previous_id if sent_previous_id != previous_id else None,
+                ),
             )
         )
     except TypeError:  # a 65-bit integer the size check did not serialise (body ≤ 32 KB)
         raise unrepresentable(message, None) from None
 
 
-def _vault(vault: dict[str, Any] | None, user_id: str | None) -> str | None:
-    """The event's vault row as JSON; `user_id`: the userId as sent, when it was replaced."""
+def _vault(
+    vault: dict[str, Any] | None, user_id: str | None, previous_id: str | None
+) -> str | None:
+    """The event's vault row as JSON; `user_id`, `previous_id`: the ids as sent, when they
+    were replaced by pseudonyms."""
     if user_id is not None:
         vault = {**(vault or {}), "user_id": user_id}
+    if previous_id is not None:
+        vault = {**(vault or {}), "previous_id": previous_id}
     return None if vault is None else orjson.dumps(vault).decode()
 
 

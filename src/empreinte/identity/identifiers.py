@@ -99,7 +99,9 @@ def region_of(context: dict[str, Any] | None, traits: dict[str, Any] | None, def
     return default
 
 
-def previous_ids(previous_id: str | None, anonymous_id: str | None) -> list[Identifier]:
+def previous_ids(
+    previous_id: str | None, anonymous_id: str | None, user_ids: bool = False
+) -> list[Identifier]:
     """What an `alias` message's previousId identifies, by a rule on the message alone (so
     that the incremental graph and a rebuild, which read the keys stored with each event,
     always agree). Segment: previousId is "the existing ID you've referred to the user by",
@@ -114,10 +116,14 @@ def previous_ids(previous_id: str | None, anonymous_id: str | None) -> list[Iden
 
     An alias then carries two user ids, which the graph merges despite the limit of one user
     id per profile (graph.py, step 7): the profile keeps the old user id as an alias of the
-    new one.
+    new one. Only a trusted source may say that (`user_ids`, decided at the door: the public
+    write key could otherwise fuse any two accounts, and one's data would follow the other's
+    access request); from any other source previousId is an anonymous id.
     """
     if not previous_id or previous_id == anonymous_id:
         return []
+    if not user_ids:
+        return [Identifier(IdType.ANONYMOUS_ID, previous_id)]
     if anonymous_id:
         return [Identifier(IdType.USER_ID, previous_id)]
     return [Identifier(IdType.USER_ID, previous_id), Identifier(IdType.ANONYMOUS_ID, previous_id)]
@@ -144,6 +150,7 @@ def extract(
     context: dict[str, Any] | None,
     channel: str | None,
     default_region: str,
+    alias_user_ids: bool = False,
 ) -> list[Identifier]:
     """Every identifier of one message, normalised, without duplicates, in a stable order.
 
@@ -151,7 +158,7 @@ def extract(
     in traits and context.traits, the caller's number on phone events, context.device.id,
     loyalty cards (traits or context.externalIds) and other context.externalIds.
     """
-    found: set[Identifier] = set(previous_ids(previous_id, anonymous_id))
+    found: set[Identifier] = set(previous_ids(previous_id, anonymous_id, alias_user_ids))
     if user_id:
         found.add(Identifier(IdType.USER_ID, user_id))
     if anonymous_id:

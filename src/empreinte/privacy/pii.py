@@ -117,6 +117,9 @@ class IngestPolicy:
     pseudonymiser: Pseudonymiser
     default_region: str = "FR"
     personal_keys: frozenset[str] = frozenset()
+    # Sources whose alias may join two user ids (the workspace's own and `[consent]
+    # trusted_sources`: the same trust as for marketing consent).
+    trusted_sources: frozenset[str] = frozenset()
     # key → kind, for properties [0] and traits [1] (see `_personal`)
     kinds: tuple[dict[str, str | None], dict[str, str | None]] = field(
         default_factory=lambda: ({}, {}), compare=False, repr=False
@@ -262,7 +265,11 @@ def identifier_key(ident: Identifier, pseudo: Pseudonymiser) -> str:
 
 
 def _plain_keys(
-    user_id: str | None, anonymous_id: str | None, previous_id: str | None, ctx: dict[str, Any]
+    user_id: str | None,
+    anonymous_id: str | None,
+    previous_id: str | None,
+    ctx: dict[str, Any],
+    alias_user_ids: bool,
 ) -> list[str] | None:
     """The identifier keys of a message without personal data, as `extract` would give.
     (Literal prefixes: formatting a StrEnum member costs more than the rest of this function.)"""
@@ -272,7 +279,7 @@ def _plain_keys(
     if anonymous_id:
         keys.append("anonymous_id:" + anonymous_id)
     if previous_id:  # an alias
-        keys.extend(ident.key for ident in previous_ids(previous_id, anonymous_id))
+        keys.extend(ident.key for ident in previous_ids(previous_id, anonymous_id, alias_user_ids))
     device = ctx.get("device")
     if isinstance(device, dict):
         device_id = device.get("id")
@@ -301,13 +308,12 @@ def split(
     context: dict[str, Any] | None,
     channel: str | None,
     policy: IngestPolicy,
+    trusted_source: bool = False,
 ) -> Split:
     """Identifiers of the message (valid ones only, pseudonymised), and its payloads with
-    personal data moved to the vault."""
+    personal data moved to the vault. Only a `trusted_source`'s alias joins two user ids."""
     pseudo = policy.pseudonymiser
     ctx = context or {}
-    if previous_id is not None and "@" in previous_id:  # an earlier userId that is an e-mail
-        previous_id = stored_user_id(previous_id, pseudo)
     if (
         not traits
         and not ctx.get("traits")
@@ -319,7 +325,11 @@ def split(
         # Most events (page views, product views…) carry no personal data and only plain
         # ids: skip the general extraction, which costs several microseconds a message.
         return Split(
-            traits, properties, context, None, _plain_keys(user_id, anonymous_id, previous_id, ctx)
+            traits,
+            properties,
+            context,
+            None,
+            _plain_keys(user_id, anonymous_id, previous_id, ctx, trusted_source),
         )
     found = extract(
         user_id=user_id,
@@ -330,6 +340,7 @@ def split(
         context=context,
         channel=channel,
         default_region=policy.default_region,
+        alias_user_ids=trusted_source,
     )
     keys = sorted(identifier_key(i, pseudo) for i in found if i.valid)
     vault: dict[str, Any] = {}
