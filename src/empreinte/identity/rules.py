@@ -87,31 +87,29 @@ def _limits(given: Mapping[str, Any]) -> Mapping[str, int]:
     return MappingProxyType(out)
 
 
-def _priority(given: Any) -> tuple[str, ...]:
+def _types(given: Any, setting: str) -> list[str]:
+    """A list of identifier types from the `[identity]` `setting`; `ConfigError` else."""
     if isinstance(given, str) or not isinstance(given, list | tuple):
-        raise ConfigError("identity priority must be a list of identifier types")
+        raise ConfigError(f"identity {setting} must be a list of identifier types")
     listed = [str(kind) for kind in given]
     unknown = sorted(set(listed) - set(DEFAULT_PRIORITY))
     if unknown:
         raise ConfigError(
-            f"identity priority: unknown identifier type(s) {', '.join(unknown)}; "
+            f"identity {setting}: unknown identifier type(s) {', '.join(unknown)}; "
             f"the types are {', '.join(DEFAULT_PRIORITY)}"
         )
+    return listed
+
+
+def _priority(given: Any) -> tuple[str, ...]:
+    listed = _types(given, "priority")
     if len(set(listed)) != len(listed):
         raise ConfigError("identity priority lists a type twice")
     return (*listed, *(kind for kind in DEFAULT_PRIORITY if kind not in listed))
 
 
 def _person_level(given: Any) -> tuple[str, ...]:
-    if isinstance(given, str) or not isinstance(given, list | tuple):
-        raise ConfigError("identity person_level must be a list of identifier types")
-    listed = [str(kind) for kind in given]
-    unknown = sorted(set(listed) - set(DEFAULT_PRIORITY))
-    if unknown:
-        raise ConfigError(
-            f"identity person_level: unknown identifier type(s) {', '.join(unknown)}; "
-            f"the types are {', '.join(DEFAULT_PRIORITY)}"
-        )
+    listed = _types(given, "person_level")
     return tuple(kind for kind in DEFAULT_PRIORITY if kind in listed)
 
 
