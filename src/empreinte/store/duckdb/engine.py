@@ -194,13 +194,16 @@ class DuckDBEngine:
         return int(row[0][0]) if row else None
 
     def message_fingerprints(self, keys: Sequence[str]) -> np.ndarray:
-        # A list parameter rather than a registered table: one row in, so unnest keeps order.
+        # An Arrow column scanned by a projection: a third of the cost of binding a list
+        # parameter and unnesting it. The result keeps the keys' order: insertion order is
+        # preserved (DuckDB's default, never turned off on these cursors). A cursor of its own
+        # per thread: a relation refuses to run on one with an unfinished result.
+        column = pa.table({"key": pa.array(keys, pa.string())})
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "relations", None)
+        if cur is None:
+            cur = self._local.relations = self._con.cursor()
         try:
-            found = (
-                self._cur()
-                .execute("SELECT hash(unnest(?::VARCHAR[])) AS fingerprint", [list(keys)])
-                .fetchnumpy()
-            )
+            found = cur.from_arrow(column).project("hash(key) AS fingerprint").fetchnumpy()
         except duckdb.Error as exc:
             raise StorageError(f"could not fingerprint message ids: {exc}") from exc
         return np.asarray(found["fingerprint"], dtype=np.uint64)
