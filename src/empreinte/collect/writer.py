@@ -139,6 +139,11 @@ class EventWriter:
         with self._cond:
             self._check(1)
 
+    @property
+    def busy(self) -> bool:
+        """Whether rows are waiting for their commit or being committed."""
+        return self._pending_rows > 0
+
     def accepting(self) -> bool:
         """Whether a new submission would be queued now."""
         try:

@@ -53,8 +53,10 @@ def create_app(
     privacy = PrivacyApi(workspace, users, LoginThrottle.from_mapping(workspace.config.logins))
     cx = CxApi(workspace)
     snapshots = SnapshotApi(workspace, local_secret)
-    # The identity graph follows the log in the background; reads also sync first.
-    identity_sync = IdentitySync(workspace)
+    # The identity graph follows the log in the background, deferred while the writer has
+    # rows waiting (at most `max_delay` late); reads also sync first.
+    writer = workspace.writer
+    identity_sync = IdentitySync(workspace, busy=lambda: writer.busy)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

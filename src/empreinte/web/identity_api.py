@@ -14,13 +14,15 @@ Reading (explain, conflicts) is for admins and analysts: identifier keys are pse
 Changing the graph is for admins. Roles are checked before anything else is read.
 
 `IdentitySync` keeps the graph up to date in the server: a background thread that resolves
-what the writer committed, a few times a second; reads also sync first.
+what the writer committed, about once a second (less often while the writer is busy, at most
+`max_delay` seconds late); reads also sync first.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -241,16 +243,33 @@ class IdentitySync:
     """A background thread that resolves newly committed events into the identity graph.
 
     It looks at the end of the log every `interval` seconds and syncs when it moved, so a
-    profile is current a fraction of a second after the collector acknowledged its events
-    (reads sync first anyway). A failure is logged and retried, slower, until it clears.
+    profile is current a fraction of a second after the collector acknowledged its events.
+    While `busy()` says the writer has rows waiting, it waits instead (the sync takes the
+    interpreter lock the writer and the validation need), but never more than `max_delay`
+    seconds after the log first moved: under load the graph lags the log by at most
+    `max_delay` plus one sync. Reads (profiles, analytics, identity) sync first anyway, so
+    what they answer is always current. A failure is logged and retried, slower, until it
+    clears.
     """
 
-    def __init__(self, workspace: Workspace, interval: float = 1.0, backoff: float = 2.0):
+    def __init__(
+        self,
+        workspace: Workspace,
+        interval: float = 1.0,
+        backoff: float = 2.0,
+        *,
+        max_delay: float = 5.0,
+        busy: Callable[[], bool] | None = None,
+    ):
         self._ws = workspace
         self._interval = interval
         self._backoff = backoff
+        self._max_delay = max_delay
+        self._busy = busy
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.syncs = 0
+        self.deferred = 0
 
     def start(self) -> None:
         if self._thread is None:
@@ -267,14 +286,27 @@ class IdentitySync:
 
     def _run(self) -> None:
         seen = -1
+        moved_at: float | None = None  # when the log was first seen past `seen`
         wait = 0.0
         while not self._stop.wait(wait):
             wait = self._interval
             try:
                 end = self._ws.engine.max_seq()
-                if end != seen:
-                    self._ws.identity.sync()
-                    seen = end
+                if end == seen:
+                    continue
+                now = time.monotonic()
+                moved_at = now if moved_at is None else moved_at
+                if (
+                    self._busy is not None
+                    and now - moved_at + self._interval <= self._max_delay
+                    and self._busy()
+                ):
+                    self.deferred += 1
+                    continue
+                self._ws.identity.sync()
+                self.syncs += 1
+                seen = end
+                moved_at = None
             except Exception:
                 log.exception("identity sync failed; retrying in %.0f s", self._backoff)
                 wait = self._backoff
