@@ -9,7 +9,6 @@ import itertools
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -19,7 +18,6 @@ import empreinte
 from empreinte.cli.match import match_app
 from empreinte.errors import ImportFailed, MissingColumns
 from empreinte.matching import evaluation as ev
-from empreinte.matching import linkage as matching
 from empreinte.matching import prepare as prep
 from empreinte.matching.linkage import MatchSettings, match_records
 
@@ -27,15 +25,6 @@ ROWS = [
     {"rec_id": "1", "given_name": "Léa", "surname": "Roux", "ssn": "123", "state": "nsw"},
     {"rec_id": "2", "given_name": "Leo", "surname": "Roux", "ssn": "124", "state": "vic"},
 ]
-
-
-@pytest.fixture
-def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("the matcher started work on a file it should have refused")
-
-    monkeypatch.setattr(matching, "_run_splink", fail)
-    monkeypatch.setattr(prep, "prepare", fail)
 
 
 def test_an_unknown_extra_column_is_refused_naming_it(no_training: None) -> None:

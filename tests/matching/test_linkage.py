@@ -9,14 +9,12 @@ margin of about 0.02–0.03.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from empreinte.errors import ImportFailed, MatchFailed, MissingColumns
 from empreinte.matching import evaluation as ev
-from empreinte.matching import linkage as matching
 from empreinte.matching import prepare as prep
 from empreinte.matching.linkage import MatchResult, MatchSettings, match_records
 
@@ -104,15 +102,6 @@ def test_noisy_crm_copy_of_demo_people_links_to_them() -> None:
 
 
 # -- refusals, before any work --------------------------------------------------------------
-
-
-@pytest.fixture
-def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("the matcher started work on a file it should have refused")
-
-    monkeypatch.setattr(matching, "_run_splink", fail)
-    monkeypatch.setattr(prep, "prepare", fail)
 
 
 def test_file_without_the_needed_columns_is_refused_naming_them(no_training: None) -> None:
