@@ -21,8 +21,8 @@ from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.window_file import DIRECTORY as DEDUP_WINDOW_DIR
 from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.config import WorkspaceConfig
-from empreinte.credentials import INTERNAL_SOURCES, Credentials
 from empreinte.credentials import PYTHON_SOURCE as PYTHON_SOURCE
+from empreinte.credentials import Credentials
 from empreinte.errors import InvalidMessage, WorkspaceNotFound
 from empreinte.privacy.consent import ConsentPolicy
 from empreinte.privacy.pii import (
@@ -90,7 +90,7 @@ class Workspace:
             Pseudonymiser.for_workspace(path),
             self.config.default_region,
             personal_keys(self.config.privacy),
-            INTERNAL_SOURCES | ConsentPolicy.from_mapping(self.config.consent).trusted_sources,
+            ConsentPolicy.from_mapping(self.config.consent).trusted,
         )
         self.credentials = Credentials(engine)
         self.privacy_store = engine.privacy_store()

@@ -53,6 +53,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -157,15 +158,20 @@ class ConsentPolicy:
     def default(self, purpose: str) -> bool:
         return bool(self.defaults.get(purpose, False))
 
+    @cached_property
+    def trusted(self) -> frozenset[str]:
+        """Every trusted source: the workspace's own and `trusted_sources`."""
+        return INTERNAL_SOURCES | self.trusted_sources
+
     def trusts(self, source: str) -> bool:
         """Whether entries from `source` may grant marketing and date themselves."""
-        return source in INTERNAL_SOURCES or source in self.trusted_sources
+        return source in self.trusted
 
     def rule(self, purpose: str) -> ConsentRule:
         """The rule of `purpose`, for the engine's bulk decisions."""
         return ConsentRule(
             purpose,
-            INTERNAL_SOURCES | self.trusted_sources,
+            self.trusted,
             needs_trust=purpose in MARKETING,
             double_opt_in=purpose in DOUBLE_OPT_IN,
         )
