@@ -177,9 +177,7 @@ class Suppression:
                 if candidates[0] in known or candidates[1] in known:
                     continue  # an identifier's, looked at above
                 for key in candidates:
-                    state = keyed.copy()
-                    state.update(key.encode())
-                    if (digest := state.digest()) in digests:
+                    if (digest := self._digest(key)) in digests:
                         hits.append(key)
                         hit_digests.append(digest)
         if not hits:
