@@ -55,6 +55,15 @@ class Oracle:
         """Whether `keys` hold a key of `kind` that is not cut."""
         return any(self.kind(k) == kind and k not in self.cut for k in keys)
 
+    def attach(self, k: str, kind: str, current: str, seq: int, exempt: str | None) -> None:
+        """A new key joins `current` within its limit (`exempt`: the user id of an alias), or
+        founds a profile of its own and the refusal is recorded."""
+        if self.count(self.members(current), kind) + 1 <= self.limits[kind] or kind == exempt:
+            self.profile[k] = current
+        else:
+            own = self.found(k, seq)
+            self.conflicts.append((seq, k, current, own, f"{kind} limit {self.limits[kind]}"))
+
     def broken(self, mine: set[str], theirs: set[str], exempt: str | None) -> str | None:
         for t in self.priority:
             a, b = self.count(mine, t), self.count(theirs, t)
@@ -86,13 +95,7 @@ class Oracle:
                 continue
             mine = self.members(current)
             if other is None:
-                if self.count(mine, kind) + 1 <= self.limits[kind] or kind == exempt:
-                    self.profile[k] = current
-                else:
-                    own = self.found(k, seq)
-                    self.conflicts.append(
-                        (seq, k, current, own, f"{kind} limit {self.limits[kind]}")
-                    )
+                self.attach(k, kind, current, seq, exempt)
                 continue
             theirs = self.members(other)
             rule = self.broken(mine, theirs, exempt)
@@ -115,13 +118,8 @@ class Oracle:
             if other is None:
                 if current is None:
                     current = self.found(k, seq)
-                elif self.count(self.members(current), kind) + 1 <= self.limits[kind]:
-                    self.profile[k] = current
                 else:
-                    own = self.found(k, seq)
-                    self.conflicts.append(
-                        (seq, k, current, own, f"{kind} limit {self.limits[kind]}")
-                    )
+                    self.attach(k, kind, current, seq, None)
                 continue
             if current is None or other == current:
                 current = other
