@@ -23,7 +23,7 @@ import phonenumbers
 
 from empreinte.identity.identifiers import IdType, normalise_email, normalise_phone
 from empreinte.privacy.pii import identifier_key
-from empreinte.privacy.pseudonym import Pseudonymiser
+from empreinte.privacy.pseudonym import PREFIX, Pseudonymiser
 from empreinte.privacy.redaction import mask_where
 from empreinte.store.privacy_store import ERASED
 from empreinte.store.records import EventRow
@@ -36,7 +36,7 @@ PERSONAL_TYPES = frozenset(
 )
 _PERSONAL_PREFIXES = tuple(f"{t}:" for t in PERSONAL_TYPES)
 # A pseudonym as a JSON string in a payload (pseudonym.py: `pii_` + 32 hex digits).
-PSEUDONYM_JSON = re.compile(r'"(pii_[0-9a-f]{32})"')
+PSEUDONYM_JSON = re.compile(rf'"({PREFIX}[0-9a-f]{{32}})"')
 
 
 def is_personal(key: str) -> bool:
@@ -156,7 +156,7 @@ def payload_pseudonyms(row: EventRow) -> set[str]:
         return set()
     found: set[str] = set()
     for text in (row.properties, row.traits, row.context):
-        if text is not None and "pii_" in text:
+        if text is not None and PREFIX in text:
             found.update(PSEUDONYM_JSON.findall(text))
     return found
 
