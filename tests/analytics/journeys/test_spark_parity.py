@@ -1,0 +1,94 @@
+"""The journey reports give the same numbers on DuckDB and on Spark.
+
+A small demo workspace (time zone with daylight saving) is reported on its DuckDB file,
+exported to Parquet, and reported again by a local Spark session through `SparkAnalytics`.
+Every case of parity_*.py must come out identical, figure for figure, and non-empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import empreinte
+from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
+from empreinte.analytics.log import AnalyticsLog
+from empreinte.demo import generate
+
+from . import parity_attribution, parity_channels, parity_funnels, parity_paths
+
+pytestmark = pytest.mark.spark
+
+PEOPLE = 300
+
+
+def _sessions_by_channel(log: AnalyticsLog) -> list[dict[str, Any]]:
+    table = sessions(touchpoints(log))
+    counts = table.group_by("channel").agg(
+        touchpoints=table.count(), sessions=table.session_id.nunique()
+    )
+    return log.execute(counts.order_by("channel")).to_dict("records")  # type: ignore[no-any-return]
+
+
+CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
+    "sessions by channel": _sessions_by_channel,
+    **parity_funnels.CASES,
+    **parity_paths.CASES,
+    **parity_channels.CASES,
+    **parity_attribution.CASES,
+}
+
+
+@pytest.fixture(scope="module")
+def spark_session() -> Iterator[Any]:
+    from empreinte.store.spark.session import local_session
+
+    session = local_session()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def exported(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Any, dict[str, Any], Path]]:
+    """(the workspace's analytics settings, each case on DuckDB, the Parquet export)."""
+    root = tmp_path_factory.mktemp("journeys-parity")
+    (root / "empreinte.toml").write_text('timezone = "Europe/Paris"\ndefault_region = "FR"\n')
+    with empreinte.open(root) as ws:
+        report = ws.ingest(generate(PEOPLE))
+        assert report.stored > 10_000 and not report.rejected
+        parquet = root / "parquet"
+        ws.export_analytics(parquet)
+        with ws.analytics() as log:
+            settings = log.settings
+            on_duckdb = {name: run(log) for name, run in CASES.items()}
+    yield settings, on_duckdb, parquet
+
+
+@pytest.fixture(scope="module")
+def on_spark(spark_session: Any, exported: tuple[Any, dict[str, Any], Path]) -> dict[str, Any]:
+    from empreinte.store.spark.backend import SparkAnalytics
+
+    settings, _, parquet = exported
+    with AnalyticsLog(SparkAnalytics(spark_session, parquet), settings) as log:
+        return {name: run(log) for name, run in CASES.items()}
+
+
+def _frame(value: Any) -> pd.DataFrame:
+    if isinstance(value, dict):
+        value = [{"key": k, "value": repr(v)} for k, v in value.items()]
+    return pd.DataFrame(value)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_same_numbers_on_duckdb_and_spark(
+    name: str, exported: tuple[Any, dict[str, Any], Path], on_spark: dict[str, Any]
+) -> None:
+    duckdb_rows, spark_rows = exported[1][name], on_spark[name]
+    assert len(duckdb_rows) > 0, "the demo must give this report something to count"
+    pd.testing.assert_frame_equal(_frame(spark_rows), _frame(duckdb_rows), check_exact=True)
