@@ -35,6 +35,10 @@ memory_limit = "1GB"
 
 [collector]                  # when the collector answers 429 (see collect/settings.py)
 latency_budget = 2.0
+
+[analytics]                  # which engine runs reports (see store/engine_choice.py)
+engine = "spark"
+spark_master = "local[2]"
 ```
 """
 
@@ -62,6 +66,7 @@ _SECTIONS = (
     "storage",
     "collector",
     "privacy",
+    "analytics",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -79,6 +84,7 @@ class WorkspaceConfig:
     privacy: dict[str, Any] = field(default_factory=dict)
     storage: dict[str, Any] = field(default_factory=dict)
     collector: dict[str, Any] = field(default_factory=dict)
+    analytics: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -26,6 +26,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.privacy.login_throttle import LoginThrottle
     from empreinte.privacy.pii import personal_keys
     from empreinte.profiles.traits import TraitPolicy
+    from empreinte.store.engine_choice import AnalyticsEngine
     from empreinte.store.settings import StorageSettings
 
     checks: dict[str, Callable[[Mapping[str, Any]], object]] = {
@@ -38,6 +39,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "privacy": personal_keys,
         "storage": StorageSettings.from_mapping,
         "collector": CollectorSettings.from_mapping,
+        "analytics": AnalyticsEngine.from_mapping,
     }
     for name, parse in checks.items():
         try:

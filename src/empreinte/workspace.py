@@ -7,6 +7,8 @@ durability as the HTTP collector, without HTTP.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
+    from empreinte.store.analytics import AnalyticsBackend
+    from empreinte.store.engine_choice import AnalyticsEngine
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class Workspace:
         self.path = path
         self.engine = engine
         self.config = config_sections.check(WorkspaceConfig.load(path), path)
+        # The engine reports run on when set (the CLI's --engine); else env and [analytics].
+        self.analytics_engine: AnalyticsEngine | None = None
         engine.limit_resources(StorageSettings.from_mapping(self.config.storage))
         self.collector_settings = CollectorSettings.from_mapping(self.config.collector)
         self.policy = IngestPolicy(
@@ -175,13 +181,38 @@ class Workspace:
             ownership=profiles.ownership(),
         )
 
-    def analytics(self) -> AnalyticsLog:
-        """The log for one report (close it, or use `with`), after the identity sync; the
-        tables derived for analytics are brought up to date when a report first reads them."""
+    def analytics(self, engine: AnalyticsEngine | str | None = None) -> AnalyticsLog:
+        """The log for one report (close it, or use `with`), after the identity sync, on the
+        analytics engine chosen (`engine`, else `EMPREINTE_ENGINE`, else `[analytics]`; see
+        store/engine_choice.py). On DuckDB the tables derived for analytics are brought up to
+        date when a report first reads them; on Spark every table is exported to Parquet
+        first (a snapshot, deleted when the log closes)."""
         from empreinte.analytics.log import AnalyticsLog
+        from empreinte.store.engine_choice import AnalyticsEngine
 
+        if isinstance(engine, str):
+            engine = AnalyticsEngine.parse(engine)
+        choice = engine or self.analytics_engine or AnalyticsEngine.chosen(self.config.analytics)
+        if choice.kind == "spark":
+            return AnalyticsLog(self._spark_export(choice), self.analytics_settings())
         self.identity.sync()
         return AnalyticsLog(self.engine.analytics(), self.analytics_settings(), self._prepare)
+
+    def _spark_export(self, choice: AnalyticsEngine) -> AnalyticsBackend:
+        """A Spark backend over a fresh export of this workspace's analytics tables."""
+        from empreinte.store.spark.backend import SparkAnalytics
+        from empreinte.store.spark.session import spark_session
+
+        session = spark_session(choice.spark_master)
+        exports = self.path / "exports"
+        exports.mkdir(mode=0o700, exist_ok=True)
+        directory = Path(tempfile.mkdtemp(prefix="spark-", dir=exports))
+        try:
+            self.export_analytics(directory)
+            return SparkAnalytics(session, directory, owns=True)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
 
     def export_analytics(self, directory: str | Path) -> dict[str, Path]:
         """The tables analytics read, brought up to date and written to `directory` as Parquet
@@ -190,7 +221,7 @@ class Workspace:
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         target.chmod(0o700)
-        with self.analytics() as log:
+        with self.analytics("duckdb") as log:
             for table in ("consent_state", "profile_facts"):
                 self._prepare(log, table)
         files = self.engine.export_parquet(target)

@@ -16,9 +16,11 @@ analytics, Splink, the web server) is imported when a command runs.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from empreinte.cli import demo, events, privacy, workspace
+from empreinte.cli import common, demo, events, privacy, workspace
 from empreinte.cli.identity import identity_app
 from empreinte.cli.match import match_app
 from empreinte.cli.profiles import profile_app
@@ -29,6 +31,24 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Analytics engine for this run: duckdb, spark, spark:<master> or"
+            " spark://host:port (default: env EMPREINTE_ENGINE, then \\[analytics] in"
+            " empreinte.toml, then duckdb).",
+        ),
+    ] = None,
+) -> None:
+    """empreinte — customer data and experience platform."""
+    common.select_engine(engine)
+
+
 app.command()(workspace.init)
 app.command()(workspace.serve)
 app.add_typer(workspace.keys_app, name="keys")

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from empreinte.errors import EmpreinteError, WorkspaceLocked
+from empreinte.store.engine_choice import AnalyticsEngine
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -60,12 +61,30 @@ def print_json(doc: Any) -> None:
     typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode())
 
 
+_engine: AnalyticsEngine | None = None
+
+
+def select_engine(text: str | None) -> None:
+    """The analytics engine of this run (`empreinte --engine …`), or the workspace's own."""
+    global _engine
+    try:
+        _engine = None if text is None else AnalyticsEngine.parse(text)
+    except EmpreinteError as exc:
+        raise fail(str(exc)) from None
+
+
+def _opened(ws: Workspace) -> Workspace:
+    if _engine is not None:
+        ws.analytics_engine = _engine
+    return ws
+
+
 def open_workspace(path: Path) -> Workspace:
     """The existing workspace at `path`, or a one-line error."""
     import empreinte
 
     try:
-        return empreinte.open(path, create=False)
+        return _opened(empreinte.open(path, create=False))
     except EmpreinteError as exc:
         raise fail(str(exc)) from None
 
@@ -99,6 +118,7 @@ def reading(path: Path) -> Iterator[Workspace]:
                 raise
             snapshot = server.snapshot(path)
             ws = empreinte.open(path, create=False, snapshot=snapshot)
+        _opened(ws)
     except EmpreinteError as exc:
         raise fail(str(exc)) from None
     try:

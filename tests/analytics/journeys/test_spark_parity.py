@@ -92,3 +92,22 @@ def test_same_numbers_on_duckdb_and_spark(
     duckdb_rows, spark_rows = exported[1][name], on_spark[name]
     assert len(duckdb_rows) > 0, "the demo must give this report something to count"
     pd.testing.assert_frame_equal(_frame(spark_rows), _frame(duckdb_rows), check_exact=True)
+
+
+def test_the_cli_on_spark_prints_what_it_prints_on_duckdb(
+    spark_session: Any, exported: tuple[Any, dict[str, Any], Path]
+) -> None:
+    """`empreinte --engine spark …` exports the workspace, runs the report on the running
+    Spark session and deletes the export: the same table as on DuckDB."""
+    from typer.testing import CliRunner
+
+    from empreinte.cli import app
+
+    workspace = exported[2].parent
+    command = ["report", "nps", "--by", "channel", "-w", str(workspace)]
+    on_duckdb = CliRunner().invoke(app, command)
+    on_spark = CliRunner().invoke(app, ["--engine", "spark", *command])
+    assert on_duckdb.exit_code == 0, on_duckdb.output
+    assert on_spark.exit_code == 0, on_spark.output
+    assert "NPS" in on_duckdb.output and on_spark.output == on_duckdb.output
+    assert list((workspace / "exports").iterdir()) == []

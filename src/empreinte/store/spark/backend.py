@@ -9,6 +9,7 @@ with `from_utc_timestamp`.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,15 +63,19 @@ def json_path(keys: Sequence[str]) -> str:
 
 class SparkAnalytics:
     """Ibis over temporary views of `directory/<table>.parquet` in `session`; `close()` drops
-    the views (their names are unique to this backend, so several can share a session)."""
+    the views (their names are unique to this backend, so several can share a session), and
+    deletes `directory` when the backend `owns` it (an export made for this backend alone)."""
 
     def __init__(
         self,
         session: SparkSession,
         directory: Path,
         tables: Sequence[str] = ANALYTICS_TABLES,
+        *,
+        owns: bool = False,
     ):
         self._session = session
+        self._directory = directory if owns else None
         self._prefix = f"empreinte_{uuid.uuid4().hex[:12]}"
         self._views: dict[str, str] = {}
         for table in tables:
@@ -127,3 +132,6 @@ class SparkAnalytics:
         for view in self._views.values():
             self._session.catalog.dropTempView(view)
         self._views.clear()
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None

@@ -17,9 +17,14 @@ INSTALL_HINT = (
 
 
 def local_session(cores: int = 2, partitions: int = 4) -> SparkSession:
-    """A `local[cores]` session with few shuffle partitions (the tables are small), no web UI,
-    and UTC as its time zone (timestamps in the log are instants; wall-clock time is asked
-    for explicitly, per report)."""
+    """A `local[cores]` session with few shuffle partitions (the tables are small)."""
+    return spark_session(f"local[{cores}]", partitions)
+
+
+def spark_session(master: str, partitions: int = 4) -> SparkSession:
+    """A session on `master` (`local[N]`, `spark://host:port`…; the running one when there is
+    one), no web UI, and UTC as its time zone (timestamps in the log are instants; wall-clock
+    time is asked for explicitly, per report)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -27,7 +32,7 @@ def local_session(cores: int = 2, partitions: int = 4) -> SparkSession:
     if shutil.which("java") is None:
         raise StorageError(f"no `java` on the PATH: {INSTALL_HINT}")
     session: SparkSession = (
-        SparkSession.builder.master(f"local[{cores}]")
+        SparkSession.builder.master(master)
         .appName("empreinte")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
