@@ -104,18 +104,16 @@ def own_touchpoints(
 
 def journeys(table: ir.Table, gap: timedelta = DEFAULT_JOURNEY_GAP) -> ir.Table:
     """`table` (touchpoints) with `journey`: the number (0, 1, …) of the person's journey, a new
-    one after `gap` or more without a touchpoint on any channel."""
+    one after `gap` or more without a touchpoint on any channel; and `switch`: 1 when the
+    touchpoint is on another channel than the one before it in the same journey."""
     if gap <= timedelta(0):
         raise AnalyticsError(f"journey gap must be positive, not {gap}")
     ordered = ibis.window(group_by=table.profile_id, order_by=[table.at, table.seq])
     previous = table.at.lag().over(ordered)
+    new = previous.isnull() | (table.at.delta(previous, unit="second") >= int(gap.total_seconds()))
     starts = table.mutate(
-        _new=ibis.ifelse(
-            previous.isnull()
-            | (table.at.delta(previous, unit="second") >= int(gap.total_seconds())),
-            1,
-            0,
-        )
+        _new=ibis.ifelse(new, 1, 0),
+        switch=ibis.ifelse(~new & (table.channel != table.channel.lag().over(ordered)), 1, 0),
     )
     running = ibis.window(
         group_by=starts.profile_id, order_by=[starts.at, starts.seq], rows=(None, 0)
@@ -125,22 +123,15 @@ def journeys(table: ir.Table, gap: timedelta = DEFAULT_JOURNEY_GAP) -> ir.Table:
 
 def _threads(log: AnalyticsLog, table: ir.Table, keys: Sequence[str]) -> ir.Table:
     """One row per touchpoint and thread it carries: profile_id, journey, at, seq, channel,
-    thread (`key=value`)."""
+    thread (`key=value`). One pass: the keys' values as an array, unnested."""
     from empreinte.analytics.json import JsonDoc
 
-    parts = []
-    for key in keys:
-        value = JsonDoc(log, table.properties).text(*key.split("."))
-        part = table.select(
-            "profile_id",
-            "journey",
-            "at",
-            "seq",
-            "channel",
-            thread=ibis.literal(f"{key}=").concat(value),
-        ).filter(lambda t: t.thread.notnull())
-        parts.append(part)
-    return ibis.union(*parts, distinct=False)
+    doc = JsonDoc(log, table.properties)
+    values = [ibis.literal(f"{key}=").concat(doc.text(*key.split("."))) for key in keys]
+    threads = table.select(
+        "profile_id", "journey", "at", "seq", "channel", thread=ibis.array(values).unnest()
+    )
+    return threads.filter(threads.thread.notnull())
 
 
 def classes_table(
@@ -151,13 +142,9 @@ def classes_table(
     `channel_class`. An Ibis table, for segments and exports."""
     rules = rules or ChannelRules()
     own = journeys(own_touchpoints(log, scope, rules), rules.journey_gap)
-    per_journey = own.group_by(["profile_id", "journey"]).agg(channels=own.channel.nunique())
-    people = per_journey.group_by("profile_id").agg(
-        most=per_journey.channels.max(),
-    )
-    per_person = own.group_by("profile_id").agg(channels=own.channel.nunique())
-    people = per_person.join(people, "profile_id").select(
-        "profile_id", "channels", cross=people.most >= 2
+    # A journey holds two channels exactly when two consecutive touchpoints of it differ.
+    people = own.group_by("profile_id").agg(
+        channels=own.channel.nunique(), cross=own.switch.max() == 1
     )
     if rules.thread_keys:
         threads = _threads(log, own, rules.thread_keys)

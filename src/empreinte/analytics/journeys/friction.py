@@ -518,16 +518,17 @@ def called_after_web(
             ).nunique(),
         )
     ).iloc[0]
+    # One query for the pages and steps before the calls, one for the sessions' last ones.
     after = calls.filter(calls.after_web)
-    by_page = log.execute(after.group_by(value="last_page").agg(calls=after.count()))
-    by_step = log.execute(after.group_by(value="last_step").agg(calls=after.count()))
+    before_calls = log.execute(
+        after.group_by(page="last_page", step="last_step").agg(n=after.count())
+    )
     ordered = ibis.window(
         group_by=digital.session_id, order_by=[ibis.desc(digital.at), ibis.desc(digital.seq)]
     )
     ends = digital.mutate(_n=ibis.row_number().over(ordered)).filter(lambda t: t._n == 0)
-    base_page = log.execute(ends.group_by(value="page").agg(sessions=ends.count()))
-    base_step = log.execute(ends.group_by(value="step").agg(sessions=ends.count()))
-    n_sessions = int(base_page.sessions.sum()) if len(base_page) else 0
+    session_ends = log.execute(ends.group_by(["page", "step"]).agg(n=ends.count()))
+    n_sessions = int(session_ends.n.sum()) if len(session_ends) else 0
 
     def whole(name: str) -> int:
         value = totals[name]
@@ -535,16 +536,16 @@ def called_after_web(
 
     contacts, after_web = whole("contacts"), whole("after_web")
     ranking: list[RankRow] = []
-    for kind, found, base in (("page", by_page, base_page), ("step", by_step, base_step)):
-        in_sessions = {str(v): int(n) for v, n in zip(base.value, base.sessions, strict=True)}
+    for kind in ("page", "step"):
+        in_sessions = {str(v): int(n) for v, n in session_ends.groupby(kind).n.sum().items()}
         kind_rows = []
-        for value, n in zip(found.value, found.calls, strict=True):
+        for value, n in before_calls.groupby(kind).n.sum().items():
             share = int(n) / after_web
             sessions_n = in_sessions.get(str(value), 0)
             session_share = sessions_n / n_sessions if n_sessions else math.nan
             lift = share / session_share if session_share else math.nan
             kind_rows.append(
-                RankRow(kind, str(value), int(n), share, sessions_n, session_share, lift)  # type: ignore[arg-type]
+                RankRow(kind, str(value), int(n), share, sessions_n, session_share, lift)
             )
         kind_rows.sort(key=lambda r: (-r.calls, r.value))
         ranking.extend(kind_rows)
