@@ -141,6 +141,7 @@ def test_csv_and_png(world: World) -> None:
         ("/api/journeys/channels", {"view": "pie"}, "view"),
         ("/api/journeys/ropo", {"window_days": "-1"}, "window_days"),
         ("/api/journeys/ropo", {"by": "traits.email"}, "by"),
+        ("/api/journeys/ropo", {"by": "country", "match": "a..b"}, "match"),
         ("/api/journeys/friction", {"kind": "drop_off", "funnel": "Nope"}, "funnel"),
         ("/api/journeys/friction", {"kind": "errors", "format": "png"}, "format"),
         ("/api/journeys/friction", {"limt": "3"}, "limt"),

@@ -231,7 +231,7 @@ class JourneyChannelsApi:
     async def ropo(self, request: Request) -> Response:
         def work(q: Query, who: Principal) -> Response:
             from empreinte.analytics.journeys.channel_charts import draw_cross
-            from empreinte.analytics.journeys.ropo import cross_channel_purchases
+            from empreinte.analytics.journeys.ropo import cross_channel_purchases, rule_for
 
             direction = q.get(DIRECTION)
             window = timedelta(days=q.get(WINDOW_DAYS))
@@ -239,10 +239,10 @@ class JourneyChannelsApi:
             scope = self._scope(q)
             fmt, language = q.get(FORMAT), q.get(LANG)
             q.done()
-            with blamed_on("match" if match and not by else "by"), self._ws.analytics() as log:
-                report = cross_channel_purchases(
-                    log, direction, window=window, match=match, by=by, scope=scope
-                )
+            with blamed_on("match"):
+                rule = rule_for(direction, window, match)
+            with blamed_on("by"), self._ws.analytics() as log:
+                report = cross_channel_purchases(log, direction, by=by, scope=scope, rule=rule)
             return _answer(
                 report.to_rows(),
                 lambda: {
