@@ -25,7 +25,7 @@ WEEK = 7 * DAY
 
 def people() -> list[Message]:
     m: list[Message] = []
-    users = ("carl", "cora", "cole", "cid", "cal", "walt", "wynn", "pat", "pia", "pam")
+    users = ("carl", "cora", "cole", "cid", "cal", "walt", "wynn", "pat", "pia", "pam", "chet")
     m += [consent(user) for user in users]
     # carl: Home, Checkout, a failed payment, and a call 23 h 59 after → after the web.
     m += [page("carl", "Home", T0), page("carl", "Checkout", T0 + MINUTE)]
@@ -40,6 +40,8 @@ def people() -> list[Message]:
     m += [track("cid", "Call Started", T0 + HOUR, "phone", direction="outbound")]
     # cal: calls without having been on the web or the app.
     m += [track("cal", "Call Started", T0, "phone", direction="inbound")]
+    # chet: the help page, then the chat ten minutes later (a contact only when chats count).
+    m += [page("chet", "Help", T0), track("chet", "Chat Started", T0 + 10 * MINUTE, "chat")]
     # walt and wynn: sessions without a call (the base of the lifts).
     m += [page("walt", "Home", T0), page("walt", "Checkout", T0 + MINUTE)]
     m += [page("wynn", "Home", T0)]
@@ -96,15 +98,15 @@ def test_share_of_calls_after_a_web_or_app_session(log: AnalyticsLog) -> None:
 
 def test_pages_and_steps_before_the_calls_with_their_lift(log: AnalyticsLog) -> None:
     report = called_after_web(log)
-    # Web/app sessions (30 min): carl, cora, cole, cid, walt, wynn, pat, pia ×2, pam = 10.
-    assert report.sessions == 10
+    # Web/app sessions (30 min): carl, cora, cole, cid, chet, walt, wynn, pat, pia ×2, pam.
+    assert report.sessions == 11
     pages = {r.value: (r.calls, r.share, r.sessions) for r in report.pages()}
-    # Exit pages: Checkout (carl, walt, pat), Orders (cole), Delivery, Help, Home (wynn),
+    # Exit pages: Checkout (carl, walt, pat), Orders (cole), Delivery, Help ×2, Home (wynn),
     # Cart (pam), (no page) (pia's two sessions).
     assert pages == {"Checkout": (1, 0.5, 3), "Orders": (1, 0.5, 1)}
     lifts = {r.value: r.lift for r in report.pages()}
-    assert lifts["Checkout"] == pytest.approx(0.5 / (3 / 10))
-    assert lifts["Orders"] == pytest.approx(0.5 / (1 / 10))
+    assert lifts["Checkout"] == pytest.approx(0.5 / (3 / 11))
+    assert lifts["Orders"] == pytest.approx(0.5 / (1 / 11))
     steps = {r.value: (r.calls, r.sessions) for r in report.steps()}
     # Sessions ending on Payment Failed: carl, pat, pia ×2, pam.
     assert steps == {"Payment Failed": (1, 5), "Screen Viewed": (1, 1)}
@@ -119,7 +121,9 @@ def test_chat_can_count_as_a_contact(log: AnalyticsLog) -> None:
     report = called_after_web(
         log, contact_steps=("Call Started", "Chat Started"), contact_channels=("phone", "chat")
     )
-    assert report.contacts == 4
+    # chet's chat, 10 minutes after the help page, joins the contacts after the web.
+    assert (report.contacts, report.after_web) == (5, 3)
+    assert {r.value: r.calls for r in report.pages()} == {"Checkout": 1, "Orders": 1, "Help": 1}
 
 
 def test_bad_contact_options_are_refused(log: AnalyticsLog) -> None:
