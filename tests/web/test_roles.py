@@ -227,6 +227,14 @@ TABLE: dict[tuple[str, str], Row] = {
         lambda w: Call("/api/cx/experiments/roles-test"), any_role("4xx")
     ),
     ("GET", "/api/cx/detractors"): Row(lambda w: Call("/api/cx/detractors"), readers("2xx")),
+    # -- omnichannel journeys: they link each person's actions, for analysts and admins --
+    ("GET", "/api/journeys/channels"): Row(
+        lambda w: Call("/api/journeys/channels"), readers("2xx")
+    ),
+    ("GET", "/api/journeys/ropo"): Row(lambda w: Call("/api/journeys/ropo"), readers("2xx")),
+    ("GET", "/api/journeys/friction"): Row(
+        lambda w: Call("/api/journeys/friction"), readers("2xx")
+    ),
 }
 
 

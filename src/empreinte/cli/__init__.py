@@ -9,6 +9,7 @@
 | `privacy` | consent, users, erase, export |
 | `report` | report nps/csat/ces/drivers/detractors/kano/experiment |
 | `demo` | demo |
+| `journey_channels` | channels classes/mix/ropo/friction |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -22,6 +23,7 @@ import typer
 
 from empreinte.cli import common, demo, events, privacy, workspace
 from empreinte.cli.identity import identity_app
+from empreinte.cli.journey_channels import channels_app
 from empreinte.cli.match import match_app
 from empreinte.cli.profiles import profile_app
 from empreinte.cli.report import report_app
@@ -64,6 +66,7 @@ app.command("erase")(privacy.erase)
 app.command("export")(privacy.export)
 app.add_typer(report_app, name="report")
 app.command()(demo.demo)
+app.add_typer(channels_app, name="channels")
 
 
 def main() -> None:
