@@ -21,7 +21,9 @@ from empreinte.demo import generate
 
 from . import parity_attribution, parity_channels, parity_funnels, parity_paths
 
-pytestmark = pytest.mark.spark
+# The first test pays for the demo, a Spark session and every case on both engines: minutes
+# on a loaded machine, more than the suite's 300 s per test.
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(1200)]
 
 PEOPLE = 300
 
