@@ -127,6 +127,77 @@ def chained_levels(
     return current
 
 
+def layered_chains(
+    table: ir.Table,
+    steps: int,
+    window: timedelta,
+    *,
+    entries: bool = False,
+    positions: bool = False,
+) -> ir.Table:
+    """Ordered mode, level by level on ever fewer rows: the attempts that reached step k-1
+    (their chains) together with the touchpoints of step k, one window each. One row per
+    touchpoint and level it reaches: `level`, `t1` … `tN`, `entry`, `start_pos`."""
+    span = ibis.interval(seconds=_seconds(window))
+    first = table.filter(table.m1)
+    carried_extra = (["entry"] if entries else []) + (["start_pos"] if positions else [])
+    source = {"entry": "entry", "start_pos": "pos"}
+    reached = first.select(
+        "profile_id",
+        "at",
+        "seq",
+        t1=first.at,
+        **{c: first[source[c]] for c in carried_extra},
+    )
+    levels = [reached.mutate(level=ibis.literal(1, "int64"))]
+    for k in range(2, steps + 1):
+        carried = [f"t{j}" for j in range(1, k)] + carried_extra
+        kinds = {c: reached[c].type() for c in carried}
+        earlier = reached.select("profile_id", "at", "seq", *carried, _kind=ibis.literal(0))
+        matching = table.filter(table[f"m{k}"])
+        candidates = matching.select(
+            "profile_id",
+            "at",
+            "seq",
+            **{c: ibis.null(kinds[c]) for c in carried},
+            _kind=ibis.literal(1),
+        )
+        both = earlier.union(candidates)
+        # A touchpoint's own copy as an earlier attempt sorts after it: never chained to itself.
+        frame = ibis.window(
+            group_by=both.profile_id,
+            order_by=[both.at, both.seq, ibis.desc(both._kind)],
+            rows=(None, 0),
+        )
+        looked = both.mutate(**{f"_in_{c}": both[c].max().over(frame) for c in carried})
+        valid = looked.filter(
+            (looked._kind == 1) & looked._in_t1.notnull() & (looked.at <= looked._in_t1 + span)
+        )
+        reached = valid.select(
+            "profile_id",
+            "at",
+            "seq",
+            **{c: valid[f"_in_{c}"] for c in carried},
+            **{f"t{k}": valid.at},
+        )
+        levels.append(reached.mutate(level=ibis.literal(k, "int64")))
+    time_type = table.at.type()
+    padded = []
+    for k, rows in enumerate(levels, start=1):
+        padded.append(
+            rows.select(
+                "profile_id",
+                "level",
+                *[
+                    rows[f"t{j}"] if j <= k else ibis.null(time_type).name(f"t{j}")
+                    for j in range(1, steps + 1)
+                ],
+                *carried_extra,
+            )
+        )
+    return ibis.union(*padded)
+
+
 def _collapse_chains(levels: ir.Table, steps: int, entries: bool, positions: bool) -> ir.Table:
     """One row per touchpoint that reaches step 1 or further: its furthest level and that
     level's chain (`level`, `t1` … `tN`, `entry`, `start_pos`)."""
@@ -203,9 +274,11 @@ def attempts(
     first to reach it (its own chain, see the module's docstring)."""
     if mode == "unordered":
         rows = unordered_levels(table, steps, window, entries=entries, positions=positions)
+    elif mode == "ordered":
+        rows = layered_chains(table, steps, window, entries=entries, positions=positions)
     else:
         levels = chained_levels(
-            table, steps, window, strict=mode == "strict", entries=entries, positions=positions
+            table, steps, window, strict=True, entries=entries, positions=positions
         )
         rows = _collapse_chains(levels, steps, entries, positions)
     keys = ["profile_id", "entry"] if entries else ["profile_id"]
