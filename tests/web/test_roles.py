@@ -227,6 +227,10 @@ TABLE: dict[tuple[str, str], Row] = {
         lambda w: Call("/api/cx/experiments/roles-test"), any_role("4xx")
     ),
     ("GET", "/api/cx/detractors"): Row(lambda w: Call("/api/cx/detractors"), readers("2xx")),
+    # A funnel follows people through their journey: readers only.
+    ("GET", "/api/journeys/funnel"): Row(
+        lambda w: Call("/api/journeys/funnel", {"step": "Order Completed"}), readers("2xx")
+    ),
 }
 
 

@@ -180,24 +180,20 @@ def funnel_report(
     found = counted_attempts(log, spec, scope)
     n = len(spec.steps)
     found = found.mutate(group=found.group.cast("string").fill_null("(none)"))
-    by_depth = found.group_by(["group", "depth"]).agg(count=found.count())
-    frame = log.execute(by_depth)
-    durations = {
-        f"d{k}": ibis.ifelse(
-            found.depth >= k,
-            found[f"t{k}"].delta(found[f"t{k - 1}"], unit="second"),
-            ibis.null("int64"),
-        )
-        for k in range(2, n + 1)
+    # One aggregate per group: how many reached each step, and the times (one engine query).
+    figures: dict[str, Any] = {
+        f"reached{k}": ibis.ifelse(found.depth >= k, 1, 0).sum() for k in range(1, n + 1)
     }
-    timed = found.mutate(**durations) if durations else found
-    quantiles: dict[str, Any] = {}
     for k in range(2, n + 1):
-        column = timed[f"d{k}"].cast("float64")
-        quantiles[f"median{k}"] = column.quantile(0.5)
-        quantiles[f"p90_{k}"] = column.quantile(0.9)
-    times = log.execute(timed.group_by("group").agg(**quantiles)) if quantiles else pd.DataFrame()
-    return _build(spec, frame, times)
+        # On whole seconds: engines count a sub-second difference differently.
+        seconds = (
+            found[f"t{k}"].truncate("s").delta(found[f"t{k - 1}"].truncate("s"), unit="second")
+        )
+        took = ibis.ifelse(found.depth >= k, seconds, ibis.null("int64")).cast("float64")
+        figures[f"median{k}"] = took.quantile(0.5)
+        figures[f"p90_{k}"] = took.quantile(0.9)
+    frame = log.execute(found.group_by("group").agg(**figures).order_by("group"))
+    return _build(spec, frame)
 
 
 def _number(value: Any) -> float | None:
@@ -206,23 +202,16 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _build(spec: FunnelSpec, frame: pd.DataFrame, times: pd.DataFrame) -> FunnelReport:
+def _build(spec: FunnelSpec, frame: pd.DataFrame) -> FunnelReport:
     n = len(spec.steps)
-    depths: dict[str, dict[int, int]] = {}
-    for group, depth, count in (
-        frame[["group", "depth"]].assign(c=frame["count"]).itertuples(index=False)
-    ):
-        depths.setdefault(str(group), {})[int(depth)] = int(count)
-    timing = {str(r["group"]): r for r in times.to_dict("records")} if len(times) else {}
+    records = {str(r["group"]): r for r in frame.to_dict("records")}
     rows: list[FunnelRow] = []
-    for group in sorted(depths) or (["(all)"] if spec.by is None else []):
-        counts = [
-            sum(c for d, c in depths.get(group, {}).items() if d >= k) for k in range(1, n + 1)
-        ]
+    for group in sorted(records) or (["(all)"] if spec.by is None else []):
+        record = records.get(group, {})
+        counts = [int(record.get(f"reached{k}") or 0) for k in range(1, n + 1)]
         first = counts[0]
         for k in range(1, n + 1):
             previous = counts[k - 2] if k > 1 else counts[0]
-            record = timing.get(group, {})
             rows.append(
                 FunnelRow(
                     group=None if spec.by is None else group,
