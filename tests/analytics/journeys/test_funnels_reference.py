@@ -116,14 +116,21 @@ def table_of(touches: list[Touch], steps: tuple[str, ...]) -> ibis.Table:
 
 
 def engine(
-    touches: list[Touch], steps: tuple[str, ...], window: int, mode: str, entries: bool = False
+    touches: list[Touch],
+    steps: tuple[str, ...],
+    window: int,
+    mode: str,
+    entries: bool = False,
+    plan: str = "auto",
 ) -> pd.DataFrame:
     table = table_of(touches, steps)
     if mode != "strict":
         table = table.filter(table.step.isin(list(steps)))
     if entries:
         table = add_entries(table, timedelta(seconds=window), first_step_only=mode != "unordered")
-    found = attempts(table, len(steps), timedelta(seconds=window), mode=mode, entries=entries)
+    found = attempts(
+        table, len(steps), timedelta(seconds=window), mode=mode, entries=entries, plan=plan
+    )
     frame: pd.DataFrame = CON.execute(found)
     return frame
 
@@ -176,11 +183,13 @@ def random_journeys(seed: int, people: int = 300) -> list[Touch]:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize("mode", ["ordered", "strict"])
-def test_ordered_and_strict_match_the_reference(seed: int, mode: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "plan"), [("ordered", "layered"), ("ordered", "chained"), ("strict", "auto")]
+)
+def test_ordered_and_strict_match_the_reference(seed: int, mode: str, plan: str) -> None:
     touches, window = random_journeys(seed), 10 * seed
     steps = NAMES[:3]
-    got = engine(touches, steps, window, mode).set_index("profile_id")
+    got = engine(touches, steps, window, mode, plan=plan).set_index("profile_id")
     for person, mine in by_person(touches).items():
         depth, times = reference_ordered(mine, steps, window, strict=mode == "strict")
         if depth == 0:
@@ -203,10 +212,11 @@ def test_unordered_matches_the_reference(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [5, 6])
-def test_entries_match_the_reference(seed: int) -> None:
+@pytest.mark.parametrize("plan", ["layered", "chained"])
+def test_entries_match_the_reference(seed: int, plan: str) -> None:
     touches, window = random_journeys(seed), 2 * seed
     steps = NAMES[:3]
-    got = engine(touches, steps, window, "ordered", entries=True)
+    got = engine(touches, steps, window, "ordered", entries=True, plan=plan)
     expected: list[int] = []
     for mine in by_person(touches).values():
         for entry in reference_entries(mine, steps, window):
