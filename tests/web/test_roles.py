@@ -235,6 +235,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/journeys/friction"): Row(
         lambda w: Call("/api/journeys/friction"), readers("2xx")
     ),
+    # A funnel follows people through their journey: readers only.
+    ("GET", "/api/journeys/funnel"): Row(
+        lambda w: Call("/api/journeys/funnel", {"step": "Order Completed"}), readers("2xx")
+    ),
 }
 
 

@@ -10,6 +10,7 @@
 | `report` | report nps/csat/ces/drivers/detractors/kano/experiment |
 | `demo` | demo |
 | `journey_channels` | channels classes/mix/ropo/friction |
+| `journey_funnels` | funnel |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -21,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from empreinte.cli import common, demo, events, privacy, workspace
+from empreinte.cli import common, demo, events, journey_funnels, privacy, workspace
 from empreinte.cli.identity import identity_app
 from empreinte.cli.journey_channels import channels_app
 from empreinte.cli.match import match_app
@@ -67,6 +68,7 @@ app.command("export")(privacy.export)
 app.add_typer(report_app, name="report")
 app.command()(demo.demo)
 app.add_typer(channels_app, name="channels")
+app.command("funnel")(journey_funnels.funnel)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from empreinte.web.errors import EXCEPTION_HANDLERS
 from empreinte.web.headers import SecurityHeaders
 from empreinte.web.identity_api import IdentityApi, IdentitySync
 from empreinte.web.journey_channels_api import JourneyChannelsApi
+from empreinte.web.journey_funnels_api import JourneyFunnelsApi
 from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -84,6 +85,7 @@ def create_app(
             *privacy.routes(),
             *cx.routes(),
             *JourneyChannelsApi(workspace).routes(),
+            *JourneyFunnelsApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],

@@ -1,0 +1,210 @@
+"""Funnel benchmark: a 5-step funnel with a 7-day window over 10 million touchpoints of a
+million people, on DuckDB (empreinte's funnel core), ClickHouse (`windowFunnel` in the
+embedded chdb) and pandas.
+
+Not a test: it prints figures. One run:
+
+1. generates `--events` touchpoints of `--people` people with numpy (person, microsecond
+   time over 90 days, one of 10 event names, 5 of them the funnel's steps; a person's
+   actions cluster in time, so funnels do convert), written once to a Parquet file and
+   loaded into an in-memory DuckDB table and an in-memory ClickHouse table (`Memory`
+   engine) from that same file: the touchpoints shape (`profile_id`, `at`, `seq`, `step`)
+   with the owner already resolved — the identity-graph join of `touchpoints()` is NOT in
+   these timings (bench/cx.py times reports from the raw log);
+2. times (best of `--repeat`) the people reaching each step:
+   (a) empreinte: `funnels_core.attempts` (the Ibis expression every funnel report runs:
+       steps marked, filtered to funnel touchpoints, one window function per step) and its
+       count by furthest step, executed by DuckDB;
+   (b) ClickHouse: `windowFunnel(window)(at, step = 's1', …)` per person, then the count by
+       level, on the same rows (microsecond timestamps as UInt64, the window in
+       microseconds: a step exactly at the window's end counts in both);
+   (c) pandas: the same chained rule with `groupby().cummax()`, vectorised;
+3. checks the three give the same count at every step and prints times and ratios; with
+   `--strict`, also compares strict mode with windowFunnel's 'strict_order' (over every
+   touchpoint, not only the funnel's).
+
+    .venv/bin/python bench/funnel.py [--people 1000000] [--events 10000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from empreinte.analytics.journeys.funnels_core import attempts
+
+STEPS = ("Product Viewed", "Product Added", "Cart Viewed", "Checkout Started", "Order Completed")
+OTHERS = ("Page Viewed", "Search", "Review Read", "Newsletter Opened", "Support Chat")
+# Mostly early steps, few orders, as in a shop.
+WEIGHTS = (0.28, 0.14, 0.1, 0.06, 0.04, 0.18, 0.08, 0.05, 0.04, 0.03)
+START = datetime(2026, 1, 1)
+SPAN_US = 90 * 86400 * 1_000_000
+
+
+def generate(people: int, events: int, seed: int) -> pa.Table:
+    """Touchpoints: each person has a home moment and acts around it (days apart at most),
+    so that 7-day funnels convert for some and not for others."""
+    rng = np.random.default_rng(seed)
+    person = rng.integers(0, people, size=events, dtype=np.int64)
+    home = rng.integers(0, SPAN_US, size=people, dtype=np.int64)
+    offset = rng.exponential(3 * 86400 * 1_000_000, size=events).astype(np.int64)
+    micros = home[person] + offset
+    names = pa.array(STEPS + OTHERS, pa.string())
+    index = rng.choice(len(names), size=events, p=np.array(WEIGHTS) / sum(WEIGHTS))
+    step = pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int8)), names)
+    at = np.datetime64(START, "us") + micros.astype("timedelta64[us]")
+    return pa.table(
+        {
+            "profile_id": pa.array(person),
+            "at": pa.array(at, pa.timestamp("us")),
+            "seq": pa.array(np.arange(1, events + 1, dtype=np.int64)),
+            "step": step.cast(pa.string()),
+        }
+    )
+
+
+def reach(levels: Any, people: Any) -> list[int]:
+    """People reaching each step, from the number of people by furthest step."""
+    levels, people = np.asarray(levels, dtype=np.int64), np.asarray(people, dtype=np.int64)
+    return [int(people[levels >= k].sum()) for k in range(1, len(STEPS) + 1)]
+
+
+def engine_expression(table: ibis.Table, window: timedelta, mode: str) -> ibis.Table:
+    marks = {f"m{k}": table.step == name for k, name in enumerate(STEPS, start=1)}
+    marked = table.mutate(**marks)
+    if mode != "strict":
+        marked = marked.filter(marked.step.isin(list(STEPS)))
+    found = attempts(marked, len(STEPS), window, mode=mode)
+    return found.group_by("depth").agg(people=found.count())
+
+
+def engine_counts(con: Any, window: timedelta, mode: str) -> list[int]:
+    frame = con.execute(engine_expression(con.table("touchpoints"), window, mode))
+    return reach(frame["depth"].to_numpy(), frame["people"].to_numpy())
+
+
+def clickhouse_counts(session: Any, window: timedelta, mode: str) -> list[int]:
+    conditions = ", ".join(f"step = '{name}'" for name in STEPS)
+    option = ", 'strict_order'" if mode == "strict" else ""
+    where = "" if mode == "strict" else f"WHERE step IN ({', '.join(repr(s) for s in STEPS)})"
+    micros = int(window.total_seconds()) * 1_000_000
+    sql = f"""
+        SELECT level, count() AS people FROM (
+            SELECT profile_id,
+                   windowFunnel({micros}{option})(
+                       toUInt64(toUnixTimestamp64Micro(at)), {conditions}) AS level
+            FROM touchpoints {where} GROUP BY profile_id)
+        GROUP BY level"""
+    frame = session.query(sql, "DataFrame")
+    return reach(frame["level"].to_numpy(), frame["people"].to_numpy())
+
+
+def pandas_counts(frame: pd.DataFrame, window: timedelta) -> list[int]:
+    """Ordered mode: for a step-k touchpoint, the latest step-1 start among the person's
+    earlier touchpoints that reached step k-1; reached when within the window."""
+    rows = frame[frame["step"].isin(STEPS)].sort_values(["profile_id", "at", "seq"])
+    person = rows["profile_id"].to_numpy()
+    at = rows["at"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    step = rows["step"].to_numpy()
+    span = int(window.total_seconds()) * 1_000_000
+    level = np.zeros(len(rows), dtype=np.int64)
+    start = np.where(step == STEPS[0], at, -1)
+    level[start >= 0] = 1
+    groups = pd.Series(person)
+    for k in range(2, len(STEPS) + 1):
+        # the latest start of a step-(k-1) row strictly before each row, in the person
+        carried = pd.Series(start).groupby(groups).cummax()
+        previous = carried.groupby(groups).shift(1).fillna(-1).to_numpy().astype(np.int64)
+        valid = (step == STEPS[k - 1]) & (previous >= 0) & (at <= previous + span)
+        level[valid] = np.maximum(level[valid], k)
+        start = np.where(valid, previous, -1)
+    furthest = pd.Series(level).groupby(groups).max().value_counts()
+    return reach(furthest.index, furthest.to_numpy())
+
+
+def best(runs: int, work: Callable[[], list[int]]) -> tuple[float, list[int]]:
+    times, result = [], []
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - began)
+    return min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--window-days", type=float, default=7.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--threads", type=int, default=0, help="engine threads (0: all)")
+    parser.add_argument("--strict", action="store_true", help="also compare strict mode")
+    parser.add_argument("--skip-pandas", action="store_true")
+    args = parser.parse_args()
+    window = timedelta(days=args.window_days)
+
+    import chdb.session
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="empreinte-funnel-") as tmp:
+        began = time.perf_counter()
+        data = generate(args.people, args.events, args.seed)
+        parquet = Path(tmp) / "touchpoints.parquet"
+        pq.write_table(data, parquet)
+        print(
+            f"generated {args.events:,} touchpoints of {args.people:,} people in "
+            f"{time.perf_counter() - began:.1f} s; funnel: {' > '.join(STEPS)}, "
+            f"window {window}"
+        )
+        raw = duckdb.connect()
+        if args.threads:
+            raw.execute(f"SET threads = {args.threads}")
+        raw.execute(f"CREATE TABLE touchpoints AS SELECT * FROM read_parquet('{parquet}')")
+        con = ibis.duckdb.from_connection(raw)
+        session = chdb.session.Session()
+        if args.threads:
+            session.query(f"SET max_threads = {args.threads}")
+        session.query(
+            f"CREATE TABLE touchpoints ENGINE = Memory AS SELECT * FROM file('{parquet}', Parquet)"
+        )
+        frame = data.to_pandas() if not args.skip_pandas else pd.DataFrame()
+
+        modes = ["ordered", "strict"] if args.strict else ["ordered"]
+        for mode in modes:
+            t_engine, c_engine = best(args.repeat, lambda m=mode: engine_counts(con, window, m))
+            t_ch, c_ch = best(args.repeat, lambda m=mode: clickhouse_counts(session, window, m))
+            print(f"\n{mode} mode — people reaching each step:")
+            print(f"  empreinte (Ibis on DuckDB): {c_engine}")
+            print(f"  ClickHouse windowFunnel:    {c_ch}")
+            agree = c_engine == c_ch
+            if mode == "ordered" and not args.skip_pandas:
+                t_pd, c_pd = best(1, lambda: pandas_counts(frame, window))
+                print(f"  pandas:                     {c_pd}")
+                agree = agree and c_pd == c_engine
+            print(f"  counts agree: {'yes' if agree else 'NO'}")
+            print(f"  empreinte funnel core on DuckDB: best {t_engine:.2f} s")
+            print(f"  ClickHouse windowFunnel (chdb):  best {t_ch:.2f} s")
+            print(f"  ratio ClickHouse / empreinte: {t_ch / t_engine:.2f}x")
+            if mode == "ordered" and not args.skip_pandas:
+                print(f"  pandas (vectorised, one run):    {t_pd:.2f} s")
+                print(f"  ratio pandas / empreinte: {t_pd / t_engine:.2f}x")
+        print(
+            "\nnot timed: the owner of each touchpoint through the identity graph "
+            "(touchpoints()); the data here already has its person."
+        )
+
+
+if __name__ == "__main__":
+    main()
