@@ -243,7 +243,6 @@ def paths(
         raise AnalyticsError(f"within must be 'session' or a duration, not {within!r}")
     forward = direction == "next"
     table = touchpoints(log, scope)
-    _check_known_step(log, table, spec)
 
     keys = ["profile_id"]
     if within == "session":
@@ -255,7 +254,11 @@ def paths(
     order = [table.at, table.seq]
     if collapse:
         previous = table.label.lag().over(group_by=[table[k] for k in keys], order_by=order)
-        table = table.filter(previous.isnull() | (previous != table.label))
+        # The window as a column first, then the filter (Spark cannot filter on a window).
+        table = table.mutate(_previous=previous)
+        table = table.filter(table._previous.isnull() | (table._previous != table.label)).drop(
+            "_previous"
+        )
     table = table.mutate(
         pos=ibis.row_number().over(
             group_by=[table[k] for k in keys], order_by=[table.at, table.seq]
@@ -326,14 +329,48 @@ def paths(
         group_by=[grouped.profile_id, grouped.o_seq], order_by=grouped.offset
     )
     edges = grouped.mutate(before=before).filter(lambda t: t.offset > 0)
+    # One query (Ibis compiles each expression anew: one compile, not three): the edges, the
+    # nodes of each level and the totals, told apart by `kind`.
     edge_counts = edges.group_by(["offset", "before", "node"]).agg(
         transitions=edges.count(), people=edges.profile_id.nunique()
     )
     level_counts = grouped.group_by(["offset", "node"]).agg(
         transitions=grouped.count(), people=grouped.profile_id.nunique()
     )
-    totals = occ.aggregate(occurrences=occ.count(), people=occ.o_profile.nunique())
-    total = log.execute(totals).iloc[0]
+    anchored = grouped.filter(grouped.offset == 0)
+    totals = anchored.aggregate(transitions=anchored.count(), people=anchored.profile_id.nunique())
+    empty = ibis.null("string")
+    counts = ibis.union(
+        edge_counts.select(
+            kind=ibis.literal("edge"),
+            offset="offset",
+            before="before",
+            node="node",
+            transitions="transitions",
+            people="people",
+        ),
+        level_counts.select(
+            kind=ibis.literal("level"),
+            offset="offset",
+            before=empty,
+            node="node",
+            transitions="transitions",
+            people="people",
+        ),
+        totals.select(
+            kind=ibis.literal("total"),
+            offset=ibis.literal(0, "int64"),
+            before=empty,
+            node=empty,
+            transitions="transitions",
+            people="people",
+        ),
+    )
+    frame = log.execute(counts)
+    total = frame[frame.kind == "total"].iloc[0] if (frame.kind == "total").any() else None
+    occurrences = 0 if total is None else int(total["transitions"])
+    if occurrences == 0:
+        _check_known_step(log, spec)
     return PathReport(
         anchor=spec,
         direction=direction,  # type: ignore[arg-type]
@@ -342,21 +379,19 @@ def paths(
         top=top,
         collapse=collapse,
         within="unlimited" if within is None else str(within),
-        occurrences=int(total["occurrences"]),
-        people=int(total["people"] or 0),
-        transitions=_transitions(log.execute(edge_counts), forward),
-        steps=_steps(log.execute(level_counts), forward),
+        occurrences=occurrences,
+        people=0 if total is None else int(total["people"]),
+        transitions=_transitions(frame[frame.kind == "edge"], forward),
+        steps=_steps(frame[frame.kind == "level"], forward),
     )
 
 
-def _check_known_step(log: AnalyticsLog, table: ir.Table, spec: StepFilter) -> None:
+def _check_known_step(log: AnalyticsLog, spec: StepFilter) -> None:
     """An anchor step that no touchpoint has ever had is a typo, not an empty report."""
-    seen = log.execute(table.filter(table.step == spec.step).limit(1).count())
-    if not int(seen):
-        everyone = touchpoints(log, JourneyScope(consented_only=False))
-        known = log.execute(everyone.filter(everyone.step == spec.step).limit(1).count())
-        if not int(known):
-            raise AnalyticsError(f"unknown step {spec.step!r}: no touchpoint has this name")
+    everyone = touchpoints(log, JourneyScope(consented_only=False))
+    known = log.execute(everyone.filter(everyone.step == spec.step).limit(1).count())
+    if not int(known):
+        raise AnalyticsError(f"unknown step {spec.step!r}: no touchpoint has this name")
 
 
 def _level(offset: int, forward: bool) -> int:

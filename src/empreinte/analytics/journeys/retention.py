@@ -167,9 +167,6 @@ def retention(
         )
     scope = scope or JourneyScope()
     table = touchpoints(log, scope)
-    for step in (start_step, return_step):
-        if step is not None:
-            _check_known(log, step)
     starts = table if start_step is None else table.filter(start_step.matches(log, table))
     order = ibis.row_number().over(group_by=starts.profile_id, order_by=[starts.at, starts.seq])
     first = starts.mutate(_n=order).filter(lambda t: t._n == 0).drop("_n")
@@ -203,16 +200,56 @@ def retention(
     latest = came_back.group_by(["cohort", "group", "profile_id"]).agg(last=came_back.n.max())
     capped = latest.mutate(last=ibis.least(latest.last, count))
     unbounded = capped.group_by(["cohort", "group", "last"]).agg(people=capped.count())
-    sizes = cohorts.group_by(["cohort", "group"]).agg(size=cohorts.count())
-    end = _end(log, table, scope)
+    sizes = cohorts.group_by(["cohort", "group"]).agg(people=cohorts.count())
+    # One query (Ibis compiles each expression anew): sizes, returns per bucket, the latest
+    # bucket of each person's returns, and the last touchpoint, told apart by `kind`.
+    parts = [
+        sizes.select(
+            kind=ibis.literal("size"),
+            cohort="cohort",
+            group="group",
+            n=ibis.literal(0, "int64"),
+            people="people",
+        ),
+        bounded.select(
+            kind=ibis.literal("bucket"),
+            cohort="cohort",
+            group="group",
+            n=bounded.n.cast("int64"),
+            people="people",
+        ),
+        unbounded.select(
+            kind=ibis.literal("last"),
+            cohort="cohort",
+            group="group",
+            n=unbounded["last"].cast("int64"),
+            people="people",
+        ),
+    ]
+    if scope.until is None:
+        local = table.select(moment=log.local_time(table.at))
+        parts.append(
+            local.aggregate(cohort=local.moment.max()).select(
+                kind=ibis.literal("end"),
+                cohort="cohort",
+                group=ibis.null("string"),
+                n=ibis.literal(0, "int64"),
+                people=ibis.literal(0, "int64"),
+            )
+        )
+    frame = log.execute(ibis.union(*parts))
+    if not (frame.kind.isin(["bucket", "last"])).any():
+        for step in (start_step, return_step):
+            if step is not None:
+                _check_known(log, step)
     cells = _cells(
         cohort_period,
         unit,
         count,
-        end,
-        log.execute(sizes),
-        log.execute(bounded),
-        log.execute(unbounded),
+        _end(log, frame, scope),
+        frame[frame.kind == "size"],
+        frame[frame.kind == "bucket"],
+        frame[frame.kind == "last"],
         by is not None,
     )
     return RetentionReport(
@@ -233,16 +270,16 @@ def _check_known(log: AnalyticsLog, step: StepFilter) -> None:
         raise AnalyticsError(f"unknown step {step.step!r}: no touchpoint has this name")
 
 
-def _end(log: AnalyticsLog, table: ir.Table, scope: JourneyScope) -> datetime | None:
+def _end(log: AnalyticsLog, frame: pd.DataFrame, scope: JourneyScope) -> datetime | None:
     """The last wall-clock moment the data covers: just before `until`, else the last
     touchpoint's (None when there is none)."""
     if scope.until is not None:
         local = scope.until.astimezone(ZoneInfo(log.settings.timezone)).replace(tzinfo=None)
         return local - timedelta(microseconds=1)
-    last = log.execute(log.local_time(table.at).max())
-    if last is None or pd.isna(last):
+    last = frame[frame.kind == "end"].cohort
+    if last.empty or pd.isna(last.iloc[0]):
         return None
-    moment: datetime = pd.Timestamp(last).to_pydatetime()
+    moment: datetime = pd.Timestamp(last.iloc[0]).to_pydatetime()
     return moment.replace(tzinfo=None)
 
 
@@ -267,12 +304,12 @@ def _cells(
     returned = {(*key(r), int(r["n"])): int(r["people"]) for r in bounded.to_dict("records")}
     last: dict[tuple[datetime, str], dict[int, int]] = {}
     for r in unbounded.to_dict("records"):
-        last.setdefault(key(r), {})[int(r["last"])] = int(r["people"])
+        last.setdefault(key(r), {})[int(r["n"])] = int(r["people"])
     cells: list[RetentionCell] = []
     pooled: dict[tuple[str, int], list[int]] = {}
     for r in sorted(sizes.to_dict("records"), key=lambda r: (key(r)[1], key(r)[0])):
         start, group = key(r)
-        size = int(r["size"])
+        size = int(r["people"])
         observable = min(count, _index_of(end, unit) - _index_of(start, unit))
         ends = last.get((start, group), {})
         still = sum(ends.values())
