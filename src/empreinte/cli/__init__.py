@@ -8,6 +8,7 @@
 | `match` | match run/reviews/accept/reject |
 | `privacy` | consent, users, erase, export |
 | `report` | report nps/csat/ces/drivers/detractors/kano/experiment |
+| `journey_paths` | paths, retention |
 | `demo` | demo |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import typer
 
-from empreinte.cli import demo, events, privacy, workspace
+from empreinte.cli import demo, events, journey_paths, privacy, workspace
 from empreinte.cli.identity import identity_app
 from empreinte.cli.match import match_app
 from empreinte.cli.profiles import profile_app
@@ -43,6 +44,8 @@ app.add_typer(privacy.users_app, name="users")
 app.command("erase")(privacy.erase)
 app.command("export")(privacy.export)
 app.add_typer(report_app, name="report")
+app.command("paths")(journey_paths.paths)
+app.command("retention")(journey_paths.retention)
 app.command()(demo.demo)
 
 

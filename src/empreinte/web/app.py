@@ -20,6 +20,7 @@ from empreinte.web.cx_api import CxApi
 from empreinte.web.errors import EXCEPTION_HANDLERS
 from empreinte.web.headers import SecurityHeaders
 from empreinte.web.identity_api import IdentityApi, IdentitySync
+from empreinte.web.journey_paths_api import JourneyPathsApi
 from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -82,6 +83,7 @@ def create_app(
             *identity.routes(),
             *privacy.routes(),
             *cx.routes(),
+            *JourneyPathsApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],

@@ -110,6 +110,24 @@ def parse_step(text: str) -> StepFilter:
     return StepFilter(text.strip(), where)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_within(text: str | None) -> timedelta | Literal["session"] | None:
+    """`session`, a duration (`90s`, `30m`, `2h`, `7d`) or nothing (the whole journey): the
+    CLI's and the API's spelling of `within`."""
+    if text is None or text == "" or text == "unlimited":
+        return None
+    if text == "session":
+        return "session"
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+        raise AnalyticsError(
+            f"within {text!r}: use session, or a positive duration like 90s, 30m, 2h or 7d"
+        )
+    return timedelta(seconds=int(number) * _UNITS[unit])
+
+
 @dataclass(frozen=True)
 class Transition:
     """One edge of the Sankey: at `level`, from node `source` to node `target`."""
