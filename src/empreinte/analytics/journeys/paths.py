@@ -346,47 +346,32 @@ def paths(
     before = grouped.node.lag().over(
         group_by=[grouped.profile_id, grouped.o_seq], order_by=grouped.offset
     )
-    edges = grouped.mutate(before=before).filter(lambda t: t.offset > 0)
-    # One query (Ibis compiles each expression anew: one compile, not three): the edges, the
-    # nodes of each level and the totals, told apart by `kind`.
-    edge_counts = edges.group_by(["offset", "before", "node"]).agg(
-        transitions=edges.count(), people=edges.profile_id.nunique()
+    # One aggregate over one table (Spark would compute a union's branches each from the
+    # start): per (level, source, target) the occurrences and three counts of people, each
+    # person counted at their first row of the edge, of the node, and of the level.
+    nodes_of = grouped.mutate(before=before)
+
+    def first_of(*keys: str) -> ir.IntegerValue:
+        number = ibis.row_number().over(
+            group_by=[nodes_of[k] for k in (*keys, "profile_id")], order_by=nodes_of.o_seq
+        )
+        flag: ir.IntegerValue = ibis.ifelse(number == 0, 1, 0)
+        return flag
+
+    flagged = nodes_of.mutate(
+        _edge=first_of("offset", "before", "node"),
+        _node=first_of("offset", "node"),
+        _level=first_of("offset"),
     )
-    level_counts = grouped.group_by(["offset", "node"]).agg(
-        transitions=grouped.count(), people=grouped.profile_id.nunique()
-    )
-    anchored = grouped.filter(grouped.offset == 0)
-    totals = anchored.aggregate(transitions=anchored.count(), people=anchored.profile_id.nunique())
-    empty = ibis.null("string")
-    counts = ibis.union(
-        edge_counts.select(
-            kind=ibis.literal("edge"),
-            offset="offset",
-            before="before",
-            node="node",
-            transitions="transitions",
-            people="people",
-        ),
-        level_counts.select(
-            kind=ibis.literal("level"),
-            offset="offset",
-            before=empty,
-            node="node",
-            transitions="transitions",
-            people="people",
-        ),
-        totals.select(
-            kind=ibis.literal("total"),
-            offset=ibis.literal(0, "int64"),
-            before=empty,
-            node=empty,
-            transitions="transitions",
-            people="people",
-        ),
+    counts = flagged.group_by(["offset", "before", "node"]).agg(
+        transitions=flagged.count(),
+        people=flagged._edge.sum(),
+        node_people=flagged._node.sum(),
+        level_people=flagged._level.sum(),
     )
     frame = log.execute(counts)
-    total = frame[frame.kind == "total"].iloc[0] if (frame.kind == "total").any() else None
-    occurrences = 0 if total is None else int(total["transitions"])
+    anchored = frame[frame.offset == 0]
+    occurrences = int(anchored.transitions.sum())
     if occurrences == 0:
         _check_known_step(log, spec)
     return PathReport(
@@ -398,9 +383,9 @@ def paths(
         collapse=collapse,
         within="unlimited" if within is None else str(within),
         occurrences=occurrences,
-        people=0 if total is None else int(total["people"]),
-        transitions=_transitions(frame[frame.kind == "edge"], forward),
-        steps=_steps(frame[frame.kind == "level"], forward),
+        people=int(anchored.level_people.sum()),
+        transitions=_transitions(frame[frame.offset > 0], forward),
+        steps=_steps(_levels(frame), forward),
     )
 
 
@@ -410,6 +395,13 @@ def _check_known_step(log: AnalyticsLog, spec: StepFilter) -> None:
     known = log.execute(everyone.filter(everyone.step == spec.step).limit(1).count())
     if not int(known):
         raise AnalyticsError(f"unknown step {spec.step!r}: no touchpoint has this name")
+
+
+def _levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """The nodes of each level from the edge counts: occurrences add up; people were counted
+    once per node (`node_people`)."""
+    summed = frame.groupby(["offset", "node"], as_index=False)[["transitions", "node_people"]]
+    return summed.sum().rename(columns={"node_people": "people"})
 
 
 def _level(offset: int, forward: bool) -> int:
