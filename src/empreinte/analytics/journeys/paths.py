@@ -277,71 +277,57 @@ def paths(
         table = table.filter(table._previous.isnull() | (table._previous != table.label)).drop(
             "_previous"
         )
-    table = table.mutate(
-        pos=ibis.row_number().over(
-            group_by=[table[k] for k in keys], order_by=[table.at, table.seq]
-        )
+    # The `depth` labels after (before) each touchpoint, by window functions over the
+    # person's (session's) touchpoints: no self-join, the touchpoints are read once.
+    window = ibis.window(group_by=[table[k] for k in keys], order_by=[table.at, table.seq])
+    limit = (
+        ibis.interval(microseconds=within // timedelta(microseconds=1))
+        if isinstance(within, timedelta)
+        else None
     )
+    following: dict[str, ir.Value] = {}
+    for k in range(1, depth + 1):
+        label_k = (table.label.lead(k) if forward else table.label.lag(k)).over(window)
+        if limit is not None:
+            at_k = (table.at.lead(k) if forward else table.at.lag(k)).over(window)
+            inside = (at_k <= table.at + limit) if forward else (at_k >= table.at - limit)
+            label_k = ibis.ifelse(inside, label_k, ibis.null("string"))
+        following[f"_l{k}"] = label_k
+    table = table.mutate(**following)
     found = table.filter(table.is_anchor)
     if anchors == "first":
         first = ibis.row_number().over(group_by=found.profile_id, order_by=[found.at, found.seq])
         found = found.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
-    occ = found.select(
-        o_profile="profile_id",
-        o_session="session_id",
-        o_pos="pos",
-        o_at="at",
-        o_seq="seq",
+    # One row per occurrence and level: the anchor, the steps, then the terminal once.
+    terminal = ibis.literal(END if forward else START)
+    items = [ibis.struct({"offset": ibis.literal(0, "int64"), "label": found.label})]
+    for k in range(1, depth + 1):
+        step = found[f"_l{k}"]
+        went_on = ibis.literal(True) if k == 1 else found[f"_l{k - 1}"].notnull()
+        node = ibis.cases((step.notnull(), step), (went_on, terminal), else_=ibis.null("string"))
+        items.append(ibis.struct({"offset": ibis.literal(k, "int64"), "label": node}))
+    unnested = found.select("profile_id", o_seq=found.seq, _item=ibis.array(items)).unnest("_item")
+    nodes = unnested.select(
+        "profile_id", "o_seq", offset=unnested._item["offset"], label=unnested._item["label"]
+    ).filter(lambda t: t.label.notnull())
+    # The `top` labels of each level by occurrences (ties by label) by a rank over the level;
+    # the terminals are always their own node and take no place in the top.
+    is_terminal = nodes.label.isin([END, START])
+    nodes = nodes.mutate(
+        _terminal=ibis.ifelse(is_terminal, 1, 0),
+        _n=nodes.count().over(group_by=[nodes.offset, nodes.label]),
     )
-    # The occurrence's own row (offset 0) and up to `depth` steps on: a range join per person.
-    lo, hi = (occ.o_pos, occ.o_pos + depth) if forward else (occ.o_pos - depth, occ.o_pos)
-    joined = occ.join(
-        table,
-        [
-            occ.o_profile == table.profile_id,
-            occ.o_session == table.session_id,
-            table.pos >= lo,
-            table.pos <= hi,
-        ],
+    rank = ibis.dense_rank().over(
+        group_by=nodes.offset, order_by=[nodes._terminal, ibis.desc(nodes._n), nodes.label]
     )
-    if isinstance(within, timedelta):
-        limit = ibis.interval(microseconds=within // timedelta(microseconds=1))
-        joined = joined.filter(
-            (joined.at <= joined.o_at + limit) if forward else (joined.at >= joined.o_at - limit)
-        )
-    offset = (joined.pos - joined.o_pos) if forward else (joined.o_pos - joined.pos)
-    reached = joined.select(
-        profile_id=joined.o_profile,
-        o_seq=joined.o_seq,
-        offset=offset.cast("int64"),
-        label=joined.label,
-    )
-    # Where a path stops before `depth`: one more node, the terminal.
-    lengths = reached.group_by(["profile_id", "o_seq"]).agg(last=reached.offset.max())
-    terminal = lengths.filter(lengths.last < depth).select(
-        "profile_id",
-        "o_seq",
-        offset=(lengths.last + 1).cast("int64"),
-        label=ibis.literal(END if forward else START),
-    )
-    nodes = reached.union(terminal)
-    # The `top` labels of each level by occurrences (ties by label); the rest is (other).
-    # The terminals are always their own node and take no place in the top.
-    steps = nodes.filter(~nodes.label.isin([END, START]))
-    counts = steps.group_by(["offset", "label"]).agg(n=steps.count())
-    rank = ibis.row_number().over(
-        group_by=counts.offset, order_by=[ibis.desc(counts.n), counts.label]
-    )
-    ranked = counts.mutate(rank=rank)
-    tops = ranked.filter(ranked.rank < top).select(k_offset="offset", k_label="label")
-    ends = nodes.filter(nodes.label.isin([END, START])).select(k_offset="offset", k_label="label")
-    kept = tops.union(ends.distinct())
-    grouped = nodes.left_join(kept, [nodes.offset == kept.k_offset, nodes.label == kept.k_label])
-    grouped = grouped.select(
+    ranked = nodes.mutate(_rank=rank)
+    grouped = ranked.select(
         "profile_id",
         "o_seq",
         "offset",
-        node=ibis.ifelse(grouped.k_label.isnull(), ibis.literal(OTHER), grouped.label),
+        node=ibis.ifelse(
+            (ranked._terminal == 1) | (ranked._rank < top), ranked.label, ibis.literal(OTHER)
+        ),
     )
     before = grouped.node.lag().over(
         group_by=[grouped.profile_id, grouped.o_seq], order_by=grouped.offset
