@@ -56,6 +56,7 @@ START = "(start)"
 OTHER = "(other)"
 MAX_DEPTH = 20
 MAX_TOP = 100
+MAX_WITHIN_DAYS = 3650
 NAME_FILTER = "name"  # a filter on the page or screen name, not on a property
 
 
@@ -72,7 +73,8 @@ class StepFilter:
         if not self.step:
             raise AnalyticsError("a step needs an event name")
         for key in self.where:
-            if not key or any(not part for part in key.split(".")):
+            bad = not key or any(not part for part in key.split("."))
+            if bad or any(c in key for c in "\"'[]"):  # no quote or bracket in a JSON path
                 raise AnalyticsError(f"filter {key!r}: give a property path like category")
 
     def describe(self) -> str:
@@ -121,11 +123,15 @@ def parse_within(text: str | None) -> timedelta | Literal["session"] | None:
     if text == "session":
         return "session"
     number, unit = text[:-1], text[-1:]
-    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+    digits = number.isascii() and number.isdigit()
+    if unit not in _UNITS or not digits or not 0 < int(number) <= MAX_WITHIN_DAYS * 86400:
         raise AnalyticsError(
             f"within {text!r}: use session, or a positive duration like 90s, 30m, 2h or 7d"
         )
-    return timedelta(seconds=int(number) * _UNITS[unit])
+    seconds = int(number) * _UNITS[unit]
+    if seconds > MAX_WITHIN_DAYS * 86400:
+        raise AnalyticsError(f"within {text!r}: at most {MAX_WITHIN_DAYS} days")
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
