@@ -132,7 +132,12 @@ def paths(
     from empreinte.analytics.journeys.path_charts import sankey_chart
     from empreinte.analytics.journeys.paths import parse_within
     from empreinte.analytics.journeys.paths import paths as path_report
+    from empreinte.errors import AnalyticsError
 
+    try:
+        limit = parse_within(within)  # before the workspace is opened
+    except AnalyticsError as exc:
+        raise fail(str(exc)) from None
     with _reading(workspace) as ws:
         scope = _scope(ws, since, until, channel)
         with ws.analytics() as log:
@@ -144,7 +149,7 @@ def paths(
                 top=top,
                 label=label,
                 collapse=collapse,
-                within=parse_within(within),
+                within=limit,
                 session_gap=timedelta(minutes=session_gap),
                 anchors="first" if first else "every",
                 scope=scope,
