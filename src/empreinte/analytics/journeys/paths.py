@@ -17,8 +17,10 @@ first). `transitions` counts occurrences that made a transition; `people` counts
 people among them. So the shares of the targets of one source at one level (transitions over
 the source's outgoing transitions) sum to 1.
 
-The heavy work (numbering, the range join, the ranking, the counts) is one Ibis expression
-run in the engine; Python only orders the small result.
+The heavy work is one Ibis expression run in the engine, a single pass over the touchpoints:
+window functions give each touchpoint the labels of the `depth` steps after (before) it, the
+anchors' rows are unnested into one row per level, a rank over each level keeps the top, and
+one aggregate counts; Python only orders the small result.
 """
 
 from __future__ import annotations
@@ -272,8 +274,6 @@ def paths(
     if within == "session":
         table = sessions(table, session_gap, by_channel=False)
         keys.append("session_id")
-    else:
-        table = table.mutate(session_id=ibis.literal(""))
     table = table.mutate(label=labelled(table, kind), is_anchor=spec.matches(log, table))
     order = [table.at, table.seq]
     if collapse:
