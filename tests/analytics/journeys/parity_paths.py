@@ -34,20 +34,27 @@ def _retention(**kwargs: Any) -> Callable[[AnalyticsLog], Any]:
     return lambda log: retention(log, **kwargs).to_rows()
 
 
+# Few cases, each covering several options: every query costs seconds on a local Spark.
 CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     "paths next, steps, top 4": _paths(anchor="Product Viewed", depth=3, top=4),
-    "paths previous, pages, collapsed": _paths(
-        anchor="Order Completed", direction="previous", depth=3, label="page", collapse=True
+    "paths previous, pages, collapsed, in a session": _paths(
+        anchor="Order Completed",
+        direction="previous",
+        depth=3,
+        label="page",
+        collapse=True,
+        within="session",
     ),
-    "paths next, channels, in a session": _paths(
-        anchor="Product Viewed", depth=2, label="channel", within="session", anchors="first"
-    ),
-    "paths next, channel: step, within a day": _paths(
-        anchor="Product Viewed", depth=2, label="channel_step", within=timedelta(days=1), top=3
+    "paths next, channel: step, within a day, first": _paths(
+        anchor="Product Viewed",
+        depth=2,
+        label="channel_step",
+        within=timedelta(days=1),
+        top=3,
+        anchors="first",
     ),
     "retention weekly": _retention(period="week", periods=6),
-    "retention monthly, orders, by day": _retention(
-        period="month", bucket="day", returning="Order Completed", periods=40
+    "retention monthly by country, orders, by day": _retention(
+        period="month", bucket="day", returning="Order Completed", periods=40, by="country"
     ),
-    "retention monthly by country": _retention(period="month", by="country", periods=3),
 }
