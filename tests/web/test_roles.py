@@ -239,6 +239,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/journeys/funnel"): Row(
         lambda w: Call("/api/journeys/funnel", {"step": "Order Completed"}), readers("2xx")
     ),
+    # -- journeys follow people: readers only (no such step here: a 400 past the role check) --
+    ("GET", "/api/journeys/paths"): Row(
+        lambda w: Call("/api/journeys/paths", {"from": "Roles Never Seen"}), readers("4xx")
+    ),
+    ("GET", "/api/journeys/retention"): Row(
+        lambda w: Call("/api/journeys/retention"), readers("2xx")
+    ),
 }
 
 

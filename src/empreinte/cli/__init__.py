@@ -8,6 +8,7 @@
 | `match` | match run/reviews/accept/reject |
 | `privacy` | consent, users, erase, export |
 | `report` | report nps/csat/ces/drivers/detractors/kano/experiment |
+| `journey_paths` | paths, retention |
 | `demo` | demo |
 | `journey_channels` | channels classes/mix/ropo/friction |
 | `journey_funnels` | funnel |
@@ -22,7 +23,7 @@ from typing import Annotated
 
 import typer
 
-from empreinte.cli import common, demo, events, journey_funnels, privacy, workspace
+from empreinte.cli import common, demo, events, journey_funnels, journey_paths, privacy, workspace
 from empreinte.cli.identity import identity_app
 from empreinte.cli.journey_channels import channels_app
 from empreinte.cli.match import match_app
@@ -66,6 +67,8 @@ app.add_typer(privacy.users_app, name="users")
 app.command("erase")(privacy.erase)
 app.command("export")(privacy.export)
 app.add_typer(report_app, name="report")
+app.command("paths")(journey_paths.paths)
+app.command("retention")(journey_paths.retention)
 app.command()(demo.demo)
 app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)

@@ -22,6 +22,7 @@ from empreinte.web.headers import SecurityHeaders
 from empreinte.web.identity_api import IdentityApi, IdentitySync
 from empreinte.web.journey_channels_api import JourneyChannelsApi
 from empreinte.web.journey_funnels_api import JourneyFunnelsApi
+from empreinte.web.journey_paths_api import JourneyPathsApi
 from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -86,6 +87,7 @@ def create_app(
             *cx.routes(),
             *JourneyChannelsApi(workspace).routes(),
             *JourneyFunnelsApi(workspace).routes(),
+            *JourneyPathsApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],

@@ -124,11 +124,11 @@ def sessions(
     keys = [table.profile_id, table.channel] if by_channel else [table.profile_id]
     ordered = ibis.window(group_by=keys, order_by=[table.at, table.seq])
     previous = table.at.lag().over(ordered)
-    gap_seconds = int(gap.total_seconds())
+    # Compared to the microsecond: a whole-second difference (`delta`) counts the second
+    # boundaries crossed, so 29 min 59.2 s of silence across one would already be 30 min.
+    silence = ibis.interval(microseconds=gap // timedelta(microseconds=1))
     starts = table.mutate(
-        _new=ibis.ifelse(
-            previous.isnull() | (table.at.delta(previous, unit="second") >= gap_seconds), 1, 0
-        )
+        _new=ibis.ifelse(previous.isnull() | (table.at >= previous + silence), 1, 0)
     )
     running = ibis.window(
         group_by=[starts[k.get_name()] for k in keys],
