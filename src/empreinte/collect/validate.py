@@ -215,18 +215,21 @@ def normalise(
         user_id = stored_user_id(user_id, policy.pseudonymiser)
     if previous_id is not None and "@" in previous_id:  # an earlier userId: the same rule
         previous_id = stored_user_id(previous_id, policy.pseudonymiser)
-    private = split(
-        kind=kind,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        previous_id=previous_id,
-        traits=traits,
-        properties=properties,
-        context=context,
-        channel=channel,
-        policy=policy,
-        trusted_source=source in policy.trusted_sources,
-    )
+    try:
+        private = split(
+            kind=kind,
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            previous_id=previous_id,
+            traits=traits,
+            properties=properties,
+            context=context,
+            channel=channel,
+            policy=policy,
+            trusted_source=source in policy.trusted_sources,
+        )
+    except TypeError:  # a 65-bit integer under a personal key, pseudonymised as its JSON
+        raise unrepresentable(message, None) from None
     properties, traits, context = private.properties, private.traits, private.context
     user_agent = context.get("userAgent") if context else None
     # Most messages carry only known fields: a set comparison (in C) skips the loop.
