@@ -143,3 +143,75 @@ def test_an_integer_beyond_64_bits_under_a_personal_key_is_refused_by_name() -> 
         (0, "traits.ssn", "integer_too_large"),
         (1, "properties.iban", "integer_too_large"),
     ]
+
+
+# Values an id or an object field may be sent as: the usual ones and every odd one.
+_ODD = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.just(""),
+    st.just("x" * 1_025),
+    st.just("y" * 1_024),
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.lists(st.integers(0, 9), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "locale", "channel"]), st.text(max_size=4), max_size=2),
+)
+_ID_FIELDS = ["userId", "anonymousId", "previousId", "groupId", "messageId"]
+_OBJECT_FIELDS = ["context", "integrations", "properties", "traits"]
+
+
+def _expected(message: dict[str, Any], kind: str) -> tuple[Any, ...]:
+    """What the checks of ids and objects give, by the general helpers in their order: the
+    first error's (field, code), or the values kept."""
+    from empreinte.collect import validate
+    from empreinte.errors import InvalidMessage
+
+    try:
+        ids = [validate._identifier(message, f) for f in _ID_FIELDS[:4]]
+        if kind == "alias" and (ids[2] is None or ids[0] is None):
+            return ("missing",)
+        if kind != "alias" and ids[0] is None and ids[1] is None:
+            return ("missing",)
+        if kind == "group" and ids[3] is None:
+            return ("missing",)
+        payload = {"track": "properties", "identify": "traits", "group": "traits"}.get(kind)
+        for f in ["context", "integrations", *([payload] if payload else [])]:
+            validate._object(message, f)
+        message_id = validate._identifier(message, "messageId")
+    except InvalidMessage as exc:
+        return (exc.field, exc.code)
+    return (*ids, message_id)
+
+
+@settings(max_examples=500)
+@given(
+    st.fixed_dictionaries({}, optional={f: _ODD for f in _ID_FIELDS + _OBJECT_FIELDS}),
+    st.sampled_from(["track", "identify", "group", "alias"]),
+)
+def test_ids_and_objects_are_checked_as_the_general_helpers_do(
+    message: dict[str, Any], kind: str
+) -> None:
+    from empreinte.collect.validate import normalise
+    from empreinte.errors import InvalidMessage
+
+    message = {"type": kind, "event": "E", **message}
+    expected = _expected(message, kind)
+    try:
+        row = normalise(message, source="web", received_at=1, size=100, policy=_fresh())
+    except InvalidMessage as exc:
+        if expected != ("missing",):
+            assert (exc.field, exc.code) == expected
+        return
+    assert expected != ("missing",) and len(expected) == 5
+    user_id, anonymous_id, previous_id, group_id, message_id = expected
+    assert (row.anonymous_id, row.group_id) == (anonymous_id, group_id)
+    if user_id is None or "@" not in user_id:
+        assert row.user_id == user_id
+    if previous_id is None or "@" not in previous_id:
+        assert row.previous_id == previous_id
+    if message_id is not None:
+        assert row.message_id == message_id
+    else:
+        assert row.message_id.startswith("ingest-")
