@@ -58,6 +58,7 @@ _PAYLOAD = {
     "alias": None,
 }
 
+_MAX_ID = MAX_ID_LENGTH
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_MICROS = 86_400 * 1_000_000
 _EARLIEST = (datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH).days * _DAY_MICROS
@@ -158,10 +159,25 @@ def normalise(
             f"must be one of {', '.join(sorted(MESSAGE_TYPES))}", "type", "invalid_type"
         )
 
-    user_id = _identifier(message, "userId")
-    anonymous_id = _identifier(message, "anonymousId")
-    previous_id = _identifier(message, "previousId")
-    group_id = _identifier(message, "groupId")
+    # Each id's common case (absent, or a short non-empty string) is checked inline: a call to
+    # `_identifier` per id cost more than the check. The others go through it, in this order.
+    get = message.get
+    user_id = get("userId")
+    if user_id is not None and not (user_id.__class__ is str and 0 < len(user_id) <= _MAX_ID):
+        user_id = _identifier(message, "userId")
+    anonymous_id = get("anonymousId")
+    if anonymous_id is not None and not (
+        anonymous_id.__class__ is str and 0 < len(anonymous_id) <= _MAX_ID
+    ):
+        anonymous_id = _identifier(message, "anonymousId")
+    previous_id = get("previousId")
+    if previous_id is not None and not (
+        previous_id.__class__ is str and 0 < len(previous_id) <= _MAX_ID
+    ):
+        previous_id = _identifier(message, "previousId")
+    group_id = get("groupId")
+    if group_id is not None and not (group_id.__class__ is str and 0 < len(group_id) <= _MAX_ID):
+        group_id = _identifier(message, "groupId")
     event: str | None = None
     if kind == "alias":
         if previous_id is None:
@@ -183,12 +199,22 @@ def normalise(
     if name is not None and not isinstance(name, str):
         raise InvalidMessage("must be a string", "name", "invalid_field")
 
-    context = _object(message, "context")
+    # JSON objects are dicts: `_object` (which refuses anything else) only for the others.
+    context = get("context")
+    if context is not None and context.__class__ is not dict:
+        context = _object(message, "context")
     if batch_context:
         context = {**batch_context, **context} if context else batch_context
-    integrations = _object(message, "integrations") or batch_integrations
+    integrations = get("integrations")
+    if integrations is not None and integrations.__class__ is not dict:
+        integrations = _object(message, "integrations")
+    integrations = integrations or batch_integrations
     payload_field = _PAYLOAD[kind]
-    payload = _object(message, payload_field) if payload_field else None
+    payload = None
+    if payload_field:
+        payload = get(payload_field)
+        if payload is not None and payload.__class__ is not dict:
+            payload = _object(message, payload_field)
     properties = payload if payload_field == "properties" else None
     traits = payload if payload_field == "traits" else None
     if event in SURVEY_EVENTS:  # survey answers, experiment exposures: checked before the split
@@ -215,18 +241,21 @@ def normalise(
         user_id = stored_user_id(user_id, policy.pseudonymiser)
     if previous_id is not None and "@" in previous_id:  # an earlier userId: the same rule
         previous_id = stored_user_id(previous_id, policy.pseudonymiser)
-    private = split(
-        kind=kind,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        previous_id=previous_id,
-        traits=traits,
-        properties=properties,
-        context=context,
-        channel=channel,
-        policy=policy,
-        trusted_source=source in policy.trusted_sources,
-    )
+    try:
+        private = split(
+            kind=kind,
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            previous_id=previous_id,
+            traits=traits,
+            properties=properties,
+            context=context,
+            channel=channel,
+            policy=policy,
+            trusted_source=source in policy.trusted_sources,
+        )
+    except TypeError:  # a 65-bit integer under a personal key, pseudonymised as its JSON
+        raise unrepresentable(message, None) from None
     properties, traits, context = private.properties, private.traits, private.context
     user_agent = context.get("userAgent") if context else None
     # Most messages carry only known fields: a set comparison (in C) skips the loop.
@@ -235,7 +264,9 @@ def normalise(
         if message.keys() <= _KNOWN_FIELDS
         else {k: v for k, v in message.items() if k not in _KNOWN_FIELDS}
     )
-    message_id = _identifier(message, "messageId") or f"ingest-{uuid.uuid4()}"
+    message_id = get("messageId")
+    if message_id is None or not (message_id.__class__ is str and 0 < len(message_id) <= _MAX_ID):
+        message_id = _identifier(message, "messageId") or f"ingest-{uuid.uuid4()}"
 
     # Positional, through tuple.__new__: a fifth of the cost of EventRow(field=…, …).
     try:
