@@ -90,7 +90,7 @@ def test_dropped_list(workspace: tuple[str, dict[str, str]]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["Viewed[colour=red]", "B"], "colour"),
+        (["Viewed[colour]", "B"], "colour"),
         (["A", "B", "--window", "soon"], "soon"),
         (["A", "B", "--mode", "sideways"], "sideways"),
         (["A", "B", "--by", "comment"], "free text"),

@@ -81,10 +81,13 @@ def test_the_dropped_list(world: World) -> None:
     ("params", "field"),
     [
         ({"window": "soon"}, "window"),
+        ({"window": "inf"}, "window"),  # was an OverflowError, a 500
+        ({"window": "1e308d"}, "window"),
+        ({"window": "99999999999d"}, "window"),
         ({"mode": "sideways"}, "mode"),
         ({"by": "colour"}, "by"),
         ({"dropped": 3}, "dropped"),
-        ({"step": ["A[colour=red]", "B"]}, "step"),
+        ({"step": ["A[colour]", "B"]}, "step"),
         ({"limt": 5}, "limt"),
     ],
 )

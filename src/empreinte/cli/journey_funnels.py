@@ -71,7 +71,8 @@ def funnel(
     drop-off and time between steps; or, with --dropped, who dropped."""
     from empreinte.analytics.cx.rendering import to_csv
     from empreinte.analytics.journeys import funnels
-    from empreinte.analytics.journeys.funnels_spec import FunnelSpec, parse_steps, parse_window
+    from empreinte.analytics.journeys.funnels_spec import FunnelSpec
+    from empreinte.analytics.journeys.steps import parse_duration, parse_steps
     from empreinte.analytics.journeys.touchpoints import JourneyScope
     from empreinte.errors import AnalyticsError
 
@@ -80,7 +81,7 @@ def funnel(
     try:
         spec = FunnelSpec(
             steps=parse_steps(steps),
-            window=parse_window(window),
+            window=parse_duration(window, "window"),
             mode=mode,  # type: ignore[arg-type]  # checked by FunnelSpec
             by=by,
             count=count,  # type: ignore[arg-type]

@@ -162,7 +162,7 @@ def paths(
     if json:
         print_json({"steps": report.step_rows(), "sankey": report.to_rows()})
     elif not report.occurrences:
-        console.print(f"no {report.anchor.describe()} in this scope")
+        console.print(f"no {report.anchor.label} in this scope")
     else:
         console.print(_paths_table(report))
 
@@ -171,7 +171,7 @@ def _paths_table(report: PathReport) -> Table:
     forward = report.direction == "next"
     what = "after" if forward else "before"
     table = _table(
-        f"{report.depth} steps {what} {report.anchor.describe()}: "
+        f"{report.depth} steps {what} {report.anchor.label}: "
         f"{report.occurrences} paths, {report.people} people",
         "share: of the paths at that level. (other): steps outside the top "
         f"{report.top}; {'(end)' if forward else '(start)'}: nothing further"

@@ -70,7 +70,8 @@ class JourneyFunnelsApi:
         return await run_in_threadpool(self._funnel, q)
 
     def _spec(self, q: Query) -> Any:
-        from empreinte.analytics.journeys.funnels_spec import FunnelSpec, parse_step, parse_window
+        from empreinte.analytics.journeys.funnels_spec import FunnelSpec
+        from empreinte.analytics.journeys.steps import parse_duration, parse_step
 
         texts = q.get(STEPS)
         if not texts:
@@ -78,7 +79,7 @@ class JourneyFunnelsApi:
         with blamed_on("step"):
             steps = tuple(parse_step(text) for text in texts)
         with blamed_on("window"):
-            window = parse_window(q.get(FUNNEL_WINDOW))
+            window = parse_duration(q.get(FUNNEL_WINDOW), "window")
         mode, count = q.get(MODE), q.get(COUNT)
         with blamed_on("step"):
             return FunnelSpec(

@@ -183,7 +183,7 @@ class JourneyPathsApi:
                 return _chart(lambda p: sankey_chart(report, p, language=language), fmt, "paths")
             return strict_json_response(
                 {
-                    "anchor": report.anchor.describe(),
+                    "anchor": report.anchor.label,
                     "direction": report.direction,
                     "depth": report.depth,
                     "label": report.label,

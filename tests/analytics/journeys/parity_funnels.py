@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from empreinte.analytics.journeys.funnels import dropped, funnel_report
-from empreinte.analytics.journeys.funnels_spec import Exclusion, FunnelSpec, Step, parse_steps
+from empreinte.analytics.journeys.funnels_spec import Exclusion, FunnelSpec
+from empreinte.analytics.journeys.steps import Step, parse_steps
 from empreinte.analytics.log import AnalyticsLog
 
 SHOP = parse_steps(

@@ -14,14 +14,8 @@ import pytest
 
 import empreinte
 from empreinte.analytics.journeys.funnels import dropped, funnel_report
-from empreinte.analytics.journeys.funnels_spec import (
-    Exclusion,
-    FunnelSpec,
-    Step,
-    parse_step,
-    parse_steps,
-    parse_window,
-)
+from empreinte.analytics.journeys.funnels_spec import Exclusion, FunnelSpec
+from empreinte.analytics.journeys.steps import Step, parse_duration, parse_step, parse_steps
 from empreinte.analytics.journeys.touchpoints import JourneyScope
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
@@ -261,9 +255,9 @@ def test_a_funnel_nobody_enters(log: AnalyticsLog) -> None:
         (lambda: parse_step("Page Viewed[name]"), "'Page Viewed[name]'"),
         (lambda: parse_step("Page Viewed[name=a"), "one pair of brackets"),
         (lambda: parse_step("[name=a]"), "no event name"),
-        (lambda: parse_step("Viewed[colour=red]"), "unknown filter 'colour'"),
-        (lambda: parse_window("7 weeks"), "7 weeks"),
-        (lambda: parse_window("-1d"), "positive"),
+        (lambda: parse_step("Viewed[properties.=red]"), "unknown filter 'properties.'"),
+        (lambda: parse_duration("7 weeks", "window"), "7 weeks"),
+        (lambda: parse_duration("-1d", "window"), "positive"),
     ],
 )
 def test_bad_input_names_what_is_wrong(make: Any, message: str) -> None:
@@ -283,4 +277,6 @@ def test_step_syntax() -> None:
     assert step == Step.of("Page Viewed", {"name": "Checkout", "properties.plan": "pro"})
     assert step.label == "Page Viewed[name=Checkout,properties.plan=pro]"
     assert parse_step(step.label) == step
-    assert parse_window("7d") == timedelta(days=7) and parse_window("90") == timedelta(seconds=90)
+    assert parse_duration("7d") == timedelta(days=7) and parse_duration("90s") == timedelta(
+        seconds=90
+    )

@@ -20,10 +20,9 @@ from empreinte.analytics.journeys.paths import (
     OTHER,
     START,
     PathReport,
-    StepFilter,
-    parse_step,
     paths,
 )
+from empreinte.analytics.journeys.steps import Step, parse_step
 from empreinte.analytics.journeys.touchpoints import JourneyScope
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
@@ -127,7 +126,7 @@ def test_a_time_limit_includes_its_edge(log: AnalyticsLog) -> None:
 
 
 def test_anchor_filters_and_first_anchors(log: AnalyticsLog) -> None:
-    shoes = paths(log, StepFilter(PV, {"category": "shoes"}), depth=1)
+    shoes = paths(log, Step.of(PV, {"category": "shoes"}), depth=1)
     assert (shoes.occurrences, edges(shoes)) == (1, {(1, PV, "Cart"): (1, 1)})
     first = paths(log, PV, depth=1, anchors="first")
     assert (first.occurrences, first.people) == (5, 5)
@@ -176,10 +175,18 @@ def test_shares_of_each_source_sum_to_one(log: AnalyticsLog) -> None:
         ("Product Viewed", PV, {}),
         ("Product Viewed[category=shoes, size=42]", PV, {"category": "shoes", "size": "42"}),
         ("Page Viewed: Checkout", "Page Viewed", {"name": "Checkout"}),
+        ("Screen Viewed: Cart[channel=app]", "Screen Viewed", {"name": "Cart", "channel": "app"}),
+        (
+            "Order Completed[channel=store,properties.currency=EUR,context.locale=fr-FR]",
+            "Order Completed",
+            {"channel": "store", "currency": "EUR", "context.locale": "fr-FR"},
+        ),
     ],
 )
 def test_parse_step(text: str, step: str, where: dict[str, str]) -> None:
-    assert parse_step(text) == StepFilter(step, where)
+    parsed = parse_step(text)
+    assert parsed == Step.of(step, where)
+    assert parse_step(parsed.label) == parsed
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,9 @@ from empreinte.analytics.attributes import (
     with_attribute,
 )
 from empreinte.analytics.journeys.funnels_core import add_entries, attempts
-from empreinte.analytics.journeys.funnels_spec import Exclusion, FunnelSpec, Step
+from empreinte.analytics.journeys.funnels_spec import Exclusion, FunnelSpec
+from empreinte.analytics.journeys.steps import Step
 from empreinte.analytics.journeys.touchpoints import JourneyScope, touchpoints
-from empreinte.analytics.json import JsonDoc
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 
@@ -85,18 +85,6 @@ class FunnelReport:
         return pd.DataFrame(self.to_rows(), columns=columns)
 
 
-def _matches(log: AnalyticsLog, table: ir.Table, step: Step) -> ir.BooleanValue:
-    condition: ir.BooleanValue = table.step == step.event
-    for key, value in step.where:
-        if key in ("channel", "name"):
-            column: ir.StringValue = table[key]
-        else:
-            root, *path = key.split(".")
-            column = JsonDoc(log, table[root]).text(*path)
-        condition = condition & (column.fill_null("\x00") == value)
-    return condition
-
-
 def funnel_rows(log: AnalyticsLog, spec: FunnelSpec, scope: JourneyScope | None) -> ir.Table:
     """The touchpoints a funnel reads, marked: `m1` … `mN` (the step matches), `x1` … (the
     exclusion matches), `pos` when needed, `entry` when counting entries. In strict mode
@@ -104,8 +92,8 @@ def funnel_rows(log: AnalyticsLog, spec: FunnelSpec, scope: JourneyScope | None)
     names = [s.event for s in spec.steps] + [e.step.event for e in spec.exclusions]
     strict = spec.mode == "strict"
     table = touchpoints(log, scope, steps=None if strict else names)
-    marks = {f"m{k}": _matches(log, table, s) for k, s in enumerate(spec.steps, start=1)}
-    marks |= {f"x{q}": _matches(log, table, e.step) for q, e in enumerate(spec.exclusions)}
+    marks = {f"m{k}": s.matches(log, table) for k, s in enumerate(spec.steps, start=1)}
+    marks |= {f"x{q}": e.step.matches(log, table) for q, e in enumerate(spec.exclusions)}
     if spec.by is not None and not is_profile_attribute(spec.by):
         marks["_group"] = event_attribute(log, table, spec.by)
     marked = table.mutate(**marks)

@@ -79,7 +79,7 @@ def sankey_chart(report: PathReport, path: str | os.PathLike[str], *, language: 
             nodes[(column[level], s.step)] = [top - height, height]
             top -= height + _GAP
     title = words["next" if forward else "previous"].format(
-        anchor=report.anchor.describe(),
+        anchor=report.anchor.label,
         depth=report.depth,
         n=report.occurrences,
         people=report.people,

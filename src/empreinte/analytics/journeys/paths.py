@@ -25,8 +25,8 @@ one aggregate counts; Python only orders the small result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, get_args
 
@@ -34,15 +34,13 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from empreinte.analytics.journeys.steps import Step, parse_duration, parse_step
 from empreinte.analytics.journeys.touchpoints import (
     DEFAULT_SESSION_GAP,
-    PAGE_STEP,
-    SCREEN_STEP,
     JourneyScope,
     sessions,
     touchpoints,
 )
-from empreinte.analytics.json import JsonDoc
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 
@@ -58,82 +56,16 @@ START = "(start)"
 OTHER = "(other)"
 MAX_DEPTH = 20
 MAX_TOP = 100
-MAX_WITHIN_DAYS = 3650
-NAME_FILTER = "name"  # a filter on the page or screen name, not on a property
-
-
-@dataclass(frozen=True)
-class StepFilter:
-    """A step with optional property filters: the touchpoints whose `step` is `step` and whose
-    `properties.<key>` reads as `value` (text: "shoes", "42", "true") for every key of `where`;
-    the key `name` filters on the page or screen name."""
-
-    step: str
-    where: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.step:
-            raise AnalyticsError("a step needs an event name")
-        for key in self.where:
-            bad = not key or any(not part for part in key.split("."))
-            if bad or any(c in key for c in "\"'[]"):  # no quote or bracket in a JSON path
-                raise AnalyticsError(f"filter {key!r}: give a property path like category")
-
-    def describe(self) -> str:
-        where = " and ".join(f"{k} = {v}" for k, v in sorted(self.where.items()))
-        return f"{self.step} where {where}" if where else self.step
-
-    def matches(self, log: AnalyticsLog, table: ir.Table) -> ir.BooleanValue:
-        """Which rows of touchpoints `table` this step is."""
-        condition: ir.BooleanValue = table.step == self.step
-        for key, value in sorted(self.where.items()):
-            if key == NAME_FILTER:
-                condition &= table.name.fill_null("") == value
-            else:
-                text = JsonDoc(log, table.properties).text(*key.split("."))
-                condition &= text.fill_null("") == str(value)
-        return condition
-
-
-def parse_step(text: str) -> StepFilter:
-    """`Product Viewed`, `Product Viewed[category=shoes]`, or `Page Viewed: Checkout` (a page
-    by its name) as a `StepFilter`; the CLI's and the API's spelling."""
-    text = text.strip()
-    where: dict[str, str] = {}
-    if text.endswith("]") and "[" in text:
-        text, _, inner = text[:-1].partition("[")
-        for part in inner.split(","):
-            key, sep, value = part.partition("=")
-            if not sep or not key.strip():
-                raise AnalyticsError(f"step filter {part!r}: write key=value")
-            where[key.strip()] = value.strip()
-    for kind in (PAGE_STEP, SCREEN_STEP):
-        if text.startswith(f"{kind}:"):
-            where[NAME_FILTER] = text.removeprefix(f"{kind}:").strip()
-            text = kind
-    return StepFilter(text.strip(), where)
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_within(text: str | None) -> timedelta | Literal["session"] | None:
-    """`session`, a duration (`90s`, `30m`, `2h`, `7d`) or nothing (the whole journey): the
-    CLI's and the API's spelling of `within`."""
+    """`session`, a duration (`90s`, `30m`, `2h`, `7d`: journeys/steps.py) or nothing (the
+    whole journey): the CLI's and the API's spelling of `within`."""
     if text is None or text == "" or text == "unlimited":
         return None
     if text == "session":
         return "session"
-    number, unit = text[:-1], text[-1:]
-    digits = number.isascii() and number.isdigit()
-    if unit not in _UNITS or not digits or not 0 < int(number) <= MAX_WITHIN_DAYS * 86400:
-        raise AnalyticsError(
-            f"within {text!r}: use session, or a positive duration like 90s, 30m, 2h or 7d"
-        )
-    seconds = int(number) * _UNITS[unit]
-    if seconds > MAX_WITHIN_DAYS * 86400:
-        raise AnalyticsError(f"within {text!r}: at most {MAX_WITHIN_DAYS} days")
-    return timedelta(seconds=seconds)
+    return parse_duration(text, "within")
 
 
 @dataclass(frozen=True)
@@ -164,7 +96,7 @@ class LevelStep:
 class PathReport:
     """The most frequent next or previous steps of an anchor."""
 
-    anchor: StepFilter
+    anchor: Step
     direction: Direction
     depth: int
     label: Label
@@ -234,7 +166,7 @@ def labelled(table: ir.Table, label: Label) -> ir.StringValue:
 
 def paths(
     log: AnalyticsLog,
-    anchor: StepFilter | str,
+    anchor: Step | str,
     *,
     direction: str = "next",
     depth: int = 3,
@@ -381,12 +313,12 @@ def paths(
     )
 
 
-def _check_known_step(log: AnalyticsLog, spec: StepFilter) -> None:
+def _check_known_step(log: AnalyticsLog, spec: Step) -> None:
     """An anchor step that no touchpoint has ever had is a typo, not an empty report."""
     everyone = touchpoints(log, JourneyScope(consented_only=False))
-    known = log.execute(everyone.filter(everyone.step == spec.step).limit(1).count())
+    known = log.execute(everyone.filter(everyone.step == spec.event).limit(1).count())
     if not int(known):
-        raise AnalyticsError(f"unknown step {spec.step!r}: no touchpoint has this name")
+        raise AnalyticsError(f"unknown step {spec.event!r}: no touchpoint has this name")
 
 
 def _levels(frame: pd.DataFrame) -> pd.DataFrame:
@@ -469,10 +401,8 @@ __all__: Sequence[str] = (
     "START",
     "LevelStep",
     "PathReport",
-    "StepFilter",
     "Transition",
     "labelled",
-    "parse_step",
     "paths",
     "sources_of",
 )

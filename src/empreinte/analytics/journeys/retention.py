@@ -30,7 +30,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from empreinte.analytics.attributes import period_label, with_attribute
-from empreinte.analytics.journeys.paths import StepFilter, parse_step
+from empreinte.analytics.journeys.steps import Step, parse_step
 from empreinte.analytics.journeys.touchpoints import JourneyScope, touchpoints
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
@@ -148,8 +148,8 @@ def retention(
     *,
     period: str = "week",
     bucket: str | None = None,
-    start: StepFilter | str | None = None,
-    returning: StepFilter | str | None = None,
+    start: Step | str | None = None,
+    returning: Step | str | None = None,
     periods: int | None = None,
     by: str | None = None,
     scope: JourneyScope | None = None,
@@ -255,19 +255,19 @@ def retention(
     return RetentionReport(
         period=cohort_period,
         bucket=unit,
-        start=start_step.describe() if start_step else ANY_STEP,
-        returning=return_step.describe() if return_step else ANY_STEP,
+        start=start_step.label if start_step else ANY_STEP,
+        returning=return_step.label if return_step else ANY_STEP,
         by=by,
         periods=count,
         cells=cells,
     )
 
 
-def _check_known(log: AnalyticsLog, step: StepFilter) -> None:
+def _check_known(log: AnalyticsLog, step: Step) -> None:
     everyone = touchpoints(log, JourneyScope(consented_only=False))
-    found = log.execute(everyone.filter(everyone.step == step.step).limit(1).count())
+    found = log.execute(everyone.filter(everyone.step == step.event).limit(1).count())
     if not int(found):
-        raise AnalyticsError(f"unknown step {step.step!r}: no touchpoint has this name")
+        raise AnalyticsError(f"unknown step {step.event!r}: no touchpoint has this name")
 
 
 def _end(log: AnalyticsLog, frame: pd.DataFrame, scope: JourneyScope) -> datetime | None:
