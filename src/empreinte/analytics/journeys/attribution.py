@@ -259,7 +259,8 @@ def heuristic_weights(touches: ir.Table, half_life: timedelta) -> ir.Table:
     converting = touches.filter(touches.converted)
     last = converting.touches - 1
     path = ibis.window(group_by=[converting.profile_id, converting.k])
-    age = converting.goal_at.delta(converting.touch_at, unit="second").cast("float64")
+    # In microseconds: both engines count them exactly (whole seconds are rounded apart).
+    age = converting.goal_at.delta(converting.touch_at, unit="microsecond").cast("float64") / 1e6
     # Ages from the path's latest touch, so that old paths and short half-lives cannot
     # underflow every weight to 0: the ratio is the same.
     relative = age - age.min().over(path)

@@ -144,10 +144,11 @@ def path_tables(
         "value",
     )
     # The end of a non-converting path: the person's last touchpoint.
+    # (Window values are made columns before a filter reads them: Spark's SQL needs it.)
     tail = ibis.window(group_by=[joined.profile_id, joined.k])
-    end = joined.goal_at.fill_null(joined.at.max().over(tail))
+    joined = joined.mutate(_end=joined.goal_at.fill_null(joined.at.max().over(tail)))
     lookback_seconds = int(rules.lookback.total_seconds())
-    within = joined.filter(joined.at >= end - ibis.interval(seconds=lookback_seconds))
+    within = joined.filter(joined.at >= joined._end - ibis.interval(seconds=lookback_seconds))
     touches = within.group_by(["profile_id", "k", "session_id"]).agg(
         channel=within.channel.max(),
         campaign=within._campaign.max(),
@@ -161,9 +162,10 @@ def path_tables(
         group_by=[touches.profile_id, touches.k], order_by=[touches.touch_at, touches.touch_seq]
     )
     if rules.collapse:
-        following = touches.label.lead().over(path)
         # A run's latest touch stands for it: its time is when the label was last seen.
-        touches = touches.filter(following.isnull() | (following != touches.label))
+        touches = touches.mutate(_next=touches.label.lead().over(path))
+        touches = touches.filter(touches._next.isnull() | (touches._next != touches.label))
+        touches = touches.drop("_next")
     path = ibis.window(
         group_by=[touches.profile_id, touches.k], order_by=[touches.touch_at, touches.touch_seq]
     )
