@@ -227,6 +227,9 @@ TABLE: dict[tuple[str, str], Row] = {
         lambda w: Call("/api/cx/experiments/roles-test"), any_role("4xx")
     ),
     ("GET", "/api/cx/detractors"): Row(lambda w: Call("/api/cx/detractors"), readers("2xx")),
+    ("GET", "/api/journeys/attribution"): Row(
+        lambda w: Call("/api/journeys/attribution", {"models": "first_touch"}), readers("2xx")
+    ),
 }
 
 

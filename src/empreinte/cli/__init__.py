@@ -9,6 +9,7 @@
 | `privacy` | consent, users, erase, export |
 | `report` | report nps/csat/ces/drivers/detractors/kano/experiment |
 | `demo` | demo |
+| `journey_attribution` | attribution |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import typer
 
-from empreinte.cli import demo, events, privacy, workspace
+from empreinte.cli import demo, events, journey_attribution, privacy, workspace
 from empreinte.cli.identity import identity_app
 from empreinte.cli.match import match_app
 from empreinte.cli.profiles import profile_app
@@ -44,6 +45,7 @@ app.command("erase")(privacy.erase)
 app.command("export")(privacy.export)
 app.add_typer(report_app, name="report")
 app.command()(demo.demo)
+app.command("attribution")(journey_attribution.attribution)
 
 
 def main() -> None:

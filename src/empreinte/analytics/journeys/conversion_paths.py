@@ -186,3 +186,22 @@ def _label(touches: ir.Table, by: TouchBy) -> ir.StringValue:
     if by == "campaign":
         return campaign
     return touches.channel.concat(" / ", campaign)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str, what: str = "duration") -> timedelta:
+    """ "30d", "12h", "45m", "90s", "2w" (a bare number is days) as a positive timedelta."""
+    cleaned = text.strip().lower()
+    unit = cleaned[-1:] if cleaned[-1:] in _UNITS else "d"
+    number = cleaned[:-1] if cleaned[-1:] in _UNITS else cleaned
+    try:
+        amount = float(number)
+    except ValueError:
+        raise AnalyticsError(
+            f"{what}: {text!r} is not a duration (30d, 12h, 45m, 90s or 2w)"
+        ) from None
+    if not amount > 0 or amount * _UNITS[unit] > 3650 * 86400:
+        raise AnalyticsError(f"{what}: {text!r} must be above 0 and at most 10 years")
+    return timedelta(seconds=amount * _UNITS[unit])
