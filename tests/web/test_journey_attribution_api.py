@@ -112,6 +112,8 @@ def test_csv_and_png(world: World) -> None:
         ({"markov_orders": "9"}, "markov_orders"),
         ({"markov_orders": "one"}, "markov_orders"),
         ({"by": "country"}, "by"),
+        ({"value": 'total"]'}, "value"),
+        ({"session_gap": "0.5s"}, "session_gap"),
         ({"goal": "Nothing Happened", "format": "png"}, "format"),
         ({"limit": "3"}, "limit"),
     ],

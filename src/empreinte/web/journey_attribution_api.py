@@ -100,7 +100,11 @@ class JourneyAttributionApi:
 
     def _work(self, q: Query) -> Response:
         from empreinte.analytics.journeys.attribution import attribution_report, model_names
-        from empreinte.analytics.journeys.conversion_paths import PathRules, parse_duration
+        from empreinte.analytics.journeys.conversion_paths import (
+            PathRules,
+            check_property,
+            parse_duration,
+        )
         from empreinte.analytics.journeys.touchpoints import JourneyScope
 
         goal, value, by = q.get(GOAL), q.get(VALUE), q.get(BY)
@@ -120,6 +124,9 @@ class JourneyAttributionApi:
             orders = [int(o) for o in orders_text.split(",") if o.strip()]
         except ValueError:
             raise InvalidInput("markov_orders", "must be whole numbers, comma-separated") from None
+        if value.lower() != "none":
+            with blamed_on("value"):
+                check_property(value)
         with blamed_on("goal"):
             rules = PathRules(
                 goal=goal,

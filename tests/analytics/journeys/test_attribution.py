@@ -359,6 +359,8 @@ def test_bad_requests_name_what_is_wrong(log: AnalyticsLog) -> None:
         PathRules(lookback=timedelta(0))
     with pytest.raises(AnalyticsError, match="goal"):
         PathRules(goal=" ")
+    with pytest.raises(AnalyticsError, match="may not hold quotes"):
+        PathRules(value="revenue']")
     with pytest.raises(AnalyticsError, match="unknown touch"):
         PathRules(by="country")  # type: ignore[arg-type]
     with pytest.raises(AnalyticsError, match="unknown model 'shapley'"):

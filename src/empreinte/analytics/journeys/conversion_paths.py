@@ -83,8 +83,8 @@ class PathRules:
     def __post_init__(self) -> None:
         if not self.goal.strip():
             raise AnalyticsError("attribution: the goal (an event name) is empty")
-        if self.value is not None and not self.value.strip():
-            raise AnalyticsError("attribution: the value property is empty")
+        if self.value is not None:
+            check_property(self.value)
         if self.lookback <= timedelta(0):
             raise AnalyticsError(f"attribution: the lookback must be positive, not {self.lookback}")
         if self.by not in TOUCH_BY:
@@ -93,6 +93,18 @@ class PathRules:
             )
         if self.session_gap <= timedelta(0):
             raise AnalyticsError(f"session gap must be positive, not {self.session_gap}")
+
+
+def check_property(name: str) -> None:
+    """A goal property name the engines can read as a JSON key: not empty, without quotes,
+    brackets, backslashes or control characters."""
+    if not name.strip():
+        raise AnalyticsError("attribution: the value property is empty")
+    if any(c in "\"'[]\\" or ord(c) < 32 for c in name):
+        raise AnalyticsError(
+            f"attribution: the value property {name!r} may not hold quotes, brackets,"
+            " backslashes or control characters"
+        )
 
 
 @dataclass(frozen=True)
@@ -204,4 +216,7 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
         ) from None
     if not amount > 0 or amount * _UNITS[unit] > 3650 * 86400:
         raise AnalyticsError(f"{what}: {text!r} must be above 0 and at most 10 years")
-    return timedelta(seconds=amount * _UNITS[unit])
+    duration = timedelta(seconds=amount * _UNITS[unit])
+    if duration < timedelta(seconds=1):
+        raise AnalyticsError(f"{what}: {text!r} must be at least one second")
+    return duration
