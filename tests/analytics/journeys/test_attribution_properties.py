@@ -76,7 +76,7 @@ def totals(paths: list[Path]) -> tuple[int, float]:
     return len(converted), sum(p[2] for p in converted)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(paths_strategy, st.sampled_from([1.0, 24.0, 24.0 * 7]))
 def test_every_model_shares_out_exactly_the_total(paths: list[Path], half_life_h: float) -> None:
     credits = heuristic_credits(
@@ -97,7 +97,7 @@ def test_every_model_shares_out_exactly_the_total(paths: list[Path], half_life_h
     assert all(0 <= s <= 1 for s in shares.values())
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(paths_strategy)
 def test_one_touch_paths_credit_first_and_last_alike(paths: list[Path]) -> None:
     single = [([touches[0]], converted, value) for touches, converted, value in paths]
@@ -116,7 +116,7 @@ def test_one_touch_paths_credit_first_and_last_alike(paths: list[Path]) -> None:
         assert by_model["position_based"][touch] == pytest.approx(figures)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(paths_strategy)
 def test_a_channel_never_on_a_converting_path_gets_nothing(paths: list[Path]) -> None:
     # "sms" is only ever on paths that do not convert
