@@ -246,6 +246,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/journeys/retention"): Row(
         lambda w: Call("/api/journeys/retention"), readers("2xx")
     ),
+    ("GET", "/api/journeys/attribution"): Row(
+        lambda w: Call("/api/journeys/attribution", {"models": "first_touch"}), readers("2xx")
+    ),
 }
 
 

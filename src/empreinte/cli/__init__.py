@@ -12,6 +12,7 @@
 | `demo` | demo |
 | `journey_channels` | channels classes/mix/ropo/friction |
 | `journey_funnels` | funnel |
+| `journey_attribution` | attribution |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -23,7 +24,16 @@ from typing import Annotated
 
 import typer
 
-from empreinte.cli import common, demo, events, journey_funnels, journey_paths, privacy, workspace
+from empreinte.cli import (
+    common,
+    demo,
+    events,
+    journey_attribution,
+    journey_funnels,
+    journey_paths,
+    privacy,
+    workspace,
+)
 from empreinte.cli.identity import identity_app
 from empreinte.cli.journey_channels import channels_app
 from empreinte.cli.match import match_app
@@ -72,6 +82,7 @@ app.command("retention")(journey_paths.retention)
 app.command()(demo.demo)
 app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)
+app.command("attribution")(journey_attribution.attribution)
 
 
 def main() -> None:

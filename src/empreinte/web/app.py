@@ -20,6 +20,7 @@ from empreinte.web.cx_api import CxApi
 from empreinte.web.errors import EXCEPTION_HANDLERS
 from empreinte.web.headers import SecurityHeaders
 from empreinte.web.identity_api import IdentityApi, IdentitySync
+from empreinte.web.journey_attribution_api import JourneyAttributionApi
 from empreinte.web.journey_channels_api import JourneyChannelsApi
 from empreinte.web.journey_funnels_api import JourneyFunnelsApi
 from empreinte.web.journey_paths_api import JourneyPathsApi
@@ -55,6 +56,7 @@ def create_app(
     users = Users.for_workspace(workspace.path, workspace.privacy_store)
     privacy = PrivacyApi(workspace, users, LoginThrottle.from_mapping(workspace.config.logins))
     cx = CxApi(workspace)
+    attribution = JourneyAttributionApi(workspace)
     snapshots = SnapshotApi(workspace, local_secret)
     # The identity graph follows the log in the background, deferred while the writer has
     # rows waiting (at most `max_delay` late); reads also sync first.
@@ -88,6 +90,7 @@ def create_app(
             *JourneyChannelsApi(workspace).routes(),
             *JourneyFunnelsApi(workspace).routes(),
             *JourneyPathsApi(workspace).routes(),
+            *attribution.routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],

@@ -71,7 +71,7 @@ _BLUE = "#1f77b4"
 _GREY = "#8c8c8c"
 _RED = "#d62728"
 _GREEN = "#2ca02c"
-_PALETTE = (
+PALETTE = (
     "#1f77b4",
     "#ff7f0e",
     "#2ca02c",
@@ -121,7 +121,7 @@ def score_chart(
     the line breaks at a missing value rather than bridging it. Unreliable points are hollow
     and grey. A zero line is drawn when the y range spans 0 (NPS: pass ``(-100, 100)``).
     """
-    fmt = _format_of(path)
+    fmt = format_of(path)
     count = _check_lengths(
         "labels", labels, values=values, lows=lows, highs=highs, ns=ns, reliable=reliable
     )
@@ -145,7 +145,7 @@ def score_chart(
         if not ok.all():
             ax.legend(handles=[_hollow_handle(unreliable_label)], loc="best", frameon=False)
 
-    return _render(path, fmt, _WIDE, draw)
+    return render(path, fmt, _WIDE, draw)
 
 
 def grouped_score_chart(
@@ -165,7 +165,7 @@ def grouped_score_chart(
     points are hollow (in the group's colour). ``show_n`` writes each point's n beside it in
     small type; turn it off when many groups make it unreadable.
     """
-    fmt = _format_of(path)
+    fmt = format_of(path)
     if not periods:
         raise ChartError("nothing to draw: no periods")
     if not groups:
@@ -200,8 +200,8 @@ def grouped_score_chart(
         handles: list[Any] = []
         any_unreliable = False
         for i, (name, v, lo, hi, ns, ok) in enumerate(series):
-            color = _PALETTE[i % len(_PALETTE)]
-            style = _LINESTYLES[(i // len(_PALETTE)) % len(_LINESTYLES)]
+            color = PALETTE[i % len(PALETTE)]
+            style = _LINESTYLES[(i // len(PALETTE)) % len(_LINESTYLES)]
             band = ~(np.isnan(lo) | np.isnan(hi))
             ax.fill_between(x, lo, hi, where=band, color=color, alpha=0.15, linewidth=0)
             (line,) = ax.plot(x, v, color=color, linestyle=style, linewidth=1.5, label=name)
@@ -230,7 +230,7 @@ def grouped_score_chart(
             handles.append(_hollow_handle(unreliable_label))
         ax.legend(handles=handles, loc="best", frameon=False, fontsize=8)
 
-    return _render(path, fmt, _WIDE, draw)
+    return render(path, fmt, _WIDE, draw)
 
 
 def experiment_chart(
@@ -252,7 +252,7 @@ def experiment_chart(
     Rates and bounds are proportions (0.123 = 12.3 %); each bar is labelled with its rate in
     percent, each tick with the variant's n. French reports pass ``decimal_separator=","``.
     """
-    fmt = _format_of(path)
+    fmt = format_of(path)
     count = _check_lengths("variants", variants, rates=rates, lows=lows, highs=highs, ns=ns)
     if control not in variants:
         raise ChartError(f"control {control!r} is not one of the variants {list(variants)!r}")
@@ -303,7 +303,7 @@ def experiment_chart(
         ax.set_title(title)
         ax.grid(axis="y", color="#e6e6e6", zorder=0)
 
-    return _render(path, fmt, _WIDE, draw)
+    return render(path, fmt, _WIDE, draw)
 
 
 def drivers_chart(
@@ -328,7 +328,7 @@ def drivers_chart(
     order for the legend. Drivers with a missing importance are listed at the bottom, barless.
     The figure grows taller with the number of drivers (at least 1200 x 675 px).
     """
-    fmt = _format_of(path)
+    fmt = format_of(path)
     count = _check_lengths(
         "names", names, importances=importances, lows=lows, highs=highs, directions=directions
     )
@@ -362,7 +362,7 @@ def drivers_chart(
         ]
         ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
 
-    return _render(path, fmt, (_WIDE[0], height), draw)
+    return render(path, fmt, (_WIDE[0], height), draw)
 
 
 def better_worse_chart(
@@ -388,7 +388,7 @@ def better_worse_chart(
     top-left, top-right, bottom-right, bottom-left. Features with a missing coefficient are
     listed under the plot after ``unplotted_label``.
     """
-    fmt = _format_of(path)
+    fmt = format_of(path)
     _check_lengths("features", features, better=better, worse=worse)
     b, w = _floats(better), np.abs(_floats(worse))
     shown = ~(np.isnan(b) | np.isnan(w))
@@ -430,14 +430,14 @@ def better_worse_chart(
                 0.01, 0.005, f"{unplotted_label}: {', '.join(missing)}", fontsize=8, color=_GREY
             )
 
-    return _render(path, fmt, _SQUARE, draw)
+    return render(path, fmt, _SQUARE, draw)
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 
 
-def _format_of(path: str | os.PathLike[str]) -> Format:
+def format_of(path: str | os.PathLike[str]) -> Format:
     suffix = Path(path).suffix.lower()
     if suffix == ".png":
         return "png"
@@ -528,7 +528,7 @@ def _finish_y(
     ax.grid(axis="y", color="#e6e6e6", zorder=0)
 
 
-def _render(
+def render(
     path: str | os.PathLike[str],
     fmt: Format,
     size: tuple[float, float],

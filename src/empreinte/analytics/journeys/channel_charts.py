@@ -76,7 +76,7 @@ def bars(
 ) -> Path:
     """Horizontal bars, first label on top, with optional interval whiskers and a reference
     line (a lift of 1)."""
-    fmt = charts._format_of(path)
+    fmt = charts.format_of(path)
     if not labels:
         raise ChartError("nothing to draw: the report is empty")
     v = np.array([math.nan if x is None else float(x) for x in values], dtype=float)
@@ -110,7 +110,7 @@ def bars(
         ax.set_title(title)
         ax.grid(axis="x", color="#e6e6e6", zorder=0)
 
-    return charts._render(path, fmt, (8.0, height), draw)
+    return charts.render(path, fmt, (8.0, height), draw)
 
 
 def draw_classes(report: ClassReport, path: str | Path, language: str = "en") -> Path:

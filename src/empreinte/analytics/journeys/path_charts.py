@@ -58,7 +58,7 @@ def sankey_chart(report: PathReport, path: str | os.PathLike[str], *, language: 
     """The paths of `report` as a Sankey: one column per level, time running left to right,
     node heights and bands in proportion to path occurrences."""
     words = _words(language)
-    fmt = charts._format_of(path)
+    fmt = charts.format_of(path)
     if not report.transitions:
         raise ChartError("nothing to draw: no path in this scope")
     forward = report.direction == "next"
@@ -95,7 +95,7 @@ def sankey_chart(report: PathReport, path: str | os.PathLike[str], *, language: 
         in_cursor = dict(out_cursor)
         colours: dict[str, str] = {}
         for i, key in enumerate(sorted(nodes, key=lambda k: (k[0], -nodes[k][0]))):
-            colours[key[1]] = colours.get(key[1], charts._PALETTE[i % len(charts._PALETTE)])
+            colours[key[1]] = colours.get(key[1], charts.PALETTE[i % len(charts.PALETTE)])
         bands = []
         for t in report.transitions:
             src_col = column[t.level - 1] if forward else column[t.level]
@@ -152,7 +152,7 @@ def sankey_chart(report: PathReport, path: str | os.PathLike[str], *, language: 
                 fontsize=7,
             )
 
-    return charts._render(path, fmt, (11.0, 6.0), draw)
+    return charts.render(path, fmt, (11.0, 6.0), draw)
 
 
 def retention_chart(
@@ -166,7 +166,7 @@ def retention_chart(
     """The retention of `report` as a heat-map: a row per cohort, a column per bucket, the rate
     in each cell (blank where a bucket has not begun)."""
     words = _words(language)
-    fmt = charts._format_of(path)
+    fmt = charts.format_of(path)
     matrix = report.matrix(unbounded=unbounded, group=group)
     if matrix.empty:
         raise ChartError("nothing to draw: no cohort in this scope")
@@ -202,4 +202,4 @@ def retention_chart(
 
     height = min(2.0 + 0.3 * rows, 12.0)
     width = min(4.0 + 0.5 * columns, 16.0)
-    return charts._render(path, fmt, (width, height), draw)
+    return charts.render(path, fmt, (width, height), draw)

@@ -13,7 +13,7 @@ hold: `channel=…`, `name=…` (a page or screen's name), `properties.<path>=�
 (`properties.amount=12.5`, `…=true`) and cannot hold `,` or `]`. Parsed with plain string
 operations: linear in the text, no regular expression.
 
-Durations are a whole number and a unit — `90s`, `30m`, `24h`, `7d` — at most ten years.
+Durations are a whole number and a unit — `90s`, `30m`, `24h`, `7d`, `2w` — at most ten years.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ FILTER_COLUMNS = ("channel", "name")
 FILTER_ROOTS = ("properties.", "context.")
 MAX_STEP_TEXT = 1_000
 MAX_DURATION_DAYS = 3650
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def parse_steps(texts: Sequence[str]) -> tuple[Step, ...]:
 
 
 def parse_duration(text: str, what: str = "duration") -> timedelta:
-    """`90s`, `30m`, `24h` or `7d` (a positive whole number and a unit, at most ten years);
+    """`90s`, `30m`, `24h`, `7d` or `2w` (a positive whole number and a unit, at most ten years);
     `AnalyticsError` naming `what` otherwise."""
     source = text.strip().lower()
     number, unit = source[:-1], source[-1:]
@@ -147,7 +147,7 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
         or not 0 < int(number) * _UNITS[unit] <= MAX_DURATION_DAYS * 86400
     ):
         raise AnalyticsError(
-            f"{what} {text!r}: write a positive whole number and a unit, e.g. 90s, 30m, 24h "
-            f"or 7d (at most {MAX_DURATION_DAYS} days)"
+            f"{what} {text!r}: write a positive whole number and a unit, e.g. 90s, 30m, 24h, "
+            f"7d or 2w (at most {MAX_DURATION_DAYS} days)"
         )
     return timedelta(seconds=int(number) * _UNITS[unit])
