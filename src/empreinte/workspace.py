@@ -43,6 +43,7 @@ from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.reports import CxReports
+    from empreinte.analytics.journeys.reports import JourneyReports
     from empreinte.analytics.log import AnalyticsLog
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
@@ -267,6 +268,13 @@ class Workspace:
         from empreinte.analytics.cx.reports import CxReports
 
         return CxReports(self.analytics, self.config.local)
+
+    @property
+    def journeys(self) -> JourneyReports:
+        """Journey reports: funnels, paths, retention, omnichannel, ROPO, friction, attribution."""
+        from empreinte.analytics.journeys.reports import JourneyReports
+
+        return JourneyReports(self.analytics, self.config.local)
 
     # -- writing --------------------------------------------------------------------------
 
