@@ -80,3 +80,22 @@ def test_local_dates_and_bad_input(ws: Workspace) -> None:
         ws.journeys.funnel(["Product Viewed"], window="soon")
     with pytest.raises(AnalyticsError, match="no event name"):
         ws.journeys.paths("[sku=s1]")
+
+
+@pytest.mark.parametrize(
+    ("window", "language", "text"),
+    [
+        (timedelta(days=7), "en", "7 days"),
+        (timedelta(days=1), "fr", "1 jour"),
+        (timedelta(days=7), "fr", "7 jours"),
+        (timedelta(hours=36), "en", "36 h"),
+        (timedelta(minutes=90), "fr", "90 min"),
+        (timedelta(seconds=45), "en", "45 s"),
+    ],
+)
+def test_the_funnel_chart_says_its_window_as_a_reader_would(
+    window: timedelta, language: str, text: str
+) -> None:
+    from empreinte.analytics.journeys.funnels_chart import window_text
+
+    assert window_text(window, language) == text

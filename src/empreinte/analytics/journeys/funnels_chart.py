@@ -4,6 +4,7 @@ step 1 written on it. PNG or SVG by the path's suffix; the same way as analytics
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -16,6 +17,19 @@ _TEXTS = {
     "en": {"title": "Funnel ({mode}, {count}, window {window})", "axis": "reached"},
     "fr": {"title": "Entonnoir ({mode}, {count}, fenêtre {window})", "axis": "atteint"},
 }
+
+
+def window_text(window: timedelta, language: str = "en") -> str:
+    """`7 days` / `7 jours`, `36 h`, `90 min`, `45 s`: the window as a reader says it."""
+    seconds = int(window.total_seconds())
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        word = ("day" if days == 1 else "days") if language == "en" else "jour" + "s" * (days > 1)
+        return f"{days} {word}"
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 def funnel_chart(report: FunnelReport, path: str | Path, *, language: str = "en") -> Path:
@@ -46,7 +60,11 @@ def funnel_chart(report: FunnelReport, path: str | Path, *, language: str = "en"
             axes.bar_label(bars, labels=texts_on, fontsize=8)
         axes.set_xticks(range(len(labels)), labels=labels, rotation=15, ha="right")
         axes.set_ylabel(texts["axis"])
-        axes.set_title(texts["title"].format(mode=spec.mode, count=spec.count, window=spec.window))
+        axes.set_title(
+            texts["title"].format(
+                mode=spec.mode, count=spec.count, window=window_text(spec.window, language)
+            )
+        )
         if any(group is not None for group in groups):
             axes.legend(frameon=False)
 
