@@ -12,12 +12,15 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
+from rich.table import Table
 
 from empreinte.errors import EmpreinteError, WorkspaceLocked
 from empreinte.store.engine_choice import AnalyticsEngine
@@ -47,6 +50,42 @@ ActorOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (as the HTTP API does).")]
 PiiOption = Annotated[bool, typer.Option("--pii", help="Show raw personal values, not pseudonyms.")]
 ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why (kept in the audit).")]
+
+# The options of the report commands (CX and journeys). A date or date-time without an offset
+# is read in the workspace's time zone (`timezone`) by the reports.
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="From this date (YYYY-MM-DD), included.")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Until this date (YYYY-MM-DD), excluded.")
+]
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Write the table to this CSV file.")]
+ChartOption = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png or .svg).")]
+JsonRowsOption = Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")]
+
+
+def moment(text: str | None, option: str) -> datetime | None:
+    """A `--since`/`--until` value: a date (its midnight) or a date-time, an offset optional."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
+
+
+def report_table(title: str, caption: str | None = None) -> Table:
+    """A report table: a rule under the header, no outer border, so that the figures (not
+    borders) fill the 80 columns of a terminal."""
+    return Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        caption_justify="left",
+    )
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -11,7 +11,6 @@ are in docs/attribution.md.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from empreinte.cli.common import (
     console,
     err,
     fail,
+    moment,
     print_json,
     reading,
 )
@@ -40,15 +40,6 @@ _SHORT = {
     "time_decay": "decay",
     "position_based": "position",
 }
-
-
-def _moment(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
 
 
 def attribution(
@@ -131,7 +122,7 @@ def attribution(
                 goal_touch=goal_touch,
                 collapse=collapse,
             )
-            start, end = _moment(since, "--since"), _moment(until, "--until")
+            start, end = moment(since, "--since"), moment(until, "--until")
             scope = JourneyScope(
                 None if start is None else ws.config.local(start),
                 None if end is None else ws.config.local(end),

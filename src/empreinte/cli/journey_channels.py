@@ -15,13 +15,11 @@ mix, ropo, friction calls), `--json` prints the rows. The rules are in docs/chan
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
@@ -29,8 +27,25 @@ from empreinte.cli.common import (
     console,
     err,
     fail,
+    moment,
     print_json,
     reading,
+    report_table,
+)
+from empreinte.cli.common import (
+    ChartOption as Chart,
+)
+from empreinte.cli.common import (
+    CsvOption as Csv,
+)
+from empreinte.cli.common import (
+    JsonRowsOption as Json,
+)
+from empreinte.cli.common import (
+    SinceOption as Since,
+)
+from empreinte.cli.common import (
+    UntilOption as Until,
 )
 
 if TYPE_CHECKING:
@@ -42,46 +57,20 @@ channels_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Since = Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD), included.")]
-Until = Annotated[str | None, typer.Option(help="Until this date (YYYY-MM-DD), excluded.")]
 By = Annotated[
     str | None,
     typer.Option(help="Break down by a profile attribute: country, generation, traits.<path>…"),
 ]
-Csv = Annotated[Path | None, typer.Option("--csv", help="Write the table to this CSV file.")]
-Chart = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png or .svg).")]
-Json = Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of the chart: en or fr.")]
-
-
-def _moment(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
 
 
 def _scope(ws: Workspace, since: str | None, until: str | None) -> JourneyScope:
     from empreinte.analytics.journeys.touchpoints import JourneyScope
 
-    start, end = _moment(since, "--since"), _moment(until, "--until")
+    start, end = moment(since, "--since"), moment(until, "--until")
     return JourneyScope(
         since=None if start is None else ws.config.local(start),
         until=None if end is None else ws.config.local(end),
-    )
-
-
-def _table(title: str, caption: str | None = None) -> Table:
-    return Table(
-        title=title,
-        caption=caption,
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1),
-        caption_justify="left",
     )
 
 
@@ -163,7 +152,7 @@ def classes(
     if json:
         print_json(rows)
         return
-    table = _table(
+    table = report_table(
         f"Omnichannel classes: {report.people} people",
         f"{report.without_own_touchpoints} people with no touchpoint of their own (only brand"
         " messages) are not classified.",
@@ -207,7 +196,7 @@ def mix(
         print_json(rows)
         return
     title = f"Channel mix: {report.people} people, {report.touchpoints} touchpoints of their own"
-    table = _table(title)
+    table = report_table(title)
     if by:
         table.add_column(by)
     if combinations:
@@ -285,7 +274,7 @@ def ropo(
         console.print("no purchases on these channels in this scope")
         return
     name = "ROPO" if direction == "ropo" else "Showrooming"
-    table = _table(
+    table = report_table(
         f"{name} within {window_days:g} days" + (f", matched on {match}" if match else ""),
         "per purchase: of the purchases on the purchase channels; per person: of their buyers.",
     )
@@ -380,13 +369,13 @@ def friction(
         if what == "calls" and calls.pages():
             _chart(draw_calls, calls, chart, lang)
     if what == "calls":
-        _calls_table(calls, within_hours, csv, json)
+        _callsreport_table(calls, within_hours, csv, json)
     elif what == "errors":
         rows = errors.to_rows()
         _write(rows, csv, json)
         if json:
             return
-        table = _table(
+        table = report_table(
             f"Repeated errors: {errors.people_repeated} of {errors.people_with_errors} people"
             f" with errors had {errors.min_errors}+ in one session"
             f" ({errors.sessions_repeated} of {errors.sessions_with_errors} sessions)"
@@ -405,7 +394,7 @@ def friction(
         if json:
             return
         kind = "funnel" if funnel else "exit rate"
-        table = _table(
+        table = report_table(
             f"Drop-off ({kind}) by {period}: {len(drops.abnormal())} abnormal of {len(drops.rows)}",
             f"abnormal: above its baseline ({baseline}), one-sided z-test, BH q < {alpha:g}.",
         )
@@ -425,7 +414,7 @@ def friction(
         console.print(table)
 
 
-def _calls_table(report: Any, within_hours: float, csv: Path | None, json: bool) -> None:
+def _callsreport_table(report: Any, within_hours: float, csv: Path | None, json: bool) -> None:
     rows = report.to_rows()
     _write(rows, csv, json)
     if json:
@@ -436,7 +425,7 @@ def _calls_table(report: Any, within_hours: float, csv: Path | None, json: bool)
         f" {report.people} people."
     )
     for kind, found in (("page", report.pages()), ("step", report.steps())):
-        table = _table(
+        table = report_table(
             f"Last {kind} before the call",
             "lift: share among sessions followed by a call / share among all"
             f" {report.sessions} web and app sessions.",

@@ -10,7 +10,6 @@ properties.<key>, context.<key>); see docs/funnels.md for the exact rules.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,19 +17,15 @@ import typer
 from rich import box
 from rich.table import Table
 
-from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err, fail, reading
-
-
-def _moment(text: str | None, option: str, zone: str) -> datetime | None:
-    from zoneinfo import ZoneInfo
-
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+from empreinte.cli.common import (
+    DEFAULT_WORKSPACE,
+    WorkspaceOption,
+    console,
+    err,
+    fail,
+    moment,
+    reading,
+)
 
 
 def _seconds(value: float | None) -> str:
@@ -73,7 +68,6 @@ def funnel(
     from empreinte.analytics.journeys import funnels
     from empreinte.analytics.journeys.funnels_spec import FunnelSpec
     from empreinte.analytics.journeys.steps import parse_duration, parse_steps
-    from empreinte.analytics.journeys.touchpoints import JourneyScope
     from empreinte.errors import AnalyticsError
 
     if lang not in ("en", "fr"):
@@ -89,10 +83,7 @@ def funnel(
     except AnalyticsError as exc:
         raise fail(str(exc)) from None
     with reading(workspace) as ws, ws.analytics() as log:
-        zone = log.settings.timezone
-        scope = JourneyScope(
-            since=_moment(since, "--since", zone), until=_moment(until, "--until", zone)
-        )
+        scope = ws.journeys.scope(moment(since, "--since"), moment(until, "--until"))
         if dropped is not None:
             ids = funnels.dropped(log, spec, dropped, scope, group=group)
             rows = [{"profile_id": profile} for profile in ids]

@@ -14,15 +14,28 @@ The rules are in docs/paths.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
 from rich.table import Table
 
-from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err, fail, print_json
+from empreinte.cli.common import (
+    DEFAULT_WORKSPACE,
+    WorkspaceOption,
+    console,
+    err,
+    fail,
+    moment,
+    print_json,
+    report_table,
+)
+from empreinte.cli.common import ChartOption as Chart
+from empreinte.cli.common import CsvOption as Csv
+from empreinte.cli.common import JsonRowsOption as Json
+from empreinte.cli.common import SinceOption as Since
+from empreinte.cli.common import UntilOption as Until
 from empreinte.cli.common import reading as _reading
 
 if TYPE_CHECKING:
@@ -31,24 +44,10 @@ if TYPE_CHECKING:
     from empreinte.analytics.journeys.touchpoints import JourneyScope
     from empreinte.workspace import Workspace
 
-Since = Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD), included.")]
-Until = Annotated[str | None, typer.Option(help="Until this date (YYYY-MM-DD), excluded.")]
 Channels = Annotated[
     list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")
 ]
-Csv = Annotated[Path | None, typer.Option("--csv", help="Write the table to this CSV file.")]
-Chart = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png or .svg).")]
-Json = Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of the chart: en or fr.")]
-
-
-def _moment(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)  # a date alone is its midnight
-    except ValueError:
-        raise fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
 
 
 def _scope(
@@ -57,23 +56,11 @@ def _scope(
     """The scope, dates without an offset read in the workspace's time zone."""
     from empreinte.analytics.journeys.touchpoints import JourneyScope
 
-    start, end = _moment(since, "--since"), _moment(until, "--until")
+    start, end = moment(since, "--since"), moment(until, "--until")
     return JourneyScope(
         since=None if start is None else ws.config.local(start),
         until=None if end is None else ws.config.local(end),
         channels=tuple(channels or ()),
-    )
-
-
-def _table(title: str, caption: str | None = None) -> Table:
-    return Table(
-        title=title,
-        caption=caption,
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        caption_justify="left",
     )
 
 
@@ -164,13 +151,13 @@ def paths(
     elif not report.occurrences:
         console.print(f"no {report.anchor.label} in this scope")
     else:
-        console.print(_paths_table(report))
+        console.print(_pathsreport_table(report))
 
 
-def _paths_table(report: PathReport) -> Table:
+def _pathsreport_table(report: PathReport) -> Table:
     forward = report.direction == "next"
     what = "after" if forward else "before"
-    table = _table(
+    table = report_table(
         f"{report.depth} steps {what} {report.anchor.label}: "
         f"{report.occurrences} paths, {report.people} people",
         "share: of the paths at that level. (other): steps outside the top "
@@ -262,12 +249,12 @@ def retention(
     elif not report.cells:
         console.print("no cohort in this scope")
     else:
-        console.print(_retention_table(report, unbounded))
+        console.print(_retentionreport_table(report, unbounded))
 
 
-def _retention_table(report: RetentionReport, unbounded: bool) -> Table:
+def _retentionreport_table(report: RetentionReport, unbounded: bool) -> Table:
     kind = "unbounded (in bucket N or later)" if unbounded else "in bucket N"
-    table = _table(
+    table = report_table(
         f"Retention by {report.period}: {report.start} → {report.returning}, % who returned {kind}",
         f"bucket N: the {report.bucket} N after the start's; blank: not begun yet.",
     )

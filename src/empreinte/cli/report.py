@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,8 +29,24 @@ from empreinte.cli.common import (
     WorkspaceOption,
     console,
     err,
+    moment,
     print_json,
     reading,
+)
+from empreinte.cli.common import (
+    ChartOption as Chart,
+)
+from empreinte.cli.common import (
+    CsvOption as Csv,
+)
+from empreinte.cli.common import (
+    JsonRowsOption as Json,
+)
+from empreinte.cli.common import (
+    SinceOption as Since,
+)
+from empreinte.cli.common import (
+    UntilOption as Until,
 )
 from empreinte.cli.common import fail as _fail
 
@@ -48,27 +63,12 @@ report_app = typer.Typer(
 )
 
 # A date or date-time without an offset is read in the workspace's time zone (`timezone`).
-Since = Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD), included.")]
-Until = Annotated[str | None, typer.Option(help="Until this date (YYYY-MM-DD), excluded.")]
 SurveyId = Annotated[str | None, typer.Option("--survey-id", help="Only this survey programme.")]
 Touchpoint = Annotated[str | None, typer.Option(help="Only answers about this touchpoint.")]
 Kind = Annotated[
     str, typer.Option(help="all, relational (no touchpoint) or transactional surveys.")
 ]
-Csv = Annotated[Path | None, typer.Option("--csv", help="Write the table to this CSV file.")]
-Chart = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png or .svg).")]
-Json = Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of charts and verdicts: en or fr.")]
-
-
-def _moment(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)  # a date alone is its midnight
-    except ValueError:
-        raise _fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or date-time") from None
-    return moment  # without an offset: read in the workspace's time zone by the reports
 
 
 def _fmt(value: Any, digits: int = 1, signed: bool = False) -> str:
@@ -220,8 +220,8 @@ def _score_command(survey: str) -> Callable[..., None]:
                 survey,
                 period=period,
                 by=by,
-                since=_moment(since, "--since"),
-                until=_moment(until, "--until"),
+                since=moment(since, "--since"),
+                until=moment(until, "--until"),
                 survey_id=survey_id,
                 touchpoint=touchpoint,
                 kind=kind,  # type: ignore[arg-type]  # checked by AnswerScope
@@ -281,8 +281,8 @@ def drivers(
     with reading(workspace) as ws:
         report = ws.cx.drivers(
             survey,
-            since=_moment(since, "--since"),
-            until=_moment(until, "--until"),
+            since=moment(since, "--since"),
+            until=moment(until, "--until"),
             survey_id=survey_id,
             touchpoint=touchpoint,
             kind=kind,  # type: ignore[arg-type]  # checked by AnswerScope
@@ -340,7 +340,7 @@ def detractors(
             touchpoint=touchpoint,
             with_comment=with_comment,
             limit=limit,
-            until=_moment(until, "--until"),
+            until=moment(until, "--until"),
             scale=scale,
         )
     rows = [p.to_dict() for p in people]
@@ -383,8 +383,8 @@ def kano(
     with reading(workspace) as ws:
         report = ws.cx.kano(
             by=by,
-            since=_moment(since, "--since"),
-            until=_moment(until, "--until"),
+            since=moment(since, "--since"),
+            until=moment(until, "--until"),
             survey_id=survey_id,
             features=feature,
             min_n=min_n,
@@ -458,8 +458,8 @@ def experiment(
             goal=goal,
             window_days=window_days,
             control=control,
-            since=_moment(since, "--since"),
-            until=_moment(until, "--until"),
+            since=moment(since, "--since"),
+            until=moment(until, "--until"),
             mde=mde,
         )
         _outputs(report, csv, chart, lang)
