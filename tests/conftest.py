@@ -441,12 +441,7 @@ def truth() -> list[tuple[Person, list[dict[str, Any]]]]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Files with slow or Spark tests first (otherwise in collection order): under `make
-    test`'s `--dist loadfile` they start at once rather than end the run on one busy worker
-    (the longest jobs first: the two Spark parity files take minutes each)."""
-    slow_files = {
-        item.path
-        for item in items
-        if item.get_closest_marker("slow") or item.get_closest_marker("spark")
-    }
+    """Files with slow tests first (otherwise in collection order): under `make test`'s
+    `--dist loadfile` they start at once rather than end the run on one busy worker."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
