@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from empreinte.store.engine_choice import AnalyticsEngine
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from empreinte.analytics.journeys.touchpoints import JourneyScope
     from empreinte.workspace import Workspace
 
 # soft_wrap: long messages (keys, paths, file:line errors) must not be cut by the terminal width.
@@ -85,6 +86,31 @@ def report_table(title: str, caption: str | None = None) -> Table:
         pad_edge=False,
         padding=(0, 1, 0, 0),
         caption_justify="left",
+    )
+
+
+def check_lang(lang: str) -> None:
+    """`--lang` of charts and verdicts: English or French."""
+    if lang not in ("en", "fr"):
+        raise fail(f"--lang: unknown language {lang!r}: use en or fr")
+
+
+def save(path: Path, text: str, what: str = "table", option: str = "--csv") -> None:
+    """Write a command's output file, or a one-line error naming the option."""
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise fail(f"{option}: cannot write {path}: {exc.strerror}") from None
+    err.print(f"{what} written to {path}")
+
+
+def journey_scope(
+    ws: Workspace, since: str | None, until: str | None, channels: Sequence[str] | None = None
+) -> JourneyScope:
+    """The touchpoints a journey command reads: `--since`/`--until` (dates without an
+    offset in the workspace's time zone) and `--channel`."""
+    return ws.journeys.scope(
+        moment(since, "--since"), moment(until, "--until"), tuple(channels or ())
     )
 
 

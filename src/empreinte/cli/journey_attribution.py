@@ -21,12 +21,14 @@ from rich.table import Table
 from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
     WorkspaceOption,
+    check_lang,
     console,
     err,
     fail,
-    moment,
+    journey_scope,
     print_json,
     reading,
+    save,
 )
 
 # The analytics (Ibis, scipy, matplotlib) are imported when the command runs.
@@ -100,13 +102,11 @@ def attribution(
     from empreinte.analytics.journeys.attribution_chart import attribution_chart
     from empreinte.analytics.journeys.conversion_paths import PathRules
     from empreinte.analytics.journeys.steps import parse_duration
-    from empreinte.analytics.journeys.touchpoints import JourneyScope
     from empreinte.errors import EmpreinteError
 
     if show not in ("conversions", "value"):
         raise fail(f"--show: {show!r}: use conversions or value")
-    if lang not in ("en", "fr"):
-        raise fail(f"--lang: {lang!r}: use en or fr")
+    check_lang(lang)
     try:
         orders = [int(o) for o in markov_orders.split(",") if o.strip()]
     except ValueError:
@@ -122,11 +122,7 @@ def attribution(
                 goal_touch=goal_touch,
                 collapse=collapse,
             )
-            start, end = moment(since, "--since"), moment(until, "--until")
-            scope = JourneyScope(
-                None if start is None else ws.config.local(start),
-                None if end is None else ws.config.local(end),
-            )
+            scope = journey_scope(ws, since, until)
             with ws.analytics() as log:
                 report = attribution_report(
                     log,
@@ -137,11 +133,7 @@ def attribution(
                     half_life=parse_duration(half_life, "--half-life"),
                 )
             if csv is not None:
-                try:
-                    csv.write_text(to_csv(report.to_rows()))
-                except OSError as exc:
-                    raise fail(f"--csv: cannot write {csv}: {exc.strerror}") from None
-                err.print(f"table written to {csv}")
+                save(csv, to_csv(report.to_rows()))
             if chart is not None:
                 attribution_chart(report, chart, language=lang)
                 err.print(f"chart written to {chart}")

@@ -24,33 +24,24 @@ import typer
 from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
     WorkspaceOption,
+    check_lang,
     console,
     err,
     fail,
-    moment,
+    journey_scope,
     print_json,
     reading,
     report_table,
+    save,
 )
-from empreinte.cli.common import (
-    ChartOption as Chart,
-)
-from empreinte.cli.common import (
-    CsvOption as Csv,
-)
-from empreinte.cli.common import (
-    JsonRowsOption as Json,
-)
-from empreinte.cli.common import (
-    SinceOption as Since,
-)
-from empreinte.cli.common import (
-    UntilOption as Until,
-)
+from empreinte.cli.common import ChartOption as Chart
+from empreinte.cli.common import CsvOption as Csv
+from empreinte.cli.common import JsonRowsOption as Json
+from empreinte.cli.common import SinceOption as Since
+from empreinte.cli.common import UntilOption as Until
 
 if TYPE_CHECKING:
-    from empreinte.analytics.journeys.touchpoints import JourneyScope
-    from empreinte.workspace import Workspace
+    pass
 
 channels_app = typer.Typer(
     help="Omnichannel journeys: classes, channel mix, ROPO/showrooming, friction.",
@@ -64,16 +55,6 @@ By = Annotated[
 Lang = Annotated[str, typer.Option("--lang", help="Language of the chart: en or fr.")]
 
 
-def _scope(ws: Workspace, since: str | None, until: str | None) -> JourneyScope:
-    from empreinte.analytics.journeys.touchpoints import JourneyScope
-
-    start, end = moment(since, "--since"), moment(until, "--until")
-    return JourneyScope(
-        since=None if start is None else ws.config.local(start),
-        until=None if end is None else ws.config.local(end),
-    )
-
-
 def _pct(value: float) -> str:
     return "–" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
 
@@ -82,11 +63,7 @@ def _write(rows: list[dict[str, Any]], csv: Path | None, json: bool) -> None:
     if csv is not None:
         from empreinte.analytics.cx.rendering import to_csv
 
-        try:
-            csv.write_text(to_csv(rows))
-        except OSError as exc:
-            raise fail(f"--csv: cannot write {csv}: {exc.strerror}") from None
-        err.print(f"table written to {csv}")
+        save(csv, to_csv(rows))
     if json:
         print_json(rows)
 
@@ -101,11 +78,6 @@ def _chart(draw: Any, report: Any, chart: Path | None, lang: str) -> None:
     except EmpreinteError as exc:
         raise fail(f"--chart: {exc}") from None
     err.print(f"chart written to {chart}")
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in ("en", "fr"):
-        raise fail(f"--lang: unknown language {lang!r}: use en or fr")
 
 
 def _days(value: float, option: str) -> timedelta:
@@ -134,7 +106,7 @@ def classes(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """How many people are mono-, multi-, cross- and omni-channel."""
-    _check_lang(lang)
+    check_lang(lang)
     rules_args = (
         _days(journey_gap_days, "--journey-gap-days"),
         _days(continuity_days, "--continuity-days"),
@@ -145,7 +117,7 @@ def classes(
 
         rules = ChannelRules(journey_gap=rules_args[0], continuity_window=rules_args[1])
         with ws.analytics() as log:
-            report = channel_classes(log, _scope(ws, since, until), rules, by=by)
+            report = channel_classes(log, journey_scope(ws, since, until), rules, by=by)
         _chart(draw_classes, report, chart, lang)
     rows = report.to_rows()
     _write(rows, csv, False)
@@ -182,13 +154,13 @@ def mix(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """The channel mix: share of people and touchpoints per channel (or per combination)."""
-    _check_lang(lang)
+    check_lang(lang)
     with reading(workspace) as ws:
         from empreinte.analytics.journeys.channel_charts import draw_mix
         from empreinte.analytics.journeys.channels import channel_mix
 
         with ws.analytics() as log:
-            report = channel_mix(log, _scope(ws, since, until), by=by)
+            report = channel_mix(log, journey_scope(ws, since, until), by=by)
         _chart(draw_mix, report, chart, lang)
     rows = report.combination_rows() if combinations else report.to_rows()
     _write(rows, csv, False)
@@ -246,7 +218,7 @@ def ropo(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """ROPO (research online, purchase offline) or showrooming rates, per purchase and person."""
-    _check_lang(lang)
+    check_lang(lang)
     if not math.isfinite(window_days) or window_days < 0:
         raise fail(f"--window-days must be a number of days, 0 or more, not {window_days}")
     direction = "showrooming" if showrooming else "ropo"
@@ -261,7 +233,7 @@ def ropo(
                 window=timedelta(days=window_days),
                 match=match,
                 by=by,
-                scope=_scope(ws, since, until),
+                scope=journey_scope(ws, since, until),
             )
         if report.rows:
             _chart(draw_cross, report, chart, lang)
@@ -331,7 +303,7 @@ def friction(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Friction: calls after a web or app session, repeated errors, abnormal drop-off."""
-    _check_lang(lang)
+    check_lang(lang)
     if what not in ("calls", "errors", "drop-off"):
         raise fail(f"unknown friction report {what!r}: use calls, errors or drop-off")
     if not math.isfinite(within_hours) or within_hours < 0:
@@ -341,7 +313,7 @@ def friction(
         from empreinte.analytics.journeys.channel_charts import draw_calls
 
         with ws.analytics() as log:
-            scope = _scope(ws, since, until)
+            scope = journey_scope(ws, since, until)
             if what == "calls":
                 contacts: dict[str, tuple[str, ...]] = {
                     "contact_steps": ("Call Started",),

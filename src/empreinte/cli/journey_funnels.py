@@ -20,11 +20,13 @@ from rich.table import Table
 from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
     WorkspaceOption,
+    check_lang,
     console,
     err,
     fail,
-    moment,
+    journey_scope,
     reading,
+    save,
 )
 
 
@@ -70,8 +72,7 @@ def funnel(
     from empreinte.analytics.journeys.steps import parse_duration, parse_steps
     from empreinte.errors import AnalyticsError
 
-    if lang not in ("en", "fr"):
-        raise fail(f"--lang: unknown language {lang!r}: use en or fr")
+    check_lang(lang)
     try:
         spec = FunnelSpec(
             steps=parse_steps(steps),
@@ -83,12 +84,12 @@ def funnel(
     except AnalyticsError as exc:
         raise fail(str(exc)) from None
     with reading(workspace) as ws, ws.analytics() as log:
-        scope = ws.journeys.scope(moment(since, "--since"), moment(until, "--until"))
+        scope = journey_scope(ws, since, until)
         if dropped is not None:
             ids = funnels.dropped(log, spec, dropped, scope, group=group)
             rows = [{"profile_id": profile} for profile in ids]
             if csv is not None:
-                _write(csv, to_csv(rows) if rows else "profile_id\r\n")
+                save(csv, to_csv(rows) if rows else "profile_id\r\n")
             else:
                 for profile in ids:
                     typer.echo(profile)
@@ -96,7 +97,7 @@ def funnel(
             return
         report = funnels.funnel_report(log, spec, scope)
     if csv is not None:
-        _write(csv, to_csv(report.to_rows()))
+        save(csv, to_csv(report.to_rows()))
     if chart is not None:
         from empreinte.analytics.journeys.funnels_chart import funnel_chart
 

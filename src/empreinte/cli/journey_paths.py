@@ -13,10 +13,8 @@ The rules are in docs/paths.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -27,9 +25,10 @@ from empreinte.cli.common import (
     console,
     err,
     fail,
-    moment,
+    journey_scope,
     print_json,
     report_table,
+    save,
 )
 from empreinte.cli.common import ChartOption as Chart
 from empreinte.cli.common import CsvOption as Csv
@@ -41,37 +40,11 @@ from empreinte.cli.common import reading as _reading
 if TYPE_CHECKING:
     from empreinte.analytics.journeys.paths import PathReport
     from empreinte.analytics.journeys.retention import RetentionReport
-    from empreinte.analytics.journeys.touchpoints import JourneyScope
-    from empreinte.workspace import Workspace
 
 Channels = Annotated[
     list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")
 ]
 Lang = Annotated[str, typer.Option("--lang", help="Language of the chart: en or fr.")]
-
-
-def _scope(
-    ws: Workspace, since: str | None, until: str | None, channels: Sequence[str] | None
-) -> JourneyScope:
-    """The scope, dates without an offset read in the workspace's time zone."""
-    from empreinte.analytics.journeys.touchpoints import JourneyScope
-
-    start, end = moment(since, "--since"), moment(until, "--until")
-    return JourneyScope(
-        since=None if start is None else ws.config.local(start),
-        until=None if end is None else ws.config.local(end),
-        channels=tuple(channels or ()),
-    )
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]], what: str) -> None:
-    from empreinte.analytics.cx.rendering import to_csv
-
-    try:
-        path.write_text(to_csv(rows))
-    except OSError as exc:
-        raise fail(f"--csv: cannot write {path}: {exc.strerror}") from None
-    err.print(f"{what} written to {path}")
 
 
 def paths(
@@ -116,6 +89,7 @@ def paths(
         raise fail("give one of --from STEP (the next steps) or --to STEP (the previous ones)")
     if session_gap < 1:
         raise fail("--session-gap: give a number of minutes above 0")
+    from empreinte.analytics.cx.rendering import to_csv
     from empreinte.analytics.journeys.path_charts import sankey_chart
     from empreinte.analytics.journeys.paths import parse_within
     from empreinte.analytics.journeys.paths import paths as path_report
@@ -126,7 +100,7 @@ def paths(
     except AnalyticsError as exc:
         raise fail(str(exc)) from None
     with _reading(workspace) as ws:
-        scope = _scope(ws, since, until, channel)
+        scope = journey_scope(ws, since, until, channel)
         with ws.analytics() as log:
             report = path_report(
                 log,
@@ -142,7 +116,7 @@ def paths(
                 scope=scope,
             )
         if csv is not None:
-            _write_csv(csv, report.to_rows(), "Sankey table")
+            save(csv, to_csv(report.to_rows()), "Sankey table")
         if chart is not None and report.transitions:
             sankey_chart(report, chart, language=lang)
             err.print(f"chart written to {chart}")
@@ -223,11 +197,12 @@ def retention(
     """Cohort retention: of those who started in a week (month), the share who came back."""
     if chart is not None and by is not None:
         raise fail("--chart: a heat-map shows one population; drop --by")
+    from empreinte.analytics.cx.rendering import to_csv
     from empreinte.analytics.journeys.path_charts import retention_chart
     from empreinte.analytics.journeys.retention import retention as retention_report
 
     with _reading(workspace) as ws:
-        scope = _scope(ws, since, until, channel)
+        scope = journey_scope(ws, since, until, channel)
         with ws.analytics() as log:
             report = retention_report(
                 log,
@@ -240,7 +215,7 @@ def retention(
                 scope=scope,
             )
         if csv is not None:
-            _write_csv(csv, report.to_rows(), "retention table")
+            save(csv, to_csv(report.to_rows()), "retention table")
         if chart is not None and report.cells:
             retention_chart(report, chart, language=lang, unbounded=unbounded)
             err.print(f"chart written to {chart}")

@@ -15,7 +15,7 @@ are shown and marked, not hidden.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,23 +32,13 @@ from empreinte.cli.common import (
     moment,
     print_json,
     reading,
+    save,
 )
-from empreinte.cli.common import (
-    ChartOption as Chart,
-)
-from empreinte.cli.common import (
-    CsvOption as Csv,
-)
-from empreinte.cli.common import (
-    JsonRowsOption as Json,
-)
-from empreinte.cli.common import (
-    SinceOption as Since,
-)
-from empreinte.cli.common import (
-    UntilOption as Until,
-)
-from empreinte.cli.common import fail as _fail
+from empreinte.cli.common import ChartOption as Chart
+from empreinte.cli.common import CsvOption as Csv
+from empreinte.cli.common import JsonRowsOption as Json
+from empreinte.cli.common import SinceOption as Since
+from empreinte.cli.common import UntilOption as Until
 
 if TYPE_CHECKING:
     from empreinte.analytics.cx.rendering import Report
@@ -105,22 +95,12 @@ def _p(value: Any) -> str:
     return "p<0.001" if value < 0.001 else f"p={value:.3f}"
 
 
-def _write_csv(path: Path, rows: Sequence[dict[str, Any]], what: str) -> None:
-    from empreinte.analytics.cx.rendering import to_csv
-
-    try:
-        path.write_text(to_csv(rows))
-    except OSError as exc:
-        raise _fail(f"--csv: cannot write {path}: {exc.strerror}") from None
-    err.print(f"{what} written to {path}")
-
-
 def _outputs(report: Report, csv: Path | None, chart: Path | None, lang: str) -> None:
-    from empreinte.analytics.cx.rendering import draw, texts
+    from empreinte.analytics.cx.rendering import draw, texts, to_csv
 
     texts(lang)  # an unknown language fails before anything is written
     if csv is not None:
-        _write_csv(csv, report.to_rows(), "table")
+        save(csv, to_csv(report.to_rows()), "table")
     if chart is not None:
         draw(report, chart, language=lang)
         err.print(f"chart written to {chart}")
@@ -345,7 +325,9 @@ def detractors(
         )
     rows = [p.to_dict() for p in people]
     if csv is not None:
-        _write_csv(csv, rows, "list")
+        from empreinte.analytics.cx.rendering import to_csv
+
+        save(csv, to_csv(rows), "list")
     if json:
         print_json(rows)
         return
