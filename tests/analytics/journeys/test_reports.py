@@ -99,3 +99,21 @@ def test_the_funnel_chart_says_its_window_as_a_reader_would(
     from empreinte.analytics.journeys.funnels_chart import window_text
 
     assert window_text(window, language) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Product Viewed[a'b=1]",
+        'Product Viewed[properties.a"b=1]',
+        "Product Viewed[context.a\\b=1]",
+        "Product Viewed[properties..a=1]",
+    ],
+)
+def test_a_filter_key_cannot_close_the_json_path(text: str) -> None:
+    """Filter keys become JSON paths in the engine: quotes, backslashes and empty parts are
+    refused by name before any query is built."""
+    from empreinte.analytics.journeys.steps import parse_step
+
+    with pytest.raises(AnalyticsError, match="unknown filter"):
+        parse_step(text)

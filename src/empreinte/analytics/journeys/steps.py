@@ -86,7 +86,9 @@ def _full_key(key: str) -> str:
 def _check_key(key: str, event: str) -> None:
     if key in FILTER_COLUMNS:
         return
-    if key.startswith(FILTER_ROOTS) and all(key.split(".")):
+    # A property path becomes a JSON path in the engine: no quote or bracket may close it.
+    plain = not any(c in key for c in "\"'[]\\")
+    if key.startswith(FILTER_ROOTS) and all(key.split(".")) and plain:
         return
     raise AnalyticsError(
         f"step {event!r}: unknown filter {key!r}: use channel, name, properties.<key> or "
