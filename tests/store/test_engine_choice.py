@@ -1,6 +1,6 @@
 """Choosing the analytics engine: `[analytics]`, `EMPREINTE_ENGINE` and `--engine`, with clear
 errors. (That the same reports then give the same numbers on Spark is
-tests/analytics/journeys/test_spark_parity.py.)"""
+tests/analytics/test_spark_parity.py.)"""
 
 from __future__ import annotations
 

@@ -22,7 +22,15 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 #: The tables analytics read, and so the ones an export to another engine must carry.
-ANALYTICS_TABLES = ("events", "identities", "pii_vault", "consent_state", "profile_facts")
+ANALYTICS_TABLES = (
+    "events",
+    "identities",
+    "pii_vault",
+    "consent_state",
+    "profile_facts",
+    "segment_members",
+    "computed_traits",
+)
 
 
 class AnalyticsBackend(Protocol):

@@ -160,4 +160,38 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE suppression ADD COLUMN shared BOOLEAN NOT NULL DEFAULT false;
     """,
+    # 5 — saved segments (issue 13): their definitions, current members and membership history.
+    """
+    CREATE TABLE segments (
+        name             VARCHAR PRIMARY KEY,
+        expression       VARCHAR NOT NULL,
+        description      VARCHAR,
+        schedule         VARCHAR,
+        created_at       TIMESTAMPTZ NOT NULL,
+        created_by       VARCHAR,
+        last_computed_at TIMESTAMPTZ
+    );
+    CREATE TABLE segment_members (
+        segment    VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL,
+        entered_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE segment_history (
+        segment    VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL,
+        change     VARCHAR NOT NULL,  -- 'entered' or 'left'
+        changed_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 6 — computed traits that take a model run to compute (CLV, churn risk, RFM, persona):
+    # one row per person and trait, a number or a text, and when it was computed.
+    """
+    CREATE TABLE computed_traits (
+        profile_id  VARCHAR NOT NULL,
+        trait       VARCHAR NOT NULL,
+        number      DOUBLE,
+        text        VARCHAR,
+        computed_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 )

@@ -1,8 +1,9 @@
-"""The journey reports give the same numbers on DuckDB and on Spark.
+"""The journey and know-the-user reports give the same numbers on DuckDB and on Spark.
 
 A small demo workspace (time zone with daylight saving) is reported on its DuckDB file,
 exported to Parquet, and reported again by a local Spark session through `SparkAnalytics`.
-Every case of parity_*.py must come out identical, figure for figure, and non-empty.
+Every case of journeys/parity_*.py and know/parity_*.py must come out identical, figure for
+figure, and non-empty.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
+# One Spark session and one demo for every analytic (tests/analytics is not a package: pytest
+# puts this directory on the path, so the case modules import by their folder's name).
+from journeys import parity_attribution, parity_channels, parity_funnels, parity_paths
+
 import empreinte
 from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.demo import generate
-
-from . import parity_attribution, parity_channels, parity_funnels, parity_paths
 
 # The first test pays for the demo, a Spark session and every case on both engines: minutes
 # on a loaded machine, more than the suite's 300 s per test.
