@@ -44,6 +44,7 @@ from empreinte.store.settings import StorageSettings
 if TYPE_CHECKING:
     from empreinte.analytics.cx.reports import CxReports
     from empreinte.analytics.journeys.reports import JourneyReports
+    from empreinte.analytics.know.reports import KnowReports
     from empreinte.analytics.log import AnalyticsLog
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
@@ -275,6 +276,13 @@ class Workspace:
         from empreinte.analytics.journeys.reports import JourneyReports
 
         return JourneyReports(self.analytics, self.config.local)
+
+    @property
+    def know(self) -> KnowReports:
+        """Know-the-user reports: RFM, customer value, churn risk, personas, generations."""
+        from empreinte.analytics.know.reports import KnowReports
+
+        return KnowReports(self.analytics, self.config.local)
 
     # -- writing --------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Know the user: segments, generations, personas, RFM, customer value and churn (issue 13)."""
