@@ -239,7 +239,7 @@ class Workspace:
         that own those events (a merge is always made by an event of the surviving profile;
         rows of profiles gone from the graph are dropped)."""
         from empreinte.analytics.attributes import changed_owners, profile_facts
-        from empreinte.privacy.consent import Purpose, consent_state
+        from empreinte.privacy.consent import PURPOSES, consent_state
         from empreinte.store.identity_store import CURSOR, FINGERPRINT
 
         with self._analytics_lock:
@@ -253,7 +253,8 @@ class Workspace:
             if done == (basis, upto):
                 return
             if table == "consent_state":
-                rows = consent_state(self, (Purpose.ANALYTICS,))
+                # Every purpose: segments test any (`consented("marketing_email")`).
+                rows = consent_state(self, PURPOSES)
                 self.engine.write_derived(table, rows, basis=basis, upto=upto)
             elif table == "profile_facts" and (done is None or done[0] != basis):
                 self.engine.write_derived(table, profile_facts(log), basis=basis, upto=upto)

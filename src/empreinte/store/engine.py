@@ -22,6 +22,7 @@ from empreinte.store.match_store import MatchReviews
 from empreinte.store.privacy_store import PrivacyStore
 from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
+from empreinte.store.segment_store import SegmentStore
 
 if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
     import pyarrow as pa
@@ -105,6 +106,10 @@ class Engine(Protocol):
     def profile_store(self) -> ProfileQueries: ...
 
     def match_store(self) -> MatchReviews: ...
+
+    def segment_store(self) -> SegmentStore:
+        """Saved segments, their members and membership history."""
+        ...
 
     def derived_state(self, table: str) -> tuple[str, int] | None:
         """What derived table `table` was last computed from: (basis, the log's last seq)."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.privacy_store import PrivacyStore
     from empreinte.store.profile_store import ProfileQueries
+    from empreinte.store.segment_store import SegmentStore
     from empreinte.store.settings import StorageSettings
 from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
@@ -364,6 +365,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.match_store import DuckDBMatchStore
 
         return DuckDBMatchStore(self)
+
+    def segment_store(self) -> SegmentStore:
+        from empreinte.store.duckdb.segment_store import DuckDBSegmentStore
+
+        return DuckDBSegmentStore(self)
 
     def derived_state(self, table: str) -> tuple[str, int] | None:
         rows = (
