@@ -40,13 +40,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("privacy services", ("privacy",)),
     ("analytics", ("analytics",)),
     ("matching", ("matching",)),
+    ("segments", ("segments",)),
     ("workspace", ("workspace", "config_sections")),
     ("python api", ("",)),  # empreinte/__init__.py: open(), the result types, the errors
     ("web", ("web",)),
     ("cli", ("cli",)),
 ]
 # Layers that may name the Workspace type in annotations without importing it at run time.
-TYPE_ONLY_WORKSPACE = {"profiles", "privacy services", "matching"}
+TYPE_ONLY_WORKSPACE = {"profiles", "privacy services", "matching", "segments"}
 
 
 def layer_of(module: str) -> tuple[int, str]:

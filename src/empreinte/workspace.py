@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
+    from empreinte.segments.service import Segments
     from empreinte.store.analytics import AnalyticsBackend
     from empreinte.store.engine_choice import AnalyticsEngine
 
@@ -277,6 +278,13 @@ class Workspace:
         from empreinte.analytics.journeys.reports import JourneyReports
 
         return JourneyReports(self.analytics, self.config.local)
+
+    @property
+    def segments(self) -> Segments:
+        """Saved segments: define, refresh (members and their history), size, overlap."""
+        from empreinte.segments.service import Segments
+
+        return Segments(self, self.engine.segment_store())
 
     @property
     def know(self) -> KnowReports:

@@ -3,8 +3,10 @@ can be read over ("by quarter").
 
 An attribute is either the event's (`channel`, `source`, `touchpoint`, `survey_id`, or any
 `properties.<path>` / `context.<path>`) or the person's, from their profile (`country`,
-`generation`, `birth_year`, or any non-personal `traits.<path>`). Personal traits (e-mail,
-name, phone…) are pseudonymised in the log and useless as groups; they are refused.
+`generation`, `birth_year`, or any non-personal `traits.<path>`), or their membership of a
+saved segment (`segment:<name>`: "member" or "non-member", the members of its last refresh,
+table `segment_members`). Personal traits (e-mail, name, phone…) are pseudonymised in the log
+and useless as groups; they are refused.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ RELATIONAL = "(relational)"  # the touchpoint of a survey about the brand, not o
 EVENT_COLUMNS = ("channel", "source")
 PROPERTY_SHORTCUTS = {"touchpoint": "properties.touchpoint", "survey_id": "properties.survey_id"}
 PROFILE_ATTRIBUTES = ("country", "generation", "birth_year", "preferred_channel")
+SEGMENT_PREFIX = "segment:"
+MEMBER, NON_MEMBER = "member", "non-member"
 _JSON_ROOTS = ("properties.", "context.")
 # The traits each profile attribute is read from (`traits.<path>`: that path).
 _TRAITS_READ: dict[str, tuple[str, ...]] = {
@@ -83,12 +87,32 @@ def period_label(start: datetime, period: Period) -> str:
 def describe() -> str:
     return (
         f"{', '.join(EVENT_COLUMNS + tuple(PROPERTY_SHORTCUTS) + PROFILE_ATTRIBUTES)},"
-        " properties.<path>, context.<path> or traits.<path>"
+        " properties.<path>, context.<path>, traits.<path> or segment:<name>"
     )
 
 
 def is_profile_attribute(name: str) -> bool:
-    return name in PROFILE_ATTRIBUTES or name.startswith("traits.")
+    return name in PROFILE_ATTRIBUTES or name.startswith(("traits.", SEGMENT_PREFIX))
+
+
+def segment_membership(log: AnalyticsLog, table: ir.Table, name: str, column: str) -> ir.Table:
+    """`table` (with `profile_id`) with `column`: "member" when the person is in saved segment
+    `name` (its last refresh), else "non-member". A segment with no member at all is refused:
+    a typo would otherwise put everyone in "non-member"."""
+    segment = name.removeprefix(SEGMENT_PREFIX).strip()
+    if not segment:
+        raise AnalyticsError("segment:<name>: give a saved segment's name")
+    rows = log.table("segment_members")
+    rows = rows.filter(rows.segment == ibis.literal(segment, "string"))
+    if int(log.execute(rows.count())) == 0:
+        raise AnalyticsError(
+            f"segment {segment!r} has no members (unknown, or never refreshed): "
+            "`empreinte segment list` shows the saved segments"
+        )
+    members = rows.select(_member="profile_id").distinct()
+    joined = table.left_join(members, table.profile_id == members._member)
+    flag = ibis.ifelse(joined._member.notnull(), MEMBER, NON_MEMBER)
+    return joined.mutate(**{column: flag}).drop("_member")
 
 
 def event_attribute(log: AnalyticsLog, events: ir.Table, name: str) -> ir.StringValue:
@@ -124,6 +148,8 @@ def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -
     """`table` (events with `profile_id`) with the value of attribute `name` as `column`;
     free text refused (`check_breakdown`)."""
     check_breakdown(name)
+    if name.startswith(SEGMENT_PREFIX):
+        return segment_membership(log, table, name, column)
     if not is_profile_attribute(name):
         return table.mutate(**{column: event_attribute(log, table, name)})
     if name in PROFILE_ATTRIBUTES:

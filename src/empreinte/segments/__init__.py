@@ -1,0 +1,2 @@
+"""Saved segments: definitions, membership computed from the log, history, schedules
+(`workspace.segments`, service.py)."""
