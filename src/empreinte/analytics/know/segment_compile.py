@@ -111,11 +111,28 @@ class Context:
 
 @dataclass
 class _Atom:
-    """One condition compiled: the people for whom it holds (`complement` False) or for whom
-    it fails (`complement` True: `did(x, count<2)` holds for people with no `x` at all)."""
+    """One condition compiled. A comparison is a boolean column `holds` over its field's table
+    (one row per person with a value), `missing` when the person has no row; a function is a
+    table of `people` for whom it holds (`complement` False) or fails (`complement` True:
+    `did(x, count<2)` holds for people with no `x` at all)."""
 
-    people: ir.Table  # one column, profile_id, distinct
+    field: str | None = None
+    holds: ir.BooleanValue | None = None
+    missing: bool = False
+    people: ir.Table | None = None
     complement: bool = False
+
+
+def _balanced(parts: list[ir.BooleanValue], both: bool) -> ir.BooleanValue:
+    """`parts` joined by and (`both`) or or, as a balanced tree: a long chain stays shallow
+    for the engines' compilers."""
+    while len(parts) > 1:
+        paired = [
+            (parts[i] & parts[i + 1]) if both else (parts[i] | parts[i + 1])
+            for i in range(0, len(parts) - 1, 2)
+        ]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
 
 
 class SegmentCompiler:
@@ -127,7 +144,8 @@ class SegmentCompiler:
         # Conditions by identity (two equal-looking nodes of two texts are two conditions).
         self._atoms: dict[int, int] = {}
         self._inlined: dict[int, Node] = {}
-        self._tables: list[_Atom] = []
+        self._list: list[_Atom] = []
+        self._fields: dict[str, tuple[ir.Table, Kind]] = {}
         self._computed: dict[str, Kind] | None = None
         self._stack: list[str] = []
 
@@ -143,10 +161,23 @@ class SegmentCompiler:
         state = self.log.derived("consent_state")
         base = state.filter((state.purpose == ANALYTICS_PURPOSE) & state.allowed)
         joined = base.select("profile_id").distinct()
-        for index, atom in enumerate(self._tables):
-            key = f"_k{index}"
-            people = atom.people.select(**{key: atom.people.profile_id}).distinct()
-            joined = joined.left_join(people, joined.profile_id == people[key])
+        # One join per field (all its conditions as columns), one per function call.
+        for number, (key, (table, _)) in enumerate(self._fields.items()):
+            columns = {
+                f"_c{i}": atom.holds
+                for i, atom in enumerate(self._list)
+                if atom.field == key and atom.holds is not None
+            }
+            if not columns:
+                continue
+            person = f"_f{number}"
+            flags = table.select(**{person: table.profile_id}, **columns)
+            joined = joined.left_join(flags, joined.profile_id == flags[person]).drop(person)
+        for i, atom in enumerate(self._list):
+            if atom.people is not None:
+                key = f"_c{i}"
+                people = atom.people.select(**{key: atom.people.profile_id}).distinct()
+                joined = joined.left_join(people, joined.profile_id == people[key])
         predicate = self._predicate(tree, joined)
         return joined.filter(predicate).select("profile_id")
 
@@ -160,8 +191,8 @@ class SegmentCompiler:
             name = self._segment_name(node, expression)
             self._inlined[id(node)] = self._inline(name, node.pos, expression)
         else:
-            self._atoms[id(node)] = len(self._tables)
-            self._tables.append(self._condition(node, expression))
+            self._atoms[id(node)] = len(self._list)
+            self._list.append(self._condition(node, expression))
 
     def _inline(self, name: str, pos: Pos, expression: str) -> Node:
         """The tree of saved segment `name`, its conditions compiled; its errors reported at
@@ -195,15 +226,17 @@ class SegmentCompiler:
             return ~self._predicate(node.operand, table)
         if isinstance(node, And | Or):
             parts = [self._predicate(operand, table) for operand in node.operands]
-            result = parts[0]
-            for part in parts[1:]:
-                result = (result & part) if isinstance(node, And) else (result | part)
-            return result
+            return _balanced(parts, isinstance(node, And))
         if id(node) in self._inlined:
             return self._predicate(self._inlined[id(node)], table)
         index = self._atoms[id(node)]
-        present: ir.BooleanValue = table[f"_k{index}"].notnull()
-        return ~present if self._tables[index].complement else present
+        atom = self._list[index]
+        column = table[f"_c{index}"]
+        if atom.people is None:
+            holds: ir.BooleanValue = column.fill_null(atom.missing)
+            return holds
+        present: ir.BooleanValue = column.notnull()
+        return ~present if atom.complement else present
 
     # -- conditions ------------------------------------------------------------------------
 
@@ -216,10 +249,10 @@ class SegmentCompiler:
             numeric = bool(node.values) and all(_is_number(v.value) for v in node.values)
         else:
             numeric = False
-        values, kind = self._field(node.field, expression, numeric)
+        key, values, kind = self._field(node.field, expression, numeric)
         if isinstance(node, IsNull):
-            present = values.filter(values.value.notnull()).select("profile_id")
-            return _Atom(present, complement=not node.negated)
+            present = values.value.notnull()
+            return _Atom(key, present if node.negated else ~present, missing=not node.negated)
         if isinstance(node, InList):
             literals = [
                 self._literal(v.value, kind, node.field, v.pos, expression) for v in node.values
@@ -229,8 +262,7 @@ class SegmentCompiler:
                     "an empty list: give at least one value", expression, node.field.pos
                 )
             test = values.value.isin(literals)
-            holds = values.filter(~test if node.negated else test)
-            return _Atom(holds.select("profile_id"))
+            return _Atom(key, (~test if node.negated else test).fill_null(False))
         literal = self._literal(node.value.value, kind, node.field, node.value.pos, expression)
         if kind == "text" and node.op not in ("=", "!="):
             raise SegmentExpressionError(
@@ -239,7 +271,7 @@ class SegmentCompiler:
                 node.field.pos,
             )
         test = _OPS[node.op](values.value, literal)
-        return _Atom(values.filter(test).select("profile_id"))
+        return _Atom(key, test.fill_null(False))
 
     def _literal(self, value: Value, kind: Kind, fld: Field, pos: Pos, expression: str) -> Any:
         if kind == "number":
@@ -276,7 +308,15 @@ class SegmentCompiler:
 
     # -- fields: a table (profile_id, value) per field -------------------------------------
 
-    def _field(self, fld: Field, expression: str, numeric: bool) -> tuple[ir.Table, Kind]:
+    def _field(self, fld: Field, expression: str, numeric: bool) -> tuple[str, ir.Table, Kind]:
+        """(key, table of `profile_id`, `value`, its kind), computed once per field."""
+        key = f"{fld.name}#number" if numeric and fld.name.startswith("traits.") else fld.name
+        if key not in self._fields:
+            self._fields[key] = self._field_table(fld, expression, numeric)
+        table, kind = self._fields[key]
+        return key, table, kind
+
+    def _field_table(self, fld: Field, expression: str, numeric: bool) -> tuple[ir.Table, Kind]:
         name = fld.name
         if name in PROFILE_FIELDS:
             return self._profile_field(name), PROFILE_FIELDS[name]
@@ -417,7 +457,7 @@ class SegmentCompiler:
                 )
             state = self.log.derived("consent_state")
             allowed = state.filter((state.purpose == ibis.literal(purpose)) & state.allowed)
-            return _Atom(allowed.select("profile_id"))
+            return _Atom(people=allowed.select("profile_id"))
         if node.function in ("did", "did_not"):
             return self._did(node, expression)
         raise SegmentExpressionError(
@@ -511,7 +551,7 @@ class SegmentCompiler:
         complement = zero_holds
         if node.function == "did_not":
             complement = not complement
-        return _Atom(people, complement=complement)
+        return _Atom(people=people, complement=complement)
 
 
 def _is_number(value: Value) -> bool:

@@ -13,10 +13,10 @@ are case-insensitive. The fields and functions are compiled by segment_compile.p
 
 The expression comes from users over HTTP, so it is read defensively: at most
 `MAX_EXPRESSION` characters, parsed by an LALR(1) parser (linear in the text, no
-backtracking), parentheses nested at most `MAX_DEPTH` deep, at most `MAX_NOTS` `not`s and
-`MAX_OPERATORS` `and`/`or`, each checked on the tokens before the parse, so that nothing later
-recurses deeper than a few hundred frames. Every error names the line and column of the
-mistake and shows it with a caret.
+backtracking), parentheses and lists nested at most `MAX_DEPTH` deep and at most `MAX_NOTS`
+`not`s, both checked on the tokens before the parse; chains of `and`/`or` are flat lists, so
+nothing later recurses deeper than a few hundred frames. Every error names the line and column
+of the mistake and shows it with a caret.
 """
 
 from __future__ import annotations
@@ -42,16 +42,15 @@ from empreinte.errors import AnalyticsError
 MAX_EXPRESSION = 4096
 MAX_DEPTH = 32
 MAX_NOTS = 32
-MAX_OPERATORS = 128
 MAX_LIST = 1000
 MAX_NUMBER_TEXT = 40
 
 GRAMMAR = r"""
 ?start: or_expr
-?or_expr: and_expr
-        | or_expr OR and_expr               -> or_
-?and_expr: not_expr
-         | and_expr AND not_expr            -> and_
+?or_expr: and_expr (OR and_expr)+          -> or_
+        | and_expr
+?and_expr: not_expr (AND not_expr)+         -> and_
+         | not_expr
 ?not_expr: NOT not_expr                     -> not_
          | atom
 ?atom: LPAR or_expr RPAR                    -> group
@@ -121,7 +120,7 @@ class SegmentExpressionError(AnalyticsError):
         self.reason = message
         self.position = position
         if expression is not None and position is not None:
-            lines = expression.splitlines() or [""]
+            lines = expression.split("\n")
             text = lines[min(position.line, len(lines)) - 1]
             message = (
                 f"line {position.line}, column {position.column}: {message}\n"
@@ -283,20 +282,13 @@ class _Located(Exception):
         self.pos = pos
 
 
-def _flat(kind: type[And] | type[Or], left: Node, right: Node) -> Node:
-    items: list[Node] = []
-    for side in (left, right):
-        items.extend(side.operands if isinstance(side, kind) else (side,))
-    return kind(tuple(items))
-
-
 @v_args(inline=True)
 class _Tree(Transformer[Token, Node]):
-    def or_(self, left: Node, _: Token, right: Node) -> Node:
-        return _flat(Or, left, right)
+    def or_(self, *items: Node | Token) -> Node:
+        return Or(tuple(item for item in items if not isinstance(item, Token)))
 
-    def and_(self, left: Node, _: Token, right: Node) -> Node:
-        return _flat(And, left, right)
+    def and_(self, *items: Node | Token) -> Node:
+        return And(tuple(item for item in items if not isinstance(item, Token)))
 
     def not_(self, _: Token, operand: Node) -> Node:
         return Not(operand)
@@ -360,7 +352,7 @@ def _expected(names: Iterable[str]) -> str:
 
 def _check_shape(tokens: Sequence[Token], expression: str) -> None:
     """The caps on nesting and size, on the tokens: before any tree is built."""
-    depth = nots = operators = 0
+    depth = nots = 0
     for token in tokens:
         if token.type in ("LPAR", "LSQB"):
             depth += 1
@@ -375,14 +367,6 @@ def _check_shape(tokens: Sequence[Token], expression: str) -> None:
             if nots > MAX_NOTS:
                 raise SegmentExpressionError(
                     f"more than {MAX_NOTS} 'not' in one expression", expression, _pos(token)
-                )
-        elif token.type in ("AND", "OR"):
-            operators += 1
-            if operators > MAX_OPERATORS:
-                raise SegmentExpressionError(
-                    f"more than {MAX_OPERATORS} 'and'/'or' in one expression",
-                    expression,
-                    _pos(token),
                 )
 
 
@@ -438,7 +422,7 @@ def parse(expression: str) -> Node:
 
 
 def _end(expression: str) -> Pos:
-    lines = expression.splitlines() or [""]
+    lines = expression.split("\n")
     return Pos(len(lines), len(lines[-1]) + 1)
 
 
