@@ -64,6 +64,17 @@ def _page(user: str, name: str, at: datetime) -> Message:
     }
 
 
+def _nps(user: str, score: int) -> Message:
+    return {
+        "type": "track",
+        "event": "NPS Answered",
+        "userId": user,
+        "properties": {"score": score},
+        "timestamp": (EARLY + DAY).isoformat(),
+        "context": {"channel": "email"},
+    }
+
+
 def people() -> list[Message]:
     m: list[Message] = []
     m += [_consent("ann", "analytics"), _consent("ann", "marketing_sms")]
@@ -84,4 +95,5 @@ def people() -> list[Message]:
     m += [_identify("dan", country="FR", birth_year=2000, plan="pro")]
     m += [_track("dan", "Order Completed", AS_OF - i * DAY, "web", revenue=99) for i in range(5)]
     m += [_consent("eve", "analytics"), _page("eve", "Home", AS_OF - 3 * DAY)]
+    m += [_nps("ann", 10), _nps("bob", 3), _nps("cleo", 9), _nps("eve", 7)]
     return m
