@@ -13,6 +13,7 @@
 | `journey_channels` | channels classes/mix/ropo/friction |
 | `journey_funnels` | funnel |
 | `journey_attribution` | attribution |
+| `know_segments` | segment create/update/preview/list/show/members/export/refresh/… |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -36,6 +37,7 @@ from empreinte.cli import (
 )
 from empreinte.cli.identity import identity_app
 from empreinte.cli.journey_channels import channels_app
+from empreinte.cli.know_segments import segment_app
 from empreinte.cli.match import match_app
 from empreinte.cli.profiles import profile_app
 from empreinte.cli.report import report_app
@@ -83,6 +85,7 @@ app.command()(demo.demo)
 app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)
 app.command("attribution")(journey_attribution.attribution)
+app.add_typer(segment_app, name="segment")
 
 
 def main() -> None:
