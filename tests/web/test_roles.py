@@ -249,6 +249,32 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/journeys/attribution"): Row(
         lambda w: Call("/api/journeys/attribution", {"models": "first_touch"}), readers("2xx")
     ),
+    # -- segments read people's behaviour: readers only (writes past the role check refused
+    # as 4xx: an unknown field, a segment never saved) --
+    ("GET", "/api/segments"): Row(lambda w: Call("/api/segments"), readers("2xx")),
+    ("POST", "/api/segments"): Row(
+        lambda w: Call("/api/segments", body={"name": "roles", "expression": "rolez = 1"}),
+        readers("4xx"),
+    ),
+    ("GET", "/api/segments/preview"): Row(
+        lambda w: Call("/api/segments/preview", {"expression": "orders >= 1"}), readers("2xx")
+    ),
+    ("GET", "/api/segments/overlap"): Row(lambda w: Call("/api/segments/overlap"), readers("2xx")),
+    ("GET", "/api/segments/{name}"): Row(
+        lambda w: Call("/api/segments/never-saved"), readers("4xx")
+    ),
+    ("GET", "/api/segments/{name}/members"): Row(
+        lambda w: Call("/api/segments/never-saved/members"), readers("4xx")
+    ),
+    ("GET", "/api/segments/{name}/history"): Row(
+        lambda w: Call("/api/segments/never-saved/history"), readers("4xx")
+    ),
+    ("POST", "/api/segments/{name}/refresh"): Row(
+        lambda w: Call("/api/segments/never-saved/refresh", body={}), readers("4xx")
+    ),
+    ("DELETE", "/api/segments/{name}"): Row(
+        lambda w: Call("/api/segments/never-saved"), readers("4xx")
+    ),
 }
 
 

@@ -24,6 +24,7 @@ from empreinte.web.journey_attribution_api import JourneyAttributionApi
 from empreinte.web.journey_channels_api import JourneyChannelsApi
 from empreinte.web.journey_funnels_api import JourneyFunnelsApi
 from empreinte.web.journey_paths_api import JourneyPathsApi
+from empreinte.web.know_segments_api import SegmentsApi, SegmentScheduler
 from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -62,13 +63,16 @@ def create_app(
     # rows waiting (at most `max_delay` late); reads also sync first.
     writer = workspace.writer
     identity_sync = IdentitySync(workspace, busy=lambda: writer.busy)
+    segment_scheduler = SegmentScheduler(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if pool is not None:
             pool.start()
         identity_sync.start()
+        segment_scheduler.start()
         yield
+        segment_scheduler.stop()
         identity_sync.stop()
         collector.close()
         if pool is not None:
@@ -91,6 +95,7 @@ def create_app(
             *JourneyFunnelsApi(workspace).routes(),
             *JourneyPathsApi(workspace).routes(),
             *attribution.routes(),
+            *SegmentsApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],

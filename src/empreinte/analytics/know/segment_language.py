@@ -128,6 +128,11 @@ class SegmentExpressionError(AnalyticsError):
             )
         super().__init__(message)
 
+    def details(self) -> dict[str, Any]:
+        """Over HTTP: the field, and where in it (a dashboard underlines the mistake)."""
+        where = {} if self.position is None else vars(self.position)
+        return {"field": "expression", "reason": self.reason, **where}
+
 
 class SegmentNotFound(AnalyticsError):
     """No saved segment has this name."""
