@@ -277,6 +277,47 @@ class AnalyticsError(EmpreinteError):
     code = "invalid_request"
 
 
+class SegmentExpressionError(AnalyticsError):
+    """A segment expression that cannot be read or compiled (docs/segments.md): the message
+    names the line and column of the mistake and shows the expression with a caret under it;
+    over HTTP the body carries them too."""
+
+    def __init__(
+        self,
+        message: str,
+        expression: str | None = None,
+        position: tuple[int, int] | None = None,
+    ):
+        self.reason = message
+        self.position = position
+        if expression is not None and position is not None:
+            line, column = position
+            lines = expression.split("\n")
+            text = lines[min(line, len(lines)) - 1]
+            message = f"line {line}, column {column}: {message}\n  {text}\n  {' ' * (column - 1)}^"
+        super().__init__(message)
+
+    def details(self) -> dict[str, Any]:
+        if self.position is None:
+            return {"field": "expression", "reason": self.reason}
+        line, column = self.position
+        return {"field": "expression", "reason": self.reason, "line": line, "column": column}
+
+
+class SegmentNotFound(AnalyticsError):
+    """No saved segment has this name."""
+
+    status = 404
+    code = "not_found"
+
+
+class SegmentExists(AnalyticsError):
+    """A segment of this name is saved already."""
+
+    status = 409
+    code = "conflict"
+
+
 class DriverInputError(AnalyticsError):
     """The data given to a key-driver analysis cannot be analysed as given."""
 

@@ -201,7 +201,7 @@ class Segments:
 
     # -- evaluation ------------------------------------------------------------------------
 
-    def _context(self, as_of: datetime | None, own: str | None = None) -> Any:
+    def _context(self, as_of: datetime | None) -> Any:
         from empreinte.analytics.know.segment_compile import default_context
 
         def resolve(name: str) -> str | None:

@@ -136,7 +136,8 @@ def _balanced(parts: list[ir.BooleanValue], both: bool) -> ir.BooleanValue:
 
 
 class SegmentCompiler:
-    """Compiles one expression (and the saved segments it names) against one log."""
+    """Compiles one expression (and the saved segments it names) against one log; one
+    compiler per expression."""
 
     def __init__(self, log: AnalyticsLog, context: Context):
         self.log = log
@@ -344,16 +345,16 @@ class SegmentCompiler:
 
     def _computed_traits(self) -> dict[str, Kind]:
         """The traits in `computed_traits`: a number when any row holds one, else text."""
-        if self._computed is None:
-            table = self.log.table("computed_traits")
-            kinds = table.group_by("trait").agg(numbers=table.number.count())
-            frame = self.log.execute(kinds)
-            found: dict[str, Kind] = {
-                str(t): ("number" if int(n) > 0 else "text")
-                for t, n in zip(frame["trait"], frame["numbers"], strict=True)
-            }
-            self._computed = found
-        return found if self._computed is None else self._computed
+        if self._computed is not None:
+            return self._computed
+        table = self.log.table("computed_traits")
+        frame = self.log.execute(table.group_by("trait").agg(numbers=table.number.count()))
+        found: dict[str, Kind] = {
+            str(t): ("number" if int(n) > 0 else "text")
+            for t, n in zip(frame["trait"], frame["numbers"], strict=True)
+        }
+        self._computed = found
+        return found
 
     def _profile_field(self, name: str) -> ir.Table:
         facts = self.log.derived("profile_facts")

@@ -25,7 +25,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
@@ -37,7 +37,10 @@ from lark.exceptions import (
     VisitError,
 )
 
-from empreinte.errors import AnalyticsError
+# The errors live in errors.py with every other; re-exported here beside the language.
+from empreinte.errors import SegmentExists as SegmentExists
+from empreinte.errors import SegmentExpressionError as SegmentExpressionError
+from empreinte.errors import SegmentNotFound as SegmentNotFound
 
 MAX_EXPRESSION = 4096
 MAX_DEPTH = 32
@@ -112,44 +115,7 @@ _TOKEN_WORDS = {
 Value = str | int | float | bool
 
 
-class SegmentExpressionError(AnalyticsError):
-    """A segment expression that cannot be read or compiled: the message names the line and
-    column of the mistake and shows the expression with a caret under it."""
-
-    def __init__(self, message: str, expression: str | None = None, position: Pos | None = None):
-        self.reason = message
-        self.position = position
-        if expression is not None and position is not None:
-            lines = expression.split("\n")
-            text = lines[min(position.line, len(lines)) - 1]
-            message = (
-                f"line {position.line}, column {position.column}: {message}\n"
-                f"  {text}\n  {' ' * (position.column - 1)}^"
-            )
-        super().__init__(message)
-
-    def details(self) -> dict[str, Any]:
-        """Over HTTP: the field, and where in it (a dashboard underlines the mistake)."""
-        where = {} if self.position is None else vars(self.position)
-        return {"field": "expression", "reason": self.reason, **where}
-
-
-class SegmentNotFound(AnalyticsError):
-    """No saved segment has this name."""
-
-    status = 404
-    code = "not_found"
-
-
-class SegmentExists(AnalyticsError):
-    """A segment of this name is saved already."""
-
-    status = 409
-    code = "conflict"
-
-
-@dataclass(frozen=True)
-class Pos:
+class Pos(NamedTuple):
     """Where something is in the expression: 1-based line and column."""
 
     line: int
@@ -261,7 +227,7 @@ def _string(token: Token) -> str:
         _, escaped = next(chars)
         if escaped not in _ESCAPES:
             column = Pos(_pos(token).line, _pos(token).column + offset + 1)
-            raise _Located(f"unknown escape \\{escaped} in a string", column)
+            raise SegmentExpressionError(f"unknown escape \\{escaped} in a string", position=column)
         out.append(_ESCAPES[escaped])
     return "".join(out)
 
@@ -269,22 +235,15 @@ def _string(token: Token) -> str:
 def _number(token: Token) -> int | float:
     text = str(token)
     if len(text) > MAX_NUMBER_TEXT:
-        raise _Located(f"a number is at most {MAX_NUMBER_TEXT} characters", _pos(token))
+        raise SegmentExpressionError(
+            f"a number is at most {MAX_NUMBER_TEXT} characters", position=_pos(token)
+        )
     if "." in text or "e" in text or "E" in text:
         number = float(text)
         if number != number or number in (float("inf"), float("-inf")):
-            raise _Located(f"{text} is not a finite number", _pos(token))
+            raise SegmentExpressionError(f"{text} is not a finite number", position=_pos(token))
         return number
     return int(text)
-
-
-class _Located(Exception):
-    """A mistake found while building the tree, before the expression is at hand."""
-
-    def __init__(self, message: str, pos: Pos):
-        super().__init__(message)
-        self.message = message
-        self.pos = pos
 
 
 @v_args(inline=True)
@@ -333,7 +292,9 @@ class _Tree(Transformer[Token, Node]):
     def list(self, *items: Any) -> tuple[Literal, ...]:
         values = tuple(item for item in items if isinstance(item, Literal))
         if len(values) > MAX_LIST:
-            raise _Located(f"a list holds at most {MAX_LIST} values", values[MAX_LIST].pos)
+            raise SegmentExpressionError(
+                f"a list holds at most {MAX_LIST} values", position=values[MAX_LIST].pos
+            )
         return values
 
     def value(self, token: Token) -> Literal:
@@ -416,11 +377,9 @@ def parse(expression: str) -> Node:
         ) from None
     except VisitError as exc:
         inner = exc.orig_exc
-        if isinstance(inner, _Located):
-            raise SegmentExpressionError(inner.message, expression, inner.pos) from None
+        if isinstance(inner, SegmentExpressionError):
+            raise SegmentExpressionError(inner.reason, expression, inner.position) from None
         raise
-    except _Located as exc:
-        raise SegmentExpressionError(exc.message, expression, exc.pos) from None
     except (UnexpectedInput, LarkError) as exc:  # pragma: no cover - lark's other errors
         raise SegmentExpressionError(f"cannot read the expression: {exc}") from None
     return node
