@@ -91,8 +91,12 @@ def test_a_segment_from_creation_to_deletion(
     code, output = run("segment", "overlap", "fr", "buyers", "--json", "-w", path)
     (pair,) = json.loads(output)
     assert (pair["both"], pair["either"], pair["jaccard"]) == (1, 3, pytest.approx(1 / 3))
-    code, output = run("segment", "overlap", "--lang", "fr", "-w", path)
+    png = tmp_path / "overlap.png"
+    code, output = run("segment", "overlap", "--lang", "fr", "--chart", str(png), "-w", path)
     assert code == 0 and "Recouvrement" in output
+    assert png.read_bytes().startswith(b"\x89PNG")
+    code, output = run("segment", "overlap", "fr", "--chart", str(png), "-w", path)
+    assert code == 1 and "two segments or more" in output
 
     code, output = run("segment", "preview", 'traits.plan = "pro"', "-w", path)
     assert code == 0 and "2 people" in output

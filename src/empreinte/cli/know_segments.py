@@ -8,7 +8,7 @@
     empreinte segment export gen-z-fr --out members.csv        # or .jsonl
     empreinte segment refresh [NAME] [--due]
     empreinte segment history gen-z-fr --limit 50
-    empreinte segment overlap gen-z-fr big-spenders --csv overlap.csv
+    empreinte segment overlap gen-z-fr big-spenders --csv overlap.csv --chart overlap.png
     empreinte segment delete gen-z-fr
 
 Members are pseudonymous profile ids, never raw personal data. The language is in
@@ -26,6 +26,7 @@ import typer
 from empreinte.cli.common import (
     DEFAULT_WORKSPACE,
     ActorOption,
+    ChartOption,
     CsvOption,
     JsonOption,
     WorkspaceOption,
@@ -323,6 +324,7 @@ def overlap(
         list[str] | None, typer.Argument(help="Segments to compare (default: all).")
     ] = None,
     csv: CsvOption = None,
+    chart: ChartOption = None,
     as_json: JsonOption = False,
     lang: LangOption = "en",
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
@@ -331,7 +333,17 @@ def overlap(
     check_lang(lang)
     with reading(workspace) as ws:
         report = ws.segments.overlap(names or None)
+        sizes = {name: ws.segments.size(name) for name in report.names}
     rows = report.to_rows()
+    if chart is not None:
+        from empreinte.analytics.know.segment_charts import overlap_chart
+        from empreinte.errors import ChartError
+
+        try:
+            overlap_chart(report, sizes, chart, language=lang)
+        except ChartError as exc:
+            raise fail(f"--chart: {exc}") from None
+        err.print(f"chart written to {chart}")
     if as_json:
         print_json(rows)
         return
