@@ -249,7 +249,9 @@ class Workspace:
             state = self.engine.identity_store().read_state()
             upto = int(state.get(CURSOR, "0"))
             rules = state.get(FINGERPRINT, "")
-            basis = hashlib.sha256(f"{rules}|{log.settings!r}".encode()).hexdigest()[:32]
+            # The purposes too: consent_state holds one row per profile and purpose.
+            basis = hashlib.sha256(f"{rules}|{log.settings!r}|{PURPOSES}".encode()).hexdigest()
+            basis = basis[:32]
             done = self.engine.derived_state(table)
             if done == (basis, upto):
                 return
