@@ -199,3 +199,18 @@ def test_escaped_strings_come_back_unchanged(value: str) -> None:
     )
     tree = parse(f'x = "{escaped}"')
     assert isinstance(tree, Compare) and tree.value.value == value
+
+
+_PIECES = [*"()[]\",'=!<>.\\ \n", "and ", "or ", "not ", "in ", "is ", "null", "true", "x"]
+_PIECES += ["traits.a", "1", "-2.5e3", "did", '"a"', "count>=", "within="]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_near_miss_expressions_are_read_or_refused_with_a_position(text: str) -> None:
+    try:
+        parse(text)
+    except SegmentExpressionError as exc:
+        if exc.position is not None:
+            line, column = exc.position
+            assert 1 <= line <= text.count("\n") + 1
+            assert 1 <= column <= len(text.split("\n")[line - 1]) + 1
