@@ -147,9 +147,9 @@ def check_breakdown(name: str) -> None:
 def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -> ir.Table:
     """`table` (events with `profile_id`) with the value of attribute `name` as `column`;
     free text refused (`check_breakdown`)."""
-    check_breakdown(name)
-    if name.startswith(SEGMENT_PREFIX):
+    if name.startswith(SEGMENT_PREFIX):  # its name is the user's, whatever its words
         return segment_membership(log, table, name, column)
+    check_breakdown(name)
     if not is_profile_attribute(name):
         return table.mutate(**{column: event_attribute(log, table, name)})
     if name in PROFILE_ATTRIBUTES:
