@@ -263,6 +263,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/segments/{name}"): Row(
         lambda w: Call("/api/segments/never-saved"), readers("4xx")
     ),
+    ("PATCH", "/api/segments/{name}"): Row(
+        lambda w: Call("/api/segments/never-saved", body={"schedule": "1d"}), readers("4xx")
+    ),
     ("GET", "/api/segments/{name}/members"): Row(
         lambda w: Call("/api/segments/never-saved/members"), readers("4xx")
     ),

@@ -81,14 +81,23 @@ def test_a_segment_over_http(world: World) -> None:
     ).json()
     assert [c["change"] for c in history["changes"]] == ["entered"]
 
+    patched = world.call(
+        "PATCH", "/api/segments/fr", json={"expression": 'country in ["FR", "DE"]', "schedule": ""}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["size"] == 3 and patched.json()["schedule"] is None
+    bad = world.call("PATCH", "/api/segments/fr", json={"expression": "orders >"})
+    assert bad.status_code == 400 and bad.json()["field"] == "expression"
+    assert world.call("PATCH", "/api/segments/fr", json={"colour": "red"}).status_code == 400
+
     refreshed = world.call("POST", "/api/segments/fr/refresh")
     assert refreshed.status_code == 200, refreshed.text
     assert (refreshed.json()["entered"], refreshed.json()["left"]) == (0, 0)
 
     overlap = world.call("GET", "/api/segments/overlap", params={"name": ["fr", "buyers"]})
     (pair,) = overlap.json()["pairs"]
-    assert (pair["a"], pair["b"], pair["both"]) == ("fr", "buyers", 2)
-    assert pair["jaccard"] == pytest.approx(2 / 3)
+    assert (pair["a"], pair["b"], pair["both"]) == ("fr", "buyers", 3)  # all buy
+    assert pair["jaccard"] == pytest.approx(1)
 
     assert world.call("DELETE", "/api/segments/fr", role="admin").status_code == 200
     assert world.call("GET", "/api/segments/fr").status_code == 404

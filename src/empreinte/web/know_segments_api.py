@@ -6,6 +6,8 @@
     GET    /api/segments/preview?expression=…    the live size of an unsaved expression
     GET    /api/segments/overlap?name=a&name=b   pairwise overlap (all segments by default)
     GET    /api/segments/{name}                  definition, size, latest refreshes
+    PATCH  /api/segments/{name}                  {"expression"?, "description"?, "schedule"?}
+                                                  ("" removes a description or schedule)
     GET    /api/segments/{name}/members?limit=&offset=   member profile ids, paged
     GET    /api/segments/{name}/history?limit=&offset=&profileId=   who entered and left
     POST   /api/segments/{name}/refresh          compute again now
@@ -71,6 +73,23 @@ CREATE = Operation(
     body=CREATE_BODY,
     ok=201,
     errors=(409,),
+)
+UPDATE_BODY = {
+    "type": "object",
+    "properties": {
+        key: CREATE_BODY["properties"][key]  # type: ignore[index]
+        for key in ("expression", "description", "schedule")
+    },
+    "minProperties": 1,
+    "additionalProperties": False,
+}
+UPDATE = Operation(
+    "Change a segment's expression (computed again), description or schedule",
+    _TAG,
+    roles=ROLES,
+    body=UPDATE_BODY,
+    errors=(404,),
+    path_params=NAME,
 )
 PREVIEW = Operation(
     "The live size of an unsaved expression", _TAG, roles=ROLES, params=(EXPRESSION,)
@@ -147,6 +166,7 @@ class SegmentsApi:
             ApiRoute("/api/segments/preview", self.preview, "GET", PREVIEW),
             ApiRoute("/api/segments/overlap", self.overlap, "GET", OVERLAP),
             ApiRoute("/api/segments/{name}", self.show, "GET", SHOW),
+            ApiRoute("/api/segments/{name}", self.update, "PATCH", UPDATE),
             ApiRoute("/api/segments/{name}/members", self.members, "GET", MEMBERS),
             ApiRoute("/api/segments/{name}/history", self.history, "GET", HISTORY),
             ApiRoute("/api/segments/{name}/refresh", self.refresh, "POST", REFRESH),
@@ -203,6 +223,29 @@ class SegmentsApi:
         query(request).done()
         detail = await run_in_threadpool(self._ws.segments.show, request.path_params["name"])
         return json_response(200, detail.to_json())
+
+    async def update(self, request: Request) -> Response:
+        require(request, self._ws.credentials, *ROLES)
+        query(request).done()
+        body = await json_object(request)
+        check_fields(body, {"expression", "description", "schedule"})
+        if not body:
+            raise InvalidInput("expression", "give expression, description or schedule")
+        for key, value in body.items():
+            if not isinstance(value, str):
+                raise InvalidInput(key, "must be a string")
+        name = request.path_params["name"]
+
+        def work() -> dict[str, Any]:
+            summary = self._ws.segments.update(
+                name,
+                expression=body.get("expression"),
+                description=body.get("description"),
+                schedule=body.get("schedule"),
+            )
+            return summary.to_json()
+
+        return json_response(200, await run_in_threadpool(work))
 
     async def members(self, request: Request) -> Response:
         require(request, self._ws.credentials, *ROLES)
