@@ -159,9 +159,12 @@ def test_the_holdout_predictions_follow_what_happened(cdnow: pd.DataFrame) -> No
 def test_predictions_agree_with_the_lifetimes_reference(
     cdnow: pd.DataFrame, fitted: bgnbd.BgNbdFit
 ) -> None:
-    lifetimes = pytest.importorskip("lifetimes")  # a dev dependency: always there in CI
+    import lifetimes  # the reference implementation (a dev dependency); slow to import
+
     summary = cdnow.rename(columns={"monetary": "monetary_value"})
-    reference = lifetimes.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    reference = lifetimes.BetaGeoFitter().fit(
+        summary["frequency"], summary["recency"], summary["T"]
+    )
     spend = lifetimes.GammaGammaFitter().fit(
         summary.loc[summary.frequency > 0, "frequency"],
         summary.loc[summary.frequency > 0, "monetary_value"],
