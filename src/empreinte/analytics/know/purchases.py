@@ -68,13 +68,13 @@ def purchases(
         "at",
         day=day,
         revenue=value.cast("float64"),
-        _currency=doc.string("currency").upper(),
+        currency_code=doc.string("currency").upper(),
     )
-    counts = log.execute(orders.group_by("_currency").agg(n=orders.count()))
+    counts = log.execute(orders.group_by("currency_code").agg(n=orders.count()))
     found = {
-        str(row._currency): int(row.n)
+        str(row.currency_code): int(row.n)
         for row in counts.itertuples()
-        if isinstance(row._currency, str)
+        if isinstance(row.currency_code, str)
     }
     if currency is not None:
         chosen: str | None = currency.strip().upper()
@@ -89,7 +89,7 @@ def purchases(
     kept = (
         orders
         if chosen is None
-        else orders.filter(orders._currency.isnull() | (orders._currency == chosen))
+        else orders.filter(orders.currency_code.isnull() | (orders.currency_code == chosen))
     )
     return Purchases(
         table=kept.select(*COLUMNS),
