@@ -17,9 +17,11 @@ logarithms of the four parameters (all must be positive).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import optimize, special
 
 from empreinte.errors import AnalyticsError
@@ -31,25 +33,48 @@ _RUNAWAY = 13.0
 
 @dataclass(frozen=True)
 class Triples:
-    """Distinct (x, t_x, T) with how many customers have each."""
+    """Distinct (x, t_x, T) with how many customers have each. Each coordinate is also kept as
+    its distinct values and an index into them (`x == x_values[x_index]`…): the special
+    functions of x, and the logarithms of α + t_x and α + T, are computed once per distinct
+    value (a few hundred), not once per triple."""
 
     x: Array
     t_x: Array
     T: Array
     weight: Array
+    x_values: Array
+    x_index: npt.NDArray[np.intp]
+    t_x_values: Array
+    t_x_index: npt.NDArray[np.intp]
+    T_values: Array
+    T_index: npt.NDArray[np.intp]
 
     @classmethod
     def of(cls, x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike) -> Triples:
-        """The distinct triples of per-customer arrays, counted."""
-        stacked = np.column_stack(
-            [np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float)]
+        """The distinct triples of per-customer arrays, counted (a hash group-by)."""
+        frame = pd.DataFrame(
+            {"x": np.asarray(x, float), "t_x": np.asarray(t_x, float), "T": np.asarray(T, float)}
         )
-        if stacked.size == 0:
+        if frame.empty:
             raise AnalyticsError("BG/NBD: no customers to fit (no purchase in the calibration)")
-        if not np.isfinite(stacked).all():
+        if not np.isfinite(frame.to_numpy()).all():
             raise AnalyticsError("BG/NBD: the summary has missing or infinite values")
-        unique, counts = np.unique(stacked, axis=0, return_counts=True)
-        triples = cls(unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(float))
+        counts = frame.groupby(["x", "t_x", "T"], sort=False).size()
+        index = cast(pd.MultiIndex, counts.index)
+        levels = [np.asarray(level, float) for level in index.levels]
+        codes = [np.asarray(code, np.intp) for code in index.codes]
+        triples = cls(
+            x=levels[0][codes[0]],
+            t_x=levels[1][codes[1]],
+            T=levels[2][codes[2]],
+            weight=counts.to_numpy(float),
+            x_values=levels[0],
+            x_index=codes[0],
+            t_x_values=levels[1],
+            t_x_index=codes[1],
+            T_values=levels[2],
+            T_index=codes[2],
+        )
         triples.check()
         return triples
 
@@ -90,21 +115,30 @@ class BgNbdFit:
 
 def _parts(
     params: tuple[float, float, float, float], d: Triples
-) -> tuple[Array, Array, Array, Array]:
-    """Per triple: log L, and the two terms' shares (w3, w4) and ln(α+T), ln(α+t_x) pieces."""
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Per triple: log L; the shares w3, w4 of its two terms; b + x - 1 (1 where x = 0);
+    ln(α+T) and ln(α+t_x)."""
     r, alpha, a, b = params
-    x, t_x, T = d.x, d.t_x, d.T
+    ux, ix = d.x_values, d.x_index
+    x = d.x
     repeat = x > 0
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
-    a3 = -(r + x) * np.log(alpha + T)
-    # B(a+1, b+x-1)/B(a, b+x) = a/(b+x-1); only where x > 0 (the log is -inf elsewhere).
+    head = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha))[ix]
+    betas = (special.betaln(a, b + ux) - special.betaln(a, b))[ix]
+    ln_at = np.log(alpha + d.T_values)[d.T_index]
+    ln_atx = np.log(alpha + d.t_x_values)[d.t_x_index]
+    a3 = -(r + x) * ln_at
+    # B(a+1, b+x-1)/B(a, b+x) = a/(b+x-1); only where x > 0 (the term is 0 elsewhere).
     safe = np.where(repeat, b + x - 1, 1.0)
-    a4 = np.where(repeat, np.log(a) - np.log(safe) - (r + x) * np.log(alpha + t_x), -np.inf)
+    a4 = np.where(repeat, np.log(a) - np.log(safe) - (r + x) * ln_atx, -np.inf)
     top = np.maximum(a3, a4)
     e3, e4 = np.exp(a3 - top), np.exp(a4 - top)
     total = e3 + e4
-    return a1 + a2 + top + np.log(total), e3 / total, e4 / total, safe
+    return head + betas + top + np.log(total), e3 / total, e4 / total, safe, ln_at, ln_atx
+
+
+def _dot(w: Array, v: Array) -> float:
+    """Σ w·v without BLAS: a threaded BLAS dot on a busy machine cost 10x the whole fit."""
+    return float(np.sum(w * v))
 
 
 def log_likelihood(params: tuple[float, float, float, float], d: Triples) -> Array:
@@ -116,16 +150,24 @@ def _objective(theta: Array, d: Triples) -> tuple[float, Array]:
     """Minus the mean log-likelihood over customers, and its gradient in log-parameters."""
     r, alpha, a, b = np.exp(theta)
     x, t_x, T, w = d.x, d.t_x, d.T, d.weight
-    ll, w3, w4, safe = _parts((r, alpha, a, b), d)
-    ln_at, ln_atx = np.log(alpha + T), np.log(alpha + t_x)
-    d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w3 * ln_at - w4 * ln_atx
+    ll, w3, w4, safe, ln_at, ln_atx = _parts((r, alpha, a, b), d)
+    ux, ix = d.x_values, d.x_index
+    d_r = (
+        (special.digamma(r + ux) - special.digamma(r) + np.log(alpha))[ix]
+        - w3 * ln_at
+        - w4 * ln_atx
+    )
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    psi_abx = special.digamma(a + b + x)
-    d_a = special.digamma(a + b) - psi_abx + w4 / a
-    d_b = special.digamma(b + x) - psi_abx - special.digamma(b) + special.digamma(a + b) - w4 / safe
+    psi_abx = special.digamma(a + b + ux)
+    d_a = (special.digamma(a + b) - psi_abx)[ix] + w4 / a
+    d_b = (special.digamma(b + ux) - psi_abx - special.digamma(b) + special.digamma(a + b))[
+        ix
+    ] - w4 / safe
     n = w.sum()
-    grad = np.array([w @ d_r * r, w @ d_alpha * alpha, w @ d_a * a, w @ d_b * b]) / n
-    return -float(w @ ll) / n, -grad
+    grad = np.array(
+        [_dot(w, d_r) * r, _dot(w, d_alpha) * alpha, _dot(w, d_a) * a, _dot(w, d_b) * b]
+    )
+    return -_dot(w, ll) / n, -grad / n
 
 
 def fit(d: Triples, *, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)) -> BgNbdFit:
@@ -167,7 +209,7 @@ def fit(d: Triples, *, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0
     fitted = BgNbdParams(*map(float, params))
     return BgNbdFit(
         params=fitted,
-        log_likelihood=float(d.weight @ log_likelihood(fitted.as_tuple(), d)),
+        log_likelihood=_dot(d.weight, log_likelihood(fitted.as_tuple(), d)),
         customers=d.customers,
         triples=len(d.x),
         iterations=int(result.nit),

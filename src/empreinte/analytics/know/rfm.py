@@ -198,15 +198,18 @@ def rfm_report(
     since: datetime | None = None,
     currency: str | None = None,
     by: str | None = None,
+    consented_only: bool = True,
 ) -> RfmReport:
     """Scores, segments and their sizes at `at` (orders from `since`), broken down by profile
-    attribute `by` (generation, country, preferred_channel, traits.<path>) when given."""
+    attribute `by` (generation, country, preferred_channel, traits.<path>) when given.
+    `consented_only=False` (everyone, not only people who allow analytics) is for benchmarks
+    and aggregate checks."""
     if by is not None and not is_profile_attribute(by):
         raise AnalyticsError(
             f"RFM breakdown: a customer's segment is broken down by a profile attribute"
             f" (country, generation, birth_year, preferred_channel, traits.<path>), not {by!r}"
         )
-    bought = purchases(log, since=since, currency=currency)
+    bought = purchases(log, since=since, currency=currency, consented_only=consented_only)
     reference, day = reference_of(log, bought, at)
     table = rfm_table(bought.table, day)
     frame = log.execute(table).sort_values("profile_id", kind="stable").reset_index(drop=True)
