@@ -109,10 +109,16 @@ def test_the_analytic_gradients_match_finite_differences(cdnow: pd.DataFrame) ->
     repeat = cdnow[cdnow["frequency"] > 0]
     x, m = repeat["frequency"].to_numpy(float), repeat["monetary"].to_numpy(float)
     point = np.log([5.0, 3.0, 12.0])
+    spend = gamma_gamma._Spend.of(x, m)
     error = optimize.check_grad(
-        lambda t: gamma_gamma._objective(t, x, m)[0],
-        lambda t: gamma_gamma._objective(t, x, m)[1],
+        lambda t: gamma_gamma._objective(t, spend)[0],
+        lambda t: gamma_gamma._objective(t, spend)[1],
         point,
+    )
+    # The objective is the mean of the per-customer log-likelihoods written out in full.
+    value = gamma_gamma._objective(point, spend)[0]
+    assert value == pytest.approx(
+        -gamma_gamma.log_likelihood(tuple(np.exp(point)), x, m).mean(), rel=1e-12
     )
     assert error < 1e-6
 

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import empreinte
 from empreinte.analytics.know.purchases import purchases
 from empreinte.analytics.know.rfm import (
     SEGMENT_NAMES,
     SEGMENTS,
+    _score,
     rfm_report,
     rfm_scores,
     segment_expr,
@@ -214,3 +218,19 @@ def test_the_engine_map_is_the_python_one() -> None:
     named = table.mutate(segment=segment_expr(table.r, table.f, table.m)).execute()
     for row in named.itertuples():
         assert row.segment == segment_of(row.r, row.f, row.m)
+
+
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=40))
+@settings(max_examples=40, deadline=None)
+def test_scores_are_the_ntile_of_the_first_of_the_tied(values: list[int]) -> None:
+    # The reference: positions split into 5 runs as SQL's NTILE does (np.array_split: the
+    # first n mod 5 runs one longer), then each value takes the run of its first position.
+    ordered = sorted(values)
+    runs = np.array_split(np.arange(len(values)), 5)
+    tile_at = {int(k): i + 1 for i, run in enumerate(runs) for k in run}
+    first = {v: ordered.index(v) for v in set(values)}
+    expected = [tile_at[first[v]] for v in values]
+    table = ibis.memtable({"v": values, "i": list(range(len(values)))})
+    table = table.mutate(_n=table.count().over(ibis.window()))
+    scored = _score(table, "v", table._n).execute().sort_values("i")
+    assert scored["_v"].tolist() == expected

@@ -73,17 +73,67 @@ def log_likelihood(params: tuple[float, float, float], x: Array, m: Array) -> Ar
     )
 
 
-def _objective(theta: Array, x: Array, m: Array) -> tuple[float, Array]:
+@dataclass(frozen=True)
+class _Spend:
+    """Repeat customers' (x, m) with what the likelihood needs that does not depend on the
+    parameters: the distinct x (the Gamma functions are computed once per value) and sums."""
+
+    x: Array
+    m: Array
+    x_values: Array
+    x_counts: Array
+    sum_x_ln_m: float
+    sum_ln_m: float
+    sum_x_ln_x: float
+
+    @classmethod
+    def of(cls, x: Array, m: Array) -> _Spend:
+        values, counts = np.unique(x, return_counts=True)
+        ln_m = np.log(m)
+        return cls(
+            x=x,
+            m=m,
+            x_values=values,
+            x_counts=counts.astype(float),
+            sum_x_ln_m=float(np.sum(x * ln_m)),
+            sum_ln_m=float(np.sum(ln_m)),
+            sum_x_ln_x=float(np.sum(x * np.log(x))),
+        )
+
+
+def _objective(theta: Array, s: _Spend) -> tuple[float, Array]:
+    """Minus the mean log-likelihood and its gradient in log-parameters; per customer only
+    ln(γ + m x) is computed."""
     p, q, g = np.exp(theta)
-    px = p * x
-    ln_xm_g = np.log(g + m * x)
-    psi = special.digamma(px + q)
-    d_p = x * (psi - special.digamma(px) + np.log(m) + np.log(x) - ln_xm_g)
-    d_q = psi - special.digamma(q) + np.log(g) - ln_xm_g
-    d_g = q / g - (px + q) / (g + m * x)
-    n = len(x)
-    grad = np.array([d_p.sum() * p, d_q.sum() * q, d_g.sum() * g]) / n
-    return -float(log_likelihood((p, q, g), x, m).sum()) / n, -grad
+    n = float(len(s.x))
+    ux, nx = s.x_values, s.x_counts
+    pux = p * ux
+    ln_mx = np.log(g + s.m * s.x)
+    total = (
+        float(np.sum(nx * (special.gammaln(pux + q) - special.gammaln(pux))))
+        - n * float(special.gammaln(q))
+        + n * q * np.log(g)
+        + p * s.sum_x_ln_m
+        - s.sum_ln_m
+        + p * s.sum_x_ln_x
+        - float(np.sum((p * s.x + q) * ln_mx))
+    )
+    psi = special.digamma(pux + q)
+    d_p = (
+        float(np.sum(nx * ux * (psi - special.digamma(pux))))
+        + s.sum_x_ln_m
+        + s.sum_x_ln_x
+        - float(np.sum(s.x * ln_mx))
+    )
+    d_q = (
+        float(np.sum(nx * psi))
+        - n * float(special.digamma(q))
+        + n * np.log(g)
+        - float(np.sum(ln_mx))
+    )
+    d_g = n * q / g - float(np.sum((p * s.x + q) / (g + s.m * s.x)))
+    grad = np.array([d_p * p, d_q * q, d_g * g]) / n
+    return -total / n, -grad
 
 
 def fit(x: npt.ArrayLike, m: npt.ArrayLike) -> GammaGammaFit:
@@ -93,7 +143,7 @@ def fit(x: npt.ArrayLike, m: npt.ArrayLike) -> GammaGammaFit:
         result = optimize.minimize(
             _objective,
             np.zeros(3),
-            args=(x, m),
+            args=(_Spend.of(x, m),),
             jac=True,
             method="L-BFGS-B",
             bounds=[(-20.0, 20.0)] * 3,

@@ -9,9 +9,9 @@ customer with an order before it (purchases.py: people who allow analytics, one 
 
 Scores are quintiles computed in the engine: `ntile(5)` over all customers ordered by the
 value (recency from the oldest, so that the most recent score 5; frequency and monetary from
-the smallest), ties broken by profile id; then **ties share the lowest score any of them got**,
-so that equal values always have equal scores (quintiles are then uneven where many customers
-share a value: all one-order customers have F = 1).
+the smallest), and **ties share the lowest score any of them would get** (the ntile of the
+first of them), so that equal values always have equal scores (quintiles are then uneven
+where many customers share a value: all one-order customers have F = 1).
 
 Segments are the usual map on R and FM = (F + M) / 2 (see `SEGMENTS`; docs/value.md has the
 grid). The first rule that matches wins; every (R, FM) cell has exactly one segment.
@@ -85,13 +85,19 @@ def segment_expr(r: ir.IntegerValue, f: ir.IntegerValue, m: ir.IntegerValue) -> 
     return segment
 
 
-def _score(table: ir.Table, value: str, *, descending: bool = False) -> ir.Table:
-    """`table` with `_<value>`: the quintile score of `value` (ties: the lowest)."""
+def _score(
+    table: ir.Table, value: str, n: ir.IntegerValue, *, descending: bool = False
+) -> ir.Table:
+    """`table` with `_<value>`: the quintile score of `value` among `n` customers, ties
+    sharing the lowest. The score is `ntile(5)` of the first of the tied customers, computed
+    from their rank (one window, where `ntile` and a minimum over ties would take two):
+    with n = 5·s + e, the first e quintiles hold s + 1 customers, the others s."""
     key = ibis.desc(table[value]) if descending else table[value]
-    tile = ibis.ntile(5).over(ibis.window(order_by=[key, table.profile_id]))
-    tiled = table.mutate(_tile=tile + 1)
-    lowest = tiled._tile.min().over(ibis.window(group_by=tiled[value]))
-    return tiled.mutate(**{f"_{value}": lowest.cast("int64")}).drop("_tile")
+    k = ibis.rank().over(ibis.window(order_by=key))  # customers strictly before (0-based)
+    s, e = n // 5, n % 5
+    big = e * (s + 1)  # customers in the larger quintiles
+    tile = ibis.ifelse(k < big, k // (s + 1), e + (k - big) // ibis.greatest(s, 1)) + 1
+    return table.mutate(**{f"_{value}": tile.cast("int64")})
 
 
 def rfm_table(table: ir.Table, reference_day: int) -> ir.Table:
@@ -103,9 +109,11 @@ def rfm_table(table: ir.Table, reference_day: int) -> ir.Table:
         frequency=before.count().cast("int64"),
         monetary=before.revenue.fill_null(0.0).sum().round(2).cast("float64"),
     )
-    scored = _score(per, "recency", descending=True)
-    scored = _score(scored, "frequency")
-    scored = _score(scored, "monetary")
+    n = per.count().over(ibis.window()).cast("int64")
+    per = per.mutate(_n=n)
+    scored = _score(per, "recency", per._n, descending=True)
+    scored = _score(scored, "frequency", scored._n)
+    scored = _score(scored, "monetary", scored._n)
     r, f, m = scored._recency, scored._frequency, scored._monetary
     return scored.select(
         "profile_id",
@@ -148,6 +156,7 @@ class RfmReport:
     reference: datetime
     currency: str | None
     excluded_orders: int
+    excluded_currencies: tuple[str, ...]
     segments: tuple[SegmentRow, ...]
     customers: pd.DataFrame = field(repr=False)
     by: str | None = None
@@ -226,6 +235,7 @@ def rfm_report(
         reference=reference,
         currency=bought.currency,
         excluded_orders=bought.excluded,
+        excluded_currencies=bought.excluded_currencies,
         segments=_segments(frame),
         customers=frame.loc[:, list(COLUMNS)],
         by=by,
