@@ -5,7 +5,7 @@ customer with an order before it (purchases.py: people who allow analytics, one 
 
 - recency: days from the day of their last order to the reference day (0: they bought that day);
 - frequency: their number of orders;
-- monetary: the total value of their orders (rounded to the cent).
+- monetary: the total value of their orders (rounded to 1/10,000 of the currency unit).
 
 Scores are quintiles computed in the engine: `ntile(5)` over all customers ordered by the
 value (recency from the oldest, so that the most recent score 5; frequency and monetary from
@@ -29,7 +29,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from empreinte.analytics.attributes import is_profile_attribute, with_attribute
-from empreinte.analytics.know.purchases import Purchases, day_number, purchases
+from empreinte.analytics.know.purchases import Purchases, day_number, money, purchases
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 
@@ -107,7 +107,7 @@ def rfm_table(table: ir.Table, reference_day: int) -> ir.Table:
     per = before.group_by("profile_id").agg(
         recency=(reference_day - before.day.max()).cast("int64"),
         frequency=before.count().cast("int64"),
-        monetary=before.revenue.fill_null(0.0).sum().round(2).cast("float64"),
+        monetary=money(before.revenue.fill_null(0.0).sum()),
     )
     n = per.count().over(ibis.window()).cast("int64")
     per = per.mutate(_n=n)

@@ -27,7 +27,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from empreinte.analytics.know.purchases import daily
+from empreinte.analytics.know.purchases import daily, money
 from empreinte.errors import AnalyticsError
 
 Unit = Literal["day", "week", "month"]
@@ -90,14 +90,14 @@ def summary_table(table: ir.Table, periods: Periods) -> ir.Table:
         first=days.day.min(),
         last_cal=days.day.max(where=calibration),
         n_cal=calibration.cast("int64").sum(),
-        value_cal=days.revenue.sum(where=calibration),
+        value_cal=money(days.revenue.sum(where=calibration)),
         holdout_frequency=in_holdout.sum(),
-        holdout_value=(days.revenue * in_holdout.cast("float64")).sum(),
+        holdout_value=money((days.revenue * in_holdout.cast("float64")).sum()),
+        # The first day's value, to leave it out of the repeat purchases' mean (a person's
+        # days are distinct: one value sits at the earliest).
+        first_value=days.revenue.argmin(days.day),
     )
-    per = per.filter(per.first <= end)
-    # The first day's value, to leave it out of the repeat purchases' mean.
-    firsts = days.select(_p="profile_id", _d="day", first_value=days.revenue)
-    joined = per.inner_join(firsts, (per.profile_id == firsts._p) & (per.first == firsts._d))
+    joined = per.filter(per.first <= end)
     unit = periods.unit_days
     x = (joined.n_cal - 1).cast("int64")
     repeat_value = joined.value_cal - joined.first_value
