@@ -249,6 +249,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/journeys/attribution"): Row(
         lambda w: Call("/api/journeys/attribution", {"models": "first_touch"}), readers("2xx")
     ),
+    # -- RFM and CLV score people: readers only (no order here: a 400 past the role check) --
+    ("GET", "/api/know/rfm"): Row(lambda w: Call("/api/know/rfm"), readers("4xx")),
+    ("GET", "/api/know/clv"): Row(lambda w: Call("/api/know/clv"), readers("4xx")),
 }
 
 

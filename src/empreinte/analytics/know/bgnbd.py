@@ -29,6 +29,7 @@ from empreinte.errors import AnalyticsError
 Array = npt.NDArray[np.float64]
 #: |log parameter| past which the fit ran away (a parameter below 2e-6 or above 4e5).
 _RUNAWAY = 13.0
+_NAMES = ("r", "alpha", "a", "b")
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ class BgNbdFit:
     customers: int
     triples: int
     iterations: int
+    #: Dropout parameters that ran to a limit: a → 0 or b → ∞ means no dropout is seen in the
+    #: data (the NBD limit, predictions still defined); reported, not refused.
+    at_limit: tuple[str, ...] = ()
 
 
 def _parts(
@@ -199,12 +203,15 @@ def fit(d: Triples, *, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0
             f"BG/NBD: the fit did not converge ({result.message}): lengthen the calibration"
             " period, or use another time unit"
         )
-    if (np.abs(result.x) >= _RUNAWAY).any():
+    at_limit = tuple(
+        name for name, value in zip(_NAMES, result.x, strict=True) if abs(value) >= _RUNAWAY
+    )
+    if {"r", "alpha"} & set(at_limit):
         raise AnalyticsError(
-            "BG/NBD: a parameter ran to its bound ("
-            + ", ".join(f"{p:.3g}" for p in params)
+            "BG/NBD: the purchase rate ran to a limit ("
+            + ", ".join(f"{n}={p:.3g}" for n, p in zip(_NAMES, params, strict=True))
             + "): the data do not identify the model; lengthen the calibration period or"
-            " check that customers repeat purchases"
+            " fit on more customers"
         )
     fitted = BgNbdParams(*map(float, params))
     return BgNbdFit(
@@ -213,6 +220,7 @@ def fit(d: Triples, *, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0
         customers=d.customers,
         triples=len(d.x),
         iterations=int(result.nit),
+        at_limit=at_limit,
     )
 
 

@@ -93,6 +93,7 @@ class ClvReport:
                 "b": b.params.b,
                 "log_likelihood": b.log_likelihood,
                 "iterations": b.iterations,
+                "at_limit": list(b.at_limit),
             },
             "gamma_gamma": {
                 "p": g.params.p,
@@ -101,6 +102,7 @@ class ClvReport:
                 "log_likelihood": g.log_likelihood,
                 "iterations": g.iterations,
                 "spend_frequency_correlation": g.spend_frequency_correlation,
+                "at_limit": list(g.at_limit),
             },
             "horizon_months": self.horizon_months,
             "discount_rate": self.discount_rate,

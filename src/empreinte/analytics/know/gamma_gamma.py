@@ -22,6 +22,7 @@ from scipy import optimize, special
 from empreinte.errors import AnalyticsError
 
 Array = npt.NDArray[np.float64]
+_RUNAWAY = 13.0  # |log parameter| past which it ran to a limit
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class GammaGammaFit:
     iterations: int
     #: Pearson correlation of frequency and mean spend among repeat customers (should be small).
     spend_frequency_correlation: float
+    #: q and γ running to infinity together mean every customer has the same spend rate ν
+    #: (no heterogeneity: predictions still defined); reported, not refused.
+    at_limit: tuple[str, ...] = ()
 
 
 def _repeaters(x: npt.ArrayLike, m: npt.ArrayLike) -> tuple[Array, Array]:
@@ -153,12 +157,17 @@ def fit(x: npt.ArrayLike, m: npt.ArrayLike) -> GammaGammaFit:
     if (
         not np.isfinite(result.fun)
         or (not result.success and "ABNORMAL" not in str(result.message))
-        or (np.abs(result.x) >= 19.9).any()
+        or abs(result.x[0]) >= _RUNAWAY
     ):
         raise AnalyticsError(
             f"Gamma-Gamma: the fit did not converge ({result.message}): check the order values"
             " (one currency, no refunds) or fit on more repeat customers"
         )
+    at_limit = tuple(
+        name
+        for name, value in zip(("p", "q", "gamma"), result.x, strict=True)
+        if abs(value) >= _RUNAWAY
+    )
     fitted = GammaGammaParams(*map(float, params))
     correlation = float(np.corrcoef(x, m)[0, 1]) if np.ptp(x) > 0 and np.ptp(m) > 0 else 0.0
     return GammaGammaFit(
@@ -167,6 +176,7 @@ def fit(x: npt.ArrayLike, m: npt.ArrayLike) -> GammaGammaFit:
         customers=len(x),
         iterations=int(result.nit),
         spend_frequency_correlation=correlation,
+        at_limit=at_limit,
     )
 
 
