@@ -213,9 +213,12 @@ def main() -> None:
             gg.params.as_tuple(), (other["p"], other["q"], other["v"]), "p q gamma"
         ):
             print(line)
+        triples = bgnbd.Triples.of(x, t_x, T)
+        at_theirs = (theirs["r"], theirs["alpha"], theirs["a"], theirs["b"])
+        theirs_ll = float(np.sum(triples.weight * bgnbd.log_likelihood(at_theirs, triples)))
         print(
-            f"log-likelihood per customer: empreinte {fit.log_likelihood / fit.customers:.8f}"
-            f", lifetimes {-lbg._negative_log_likelihood_:.8f}"
+            f"BG/NBD log-likelihood: at empreinte's parameters {fit.log_likelihood:,.3f},"
+            f" at lifetimes' {theirs_ll:,.3f}"
         )
     finally:
         ws.close()
