@@ -261,10 +261,9 @@ def clv_report(
 def latest_day(log: AnalyticsLog, *, currency: str | None = None) -> date:
     """The day of the latest order of the log (the default end of a calibration)."""
     bought = purchases(log, currency=currency)
-    last = log.execute(bought.table.day.max())
-    if last is None or pd.isna(last):
-        raise AnalyticsError("CLV: the log has no Order Completed event of a consenting person")
-    return date.fromordinal(int(last) + 719163)
+    if bought.last_day is None:
+        raise AnalyticsError("CLV: the log has no Order Completed event (in that currency)")
+    return date.fromordinal(bought.last_day + 719163)
 
 
 def clv_scores(log: AnalyticsLog, **options: Any) -> pd.DataFrame:

@@ -43,6 +43,9 @@ class Purchases:
     currency: str | None
     excluded: int
     excluded_currencies: tuple[str, ...]
+    #: The day of the latest order in the report's currency (any person's: a date that
+    #: profiles nobody, the default end of a report), None without orders.
+    last_day: int | None = None
 
 
 def purchases(
@@ -77,7 +80,9 @@ def purchases(
         currency_code=doc.string("currency").upper(),
     )
     # The currencies of all the period's orders: a count, which profiles nobody.
-    counts = log.execute(orders.group_by("currency_code").agg(n=orders.count()))
+    counts = log.execute(
+        orders.group_by("currency_code").agg(n=orders.count(), last_day=orders.day.max())
+    )
     found = {
         str(row.currency_code): int(row.n)
         for row in counts.itertuples()
@@ -93,6 +98,11 @@ def purchases(
     else:
         chosen = None
     others = tuple(sorted(code for code in found if code != chosen))
+    last_days = [
+        int(row.last_day)
+        for row in counts.itertuples()
+        if not isinstance(row.currency_code, str) or row.currency_code == chosen
+    ]
     if chosen is not None:
         orders = orders.filter(orders.currency_code.isnull() | (orders.currency_code == chosen))
     owned = log.with_owner(orders)
@@ -105,6 +115,7 @@ def purchases(
         currency=chosen,
         excluded=sum(found[code] for code in others),
         excluded_currencies=others,
+        last_day=max(last_days) if last_days else None,
     )
 
 

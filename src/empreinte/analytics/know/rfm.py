@@ -186,10 +186,9 @@ def reference_of(log: AnalyticsLog, bought: Purchases, at: datetime | None) -> t
         day = day_number(local)
         # An order on the reference day before `at` counts: the day after is the cut.
         return at, day + (1 if local.time() != datetime.min.time() else 0)
-    last = log.execute(bought.table.day.max())
-    if last is None or pd.isna(last):
-        raise AnalyticsError("RFM: no Order Completed event of a consenting person in the log")
-    day = int(last) + 1
+    if bought.last_day is None:
+        raise AnalyticsError("RFM: no Order Completed event in the log (in that currency)")
+    day = bought.last_day + 1
     moment = datetime(1970, 1, 1, tzinfo=_zone(log)) + timedelta(days=day)
     return moment, day
 
