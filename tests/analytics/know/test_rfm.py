@@ -157,7 +157,7 @@ def test_segment_sizes_shares_and_revenue(shop: Workspace) -> None:
 
 
 def test_the_default_reference_is_the_day_after_the_latest_order(shop: Workspace) -> None:
-    # The latest order is c9's of 2026-04-03 (noon): the reference is the next midnight.
+    # The latest order is c9's of 2026-04-03 (00:00): the reference is the next midnight.
     report = shop.know.rfm()
     assert report.reference == datetime(2026, 4, 4, tzinfo=UTC)
     recency = dict(zip(report.customers["profile_id"], report.customers["recency"], strict=True))
@@ -234,3 +234,13 @@ def test_scores_are_the_ntile_of_the_first_of_the_tied(values: list[int]) -> Non
     table = table.mutate(_n=table.count().over(ibis.window()))
     scored = _score(table, "v", table._n).execute().sort_values("i")
     assert scored["_v"].tolist() == expected
+
+
+def test_a_reference_within_a_day_reads_the_orders_before_it(shop: Workspace) -> None:
+    # At 2026-04-02 06:00, c9's order of 2026-04-03 is not read yet, and 04-02 counts as
+    # read (the reference day is 2026-04-03).
+    report = shop.know.rfm(at=REFERENCE + timedelta(days=1, hours=6))
+    users = {v: k for k, v in _users(shop).items()}
+    recency = dict(zip(report.customers["profile_id"], report.customers["recency"], strict=True))
+    assert recency[users["c9"]] == 300 + 2
+    assert recency[users["c0"]] == 1 + 2

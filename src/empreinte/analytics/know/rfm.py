@@ -3,7 +3,7 @@
 At a reference moment (`at`, excluded; by default the day after the latest order), for each
 customer with an order before it (purchases.py: people who allow analytics, one currency):
 
-- recency: days from the day of their last order to the reference day (0: they bought that day);
+- recency: days from the day of their last order to the reference day (1: the day before);
 - frequency: their number of orders;
 - monetary: the total value of their orders (rounded to 1/10,000 of the currency unit).
 
@@ -217,7 +217,7 @@ def rfm_report(
             f"RFM breakdown: a customer's segment is broken down by a profile attribute"
             f" (country, generation, birth_year, preferred_channel, traits.<path>), not {by!r}"
         )
-    bought = purchases(log, since=since, currency=currency, consented_only=consented_only)
+    bought = purchases(log, since=since, until=at, currency=currency, consented_only=consented_only)
     reference, day = reference_of(log, bought, at)
     table = rfm_table(bought.table, day)
     frame = log.execute(table).sort_values("profile_id", kind="stable").reset_index(drop=True)
