@@ -256,7 +256,8 @@ class Workspace:
             if done == (basis, upto):
                 return
             if table == "consent_state":
-                # Every purpose: segments test any (`consented("marketing_email")`).
+                # Every purpose: segments test any (`consented("marketing_email")`), and
+                # models never score people who refused profiling (analytics/know/).
                 rows = consent_state(self, PURPOSES)
                 self.engine.write_derived(table, rows, basis=basis, upto=upto)
             elif table == "profile_facts" and (done is None or done[0] != basis):

@@ -18,12 +18,12 @@ import pytest
 # One Spark session and one demo for every analytic (tests/analytics is not a package: pytest
 # puts this directory on the path, so the case modules import by their folder's name).
 from journeys import parity_attribution, parity_channels, parity_funnels, parity_paths
-from know import parity_segments
 
 import empreinte
 from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.demo import generate
+from know import parity_segments, parity_value
 
 # The first test pays for the demo, a Spark session and every case on both engines: minutes
 # on a loaded machine, more than the suite's 300 s per test.
@@ -47,6 +47,7 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     **parity_channels.CASES,
     **parity_attribution.CASES,
     **parity_segments.CASES,
+    **parity_value.CASES,
 }
 
 

@@ -278,6 +278,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/segments/{name}"): Row(
         lambda w: Call("/api/segments/never-saved"), readers("4xx")
     ),
+    # -- RFM and CLV score people: readers only (no order here: a 400 past the role check) --
+    ("GET", "/api/know/rfm"): Row(lambda w: Call("/api/know/rfm"), readers("4xx")),
+    ("GET", "/api/know/clv"): Row(lambda w: Call("/api/know/clv"), readers("4xx")),
 }
 
 

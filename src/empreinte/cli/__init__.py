@@ -14,6 +14,7 @@
 | `journey_funnels` | funnel |
 | `journey_attribution` | attribution |
 | `know_segments` | segment create/update/preview/list/show/members/export/refresh/… |
+| `know_value` | rfm, clv |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -32,6 +33,7 @@ from empreinte.cli import (
     journey_attribution,
     journey_funnels,
     journey_paths,
+    know_value,
     privacy,
     workspace,
 )
@@ -86,6 +88,8 @@ app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)
 app.command("attribution")(journey_attribution.attribution)
 app.add_typer(segment_app, name="segment")
+app.command("rfm")(know_value.rfm)
+app.command("clv")(know_value.clv)
 
 
 def main() -> None:

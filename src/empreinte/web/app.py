@@ -25,6 +25,7 @@ from empreinte.web.journey_channels_api import JourneyChannelsApi
 from empreinte.web.journey_funnels_api import JourneyFunnelsApi
 from empreinte.web.journey_paths_api import JourneyPathsApi
 from empreinte.web.know_segments_api import SegmentsApi, SegmentScheduler
+from empreinte.web.know_value_api import KnowValueApi
 from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -96,6 +97,7 @@ def create_app(
             *JourneyPathsApi(workspace).routes(),
             *attribution.routes(),
             *SegmentsApi(workspace).routes(),
+            *KnowValueApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],

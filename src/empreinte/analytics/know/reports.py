@@ -8,9 +8,14 @@ report of its module (`to_rows()`, `to_pandas()`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from empreinte.analytics.log import AnalyticsLog
+
+if TYPE_CHECKING:
+    from empreinte.analytics.know.clv import ClvReport
+    from empreinte.analytics.know.rfm import RfmReport
 
 
 class KnowReports:
@@ -21,3 +26,59 @@ class KnowReports:
         a datetime without an offset in the workspace's time zone."""
         self._open_log = open_log
         self._local = local
+
+    # -- RFM and customer value (analytics/know/rfm.py, clv.py; docs/value.md) ---------------
+
+    def rfm(
+        self,
+        *,
+        at: datetime | None = None,
+        since: datetime | None = None,
+        currency: str | None = None,
+        by: str | None = None,
+    ) -> RfmReport:
+        """RFM scores and named segments at `at` (default: the day after the latest order),
+        with sizes, shares and revenue; by a profile attribute (generation, country…) when
+        `by` is given."""
+        from empreinte.analytics.know.rfm import rfm_report
+
+        with self._open_log() as log:
+            return rfm_report(
+                log,
+                at=None if at is None else self._local(at),
+                since=None if since is None else self._local(since),
+                currency=currency,
+                by=by,
+            )
+
+    def clv(
+        self,
+        *,
+        calibration_end: date | None = None,
+        holdout_end: date | None = None,
+        unit: str = "week",
+        since: datetime | None = None,
+        currency: str | None = None,
+        horizon_months: int = 12,
+        discount_rate: float = 0.01,
+    ) -> ClvReport:
+        """BG/NBD + Gamma-Gamma fitted on the purchases up to `calibration_end` (default: the
+        latest order's day); each customer's P(alive), expected purchases and CLV over
+        `horizon_months` at a monthly `discount_rate`; with `holdout_end`, the holdout check."""
+        from empreinte.analytics.know.clv import clv_report
+        from empreinte.analytics.know.summary import UNITS
+        from empreinte.errors import AnalyticsError
+
+        if unit not in UNITS:
+            raise AnalyticsError(f"time unit: {unit!r} is not one of {', '.join(UNITS)}")
+        with self._open_log() as log:
+            return clv_report(
+                log,
+                calibration_end=calibration_end,
+                holdout_end=holdout_end,
+                unit=unit,  # type: ignore[arg-type]  # checked above
+                since=None if since is None else self._local(since),
+                currency=currency,
+                horizon_months=horizon_months,
+                discount_rate=discount_rate,
+            )
