@@ -248,12 +248,16 @@ class Workspace:
             state = self.engine.identity_store().read_state()
             upto = int(state.get(CURSOR, "0"))
             rules = state.get(FINGERPRINT, "")
-            basis = hashlib.sha256(f"{rules}|{log.settings!r}".encode()).hexdigest()[:32]
+            # The purposes read are part of the basis: a workspace whose `consent_state` was
+            # written before `profiling` was read gets it rewritten whole.
+            purposes = (Purpose.ANALYTICS, Purpose.PROFILING)
+            basis = f"{rules}|{log.settings!r}|{','.join(purposes)}"
+            basis = hashlib.sha256(basis.encode()).hexdigest()[:32]
             done = self.engine.derived_state(table)
             if done == (basis, upto):
                 return
             if table == "consent_state":
-                rows = consent_state(self, (Purpose.ANALYTICS,))
+                rows = consent_state(self, purposes)
                 self.engine.write_derived(table, rows, basis=basis, upto=upto)
             elif table == "profile_facts" and (done is None or done[0] != basis):
                 self.engine.write_derived(table, profile_facts(log), basis=basis, upto=upto)
