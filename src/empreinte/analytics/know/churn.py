@@ -11,7 +11,8 @@ No row sees its own future: the features stop at the cutoff, the label starts th
 regression whose penalty is chosen by cross-validation on the training rows; deterministic) is
 compared with a baseline that knows only the days since the last order. Reported: AUC, Brier
 score, base rates, a calibration table by decile of the predicted risk. Then the model is
-fitted again on both periods and scores every customer at `now`.
+fitted again on the test period and scores every customer at `now`: fitted on one period,
+applied to the next, as evaluated.
 
 Only people who allow `analytics` and `profiling` are read, trained on or scored.
 """
@@ -196,9 +197,9 @@ def churn_report(
     observed = test["churned"].to_numpy()
 
     bins = _calibration(observed, predicted, calibration_curve)
-    # Scores at `now`: the same model fitted on both labelled periods (the latest behaviour).
-    both = pd.concat([train, test], ignore_index=True)
-    final = _model().fit(_matrix(both, FEATURES), both["churned"])
+    # Scores at `now`: the same model fitted on the latest period (features at c2, labels up
+    # to now), applied one horizon later: exactly what the evaluation measured.
+    final = _model().fit(_matrix(test, FEATURES), test["churned"])
     current = log.execute(churn_features(log, now)).sort_values("profile_id", ignore_index=True)
     risks = final.predict_proba(_matrix(current, FEATURES))[:, 1] if len(current) else []
     scores = sorted(
