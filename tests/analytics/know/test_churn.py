@@ -48,11 +48,11 @@ def _before_and_after() -> list[Message]:
     m += [track("ann", "NPS Answered", c + timedelta(seconds=1), "email", score=0, survey_id="s")]
     m += [track("ann", "Payment Failed", c + 2 * DAY), track("ann", "Call Started", c + DAY)]
     # bob: a customer only after the cutoff.
-    m += customer("bob") + [order("bob", c + 3 * DAY, 15.0)]
+    m += [*customer("bob"), order("bob", c + 3 * DAY, 15.0)]
     # cy: a customer before, who does not allow profiling: never read.
-    m += customer("cy", profiling=False) + [order("cy", c - 30 * DAY, 40.0)]
+    m += [*customer("cy", profiling=False), order("cy", c - 30 * DAY, 40.0)]
     # dee: one order a millisecond before the cutoff.
-    m += customer("dee") + [order("dee", c - timedelta(milliseconds=1), 12.5, "store")]
+    m += [*customer("dee"), order("dee", c - timedelta(milliseconds=1), 12.5, "store")]
     return m
 
 
