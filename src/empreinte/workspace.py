@@ -287,7 +287,7 @@ class Workspace:
         """Know-the-user reports: RFM, customer value, churn risk, personas, generations."""
         from empreinte.analytics.know.reports import KnowReports
 
-        return KnowReports(self.analytics, self.config.local)
+        return KnowReports(self.analytics, self.config.local, icp=self.config.icp)
 
     def predict(self, only: Sequence[str] | None = None) -> PredictRun:
         """Run the model scorers (churn risk, customer value, personas…; all, or `only`
