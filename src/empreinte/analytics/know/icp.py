@@ -182,18 +182,17 @@ def account_table(log: AnalyticsLog) -> ir.Table:
     events = log.events()
     calls = events.filter((events.type == "group") & events.group_id.notnull())
     owned = log.with_owner(calls.select("seq", "identifiers", "group_id", "timestamp", "traits"))
-    doc = JsonDoc(log, owned.traits)
-    values = {f"_{t}": doc.text(t) for t in ACCOUNT_TRAITS}
-    owned = owned.mutate(**values)
-    latest = {}
+    accounts = owned.select("group_id", "profile_id").distinct()
     for trait in ACCOUNT_TRAITS:
-        column = owned[f"_{trait}"]
-        window = ibis.window(
-            group_by="group_id", order_by=[owned.timestamp, owned.seq], rows=(None, None)
+        given = owned.mutate(_value=JsonDoc(log, owned.traits).text(trait))
+        given = given.filter(given._value.notnull())
+        newest = ibis.window(
+            group_by="group_id", order_by=[given.timestamp.desc(), given.seq.desc()]
         )
-        # The last non-NULL value in time order: engines agree on `last` with NULLs skipped.
-        latest[trait] = column.last(include_null=False).over(window)
-    return owned.select("group_id", "profile_id", **latest).distinct()
+        ranked = given.mutate(_rank=ibis.row_number().over(newest))
+        latest = ranked.filter(ranked._rank == 0).select(_group="group_id", **{trait: "_value"})
+        accounts = accounts.left_join(latest, accounts.group_id == latest._group).drop("_group")
+    return accounts
 
 
 def icp_report(log: AnalyticsLog, profile: IdealCustomer | None) -> IcpReport:
