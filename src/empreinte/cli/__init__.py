@@ -13,6 +13,7 @@
 | `journey_channels` | channels classes/mix/ropo/friction |
 | `journey_funnels` | funnel |
 | `journey_attribution` | attribution |
+| `know_predictions` | predict, churn, generations, icp |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -31,6 +32,7 @@ from empreinte.cli import (
     journey_attribution,
     journey_funnels,
     journey_paths,
+    know_predictions,
     privacy,
     workspace,
 )
@@ -83,6 +85,10 @@ app.command()(demo.demo)
 app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)
 app.command("attribution")(journey_attribution.attribution)
+app.command("predict")(know_predictions.predict)
+app.command("churn")(know_predictions.churn)
+app.command("generations")(know_predictions.generations)
+app.command("icp")(know_predictions.icp)
 
 
 def main() -> None:
