@@ -249,6 +249,16 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/journeys/attribution"): Row(
         lambda w: Call("/api/journeys/attribution", {"models": "first_touch"}), readers("2xx")
     ),
+    # -- know the user: profiling people, for analysts and admins; predict writes: admins --
+    # (two people are too few for a churn model: a 400 past the role check)
+    ("GET", "/api/know/churn"): Row(lambda w: Call("/api/know/churn"), readers("4xx")),
+    ("GET", "/api/know/generations"): Row(lambda w: Call("/api/know/generations"), readers("2xx")),
+    ("GET", "/api/know/icp"): Row(
+        lambda w: Call("/api/know/icp", {"industry": "retail"}), readers("2xx")
+    ),
+    ("POST", "/api/know/predict"): Row(
+        lambda w: Call("/api/know/predict", body={"only": ["churn_risk"]}), admin_only("2xx")
+    ),
 }
 
 
