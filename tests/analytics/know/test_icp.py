@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import empreinte
-from empreinte.analytics.know.icp import IcpReport, ideal_customer
+from empreinte.analytics.know.icp import IcpReport, account_fit, ideal_customer
 from empreinte.errors import AnalyticsError, ConfigError
 from empreinte.workspace import Workspace
 
@@ -108,3 +111,46 @@ def test_bad_profiles_are_refused(tmp_path: Path, ws: Workspace) -> None:
 def test_without_a_profile_the_report_says_how_to_give_one(tmp_path: Path) -> None:
     with empreinte.open(tmp_path) as ws, pytest.raises(AnalyticsError, match=r"\[icp\]"):
         ws.know.icp()
+
+
+@given(
+    weights=st.fixed_dictionaries(
+        {c: st.integers(0, 5) for c in ("industry", "employees", "country")}
+    ),
+    account=st.tuples(
+        st.sampled_from([None, "technology", "food"]),
+        st.sampled_from([None, 5, 50, 500]),
+        st.sampled_from([None, "FR", "US"]),
+    ),
+)
+def test_the_fit_is_the_met_share_of_the_weights(
+    weights: dict[str, int], account: tuple[str | None, int | None, str | None]
+) -> None:
+    """fit = 100 × met weight / stated weight, whatever the weights and the account."""
+    if sum(weights.values()) == 0:
+        return
+    profile = ideal_customer(
+        industries=["technology"], employees=(10, 100), countries=["FR"], weights=weights
+    )
+    industry, employees, country = account
+    rows = pd.DataFrame(
+        {
+            "name": [None],
+            "industry": [industry],
+            "employees": [None if employees is None else str(employees)],
+            "country": [country],
+            "member": ["p_1"],
+            "member_country": [None],
+            "orders": [0],
+            "revenue": [0.0],
+        }
+    )
+    fit = account_fit(profile, "g", rows)
+    met = {
+        "industry": industry == "technology",
+        "employees": employees == 50,
+        "country": country == "FR",
+    }
+    expected = 100 * sum(weights[c] for c in met if met[c]) / sum(weights.values())
+    assert fit.fit == round(expected, 1)
+    assert [c.met for c in fit.criteria] == list(met.values())

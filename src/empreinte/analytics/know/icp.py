@@ -222,7 +222,9 @@ def icp_report(log: AnalyticsLog, profile: IdealCustomer | None) -> IcpReport:
             revenue=joined._revenue.fill_null(0.0),
         )
     )
-    accounts = [_fit(profile, str(group_id), group) for group_id, group in rows.groupby("group_id")]
+    accounts = [
+        account_fit(profile, str(group_id), group) for group_id, group in rows.groupby("group_id")
+    ]
     accounts.sort(key=lambda a: (-a.fit, -a.revenue, a.group_id))
     return IcpReport(profile, tuple(accounts))
 
@@ -231,7 +233,7 @@ def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def _fit(profile: IdealCustomer, group_id: str, rows: pd.DataFrame) -> AccountFit:
+def account_fit(profile: IdealCustomer, group_id: str, rows: pd.DataFrame) -> AccountFit:
     first = rows.iloc[0]
     industry = _text(first["industry"])
     employees_text = _text(first["employees"])
