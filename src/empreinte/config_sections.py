@@ -20,7 +20,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     the file and the setting otherwise."""
     from empreinte.analytics.cx.settings import CxSettings
     from empreinte.analytics.generations import Generations
-    from empreinte.analytics.know.icp import IdealCustomer
+    from empreinte.analytics.know.icp_profile import IdealCustomer
     from empreinte.collect.settings import CollectorSettings
     from empreinte.identity.rules import MergeRules
     from empreinte.privacy.consent import ConsentPolicy
