@@ -21,6 +21,10 @@ min_n = 30
 [generations]                # first birth year of each generation (default: Pew Research)
 "Gen Z" = 1997
 
+[icp]                        # the ideal B2B customer (analytics/know/icp.py)
+industries = ["technology"]
+employees = [10, 200]
+
 [privacy]                    # keys of personal data besides the usual ones (docs/privacy.md)
 personal_keys = ["iban", "loyalty number"]
 
@@ -62,6 +66,7 @@ _SECTIONS = (
     "consent",
     "cx",
     "generations",
+    "icp",
     "logins",
     "storage",
     "collector",
@@ -80,6 +85,7 @@ class WorkspaceConfig:
     consent: dict[str, Any] = field(default_factory=dict)
     cx: dict[str, Any] = field(default_factory=dict)
     generations: dict[str, Any] = field(default_factory=dict)
+    icp: dict[str, Any] = field(default_factory=dict)
     logins: dict[str, Any] = field(default_factory=dict)
     privacy: dict[str, Any] = field(default_factory=dict)
     storage: dict[str, Any] = field(default_factory=dict)

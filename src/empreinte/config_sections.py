@@ -20,6 +20,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     the file and the setting otherwise."""
     from empreinte.analytics.cx.settings import CxSettings
     from empreinte.analytics.generations import Generations
+    from empreinte.analytics.know.icp_profile import IdealCustomer
     from empreinte.collect.settings import CollectorSettings
     from empreinte.identity.rules import MergeRules
     from empreinte.privacy.consent import ConsentPolicy
@@ -35,6 +36,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "consent": ConsentPolicy.from_mapping,
         "cx": CxSettings.from_mapping,
         "generations": Generations.from_mapping,
+        "icp": IdealCustomer.from_mapping,
         "logins": LoginThrottle.from_mapping,
         "privacy": personal_keys,
         "storage": StorageSettings.from_mapping,

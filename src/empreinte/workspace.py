@@ -10,7 +10,7 @@ import hashlib
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from empreinte.analytics.cx.reports import CxReports
     from empreinte.analytics.journeys.reports import JourneyReports
     from empreinte.analytics.know.reports import KnowReports
+    from empreinte.analytics.know.scorers import PredictRun
     from empreinte.analytics.log import AnalyticsLog
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
@@ -294,7 +295,16 @@ class Workspace:
         """Know-the-user reports: RFM, customer value, churn risk, personas, generations."""
         from empreinte.analytics.know.reports import KnowReports
 
-        return KnowReports(self.analytics, self.config.local)
+        return KnowReports(self.analytics, self.config.local, icp=self.config.icp)
+
+    def predict(self, only: Sequence[str] | None = None) -> PredictRun:
+        """Run the model scorers (churn risk, customer value, personas…; all, or `only`
+        those named) and store what they compute per person as computed traits
+        (analytics/know/scorers.py). People who do not allow `profiling` get no row."""
+        from empreinte.analytics.know.scorers import predict
+
+        with self.analytics() as log:
+            return predict(log, self.engine.computed_traits(), only)
 
     # -- writing --------------------------------------------------------------------------
 

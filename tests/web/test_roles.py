@@ -281,6 +281,16 @@ TABLE: dict[tuple[str, str], Row] = {
     # -- RFM and CLV score people: readers only (no order here: a 400 past the role check) --
     ("GET", "/api/know/rfm"): Row(lambda w: Call("/api/know/rfm"), readers("4xx")),
     ("GET", "/api/know/clv"): Row(lambda w: Call("/api/know/clv"), readers("4xx")),
+    # -- know the user: profiling people, for analysts and admins; predict writes: admins --
+    # (two people are too few for a churn model: a 400 past the role check)
+    ("GET", "/api/know/churn"): Row(lambda w: Call("/api/know/churn"), readers("4xx")),
+    ("GET", "/api/know/generations"): Row(lambda w: Call("/api/know/generations"), readers("2xx")),
+    ("GET", "/api/know/icp"): Row(
+        lambda w: Call("/api/know/icp", {"industry": "retail"}), readers("2xx")
+    ),
+    ("POST", "/api/know/predict"): Row(
+        lambda w: Call("/api/know/predict", body={"only": ["churn_risk"]}), admin_only("2xx")
+    ),
 }
 
 

@@ -15,6 +15,7 @@
 | `journey_attribution` | attribution |
 | `know_segments` | segment create/update/preview/list/show/members/export/refresh/… |
 | `know_value` | rfm, clv |
+| `know_predictions` | predict, churn, generations, icp |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -33,6 +34,7 @@ from empreinte.cli import (
     journey_attribution,
     journey_funnels,
     journey_paths,
+    know_predictions,
     know_value,
     privacy,
     workspace,
@@ -90,6 +92,10 @@ app.command("attribution")(journey_attribution.attribution)
 app.add_typer(segment_app, name="segment")
 app.command("rfm")(know_value.rfm)
 app.command("clv")(know_value.clv)
+app.command("predict")(know_predictions.predict)
+app.command("churn")(know_predictions.churn)
+app.command("generations")(know_predictions.generations)
+app.command("icp")(know_predictions.icp)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import orjson
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from empreinte.errors import EmpreinteError, WorkspaceLocked
@@ -116,7 +117,8 @@ def journey_scope(
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `message` as an error; the caller raises the returned exit."""
-    err.print(f"[bold red]error:[/] {message}")
+    # Escaped: messages name settings such as "[icp]", which Rich would read as markup.
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code=code)
 
 

@@ -71,6 +71,7 @@ def _show_profile(profile: Profile) -> None:
         ),
         ("birth year", str(computed["birthYear"] or "—")),
         ("age", str(computed["age"] if computed["age"] is not None else "—")),
+        ("generation", computed["generation"] or "—"),
         ("country", computed["country"] or "—"),
         ("identifiers", ", ".join(f"{t} {n}" for t, n in computed["identifiers"].items())),
     ]
@@ -82,6 +83,13 @@ def _show_profile(profile: Profile) -> None:
         winner = profile.traits.current[path]
         traits.add_row(path, _value(value), winner.source, iso(winner.timestamp) or "")
     console.print(traits)
+    if doc["predicted"]:
+        predicted = Table("trait", "value", "computed at", title="predicted", title_justify="left")
+        for trait, entry in doc["predicted"].items():
+            value = entry["value"]
+            text = f"{value:.4g}" if isinstance(value, float) else _value(value)
+            predicted.add_row(trait, text, entry["computedAt"])
+        console.print(predicted)
     keys = Table("identifier", "first seq", "last seq", title="identifiers", title_justify="left")
     for record in profile.identifiers:
         keys.add_row(record.id_key, str(record.first_seq), str(record.last_seq))

@@ -33,6 +33,7 @@ from empreinte.privacy.pii import rehydrate, without_vault
 from empreinte.profiles.computed import Computed, compute
 from empreinte.profiles.lookup import LOOKUPS, InvalidInput, KeyMaker
 from empreinte.profiles.traits import MergedTraits, TraitPolicy, merge_records
+from empreinte.store.computed_traits import ComputedTrait
 from empreinte.store.ownership import Ownership
 from empreinte.store.profile_store import Position
 
@@ -81,6 +82,8 @@ class Profile:
     traits: MergedTraits
     computed: Computed
     pii: bool  # whether views show raw personal values
+    generation: str | None = None  # by the birth year and `[generations]`
+    predicted: tuple[ComputedTrait, ...] = ()  # what model runs computed (`ws.predict()`)
 
     @property
     def redirected_from(self) -> str | None:
@@ -182,7 +185,20 @@ class Profiles:
             bot_events=len(events) - len(people),
             day_first=self._day_first,
         )
-        return Profile(current, profile_id, tuple(records), traits, computed, pii)
+        # The generation by the workspace's boundaries (analytics/generations.py, reached
+        # through the workspace: profiles sit below analytics).
+        generation = self._ws.analytics_settings().generations.of(computed.birth_year)
+        predicted = self._ws.engine.computed_traits().of_profiles([current])
+        return Profile(
+            current,
+            profile_id,
+            tuple(records),
+            traits,
+            computed,
+            pii,
+            generation,
+            tuple(predicted),
+        )
 
     def events(self, profile_id: str, *, include_bots: bool = False) -> list[dict[str, Any]]:
         """Every event of the profile, in time order, as stored (vault values under "pii")."""

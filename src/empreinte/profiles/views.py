@@ -89,7 +89,8 @@ def profile_json(profile: Profile, *, history: bool = True) -> dict[str, Any]:
         "redirectedFrom": profile.redirected_from,
         "personalData": "raw" if profile.pii else "pseudonymised",
         "traits": profile.traits.nested(profile.pii),
-        "computed": computed_json(profile.computed),
+        "computed": computed_json(profile.computed) | {"generation": profile.generation},
+        "predicted": {t.trait: t.to_json() for t in profile.predicted},
         "identifiers": [identifier_json(r) for r in profile.identifiers],
     }
     if history:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from empreinte.store.computed_traits import ComputedTraits
 from empreinte.store.identity_store import IdentityStore
 from empreinte.store.match_store import MatchReviews
 from empreinte.store.privacy_store import PrivacyStore
@@ -109,6 +110,9 @@ class Engine(Protocol):
 
     def segment_store(self) -> SegmentStore:
         """Saved segments, their members and membership history."""
+
+    def computed_traits(self) -> ComputedTraits:
+        """The traits model runs compute per person (`ws.predict()`)."""
         ...
 
     def derived_state(self, table: str) -> tuple[str, int] | None:

@@ -19,3 +19,15 @@ def only_consenting(log: AnalyticsLog, table: ir.Table) -> ir.Table:
     state = log.derived("consent_state")
     people = state.filter((state.purpose == ANALYTICS_PURPOSE) & state.allowed)
     return table.filter(table.profile_id.isin(people.profile_id))
+
+
+PROFILING_PURPOSE = "profiling"
+
+
+def only_profiled(log: AnalyticsLog, table: ir.Table) -> ir.Table:
+    """The rows of `table` (with `profile_id`) whose person allows `profiling` now: models
+    that score people (churn risk, customer value, personas) read and score no one else.
+    Silence is a no, as for every purpose (privacy/consent.py)."""
+    state = log.derived("consent_state")
+    people = state.filter((state.purpose == PROFILING_PURPOSE) & state.allowed)
+    return table.filter(table.profile_id.isin(people.profile_id))

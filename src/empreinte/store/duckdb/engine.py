@@ -20,6 +20,7 @@ from empreinte.store.duckdb.schema import MIGRATIONS
 
 if TYPE_CHECKING:
     from empreinte.store.analytics import AnalyticsBackend
+    from empreinte.store.computed_traits import ComputedTraits
     from empreinte.store.identity_store import IdentityStore
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.privacy_store import PrivacyStore
@@ -370,6 +371,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.segment_store import DuckDBSegmentStore
 
         return DuckDBSegmentStore(self)
+
+    def computed_traits(self) -> ComputedTraits:
+        from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits
+
+        return DuckDBComputedTraits(self)
 
     def derived_state(self, table: str) -> tuple[str, int] | None:
         rows = (
