@@ -253,7 +253,7 @@ class Workspace:
             if done == (basis, upto):
                 return
             if table == "consent_state":
-                rows = consent_state(self, (Purpose.ANALYTICS,))
+                rows = consent_state(self, (Purpose.ANALYTICS, Purpose.PROFILING))
                 self.engine.write_derived(table, rows, basis=basis, upto=upto)
             elif table == "profile_facts" and (done is None or done[0] != basis):
                 self.engine.write_derived(table, profile_facts(log), basis=basis, upto=upto)
