@@ -13,6 +13,7 @@
 | `journey_channels` | channels classes/mix/ropo/friction |
 | `journey_funnels` | funnel |
 | `journey_attribution` | attribution |
+| `know_personas` | personas |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -31,6 +32,7 @@ from empreinte.cli import (
     journey_attribution,
     journey_funnels,
     journey_paths,
+    know_personas,
     privacy,
     workspace,
 )
@@ -83,6 +85,7 @@ app.command()(demo.demo)
 app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)
 app.command("attribution")(journey_attribution.attribution)
+app.command("personas")(know_personas.personas)
 
 
 def main() -> None:

@@ -523,3 +523,72 @@ def _wrap(line: str, width: int) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(line, width)) or line
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonaReport:
+    """The clusters (with every k's silhouette) and a card per cluster, in `lang`."""
+
+    clusters: PersonaClusters
+    cards: tuple[PersonaCard, ...]
+    lang: Lang
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One row per persona: cluster, name, people, share."""
+        return self.clusters.to_rows(self.lang)
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.clusters.to_pandas(self.lang)
+
+    def score_rows(self) -> list[dict[str, Any]]:
+        """One row per k tried: k, silhouette, chosen."""
+        return self.clusters.score_rows()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON answer of the API."""
+        return {
+            "k": self.clusters.k,
+            "chosen_by": self.clusters.chosen_by,
+            "seed": self.clusters.seed,
+            "people": self.clusters.total,
+            "lang": self.lang,
+            "scores": self.score_rows(),
+            "cards": [card.to_dict() for card in self.cards],
+        }
+
+    def markdown(self) -> str:
+        return "\n".join(card.to_markdown() for card in self.cards)
+
+    def html(self) -> str:
+        return page(self.cards)
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """personas.md, personas.html and persona-<n>.png in `folder` (created)."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        written = [target / "personas.md", target / "personas.html"]
+        written[0].write_text(self.markdown())
+        written[1].write_text(self.html())
+        for card in self.cards:
+            written.append(card.to_png(target / f"persona-{card.number}.png"))
+        return written
+
+
+def persona_report(
+    log: AnalyticsLog,
+    scope: JourneyScope | None = None,
+    *,
+    k: int | None = None,
+    seed: int = 0,
+    lang: str = "en",
+) -> PersonaReport:
+    """Features in the engine, clusters and cards: everything `ws.know.personas` gives."""
+    from empreinte.analytics.know.personas import personas
+
+    language = check_lang(lang)
+    clusters = personas(log, scope, k=k, seed=seed)
+    cards = persona_cards(log, clusters, language, scope)
+    return PersonaReport(clusters, tuple(cards), language)
