@@ -24,6 +24,7 @@ from empreinte.web.journey_attribution_api import JourneyAttributionApi
 from empreinte.web.journey_channels_api import JourneyChannelsApi
 from empreinte.web.journey_funnels_api import JourneyFunnelsApi
 from empreinte.web.journey_paths_api import JourneyPathsApi
+from empreinte.web.know_personas_api import KnowPersonasApi
 from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
@@ -91,6 +92,7 @@ def create_app(
             *JourneyFunnelsApi(workspace).routes(),
             *JourneyPathsApi(workspace).routes(),
             *attribution.routes(),
+            *KnowPersonasApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],
