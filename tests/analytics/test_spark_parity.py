@@ -18,6 +18,7 @@ import pytest
 # One Spark session and one demo for every analytic (tests/analytics is not a package: pytest
 # puts this directory on the path, so the case modules import by their folder's name).
 from journeys import parity_attribution, parity_channels, parity_funnels, parity_paths
+from know import parity_personas
 
 import empreinte
 from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
@@ -45,6 +46,7 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     **parity_paths.CASES,
     **parity_channels.CASES,
     **parity_attribution.CASES,
+    **parity_personas.CASES,
 }
 
 

@@ -188,8 +188,10 @@ def persona_features(
     session_counts = numbered.group_by("profile_id").agg(_sessions=numbered.session_id.nunique())
     per = per.left_join(session_counts, "profile_id").drop("profile_id_right")
     # The log's end: the latest touchpoint of anyone in scope.
-    end = per._last.max().over(ibis.window())
-    seconds = end.delta(per._first, unit="second").cast("float64")
+    # Whole epoch seconds on both sides: engines count a `delta` in seconds differently
+    # (DuckDB counts the second boundaries crossed, Spark truncates the difference).
+    end = per._last.epoch_seconds().floor().max().over(ibis.window())
+    seconds = (end - per._first.epoch_seconds().floor()).cast("float64")
     months = ibis.greatest(seconds / MONTH_SECONDS, ibis.literal(1.0))
     per = per.mutate(_months=months)
     features = per.select(
