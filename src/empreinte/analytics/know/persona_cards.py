@@ -392,6 +392,16 @@ def _pct(value: float) -> str:
     return f"{100 * value:.0f} %"
 
 
+def _signed(value: float) -> str:
+    """A whole number with its sign; never "-0"."""
+    return f"{round(value) + 0:+d}"
+
+
+def _count(value: int, lang: Lang) -> str:
+    text = f"{value:,}"
+    return text if lang == "en" else text.replace(",", "\u202f")
+
+
 def _mix_text(mix: Mix, lang: Lang) -> str:
     return ", ".join(f"{k} {_pct(v)}" for k, v in mix) or label("unknown", lang)
 
@@ -402,10 +412,10 @@ def _nps_text(card: PersonaCard) -> str:
         return label("no_answers", lang)
     details = f"n = {card.nps_n} {label('answers', lang)}"
     if card.nps_low is not None and card.nps_high is not None:
-        low, high = f"{card.nps_low:+.0f}", f"{card.nps_high:+.0f}"
+        low, high = _signed(card.nps_low), _signed(card.nps_high)
         interval = f"95 % CI {low} to {high}" if lang == "en" else f"IC 95 % de {low} à {high}"
         details = f"{interval}; {details}"
-    return f"{card.nps:+.0f} ({details})"
+    return f"{_signed(card.nps)} ({details})"
 
 
 def _lines(card: PersonaCard) -> list[tuple[str, str]]:
@@ -442,7 +452,8 @@ def _lines(card: PersonaCard) -> list[tuple[str, str]]:
 def _headline(card: PersonaCard) -> str:
     lang = card.lang
     return (
-        f"{card.people} {label('people', lang)}, {_pct(card.share)} {label('of_customers', lang)}"
+        f"{_count(card.people, lang)} {label('people', lang)}, {_pct(card.share)}"
+        f" {label('of_customers', lang)}"
     )
 
 
