@@ -23,7 +23,7 @@ import empreinte
 from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.demo import generate
-from know import parity_predictions, parity_segments, parity_value
+from know import parity_personas, parity_predictions, parity_segments, parity_value
 
 # The first test pays for the demo, a Spark session and every case on both engines: minutes
 # on a loaded machine, more than the suite's 300 s per test.
@@ -49,6 +49,7 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     **parity_segments.CASES,
     **parity_value.CASES,
     **parity_predictions.CASES,
+    **parity_personas.CASES,
 }
 
 

@@ -291,6 +291,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/know/predict"): Row(
         lambda w: Call("/api/know/predict", body={"only": ["churn_risk"]}), admin_only("2xx")
     ),
+    # -- personas cluster people (profiling): readers only (too few people here: a 400) --
+    ("GET", "/api/know/personas"): Row(lambda w: Call("/api/know/personas"), readers("4xx")),
+    ("GET", "/api/know/personas/{n}.png"): Row(
+        lambda w: Call("/api/know/personas/1.png"), readers("4xx")
+    ),
 }
 
 

@@ -16,6 +16,7 @@
 | `know_segments` | segment create/update/preview/list/show/members/export/refresh/… |
 | `know_value` | rfm, clv |
 | `know_predictions` | predict, churn, generations, icp |
+| `know_personas` | personas |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -34,6 +35,7 @@ from empreinte.cli import (
     journey_attribution,
     journey_funnels,
     journey_paths,
+    know_personas,
     know_predictions,
     know_value,
     privacy,
@@ -96,6 +98,7 @@ app.command("predict")(know_predictions.predict)
 app.command("churn")(know_predictions.churn)
 app.command("generations")(know_predictions.generations)
 app.command("icp")(know_predictions.icp)
+app.command("personas")(know_personas.personas)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from empreinte.web.journey_attribution_api import JourneyAttributionApi
 from empreinte.web.journey_channels_api import JourneyChannelsApi
 from empreinte.web.journey_funnels_api import JourneyFunnelsApi
 from empreinte.web.journey_paths_api import JourneyPathsApi
+from empreinte.web.know_personas_api import KnowPersonasApi
 from empreinte.web.know_predictions_api import KnowPredictionsApi
 from empreinte.web.know_segments_api import SegmentsApi, SegmentScheduler
 from empreinte.web.know_value_api import KnowValueApi
@@ -100,6 +101,7 @@ def create_app(
             *SegmentsApi(workspace).routes(),
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
+            *KnowPersonasApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
         ],

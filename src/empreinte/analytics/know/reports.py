@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from empreinte.analytics.know.clv import ClvReport
     from empreinte.analytics.know.generations_report import GenerationsReport
     from empreinte.analytics.know.icp import IcpReport, IdealCustomer
+    from empreinte.analytics.know.persona_cards import PersonaReport
     from empreinte.analytics.know.rfm import RfmReport
 
 
@@ -145,3 +146,27 @@ class KnowReports:
 
         with self._open_log() as log:
             return icp_report(log, profile)
+
+    # -- personas -----------------------------------------------------------------------
+
+    def personas(
+        self,
+        k: int | None = None,
+        seed: int = 0,
+        *,
+        lang: str = "en",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> PersonaReport:
+        """Personas from behaviour: people who allow analytics and profiling clustered by
+        k-means (k chosen by silhouette over 2..8 unless given; seeded), each written up as
+        a card in `lang` (docs/personas.md)."""
+        from empreinte.analytics.journeys.touchpoints import JourneyScope
+        from empreinte.analytics.know.persona_cards import persona_report
+
+        scope = JourneyScope(
+            since=None if since is None else self._local(since),
+            until=None if until is None else self._local(until),
+        )
+        with self._open_log() as log:
+            return persona_report(log, scope, k=k, seed=seed, lang=lang)

@@ -1,0 +1,384 @@
+"""Personas from data: people clustered on their behaviour (persona_features.py).
+
+**Scaling.** Counts and amounts (`COUNT_FEATURES`: touchpoints, channels, orders, sessions and
+contacts per month, mean order value, items per order) are long-tailed: they enter as
+log1p(x). The latest NPS is missing for people who never answered: it is filled with the mean
+of those who did (`nps_answered` says who); likewise the basket (mean order value, items per
+order) of people without an order is the mean basket of those with one (`orders_per_month`
+says who buys). Every feature is then standardised (scikit-learn's `StandardScaler`: mean 0,
+standard deviation 1), so no unit weighs more than another. The features of one *family* of
+shares (the channel shares, the category shares, the four times of day) are divided by the
+square root of the family's size, so that each family weighs as much as one feature: eight
+categories do not outvote the order frequency.
+
+**Who shapes the clusters.** The centres are fitted on the people with at least
+`min_touchpoints` (5) touchpoints of their own, whose shares say something; everyone is then
+given the nearest centre (k-means' `predict`). With fewer than 10 such people, on everyone.
+
+**Clustering.** k-means (scikit-learn `KMeans`, k-means++ starts, `n_init` 10, seeded).
+
+**Choosing k.** For each k in `k_range` (2..8), k-means is fitted on a seeded sample of at
+most `sample_size` (2,000) of those people and scored by its silhouette on that sample
+(scikit-learn `silhouette_score`: from −1 to 1, how much closer each person is to their own
+cluster than to the next one); the k with the highest silhouette wins (the smaller k on a
+tie). Every k's score is reported. The final centres are fitted on all of those people with
+that k (or the `k` asked for).
+
+**Stability.** The people are sorted by profile id and every random choice (the sample, the
+k-means starts) comes from `seed`: the same data and seed give the same labels. Clusters are
+numbered by size, largest first (ties by their centres), so the numbering does not depend on
+k-means' internal order.
+
+**Names** (`persona_names`): each cluster's most distinctive features, by the mean z-score of
+its members (how many standard deviations they sit above or below everyone), turned into words
+from `PHRASES`: the two strongest, e.g. "App-first, phones lovers" / "Adeptes de l'appli,
+amateurs de phones". Names are unique: a third feature (then a number) is added when two
+clusters would share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from empreinte.analytics.journeys.touchpoints import JourneyScope
+from empreinte.analytics.know.persona_features import COUNT_FEATURES, feature_frame
+from empreinte.analytics.log import AnalyticsLog
+from empreinte.errors import AnalyticsError
+
+Lang = Literal["en", "fr"]
+LANGS: tuple[Lang, ...] = ("en", "fr")
+DEFAULT_K_RANGE = range(2, 9)
+DEFAULT_SAMPLE = 2_000
+N_INIT = 10
+MIN_PEOPLE = 10
+MIN_TOUCHPOINTS = 5
+DAYPARTS = ("night", "morning", "afternoon", "evening")
+BASKET_FEATURES = ("mean_order_value", "items_per_order")
+#: A feature names a cluster only when its members sit at least this far from everyone.
+MIN_DISTINCTION = 0.25
+
+
+@dataclass(frozen=True)
+class KScore:
+    """The silhouette of k-means with `k` clusters on the seeded sample."""
+
+    k: int
+    silhouette: float
+
+
+@dataclass(frozen=True)
+class PersonaClusters:
+    """The clustering: one label per person, the k-selection scores, and per cluster the
+    mean z-score of each feature (`profile`, clusters × features)."""
+
+    people: pd.DataFrame  # profile_id, cluster, then the raw features
+    features: tuple[str, ...]
+    k: int
+    seed: int
+    chosen_by: Literal["silhouette", "asked"]
+    scores: tuple[KScore, ...]
+    profile: pd.DataFrame  # index cluster (0..k-1), columns features: mean z-scores
+    names: dict[Lang, tuple[str, ...]]
+
+    @property
+    def total(self) -> int:
+        return len(self.people)
+
+    def sizes(self) -> list[int]:
+        counts = self.people["cluster"].value_counts()
+        return [int(counts.get(c, 0)) for c in range(self.k)]
+
+    def to_rows(self, lang: Lang = "en") -> list[dict[str, Any]]:
+        """One row per cluster: cluster (1-based), name, people, share."""
+        total = max(self.total, 1)
+        return [
+            {"cluster": c + 1, "name": self.names[lang][c], "people": n, "share": n / total}
+            for c, n in enumerate(self.sizes())
+        ]
+
+    def to_pandas(self, lang: Lang = "en") -> pd.DataFrame:
+        return pd.DataFrame(self.to_rows(lang), columns=["cluster", "name", "people", "share"])
+
+    def score_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"k": s.k, "silhouette": s.silhouette, "chosen": s.k == self.k} for s in self.scores
+        ]
+
+    def assignments(self, lang: Lang = "en") -> pd.DataFrame:
+        """profile_id, persona (the cluster's name in `lang`)."""
+        names = self.names[lang]
+        return pd.DataFrame(
+            {
+                "profile_id": self.people["profile_id"].astype(str),
+                "persona": [names[c] for c in self.people["cluster"]],
+            }
+        )
+
+
+def check_lang(lang: str) -> Lang:
+    if lang not in LANGS:
+        raise AnalyticsError(f"unknown language {lang!r}: use en or fr")
+    return lang
+
+
+def standardised(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    """The matrix k-means reads: log1p on counts, NPS filled with the mean, standardised."""
+    from sklearn.preprocessing import StandardScaler
+
+    data = frame[list(features)].astype("float64").copy()
+    for name in COUNT_FEATURES:
+        if name in data:
+            data[name] = np.log1p(data[name].clip(lower=0))
+    if "nps" in data:
+        data["nps"] = _filled(data["nps"], data["nps"].notna())
+    if "orders_per_month" in data:
+        # A basket is unknown, not empty, without an order: how often they buy says that.
+        buyers = data["orders_per_month"] > 0
+        for name in BASKET_FEATURES:
+            if name in data:
+                data[name] = _filled(data[name].where(buyers), buyers)
+    matrix: np.ndarray = StandardScaler().fit_transform(data.fillna(0.0).to_numpy())
+    families: dict[str, list[int]] = {}
+    for index, name in enumerate(features):
+        families.setdefault(family_of(name), []).append(index)
+    for columns in families.values():
+        matrix[:, columns] /= np.sqrt(len(columns))
+    return matrix
+
+
+def _filled(column: pd.Series, known: pd.Series) -> pd.Series:
+    """`column` with its unknown values (where not `known`) set to the mean of the known."""
+    mean = column[known].mean()
+    return column.where(known, 0.0 if pd.isna(mean) else mean)
+
+
+def family_of(feature: str) -> str:
+    """The family a feature weighs in: channel shares, category shares, times of day, or
+    itself."""
+    if feature.startswith("share_"):
+        return "channels"
+    if feature.startswith("cat_"):
+        return "categories"
+    return "time of day" if feature in DAYPARTS else feature
+
+
+def _kmeans(k: int, seed: int) -> Any:
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed)
+
+
+def k_scores(
+    matrix: np.ndarray, k_range: Sequence[int], seed: int, sample_size: int
+) -> list[KScore]:
+    """The silhouette of each k on one seeded sample of at most `sample_size` rows."""
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(seed)
+    rows = matrix
+    if len(matrix) > sample_size:
+        rows = matrix[np.sort(rng.choice(len(matrix), size=sample_size, replace=False))]
+    scores = []
+    for k in k_range:
+        if k >= len(rows):
+            break
+        labels = _kmeans(k, seed).fit_predict(rows)
+        value = silhouette_score(rows, labels) if len(set(labels)) > 1 else -1.0
+        scores.append(KScore(k, round(float(value), 6)))
+    return scores
+
+
+def _ordered(labels: np.ndarray, matrix: np.ndarray, k: int) -> np.ndarray:
+    """Labels renumbered by cluster size (largest first), ties by their centres."""
+    keys = []
+    for c in range(k):
+        members = matrix[labels == c]
+        centre = tuple(np.round(members.mean(axis=0), 9)) if len(members) else ()
+        keys.append((-len(members), centre, c))
+    order = [c for _, _, c in sorted(keys)]
+    mapping = np.empty(k, dtype=int)
+    for new, old in enumerate(order):
+        mapping[old] = new
+    result: np.ndarray = mapping[labels]
+    return result
+
+
+def cluster(
+    frame: pd.DataFrame,
+    *,
+    k: int | None = None,
+    seed: int = 0,
+    k_range: Sequence[int] = DEFAULT_K_RANGE,
+    sample_size: int = DEFAULT_SAMPLE,
+    min_touchpoints: int = MIN_TOUCHPOINTS,
+) -> PersonaClusters:
+    """Cluster the people of `frame` (profile_id and features, as `feature_frame` gives)."""
+    features = tuple(c for c in frame.columns if c != "profile_id")
+    if not features:
+        raise AnalyticsError("personas: no behaviour feature to cluster on")
+    frame = frame.sort_values("profile_id", kind="stable").reset_index(drop=True)
+    if len(frame) < MIN_PEOPLE:
+        raise AnalyticsError(
+            f"personas: {len(frame)} people allow analytics and profiling; at least"
+            f" {MIN_PEOPLE} are needed to find personas"
+        )
+    if k is not None and not 2 <= k < len(frame):
+        raise AnalyticsError(f"personas: k must be between 2 and {len(frame) - 1}, not {k}")
+    if sample_size < MIN_PEOPLE:
+        raise AnalyticsError(f"personas: the sample must hold at least {MIN_PEOPLE} people")
+    ks = sorted(set(k_range))
+    if k is None and (not ks or ks[0] < 2):
+        raise AnalyticsError("personas: the k range must hold numbers of 2 or more")
+    matrix = standardised(frame, features)
+    fit = matrix
+    if "touchpoints" in frame:
+        enough = frame["touchpoints"].to_numpy() >= min_touchpoints
+        if enough.sum() >= MIN_PEOPLE:
+            fit = matrix[enough]
+    scores = k_scores(fit, ks, seed, sample_size) if k is None or ks else []
+    if k is None:
+        if not scores:
+            raise AnalyticsError("personas: too few people for any k of the range")
+        best = max(scores, key=lambda s: (s.silhouette, -s.k))
+        chosen, how = best.k, "silhouette"
+    else:
+        chosen, how = k, "asked"
+    if not 2 <= chosen < len(fit):
+        raise AnalyticsError(f"personas: too few people with enough touchpoints for k={chosen}")
+    labels = _ordered(_kmeans(chosen, seed).fit(fit).predict(matrix), matrix, chosen)
+    people = pd.concat(
+        [frame[["profile_id"]], pd.Series(labels, name="cluster"), frame[list(features)]], axis=1
+    )
+    profile = pd.DataFrame(matrix, columns=list(features)).groupby(labels).mean()
+    profile = profile.reindex(range(chosen))
+    names = {lang: persona_names(profile, lang) for lang in LANGS}
+    return PersonaClusters(
+        people=people,
+        features=features,
+        k=chosen,
+        seed=seed,
+        chosen_by=how,  # type: ignore[arg-type]
+        scores=tuple(scores),
+        profile=profile,
+        names=names,
+    )
+
+
+def personas(
+    log: AnalyticsLog,
+    scope: JourneyScope | None = None,
+    *,
+    k: int | None = None,
+    seed: int = 0,
+    k_range: Sequence[int] = DEFAULT_K_RANGE,
+    sample_size: int = DEFAULT_SAMPLE,
+    min_touchpoints: int = MIN_TOUCHPOINTS,
+) -> PersonaClusters:
+    """The features of the log's people (in the engine), clustered in Python."""
+    return cluster(
+        feature_frame(log, scope),
+        k=k,
+        seed=seed,
+        k_range=k_range,
+        sample_size=sample_size,
+        min_touchpoints=min_touchpoints,
+    )
+
+
+def persona_scores(
+    log: AnalyticsLog, *, k: int | None = None, seed: int = 0, lang: Lang = "en"
+) -> pd.DataFrame:
+    """profile_id, persona: each person's persona name (for the computed trait `persona`).
+    Only people who allow analytics and profiling are scored."""
+    return personas(log, k=k, seed=seed).assignments(check_lang(lang))
+
+
+# -- names ------------------------------------------------------------------------------------
+
+#: (feature, +1 above everyone / -1 below) → words, in English and French. `cat_<c>` is
+#: handled apart ("<c> lovers").
+PHRASES: dict[tuple[str, int], tuple[str, str]] = {
+    ("share_web", 1): ("web shoppers", "acheteurs du web"),
+    ("share_app", 1): ("app-first", "adeptes de l'appli"),
+    ("share_store", 1): ("store regulars", "habitués du magasin"),
+    ("share_store", -1): ("online only", "100 % en ligne"),
+    ("share_phone", 1): ("phone callers", "clients du téléphone"),
+    ("share_chat", 1): ("chat users", "adeptes du chat"),
+    ("share_social", 1): ("social-media talkers", "clients des réseaux sociaux"),
+    ("share_voice", 1): ("voice-assistant users", "utilisateurs d'assistant vocal"),
+    ("share_messaging", 1): ("message clickers", "cliqueurs de messages"),
+    ("channels", 1): ("multichannel", "multicanaux"),
+    ("channels", -1): ("single-channel", "monocanaux"),
+    ("orders_per_month", 1): ("frequent buyers", "acheteurs fréquents"),
+    ("orders_per_month", -1): ("rare buyers", "acheteurs rares"),
+    ("sessions_per_month", 1): ("frequent visitors", "visiteurs assidus"),
+    ("sessions_per_month", -1): ("occasional visitors", "visiteurs occasionnels"),
+    ("contacts_per_month", 1): ("support-heavy", "grands consommateurs de SAV"),
+    ("mean_order_value", 1): ("big baskets", "gros paniers"),
+    ("mean_order_value", -1): ("small baskets", "petits paniers"),
+    ("items_per_order", 1): ("multi-item baskets", "paniers garnis"),
+    ("morning", 1): ("morning shoppers", "clients du matin"),
+    ("afternoon", 1): ("afternoon shoppers", "clients de l'après-midi"),
+    ("evening", 1): ("evening shoppers", "clients du soir"),
+    ("night", 1): ("night owls", "couche-tard"),
+    ("mobile_share", 1): ("mobile-first", "mobiles d'abord"),
+    ("mobile_share", -1): ("desktop users", "sur ordinateur"),
+    ("nps", 1): ("promoters", "promoteurs"),
+    ("nps", -1): ("unhappy", "mécontents"),
+    ("nps_answered", 1): ("survey responders", "répondants aux enquêtes"),
+    ("email_open_rate", 1): ("e-mail readers", "lecteurs d'e-mails"),
+    ("email_click_rate", 1): ("e-mail clickers", "cliqueurs d'e-mails"),
+}
+
+
+def _phrase(feature: str, sign: int, lang: Lang) -> str | None:
+    index = LANGS.index(lang)
+    if feature.startswith("cat_"):
+        if sign < 0:
+            return None
+        category = feature.removeprefix("cat_")
+        return f"{category} lovers" if lang == "en" else f"amateurs de {category}"
+    words = PHRASES.get((feature, sign))
+    return None if words is None else words[index]
+
+
+def _candidates(row: pd.Series, lang: Lang) -> list[str]:
+    """Phrases for a cluster's features, most distinctive first (ties by feature name)."""
+    ranked = sorted(
+        ((-abs(float(z)), str(f), 1 if z > 0 else -1) for f, z in row.items() if pd.notna(z)),
+    )
+    phrases = []
+    for negative, feature, sign in ranked:
+        if -negative < MIN_DISTINCTION:
+            break
+        phrase = _phrase(feature, sign, lang)
+        if phrase is not None and phrase not in phrases:
+            phrases.append(phrase)
+    return phrases
+
+
+def persona_names(profile: pd.DataFrame, lang: Lang) -> tuple[str, ...]:
+    """A unique name per cluster from its two most distinctive features (see the module)."""
+    fallback = "Everyday customers" if lang == "en" else "Clients ordinaires"
+    options = [_candidates(profile.loc[c], lang) for c in profile.index]
+    names: list[str] = []
+    for phrases in options:
+        name = _capitalised(", ".join(phrases[:2]) if phrases else fallback)
+        extra = 3
+        while name in names and extra <= len(phrases):
+            name = _capitalised(", ".join(phrases[:extra]))
+            extra += 1
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base} ({n})", n + 1
+        names.append(name)
+    return tuple(names)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]

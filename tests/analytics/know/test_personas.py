@@ -1,0 +1,272 @@
+"""Persona clustering (know/personas.py) and cards (know/persona_cards.py).
+
+Small hand-made feature tables check the rules (scaling, the choice of k, stability, names);
+the default demo (2,000 people, the `truth` fixture) checks that the clusters find the
+generator's planted personas again, measured by the adjusted Rand index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+import empreinte
+from empreinte.analytics.know.persona_cards import PersonaCard, page, persona_cards
+from empreinte.analytics.know.persona_features import feature_frame
+from empreinte.analytics.know.personas import (
+    PersonaClusters,
+    cluster,
+    persona_names,
+    persona_scores,
+    standardised,
+)
+from empreinte.analytics.log import AnalyticsLog
+from empreinte.demo import Person
+from empreinte.errors import AnalyticsError
+
+# Measured on the default demo (2,000 people, seed 7), seed 0: ARI 0.074 with the k the
+# silhouette chooses (4), 0.128 with k = 7 (the planted number). A random labelling gives 0.
+ARI_CHOSEN_K = 0.06
+ARI_SEVEN = 0.10
+
+
+def two_groups(n: int = 20, seed: int = 1) -> pd.DataFrame:
+    """`n` app lovers who buy often and `n` store regulars who rarely do, with noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(2 * n):
+        app = i < n
+        rows.append(
+            {
+                "profile_id": f"p{i:03d}",
+                "touchpoints": 20.0,
+                "share_app": (0.8 if app else 0.05) + rng.normal(0, 0.03),
+                "share_store": (0.1 if app else 0.85) + rng.normal(0, 0.03),
+                "orders_per_month": (2.0 if app else 0.2) + rng.normal(0, 0.05),
+                "nps": np.nan if i % 3 == 0 else 8.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_two_planted_groups_are_found_with_k_two() -> None:
+    result = cluster(two_groups(), seed=0)
+    assert result.k == 2 and result.chosen_by == "silhouette"
+    labels = result.people.set_index("profile_id")["cluster"]
+    app = {labels[f"p{i:03d}"] for i in range(20)}
+    store = {labels[f"p{i:03d}"] for i in range(20, 40)}
+    assert len(app) == 1 and len(store) == 1 and app != store
+    assert [s.k for s in result.scores] == list(range(2, 9))
+    best = max(result.scores, key=lambda s: s.silhouette)
+    assert best.k == 2 and [r["chosen"] for r in result.score_rows()].count(True) == 1
+
+
+def test_names_say_what_sets_each_group_apart() -> None:
+    result = cluster(two_groups(), seed=0)
+    by_name = dict(zip(result.names["en"], range(2), strict=True))
+    app_cluster = result.people.set_index("profile_id")["cluster"]["p000"]
+    app_name = result.names["en"][app_cluster]
+    assert "App-first" in app_name or "Frequent buyers" in app_name
+    assert len(by_name) == 2
+    assert all(name[0].isupper() for name in result.names["fr"])
+
+
+def test_same_seed_same_labels_whatever_the_row_order() -> None:
+    frame = two_groups(30, seed=4)
+    first = cluster(frame, seed=3)
+    shuffled = frame.sample(frac=1.0, random_state=9)
+    second = cluster(shuffled, seed=3)
+    assert first.people["profile_id"].tolist() == second.people["profile_id"].tolist()
+    assert first.people["cluster"].tolist() == second.people["cluster"].tolist()
+    assert first.scores == second.scores
+    # Numbered by size, largest first.
+    sizes = first.sizes()
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_an_asked_k_is_used_and_bad_input_is_refused() -> None:
+    result = cluster(two_groups(), k=3, seed=0)
+    assert result.k == 3 and result.chosen_by == "asked" and len(set(result.names["en"])) == 3
+    with pytest.raises(AnalyticsError, match="k must be between 2"):
+        cluster(two_groups(), k=1)
+    with pytest.raises(AnalyticsError, match="at least 10 are needed"):
+        cluster(two_groups().head(5))
+    with pytest.raises(AnalyticsError, match="no behaviour feature"):
+        cluster(two_groups()[["profile_id"]])
+
+
+def test_scaling_logs_counts_fills_nps_and_standardises() -> None:
+    frame = two_groups()
+    matrix = standardised(frame, ["orders_per_month", "nps"])
+    assert np.allclose(matrix.mean(axis=0), 0.0) and np.allclose(matrix.std(axis=0)[0], 1.0)
+    # NPS: everyone who answered says 8, the rest get the mean (8): no spread at all.
+    assert np.allclose(matrix[:, 1], 0.0)
+    logged = np.log1p(frame["orders_per_month"].to_numpy())
+    expected = (logged - logged.mean()) / logged.std()
+    assert np.allclose(matrix[:, 0], expected)
+
+
+def test_names_are_unique_even_when_two_clusters_look_alike() -> None:
+    profile = pd.DataFrame(
+        {"share_app": [1.0, 1.0, -1.0], "mobile_share": [0.9, 0.9, -0.5], "nps": [0.5, 0.4, 0.0]}
+    )
+    names = persona_names(profile, "en")
+    assert len(set(names)) == 3
+    assert names[0] == "App-first, mobile-first"
+    assert names[1] == "App-first, mobile-first, promoters"
+    assert persona_names(profile, "fr")[0] == "Adeptes de l'appli, mobiles d'abord"
+
+
+# -- the demo ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, truth: list[tuple[Person, list[dict[str, Any]]]]
+) -> Iterator[tuple[AnalyticsLog, dict[str, str], pd.DataFrame]]:
+    """The default demo in a workspace whose people allow analytics and profiling unless they
+    said no; the planted persona of each profile; the feature table."""
+    root = Path(tmp_path_factory.mktemp("personas-demo"))
+    (root / "empreinte.toml").write_text(
+        'timezone = "Europe/Paris"\n[consent]\ndefaults = { analytics = true, profiling = true }\n'
+    )
+    with empreinte.open(root) as ws:
+        report = ws.ingest([m for _, messages in truth for m in messages])
+        assert not report.rejected
+        with ws.analytics() as log:
+            owners = log.execute(log.table("identities").select("id_key", "profile_id"))
+            owner = dict(zip(owners["id_key"], owners["profile_id"], strict=True))
+            planted: dict[str, str] = {}
+            for person, _ in truth:
+                keys = [f"anonymous_id:{a}" for a in person.anonymous_ids]
+                keys += [f"user_id:{person.user_id}"] if person.user_id else []
+                keys += [f"loyalty_card:{person.loyalty_card}"] if person.loyalty_card else []
+                for key in keys:
+                    if key in owner:
+                        planted.setdefault(owner[key], person.persona)
+            yield log, planted, feature_frame(log)
+
+
+@pytest.fixture(scope="module")
+def chosen(demo: tuple[AnalyticsLog, dict[str, str], pd.DataFrame]) -> PersonaClusters:
+    return cluster(demo[2], seed=0)
+
+
+def _ari(result: PersonaClusters, planted: dict[str, str]) -> float:
+    people = result.people[result.people["profile_id"].isin(planted)]
+    assert len(people) > 1_500
+    truth = [planted[p] for p in people["profile_id"]]
+    return float(adjusted_rand_score(truth, people["cluster"]))
+
+
+@pytest.mark.slow
+def test_the_demo_personas_are_found_again(
+    demo: tuple[AnalyticsLog, dict[str, str], pd.DataFrame], chosen: PersonaClusters
+) -> None:
+    _, planted, frame = demo
+    assert chosen.chosen_by == "silhouette" and 2 <= chosen.k <= 8
+    assert _ari(chosen, planted) >= ARI_CHOSEN_K
+    assert _ari(cluster(frame, k=7, seed=0), planted) >= ARI_SEVEN
+
+
+@pytest.mark.slow
+def test_demo_cards_describe_each_cluster(
+    demo: tuple[AnalyticsLog, dict[str, str], pd.DataFrame],
+    chosen: PersonaClusters,
+    tmp_path: Path,
+) -> None:
+    log = demo[0]
+    cards = persona_cards(log, chosen, "fr")
+    assert [c.number for c in cards] == list(range(1, chosen.k + 1))
+    assert sum(c.people for c in cards) == chosen.total
+    assert sum(c.share for c in cards) == pytest.approx(1.0)
+    assert len({c.name for c in cards}) == chosen.k
+    # The store cluster: its people use the store most; an e-mail cluster reads e-mails.
+    store = [c for c in cards if c.channels and c.channels[0][0] == "store"]
+    assert store and store[0].age_range is not None and store[0].age_range[0] >= 18
+    for card in cards:
+        assert card.countries and {k for k, _ in card.countries} <= {"FR", "US"}
+        assert card.nps_n > 0 and card.nps is not None and -100 <= card.nps <= 100
+        assert card.nps_low is not None and card.nps_low <= card.nps <= (card.nps_high or 0)
+        assert "Persona" in card.to_markdown() and "<article" in card.to_html()
+        if card.quote is not None:  # a real comment, redacted: no card number or phone left
+            assert not any(ch.isdigit() for ch in card.quote.replace("’", ""))
+    first = cards[0].to_png(tmp_path / "a.png")
+    again = cards[0].to_png(tmp_path / "b.png")
+    assert first.read_bytes() == again.read_bytes() and first.read_bytes()[:4] == b"\x89PNG"
+    english = persona_cards(log, chosen, "en")
+    assert [c.people for c in english] == [c.people for c in cards]
+    assert "Typical journey" in english[0].to_markdown()
+    assert "Parcours type" in cards[0].to_markdown()
+
+
+@pytest.mark.slow
+def test_scores_name_each_person_s_persona(
+    demo: tuple[AnalyticsLog, dict[str, str], pd.DataFrame], chosen: PersonaClusters
+) -> None:
+    scores = persona_scores(demo[0], k=chosen.k, seed=0)
+    assert list(scores.columns) == ["profile_id", "persona"]
+    assert scores["profile_id"].tolist() == chosen.people["profile_id"].tolist()
+    pd.testing.assert_frame_equal(scores, chosen.assignments("en"))
+    assert set(scores["persona"]) == set(chosen.names["en"])
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def _card(**changes: Any) -> PersonaCard:
+    fields: dict[str, Any] = {
+        "number": 1,
+        "name": "App-first, <b>phones</b> lovers",
+        "lang": "en",
+        "people": 120,
+        "share": 0.3,
+        "age_range": (19, 41),
+        "generations": (("Gen Z", 0.5), ("Gen Y (Millennials)", 0.4)),
+        "countries": (("FR", 0.6), ("US", 0.4)),
+        "cities": (("Paris", 0.2),),
+        "income_bands": (),
+        "channels": (("app", 0.7), ("web", 0.3)),
+        "mobile_share": 0.9,
+        "categories": (("phones", 0.4),),
+        "products": ("iPhone 16",),
+        "journey": "app → web",
+        "journey_share": 0.25,
+        "nps": 12.0,
+        "nps_low": 2.0,
+        "nps_high": 22.0,
+        "nps_n": 80,
+        "themes": (("delivery", 4),),
+        "payment_failed_share": 0.05,
+        "called_after_web_share": 0.02,
+        "quote": '<script>alert("x")</script> & *great*',
+    }
+    fields.update(changes)
+    return PersonaCard(**fields)
+
+
+def test_html_escapes_every_value_a_person_or_the_data_wrote() -> None:
+    text = _card().to_html()
+    assert "<script>" not in text and "&lt;script&gt;" in text and "<b>" not in text
+    assert "&amp;" in text
+    assert "<script>" not in page([_card()])
+
+
+def test_markdown_keeps_a_verbatim_from_becoming_markup() -> None:
+    text = _card().to_markdown()
+    assert "\\<script\\>" in text and "\\*great\\*" in text
+    assert "Age**: 19–41 years" in text
+    assert "+12 (95 % CI +2 to +22; n = 80 answers)" in text
+
+
+def test_a_card_without_quote_says_why_in_its_language() -> None:
+    assert "too few comments" in _card(quote=None).to_markdown()
+    french = _card(quote=None, lang="fr", nps=None, nps_low=None, nps_high=None, nps_n=0)
+    assert "trop peu de commentaires" in french.to_markdown()
+    assert "aucune réponse" in french.to_markdown()
