@@ -32,10 +32,31 @@ def _churn_risk(log: AnalyticsLog) -> pd.DataFrame:
     return churn_report(log).to_pandas()
 
 
-#: name → scorer. The value part adds `clv` (clv, p_alive, expected_purchases) and
-#: `rfm_segment`, the personas part `persona`: one line each.
+def _clv(log: AnalyticsLog) -> pd.DataFrame:
+    from empreinte.analytics.know.clv import clv_scores
+
+    return clv_scores(log)
+
+
+def _rfm(log: AnalyticsLog) -> pd.DataFrame:
+    from empreinte.analytics.know.rfm import rfm_scores
+
+    scores = rfm_scores(log)
+    return scores.rename(columns={"r": "rfm_r", "f": "rfm_f", "m": "rfm_m"})
+
+
+def _persona(log: AnalyticsLog) -> pd.DataFrame:
+    from empreinte.analytics.know.personas import persona_scores
+
+    return persona_scores(log)
+
+
+#: name → scorer; the traits each writes are its frame's columns.
 SCORERS: dict[str, Scorer] = {
-    "churn_risk": _churn_risk,
+    "churn_risk": _churn_risk,  # churn_risk
+    "clv": _clv,  # clv, p_alive, expected_purchases
+    "rfm": _rfm,  # rfm_segment, rfm_r, rfm_f, rfm_m
+    "persona": _persona,  # persona
 }
 
 
