@@ -340,7 +340,7 @@ def overlap(
         from empreinte.errors import ChartError
 
         try:
-            overlap_chart(report, sizes, chart, language=lang)
+            overlap_chart(report.names, report.to_rows(), sizes, chart, language=lang)
         except ChartError as exc:
             raise fail(f"--chart: {exc}") from None
         err.print(f"chart written to {chart}")

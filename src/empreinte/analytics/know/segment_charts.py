@@ -8,17 +8,15 @@ style, fixed SVG salt): the same input gives the same bytes, safe in the threade
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from empreinte.analytics.cx import charts
 from empreinte.errors import ChartError
-
-if TYPE_CHECKING:
-    from empreinte.segments.service import OverlapReport
 
 _TEXTS = {
     "en": {"title": "Segment overlap (colour: Jaccard; number: people in both)", "size": "size"},
@@ -30,21 +28,26 @@ _TEXTS = {
 
 
 def overlap_chart(
-    report: OverlapReport, sizes: dict[str, int], path: str | Path, language: str = "en"
+    names: Sequence[str],
+    pairs: Sequence[Mapping[str, Any]],
+    sizes: Mapping[str, int],
+    path: str | Path,
+    language: str = "en",
 ) -> Path:
-    """Write the overlap grid of `report` (`sizes`: each segment's size, on the diagonal)."""
+    """Write the overlap grid of segments `names`: `pairs` as `OverlapReport.to_rows()` gives
+    them (a, b, both, jaccard), `sizes` each segment's size (on the diagonal)."""
     if language not in _TEXTS:
         raise ChartError(f"unknown language {language!r}: use en or fr")
-    names = list(report.names)
+    names = list(names)
     if len(names) < 2:
         raise ChartError("an overlap chart needs two segments or more")
     index = {name: i for i, name in enumerate(names)}
     jaccard = np.eye(len(names))
     both = np.diag([float(sizes.get(name, 0)) for name in names])
-    for row in report.rows:
-        i, j = index[row.a], index[row.b]
-        jaccard[i, j] = jaccard[j, i] = row.jaccard
-        both[i, j] = both[j, i] = row.both
+    for row in pairs:
+        i, j = index[row["a"]], index[row["b"]]
+        jaccard[i, j] = jaccard[j, i] = float(row["jaccard"])
+        both[i, j] = both[j, i] = float(row["both"])
     texts = _TEXTS[language]
     side = 1.6 + 0.9 * len(names)
 
