@@ -14,20 +14,23 @@ from empreinte.analytics.log import AnalyticsLog
 ANALYTICS_PURPOSE = "analytics"
 
 
-def only_consenting(log: AnalyticsLog, table: ir.Table) -> ir.Table:
-    """The rows of `table` (with `profile_id`) whose person allows analytics now."""
-    state = log.derived("consent_state")
-    people = state.filter((state.purpose == ANALYTICS_PURPOSE) & state.allowed)
-    return table.filter(table.profile_id.isin(people.profile_id))
-
-
 PROFILING_PURPOSE = "profiling"
 
 
-def only_profiled(log: AnalyticsLog, table: ir.Table) -> ir.Table:
-    """The rows of `table` (with `profile_id`) whose person allows `profiling` now: models
-    that score people (churn risk, customer value, personas) read and score no one else.
-    Silence is a no, as for every purpose (privacy/consent.py)."""
+def allowing(log: AnalyticsLog, table: ir.Table, purpose: str) -> ir.Table:
+    """The rows of `table` (with `profile_id`) whose person allows `purpose` now. Silence is
+    a no, as for every purpose (privacy/consent.py)."""
     state = log.derived("consent_state")
-    people = state.filter((state.purpose == PROFILING_PURPOSE) & state.allowed)
+    people = state.filter((state.purpose == purpose) & state.allowed)
     return table.filter(table.profile_id.isin(people.profile_id))
+
+
+def only_consenting(log: AnalyticsLog, table: ir.Table) -> ir.Table:
+    """The rows of `table` (with `profile_id`) whose person allows analytics now."""
+    return allowing(log, table, ANALYTICS_PURPOSE)
+
+
+def only_profiled(log: AnalyticsLog, table: ir.Table) -> ir.Table:
+    """The rows of `table` whose person allows `profiling` now: models that score people
+    (churn risk, customer value, personas) read and score no one else."""
+    return allowing(log, table, PROFILING_PURPOSE)

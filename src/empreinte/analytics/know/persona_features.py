@@ -38,13 +38,13 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from empreinte.analytics.cx.answers import AnswerScope, survey_answers
+from empreinte.analytics.cx.consented import only_profiled
 from empreinte.analytics.journeys.channels import own_touchpoints
 from empreinte.analytics.journeys.touchpoints import JourneyScope, sessions, touchpoints
 from empreinte.analytics.json import JsonDoc
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 
-PROFILING_PURPOSE = "profiling"
 CHANNELS = ("web", "app", "store", "phone", "chat", "social", "voice")
 MESSAGING = ("email", "sms", "push")
 ORDER_STEP = "Order Completed"
@@ -68,20 +68,13 @@ COUNT_FEATURES = (
 )
 
 
-def only_profiling(log: AnalyticsLog, table: ir.Table) -> ir.Table:
-    """The rows of `table` (with `profile_id`) whose person allows profiling now."""
-    state = log.derived("consent_state")
-    people = state.filter((state.purpose == PROFILING_PURPOSE) & state.allowed)
-    return table.filter(table.profile_id.isin(people.profile_id))
-
-
 def top_categories(log: AnalyticsLog, scope: JourneyScope, n: int) -> list[str]:
     """The `n` categories most viewed or added by the people of `scope` (ties by name)."""
     if n < 0:
         raise AnalyticsError(f"top categories must be >= 0, not {n}")
     if n == 0:
         return []
-    table = only_profiling(log, touchpoints(log, scope, steps=PRODUCT_STEPS))
+    table = only_profiled(log, touchpoints(log, scope, steps=PRODUCT_STEPS))
     table = table.mutate(category=JsonDoc(log, table.properties).text("category"))
     counts = table.filter(table.category.notnull()).group_by("category").agg(n=ibis._.count())
     frame = log.execute(counts.order_by([ibis.desc("n"), "category"]).limit(n))
@@ -130,7 +123,7 @@ def persona_features(
     scope = scope or JourneyScope()
     if categories is None:
         categories = top_categories(log, scope, DEFAULT_TOP_CATEGORIES)
-    own = only_profiling(log, own_touchpoints(log, scope))
+    own = only_profiled(log, own_touchpoints(log, scope))
     digital = own.channel.isin(["web", "app"])
     agent = JsonDoc(log, own.context).string("userAgent").fill_null("")
     mobile = (own.channel == "app") | ((own.channel == "web") & agent.re_search(MOBILE_AGENT))

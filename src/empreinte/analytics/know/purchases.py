@@ -21,14 +21,13 @@ from datetime import datetime
 
 import ibis.expr.types as ir
 
-from empreinte.analytics.cx.consented import only_consenting
+from empreinte.analytics.cx.consented import only_consenting, only_profiled
 from empreinte.analytics.journeys.touchpoints import JourneyScope
 from empreinte.analytics.json import JsonDoc
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 
 ORDER_EVENT = "Order Completed"
-PROFILING_PURPOSE = "profiling"
 
 #: The columns of `Purchases.table`.
 COLUMNS = ("profile_id", "seq", "at", "day", "revenue")
@@ -117,14 +116,6 @@ def purchases(
         excluded_currencies=others,
         last_day=max(last_days) if last_days else None,
     )
-
-
-def only_profiled(log: AnalyticsLog, table: ir.Table) -> ir.Table:
-    """The rows of `table` (with `profile_id`) whose person allows profiling now: people who
-    refused it are never scored by a model."""
-    state = log.derived("consent_state")
-    people = state.filter((state.purpose == PROFILING_PURPOSE) & state.allowed)
-    return table.filter(table.profile_id.isin(people.profile_id))
 
 
 def daily(table: ir.Table) -> ir.Table:
