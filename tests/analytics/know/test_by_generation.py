@@ -34,6 +34,7 @@ CALLS: dict[str, Callable[[Workspace], Any]] = {
     "journeys.channel_mix": lambda ws: ws.journeys.channel_mix(by="generation"),
     "journeys.ropo": lambda ws: ws.journeys.ropo(by="generation"),
     "journeys.showrooming": lambda ws: ws.journeys.showrooming(by="generation"),
+    "know.rfm": lambda ws: ws.know.rfm(by="generation"),
 }
 # A `by` that is not a breakdown of people: attribution's is the touch credited (channel,
 # campaign); a funnel's spec is built, then run by `funnel` above.

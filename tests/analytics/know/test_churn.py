@@ -181,7 +181,11 @@ def test_the_model_finds_the_planted_churn(report: ChurnReport) -> None:
     assert report.base_rate_train == pytest.approx(sum(train) / len(train))
     assert report.base_rate == pytest.approx(sum(test) / len(test))
     assert report.auc > 0.8 and report.baseline_auc > 0.7
-    assert report.brier < report.base_rate * (1 - report.base_rate)  # beats the base rate
+    # Beats the forecast one could make without the model: the training base rate for
+    # everyone (its Brier score on the test rows: the test's variance plus the shift).
+    no_skill = report.base_rate * (1 - report.base_rate)
+    no_skill += (report.base_rate - report.base_rate_train) ** 2
+    assert report.brier < no_skill
     assert sum(b.people for b in report.calibration) == len(test)
     scores = {s.profile_id: s.churn_risk for s in report.scores}
     assert len(scores) == sum(1 for d in schedule.values() if d)

@@ -144,6 +144,17 @@ def _model() -> Any:
     )
 
 
+def _fitted(frame: pd.DataFrame, columns: Sequence[str]) -> Any:
+    """The model fitted on `frame`'s rows in an order that depends on their values only:
+    the cross-validation folds follow the row order, and profile ids are random, so the same
+    customers must give the same folds (the same penalty, the same scores) in every
+    workspace."""
+    matrix = _matrix(frame, columns)
+    labels = frame["churned"].to_numpy()
+    order = np.lexsort((labels, *matrix.T[::-1]))
+    return _model().fit(matrix[order], labels[order])
+
+
 def _matrix(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     matrix: np.ndarray = frame[list(columns)].astype("float64").to_numpy()
     return matrix
@@ -190,16 +201,16 @@ def churn_report(
     test = labelled(log, test_cutoff, horizon)
     _check(test, "test", test_cutoff)
 
-    model = _model().fit(_matrix(train, FEATURES), train["churned"])
+    model = _fitted(train, FEATURES)
     predicted = model.predict_proba(_matrix(test, FEATURES))[:, 1]
-    baseline = _model().fit(_matrix(train, ["recency_days"]), train["churned"])
+    baseline = _fitted(train, ["recency_days"])
     predicted_baseline = baseline.predict_proba(_matrix(test, ["recency_days"]))[:, 1]
     observed = test["churned"].to_numpy()
 
     bins = _calibration(observed, predicted, calibration_curve)
     # Scores at `now`: the same model fitted on the latest period (features at c2, labels up
     # to now), applied one horizon later: exactly what the evaluation measured.
-    final = _model().fit(_matrix(test, FEATURES), test["churned"])
+    final = _fitted(test, FEATURES)
     current = log.execute(churn_features(log, now)).sort_values("profile_id", ignore_index=True)
     risks = final.predict_proba(_matrix(current, FEATURES))[:, 1] if len(current) else []
     scores = sorted(
