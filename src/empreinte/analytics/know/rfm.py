@@ -220,7 +220,8 @@ def rfm_report(
     bought = purchases(log, since=since, until=at, currency=currency, consented_only=consented_only)
     reference, day = reference_of(log, bought, at)
     table = rfm_table(bought.table, day)
-    frame = log.execute(table).sort_values("profile_id", kind="stable").reset_index(drop=True)
+    # Sorted in the engine (in parallel; profile ids are unique, so any sort is the same).
+    frame = log.execute(table.order_by("profile_id")).reset_index(drop=True)
     breakdown: tuple[BreakdownRow, ...] = ()
     if by is not None:
         grouped = with_attribute(log, table, by, "group")
@@ -246,8 +247,10 @@ def _segments(frame: pd.DataFrame) -> tuple[SegmentRow, ...]:
     total = len(frame)
     revenue = float(frame["monetary"].sum()) if total else 0.0
     rows = []
+    # One pass over the customers; a segment without any gives an empty part.
+    parts = dict(tuple(frame.groupby("segment", sort=False)))
     for name in SEGMENT_NAMES:
-        part = frame[frame["segment"] == name]
+        part = parts.get(name, frame.iloc[:0])
         n = len(part)
         money = float(part["monetary"].sum())
         rows.append(

@@ -114,6 +114,5 @@ def summary_table(table: ir.Table, periods: Periods) -> ir.Table:
 
 
 def to_frame(result: pd.DataFrame) -> pd.DataFrame:
-    """An executed summary, sorted by profile id, with plain dtypes."""
-    frame = result.loc[:, list(COLUMNS)].sort_values("profile_id", kind="stable")
-    return frame.reset_index(drop=True)
+    """An executed summary (sorted by profile id in the engine) with its columns in order."""
+    return result.loc[:, list(COLUMNS)].reset_index(drop=True)
