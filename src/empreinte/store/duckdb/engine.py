@@ -64,6 +64,10 @@ class DuckDBEngine:
         # after an erasure: tests/store/test_newest_first.py). GLOBAL: every cursor.
         self._con.execute("SET GLOBAL disabled_optimizers = 'row_group_pruner'")
         self._local = threading.local()
+        # One segment refresh writes at a time: the server's scheduler and an API call may
+        # refresh the same segment at once, and DuckDB refuses the second of two transactions
+        # deleting the same members (a conflict, not a wait).
+        self.segment_writes = threading.Lock()
         self._read_only = read_only
         self._wal = path.with_name(path.name + ".wal")
         self._wal_size: int | None = None  # after our last COMMIT; None: no WAL file then

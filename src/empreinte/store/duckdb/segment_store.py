@@ -84,8 +84,9 @@ class DuckDBSegmentStore(DuckDBTables):
         cur = self._engine.cursor()  # a cursor of its own: `register` needs a fresh one
         try:
             cur.register("_segment_new", new)
-            cur.execute("BEGIN")
+            self._engine.segment_writes.acquire()
             try:
+                cur.execute("BEGIN")
                 old = "SELECT profile_id FROM segment_members WHERE segment = $name"
                 entered = cur.execute(
                     "INSERT INTO segment_history "
@@ -118,6 +119,8 @@ class DuckDBSegmentStore(DuckDBTables):
             except duckdb.Error as exc:
                 cur.execute("ROLLBACK")
                 raise StorageError(f"could not refresh segment {name!r}: {exc}") from exc
+            finally:
+                self._engine.segment_writes.release()
         finally:
             cur.close()
         return RefreshCounts(new.num_rows, len(entered), len(left))
