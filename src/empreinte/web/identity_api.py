@@ -21,7 +21,6 @@ what the writer committed, about once a second (less often while the writer is b
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +34,7 @@ from empreinte.errors import InvalidInput
 from empreinte.profiles.lookup import LOOKUPS
 from empreinte.profiles.views import conflict_json, explanation_json, rebuild_json
 from empreinte.web.auth import require
+from empreinte.web.background import BackgroundLoop
 from empreinte.web.operation import ApiRoute, Operation, query
 from empreinte.web.params import Seq, Text, Whole, check_fields, json_object, text_field
 from empreinte.web.profiles_api import PROFILE_ID, READERS
@@ -239,7 +239,7 @@ class IdentityApi:
         return await self._change(request, set(), change)
 
 
-class IdentitySync:
+class IdentitySync(BackgroundLoop):
     """A background thread that resolves newly committed events into the identity graph.
 
     It looks at the end of the log every `interval` seconds and syncs when it moved, so a
@@ -252,6 +252,8 @@ class IdentitySync:
     clears.
     """
 
+    thread_name = "empreinte-identity-sync"
+
     def __init__(
         self,
         workspace: Workspace,
@@ -261,28 +263,14 @@ class IdentitySync:
         max_delay: float = 5.0,
         busy: Callable[[], bool] | None = None,
     ):
+        super().__init__()
         self._ws = workspace
         self._interval = interval
         self._backoff = backoff
         self._max_delay = max_delay
         self._busy = busy
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.syncs = 0
         self.deferred = 0
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="empreinte-identity-sync", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _run(self) -> None:
         seen = -1

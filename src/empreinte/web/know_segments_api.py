@@ -24,7 +24,6 @@ read people's behaviour, so they are for analysts and admins, as journeys are.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +33,7 @@ from starlette.responses import Response
 from empreinte.credentials import Principal, Role
 from empreinte.errors import InvalidInput
 from empreinte.web.auth import require
+from empreinte.web.background import BackgroundLoop
 from empreinte.web.operation import ApiRoute, Operation, query
 from empreinte.web.params import Texts, Whole, check_fields, json_object, text_field
 from empreinte.web.responses import json_response
@@ -309,30 +309,18 @@ class SegmentsApi:
         return json_response(200, {"deleted": name})
 
 
-class SegmentScheduler:
+class SegmentScheduler(BackgroundLoop):
     """A background thread that refreshes due segments (their `schedule`) every `interval`
     seconds. A failure is logged and the next round tries again; one segment's failure does
     not stop the others'."""
 
+    thread_name = "empreinte-segment-scheduler"
+
     def __init__(self, workspace: Workspace, interval: float = 60.0):
+        super().__init__()
         self._ws = workspace
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.refreshed = 0
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="empreinte-segment-scheduler", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def run_once(self) -> int:
         """Refresh every due segment now; how many were refreshed."""
