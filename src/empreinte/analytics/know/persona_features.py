@@ -42,6 +42,7 @@ from empreinte.analytics.cx.consented import only_profiled
 from empreinte.analytics.journeys.channels import own_touchpoints
 from empreinte.analytics.journeys.touchpoints import JourneyScope, sessions, touchpoints
 from empreinte.analytics.json import JsonDoc
+from empreinte.analytics.know.purchases import order_value
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.errors import AnalyticsError
 
@@ -133,7 +134,7 @@ def persona_features(
     is_product = own.step.isin(list(PRODUCT_STEPS))
     category = props.text("category")
     condition = props.text("condition")
-    revenue = props.number("revenue").fill_null(props.number("total"))
+    revenue = order_value(props)
     # Product lines: occurrences of the key "product_id" in the order's `products` array.
     products = props.at("products").fill_null("")
     key = '"product_id"'

@@ -68,7 +68,7 @@ def purchases(
     if scope.until is not None:
         events = events.filter(events.timestamp < scope.until)
     doc = JsonDoc(log, events.properties)
-    value = doc.number("revenue").fill_null(doc.number("total"))
+    value = order_value(doc)
     local = log.local_time(events.timestamp)
     orders = events.select(
         "seq",
@@ -116,6 +116,12 @@ def purchases(
         excluded_currencies=others,
         last_day=max(last_days) if last_days else None,
     )
+
+
+def order_value(properties: JsonDoc) -> ir.FloatingValue:
+    """An order's value: `revenue`, else `total` (NULL when neither is a number)."""
+    value: ir.FloatingValue = properties.number("revenue").fill_null(properties.number("total"))
+    return value
 
 
 def daily(table: ir.Table) -> ir.Table:

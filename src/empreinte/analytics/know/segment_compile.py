@@ -40,6 +40,7 @@ from empreinte.analytics.cx.consented import ANALYTICS_PURPOSE
 from empreinte.analytics.journeys.steps import parse_duration, parse_step
 from empreinte.analytics.journeys.touchpoints import JourneyScope, touchpoints
 from empreinte.analytics.json import JsonDoc
+from empreinte.analytics.know.purchases import order_value
 from empreinte.analytics.know.segment_language import (
     And,
     Arg,
@@ -376,8 +377,7 @@ class SegmentCompiler:
         if name in ("orders", "revenue"):
             orders = touchpoints(self.log, steps=[ORDER_STEP])
             orders = orders.filter(orders.type == "track")
-            doc = JsonDoc(self.log, orders.properties)
-            amount = doc.number("revenue").fill_null(doc.number("total"))
+            amount = order_value(JsonDoc(self.log, orders.properties))
             per = orders.group_by("profile_id").agg(
                 orders=orders.count().cast("float64"), revenue=amount.sum().fill_null(0.0)
             )
