@@ -17,7 +17,13 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import empreinte
-from empreinte.analytics.know.persona_cards import PersonaCard, page, persona_cards
+from empreinte.analytics.know.persona_cards import (
+    QUOTE_MAX,
+    PersonaCard,
+    page,
+    persona_cards,
+    quote_of,
+)
 from empreinte.analytics.know.persona_features import feature_frame
 from empreinte.analytics.know.personas import (
     PersonaClusters,
@@ -270,3 +276,11 @@ def test_a_card_without_quote_says_why_in_its_language() -> None:
     french = _card(quote=None, lang="fr", nps=None, nps_low=None, nps_high=None, nps_n=0)
     assert "trop peu de commentaires" in french.to_markdown()
     assert "aucune réponse" in french.to_markdown()
+
+
+def test_a_quote_is_a_sentence_or_two_whatever_the_comment() -> None:
+    # Up to the longest comment a message can carry through the public write key.
+    assert quote_of("Fast   delivery,\n  kind staff.") == "Fast delivery, kind staff."
+    long = " ".join(["word"] * 6_000)
+    assert len(quote_of(long)) <= QUOTE_MAX and quote_of(long).endswith(" …")
+    assert quote_of("x" * 30_000) == "x" * (QUOTE_MAX - 2) + " …"

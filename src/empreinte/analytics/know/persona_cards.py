@@ -16,7 +16,7 @@ who called within 24 h of a web or app session, journeys/friction.py); and a quo
 the answer whose score is the closest to the cluster's median score, ties broken by the
 SHA-256 of the text (deterministic, independent of the log's order). There is no quote when
 fewer than `[cx] viewer_min_group` people of the cluster left a comment: a verbatim from a
-handful of people could identify them.
+handful of people could identify them. A quote is at most `QUOTE_MAX` characters (cut at a word).
 
 Renders: Markdown, HTML (every value escaped: a verbatim is user input) and PNG (matplotlib,
 through cx/charts.py's `render`: deterministic and thread-safe), in English or French.
@@ -371,6 +371,22 @@ def _themes(comments: pd.Series, lang: Lang) -> tuple[tuple[str, int], ...]:
     return tuple(ranked[:TOP])
 
 
+#: A quote on a card is a sentence or two: a comment can be as long as a message allows (32 KB
+#: through the public write key), so a longer one is cut at a word with an ellipsis.
+QUOTE_MAX = 280
+
+
+def quote_of(comment: str) -> str:
+    """`comment` as a card quotes it: whitespace runs made single spaces, at most
+    `QUOTE_MAX` characters."""
+    import textwrap
+
+    short = textwrap.shorten(comment, QUOTE_MAX, placeholder=" …")
+    if short in ("…", " …"):  # a first word longer than the quote: cut it
+        short = " ".join(comment.split())[: QUOTE_MAX - 2] + " …"
+    return short
+
+
 def _quote(said: pd.DataFrame, minimum: int) -> str | None:
     if said.empty or said["profile_id"].nunique() < minimum:
         return None
@@ -382,7 +398,7 @@ def _quote(said: pd.DataFrame, minimum: int) -> str | None:
             hashlib.sha256(str(r.comment).encode()).hexdigest(),
         ),
     )
-    return str(ranked[0].comment)
+    return quote_of(str(ranked[0].comment))
 
 
 # -- rendering --------------------------------------------------------------------------------
