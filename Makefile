@@ -30,6 +30,12 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 		echo "java not found: installing openjdk-17-jre-headless for the Spark tests"; \
 		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
 		$$SUDO apt-get update && $$SUDO apt-get install -y openjdk-17-jre-headless; }
+	@# The dashboard's browser tests drive Debian's Chromium (Playwright's own download does not
+	@# work without the internet): install it where it is missing.
+	@test -x /usr/bin/chromium || { \
+		echo "chromium not found: installing Debian's chromium for the dashboard tests"; \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
 	@touch $@
 
 install: $(VENV)/.installed

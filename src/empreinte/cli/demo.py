@@ -59,7 +59,11 @@ def demo(
         bar.update(task, completed=stored)
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
+    logins = _demo_users(ws, directory)
     console.print(f"{stored} demo events stored in [bold]{directory}[/]")
+    console.print(f"  dashboard: [bold]http://{host}:{port}/[/]")
+    for username, password in logins:
+        console.print(f"    log in as [bold]{username}[/] with password [bold green]{password}[/]")
     console.print(f"  write key (source 'web'): [bold green]{key}[/]")
     console.print(f"  admin API token:          [bold green]{token}[/]")
     console.print(
@@ -74,3 +78,30 @@ def demo(
         run_server(ws, host, port)
     else:
         ws.close()
+
+
+#: The dashboard users the demo creates (and only the demo): one per role a newcomer tries.
+DEMO_USERS = (("demo-admin", Role.ADMIN), ("demo-analyst", Role.ANALYST))
+LOGINS_FILE = "demo-logins.txt"
+
+
+def _demo_users(ws: Any, directory: Path) -> list[tuple[str, str]]:
+    """Create the demo's dashboard users with fresh random passwords (a demo served on a
+    shared network must not open with a password everyone knows); they are also written,
+    owner-only, to `demo-logins.txt` in the demo workspace."""
+    import os
+    import secrets
+
+    from empreinte.privacy.users import Users
+
+    users = Users.for_workspace(ws.path, ws.privacy_store)
+    logins = []
+    for username, role in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        users.create(username, password, role)
+        logins.append((username, password))
+    path = directory / LOGINS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.writelines(f"{u} {p}\n" for u, p in logins)
+    return logins

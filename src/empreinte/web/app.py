@@ -1,4 +1,4 @@
-"""The ASGI application of a workspace: collector, read API, CORS, error pages."""
+"""The ASGI application of a workspace: collector, read API, dashboard, CORS, error pages."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
+from empreinte.web.dashboard.app import Dashboard
 from empreinte.web.errors import EXCEPTION_HANDLERS
 from empreinte.web.headers import SecurityHeaders
 from empreinte.web.identity_api import IdentityApi, IdentitySync
@@ -58,7 +59,10 @@ def create_app(
     identity = IdentityApi(workspace)
     # Dashboard users: session tokens are accepted as Bearer tokens by `web.auth.require`.
     users = Users.for_workspace(workspace.path, workspace.privacy_store)
-    privacy = PrivacyApi(workspace, users, LoginThrottle.from_mapping(workspace.config.logins))
+    # One throttle for the API's logins and the dashboard's: a guesser gains nothing by
+    # alternating.
+    throttle = LoginThrottle.from_mapping(workspace.config.logins)
+    privacy = PrivacyApi(workspace, users, throttle)
     cx = CxApi(workspace)
     attribution = JourneyAttributionApi(workspace)
     snapshots = SnapshotApi(workspace, local_secret)
@@ -104,6 +108,8 @@ def create_app(
             *KnowPersonasApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
+            # Last: the dashboard's pages at `/` (after every API path).
+            Dashboard(workspace, users, throttle).mount(),
         ],
         middleware=[
             # Browsers post from any site that embeds the tracking snippet.

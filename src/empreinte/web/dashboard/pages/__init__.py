@@ -1,0 +1,21 @@
+"""The dashboard's pages, one module each; the navigation shows them in `NAVIGATION` order
+(only those the viewer's role may see)."""
+
+from __future__ import annotations
+
+from empreinte.web.dashboard.page import Action, Page
+from empreinte.web.dashboard.pages import (
+    customers,
+    experience,
+    journeys,
+    overview,
+    privacy,
+    segments,
+    sources,
+)
+
+NAVIGATION = ("overview", "customers", "journeys", "experience", "segments", "privacy", "sources")
+
+_MODULES = (overview, customers, journeys, experience, segments, privacy, sources)
+PAGES: list[Page] = [page for module in _MODULES for page in module.PAGES]
+ACTIONS: list[Action] = [action for module in _MODULES for action in module.ACTIONS]
