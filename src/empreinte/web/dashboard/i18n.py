@@ -1,11 +1,13 @@
 """The dashboard's languages: which one a request gets, its message catalogue, its formats.
 
 The texts are written in English in the templates and page modules (`_("…")` in templates,
-`page.gettext("…")` in Python) and translated in `locale/fr/LC_MESSAGES/messages.po`, a
-gettext catalogue kept with Babel (`python -m empreinte.web.dashboard.i18n` updates it from
-the sources). The `.po` file is compiled in memory when the app starts: there is no build
-step and no compiled file to forget. Numbers, percentages and dates are formatted with
-Babel's CLDR data for the request's locale (1 234,5 in French, 1,234.5 in English).
+`view.gettext("…")` in Python, `N_("…")` for a text translated later) and translated in the
+gettext catalogues of `locale/fr/LC_MESSAGES/` (`messages.po` for the shared texts, one per
+page); `python -m empreinte.web.dashboard.i18n` prints the texts still to translate, found
+with Babel's extractor, and a test fails on any. The `.po` files are compiled in memory when
+the app starts: there is no build step and no compiled file to forget. Numbers, percentages
+and dates are formatted with Babel's CLDR data for the request's locale (1 234,5 in French,
+1,234.5 in English).
 
 The language is, in order: the `empreinte_lang` cookie (set by the switch in the page
 header), then the browser's `Accept-Language`, then English.
@@ -14,6 +16,7 @@ header), then the browser's `Accept-Language`, then English.
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,18 +63,46 @@ def language_of(cookie: str | None, accept_language: str | None) -> str:
     return found if found in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def catalogue_files(language: str) -> list[Path]:
+    """The `.po` files of `language`: `messages.po` (the shared texts) and one per page
+    (`overview.po`, `journeys.po`…), so that pages are translated without touching each
+    other's files."""
+    return sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+
+
+def read_catalogue(language: str) -> dict[str, str]:
+    """Every translated text of `language` (the union of its `.po` files), fuzzy ones left
+    out."""
+    found: dict[str, str] = {}
+    for path in catalogue_files(language):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=language):
+                if message.id and message.string and not message.fuzzy:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    found[key] = (
+                        message.string if isinstance(message.string, str) else message.string[0]
+                    )
+    return found
+
+
 @cache
 def translations(language: str) -> NullTranslations:
     """The compiled catalogue of `language` (English is the source: no catalogue)."""
     if language == DEFAULT_LANGUAGE:
         return NullTranslations()
-    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    merged: Translations | None = None
+    for path in catalogue_files(language):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language, domain=DOMAIN)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog, use_fuzzy=False)
+        compiled.seek(0)
+        part = Translations(compiled, domain=DOMAIN)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    return merged if merged is not None else NullTranslations()
 
 
 @dataclass(frozen=True)
@@ -123,36 +154,38 @@ class Formats:
         }
 
 
-def update_catalogue() -> list[str]:
-    """Extract the texts of the templates and page modules and merge them into every
-    catalogue (new texts empty, gone ones removed). Returns the texts still untranslated."""
-    from babel.messages.catalog import Catalog
+def source_texts() -> dict[str, list[str]]:
+    """Every text the templates and page modules show, with where it is (file:line)."""
     from babel.messages.extract import extract_from_dir
-    from babel.messages.pofile import write_po
 
-    source = Catalog(domain=DOMAIN)
-    for filename, lineno, message, comments, context in extract_from_dir(
+    found: dict[str, list[str]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
         Path(__file__).parent,
         method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
         options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
         keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
     ):
-        source.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
-    missing: list[str] = []
+        key = message if isinstance(message, str) else message[0]
+        found.setdefault(key, []).append(f"{filename}:{lineno}")
+    return found
+
+
+def untranslated() -> dict[str, dict[str, list[str]]]:
+    """Per language, the source texts no catalogue translates (and where they are)."""
+    texts = source_texts()
+    out: dict[str, dict[str, list[str]]] = {}
     for language in LANGUAGES:
         if language == DEFAULT_LANGUAGE:
             continue
-        path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=language, domain=DOMAIN)
-        catalog.update(source, no_fuzzy_matching=True)
-        catalog.obsolete.clear()
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, omit_header=False, no_location=True)
-        missing += [f"{language}: {m.id}" for m in catalog if m.id and not m.string]
-    return missing
+        known = read_catalogue(language)
+        out[language] = {text: where for text, where in texts.items() if text not in known}
+    return out
 
 
 if __name__ == "__main__":
-    untranslated = update_catalogue()
-    print("\n".join(untranslated) or "every text is translated")
+    # `python -m empreinte.web.dashboard.i18n`: the texts still to translate, as .po entries
+    # to paste into the page's own catalogue.
+    for language, missing in untranslated().items():
+        for text, where in sorted(missing.items()):
+            print(f"# {language}: {', '.join(where)}")
+            print(f'msgid {json.dumps(text, ensure_ascii=False)}\nmsgstr ""\n')
