@@ -116,7 +116,7 @@ def _trend_chart(view: View, survey: str, report: ScoreReport) -> Chart:
         Table(f"trend-{survey}-data", name, columns, table_rows),
         caption=_("The band is the 95% confidence interval; n is the number of answers."),
         empty=EmptyState(
-            _("No survey answers yet. Send them as `Survey Responded` events:"),
+            _("No survey answers yet. Send them as events like this one:"),
             survey_snippets(survey),
         ),
         height=280,
