@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.types import Scope
 
 from empreinte import __version__
 from empreinte.errors import AuthError, EmpreinteError, Forbidden, TooManyAttempts
@@ -102,7 +103,7 @@ class Dashboard:
             routes.append(Route(page.path, self._page_endpoint(page), methods=["GET"]))
         for action in ACTIONS:
             routes.append(Route(action.path, self._action_endpoint(action), methods=["POST"]))
-        return Mount("/", app=Router(routes))
+        return _PagesMount("/", app=Router(routes))
 
     # -- the frame ---------------------------------------------------------------------------
 
@@ -301,6 +302,20 @@ class Dashboard:
             return self._html(request, action.page.template, context, viewer, page=action.page)
 
         return endpoint
+
+
+class _PagesMount(Mount):
+    """Mounted at `/`, but claiming only the paths the dashboard serves: `GET /v1/track` stays
+    the API's 405 and an unknown path the API's JSON 404."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is Match.NONE:
+            return match, child
+        inner = {**scope, **child}
+        if any(route.matches(inner)[0] is not Match.NONE for route in self.routes):
+            return match, child
+        return Match.NONE, {}
 
 
 class _NoSuchDownload(EmpreinteError):
