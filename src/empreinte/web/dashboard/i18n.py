@@ -122,12 +122,13 @@ class Formats:
         return format_decimal(value, format=pattern, locale=self.language)
 
     def percent(self, value: Any, digits: int = 1) -> str:
-        """`value` is a share (0.256 → 25.6 %)."""
+        """`value` is a share (0.256 → 25.6% in English, 25,6 % in French)."""
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "–"
-        pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + " %"
-        if self.language == "en":
-            pattern = pattern.replace(" %", "%")
+        pattern = self.locale.percent_formats[None].pattern  # the locale's spacing and sign
+        if digits > 0:
+            last = pattern.rindex("0") + 1
+            pattern = pattern[:last] + "." + "0" * digits + pattern[last:]
         return format_percent(value, format=pattern, locale=self.language)
 
     def date(self, value: date | datetime | None) -> str:
