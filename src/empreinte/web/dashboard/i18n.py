@@ -20,10 +20,11 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
@@ -107,9 +108,11 @@ def translations(language: str) -> NullTranslations:
 
 @dataclass(frozen=True)
 class Formats:
-    """Locale-aware formatting for templates (as filters) and page code."""
+    """Locale-aware formatting for templates (as filters) and page code; times are shown in
+    the workspace's time zone."""
 
     language: str
+    zone: str = "UTC"
 
     @property
     def locale(self) -> Locale:
@@ -139,7 +142,11 @@ class Formats:
     def datetime(self, value: datetime | None) -> str:
         if value is None:
             return "–"
-        return format_datetime(value, format="medium", locale=self.language)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return format_datetime(
+            value, format="medium", tzinfo=ZoneInfo(self.zone), locale=self.language
+        )
 
     def plotly_separators(self) -> str:
         """Plotly's `layout.separators`: the decimal mark, then the thousands separator."""

@@ -183,14 +183,17 @@ def build(view: View) -> Mapping[str, Any]:
     from empreinte.analytics.activity import activity
 
     period = view.choice("period", PERIODS, "month")
-    with view.ws.analytics() as log:
-        activity_rows = activity(log, period)
-    trends = {survey: view.ws.cx.score(survey, period=period) for survey in SURVEYS}
-    quarterly = (
-        trends
-        if period == "quarter"
-        else {survey: view.ws.cx.score(survey, period="quarter") for survey in SURVEYS}
-    )
+
+    def count_activity() -> list[ActivityRow]:
+        with view.ws.analytics() as log:
+            return activity(log, period)
+
+    def scores(by: str) -> dict[str, ScoreReport]:
+        return {survey: view.ws.cx.score(survey, period=by) for survey in SURVEYS}
+
+    activity_rows = view.report(("activity", period), count_activity)
+    trends = view.report(("scores", period), lambda: scores(period))
+    quarterly = view.report(("scores", "quarter"), lambda: scores("quarter"))
     totals = [r for r in activity_rows if r.channel == ALL_CHANNELS]
     return {
         "period": period,
