@@ -157,11 +157,14 @@ def test_figures_stay_a_minute_but_an_erasure_removes_a_person_at_once(
         assert "Figures as of" in html
         answer("cyd", 0)
         assert nps(client)[:2] == (2, 100.0)  # a minute-old figure, and the page says so
+        renewed = client.get("/overview?period=quarter&download=quarters&fresh=1").text
+        assert next(csv.DictReader(io.StringIO(renewed)))["Answers (n)"] == "3"  # asked anew
+        assert nps(client)[:2] == (3, 100 / 3)  # and kept for the next viewers
         found = httpx.get(f"{server.url}/api/profiles", params={"userId": "ada"}, headers=admin)
         assert found.status_code == 200, found.text
         erased = httpx.delete(
             f"{server.url}/api/profiles/{found.json()['profileId']}", headers=admin
         )
         assert erased.status_code == 200, erased.text
-        # Recomputed at once: ada is gone, cyd (sent since) is in.
+        # Recomputed at once: ada is gone.
         assert nps(client)[:2] == (2, 0.0)

@@ -35,6 +35,7 @@ from empreinte.web.dashboard.page import Action, Page, Redirect, View
 from empreinte.web.dashboard.pages import ACTIONS, NAVIGATION, PAGES
 from empreinte.web.dashboard.render import Renderer
 from empreinte.web.dashboard.session import CSRF_FIELD, DashboardSessions, Viewer
+from empreinte.web.dashboard.snippets import HOST as SNIPPET_HOST
 
 if TYPE_CHECKING:
     from empreinte.workspace import Workspace
@@ -131,7 +132,7 @@ class Dashboard:
 
         def query_with(**changes: str | None) -> str:
             """This page's query, without one-off keys, with `changes` (None removes)."""
-            drop = {"download", "notice", *changes}
+            drop = {"download", "notice", "fresh", *changes}
             items = [(k, v) for k, v in request.query_params.multi_items() if k not in drop]
             items += [(k, v) for k, v in changes.items() if v is not None]
             return urlencode(items)
@@ -148,6 +149,8 @@ class Dashboard:
                 "request_path": request.url.path,
                 "request_query": str(request.query_params),
                 "query_with": query_with,
+                "base_url": str(request.base_url).rstrip("/"),
+                "snippet_host": SNIPPET_HOST,
                 "version": __version__,
             },
         )

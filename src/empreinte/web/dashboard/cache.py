@@ -53,9 +53,15 @@ class ReportCache:
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Lock] = {}
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> tuple[T, datetime]:
-        """The report of `key` and when it was computed (now, or less than `max_age` ago)."""
+    def get(
+        self, key: Hashable, compute: Callable[[], T], *, renew: bool = False
+    ) -> tuple[T, datetime]:
+        """The report of `key` and when it was computed (now, or less than `max_age` ago;
+        now when `renew`: the viewer asked for the latest figures)."""
         version = self._version()
+        if renew:
+            with self._lock:
+                self._entries.pop(key, None)
         found = self._fresh(key, version)
         if found is not None:
             return found.value, found.computed_at

@@ -77,8 +77,9 @@ class View:
 
     def report(self, key: Hashable, compute: Callable[[], T]) -> T:
         """An aggregate report (no list of people), computed or taken from the cache of the
-        last minute; `key` names it with every argument it depends on."""
-        value, computed_at = self.cache.get(key, compute)
+        last minute (`?fresh=1` computes it again); `key` names it with every argument it
+        depends on."""
+        value, computed_at = self.cache.get(key, compute, renew=self.query.get("fresh") == "1")
         self.computed.append(computed_at)
         return value
 

@@ -30,6 +30,8 @@ def _activity_charts(view: View, rows: list[ActivityRow]) -> list[Chart]:
         _("No events yet. Send events from your site or app with your write key:"),
         track_snippets(),
     )
+    # The second chart fills from the same events: one snippet on the page is enough.
+    empty_again = EmptyState(_("No events yet (see how to send them beside)."))
     charts = []
     for metric, title in (
         ("events", _("Events by channel")),
@@ -67,7 +69,7 @@ def _activity_charts(view: View, rows: list[ActivityRow]) -> list[Chart]:
                 figure,
                 Table(f"activity-{metric}-data", title, columns, table_rows),
                 caption=caption,
-                empty=empty,
+                empty=empty if metric == "events" else empty_again,
             )
         )
     return charts
