@@ -71,6 +71,9 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     write_key = re.search(r"write key \(source 'web'\):\s+(\S+)", done.stdout)
     token = re.search(r"admin API token:\s+(\S+)", done.stdout)
     assert write_key and token, done.stdout
+    # What a newcomer reads: where the dashboard is, and how to log in.
+    assert "dashboard: http://127.0.0.1:8000/" in done.stdout
+    assert f"log in as demo-admin with password {passwords['demo-admin']}" in done.stdout
     server = ServerProcess(workspace, root).start()
     try:
         yield Dashboard(server.url, workspace, passwords, write_key.group(1), token.group(1))
