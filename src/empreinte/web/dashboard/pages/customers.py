@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 from empreinte.credentials import Role
 from empreinte.errors import EmpreinteError, InvalidInput, ProfileNotFound
 from empreinte.web.dashboard.components import Column, EmptyState, Table
-from empreinte.web.dashboard.page import N_, STAFF, Action, Page, View
+from empreinte.web.dashboard.page import MAX_ARG, N_, STAFF, Action, Page, View
 from empreinte.web.dashboard.snippets import snippets, track_snippets
 
 if TYPE_CHECKING:
@@ -362,9 +362,10 @@ def _results_table(view: View, rows: list[dict[str, Any]]) -> Table:
 
 def build_search(view: View) -> Mapping[str, Any]:
     _ = view.gettext
-    text = view.arg("q")
+    typed = view.query.getlist("q")
     context: dict[str, Any] = {
-        "q": text,
+        # What was typed stays in the box, even when it is refused below.
+        "q": typed[0].strip()[:MAX_ARG] if typed else "",
         "kind": "auto",
         "kinds": [(k, _(KIND_LABELS[k])) for k in KINDS],
         "results": None,
@@ -374,6 +375,7 @@ def build_search(view: View) -> Mapping[str, Any]:
         "admin": _is_admin(view),
     }
     try:
+        text = view.arg("q")
         kind = view.choice("kind", KINDS, "auto")
         context["kind"] = kind
         if not text:
