@@ -527,7 +527,7 @@ def test_an_admin_searches_by_email_and_reads_the_cross_channel_timeline(
 def test_an_analyst_finds_a_customer_by_user_id_and_sees_pseudonyms_only(
     page_as: Callable[..., Any], dashboard: Dashboard, customer: Customer
 ) -> None:
-    page = page_as("analyst")
+    page = page_as("analyst", width=1024)  # a tablet in landscape
     _search_and_open(page, dashboard, str(customer.person.user_id), "Search")
     assert "pii_" in page.locator("#results").inner_text()
     page.locator("#results a", has_text=customer.profile_id).click()
@@ -539,7 +539,9 @@ def test_an_analyst_finds_a_customer_by_user_id_and_sees_pseudonyms_only(
         assert secret not in body
     assert not EMAIL.search(body)
     assert page.get_by_text("Pseudonymised personal data").is_visible()
-    screenshot(page, "customers-360-analyst-en")
+    # Nothing wider than the screen at tablet width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    screenshot(page, "customers-360-analyst-en-1024")
     assert not page.errors
 
 
@@ -556,3 +558,34 @@ def test_a_hostile_trait_shows_as_text_in_the_browser(
     assert page.locator("ol.timeline .channel-name").all_inner_texts() == ["Store", "Web", "Web"]
     screenshot(page, "customers-360-hostile-en")
     assert not dialogs and not page.errors
+
+
+def test_a_merged_away_id_opens_the_profile_it_merged_into(
+    client_as: Callable[[str], httpx.Client], customer: Customer, dashboard: Dashboard
+) -> None:
+    explained = api(dashboard, f"/api/profiles/{customer.profile_id}/identity")
+    merged = [s["otherProfileId"] for s in explained["steps"] if s["action"] == "merge"]
+    assert merged, "the demo customer has no merge to follow"
+    page = client_as("analyst").get(f"/customers/{merged[0]}")
+    assert page.status_code == 200
+    assert f"Profile {merged[0]} was merged into this one." in page.text
+    assert f"<h1>{customer.profile_id}</h1>" in page.text
+
+
+def test_downloads_follow_the_role(
+    client_as: Callable[[str], httpx.Client], customer: Customer
+) -> None:
+    person = customer.person
+    path = f"/customers/{customer.profile_id}"
+    for table in ("traits", "identities", "merge-history", "consent-history"):
+        analyst = client_as("analyst").get(path, params={"download": table})
+        assert analyst.status_code == 200, table
+        assert analyst.headers["content-type"].startswith("text/csv")
+        assert person.email not in analyst.text and not EMAIL.search(analyst.text), table
+    admin = client_as("admin").get(path, params={"download": "identities"})
+    assert person.email in admin.text and person.phone in admin.text
+    found = client_as("analyst").get(
+        "/customers", params={"q": person.user_id, "download": "results"}
+    )
+    assert found.status_code == 200
+    assert customer.profile_id in found.text and person.email not in found.text

@@ -742,6 +742,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
+def _yes_no(view: View, value: Any) -> str:
+    """`_short`, with booleans in the page's language."""
+    if isinstance(value, bool):
+        return view.gettext("yes") if value else view.gettext("no")
+    return _short(value)
+
+
 def _event_row(view: View, event: Mapping[str, Any]) -> dict[str, Any]:
     _ = view.gettext
     kind = event.get("type")
@@ -759,7 +766,7 @@ def _event_row(view: View, event: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(properties, Mapping):
         keys = [k for k in _KEY_PROPERTIES if k in properties and properties[k] not in (None, "")]
         keys += [k for k in properties if k not in keys and properties[k] not in (None, "", {})]
-        details = [(str(k), _short(properties[k])) for k in keys[:_DETAIL_PROPERTIES]]
+        details = [(str(k), _yes_no(view, properties[k])) for k in keys[:_DETAIL_PROPERTIES]]
         if kind in ("page", "screen"):
             details = [d for d in details if d[0] != "name"]
     traits = event.get("traits")
