@@ -322,7 +322,7 @@ def _result_rows(view: View, matches: Sequence[Match]) -> list[dict[str, Any]]:
         flat = profile.traits.flat(pii)
         row: dict[str, Any] = {
             "profile_id": profile.profile_id,
-            "href": "/customers/" + quote(profile.profile_id, safe=""),
+            "href": _customer_path(profile.profile_id),
             "name": _name(view, profile),
             "by": _(KIND_LABELS[match.by]),
             "events": computed.events,
@@ -421,6 +421,10 @@ def _raw_of(profile: Profile) -> dict[str, Any]:
     return out
 
 
+def _customer_path(profile_id: str | None) -> str | None:
+    return CUSTOMER_PREFIX + quote(profile_id, safe="") if profile_id else None
+
+
 def _shown_key(key: str, raw: Mapping[str, Any]) -> str:
     _type, _sep, value = key.partition(":")
     return str(raw.get(value, value))
@@ -463,8 +467,9 @@ def _identity_tables(
             Column("at", _("When"), "datetime"),
             Column("action", _("What happened")),
             Column("key", _("Identifier")),
-            Column("profile", _("Profile")),
-            Column("other", _("Other profile")),
+            # A merged-away id opens the profile it merged into.
+            Column("profile", _("Profile"), "link", href="profile_href"),
+            Column("other", _("Other profile"), "link", href="other_href"),
             Column("rule", _("Rule")),
         ],
         [
@@ -475,7 +480,9 @@ def _identity_tables(
                 + " "
                 + _shown_key(s.id_key, raw),
                 "profile": s.profile_id,
+                "profile_href": _customer_path(s.profile_id),
                 "other": s.other_profile_id,
+                "other_href": _customer_path(s.other_profile_id),
                 "rule": s.rule,
             }
             for s in explanation.steps
@@ -813,7 +820,7 @@ def _timeline(view: View, profile_id: str, pii: bool) -> dict[str, Any]:
         before, after = "", ""
         page = view.ws.profiles.timeline(profile_id, limit=TIMELINE_PAGE, before=_END, pii=pii)
     rows = [_event_row(view, e) for e in reversed(page.events)]
-    base = "/customers/" + quote(profile_id, safe="")
+    base = CUSTOMER_PREFIX + quote(profile_id, safe="")
     return {
         "rows": rows,
         "error": error,
