@@ -138,13 +138,22 @@ def test_an_admin_finds_a_customer_by_email_phone_and_user_id(
 ) -> None:
     admin = client_as("admin")
     person = customer.person
-    for query, kind in (
+    anonymous = [
+        i["key"].split(":", 1)[1]
+        for i in customer.profile["identifiers"]
+        if i["type"] == "anonymous_id"
+    ]
+    searches: list[tuple[dict[str, str], str]] = [
         ({"q": person.email}, "E-mail address"),
         ({"q": person.email.upper()}, "E-mail address"),  # normalised as ingestion does
         ({"q": person.phone}, "Phone number"),
-        ({"q": person.user_id, "kind": "userId"}, "User id"),
+        ({"q": str(person.user_id), "kind": "userId"}, "User id"),
         ({"q": customer.profile_id}, "Profile id or pseudonym"),
-    ):
+        ({"q": anonymous[0]}, "Anonymous id"),  # guessed
+    ]
+    if person.loyalty_card:
+        searches.append(({"q": person.loyalty_card, "kind": "loyaltyCard"}, "Loyalty card"))
+    for query, kind in searches:
         page = admin.get("/customers", params=query)
         assert page.status_code == 200
         rows = table_rows(page.text, "results")
@@ -196,7 +205,8 @@ def test_analysts_may_not_look_people_up_by_email_or_phone(
     known = analyst.get("/customers", params={"q": customer.person.email})
     unknown = analyst.get("/customers", params={"q": f"x{uuid.uuid4().hex}@example.com"})
     by_kind = analyst.get("/customers", params={"q": customer.person.phone, "kind": "phone"})
-    for answer in (known, unknown, by_kind):
+    by_key = analyst.get("/customers", params={"q": "email:" + customer.person.email})
+    for answer in (known, unknown, by_kind, by_key):
         assert answer.status_code == 200
         assert "Analysts cannot look people up by e-mail address or phone number" in answer.text
         assert 'id="results"' not in answer.text
