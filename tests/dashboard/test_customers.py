@@ -329,7 +329,8 @@ def test_an_unknown_profile_is_not_found(client_as: Callable[[str], httpx.Client
 
 
 def _plant(dashboard: Dashboard, uid: str) -> str:
-    """A person with hostile traits and three events on two channels; their profile id."""
+    """A person with hostile traits, a trait that changed, and four events on three
+    channels; their profile id."""
     hostile = "<script>alert('pwned')</script>"
     batch = {
         "batch": [
@@ -347,8 +348,21 @@ def _plant(dashboard: Dashboard, uid: str) -> str:
                 "userId": uid,
                 "messageId": f"{uid}-1",
                 "timestamp": "2026-03-01T10:00:00Z",
-                "traits": {"nickname": hostile, "marker": uid, "email": f"{uid}@example.com"},
+                "traits": {
+                    "nickname": hostile,
+                    "marker": uid,
+                    "email": f"{uid}@example.com",
+                    "tier": "silver",
+                },
                 "context": {"channel": "web"},
+            },
+            {
+                "type": "identify",
+                "userId": uid,
+                "messageId": f"{uid}-3",
+                "timestamp": "2026-03-03T10:00:00Z",
+                "traits": {"tier": "gold"},
+                "context": {"channel": "app"},
             },
             {
                 "type": "track",
@@ -373,7 +387,7 @@ def _plant(dashboard: Dashboard, uid: str) -> str:
             headers={"Authorization": f"Bearer {dashboard.admin_token}"},
             timeout=30,
         )
-        if found.status_code == 200 and found.json()["computed"]["events"] == 3:
+        if found.status_code == 200 and found.json()["computed"]["events"] == 4:
             return str(found.json()["profileId"])
         time.sleep(0.2)
     raise AssertionError("the planted events never reached the profile")
@@ -398,9 +412,20 @@ def test_hostile_values_sent_through_the_collector_show_as_text(
     assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in admin_page
     searched = client_as("admin").get("/customers", params={"q": "<script>x</script>"})
     assert "<script>x" not in searched.text and "&lt;script&gt;x&lt;/script&gt;" in searched.text
-    # Two channels, each with its icon and its name for screen readers.
-    assert admin_page.count('class="channel-icon"') >= 4  # 2 in the summary, 2 in the timeline
-    assert "Web: 2" in admin_page and "Store: 1" in admin_page
+    # Three channels, each with its icon and its name for screen readers.
+    assert admin_page.count('class="channel-icon"') == 3 + 4  # the summary, the timeline
+    assert "Web: 2" in admin_page and "Store: 1" in admin_page and "App: 1" in admin_page
+
+
+def test_a_trait_that_changed_shows_its_current_value_and_its_history(
+    client_as: Callable[[str], httpx.Client], planted: tuple[str, str]
+) -> None:
+    _uid, profile_id = planted
+    page = client_as("analyst").get(f"/customers/{profile_id}").text
+    tier = [row for row in table_rows(page, "traits") if ">tier<" in row]
+    assert len(tier) == 1 and ">gold<" in tier[0]
+    earlier = page.split('id="trait-history-title"', 1)[1]
+    assert "<summary>tier (1)</summary>" in earlier and "silver" in earlier
 
 
 def test_segments_the_person_is_in(
@@ -565,7 +590,8 @@ def test_a_hostile_trait_shows_as_text_in_the_browser(
     page.goto(f"{dashboard.url}/customers/{profile_id}")
     assert page.locator("#traits").get_by_text("<script>alert('pwned')</script>").count() == 1
     assert page.locator("ol.timeline").get_by_text("<b>Store Visit</b>").count() == 1
-    assert page.locator("ol.timeline .channel-name").all_inner_texts() == ["Store", "Web", "Web"]
+    channels = page.locator("ol.timeline .channel-name").all_inner_texts()
+    assert channels == ["App", "Store", "Web", "Web"]  # newest first
     screenshot(page, "customers-360-hostile-en")
     assert not dialogs and not page.errors
 
