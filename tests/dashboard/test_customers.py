@@ -311,6 +311,9 @@ def test_a_bad_timeline_cursor_is_a_message_not_an_error(
     assert len(timeline_times(page.text)) == 50
     both = admin.get(f"/customers/{customer.profile_id}", params={"before": "1:1", "after": "1:1"})
     assert both.status_code == 200 and "not both" in both.text
+    long = admin.get(f"/customers/{customer.profile_id}", params={"before": "9" * 5000})
+    assert long.status_code == 200 and "is longer than" in long.text
+    assert len(timeline_times(long.text)) == 50
 
 
 def test_an_unknown_profile_is_not_found(client_as: Callable[[str], httpx.Client]) -> None:

@@ -801,11 +801,10 @@ def _timeline(view: View, profile_id: str, pii: bool) -> dict[str, Any]:
     """A page of the timeline, newest first: `before` (older pages), `after` (newer pages),
     else the newest events."""
     _ = view.gettext
-    before = view.arg("before")
-    after = view.arg("after")
-    error = ""
+    before, after, error = "", "", ""
     page: TimelinePage
     try:
+        before, after = view.arg("before"), view.arg("after")
         if after and before:
             raise InvalidInput("before", "give `after` or `before`, not both")
         page = view.ws.profiles.timeline(
