@@ -72,6 +72,7 @@ _SECTIONS = (
     "collector",
     "privacy",
     "analytics",
+    "dashboard",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -91,6 +92,7 @@ class WorkspaceConfig:
     storage: dict[str, Any] = field(default_factory=dict)
     collector: dict[str, Any] = field(default_factory=dict)
     analytics: dict[str, Any] = field(default_factory=dict)
+    dashboard: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

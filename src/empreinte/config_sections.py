@@ -42,6 +42,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "storage": StorageSettings.from_mapping,
         "collector": CollectorSettings.from_mapping,
         "analytics": AnalyticsEngine.from_mapping,
+        "dashboard": dashboard_settings,
     }
     for name, parse in checks.items():
         try:
@@ -49,3 +50,18 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         except ConfigError as exc:
             raise ConfigError(f"{directory / CONFIG_FILE}: {exc}") from None
     return config
+
+
+#: `[dashboard]` (read by web/dashboard, which sits above the workspace: checked here).
+DASHBOARD_DEFAULTS = {"report_cache_seconds": 60}
+
+
+def dashboard_settings(section: Mapping[str, Any]) -> dict[str, int]:
+    """`report_cache_seconds`: how long the dashboard reuses an aggregate report (0: never)."""
+    unknown = sorted(set(section) - set(DASHBOARD_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"[dashboard]: unknown setting(s) {', '.join(unknown)}")
+    seconds = section.get("report_cache_seconds", DASHBOARD_DEFAULTS["report_cache_seconds"])
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds <= 3600:
+        raise ConfigError("[dashboard] report_cache_seconds must be a whole number from 0 to 3600")
+    return {"report_cache_seconds": seconds}

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from dashboard_support import CHROMIUM, CHROMIUM_ARGS, Dashboard, login
 
-from conftest import ServerProcess, _serve_command
+from servers import ServerProcess, serve_command
 
 DEMO_PEOPLE = 600
 
@@ -29,7 +29,7 @@ def _create_viewer(workspace: Path) -> str:
     password = "viewer-password-" + os.urandom(6).hex()
     subprocess.run(
         [
-            *_serve_command(),
+            *serve_command(),
             *("users", "create", "-w", str(workspace)),
             *("--username", "demo-viewer", "--role", "viewer", "--password-stdin"),
         ],
@@ -47,7 +47,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     workspace = root / "demo"
     done = subprocess.run(
         [
-            *_serve_command(),
+            *serve_command(),
             "demo",
             "--no-serve",
             "--dir",
@@ -64,6 +64,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         line.split(" ", 1) for line in (workspace / "demo-logins.txt").read_text().splitlines()
     )
     passwords["demo-viewer"] = _create_viewer(workspace)
+    # Tests compare pages with the API on data other tests add to: no minute-old figures
+    # (the cache has tests of its own, tests/dashboard/test_cache.py).
+    with (workspace / "empreinte.toml").open("a") as config:
+        config.write("\n[dashboard]\nreport_cache_seconds = 0\n")
     write_key = re.search(r"write key \(source 'web'\):\s+(\S+)", done.stdout)
     token = re.search(r"admin API token:\s+(\S+)", done.stdout)
     assert write_key and token, done.stdout

@@ -19,19 +19,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.types import Scope
 
 from empreinte import __version__
+from empreinte.config_sections import dashboard_settings
 from empreinte.errors import AuthError, EmpreinteError, Forbidden, TooManyAttempts
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users, session_key
 from empreinte.web.cx_api import csv_answer
+from empreinte.web.dashboard.cache import ReportCache
 from empreinte.web.dashboard.components import downloadables
 from empreinte.web.dashboard.i18n import LANGUAGE_COOKIE, LANGUAGES, language_of
 from empreinte.web.dashboard.page import Action, Page, Redirect, View
 from empreinte.web.dashboard.pages import ACTIONS, NAVIGATION, PAGES
 from empreinte.web.dashboard.render import Renderer
 from empreinte.web.dashboard.session import CSRF_FIELD, DashboardSessions, Viewer
+from empreinte.web.dashboard.snippets import HOST as SNIPPET_HOST
 
 if TYPE_CHECKING:
     from empreinte.workspace import Workspace
@@ -81,7 +85,12 @@ class Dashboard:
         self._ws = workspace
         self._sessions = DashboardSessions(users, session_key(workspace.path))
         self._throttle = throttle
-        self._renderer = Renderer(NAVIGATION, PAGES)
+        self._renderer = Renderer(NAVIGATION, PAGES, workspace.config.timezone)
+        store = workspace.privacy_store
+        settings = dashboard_settings(workspace.config.dashboard)
+        self._reports = ReportCache(
+            lambda: len(store.erasures()), max_age=settings["report_cache_seconds"]
+        )
 
     def mount(self) -> Mount:
         routes: list[BaseRoute] = [
@@ -102,7 +111,7 @@ class Dashboard:
             routes.append(Route(page.path, self._page_endpoint(page), methods=["GET"]))
         for action in ACTIONS:
             routes.append(Route(action.path, self._action_endpoint(action), methods=["POST"]))
-        return Mount("/", app=Router(routes))
+        return _PagesMount("/", app=Router(routes))
 
     # -- the frame ---------------------------------------------------------------------------
 
@@ -123,7 +132,7 @@ class Dashboard:
 
         def query_with(**changes: str | None) -> str:
             """This page's query, without one-off keys, with `changes` (None removes)."""
-            drop = {"download", "notice", *changes}
+            drop = {"download", "notice", "fresh", *changes}
             items = [(k, v) for k, v in request.query_params.multi_items() if k not in drop]
             items += [(k, v) for k, v in changes.items() if v is not None]
             return urlencode(items)
@@ -140,6 +149,8 @@ class Dashboard:
                 "request_path": request.url.path,
                 "request_query": str(request.query_params),
                 "query_with": query_with,
+                "base_url": str(request.base_url).rstrip("/"),
+                "snippet_host": SNIPPET_HOST,
                 "version": __version__,
             },
         )
@@ -254,7 +265,9 @@ class Dashboard:
         language = language_of(
             request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
         )
-        return View(self._ws, viewer, language, request.query_params, request.url.path)
+        return View(
+            self._ws, viewer, language, request.query_params, request.url.path, self._reports
+        )
 
     def _page_endpoint(self, page: Page) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -273,8 +286,8 @@ class Dashboard:
                     if item.id == download:
                         return csv_answer(item.csv_rows(), f"{page.key}-{item.id}")
                 return self._error(request, viewer, _NoSuchDownload(download))
-            notice = page.notices.get(request.query_params.get("notice", ""))
-            context["notice"] = notice
+            context["notice"] = page.notices.get(request.query_params.get("notice", ""))
+            context["as_of"] = view.as_of
             return self._html(request, page.template, context, viewer, page=page)
 
         return endpoint
@@ -301,6 +314,20 @@ class Dashboard:
             return self._html(request, action.page.template, context, viewer, page=action.page)
 
         return endpoint
+
+
+class _PagesMount(Mount):
+    """Mounted at `/`, but claiming only the paths the dashboard serves: `GET /v1/track` stays
+    the API's 405 and an unknown path the API's JSON 404."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is Match.NONE:
+            return match, child
+        inner = {**scope, **child}
+        if any(route.matches(inner)[0] is not Match.NONE for route in self.routes):
+            return match, child
+        return Match.NONE, {}
 
 
 class _NoSuchDownload(EmpreinteError):

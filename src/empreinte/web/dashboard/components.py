@@ -179,6 +179,7 @@ def lines(
             data.append(
                 {
                     "type": "scatter",
+                    "mode": "lines",
                     "x": [*x, *reversed(x)],
                     "y": [*high, *reversed(low)],
                     "fill": "toself",

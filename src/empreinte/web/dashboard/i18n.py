@@ -20,10 +20,11 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
@@ -107,9 +108,11 @@ def translations(language: str) -> NullTranslations:
 
 @dataclass(frozen=True)
 class Formats:
-    """Locale-aware formatting for templates (as filters) and page code."""
+    """Locale-aware formatting for templates (as filters) and page code; times are shown in
+    the workspace's time zone."""
 
     language: str
+    zone: str = "UTC"
 
     @property
     def locale(self) -> Locale:
@@ -122,12 +125,13 @@ class Formats:
         return format_decimal(value, format=pattern, locale=self.language)
 
     def percent(self, value: Any, digits: int = 1) -> str:
-        """`value` is a share (0.256 → 25.6 %)."""
+        """`value` is a share (0.256 → 25.6% in English, 25,6 % in French)."""
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "–"
-        pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + " %"
-        if self.language == "en":
-            pattern = pattern.replace(" %", "%")
+        pattern = self.locale.percent_formats[None].pattern  # the locale's spacing and sign
+        if digits > 0:
+            last = pattern.rindex("0") + 1
+            pattern = pattern[:last] + "." + "0" * digits + pattern[last:]
         return format_percent(value, format=pattern, locale=self.language)
 
     def date(self, value: date | datetime | None) -> str:
@@ -138,7 +142,11 @@ class Formats:
     def datetime(self, value: datetime | None) -> str:
         if value is None:
             return "–"
-        return format_datetime(value, format="medium", locale=self.language)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return format_datetime(
+            value, format="medium", tzinfo=ZoneInfo(self.zone), locale=self.language
+        )
 
     def plotly_separators(self) -> str:
         """Plotly's `layout.separators`: the decimal mark, then the thousands separator."""

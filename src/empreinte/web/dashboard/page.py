@@ -15,19 +15,23 @@ Texts shown to users go through `view.gettext` so that the catalogue finds them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.datastructures import QueryParams
 
 from empreinte.credentials import Role
 from empreinte.errors import InvalidInput
+from empreinte.web.dashboard.cache import ReportCache
 from empreinte.web.dashboard.i18n import Formats, translations
 from empreinte.web.dashboard.session import Viewer
 
 if TYPE_CHECKING:
     from empreinte.workspace import Workspace
+
+T = TypeVar("T")
 
 EVERYONE = (Role.ADMIN, Role.ANALYST, Role.VIEWER)
 STAFF = (Role.ADMIN, Role.ANALYST)
@@ -67,10 +71,26 @@ class View:
     language: str
     query: QueryParams
     path: str
+    cache: ReportCache
+    #: when the cached figures on the page were computed (see `report`)
+    computed: list[datetime] = field(default_factory=list)
+
+    def report(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """An aggregate report (no list of people), computed or taken from the cache of the
+        last minute (`?fresh=1` computes it again); `key` names it with every argument it
+        depends on."""
+        value, computed_at = self.cache.get(key, compute, renew=self.query.get("fresh") == "1")
+        self.computed.append(computed_at)
+        return value
+
+    @property
+    def as_of(self) -> datetime | None:
+        """The time of the oldest cached figure on the page (None: all computed now)."""
+        return min(self.computed) if self.computed else None
 
     @property
     def fmt(self) -> Formats:
-        return Formats(self.language)
+        return Formats(self.language, self.ws.config.timezone)
 
     def gettext(self, text: str) -> str:
         return translations(self.language).gettext(text)

@@ -32,12 +32,12 @@ def to_json(value: Any) -> Markup:
 
 
 class Renderer:
-    def __init__(self, navigation: Sequence[str], pages: Sequence[Page]):
+    def __init__(self, navigation: Sequence[str], pages: Sequence[Page], zone: str = "UTC"):
         by_key = {p.key: p for p in pages if not p.fragment}
         self._navigation = [by_key[key] for key in navigation if key in by_key]
-        self._envs = {language: self._environment(language) for language in LANGUAGES}
+        self._envs = {language: self._environment(language, zone) for language in LANGUAGES}
 
-    def _environment(self, language: str) -> Environment:
+    def _environment(self, language: str, zone: str) -> Environment:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -47,7 +47,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-        fmt = Formats(language)
+        fmt = Formats(language, zone)
         env.filters.update(fmt.filters())
         env.filters["json"] = to_json
         env.globals.update(

@@ -11,32 +11,48 @@ import json
 from typing import Any
 
 WRITE_KEY = "YOUR_WRITE_KEY"
+#: Replaced by this server's own address when the page is rendered (`_macros.html`).
 HOST = "https://empreinte.example.com"
 
 
-def _js(call: str, *args: Any) -> str:
-    rendered = ", ".join(json.dumps(a, ensure_ascii=False, indent=None) for a in args)
-    return (
-        "<!-- once per page, after the analytics.js snippet: -->\n"
-        f'analytics.load("{WRITE_KEY}", {{ integrations: {{ "Segment.io": '
-        f'{{ apiHost: "{HOST.removeprefix("https://")}/v1" }} }} }});\n'
-        f"analytics.{call}({rendered});"
-    )
+def _js(call: str, user_id: str, *args: Any) -> str:
+    """analytics.js (analytics-next) pointed at empreinte: it fetches its settings from
+    `cdnURL` (`/v1/projects/{writeKey}/settings`), which send it back here. In a browser the
+    user is identified once; `track` and `page` then carry their id."""
+    rendered = ", ".join(json.dumps(a, ensure_ascii=False) for a in args)
+    lines = [
+        'import { AnalyticsBrowser } from "@segment/analytics-next";',
+        "",
+        "const analytics = AnalyticsBrowser.load({",
+        f'  writeKey: "{WRITE_KEY}",',
+        f'  cdnURL: "{HOST}",',
+        "});",
+    ]
+    if call == "identify":
+        lines.append(f"analytics.identify({json.dumps(user_id)}, {rendered});")
+    else:
+        lines.append(f"analytics.identify({json.dumps(user_id)});")
+        lines.append(f"analytics.{call}({rendered});")
+    return "\n".join(lines)
 
 
 def _python(call: str, user_id: str, *args: Any) -> str:
+    """segment-analytics-python's client, pointed at empreinte."""
     rendered = ", ".join(repr(a) for a in args)
-    return (
-        "import segment.analytics as analytics\n\n"
-        f'analytics.write_key = "{WRITE_KEY}"\n'
-        f'analytics.host = "{HOST}"\n'
-        f"analytics.{call}({user_id!r}, {rendered})\n"
-        "analytics.flush()"
+    return "\n".join(
+        [
+            "from segment.analytics.client import Client  # pip install segment-analytics-python",
+            "",
+            f'analytics = Client("{WRITE_KEY}", host="{HOST}")',
+            f"analytics.{call}({user_id!r}, {rendered})",
+            "analytics.flush()",
+        ]
     )
 
 
 def snippets(call: str, user_id: str, *args: Any) -> dict[str, str]:
-    """The same call in analytics.js and in Python (`user_id` is the first argument of both)."""
+    """The same Segment call (`track`, `identify`, `page`…) for analytics.js and for Python;
+    `args` are what follows the user id in Python (an event and its properties, traits)."""
     return {"analytics.js": _js(call, user_id, *args), "Python": _python(call, user_id, *args)}
 
 

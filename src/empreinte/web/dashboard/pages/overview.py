@@ -30,6 +30,8 @@ def _activity_charts(view: View, rows: list[ActivityRow]) -> list[Chart]:
         _("No events yet. Send events from your site or app with your write key:"),
         track_snippets(),
     )
+    # The second chart fills from the same events: one snippet on the page is enough.
+    empty_again = EmptyState(_("No events yet (see how to send them beside)."))
     charts = []
     for metric, title in (
         ("events", _("Events by channel")),
@@ -67,7 +69,7 @@ def _activity_charts(view: View, rows: list[ActivityRow]) -> list[Chart]:
                 figure,
                 Table(f"activity-{metric}-data", title, columns, table_rows),
                 caption=caption,
-                empty=empty,
+                empty=empty if metric == "events" else empty_again,
             )
         )
     return charts
@@ -116,7 +118,7 @@ def _trend_chart(view: View, survey: str, report: ScoreReport) -> Chart:
         Table(f"trend-{survey}-data", name, columns, table_rows),
         caption=_("The band is the 95% confidence interval; n is the number of answers."),
         empty=EmptyState(
-            _("No survey answers yet. Send them as `Survey Responded` events:"),
+            _("No survey answers yet. Send them as events like this one:"),
             survey_snippets(survey),
         ),
         height=280,
@@ -183,14 +185,17 @@ def build(view: View) -> Mapping[str, Any]:
     from empreinte.analytics.activity import activity
 
     period = view.choice("period", PERIODS, "month")
-    with view.ws.analytics() as log:
-        activity_rows = activity(log, period)
-    trends = {survey: view.ws.cx.score(survey, period=period) for survey in SURVEYS}
-    quarterly = (
-        trends
-        if period == "quarter"
-        else {survey: view.ws.cx.score(survey, period="quarter") for survey in SURVEYS}
-    )
+
+    def count_activity() -> list[ActivityRow]:
+        with view.ws.analytics() as log:
+            return activity(log, period)
+
+    def scores(by: str) -> dict[str, ScoreReport]:
+        return {survey: view.ws.cx.score(survey, period=by) for survey in SURVEYS}
+
+    activity_rows = view.report(("activity", period), count_activity)
+    trends = view.report(("scores", period), lambda: scores(period))
+    quarterly = view.report(("scores", "quarter"), lambda: scores("quarter"))
     totals = [r for r in activity_rows if r.channel == ALL_CHANNELS]
     return {
         "period": period,

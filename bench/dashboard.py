@@ -1,0 +1,142 @@
+"""Dashboard benchmark: how long each page takes to render on the default demo data.
+
+Not a test: it prints figures. One run:
+
+1. builds the default demo (`empreinte demo --no-serve`: 2,000 people, 12 months) in a
+   temporary directory, unless `--workspace` names one already built (it is not modified);
+2. starts the real server on it (`empreinte serve`) and logs in through the login form as the
+   demo's admin (who sees everything, so every page is timed at its fullest);
+3. times, for every page of the navigation and the extra addresses below, `--repeat` GETs
+   after one warm-up (the first read of a report brings derived tables up to date: that is
+   start-up work, not a page's), and prints the median and the slowest, against the goal
+   (1 s) and as a ratio to the reference measured in the same run: the JSON API computing
+   one monthly NPS report (`GET /api/cx/nps?period=month`), the unit of work of most pages.
+
+    .venv/bin/python bench/dashboard.py [--workspace DIR] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from empreinte.web.dashboard.pages import PAGES  # noqa: E402
+from servers import ServerProcess, serve_command  # noqa: E402
+
+GOAL_SECONDS = 1.0
+REFERENCE = "/api/cx/nps?period=month"
+#: Pages with their usual parameters (a funnel built, a customer opened): filled by
+#: `extra_pages` from the demo's own data.
+EXTRA: tuple[str, ...] = ("/overview?period=quarter", "/overview?period=week")
+
+
+def build_demo(directory: Path) -> Path:
+    workspace = directory / "demo"
+    subprocess.run(
+        [*serve_command(), "demo", "--no-serve", "--dir", str(workspace)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return workspace
+
+
+def login(client: httpx.Client, username: str, password: str) -> None:
+    form = client.get("/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]{64})"', form.text)
+    assert token, "no CSRF token on the login page"
+    done = client.post(
+        "/login", data={"csrf": token.group(1), "username": username, "password": password}
+    )
+    assert done.status_code == 303, f"login failed: {done.status_code}"
+
+
+def create_token(workspace: Path) -> str:
+    """A viewer's API token for the reference call (`empreinte tokens create`)."""
+    made = subprocess.run(
+        [
+            *serve_command(),
+            *("tokens", "create", "-w", str(workspace)),
+            *("--name", "bench", "--role", "viewer"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return made.stdout.strip().split()[-1]
+
+
+def timed(client: httpx.Client, path: str, repeat: int) -> list[float]:
+    answer = client.get(path)  # warm-up
+    if answer.status_code != 200:
+        raise SystemExit(f"{path}: {answer.status_code} {answer.text[:300]}")
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        answer = client.get(path)
+        times.append(time.perf_counter() - start)
+        assert answer.status_code == 200, path
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workspace", type=Path, help="a demo workspace already built")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="empreinte-bench-dashboard-"))
+    try:
+        if args.workspace:
+            workspace = scratch / "demo"
+            shutil.copytree(args.workspace, workspace)
+        else:
+            print("building the default demo (2,000 people, 12 months)…", flush=True)
+            workspace = build_demo(scratch)
+        logins = dict(
+            line.split(" ", 1)
+            for line in (workspace / "demo-logins.txt").read_text().split("\n")
+            if line
+        )
+        token = create_token(workspace)
+        server = ServerProcess(workspace, scratch).start()
+        try:
+            with httpx.Client(base_url=server.url, timeout=120) as client:
+                login(client, "demo-admin", logins["demo-admin"])
+                api = httpx.Client(
+                    base_url=server.url,
+                    timeout=120,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                reference = statistics.median(timed(api, REFERENCE, args.repeat))
+                paths = [p.path for p in PAGES if not p.fragment and "{" not in p.path]
+                print(f"reference {REFERENCE}: median {reference * 1000:.0f} ms\n")
+                print(f"{'page':<48} {'median':>8} {'slowest':>8} {'× ref':>6}  goal 1 s")
+                for path in [*paths, *EXTRA]:
+                    times = timed(client, path, args.repeat)
+                    median = statistics.median(times)
+                    verdict = "met" if median < GOAL_SECONDS else "MISSED"
+                    print(
+                        f"{path:<48} {median * 1000:>6.0f}ms {max(times) * 1000:>6.0f}ms "
+                        f"{median / reference:>6.1f}  {verdict}"
+                    )
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
