@@ -71,6 +71,8 @@ def _consent_chart(view: View, rows: list[ConsentRate]) -> Chart:
         percent_axis=True,
     )
     figure["layout"]["yaxis"]["rangemode"] = "tozero"
+    # "2026-01" is a period, not a date for Plotly to place on a time axis.
+    figure["layout"]["xaxis"] = {"type": "category"}
     columns = [Column("period", _("Period")), Column("known", _("People known"), "number")]
     columns += [Column(p, names[p], "percent", 1) for p in purposes]
     columns += [
@@ -136,6 +138,7 @@ def _suppressed_chart(view: View, counts: list[tuple[Any, str, int]]) -> Chart:
     cell = {(day, source): n for day, source, n in counts}
     labels = [day.isoformat() for day in days]
     figure = bars(labels, {s: [cell.get((d, s), 0) for d in days] for s in sources}, stacked=True)
+    figure["layout"]["xaxis"] = {"type": "category"}  # whole days, however few
     table_rows = [
         {"day": day, "source": source, "events": n}
         for day, source, n in sorted(counts, key=lambda c: (c[0], c[1]), reverse=True)
@@ -282,8 +285,14 @@ def build(view: View) -> Mapping[str, Any]:
     except EmpreinteError as exc:
         offset = 0
         problems.append(str(exc))
-    with view.ws.analytics() as log:
-        rates = consent_rates(log, policy_of(view.ws), period)
+
+    def rates_of() -> list[ConsentRate]:
+        with view.ws.analytics() as log:
+            return consent_rates(log, policy_of(view.ws), period)
+
+    # An aggregate: kept a minute for every viewer (emptied by an erasure); the registers
+    # below are read fresh, they are small.
+    rates = view.report(("consent_rates", period), rates_of)
     counts = view.ws.suppression.counts()
     admin = view.viewer.role == Role.ADMIN
     return {
