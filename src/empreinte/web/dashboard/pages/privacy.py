@@ -95,9 +95,10 @@ def _consent_chart(view: View, rows: list[ConsentRate]) -> Chart:
         figure,
         Table("consent-rates-data", title, columns, table_rows),
         caption=_(
-            "Share of the people known at the end of each period who allowed each purpose "
-            "then. Silence is a no; a grant of marketing counts only from a trusted source, "
-            "and of e-mails only once confirmed (double opt-in)."
+            "Share of the people known at the end of each period (every profile, anonymous "
+            "visitors included) who allowed each purpose then. Silence is a no; a grant of "
+            "marketing counts only from a trusted source, and of e-mails only once confirmed "
+            "(double opt-in)."
         ),
         empty=EmptyState(
             _("No consent recorded yet. Send each choice as a `Consent Updated` event:"),
