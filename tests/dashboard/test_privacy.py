@@ -39,6 +39,7 @@ from empreinte.store.match_store import MatchReview, MatchStore, ReviewStatus
 from servers import ServerProcess
 
 XSS = "<script>alert('privacy')</script>"
+FILLERS = 10
 CONSENT_DATA = "section[aria-labelledby='consent-rates-title'] details.chart-data summary"
 
 
@@ -281,7 +282,12 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
             "cat": _review("cat", profiles["cat"], "cat", 0.64, "Catherine"),
             "xss": _review("xss", profiles["bob"], "bob", 0.41, XSS),
         }
-        MatchStore(ws.engine).save(list(reviews.values()))
+        # Doubtful pairs enough for a second page of the queue (10 a page), least probable.
+        fillers = [
+            _review(f"filler{n:02d}", profiles["ann"], "ann", 0.30 + n / 1000, f"Anne {n}")
+            for n in range(FILLERS)
+        ]
+        MatchStore(ws.engine).save([*reviews.values(), *fillers])
     finally:
         ws.close()
     server = ServerProcess(path, root).start()
@@ -356,6 +362,21 @@ def test_queue_shows_evidence_to_admins_only_and_escapes_it(planted: Planted) ->
     for raw in ("dan@example.com", "Catherine", "crm-dan", "Lyon", "&lt;script&gt;"):
         assert raw not in seen, raw
     assert "/privacy/reviews/accept" not in seen and "In the file" not in seen
+
+
+def test_queue_is_paged_on_the_server(planted: Planted) -> None:
+    with planted.client("p-analyst") as analyst:
+        first = analyst.get("/privacy").text
+        total = int(re.search(r"1–10 of (\d+) pending", first).group(1))  # type: ignore[union-attr]
+        assert total > 10 and first.count("<article") == 10
+        assert "reviews_from=10#reviews" in first
+        second = analyst.get("/privacy", params={"reviews_from": "10"}).text
+        assert f"11–{total} of {total} pending" in second
+        assert second.count("<article") == total - 10
+        assert "reviews_from=0#reviews" in second and "reviews_from=20" not in second
+        # Past the end: the last page, not an empty one.
+        beyond = analyst.get("/privacy", params={"reviews_from": "5000"}).text
+        assert f"11–{total} of {total} pending" in beyond
 
 
 def test_reject_a_review_and_refusals_on_the_page(planted: Planted) -> None:
