@@ -227,3 +227,30 @@ def test_an_unknown_purpose_is_refused(tmp_path: Path) -> None:
             assert consent_rates(log, policy_of(ws)) == []
     finally:
         ws.close()
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(900)
+def test_same_rates_on_duckdb_and_spark(tmp_path: Path) -> None:
+    """The rates are Ibis only: a local Spark session reads the same numbers."""
+    rng = random.Random(3)
+    ws = open_workspace(tmp_path / "ws")
+    messages = []
+    for n in range(40):
+        born = datetime(2025, 9, 1, tzinfo=UTC) + timedelta(days=rng.uniform(0, 150))
+        messages.append(seen(f"u{n}", born))
+        for _ in range(rng.randint(0, 5)):
+            purpose = rng.choice(PURPOSES)
+            props = {"confirmation": "confirmed"} if rng.random() < 0.5 else {}
+            at = born + timedelta(days=rng.uniform(0, 100))
+            messages.append(consent(f"u{n}", purpose, rng.random() < 0.6, at, **props))
+    try:
+        ingest(ws, "crm", *messages)
+        with ws.analytics("duckdb") as log:
+            on_duckdb = consent_rates(log, policy_of(ws))
+        with ws.analytics("spark") as log:
+            on_spark = consent_rates(log, policy_of(ws))
+        assert len(on_duckdb) >= 5 * len(PURPOSES)
+        assert on_spark == on_duckdb
+    finally:
+        ws.close()
