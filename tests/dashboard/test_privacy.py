@@ -61,9 +61,14 @@ def test_roles_viewer_refused_analyst_without_erasures(
     assert "Events dropped by suppression" in analyst.text
     # The erasure audit and the erasure form are admins' (GET /api/privacy/erasures, DELETE).
     assert "Erasure audit trail" not in analyst.text and "/privacy/erase" not in analyst.text
+    assert client_as("analyst").get("/privacy?download=erasures").status_code == 404
+    # No inline script (the policy allows none): the charts' data travel as JSON.
+    assert "script-src 'self'" in analyst.headers["content-security-policy"]
+    assert not re.search(r"<script(?![^>]*(?:src=|application/json))[^>]*>", analyst.text)
     admin = client_as("admin").get("/privacy")
     assert admin.status_code == 200
     assert "Erasure audit trail" in admin.text and 'action="/privacy/erase"' in admin.text
+    assert client_as("admin").get("/privacy?download=erasures").status_code == 200
 
 
 def test_consent_rates_against_the_engine_rule_on_a_snapshot(
