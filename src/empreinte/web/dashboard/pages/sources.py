@@ -101,7 +101,7 @@ def _keys_table(view: View) -> Table:
             "A key is shown once, when it is made: only its digest is kept, whose first "
             "characters (the fingerprint) name it here. A revoked key is refused at once."
         ),
-        empty=EmptyState(_("No write key yet: create one below for each site, app or shop.")),
+        empty=EmptyState(_("No write key yet: create one for each site, app or shop.")),
     )
 
 
