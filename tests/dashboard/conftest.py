@@ -20,7 +20,7 @@ import httpx
 import pytest
 from dashboard_support import CHROMIUM, CHROMIUM_ARGS, Dashboard, login
 
-from conftest import ServerProcess, _serve_command
+from servers import ServerProcess, serve_command
 
 DEMO_PEOPLE = 600
 
@@ -29,7 +29,7 @@ def _create_viewer(workspace: Path) -> str:
     password = "viewer-password-" + os.urandom(6).hex()
     subprocess.run(
         [
-            *_serve_command(),
+            *serve_command(),
             *("users", "create", "-w", str(workspace)),
             *("--username", "demo-viewer", "--role", "viewer", "--password-stdin"),
         ],
@@ -47,7 +47,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     workspace = root / "demo"
     done = subprocess.run(
         [
-            *_serve_command(),
+            *serve_command(),
             "demo",
             "--no-serve",
             "--dir",

@@ -168,7 +168,12 @@ def _revoke_request(view: View) -> dict[str, Any] | None:
         return None
     for key in view.ws.credentials.write_key_list():
         if key.key_hash == wanted and key.revoked_at is None:
-            return {"source": key.source, "hash": key.key_hash, "fingerprint": fingerprint(wanted)}
+            return {
+                "missing": False,
+                "source": key.source,
+                "hash": key.key_hash,
+                "fingerprint": fingerprint(wanted),
+            }
     return {"missing": True}
 
 
