@@ -195,10 +195,10 @@ def _ingestion_chart(view: View, counts: list[MinuteCount], now: datetime) -> Ch
     rows = []
     for m, label in zip(minutes, labels, strict=True):
         row: dict[str, Any] = {"minute": label}
-        row.update({s: cell.get((s, m), 0) for s in sources})
+        row.update({"source:" + s: cell.get((s, m), 0) for s in sources})
         rows.append(row)
     columns = [Column("minute", _("Minute (UTC)"))]
-    columns += [Column(s, s, "number") for s in sources]
+    columns += [Column("source:" + s, s, "number") for s in sources]
     return Chart(
         "ingestion",
         _("Events received per minute, last hour"),
@@ -296,6 +296,37 @@ def _refusals(view: View, report: RejectionReport) -> tuple[Table, Table]:
     return reasons, examples
 
 
+def _refused_per_hour(view: View, report: RejectionReport, now: datetime) -> Chart:
+    """Refusals per hour over the last 24 hours, stacked by source."""
+    _ = view.gettext
+    last = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = [last - timedelta(hours=i) for i in range(23, -1, -1)]
+    sources = sorted({c.reason.source for c in report.counts})
+    cell: dict[tuple[str, datetime], int] = {}
+    for c in report.counts:
+        for start, n in c.hours:
+            key = (c.reason.source, start)
+            cell[key] = cell.get(key, 0) + n
+    labels = [h.strftime("%Hh") for h in hours]
+    names = {s: _source_label(view, s) for s in sources}
+    series = {names[s]: [cell.get((s, h), 0) for h in hours] for s in sources}
+    rows = []
+    for h, label in zip(hours, labels, strict=True):
+        row: dict[str, Any] = {"hour": label}
+        row.update({"source:" + s: cell.get((s, h), 0) for s in sources})
+        rows.append(row)
+    columns = [Column("hour", _("Hour (UTC)"))]
+    columns += [Column("source:" + s, names[s], "number") for s in sources]
+    return Chart(
+        "refused-hours",
+        _("Refused events per hour"),
+        bars(labels, series, stacked=True),
+        Table("refused-hours-data", _("Refused events per hour"), columns, rows if sources else []),
+        caption=_("Per source, over the last 24 hours (UTC), since the server started."),
+        height=260,
+    )
+
+
 # -- bots --------------------------------------------------------------------------------------
 
 
@@ -378,6 +409,7 @@ def build(view: View) -> Mapping[str, Any]:
         "updated": now,
         "refused": reasons,
         "refused_latest": examples,
+        "refused_hours": _refused_per_hour(view, report, now),
         "bots": _bots(view, shares),
         "created": None,
         "create_error": None,
