@@ -309,3 +309,30 @@ def test_analyst_has_no_sources_page_in_the_browser(
     assert answer.status == 403
     screenshot(page, "sources-analyst-403")
     assert not page.errors
+
+
+def test_refusals_of_a_large_batch_are_counted_too(
+    client_as: Callable[[str], httpx.Client], dashboard: Dashboard
+) -> None:
+    """A batch of 32 KB and more is validated by the server's worker process when it has one
+    (one by default on several cores): its refusals come back to the server and are counted
+    the same."""
+    client = client_as("admin")
+    source = uid()
+    _, key = create_key(client, source)
+    assert key
+    messages: list[dict[str, Any]] = [
+        {"type": "track", "event": "Viewed", "userId": f"u{i}", "properties": {"pad": "x" * 400}}
+        for i in range(100)
+    ]
+    for i in range(0, 100, 10):
+        messages[i] = {"type": "track", "userId": f"u{i}", "properties": {"pad": "x" * 400}}
+    body = {"batch": messages}
+    assert len(str(body)) > 40_000
+    answer = httpx.post(f"{dashboard.url}/v1/batch", json=body, headers=auth(key), timeout=30)
+    assert answer.status_code == 200 and len(answer.json()["rejected"]) == 10
+    refused = [r for r in csv_of(client, "/sources", "refused") if r["Source"] == source]
+    assert [(r["Rule"], r["Field"], r["Last 24 hours"]) for r in refused] == [
+        ("missing_field", "event", "10")
+    ]
+    assert live_row(client, source) == {"minute": 90, "hour": 90, "refused": 10}
