@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import InThreadServer, Keys
 from empreinte.collect.rejections import (
     HOURS,
     MASK,
@@ -23,6 +22,7 @@ from empreinte.collect.rejections import (
     safe_code,
     safe_field,
 )
+from servers import Keys
 
 
 class Clock:
@@ -109,13 +109,10 @@ def test_a_hostile_flood_of_distinct_reasons_and_sources_stays_bounded() -> None
 
 
 @pytest.fixture
-def served(workspace: Keys) -> Iterator[tuple[httpx.Client, Any]]:
-    server = InThreadServer(workspace, {})
-    try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            yield client, server.workspace
-    finally:
-        server.stop()
+def served(faulty_server: Any) -> Iterator[tuple[httpx.Client, Any]]:
+    """The real app in a thread (tests/conftest.py), its storage healthy throughout."""
+    with httpx.Client(base_url=faulty_server.url, timeout=30) as client:
+        yield client, faulty_server.workspace
 
 
 def _auth(key: str) -> dict[str, str]:

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 MAX_SOURCE_NAME = 64
 #: Minutes the ingestion chart covers.
 WINDOW_MINUTES = 60
+#: The live figures read the workspace's own log (the embedded engine) whatever engine runs
+#: the reports: on Spark each read would export the log first, every few seconds.
+LIVE_ENGINE = "duckdb"
 #: How many characters of a key's digest name it on screen.
 FINGERPRINT = 12
 
@@ -395,7 +398,7 @@ def build(view: View) -> Mapping[str, Any]:
 
     now = _now()
     revoke = _revoke_request(view)
-    with view.ws.analytics() as log:
+    with view.ws.analytics(LIVE_ENGINE) as log:
         counts = per_minute(log, now.replace(second=0, microsecond=0) - timedelta(minutes=59))
         recent = recent_counts(log, now)
         shares = bot_shares(log, now)
@@ -424,7 +427,7 @@ def build_live(view: View) -> Mapping[str, Any]:
     from empreinte.analytics.ingestion import recent_counts
 
     now = _now()
-    with view.ws.analytics() as log:
+    with view.ws.analytics(LIVE_ENGINE) as log:
         recent = recent_counts(log, now)
     return {"live_rows": _live_rows(view, recent, view.ws.rejections.report()), "updated": now}
 
