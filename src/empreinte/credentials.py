@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from empreinte.errors import AuthError, ConfigError
+from empreinte.errors import AuthError, ConfigError, NotFound
 from empreinte.store.engine import Engine
 from empreinte.store.records import ApiToken, SourceKey
 
@@ -40,6 +40,11 @@ class Principal:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def key_digest(secret: str) -> str:
+    """The digest a key or token is stored as (what lists and revocations name it by)."""
+    return _digest(secret)
 
 
 class Credentials:
@@ -76,6 +81,24 @@ class Credentials:
         self._engine.add_write_key(SourceKey(source, _digest(key), datetime.now(UTC)))
         self._reload()
         return key
+
+    def write_key_list(self) -> list[SourceKey]:
+        """Every write key made, revoked ones too, oldest first: the source, the digest (never
+        the key, which is not kept), when it was made and revoked."""
+        return self._engine.all_write_keys()
+
+    def revoke_write_key(self, key_hash: str) -> SourceKey:
+        """Revoke the write key whose digest is `key_hash`: from now on it is refused (401).
+        `NotFound` when no active key has that digest."""
+        if not (len(key_hash) == 64 and all(c in "0123456789abcdef" for c in key_hash)):
+            raise NotFound("no write key has this digest")
+        if not self._engine.revoke_write_key(key_hash, datetime.now(UTC)):
+            raise NotFound("no active write key has this digest (already revoked?)")
+        self._reload()
+        for key in self._engine.all_write_keys():
+            if key.key_hash == key_hash:
+                return key
+        raise NotFound("no write key has this digest")  # pragma: no cover - just revoked
 
     def create_api_token(self, name: str, role: Role | str) -> str:
         """A new API token with `role`. The token is shown once, here."""

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from empreinte import config_sections
+from empreinte.collect.rejections import RejectionRegister
 from empreinte.collect.settings import CollectorSettings
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.window_file import DIRECTORY as DEDUP_WINDOW_DIR
@@ -103,6 +104,8 @@ class Workspace:
             ConsentPolicy.from_mapping(self.config.consent).trusted,
         )
         self.credentials = Credentials(engine)
+        # What the collector refused, per source and reason (in memory: collect/rejections.py).
+        self.rejections = RejectionRegister()
         self.privacy_store = engine.privacy_store()
         # Identifiers of erased people (hashed): the writer drops events that carry them.
         self.suppression = Suppression(

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from empreinte.collect.admission import Admission
 from empreinte.collect.exact_json import check_representable, has_long_digits, read_exact
 from empreinte.collect.limits import MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES
+from empreinte.collect.rejections import RejectionRegister
 from empreinte.collect.settings import CollectorSettings
 from empreinte.collect.validate import normalise, now_micros, parse_time
 from empreinte.collect.writer import EventWriter, Rows, WriteResult
@@ -141,8 +142,12 @@ class Collector:
         policy: IngestPolicy,
         workers: ValidationPool | None = None,
         admission: Admission | None = None,
+        rejections: RejectionRegister | None = None,
     ):
         self._credentials = credentials
+        # What was refused, per source and reason, for the operator (collect/rejections.py):
+        # written on the refusal paths only.
+        self.rejections = rejections or RejectionRegister()
         self._writer = writer
         self._policy = policy
         self._workers = workers
@@ -218,12 +223,22 @@ class Collector:
         declared = request.headers.get("content-length", "")
         size = int(declared) if declared.isdigit() and int(declared) <= limit else limit
         with self._admission.admit(size):
-            raw = await _read_body(request, limit)
+            try:
+                raw = await _read_body(request, limit)
+            except InvalidMessage as exc:
+                self.rejections.refused(None, exc.code, exc.field)
+                raise
             pool = self._workers if kind is None and len(raw) >= _WORKER_MIN_BYTES else None
             source = self._header_source(request) if pool is not None else None
             rows: Rows
             if pool is not None and source is not None:
-                rows, rejected = await pool.validate(self, raw, kind, source, now_micros())
+                try:
+                    rows, rejected = await pool.validate(self, raw, kind, source, now_micros())
+                except InvalidMessage as exc:
+                    self.rejections.refused(source, exc.code, exc.field)
+                    raise
+                if rejected:
+                    self.rejections.rejected(source, rejected)
             else:
                 # Off the event loop, one request after the other (collect/admission.py).
                 rows, rejected = await self._admission.run(
@@ -269,14 +284,24 @@ class Collector:
 
     def _prepare(self, request: Request, raw: bytes, kind: str | None) -> tuple[Rows, list[Any]]:
         """Parse, authenticate and validate a body (on the admission's worker thread)."""
-        body = _parse(raw)
-        source = self._authenticate(request, body)
+        try:
+            body = _parse(raw)
+            source = self._authenticate(request, body)
+        except (InvalidMessage, AuthError) as exc:
+            self.rejections.refused(None, exc.code, getattr(exc, "field", None))
+            raise
         received_at = now_micros()
         # The parsed JSON is freed when this returns, while it is still in the CPU cache, not
         # after the commit: freed late, cold, it took some 15% of the collector's time.
-        rows, rejected = self._validate(
-            body, kind, source, body_size=len(raw), received_at=received_at
-        )
+        try:
+            rows, rejected = self._validate(
+                body, kind, source, body_size=len(raw), received_at=received_at
+            )
+        except InvalidMessage as exc:
+            self.rejections.refused(source, exc.code, exc.field)
+            raise
+        if rejected:
+            self.rejections.rejected(source, rejected)
         if len(rows) >= _COLUMNAR_MIN_ROWS:
             return ColumnarRows(rows, source, received_at), rejected
         return rows, rejected

@@ -89,6 +89,14 @@ class Engine(Protocol):
         """Every active (not revoked) write key."""
         ...
 
+    def all_write_keys(self) -> list[SourceKey]:
+        """Every write key, revoked ones too (with `revoked_at`), oldest first."""
+        ...
+
+    def revoke_write_key(self, key_hash: str, when: datetime) -> bool:
+        """Mark the active write key `key_hash` revoked at `when`; False if there is none."""
+        ...
+
     def add_api_token(self, token: ApiToken) -> None: ...
 
     def api_tokens(self) -> list[ApiToken]:

@@ -77,6 +77,7 @@ class SourceKey:
     source: str
     key_hash: str
     created_at: datetime
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,12 @@ def create_app(
     pool = ValidationPool(workers, workspace.policy) if workers > 0 else None
     admission = Admission(workspace.collector_settings.validation_budget)
     collector = Collector(
-        workspace.credentials, workspace.writer, workspace.policy, pool, admission
+        workspace.credentials,
+        workspace.writer,
+        workspace.policy,
+        pool,
+        admission,
+        workspace.rejections,
     )
     api = ReadApi(workspace.engine, workspace.credentials, workspace.policy.pseudonymiser)
     profiles = ProfilesApi(workspace)

@@ -333,6 +333,29 @@ class DuckDBEngine:
         )
         return [SourceKey(source=s, key_hash=h, created_at=c) for s, h, c in rows]
 
+    def all_write_keys(self) -> list[SourceKey]:
+        rows = (
+            self._cur()
+            .execute(
+                "SELECT source, key_hash, created_at, revoked_at FROM write_keys "
+                "ORDER BY created_at, key_hash"
+            )
+            .fetchall()
+        )
+        return [SourceKey(source=s, key_hash=h, created_at=c, revoked_at=r) for s, h, c, r in rows]
+
+    def revoke_write_key(self, key_hash: str, when: datetime) -> bool:
+        found = (
+            self._cur()
+            .execute(
+                "UPDATE write_keys SET revoked_at = ? "
+                "WHERE key_hash = ? AND revoked_at IS NULL RETURNING key_hash",
+                [when, key_hash],
+            )
+            .fetchall()
+        )
+        return bool(found)
+
     def add_api_token(self, token: ApiToken) -> None:
         self._cur().execute(
             "INSERT INTO api_tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)",
