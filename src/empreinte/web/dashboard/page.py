@@ -160,7 +160,9 @@ class Page:
     roles: tuple[Role, ...] = EVERYONE
     #: shown after an action redirects here with `?notice=<key>` (English texts)
     notices: Mapping[str, str] = field(default_factory=dict)
-    #: a fragment has no navigation entry and no layout
+    #: a fragment has no navigation entry and no layout (its template does not extend
+    #: base.html); a page of a key already in the navigation (a customer's 360 beside the
+    #: search) is not a fragment: it lights up its key's entry, the first page of that key
     fragment: bool = False
 
 

@@ -33,7 +33,10 @@ def to_json(value: Any) -> Markup:
 
 class Renderer:
     def __init__(self, navigation: Sequence[str], pages: Sequence[Page], zone: str = "UTC"):
-        by_key = {p.key: p for p in pages if not p.fragment}
+        by_key: dict[str, Page] = {}
+        for page in pages:  # a key's first page is its entry (its others light it up)
+            if not page.fragment:
+                by_key.setdefault(page.key, page)
         self._navigation = [by_key[key] for key in navigation if key in by_key]
         self._envs = {language: self._environment(language, zone) for language in LANGUAGES}
 

@@ -878,8 +878,7 @@ def build_customer(view: View) -> Mapping[str, Any]:
 
 CUSTOMER_PREFIX = "/customers/"
 SEARCH = Page("customers", "/customers", N_("Customers"), "customers.html", build_search, STAFF)
-# The 360 lights up the Customers entry; `fragment` keeps it out of the navigation (the
-# navigation has one entry per key), its template has the full layout.
+# The 360 lights up the Customers entry (the search, first of the key, is the entry).
 CUSTOMER = Page(
     "customers",
     CUSTOMER_PREFIX + "{profile_id}",
@@ -887,7 +886,6 @@ CUSTOMER = Page(
     "customers_360.html",
     build_customer,
     STAFF,
-    fragment=True,
 )
 PAGES = [SEARCH, CUSTOMER]
 ACTIONS: list[Action] = []
