@@ -372,16 +372,16 @@ def _drivers_summary(view: View, survey: str, report: KeyDriverReport) -> str:
         if top.coefficient < 0:
             line += " " + (
                 _(
-                    "The first: %(driver)s. Each one more goes with an answer %(effect)s lower "
-                    "on the %(scale)s scale, the rest being equal."
+                    "Weighing most: %(driver)s; each one more goes with an answer %(effect)s "
+                    "lower on the %(scale)s scale, all else equal."
                 )
                 % effect
             )
         else:
             line += " " + (
                 _(
-                    "The first: %(driver)s. Each one more goes with an answer %(effect)s higher "
-                    "on the %(scale)s scale, the rest being equal."
+                    "Weighing most: %(driver)s; each one more goes with an answer %(effect)s "
+                    "higher on the %(scale)s scale, all else equal."
                 )
                 % effect
             )
@@ -473,7 +473,7 @@ def build_drivers(view: View) -> Mapping[str, Any]:
         "layout": {
             "xaxis": {"tickformat": ".0%", "title": {"text": _("Share of R² (95% interval)")}},
             "yaxis": {"automargin": True, "autorange": "reversed"},
-            "margin": {"l": 16},
+            "margin": {"l": 16, "r": 16, "t": 16, "b": 56},
         },
     }
     context["main_chart"] = Chart(
@@ -551,7 +551,7 @@ def build_detractors(view: View) -> Mapping[str, Any]:
         [
             Column("answered_at", _("Answered"), "datetime"),
             Column("profile", _("Customer"), "link", href="href"),
-            Column("score", _("Score"), "number"),
+            Column("score", _("Score given"), "number"),
             Column("survey_id", _("Survey")),
             Column("touchpoint", _("Touchpoint")),
             Column("channel", _("Channel")),
@@ -623,16 +623,17 @@ def _kano_chart(view: View, report: KanoReport, table: Table) -> Chart:
                     "thickness": 1,
                 },
                 "showlegend": False,
+                "cliponaxis": False,
             }
         ],
         "layout": {
             "xaxis": {
-                "range": [0, 1],
+                "range": [-0.05, 1.05],
                 "title": {"text": _("Worse: dissatisfaction when absent (absolute value)")},
                 "zeroline": False,
             },
             "yaxis": {
-                "range": [0, 1],
+                "range": [-0.05, 1.05],
                 "title": {"text": _("Better: satisfaction when present")},
                 "zeroline": False,
             },
@@ -781,10 +782,11 @@ def _verdict(view: View, report: ExperimentReport, c: TreatmentComparison) -> tu
     have = min(arm.exposed for arm in arms)
     if needed is not None and have < needed:
         words["more"] = view.fmt.number(needed - have)
+        words["diff"] = _signed(view, c.absolute_lift * 100)
         text = _(
             "Not enough data yet: %(more)s more visitors per variant are needed to detect a "
-            "difference of %(mde)s points (so far %(t)s against %(c)s: %(low)s to %(high)s "
-            "points, %(level)s%% CI)."
+            "difference of %(mde)s points (so far %(t)s against %(c)s: %(diff)s points, "
+            "%(level)s%% CI %(low)s to %(high)s)."
         )
         return text % words, "wait"
     text = _(
