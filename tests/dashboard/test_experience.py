@@ -10,6 +10,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
@@ -19,6 +20,7 @@ from starlette.datastructures import QueryParams
 
 from empreinte.analytics.cx.experiments import VariantCounts, analyze_experiment
 from empreinte.analytics.cx.exposures import ExperimentReport
+from empreinte.web.dashboard.cache import ReportCache
 from empreinte.web.dashboard.page import View
 from empreinte.web.dashboard.pages.experience import _verdict
 
@@ -199,7 +201,7 @@ def test_an_empty_period_points_to_the_latest_low_answer(
 ) -> None:
     client = client_as("analyst")
     # The demo's answers are in 2025; a week ending on 1 Jan 2025 has none.
-    page = client.get("/experience/detractors?days=7&until=2025-01-01&score=ces")
+    page = client.get("/experience/detractors?days=7&until=2025-01-01&score=nps")
     assert page.status_code == 200
     assert "Nobody to call back in this period" in page.text
     found = re.search(r'href="\?([^"]*until=(\d{4}-\d{2}-\d{2})[^"]*)"', page.text)
@@ -283,7 +285,9 @@ def test_the_demo_experiment_has_its_verdict_from_the_apis_numbers(
 
 
 def _view(language: str) -> View:
-    return View(cast(Any, None), cast(Any, None), language, QueryParams(""), "/")
+    workspace = SimpleNamespace(config=SimpleNamespace(timezone="UTC"))
+    cache = ReportCache(lambda: 0)
+    return View(cast(Any, workspace), cast(Any, None), language, QueryParams(""), "/", cache)
 
 
 def _report(control: tuple[int, int], treatment: tuple[int, int]) -> ExperimentReport:
@@ -358,7 +362,7 @@ def test_a_cx_manager_reads_nps_by_quarter_and_channel_in_english_then_french(
     page = page_as("analyst", locale="en-GB", width=1024)
     page.get_by_role("link", name="Experience").click()
     page.wait_for_url(re.compile(r".*/experience$"))
-    page.get_by_label("Score", exact=True).select_option("nps")
+    page.locator("select[name=score]").select_option("nps")
     page.get_by_label("Period").select_option("quarter")
     page.get_by_label("Breakdown").fill("channel")
     page.get_by_role("button", name="Show").click()

@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from empreinte.credentials import Role
@@ -276,7 +277,10 @@ def build_scores(view: View) -> Mapping[str, Any]:
         period = view.choice("period", PERIODS, "quarter")
         by = view.arg("by") or None
         since, until = _window(view)
-        report = view.ws.cx.score(survey, period=period, by=by, since=since, until=until)
+        report = view.report(
+            ("experience-scores", survey, period, by, since, until),
+            lambda: view.ws.cx.score(survey, period=period, by=by, since=since, until=until),
+        )
     except EmpreinteError as exc:
         context["error"] = _problem(view, exc)
         return context
@@ -403,7 +407,10 @@ def build_drivers(view: View) -> Mapping[str, Any]:
     try:
         survey = view.choice("score", SURVEYS, "nps")
         window_days = view.int_arg("window_days", 30, 1, MAX_WINDOW_DAYS)
-        report = view.ws.cx.drivers(survey, window_days=window_days, bootstrap=DRIVER_BOOTSTRAP)
+        report = view.report(
+            ("experience-drivers", survey, window_days, DRIVER_BOOTSTRAP),
+            lambda: view.ws.cx.drivers(survey, window_days=window_days, bootstrap=DRIVER_BOOTSTRAP),
+        )
     except EmpreinteError as exc:
         if isinstance(exc, DriverInputError):
             context["insufficient"] = str(exc)
@@ -679,7 +686,9 @@ def build_kano(view: View) -> Mapping[str, Any]:
     context.update(main_chart=None, viewer_note=None)
     try:
         since, until = _window(view)
-        report = view.ws.cx.kano(since=since, until=until)
+        report = view.report(
+            ("experience-kano", since, until), lambda: view.ws.cx.kano(since=since, until=until)
+        )
     except EmpreinteError as exc:
         context["error"] = _problem(view, exc)
         return context
@@ -865,12 +874,12 @@ def _experiment_card(view: View, report: ExperimentReport, index: int) -> dict[s
 def build_experiments(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     context = _base(view, "experiments", {"goal": DEFAULT_GOAL, "window_days": "7", "name": ""})
-    context.update(found=None, cards=[])
+    context.update(found=None, cards=[], more=False)
     try:
         goal = view.arg("goal", DEFAULT_GOAL)
         window_days = view.int_arg("window_days", 7, 1, MAX_WINDOW_DAYS)
         chosen = view.arg("name")
-        found = view.ws.cx.experiments()
+        found = view.report(("experience-experiments",), view.ws.cx.experiments)
     except EmpreinteError as exc:
         context["error"] = _problem(view, exc)
         return context
@@ -911,7 +920,10 @@ def build_experiments(view: View) -> Mapping[str, Any]:
     cards = []
     for index, name in enumerate(shown):
         try:
-            report = view.ws.cx.experiment(name, goal=goal, window_days=window_days)
+            report = view.report(
+                ("experience-experiment", name, goal, window_days),
+                partial(view.ws.cx.experiment, name, goal=goal, window_days=window_days),
+            )
         except EmpreinteError as exc:
             cards.append({"name": name, "error": _problem(view, exc), "verdicts": [], "notes": []})
             continue
