@@ -186,7 +186,7 @@ def _change_words(view: View, row: ScoreRow) -> str:
     _ = view.gettext
     change = row.change
     if change is None:
-        return _("first period: nothing to compare with")
+        return _("first period")
     if not math.isfinite(change.p_value):
         return _("cannot be tested (no spread in the answers)")
     words = {
@@ -303,7 +303,6 @@ def build_scores(view: View) -> Mapping[str, Any]:
                 "low": row.score.low,
                 "high": row.score.high,
                 "change": row.change.delta if row.change else None,
-                "p": row.change.p_value if row.change else None,
                 "words": _change_words(view, row),
                 "reliable": _("yes") if row.reliable else _("small sample"),
             }
@@ -316,8 +315,7 @@ def build_scores(view: View) -> Mapping[str, Any]:
         Column("value", _(SURVEY_NAMES[survey]), "number", 1),
         Column("low", _("95% interval, low"), "number", 1),
         Column("high", _("95% interval, high"), "number", 1),
-        Column("change", _("Change vs previous period"), "number", 1),
-        Column("p", _("p-value"), "number", 3),
+        Column("change", _("Change"), "number", 1),
         Column("words", _("In plain words")),
         Column("reliable", _("Reliable"), "badge"),
     ]
@@ -577,12 +575,21 @@ def build_detractors(view: View) -> Mapping[str, Any]:
     )
     if not rows:
         # The most recent low answer ever, so that the reader can go and look there.
-        latest = view.ws.cx.detractors(
-            survey, days=MAX_WINDOW_DAYS, touchpoint=touchpoint, with_comment=with_comment, limit=1
-        )
-        if latest:
-            day = latest[0].answered_at.date() + timedelta(days=1)
-            context["latest"] = {"at": latest[0].answered_at, "until": day.isoformat()}
+        # Only its date is kept (in the report cache, as an aggregate: no one is named).
+        def latest_low() -> datetime | None:
+            found = view.ws.cx.detractors(
+                survey,
+                days=MAX_WINDOW_DAYS,
+                touchpoint=touchpoint,
+                with_comment=with_comment,
+                limit=1,
+            )
+            return found[0].answered_at if found else None
+
+        at = view.report(("experience-latest-low", survey, touchpoint, with_comment), latest_low)
+        if at is not None:
+            day = at.date() + timedelta(days=1)
+            context["latest"] = {"at": at, "until": day.isoformat()}
     return context
 
 
