@@ -195,6 +195,7 @@ def _change_words(view: View, row: ScoreRow) -> str:
         "p": _p_text(view, change.p_value),
     }
     if change.significant:
+        words["delta"] = view.fmt.number(abs(change.delta), 1)  # "up 12.3", "down 4.0"
         if change.delta > 0:
             return _("up %(delta)s on %(previous)s: a real change (%(p)s)") % words
         return _("down %(delta)s on %(previous)s: a real change (%(p)s)") % words
@@ -214,7 +215,10 @@ def _score_chart(view: View, survey: str, report: ScoreReport, table: Table) -> 
         data.append(
             {
                 "type": "scatter",
-                "mode": "lines+markers",
+                # n written by each point when there is one line (hovered otherwise)
+                "mode": "lines+markers+text" if len(groups) == 1 else "lines+markers",
+                "text": [f"n = {view.fmt.number(r.n)}" for r in rows] if len(groups) == 1 else None,
+                "textposition": "top center",
                 "name": group if group is not None else name,
                 "x": [r.period for r in rows],
                 "y": values,
