@@ -157,6 +157,17 @@ def test_bad_input_is_a_message_on_the_page_with_the_form_kept(
     assert 'value="properties.comment"' in kept.text
     assert '<option value="month" selected>' in kept.text
     assert '<option value="ces" selected>' in kept.text
+    # Hostile values come back as text, in the message and in the form.
+    for path in (
+        "/experience?by=properties.<script>alert(1)</script>",
+        "/experience/experiments?name=<script>alert(1)</script>",
+        "/experience/experiments?goal=<script>alert(1)</script>",
+        "/experience/detractors?touchpoint=<script>alert(1)</script>",
+    ):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert "<script>alert" not in answer.text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in answer.text, path
     unknown = client.get("/experience?download=nothing")
     assert unknown.status_code == 404
 
