@@ -433,3 +433,32 @@ def test_a_cx_manager_reads_nps_by_quarter_and_channel_in_english_then_french(
     )
     screenshot(page, "experience-experiments-fr")
     assert not page.errors
+
+
+def test_every_tab_is_labelled_and_fits_a_tablet(
+    dashboard: Dashboard, page_as: Callable[..., Any]
+) -> None:
+    unlabelled = """() => Array.from(document.querySelectorAll(
+        'input:not([type=hidden]), select, textarea'))
+      .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+      .map(el => el.outerHTML.slice(0, 120))"""
+    page = page_as("admin", width=768)
+    for path in (
+        "/experience?by=channel&period=quarter",
+        "/experience/drivers",
+        "/experience/detractors?until=2026-01-01",
+        "/experience/kano",
+        "/experience/experiments",
+    ):
+        page.goto(dashboard.url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(unlabelled) == [], path
+        assert page.locator("h1").count() == 1, path
+        assert page.locator("nav.tabs a[aria-current=page]").count() == 1, path
+        assert page.locator("header nav a[aria-current=page]").inner_text() == "Experience"
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+    screenshot(page, "experience-experiments-768")
+    assert not page.errors
