@@ -413,7 +413,7 @@ def test_a_cx_manager_reads_nps_by_quarter_and_channel_in_english_then_french(
     page.get_by_label("Breakdown").fill("channel")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"by=channel"))
-    page.get_by_role("link", name="FR").click()
+    page.get_by_role("link", name="FR", exact=True).click()
     page.wait_for_selector("#scores .main-svg")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.get_by_role("heading", name="Expérience", exact=True).is_visible()
