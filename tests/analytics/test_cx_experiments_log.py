@@ -228,3 +228,18 @@ def test_consent_by_default_reads_everyone_but_who_said_no(tmp_path: Path) -> No
     control, treatment = result.result.variant("control"), result.result.variant("treatment")
     assert (control.exposed, control.converted) == (2, 1)
     assert (treatment.exposed, treatment.converted) == (3, 2)
+
+
+def test_the_experiments_found_in_the_log(ws: Workspace) -> None:
+    checkout, segment_names = ws.cx.experiments()  # the most recently seen first
+    assert checkout.name == "checkout" and checkout.variants == ("control", "countdown")
+    # 40 + 40 first views, c14's second, x0 and x1 twice, n0-n3, o0-o2
+    assert checkout.exposures == 40 + 40 + 1 + 4 + 4 + 3
+    assert checkout.first_seen == START and checkout.last_seen == NOW - timedelta(days=3)
+    assert segment_names.name == "segment-names" and segment_names.variants == ("A", "B")
+    assert segment_names.exposures == 10
+    assert segment_names.first_seen == segment_names.last_seen == START
+    # A window: exposures within it only.
+    [later] = ws.cx.experiments(since=START + timedelta(hours=1), until=NOW)
+    # at START: c0, anon-t0, x0 and x1's first views, n0-n3
+    assert later.name == "checkout" and later.exposures == 92 - 8

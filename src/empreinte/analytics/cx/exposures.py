@@ -73,6 +73,50 @@ class ExperimentReport:
         }
 
 
+@dataclass(frozen=True)
+class ExperimentSeen:
+    """An experiment found in the log: its variants and when its exposures were seen."""
+
+    name: str
+    variants: tuple[str, ...]
+    exposures: int  # `Experiment Viewed` events (a person seeing it twice counts twice)
+    first_seen: datetime
+    last_seen: datetime
+
+
+def experiments_seen(log: AnalyticsLog, scope: AnswerScope = ALL_ANSWERS) -> list[ExperimentSeen]:
+    """Every experiment with an exposure in `scope`'s window, the most recently seen first
+    (names and variants read as `experiment_report` reads them)."""
+    events = log.events()
+    views = in_window(events.filter(events.event == EXPOSURE_EVENT), scope)
+    doc = JsonDoc(log, views.properties)
+    views = views.select(
+        "timestamp",
+        experiment=_first_text(doc, EXPERIMENT_KEYS),
+        variant=_first_text(doc, VARIANT_KEYS),
+    )
+    views = views.filter(views.experiment.notnull())
+    frame = log.execute(
+        views.group_by(["experiment", "variant"]).agg(
+            n=views.count(), first=views.timestamp.min(), last=views.timestamp.max()
+        )
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for record in frame.to_dict("records"):
+        found.setdefault(str(record["experiment"]), []).append(record)
+    seen = [
+        ExperimentSeen(
+            name=name,
+            variants=tuple(sorted(str(r["variant"]) for r in rows if r["variant"] is not None)),
+            exposures=sum(int(r["n"]) for r in rows),
+            first_seen=min(r["first"] for r in rows).to_pydatetime(),
+            last_seen=max(r["last"] for r in rows).to_pydatetime(),
+        )
+        for name, rows in found.items()
+    ]
+    return sorted(seen, key=lambda e: (e.last_seen, e.name), reverse=True)
+
+
 def experiment_report(
     log: AnalyticsLog,
     experiment: str,

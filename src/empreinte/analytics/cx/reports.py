@@ -7,6 +7,7 @@
     ws.cx.detractors(days=30)
     ws.cx.kano().features
     ws.cx.experiment("checkout-countdown", goal="Order Completed", window_days=7).result
+    ws.cx.experiments()  # the experiments found in the log
 
 Every method computes in the engine over the log as it is now and returns typed results
 (`to_rows()` for tables, `to_pandas()` where a dataframe helps). A `since` or `until` without
@@ -23,7 +24,12 @@ from typing import Any
 from empreinte.analytics.cx.answers import AnswerScope, Kind
 from empreinte.analytics.cx.closed_loop import LowAnswer, detractors
 from empreinte.analytics.cx.drivers import KeyDriverReport, driver_report
-from empreinte.analytics.cx.exposures import ExperimentReport, experiment_report
+from empreinte.analytics.cx.exposures import (
+    ExperimentReport,
+    ExperimentSeen,
+    experiment_report,
+    experiments_seen,
+)
 from empreinte.analytics.cx.kano_answers import KanoReport, kano_results
 from empreinte.analytics.cx.scores import ScoreReport, score_report
 from empreinte.analytics.log import AnalyticsLog
@@ -167,3 +173,10 @@ class CxReports:
                 scope=self._scope(since, until),
                 mde=mde,
             )
+
+    def experiments(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ExperimentSeen]:
+        """The experiments with an exposure in the window, the most recently seen first."""
+        with self._open_log() as log:
+            return experiments_seen(log, self._scope(since, until))
