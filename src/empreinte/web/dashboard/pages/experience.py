@@ -974,6 +974,6 @@ EXPERIMENTS = Page(
 SCORES = Page(
     "experience", "/experience", N_("Experience"), "experience.html", build_scores, EVERYONE
 )
-# The navigation shows, per key, the last page declared with it: the scores, open to all.
-PAGES = [DRIVERS, DETRACTORS, KANO, EXPERIMENTS, SCORES]
+# The navigation shows, per key, the first page declared with it: the scores, open to all.
+PAGES = [SCORES, DRIVERS, DETRACTORS, KANO, EXPERIMENTS]
 ACTIONS: list[Action] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from empreinte.credentials import Role
 from empreinte.web.dashboard.components import Chart, Column, EmptyState, Table, bars, lines
 from empreinte.web.dashboard.page import EVERYONE, N_, Action, Page, View
 from empreinte.web.dashboard.snippets import survey_snippets, track_snippets
@@ -140,15 +141,14 @@ def _quarters(view: View, reports: Mapping[str, ScoreReport]) -> Table:
             continue
         current = report.rows[-1]
         change = current.change
+        before = {r.period: r for r in report.rows}.get(current.previous)
         rows.append(
             {
                 "survey": report.headline.split(" ")[0],
                 "current": current.score.value,
                 "quarter": current.period,
                 "n": current.n,
-                "previous": (
-                    report.rows[-2].score.value if len(report.rows) > 1 and change else None
-                ),
+                "previous": before.score.value if before is not None and change else None,
                 "previous_quarter": current.previous,
                 "delta": change.delta if change else None,
                 "p": change.p_value if change else None,
@@ -196,6 +196,14 @@ def build(view: View) -> Mapping[str, Any]:
     activity_rows = view.report(("activity", period), count_activity)
     trends = view.report(("scores", period), lambda: scores(period))
     quarterly = view.report(("scores", "quarter"), lambda: scores("quarter"))
+    if view.viewer.role is Role.VIEWER:
+        # As the API answers viewers: no figure of fewer than `viewer_min_group` answers.
+        from empreinte.analytics.cx.disclosure import score_for_viewers
+        from empreinte.analytics.cx.settings import CxSettings
+
+        k = CxSettings.from_mapping(view.ws.config.cx).viewer_min_group
+        trends = {s: score_for_viewers(r, k) for s, r in trends.items()}
+        quarterly = {s: score_for_viewers(r, k) for s, r in quarterly.items()}
     totals = [r for r in activity_rows if r.channel == ALL_CHANNELS]
     return {
         "period": period,

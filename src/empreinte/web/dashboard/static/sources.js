@@ -1,18 +1,8 @@
 // The Sources page: refreshes the live counts (GET /sources/live) every few seconds while
-// the page is visible, and puts this server's address into the snippets of a new key.
+// the page is visible.
 "use strict";
 
 (function () {
-  const PLACEHOLDER = "https://empreinte.example.com";
-
-  function fillHost() {
-    document.querySelectorAll("[data-fill-host] code").forEach(function (code) {
-      code.textContent = code.textContent
-        .split(PLACEHOLDER).join(window.location.origin)
-        .split(PLACEHOLDER.replace("https://", "")).join(window.location.host);
-    });
-  }
-
   function poll(box) {
     const every = Math.max(1, Number(box.dataset.every) || 5) * 1000;
     let stopped = false;
@@ -36,7 +26,6 @@
   }
 
   window.addEventListener("DOMContentLoaded", function () {
-    fillHost();
     document.querySelectorAll("[data-refresh]").forEach(poll);
   });
 })();
