@@ -1,8 +1,591 @@
-"""The segments page (not built yet)."""
+"""Segments and personas: the saved segments, a builder with a live size, one segment's
+members, history, size over time and overlap, and the persona cards.
+
+Everything goes through `ws.segments` (segments/service.py) and `ws.know.personas` as the
+API does (web/know_segments_api.py, web/know_personas_api.py), with the API's roles:
+analysts and admins; viewers get 403 and no navigation entry. Members are pseudonymous
+profile ids (a segment never lists personal values), linking to the customer page.
+
+Personas are k-means over everyone's behaviour: seconds on the default demo. The page keeps
+the last report per language and choice of k in memory, keyed by the log's state (its event
+count and last sequence number: new events, consent changes and erasures all change it) and
+at most `PERSONA_TTL` seconds old, so only the first visit after new data waits.
+"""
 
 from __future__ import annotations
 
-from empreinte.web.dashboard.page import Action, Page
+import base64
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import quote
 
-PAGES: list[Page] = []
-ACTIONS: list[Action] = []
+from markupsafe import Markup
+
+from empreinte.errors import EmpreinteError, InvalidInput, SegmentExpressionError
+from empreinte.web.dashboard.components import Chart, Column, EmptyState, Table, bars, lines
+from empreinte.web.dashboard.page import N_, STAFF, Action, Page, Redirect, View
+from empreinte.web.dashboard.snippets import track_snippets
+
+if TYPE_CHECKING:
+    from empreinte.analytics.know.persona_cards import PersonaReport
+    from empreinte.segments.service import SegmentDetail, SegmentSummary
+
+#: Members shown per page of a segment (paged on the server beyond that).
+MEMBERS_PAGE = 500
+#: Membership changes listed on a segment's page (newest first).
+HISTORY_ROWS = 500
+#: Refreshes drawn in the size-over-time chart.
+SIZE_STEPS = 60
+#: The live size of an expression (a fragment; not a segment name: names have no "/").
+SIZE_PATH = "/segments/-/size"
+PERSONA_TTL = 600.0
+K_CHOICES = ("", "2", "3", "4", "5", "6", "7", "8")
+
+T = TypeVar("T")
+
+EXAMPLE = 'country = "FR" and did("Order Completed", within="90d", count>=2)'
+
+
+def _actor(view: View) -> str:
+    return f"dashboard:{view.viewer.username}"
+
+
+def _segment_path(name: str) -> str:
+    return "/segments/" + quote(name, safe="")
+
+
+def _name_of(view: View) -> str:
+    """The segment named by the path (`/segments/<name>`, maybe followed by an action's
+    `/refresh`…; decoded by Starlette): names have no "/"."""
+    name = view.path.removeprefix("/segments/").split("/")[0]
+    if not name or len(name) > 200:
+        raise InvalidInput("name", "no segment named in the address")
+    return name
+
+
+# -- the live size -----------------------------------------------------------------------
+
+
+def _preview(view: View, expression: str) -> dict[str, Any]:
+    """The size of `expression`, or its error (with line, column and the caret)."""
+    if not expression:
+        return {"size": None, "error": None}
+    try:
+        found = view.ws.segments.preview(expression, None, 0)
+    except SegmentExpressionError as exc:
+        return {"size": None, "error": _expression_error(exc)}
+    except EmpreinteError as exc:
+        if exc.status >= 500:
+            raise
+        return {"size": None, "error": {"message": str(exc), "line": None, "column": None}}
+    return {"size": found.size, "error": None}
+
+
+def _expression_error(exc: SegmentExpressionError) -> dict[str, Any]:
+    line, column = exc.position if exc.position else (None, None)
+    return {"message": str(exc), "reason": exc.reason, "line": line, "column": column}
+
+
+def build_size(view: View) -> Mapping[str, Any]:
+    return {"preview": _preview(view, view.arg("expression"))}
+
+
+# -- the list and the builder ------------------------------------------------------------
+
+
+def _list_table(view: View, found: list[SegmentSummary]) -> Table:
+    _ = view.gettext
+    rows = [
+        {
+            "name": s.definition.name,
+            "href": _segment_path(s.definition.name),
+            "expression": s.definition.expression,
+            "size": s.size,
+            "last": s.definition.last_computed_at,
+            "schedule": s.definition.schedule or _("by hand"),
+            "description": s.definition.description,
+        }
+        for s in found
+    ]
+    return Table(
+        "segments",
+        _("Saved segments"),
+        [
+            Column("name", _("Name"), "link", href="href"),
+            Column("expression", _("Expression")),
+            Column("size", _("People"), "number"),
+            Column("last", _("Last refresh"), "datetime"),
+            Column("schedule", _("Refreshed every")),
+            Column("description", _("Description")),
+        ],
+        rows,
+        empty=EmptyState(
+            _(
+                "No segment saved yet. Write an expression in the builder below, check its "
+                "live size and save it."
+            )
+        ),
+        caption=_(
+            "Sizes are as of each segment's last refresh; members are people who allow analytics."
+        ),
+    )
+
+
+def build(view: View) -> Mapping[str, Any]:
+    expression = view.arg("expression")
+    found = view.ws.segments.list()
+    return {
+        "segments": _list_table(view, found),
+        "form": {"name": "", "expression": expression, "description": "", "schedule": ""},
+        "form_error": None,
+        "preview": _preview(view, expression),
+        "size_path": SIZE_PATH,
+        "example": EXAMPLE,
+    }
+
+
+def _form_values(form: Mapping[str, str]) -> dict[str, str]:
+    return {
+        key: form.get(key, "")[:4096].strip()
+        for key in ("name", "expression", "description", "schedule")
+    }
+
+
+def save(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
+    values = _form_values(form)
+    try:
+        view.ws.segments.create(
+            values["name"],
+            values["expression"],
+            description=values["description"] or None,
+            schedule=values["schedule"] or None,
+            by=_actor(view),
+        )
+    except SegmentExpressionError as exc:
+        return {"form": values, "form_error": _expression_error(exc)}
+    except EmpreinteError as exc:
+        if exc.status >= 500:
+            raise
+        return {"form": values, "form_error": {"message": str(exc), "line": None}}
+    return Redirect(_segment_path(values["name"]), "saved")
+
+
+# -- one segment -------------------------------------------------------------------------
+
+
+def _size_chart(view: View, detail: SegmentDetail) -> Chart:
+    """Size after each refresh, rebuilt backwards from the current size and what each
+    refresh changed (size before = size after − entered + left)."""
+    _ = view.gettext
+    steps = sorted(detail.steps, key=lambda s: s.changed_at)
+    sizes: list[int] = []
+    size = detail.size
+    for step in reversed(steps):
+        sizes.append(size)
+        size = size - step.entered + step.left
+    sizes.reverse()
+    x = [s.changed_at for s in steps]
+    figure = lines(x, {_("People"): sizes})
+    figure["data"] += bars(
+        x, {_("Entered"): [s.entered for s in steps], _("Left"): [-s.left for s in steps]}
+    )["data"]
+    figure["layout"]["barmode"] = "relative"
+    rows = [
+        {"at": s.changed_at, "size": n, "entered": s.entered, "left": s.left}
+        for s, n in zip(steps, sizes, strict=True)
+    ]
+    return Chart(
+        "size",
+        _("Size over time"),
+        figure,
+        Table(
+            "size-data",
+            _("Size over time"),
+            [
+                Column("at", _("Refresh"), "datetime"),
+                Column("size", _("People"), "number"),
+                Column("entered", _("Entered"), "number"),
+                Column("left", _("Left"), "number"),
+            ],
+            rows,
+        ),
+        caption=_(
+            "People in the segment after each refresh that changed it; bars: who entered "
+            "(up) and who left (down)."
+        ),
+        height=300,
+    )
+
+
+def _overlap_chart(view: View, name: str, others: list[str]) -> Chart:
+    _ = view.gettext
+    rows: list[dict[str, Any]] = []
+    if others:
+        report = view.ws.segments.overlap([name, *others])
+        for r in report.rows:
+            if r.a != name:
+                continue
+            rows.append(
+                {
+                    "other": r.b,
+                    "size": r.size_b,
+                    "both": r.both,
+                    "share": r.both / r.size_a if r.size_a else None,
+                    "jaccard": r.jaccard,
+                }
+            )
+        rows.sort(key=lambda row: -row["both"])
+    figure = bars(
+        [r["other"] for r in rows], {_("In both"): [r["both"] for r in rows]}, horizontal=True
+    )
+    return Chart(
+        "overlap",
+        _("Overlap with other segments"),
+        figure,
+        Table(
+            "overlap-data",
+            _("Overlap with other segments"),
+            [
+                Column("other", _("Segment")),
+                Column("size", _("Its people"), "number"),
+                Column("both", _("In both"), "number"),
+                Column("share", _("Share of this segment"), "percent"),
+                Column("jaccard", _("Jaccard"), "number", 2),
+            ],
+            rows,
+        ),
+        caption=_(
+            "People in this segment and in each other one, as of their last refreshes; "
+            "Jaccard is in both ÷ in either."
+        ),
+        height=max(220, 40 + 28 * len(rows)),
+        empty=EmptyState(_("Save another segment to compare it with this one.")),
+    )
+
+
+def build_segment(view: View) -> Mapping[str, Any]:
+    _ = view.gettext
+    name = _name_of(view)
+    segments = view.ws.segments
+    detail = segments.show(name, steps=SIZE_STEPS)
+    offset = view.int_arg("offset", 0, 0, max(detail.size - 1, 0))
+    offset -= offset % MEMBERS_PAGE
+    ids = segments.members(name, MEMBERS_PAGE, offset)
+    members = Table(
+        "members",
+        _("Members"),
+        [Column("profile", _("Profile (pseudonymous id)"), "link", href="href")],
+        [{"profile": p, "href": "/customers/" + quote(p, safe="")} for p in ids],
+        page_size=25,
+        caption=_("%(first)s–%(last)s of %(total)s, as of the last refresh.")
+        % {
+            "first": view.fmt.number(offset + 1 if ids else 0),
+            "last": view.fmt.number(offset + len(ids)),
+            "total": view.fmt.number(detail.size),
+        },
+        empty=EmptyState(_("Nobody is in this segment as of its last refresh.")),
+    )
+    changes = segments.history(name, HISTORY_ROWS, 0)
+    history = Table(
+        "history",
+        _("Who entered and left"),
+        [
+            Column("at", _("When"), "datetime"),
+            Column("change", _("Change"), "badge"),
+            Column("profile", _("Profile (pseudonymous id)"), "link", href="href"),
+        ],
+        [
+            {
+                "at": c.changed_at,
+                "change": _(c.change),
+                "profile": c.profile_id,
+                "href": "/customers/" + quote(c.profile_id, safe=""),
+            }
+            for c in changes
+        ],
+        caption=_("The latest %(n)s changes, newest first.") % {"n": view.fmt.number(HISTORY_ROWS)},
+    )
+    others = [s.definition.name for s in segments.list() if s.definition.name != name]
+    return {
+        "segment": detail.definition,
+        "size": detail.size,
+        "path": _segment_path(name),
+        "members": members,
+        "previous": offset - MEMBERS_PAGE if offset > 0 else None,
+        "next": offset + MEMBERS_PAGE if offset + len(ids) < detail.size else None,
+        "history": history,
+        "size_chart": _size_chart(view, detail),
+        "overlap": _overlap_chart(view, name, others),
+        "form_error": None,
+        "form": {
+            "expression": detail.definition.expression,
+            "description": detail.definition.description or "",
+            "schedule": detail.definition.schedule or "",
+        },
+        "size_path": SIZE_PATH,
+    }
+
+
+def refresh(view: View, form: Mapping[str, str]) -> Redirect:
+    name = _name_of(view)
+    view.ws.segments.refresh(name)
+    return Redirect(_segment_path(name), "refreshed")
+
+
+def update(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
+    name = _name_of(view)
+    values = _form_values(form)
+    try:
+        view.ws.segments.update(
+            name,
+            expression=values["expression"] or None,
+            description=values["description"],
+            schedule=values["schedule"],
+        )
+    except SegmentExpressionError as exc:
+        return {"form": values, "form_error": _expression_error(exc)}
+    except EmpreinteError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        return {"form": values, "form_error": {"message": str(exc), "line": None}}
+    return Redirect(_segment_path(name), "updated")
+
+
+def delete(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
+    name = _name_of(view)
+    try:
+        view.ws.segments.delete(name)
+    except EmpreinteError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        return {"delete_error": str(exc)}
+    return Redirect("/segments", "deleted")
+
+
+# -- personas ----------------------------------------------------------------------------
+
+#: (workspace, what, language, k, …) → (the log's state, when computed, the result)
+_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], float, Any]] = {}
+_memo_lock = threading.Lock()
+
+
+def _log_state(view: View) -> tuple[Any, ...]:
+    """What changes when the people behind the personas may change: events added (consent
+    is recorded as events too) or erased."""
+    with view.ws.analytics() as log:
+        events = log.events(include_bots=True)
+        found = log.execute(events.aggregate(n=events.count(), last=events.seq.max()))
+    return (int(found["n"].iloc[0]), str(found["last"].iloc[0]))
+
+
+def _remembered(view: View, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()`, or what it gave last time for `key` if the log has not changed since
+    (and at most `PERSONA_TTL` seconds ago). Bounded: a key is a report, a language, a k
+    (2..8 or best) and at most 8 cards."""
+    key = (str(view.ws.path), *key)
+    state = _log_state(view)
+    with _memo_lock:
+        cached = _memo.get(key)
+        if cached and cached[0] == state and time.monotonic() - cached[1] < PERSONA_TTL:
+            return cast(T, cached[2])
+    value = compute()
+    with _memo_lock:
+        _memo[key] = (state, time.monotonic(), value)
+    return value
+
+
+def persona_report(view: View, k: int | None) -> PersonaReport:
+    """`ws.know.personas(k, lang=…)` as the API computes it, remembered while the log
+    does not change."""
+    language = view.language
+    return _remembered(
+        view, ("personas", language, k), lambda: view.ws.know.personas(k, 0, lang=language)
+    )
+
+
+def _k_of(view: View) -> int | None:
+    text = view.choice("k", K_CHOICES, "")
+    return int(text) if text else None
+
+
+def build_personas(view: View) -> Mapping[str, Any]:
+    _ = view.gettext
+    k = _k_of(view)
+    started = time.perf_counter()
+    try:
+        report = persona_report(view, k)
+    except EmpreinteError as exc:
+        if exc.status >= 500:
+            raise
+        return {
+            "cards": [],
+            "k": k,
+            "k_choices": K_CHOICES,
+            "problem": str(exc),
+            "empty": EmptyState(
+                _(
+                    "Personas need people with some behaviour who allow analytics and "
+                    "profiling. Send their events with your write key:"
+                ),
+                track_snippets("Order Completed", {"order_id": "o-1", "revenue": 42.5}),
+            ),
+        }
+    cards = [
+        {
+            "number": card.number,
+            # The card's own HTML (persona_cards.py): every value in it is escaped there
+            # with html.escape, so it is safe to insert as markup.
+            "html": Markup(card.to_html()),
+            "name": card.name,
+        }
+        for card in report.cards
+    ]
+    scores = Table(
+        "k-scores",
+        _("How the number of personas was chosen"),
+        [
+            Column("k", _("Personas (k)"), "number"),
+            Column("silhouette", _("Silhouette"), "number", 3),
+            Column("chosen", _("Chosen")),
+        ],
+        [
+            {
+                "k": row["k"],
+                "silhouette": row["silhouette"],
+                "chosen": _("yes") if row["chosen"] else "",
+            }
+            for row in report.score_rows()
+        ],
+        caption=_("The higher the silhouette, the better separated the personas."),
+    )
+    return {
+        "cards": cards,
+        "k": k,
+        "k_choices": K_CHOICES,
+        "people": report.clusters.total,
+        "scores": scores,
+        "problem": None,
+        "seconds": time.perf_counter() - started,
+        "value": _value(view),
+    }
+
+
+def _value(view: View) -> dict[str, Any]:
+    """RFM segments and CLV totals (each a fraction of a second on the default demo)."""
+    _ = view.gettext
+    out: dict[str, Any] = {"rfm": None, "clv": None, "problem": None}
+
+    def compute() -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        rfm = view.ws.know.rfm()
+        clv = view.ws.know.clv()
+        return rfm.to_rows(), clv.to_rows(), clv.horizon_months
+
+    try:
+        rows, people, months = _remembered(view, ("value",), compute)
+    except EmpreinteError as exc:
+        if exc.status >= 500:
+            raise
+        out["problem"] = str(exc)
+        return out
+    out["rfm"] = Chart(
+        "rfm",
+        _("RFM segments"),
+        bars([r["segment"] for r in rows], {_("Customers"): [r["customers"] for r in rows]}),
+        Table(
+            "rfm-data",
+            _("RFM segments"),
+            [
+                Column("segment", _("Segment")),
+                Column("customers", _("Customers"), "number"),
+                Column("share", _("Share of customers"), "percent"),
+                Column("revenue", _("Revenue"), "number"),
+                Column("revenue_share", _("Share of revenue"), "percent"),
+            ],
+            rows,
+        ),
+        caption=_("Recency, frequency and monetary value of each customer's orders."),
+        height=300,
+    )
+    values = [float(r["clv"]) for r in people if r.get("clv") is not None]
+    alive = [float(r["p_alive"]) for r in people if r.get("p_alive") is not None]
+    out["clv"] = {
+        "customers": len(people),
+        "total": sum(values),
+        "mean": sum(values) / len(values) if values else None,
+        "alive": sum(alive) / len(alive) if alive else None,
+        "months": months,
+    }
+    return out
+
+
+def build_card(view: View) -> Mapping[str, Any]:
+    _ = view.gettext
+    k = _k_of(view)
+    number = view.int_arg("n", 1, 1, 8)
+    report = persona_report(view, k)
+    if number > len(report.cards):
+        raise InvalidInput("n", f"no persona {number}: there are {len(report.cards)}")
+    card = report.cards[number - 1]
+
+    def draw() -> bytes:
+        with tempfile.TemporaryDirectory(prefix="empreinte-persona-") as folder:
+            return card.to_png(Path(folder) / "card.png").read_bytes()
+
+    png = _remembered(view, ("card", view.language, k, number), draw)
+    return {
+        "card_name": card.name,
+        "number": number,
+        "k": k,
+        "png": "data:image/png;base64," + base64.b64encode(png).decode(),
+        "filename": f"persona-{number}-{view.language}.png",
+    }
+
+
+# -- routes ------------------------------------------------------------------------------
+
+SEGMENTS = Page(
+    "segments",
+    "/segments",
+    N_("Segments"),
+    "segments.html",
+    build,
+    STAFF,
+    notices={"deleted": N_("The segment was deleted.")},
+)
+SIZE = Page(
+    "segments", SIZE_PATH, N_("Segments"), "segments_size.html", build_size, STAFF, fragment=True
+)
+PERSONAS = Page("segments", "/personas", N_("Personas"), "personas.html", build_personas, STAFF)
+CARD = Page(
+    "segments", "/personas/card", N_("Persona card"), "personas_card.html", build_card, STAFF
+)
+SEGMENT = Page(
+    "segments",
+    "/segments/{name}",
+    N_("Segment"),
+    "segments_one.html",
+    build_segment,
+    STAFF,
+    notices={
+        "saved": N_("The segment was saved and its members computed."),
+        "refreshed": N_("The segment's members were computed again."),
+        "updated": N_("The segment was changed."),
+    },
+)
+
+# The navigation links the last page of a key: the segment list comes last of its key. The
+# live size comes before `/segments/{name}` so that its path is not read as a name.
+PAGES = [SIZE, SEGMENT, PERSONAS, CARD, SEGMENTS]
+ACTIONS = [
+    Action("/segments", save, SEGMENTS, STAFF),
+    Action("/segments/{name}/refresh", refresh, SEGMENT, STAFF),
+    Action("/segments/{name}/update", update, SEGMENT, STAFF),
+    Action("/segments/{name}/delete", delete, SEGMENT, STAFF),
+]
+
+# Texts shown from data (`_(change)`).
+WORDS = (N_("entered"), N_("left"))
