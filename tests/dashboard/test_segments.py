@@ -158,7 +158,7 @@ def test_save_list_show_refresh_delete(
         re.S,
     )
     assert row, listed
-    assert html.escape(FR_BUYERS) in row.group(0)
+    assert FR_BUYERS in html.unescape(row.group(0))
     assert f'data-sort="{shown["size"]}"' in row.group(0)
 
     page = analyst.get("/segments/" + quote(name, safe=""))
@@ -167,11 +167,13 @@ def test_save_list_show_refresh_delete(
     linked = re.findall(r'<a href="/customers/(p_[0-9a-f]+)">', page.text)
     assert set(linked) == set(members["members"]) and members["total"] == shown["size"] > 0
     assert "@" not in "".join(linked)  # pseudonymous ids, never an e-mail
-    history = api(dashboard, "GET", f"/api/segments/{quote(name, safe='')}/history").json()
+    history = api(
+        dashboard, "GET", f"/api/segments/{quote(name, safe='')}/history", params={"limit": 1000}
+    ).json()
     assert len(history["changes"]) == shown["size"]  # everyone entered at the first refresh
     assert page.text.count(">entered</span>") == shown["size"]
 
-    csv = analyst.get("/segments/" + quote(name, safe=""), params={"download": "size-data"})
+    csv = analyst.get("/segments/" + quote(name, safe=""), params={"download": "size"})
     assert csv.status_code == 200
     lines = csv.text.strip().splitlines()
     assert lines[0] == "Refresh,People,Entered,Left"
@@ -187,7 +189,7 @@ def test_save_list_show_refresh_delete(
     # The same name twice is refused on the page, the form kept.
     again = save(analyst, name=name, expression=FR)
     assert again.status_code == 200 and "exists" in html.unescape(again.text)
-    assert html.escape(FR) in again.text
+    assert f">{FR}</textarea>" in html.unescape(again.text)
 
     # A segment another one uses cannot be deleted: said on the page.
     user = f"user {uid}"
@@ -210,7 +212,7 @@ def test_overlap_is_the_apis(
     try:
         pairs = api(dashboard, "GET", "/api/segments/overlap", params={"name": [a, b]}).json()
         both = pairs["pairs"][0]["both"]
-        csv = admin.get("/segments/" + quote(a, safe=""), params={"download": "overlap-data"})
+        csv = admin.get("/segments/" + quote(a, safe=""), params={"download": "overlap"})
         rows = [line.split(",") for line in csv.text.strip().splitlines()]
         mine = [r for r in rows if r[0] == b]
         assert mine and int(mine[0][2]) == both > 0
@@ -303,7 +305,7 @@ def test_a_marketer_builds_a_segment_in_the_browser(
     page.get_by_role("button", name="Save the segment").click()
     page.wait_for_url(re.compile(r".*/segments/FR%20buyers.*notice=saved"))
     assert "The segment was saved" in page.locator(".notice").inner_text()
-    assert page.locator("#members tbody tr").count() == min(25, second)
+    assert page.locator("#members tbody tr:visible").count() == min(25, second)
     screenshot(page, "segments-one")
 
     page.get_by_role("link", name="All segments").click()

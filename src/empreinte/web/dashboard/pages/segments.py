@@ -6,21 +6,19 @@ API does (web/know_segments_api.py, web/know_personas_api.py), with the API's ro
 analysts and admins; viewers get 403 and no navigation entry. Members are pseudonymous
 profile ids (a segment never lists personal values), linking to the customer page.
 
-Personas are k-means over everyone's behaviour: seconds on the default demo. The page keeps
-the last report per language and choice of k in memory, keyed by the log's state (its event
-count and last sequence number: new events, consent changes and erasures all change it) and
-at most `PERSONA_TTL` seconds old, so only the first visit after new data waits.
+Personas are k-means over everyone's behaviour: seconds on the default demo. They, their
+PNG cards and the RFM/CLV summary are aggregates, so they go through the dashboard's report
+cache (`view.report`, web/dashboard/cache.py): one computation serves every viewer for the
+cache's lifetime; segment sizes and members are never cached (a builder must be live).
 """
 
 from __future__ import annotations
 
 import base64
 import tempfile
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -42,10 +40,7 @@ HISTORY_ROWS = 500
 SIZE_STEPS = 60
 #: The live size of an expression (a fragment; not a segment name: names have no "/").
 SIZE_PATH = "/segments/-/size"
-PERSONA_TTL = 600.0
 K_CHOICES = ("", "2", "3", "4", "5", "6", "7", "8")
-
-T = TypeVar("T")
 
 EXAMPLE = 'country = "FR" and did("Order Completed", within="90d", count>=2)'
 
@@ -295,7 +290,7 @@ def build_segment(view: View) -> Mapping[str, Any]:
         _("Who entered and left"),
         [
             Column("at", _("When"), "datetime"),
-            Column("change", _("Change"), "badge"),
+            Column("change", _("Entered or left"), "badge"),
             Column("profile", _("Profile (pseudonymous id)"), "link", href="href"),
         ],
         [
@@ -368,42 +363,13 @@ def delete(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
 
 # -- personas ----------------------------------------------------------------------------
 
-#: (workspace, what, language, k, …) → (the log's state, when computed, the result)
-_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], float, Any]] = {}
-_memo_lock = threading.Lock()
-
-
-def _log_state(view: View) -> tuple[Any, ...]:
-    """What changes when the people behind the personas may change: events added (consent
-    is recorded as events too) or erased."""
-    with view.ws.analytics() as log:
-        events = log.events(include_bots=True)
-        found = log.execute(events.aggregate(n=events.count(), last=events.seq.max()))
-    return (int(found["n"].iloc[0]), str(found["last"].iloc[0]))
-
-
-def _remembered(view: View, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """`compute()`, or what it gave last time for `key` if the log has not changed since
-    (and at most `PERSONA_TTL` seconds ago). Bounded: a key is a report, a language, a k
-    (2..8 or best) and at most 8 cards."""
-    key = (str(view.ws.path), *key)
-    state = _log_state(view)
-    with _memo_lock:
-        cached = _memo.get(key)
-        if cached and cached[0] == state and time.monotonic() - cached[1] < PERSONA_TTL:
-            return cast(T, cached[2])
-    value = compute()
-    with _memo_lock:
-        _memo[key] = (state, time.monotonic(), value)
-    return value
-
 
 def persona_report(view: View, k: int | None) -> PersonaReport:
-    """`ws.know.personas(k, lang=…)` as the API computes it, remembered while the log
-    does not change."""
+    """`ws.know.personas(k, lang=…)` as the API computes it; an aggregate, so through the
+    dashboard's report cache (`view.report`)."""
     language = view.language
-    return _remembered(
-        view, ("personas", language, k), lambda: view.ws.know.personas(k, 0, lang=language)
+    return view.report(
+        ("personas", language, k), lambda: view.ws.know.personas(k, 0, lang=language)
     )
 
 
@@ -415,7 +381,6 @@ def _k_of(view: View) -> int | None:
 def build_personas(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     k = _k_of(view)
-    started = time.perf_counter()
     try:
         report = persona_report(view, k)
     except EmpreinteError as exc:
@@ -469,7 +434,6 @@ def build_personas(view: View) -> Mapping[str, Any]:
         "people": report.clusters.total,
         "scores": scores,
         "problem": None,
-        "seconds": time.perf_counter() - started,
         "value": _value(view),
     }
 
@@ -485,7 +449,7 @@ def _value(view: View) -> dict[str, Any]:
         return rfm.to_rows(), clv.to_rows(), clv.horizon_months
 
     try:
-        rows, people, months = _remembered(view, ("value",), compute)
+        rows, people, months = view.report(("rfm-clv",), compute)
     except EmpreinteError as exc:
         if exc.status >= 500:
             raise
@@ -535,7 +499,7 @@ def build_card(view: View) -> Mapping[str, Any]:
         with tempfile.TemporaryDirectory(prefix="empreinte-persona-") as folder:
             return card.to_png(Path(folder) / "card.png").read_bytes()
 
-    png = _remembered(view, ("card", view.language, k, number), draw)
+    png = view.report(("persona-card", view.language, k, number), draw)
     return {
         "card_name": card.name,
         "number": number,
