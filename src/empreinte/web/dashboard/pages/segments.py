@@ -183,12 +183,13 @@ def _size_chart(view: View, detail: SegmentDetail) -> Chart:
         sizes.append(size)
         size = size - step.entered + step.left
     sizes.reverse()
-    x = [s.changed_at for s in steps]
+    # Refreshes as labels (a lone refresh on a time axis would be one bar as wide as it).
+    x = [view.fmt.datetime(s.changed_at) for s in steps]
     figure = lines(x, {_("People"): sizes})
     figure["data"] += bars(
         x, {_("Entered"): [s.entered for s in steps], _("Left"): [-s.left for s in steps]}
     )["data"]
-    figure["layout"]["barmode"] = "relative"
+    figure["layout"].update(barmode="relative", bargap=0.6 if len(steps) < 4 else 0.2)
     rows = [
         {"at": s.changed_at, "size": n, "entered": s.entered, "left": s.left}
         for s, n in zip(steps, sizes, strict=True)
@@ -455,10 +456,15 @@ def _value(view: View) -> dict[str, Any]:
             raise
         out["problem"] = str(exc)
         return out
+    rows = [{**r, "segment": _(r["segment"])} for r in rows]
     out["rfm"] = Chart(
         "rfm",
         _("RFM segments"),
-        bars([r["segment"] for r in rows], {_("Customers"): [r["customers"] for r in rows]}),
+        bars(
+            [r["segment"] for r in rows],
+            {_("Customers"): [r["customers"] for r in rows]},
+            horizontal=True,
+        ),
         Table(
             "rfm-data",
             _("RFM segments"),
@@ -472,7 +478,7 @@ def _value(view: View) -> dict[str, Any]:
             rows,
         ),
         caption=_("Recency, frequency and monetary value of each customer's orders."),
-        height=300,
+        height=40 + 28 * len(rows),
     )
     values = [float(r["clv"]) for r in people if r.get("clv") is not None]
     alive = [float(r["p_alive"]) for r in people if r.get("p_alive") is not None]
@@ -551,5 +557,19 @@ ACTIONS = [
     Action("/segments/{name}/delete", delete, SEGMENT, STAFF),
 ]
 
-# Texts shown from data (`_(change)`).
-WORDS = (N_("entered"), N_("left"))
+# Texts shown from data: membership changes, and the RFM segments (analytics/know/rfm.py).
+WORDS = (
+    N_("entered"),
+    N_("left"),
+    N_("champions"),
+    N_("loyal customers"),
+    N_("potential loyalists"),
+    N_("new customers"),
+    N_("promising"),
+    N_("need attention"),
+    N_("about to sleep"),
+    N_("cannot lose them"),
+    N_("at risk"),
+    N_("hibernating"),
+    N_("lost"),
+)
