@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -247,6 +249,19 @@ def card_names(text: str) -> list[str]:
     return [html.unescape(n) for n in re.findall(r"<h2>Persona \d+: ([^<]+)</h2>", text)]
 
 
+def personas_page(client: httpx.Client, timeout: float = 240) -> str:
+    """The personas page once computed: it says so (and reloads itself) while they are."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page = client.get("/personas")
+        assert page.status_code == 200
+        if '<meta http-equiv="refresh"' not in page.text:
+            return page.text
+        assert 'class="card computing" role="status"' in page.text
+        assert time.monotonic() < deadline, "the personas were never computed"
+        time.sleep(1)
+
+
 def test_persona_cards_are_the_apis_in_both_languages(
     client_as: Callable[[str], httpx.Client], dashboard: Dashboard
 ) -> None:
@@ -254,15 +269,67 @@ def test_persona_cards_are_the_apis_in_both_languages(
     for lang in ("en", "fr"):
         report = api(dashboard, "GET", "/api/know/personas", params={"lang": lang}).json()
         analyst.cookies.set("empreinte_lang", lang)
-        page = analyst.get("/personas")
-        assert page.status_code == 200
-        assert card_names(page.text) == [c["name"] for c in report["cards"]]
-        assert page.text.count('class="persona-card"') == len(report["cards"]) >= 2
-        assert f'<article class="persona-card" lang="{lang}">' in page.text
-    assert "Nombre de personas" in page.text and "Valeur client" in page.text
+        text = personas_page(analyst)
+        assert card_names(text) == [c["name"] for c in report["cards"]]
+        assert text.count('class="persona-card"') == len(report["cards"]) >= 2
+        assert f'<article class="persona-card" lang="{lang}">' in text
+        for card in report["cards"]:
+            assert f"{card['people']:,}".replace(",", "\u202f" if lang == "fr" else ",") in text
+    assert "Nombre de personas" in text and "Valeur client" in text
     card = analyst.get("/personas/card", params={"n": "1"})
     assert card.status_code == 200 and 'src="data:image/png;base64,iVBOR' in card.text
-    assert analyst.get("/personas/card", params={"n": "8"}).status_code in (200, 400)
+    too_far = analyst.get("/personas/card", params={"n": str(len(report["cards"]) + 1)})
+    assert too_far.status_code == 400 and "there are" in too_far.text
+
+
+def test_rfm_and_clv_summary_is_the_apis(
+    client_as: Callable[[str], httpx.Client], dashboard: Dashboard
+) -> None:
+    analyst = client_as("analyst")
+    personas_page(analyst)
+    rfm = api(dashboard, "GET", "/api/know/rfm").json()
+    csv = analyst.get("/personas", params={"download": "rfm"})
+    assert csv.status_code == 200
+    counts = {line.split(",")[0]: int(line.split(",")[1]) for line in csv.text.splitlines()[1:]}
+    assert counts == {row["segment"]: row["customers"] for row in rfm["rows"]}
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.erased: list[dict[str, Any]] = []
+
+    def erasures(self) -> list[dict[str, Any]]:
+        return self.erased
+
+
+class _Know:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def personas(self, k: Any, seed: int, *, lang: str) -> str:
+        self.calls += 1
+        return f"report {self.calls} {lang}"
+
+
+def test_personas_are_computed_in_the_background_and_dropped_by_an_erasure() -> None:
+    from empreinte.web.dashboard.pages.segments import PersonaReports
+
+    ws = SimpleNamespace(path="/nowhere", privacy_store=_Store(), know=_Know())
+    view: Any = SimpleNamespace(ws=ws, language="fr")
+    reports = PersonaReports(max_age=3600)
+    entry, running = reports.get(view, None)
+    assert entry is None and running  # nothing yet: computing
+    entry = reports.wait(view, None, timeout=10)
+    assert entry is not None and entry.report == "report 1 fr"
+    assert reports.get(view, None) == (entry, False)  # fresh: kept, not computed again
+    ws.privacy_store.erased.append({"id": 1})  # an erasure: the card may quote them
+    assert reports.get(view, None)[0] is None
+    assert reports.wait(view, None, timeout=10).report == "report 2 fr"  # type: ignore[union-attr]
+    reports.max_age = 0  # stale: shown while a new one is computed
+    stale, running = reports.get(view, None)
+    assert stale is not None and stale.report == "report 2 fr" and running
+    time.sleep(0.5)
+    assert ws.know.calls == 3
 
 
 # -- in the browser --------------------------------------------------------------------------
@@ -322,6 +389,7 @@ def test_persona_cards_in_the_browser_in_french(
     page = page_as("admin", locale="fr-FR")
     page.goto(dashboard.url + "/personas")
     cards = page.locator("article.persona-card")
+    cards.first.wait_for(timeout=240_000)  # the page reloads itself while they are computed
     assert cards.count() == len(report["cards"])
     first = report["cards"][0]
     assert cards.first.locator("h2").inner_text() == f"Persona 1 : {first['name']}".replace(
@@ -345,6 +413,7 @@ def test_personas_in_english_at_tablet_width(
 ) -> None:
     page = page_as("analyst", width=width)
     page.goto(dashboard.url + "/personas")
+    page.locator("article.persona-card").first.wait_for(timeout=240_000)
     assert page.locator("article.persona-card").count() >= 2
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0

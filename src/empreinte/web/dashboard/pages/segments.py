@@ -15,8 +15,13 @@ cache's lifetime; segment sizes and members are never cached (a builder must be 
 from __future__ import annotations
 
 import base64
+import logging
 import tempfile
+import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -31,6 +36,9 @@ from empreinte.web.dashboard.snippets import track_snippets
 if TYPE_CHECKING:
     from empreinte.analytics.know.persona_cards import PersonaReport
     from empreinte.segments.service import SegmentDetail, SegmentSummary
+    from empreinte.workspace import Workspace
+
+log = logging.getLogger("empreinte.dashboard")
 
 #: Members shown per page of a segment (paged on the server beyond that).
 MEMBERS_PAGE = 500
@@ -40,6 +48,10 @@ HISTORY_ROWS = 500
 SIZE_STEPS = 60
 #: The live size of an expression (a fragment; not a segment name: names have no "/").
 SIZE_PATH = "/segments/-/size"
+#: A persona report older than this is computed again (in the background).
+PERSONAS_MAX_AGE = 900.0
+#: Seconds between reloads of the personas page while they are computed.
+PERSONAS_RELOAD = 5
 K_CHOICES = ("", "2", "3", "4", "5", "6", "7", "8")
 
 EXAMPLE = 'country = "FR" and did("Order Completed", within="90d", count>=2)'
@@ -365,13 +377,88 @@ def delete(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
 # -- personas ----------------------------------------------------------------------------
 
 
-def persona_report(view: View, k: int | None) -> PersonaReport:
-    """`ws.know.personas(k, lang=…)` as the API computes it; an aggregate, so through the
-    dashboard's report cache (`view.report`)."""
-    language = view.language
-    return view.report(
-        ("personas", language, k), lambda: view.ws.know.personas(k, 0, lang=language)
-    )
+@dataclass
+class _Personas:
+    """The last persona report of one (workspace, language, k), or the error it raised."""
+
+    version: int  # the number of erasures when it was computed
+    computed_at: datetime
+    monotonic: float
+    report: PersonaReport | None
+    error: EmpreinteError | None
+
+
+class PersonaReports:
+    """Persona reports computed in a background thread and kept while they are fresh.
+
+    Clustering everyone takes tens of seconds on the default demo (far over a page's
+    second), and personas move slowly: a page shows the last report at once (and says when
+    it was computed); one older than `max_age` is computed again in the background while
+    the old one is shown. With none yet, the page says it is being computed and reloads
+    itself. An erasure drops every report at once (a card may quote a comment). At most
+    one computation per key at a time; keys are a language and a k (2 × 8): bounded.
+    """
+
+    def __init__(self, max_age: float = PERSONAS_MAX_AGE):
+        self.max_age = max_age
+        self._entries: dict[tuple[str, str, int | None], _Personas] = {}
+        self._running: set[tuple[str, str, int | None]] = set()
+        self._lock = threading.Lock()
+
+    def get(self, view: View, k: int | None) -> tuple[_Personas | None, bool]:
+        """The last report of (language, k) if any, and whether one is being computed."""
+        ws, language = view.ws, view.language
+        key = (str(ws.path), language, k)
+        version = len(ws.privacy_store.erasures())
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.version != version:
+                del self._entries[key]
+                entry = None
+            stale = entry is None or time.monotonic() - entry.monotonic >= self.max_age
+            if stale and key not in self._running:
+                self._running.add(key)
+                threading.Thread(
+                    target=self._compute,
+                    args=(ws, key, version),
+                    name="empreinte-dashboard-personas",
+                    daemon=True,
+                ).start()
+            return entry, key in self._running
+
+    def _compute(self, ws: Workspace, key: tuple[str, str, int | None], version: int) -> None:
+        _, language, k = key
+        report, error = None, None
+        try:
+            report = ws.know.personas(k, 0, lang=language)
+        except EmpreinteError as exc:
+            error = exc
+        except Exception:
+            log.exception("computing the personas for the dashboard failed")
+            error = EmpreinteError("computing the personas failed; it was logged")
+        finally:
+            with self._lock:
+                self._running.discard(key)
+                self._entries[key] = _Personas(
+                    version, datetime.now(UTC), time.monotonic(), report, error
+                )
+
+    def wait(self, view: View, k: int | None, timeout: float) -> _Personas | None:
+        """The report, waiting up to `timeout` seconds for one being computed (tests)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entry, running = self.get(view, k)
+            if entry is not None or not running or time.monotonic() > deadline:
+                return entry
+            time.sleep(0.1)
+
+
+PERSONA_REPORTS = PersonaReports()
+
+
+class PersonasNotReady(EmpreinteError):
+    status = 409
+    code = "conflict"
 
 
 def _k_of(view: View) -> int | None:
@@ -379,27 +466,42 @@ def _k_of(view: View) -> int | None:
     return int(text) if text else None
 
 
+def _no_personas(view: View, k: int | None, problem: str) -> dict[str, Any]:
+    _ = view.gettext
+    return {
+        "cards": [],
+        "k": k,
+        "k_choices": K_CHOICES,
+        "problem": problem,
+        "computing": False,
+        "empty": EmptyState(
+            _(
+                "Personas need people with some behaviour who allow analytics and "
+                "profiling. Send their events with your write key:"
+            ),
+            track_snippets("Order Completed", {"order_id": "o-1", "revenue": 42.5}),
+        ),
+    }
+
+
 def build_personas(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     k = _k_of(view)
-    try:
-        report = persona_report(view, k)
-    except EmpreinteError as exc:
-        if exc.status >= 500:
-            raise
+    entry, computing = PERSONA_REPORTS.get(view, k)
+    if entry is None:
         return {
             "cards": [],
             "k": k,
             "k_choices": K_CHOICES,
-            "problem": str(exc),
-            "empty": EmptyState(
-                _(
-                    "Personas need people with some behaviour who allow analytics and "
-                    "profiling. Send their events with your write key:"
-                ),
-                track_snippets("Order Completed", {"order_id": "o-1", "revenue": 42.5}),
-            ),
+            "problem": None,
+            "computing": True,
+            "reload": PERSONAS_RELOAD,
         }
+    if entry.report is None:
+        if entry.error is not None and entry.error.status >= 500:
+            raise entry.error
+        return _no_personas(view, k, str(entry.error))
+    report = entry.report
     cards = [
         {
             "number": card.number,
@@ -435,6 +537,9 @@ def build_personas(view: View) -> Mapping[str, Any]:
         "people": report.clusters.total,
         "scores": scores,
         "problem": None,
+        "computing": computing,
+        "computed_at": entry.computed_at,
+        "max_age_minutes": round(PERSONA_REPORTS.max_age / 60),
         "value": _value(view),
     }
 
@@ -493,10 +598,12 @@ def _value(view: View) -> dict[str, Any]:
 
 
 def build_card(view: View) -> Mapping[str, Any]:
-    _ = view.gettext
     k = _k_of(view)
     number = view.int_arg("n", 1, 1, 8)
-    report = persona_report(view, k)
+    entry = PERSONA_REPORTS.wait(view, k, timeout=0)
+    if entry is None or entry.report is None:
+        raise PersonasNotReady("the personas are being computed: open the personas page")
+    report = entry.report
     if number > len(report.cards):
         raise InvalidInput("n", f"no persona {number}: there are {len(report.cards)}")
     card = report.cards[number - 1]
@@ -505,7 +612,7 @@ def build_card(view: View) -> Mapping[str, Any]:
         with tempfile.TemporaryDirectory(prefix="empreinte-persona-") as folder:
             return card.to_png(Path(folder) / "card.png").read_bytes()
 
-    png = view.report(("persona-card", view.language, k, number), draw)
+    png = view.report(("persona-card", view.language, k, number, entry.computed_at), draw)
     return {
         "card_name": card.name,
         "number": number,
