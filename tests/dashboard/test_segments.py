@@ -419,3 +419,42 @@ def test_personas_in_english_at_tablet_width(
     assert overflow <= 0
     screenshot(page, "personas-en-1024")
     assert not page.errors
+
+
+def test_a_persona_card_shows_what_customers_wrote_as_text() -> None:
+    """The page inserts each card's own HTML (persona_cards.py): a product name or a comment
+    sent through the collector holding markup must come out as text."""
+    from markupsafe import Markup
+
+    from empreinte.analytics.know.persona_cards import PersonaCard
+
+    script = "<script>alert(1)</script>"
+    card = PersonaCard(
+        number=1,
+        name=f"Buyers {script}",
+        lang="en",
+        people=3,
+        share=1.0,
+        age_range=None,
+        generations=(),
+        countries=((script, 1.0),),
+        cities=(),
+        income_bands=(),
+        channels=(("web", 1.0),),
+        mobile_share=0.0,
+        categories=(),
+        products=(script,),
+        journey=None,
+        journey_share=0.0,
+        nps=None,
+        nps_low=None,
+        nps_high=None,
+        nps_n=0,
+        themes=(),
+        payment_failed_share=0.0,
+        called_after_web_share=0.0,
+        quote=f'"{script}" & <b>bold</b>',
+    )
+    shown = str(Markup(card.to_html()))  # as build_personas hands it to the template
+    assert "<script>" not in shown and "<b>" not in shown
+    assert shown.count("&lt;script&gt;") == 4  # name, country, product, quote
