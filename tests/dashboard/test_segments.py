@@ -404,6 +404,17 @@ def test_persona_cards_in_the_browser_in_french(
     page.wait_for_url(re.compile(r".*/personas/card\?n=1"))
     assert page.locator("img").first.evaluate("i => i.naturalWidth") > 500
     screenshot(page, "personas-card-fr")
+
+    page.goto(dashboard.url + "/segments")
+    page.get_by_label("Expression").fill(FR)
+    size = page.locator("#live-size .size-number")
+    size.wait_for()
+    assert int(size.get_attribute("data-size")) == api_size(dashboard, FR)
+    assert "personnes correspondent" in page.locator("#live-size").inner_text()
+    page.get_by_label("Expression").fill('country = "FR" et')
+    page.locator("#live-size .segment-error").wait_for()
+    assert "illisible : ligne 1, colonne" in page.locator("#live-size").inner_text()
+    screenshot(page, "segments-fr-error")
     assert not page.errors
 
 
