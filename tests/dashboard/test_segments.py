@@ -204,6 +204,33 @@ def test_save_list_show_refresh_delete(
     assert api(dashboard, "GET", path.replace("/segments", "/api/segments")).status_code == 404
 
 
+def test_change_a_segment(
+    client_as: Callable[[str], httpx.Client], dashboard: Dashboard, uid: str
+) -> None:
+    admin = client_as("admin")
+    name = f"changing {uid}"
+    path = "/segments/" + quote(name, safe="")
+    assert save(admin, name=name, expression=FR).status_code == 303
+    token = csrf_of(admin.get(path).text)
+    form = {"csrf": token, "expression": FR_BUYERS, "description": "now buyers", "schedule": ""}
+    changed = admin.post(path + "/update", data=form)
+    assert changed.status_code == 303 and "notice=updated" in changed.headers["location"]
+    shown = api(dashboard, "GET", "/api/segments/" + quote(name, safe="")).json()
+    assert shown["expression"] == FR_BUYERS and shown["size"] == api_size(dashboard, FR_BUYERS)
+    assert shown["description"] == "now buyers" and shown["schedule"] is None
+    page = admin.get(path).text
+    assert f"{shown['size']} people, as of the last refresh." in page
+    # A wrong expression: said on the page with its column, the form kept, nothing changed.
+    form["expression"] = 'country = "FR" and'
+    refused = admin.post(path + "/update", data=form)
+    assert refused.status_code == 200
+    text = html.unescape(refused.text)
+    assert "cannot be read: line 1, column" in text and '>country = "FR" and</textarea>' in text
+    again = api(dashboard, "GET", "/api/segments/" + quote(name, safe="")).json()
+    assert again["expression"] == FR_BUYERS
+    admin.post(path + "/delete", data={"csrf": token})
+
+
 def test_overlap_is_the_apis(
     client_as: Callable[[str], httpx.Client], dashboard: Dashboard, uid: str
 ) -> None:

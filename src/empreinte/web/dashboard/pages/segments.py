@@ -456,11 +456,6 @@ class PersonaReports:
 PERSONA_REPORTS = PersonaReports()
 
 
-class PersonasNotReady(EmpreinteError):
-    status = 409
-    code = "conflict"
-
-
 def _k_of(view: View) -> int | None:
     text = view.choice("k", K_CHOICES, "")
     return int(text) if text else None
@@ -600,9 +595,11 @@ def _value(view: View) -> dict[str, Any]:
 def build_card(view: View) -> Mapping[str, Any]:
     k = _k_of(view)
     number = view.int_arg("n", 1, 1, 8)
-    entry = PERSONA_REPORTS.wait(view, k, timeout=0)
-    if entry is None or entry.report is None:
-        raise PersonasNotReady("the personas are being computed: open the personas page")
+    entry, _running = PERSONA_REPORTS.get(view, k)
+    if entry is None:
+        return {"computing": True, "reload": PERSONAS_RELOAD, "number": number, "k": k}
+    if entry.report is None:
+        raise entry.error or EmpreinteError("the personas could not be computed")
     report = entry.report
     if number > len(report.cards):
         raise InvalidInput("n", f"no persona {number}: there are {len(report.cards)}")
@@ -619,6 +616,7 @@ def build_card(view: View) -> Mapping[str, Any]:
         "k": k,
         "png": "data:image/png;base64," + base64.b64encode(png).decode(),
         "filename": f"persona-{number}-{view.language}.png",
+        "computing": False,
     }
 
 
