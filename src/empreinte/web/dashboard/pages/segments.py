@@ -147,7 +147,13 @@ def build(view: View) -> Mapping[str, Any]:
     found = view.ws.segments.list()
     return {
         "segments": _list_table(view, found),
-        "form": {"name": "", "expression": expression, "description": "", "schedule": ""},
+        # Filled from the address when the builder was sent without script (Count button).
+        "form": {
+            "name": view.arg("name"),
+            "expression": expression,
+            "description": view.arg("description"),
+            "schedule": view.arg("schedule"),
+        },
         "form_error": None,
         "preview": _preview(view, expression),
         "size_path": SIZE_PATH,
