@@ -411,8 +411,11 @@ class PersonaReports:
         self._running: set[tuple[str, str, int | None]] = set()
         self._lock = threading.Lock()
 
-    def get(self, view: View, k: int | None) -> tuple[_Personas | None, bool]:
-        """The last report of (language, k) if any, and whether one is being computed."""
+    def get(
+        self, view: View, k: int | None, *, renew: bool = False
+    ) -> tuple[_Personas | None, bool]:
+        """The last report of (language, k) if any, and whether one is being computed
+        (started now if it is stale or `renew`: the viewer asked for the latest)."""
         ws, language = view.ws, view.language
         key = (str(ws.path), language, k)
         version = len(ws.privacy_store.erasures())
@@ -422,6 +425,7 @@ class PersonaReports:
                 del self._entries[key]
                 entry = None
             stale = entry is None or time.monotonic() - entry.monotonic >= self.max_age
+            stale = stale or renew
             if stale and key not in self._running:
                 self._running.add(key)
                 threading.Thread(
@@ -488,7 +492,7 @@ def _no_personas(view: View, k: int | None, problem: str) -> dict[str, Any]:
 def build_personas(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     k = _k_of(view)
-    entry, computing = PERSONA_REPORTS.get(view, k)
+    entry, computing = PERSONA_REPORTS.get(view, k, renew=view.query.get("fresh") == "1")
     if entry is None:
         return {
             "cards": [],
