@@ -6,10 +6,12 @@ API does (web/know_segments_api.py, web/know_personas_api.py), with the API's ro
 analysts and admins; viewers get 403 and no navigation entry. Members are pseudonymous
 profile ids (a segment never lists personal values), linking to the customer page.
 
-Personas are k-means over everyone's behaviour: seconds on the default demo. They, their
-PNG cards and the RFM/CLV summary are aggregates, so they go through the dashboard's report
-cache (`view.report`, web/dashboard/cache.py): one computation serves every viewer for the
-cache's lifetime; segment sizes and members are never cached (a builder must be live).
+Personas are k-means over everyone's behaviour: 5 to 40 seconds on the default demo, far
+over a page's second. They are computed in a background thread (`PersonaReports`): the page
+shows the last report at once with its time, or says they are being computed and reloads
+itself. Their PNG cards and the RFM/CLV summary are aggregates of a second or less, so they
+go through the dashboard's report cache (`view.report`, web/dashboard/cache.py). Segment
+sizes and members are never cached (a builder must be live).
 """
 
 from __future__ import annotations
