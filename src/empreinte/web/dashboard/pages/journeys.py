@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from empreinte.errors import EmpreinteError
 from empreinte.web.dashboard.components import (
@@ -166,7 +167,7 @@ def _funnel_chart(view: View, report: FunnelReport, labels: Sequence[str]) -> Ch
     )
 
 
-def _funnel_table(view: View, report: FunnelReport) -> Table:
+def _funnel_table(view: View, report: FunnelReport, lists: bool) -> Table:
     _ = view.gettext
     divisor, unit = _time_unit(view, [r.p90_seconds for r in report.rows])
     counted = _("People") if report.spec.count == "people" else _("Entries")
@@ -185,6 +186,8 @@ def _funnel_table(view: View, report: FunnelReport) -> Table:
         ),
         Column("p90", _("90th percentile (%(unit)s)") % {"unit": unit}, "number", 1),
     ]
+    if lists:
+        columns.append(Column("who", _("Who dropped"), "link", href="who_href"))
     rows = [
         {
             "group": r.group,
@@ -195,6 +198,12 @@ def _funnel_table(view: View, report: FunnelReport) -> Table:
             "drop_off": r.drop_off,
             "median": _in(r.median_seconds, divisor),
             "p90": _in(r.p90_seconds, divisor),
+            "who": _("list") if lists and r.step > 1 and r.drop_off else None,
+            "who_href": (
+                _list_link(view, r.step - 1, r.group)
+                if lists and r.step > 1 and r.drop_off
+                else None
+            ),
         }
         for r in report.rows
     ]
@@ -211,52 +220,50 @@ def _funnel_table(view: View, report: FunnelReport) -> Table:
     )
 
 
-def _dropped_tables(view: View, log: Any, spec: Any, labels: Sequence[str]) -> list[Table]:
-    """Who reached each step and not the next: one table per step (pseudonymous ids, linked
-    to their customer page), from the counted attempts of the funnel, as `funnels.dropped`
-    reads them, all steps at once."""
-    from empreinte.analytics.journeys.funnels import counted_attempts
+def _list_link(view: View, step: int, group: str | None) -> str:
+    """This funnel's address, listing who reached `step` and not the next (of `group`)."""
+    keep = [(k, v) for k, v in view.query.multi_items() if k not in _ONE_OFF]
+    keep.append(("dropped", str(step)))
+    if group is not None:
+        keep.append(("group", group))
+    return "/journeys?" + urlencode(keep) + "#dropped"
 
+
+_ONE_OFF = ("dropped", "group", "download", "notice")
+
+
+def _dropped_table(
+    view: View, steps: Sequence[str], labels: Sequence[str], spec: Mapping[str, Any]
+) -> Table | None:
+    """Who reached the step `?dropped=` names and not the next (of `?group=`): pseudonymous
+    profile ids linked to their customer page, from `journeys.dropped` as the API's
+    `dropped=` answers."""
     _ = view.gettext
-    found = counted_attempts(log, spec)
-    found = found.filter(found.depth < len(labels))
-    found = found.select(
-        "profile_id", "depth", group=found.group.cast("string").fill_null("(none)")
-    ).distinct()
-    frame = log.execute(found.order_by(["depth", "group", "profile_id"]))
-    people: dict[int, list[dict[str, Any]]] = {}
-    for profile, depth, group in zip(
-        frame["profile_id"], frame["depth"], frame["group"], strict=True
-    ):
-        people.setdefault(int(depth), []).append(
-            {"profile_id": str(profile), "href": f"/customers/{profile}", "group": group}
-        )
-    tables = []
-    for step in range(1, len(labels)):
-        rows = people.get(step, [])
-        columns = [Column("profile_id", _("Profile (pseudonym)"), "link", href="href")]
-        if spec.by:
-            columns.append(Column("group", _("Group")))
-        caption = view.ngettext(
-            "%(n)s person reached this step and not the next.",
-            "%(n)s people reached this step and not the next.",
-            len(rows),
-        ) % {"n": view.fmt.number(len(rows))}
-        if len(rows) > MAX_DROPPED:
-            caption += " " + _("The first %(n)s are listed (by id).") % {
-                "n": view.fmt.number(MAX_DROPPED)
-            }
-        tables.append(
-            Table(
-                f"dropped-{step}",
-                _("Reached “%(reached)s”, not “%(next)s”")
-                % {"reached": labels[step - 1], "next": labels[step]},
-                columns,
-                rows[:MAX_DROPPED],
-                caption=caption,
-            )
-        )
-    return tables
+    if not view.arg("dropped"):
+        return None
+    step = view.int_arg("dropped", 1, 1, max(1, len(labels) - 1))
+    group = view.arg("group") or None
+    ids = view.ws.journeys.dropped(steps, step, group=group, **spec)
+    rows = [{"profile_id": i, "href": f"/customers/{quote(i, safe='')}"} for i in ids]
+    caption = view.ngettext(
+        "%(n)s person reached this step and not the next.",
+        "%(n)s people reached this step and not the next.",
+        len(ids),
+    ) % {"n": view.fmt.number(len(ids))}
+    if group is not None:
+        caption += " " + _("Group: %(group)s.") % {"group": group}
+    if len(ids) > MAX_DROPPED:
+        caption += " " + _("The first %(n)s are listed (by id).") % {
+            "n": view.fmt.number(MAX_DROPPED)
+        }
+    return Table(
+        "dropped",
+        _("Reached “%(reached)s”, not “%(next)s”")
+        % {"reached": labels[step - 1], "next": labels[step]},
+        [Column("profile_id", _("Profile (pseudonym)"), "link", href="href")],
+        rows[:MAX_DROPPED],
+        caption=caption,
+    )
 
 
 def _breakdown_suggestions(view: View) -> list[str]:
@@ -267,8 +274,6 @@ def _breakdown_suggestions(view: View) -> list[str]:
 
 
 def funnel_page(view: View) -> Mapping[str, Any]:
-    from empreinte.analytics.journeys import funnels
-
     _ = view.gettext
     context = _frame(view, "/journeys")
     asked = "step" in view.query
@@ -290,7 +295,7 @@ def funnel_page(view: View) -> Mapping[str, Any]:
         report=None,
         funnel_chart=None,
         steps_table=None,
-        dropped=[],
+        dropped=None,
         totals=None,
     )
     if len(steps) > MAX_STEPS:
@@ -299,16 +304,12 @@ def funnel_page(view: View) -> Mapping[str, Any]:
     if len(steps) < 2:
         context["error"] = _("Give at least two steps.")
         return context
+    spec: dict[str, Any] = {"window": window, "mode": mode, "by": by, "count": count}
+    lists = view.viewer.role in STAFF
     try:
-        spec = view.ws.journeys.funnel_spec(steps, window=window, mode=mode, by=by, count=count)  # type: ignore[arg-type]
-        with view.ws.analytics() as log:
-            report = funnels.funnel_report(log, spec)
-            labels = spec.labels
-            dropped = (
-                _dropped_tables(view, log, spec, labels)
-                if view.viewer.role in STAFF and any(r.count for r in report.rows)
-                else []
-            )
+        report = view.ws.journeys.funnel(steps, **spec)
+        labels = report.spec.labels
+        dropped = _dropped_table(view, steps, labels, spec) if lists else None
     except EmpreinteError as exc:
         context["error"] = _failed(view, exc)
         return context
@@ -317,7 +318,7 @@ def funnel_page(view: View) -> Mapping[str, Any]:
     context.update(
         report=report,
         funnel_chart=_funnel_chart(view, report, labels),
-        steps_table=_funnel_table(view, report),
+        steps_table=_funnel_table(view, report, lists),
         dropped=dropped,
         totals={"entered": first, "converted": last, "rate": last / first if first else None},
     )
