@@ -229,7 +229,7 @@ def _list_link(view: View, step: int, group: str | None) -> str:
     return "/journeys?" + urlencode(keep) + "#dropped"
 
 
-_ONE_OFF = ("dropped", "group", "download", "notice")
+_ONE_OFF = ("dropped", "group", "download", "notice", "fresh")
 
 
 def _dropped_table(
@@ -257,7 +257,7 @@ def _dropped_table(
             "n": view.fmt.number(MAX_DROPPED)
         }
     return Table(
-        "dropped",
+        "dropped-people",
         _("Reached “%(reached)s”, not “%(next)s”")
         % {"reached": labels[step - 1], "next": labels[step]},
         [Column("profile_id", _("Profile (pseudonym)"), "link", href="href")],
@@ -307,7 +307,10 @@ def funnel_page(view: View) -> Mapping[str, Any]:
     spec: dict[str, Any] = {"window": window, "mode": mode, "by": by, "count": count}
     lists = view.viewer.role in STAFF
     try:
-        report = view.ws.journeys.funnel(steps, **spec)
+        report = view.report(
+            ("journeys-funnel", tuple(steps), window, mode, by, count),
+            lambda: view.ws.journeys.funnel(steps, **spec),
+        )
         labels = report.spec.labels
         dropped = _dropped_table(view, steps, labels, spec) if lists else None
     except EmpreinteError as exc:
@@ -382,14 +385,17 @@ def paths_page(view: View) -> Mapping[str, Any]:
     )
     try:
         within = parse_within(within_text or None)
-        report = view.ws.journeys.paths(
-            anchor,
-            direction=direction,
-            depth=depth,
-            top=top,
-            label=label,
-            collapse=collapse,
-            within=within,
+        report = view.report(
+            ("journeys-paths", anchor, direction, depth, top, label, collapse, within_text),
+            lambda: view.ws.journeys.paths(
+                anchor,
+                direction=direction,
+                depth=depth,
+                top=top,
+                label=label,
+                collapse=collapse,
+                within=within,
+            ),
         )
     except EmpreinteError as exc:
         context["error"] = _failed(view, exc)
@@ -458,8 +464,8 @@ def channels_page(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     context = _frame(view, "/journeys/channels")
     try:
-        classes = view.ws.journeys.channel_classes()
-        mix = view.ws.journeys.channel_mix()
+        classes = view.report(("journeys-classes",), view.ws.journeys.channel_classes)
+        mix = view.report(("journeys-mix",), view.ws.journeys.channel_mix)
     except EmpreinteError as exc:
         context["error"] = _failed(view, exc)
         context.update(classes=None, mix=None)
@@ -563,8 +569,13 @@ def ropo_page(view: View) -> Mapping[str, Any]:
     days = view.int_arg("window_days", 7, 1, 365)
     context.update(window_days=days, rates=None, ropo_chart=None)
     try:
-        ropo = view.ws.journeys.ropo(window=timedelta(days=days))
-        showrooming = view.ws.journeys.showrooming(window=timedelta(days=days))
+        ropo = view.report(
+            ("journeys-ropo", days), lambda: view.ws.journeys.ropo(window=timedelta(days=days))
+        )
+        showrooming = view.report(
+            ("journeys-showrooming", days),
+            lambda: view.ws.journeys.showrooming(window=timedelta(days=days)),
+        )
     except EmpreinteError as exc:
         context["error"] = _failed(view, exc)
         return context
@@ -643,8 +654,11 @@ def calls_page(view: View) -> Mapping[str, Any]:
     steps = ("Call Started", "Chat Started") if chat else ("Call Started",)
     channels = ("phone", "chat") if chat else ("phone",)
     try:
-        calls = view.ws.journeys.called_after_web(
-            within=timedelta(hours=hours), contact_steps=steps, contact_channels=channels
+        calls = view.report(
+            ("journeys-calls", hours, chat),
+            lambda: view.ws.journeys.called_after_web(
+                within=timedelta(hours=hours), contact_steps=steps, contact_channels=channels
+            ),
         )
     except EmpreinteError as exc:
         context["error"] = _failed(view, exc)
@@ -769,12 +783,15 @@ def attribution_page(view: View) -> Mapping[str, Any]:
 
         if value.lower() != "none":
             check_property(value)
-        report = view.ws.journeys.attribution(
-            goal=goal,
-            value=None if value.lower() == "none" else value,
-            lookback=lookback,
-            by=by,
-            models=models,
+        report = view.report(
+            ("journeys-attribution", goal, value, lookback, by, models),
+            lambda: view.ws.journeys.attribution(
+                goal=goal,
+                value=None if value.lower() == "none" else value,
+                lookback=lookback,
+                by=by,
+                models=models,
+            ),
         )
     except EmpreinteError as exc:
         context["error"] = _failed(view, exc)
