@@ -567,7 +567,7 @@ def ropo_page(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     context = _frame(view, "/journeys/ropo")
     days = view.int_arg("window_days", 7, 1, 365)
-    context.update(window_days=days, rates=None, ropo_chart=None)
+    context.update(window_days=days, rates=None, ropo_chart=None, summary=None)
     try:
         ropo = view.report(
             ("journeys-ropo", days), lambda: view.ws.journeys.ropo(window=timedelta(days=days))
@@ -579,16 +579,17 @@ def ropo_page(view: View) -> Mapping[str, Any]:
     except EmpreinteError as exc:
         context["error"] = _failed(view, exc)
         return context
-    names = {
-        "ropo": _("ROPO: researched online, purchased offline"),
-        "showrooming": _("Showrooming: visited the store, purchased online"),
+    names = {"ropo": _("ROPO"), "showrooming": _("Showrooming")}
+    meanings = {
+        "ropo": _("researched online, purchased offline"),
+        "showrooming": _("visited the store, purchased online"),
     }
     rows = []
     for key, report in (("ropo", ropo), ("showrooming", showrooming)):
         total = report.total
         if total is None or not total.purchases:
             continue
-        rows.append({"direction": names[key], **report.to_rows()[0]})
+        rows.append({"direction": names[key], "meaning": meanings[key], **report.to_rows()[0]})
     figure: dict[str, Any] = {"data": [], "layout": {"barmode": "group"}}
     for i, (measure, label) in enumerate(
         (("purchase_rate", _("Share of purchases")), ("person_rate", _("Share of buyers")))
@@ -598,7 +599,7 @@ def ropo_page(view: View) -> Mapping[str, Any]:
             {
                 "type": "bar",
                 "name": label,
-                "x": [r["direction"].split(":")[0] for r in rows],
+                "x": [r["direction"] for r in rows],
                 "y": [r[measure] for r in rows],
                 "marker": {"color": PALETTE[i]},
                 "error_y": {
@@ -637,6 +638,34 @@ def ropo_page(view: View) -> Mapping[str, Any]:
             _("No purchases yet. Send them as Order Completed events with their channel:"),
             track_snippets("Order Completed", {"order_id": "o-1", "revenue": 49.9}),
         ),
+    )
+    fmt = view.fmt
+
+    def interval(low: float, high: float) -> str:
+        return f"{fmt.percent(low)} – {fmt.percent(high)}"
+
+    context["summary"] = Table(
+        "ropo-summary",
+        _("Per purchase and per buyer"),
+        [
+            Column("direction", _("Behaviour")),
+            Column("purchases", _("Purchases"), "number"),
+            Column("crossed_purchases", _("Of which crossed"), "number"),
+            Column("purchase_rate", _("Share of purchases"), "percent", 1),
+            Column("purchase_interval", _("95% interval")),
+            Column("buyers", _("Buyers"), "number"),
+            Column("crossed_buyers", _("Of which crossed"), "number"),
+            Column("person_rate", _("Share of buyers"), "percent", 1),
+            Column("person_interval", _("95% interval")),
+        ],
+        [
+            {
+                **r,
+                "purchase_interval": interval(r["purchase_low"], r["purchase_high"]),
+                "person_interval": interval(r["person_low"], r["person_high"]),
+            }
+            for r in rows
+        ],
     )
     context["rates"] = rows
     return context
@@ -677,14 +706,16 @@ def calls_page(view: View) -> Mapping[str, Any]:
         _("No calls after a web or app session yet. Log calls as Call Started events:"),
         track_snippets("Call Started", {"reason": "delivery"}),
     )
+    figure = bars(
+        [r["value"] for r in top], {_("Calls"): [r["calls"] for r in top]}, horizontal=True
+    )
+    figure["layout"]["xaxis"] = {"rangemode": "tozero", "tickformat": ",d"}
+    if top and max(r["calls"] for r in top) <= 10:
+        figure["layout"]["xaxis"]["dtick"] = 1
     chart = Chart(
         "called-pages",
         _("Pages that send people to the phone"),
-        bars(
-            [r["value"] for r in top],
-            {_("Calls"): [r["calls"] for r in top]},
-            horizontal=True,
-        ),
+        figure,
         Table("called-pages-data", _("Pages before a call"), columns, pages),
         caption=_(
             "The last page of the web or app session before each call; lift = its share of "
