@@ -219,6 +219,33 @@ def test_a_script_sent_through_the_collector_shows_as_text(
     assert [int(row[2][0]) for row in mine] == [1, 1]
 
 
+def test_a_funnel_nobody_entered_says_what_to_send(
+    client_as: Callable[[str], httpx.Client],
+) -> None:
+    page = client_as("analyst").get(
+        "/journeys?" + funnel_query("Never Sent Once", "Order Completed")
+    )
+    assert "Nobody went through this funnel" in page.text
+    assert "analytics.track(" in page.text and "Never Sent Once" in page.text
+    assert 'data-kpi="entered">0<' in page.text
+
+
+def test_who_dropped_in_one_group_of_a_breakdown_is_the_apis(
+    client_as: Callable[[str], httpx.Client], dashboard: Dashboard
+) -> None:
+    analyst = client_as("analyst")
+    page = analyst.get("/journeys?" + funnel_query(*STEPS, by="channel"))
+    rows = tables_of(page.text)["funnel-steps"]
+    links = [row[-1][2] for row in rows if row[-1][2] and "group=web" in row[-1][2]]
+    assert links, "no list link for the web group"
+    listed = tables_of(analyst.get(links[0].split("#")[0]).text)["dropped-people"]
+    step = int(re.search(r"dropped=(\d+)", links[0]).group(1))  # type: ignore[union-attr]
+    expected = api(
+        dashboard, "/api/journeys/funnel", step=list(STEPS), by="channel", dropped=step, group="web"
+    )
+    assert [row[0][1] for row in listed] == expected["people"] and expected["total"] > 0
+
+
 def test_the_tables_download_as_csv(client_as: Callable[[str], httpx.Client]) -> None:
     answer = client_as("analyst").get("/journeys?" + funnel_query(*STEPS, download="funnel-steps"))
     assert answer.status_code == 200

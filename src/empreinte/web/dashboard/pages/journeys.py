@@ -154,6 +154,8 @@ def _funnel_chart(view: View, report: FunnelReport, labels: Sequence[str]) -> Ch
     rows = [
         {"group": r.group, "step": f"{r.step}. {r.label}", "count": r.count} for r in report.rows
     ]
+    if not any(r.count for r in report.rows):
+        rows = []  # nobody entered: the empty state says what to send
     return Chart(
         "funnel",
         _("People at each step") if report.spec.count == "people" else _("Entries at each step"),
