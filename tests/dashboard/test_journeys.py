@@ -148,6 +148,25 @@ def test_a_breakdown_and_strict_mode_match_the_api(
     assert len({r["group"] for r in expected}) > 1
 
 
+def test_a_period_limits_the_funnel_as_on_the_api(
+    client_as: Callable[[str], httpx.Client], dashboard: Dashboard
+) -> None:
+    whole = api(dashboard, "/api/journeys/funnel", step=list(STEPS))["rows"]
+    expected = api(
+        dashboard, "/api/journeys/funnel", step=list(STEPS), since="2025-03-01", until="2025-06-01"
+    )["rows"]
+    analyst = client_as("analyst")
+    page = analyst.get("/journeys?" + funnel_query(*STEPS, since="2025-03-01", until="2025-06-01"))
+    rows = tables_of(page.text)["funnel-steps"]
+    assert [int(v) for v in column(rows, 1)] == [r["count"] for r in expected]
+    assert 0 < expected[0]["count"] < whole[0]["count"]
+    assert 'value="2025-03-01"' in page.text
+    wrong = analyst.get("/journeys?" + funnel_query(*STEPS, since="2025-06-01", until="2025-03-01"))
+    assert "must be after" in wrong.text and 'value="2025-06-01"' in wrong.text
+    garbled = analyst.get("/journeys?" + funnel_query(*STEPS, since="1st of March"))
+    assert "must be a date" in garbled.text
+
+
 def test_who_dropped_is_the_apis_list_linked_to_each_customer(
     client_as: Callable[[str], httpx.Client], dashboard: Dashboard
 ) -> None:

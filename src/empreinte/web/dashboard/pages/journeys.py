@@ -18,11 +18,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from empreinte.errors import EmpreinteError
+from empreinte.errors import EmpreinteError, InvalidInput
 from empreinte.web.dashboard.components import (
     PALETTE,
     Chart,
@@ -268,6 +268,22 @@ def _dropped_table(
     )
 
 
+def _dates(view: View) -> tuple[str, str, dict[str, datetime]]:
+    """`since` (inclusive) and `until` (exclusive) as typed, and as the report's arguments
+    (midnight in the workspace's time zone, as the API reads a date without a time)."""
+    texts = view.arg("since"), view.arg("until")
+    found: dict[str, datetime] = {}
+    for name, text in zip(("since", "until"), texts, strict=True):
+        if text:
+            try:
+                found[name] = datetime.combine(date.fromisoformat(text), time())
+            except ValueError:
+                raise InvalidInput(name, f"`{name}` must be a date: YYYY-MM-DD") from None
+    if "since" in found and "until" in found and found["since"] >= found["until"]:
+        raise InvalidInput("until", "`until` must be after `since` (the period is empty)")
+    return texts[0], texts[1], found
+
+
 def _breakdown_suggestions(view: View) -> list[str]:
     names = list(BREAKDOWNS)
     with contextlib.suppress(EmpreinteError):
@@ -285,7 +301,10 @@ def funnel_page(view: View) -> Mapping[str, Any]:
     count = view.choice("count", COUNTS, "people")
     by = view.arg("by") or None
     inputs = min(MAX_STEPS, max(MIN_INPUTS, len(steps) + 1))
+    since_text, until_text = view.arg("since"), view.arg("until")
     context.update(
+        since=since_text,
+        until=until_text,
         steps=steps + [""] * (inputs - len(steps)),
         window=window,
         mode=mode,
@@ -309,8 +328,9 @@ def funnel_page(view: View) -> Mapping[str, Any]:
     spec: dict[str, Any] = {"window": window, "mode": mode, "by": by, "count": count}
     lists = view.viewer.role in STAFF
     try:
+        spec.update(_dates(view)[2])
         report = view.report(
-            ("journeys-funnel", tuple(steps), window, mode, by, count),
+            ("journeys-funnel", tuple(steps), window, mode, by, count, since_text, until_text),
             lambda: view.ws.journeys.funnel(steps, **spec),
         )
         labels = report.spec.labels
