@@ -180,6 +180,9 @@ def test_who_dropped_is_the_apis_list_linked_to_each_customer(
     assert [row[0][1] for row in rows] == expected["people"]
     assert expected["total"] == len(rows) > 0
     assert all(row[0][2] == f"/customers/{row[0][1]}" for row in rows)
+    csv = analyst.get(links[1].split("#")[0] + "&download=dropped-people")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[1:] == expected["people"]
     # what they are: pseudonymous profile ids, never an e-mail address
     assert "@" not in "".join(row[0][1] for row in rows)
 
@@ -422,4 +425,15 @@ def test_the_funnel_in_french(page_as: Callable[..., Any], dashboard: Dashboard)
     assert rate.endswith("%") and "," in rate
     assert page.get_by_role("columnheader", name="Conversion depuis l’étape 1").count() == 1
     screenshot(page, "journeys-funnel-fr")
+    # by generation: one bar per step and generation, with a legend
+    page.get_by_label("Ventilation").fill("generation")
+    page.get_by_role("button", name="Afficher l’entonnoir").click()
+    page.wait_for_url(re.compile(r".*by=generation.*"))
+    page.locator("#funnel .legend").first.wait_for()
+    groups = {
+        r["group"]
+        for r in api(dashboard, "/api/journeys/funnel", step=list(STEPS), by="generation")["rows"]
+    }
+    assert page.locator("#funnel .legend .traces").count() == min(len(groups), 8)
+    screenshot(page, "journeys-breakdown-fr")
     assert not page.errors

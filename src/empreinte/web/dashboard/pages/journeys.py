@@ -171,7 +171,9 @@ def _funnel_chart(view: View, report: FunnelReport, labels: Sequence[str]) -> Ch
 
 def _funnel_table(view: View, report: FunnelReport, lists: bool) -> Table:
     _ = view.gettext
-    divisor, unit = _time_unit(view, [r.p90_seconds for r in report.rows])
+    # the unit that reads the medians best (a long tail of one group must not turn every
+    # median into 0.0 hours)
+    divisor, unit = _time_unit(view, [r.median_seconds for r in report.rows])
     counted = _("People") if report.spec.count == "people" else _("Entries")
     columns = [Column("group", _("Group"))] if report.spec.by else []
     columns += [
