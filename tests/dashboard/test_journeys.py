@@ -295,6 +295,10 @@ def test_paths_are_the_apis_sankey(
     }
     unknown = client_as("analyst").get("/journeys/paths?anchor=Prodcut+Viewed")
     assert "unknown step" in unknown.text and 'value="Prodcut Viewed"' in unknown.text
+    deep = client_as("analyst").get("/journeys/paths?anchor=Order+Completed&depth=99")
+    assert deep.status_code == 200 and "must be between 1 and 10" in deep.text
+    assert 'value="99"' in deep.text and 'value="Order Completed"' in deep.text
+    assert "paths-data" not in deep.text
 
 
 def test_channels_ropo_calls_and_attribution_are_the_apis(

@@ -98,7 +98,20 @@ TABS = (
 
 
 def _frame(view: View, tab: str) -> dict[str, Any]:
-    return {"tabs": TABS, "tab": tab, "error": ""}
+    return {"tabs": TABS, "tab": tab, "error": "", "typed": {}}
+
+
+def _number(
+    view: View, context: dict[str, Any], name: str, default: int, low: int, high: int
+) -> int:
+    """A bounded whole number of the form; out of bounds, the page says so (in `error`) and
+    keeps what was typed, and the report is computed with the default."""
+    try:
+        return view.int_arg(name, default, low, high)
+    except EmpreinteError as exc:
+        context["error"] = _failed(view, exc)
+        context.setdefault("typed", {})[name] = view.query.get(name, "")[:40]
+        return default
 
 
 def _failed(view: View, exc: EmpreinteError) -> str:
@@ -388,8 +401,8 @@ def paths_page(view: View) -> Mapping[str, Any]:
     context = _frame(view, "/journeys/paths")
     anchor = view.arg("anchor", "Product Viewed")
     direction = view.choice("direction", DIRECTIONS, "next")
-    depth = view.int_arg("depth", 3, 1, 10)
-    top = view.int_arg("top", 5, 1, 20)
+    depth = _number(view, context, "depth", 3, 1, 10)
+    top = _number(view, context, "top", 5, 1, 20)
     label = view.choice("label", LABELS, "step")
     collapse = view.arg("collapse") == "1"
     within_text = view.arg("within")
@@ -407,6 +420,8 @@ def paths_page(view: View) -> Mapping[str, Any]:
         paths_chart=None,
         level_table=None,
     )
+    if context["error"]:
+        return context
     try:
         within = parse_within(within_text or None)
         report = view.report(
@@ -590,8 +605,10 @@ def channels_page(view: View) -> Mapping[str, Any]:
 def ropo_page(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     context = _frame(view, "/journeys/ropo")
-    days = view.int_arg("window_days", 7, 1, 365)
+    days = _number(view, context, "window_days", 7, 1, 365)
     context.update(window_days=days, rates=None, ropo_chart=None, summary=None)
+    if context["error"]:
+        return context
     try:
         ropo = view.report(
             ("journeys-ropo", days), lambda: view.ws.journeys.ropo(window=timedelta(days=days))
@@ -701,9 +718,11 @@ def ropo_page(view: View) -> Mapping[str, Any]:
 def calls_page(view: View) -> Mapping[str, Any]:
     _ = view.gettext
     context = _frame(view, "/journeys/calls")
-    hours = view.int_arg("within_hours", 24, 1, 24 * 30)
+    hours = _number(view, context, "within_hours", 24, 1, 24 * 30)
     chat = view.arg("chat") == "1"
     context.update(within_hours=hours, chat=chat, calls=None)
+    if context["error"]:
+        return context
     steps = ("Call Started", "Chat Started") if chat else ("Call Started",)
     channels = ("phone", "chat") if chat else ("phone",)
     try:
