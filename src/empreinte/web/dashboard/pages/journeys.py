@@ -5,7 +5,10 @@ the phone, and attribution under every model side by side.
 One page per tab (`/journeys`, `/journeys/paths`, `/journeys/channels`, `/journeys/ropo`,
 `/journeys/calls`, `/journeys/attribution`), each computing only the reports it shows. Every
 form is a GET: a funnel is a link to share. The reports are those of `view.ws.journeys`
-(analytics/journeys/reports.py), called with the options of `web/journey_*_api.py`.
+(analytics/journeys/reports.py), called with the options of `web/journey_*_api.py`; the
+aggregates go through the dashboard's report cache (`view.report`), the lists of people never
+do: who dropped at a step is computed when asked (`?dropped=<step>[&group=…]`, the "list" links
+of the funnel table), with `journeys.dropped`, as the API's `dropped=`.
 
 Roles mirror the API (`web/journey_*_api.py`, tests/web/test_roles.py): journeys link each
 person's actions across channels, so every journey report is for admins and analysts, and a
