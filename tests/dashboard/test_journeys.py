@@ -123,6 +123,8 @@ def test_the_funnel_shows_the_apis_numbers(
     for shown, truth in zip(column(rows, 2), expected, strict=True):
         assert float(shown) == pytest.approx(truth["conversion"])
     assert expected[0]["count"] > expected[-1]["count"] > 0
+    # the step boxes suggest the event names of the data
+    assert '<option value="NPS Answered">' in page.text
     # the chart's data is the same
     chart = tables_of(page.text)["funnel-data"]
     assert [int(v) for v in column(chart, 1)] == [r["count"] for r in expected]

@@ -58,6 +58,8 @@ BREAKDOWNS = ("channel", "country", "generation", "preferred_channel", "source")
 MAX_CHART_GROUPS = 8
 #: People listed per drop-off (the rest: the API's `dropped=` with a larger `limit`).
 MAX_DROPPED = 2_000
+#: Event names suggested in the forms.
+MAX_SUGGESTIONS = 40
 
 DIRECTIONS = ("next", "previous")
 LABELS = ("step", "page", "channel", "channel_step")
@@ -302,6 +304,25 @@ def _dates(view: View) -> tuple[str, str, dict[str, datetime]]:
     return texts[0], texts[1], found
 
 
+def _known_steps(view: View) -> list[str]:
+    """The most frequent event names of the log (the form's suggestions), counted in the
+    engine."""
+
+    def compute() -> list[str]:
+        import ibis
+
+        with view.ws.analytics() as log:
+            events = log.events()
+            names = events.filter(events.event.notnull()).group_by("event").agg(n=ibis._.count())
+            top = log.execute(names.order_by(ibis.desc("n")).limit(MAX_SUGGESTIONS))
+        # page and screen calls are the steps `Page Viewed` and `Screen Viewed`
+        return sorted({*(str(name) for name in top["event"]), "Page Viewed", "Screen Viewed"})
+
+    with contextlib.suppress(EmpreinteError):
+        return view.report(("journeys-known-steps",), compute)
+    return list(DEFAULT_STEPS)
+
+
 def _breakdown_suggestions(view: View) -> list[str]:
     names = list(BREAKDOWNS)
     with contextlib.suppress(EmpreinteError):
@@ -331,6 +352,7 @@ def funnel_page(view: View) -> Mapping[str, Any]:
         counts=COUNTS,
         by=by or "",
         breakdowns=_breakdown_suggestions(view),
+        known_steps=_known_steps(view),
         report=None,
         funnel_chart=None,
         steps_table=None,
@@ -419,6 +441,7 @@ def paths_page(view: View) -> Mapping[str, Any]:
         labels=LABELS,
         collapse=collapse,
         within=within_text,
+        known_steps=_known_steps(view),
         report=None,
         paths_chart=None,
         level_table=None,
