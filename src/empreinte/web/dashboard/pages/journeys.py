@@ -920,7 +920,8 @@ def attribution_page(view: View) -> Mapping[str, Any]:
     return context
 
 
-# The funnel page comes last: the navigation links the last page of a key.
+# The funnel page comes first: the navigation links the first page of a key.
+FUNNEL = Page("journeys", "/journeys", N_("Journeys"), "journeys.html", funnel_page, STAFF)
 PATHS = Page("journeys", "/journeys/paths", N_("Paths"), "journeys_paths.html", paths_page, STAFF)
 CHANNELS = Page(
     "journeys", "/journeys/channels", N_("Channels"), "journeys_channels.html", channels_page, STAFF
@@ -944,6 +945,5 @@ ATTRIBUTION = Page(
     attribution_page,
     STAFF,
 )
-FUNNEL = Page("journeys", "/journeys", N_("Journeys"), "journeys.html", funnel_page, STAFF)
-PAGES = [PATHS, CHANNELS, ROPO, CALLS, ATTRIBUTION, FUNNEL]
+PAGES = [FUNNEL, PATHS, CHANNELS, ROPO, CALLS, ATTRIBUTION]
 ACTIONS: list[Action] = []
