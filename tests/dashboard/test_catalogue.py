@@ -52,3 +52,20 @@ def test_the_language_is_negotiated_from_the_browser() -> None:
     assert language_of("xx", "fr-FR") == "fr"  # an unknown cookie is ignored
     assert language_of(None, "fr;q=nan,en;q=inf") in ("en", "fr")
     assert language_of(None, ";;;" * 50_000) == "en"
+
+
+def test_a_text_has_one_french_translation_in_every_catalogue() -> None:
+    """Catalogues are merged: a text translated two ways would be shown one way on every
+    page, whichever file sorts last."""
+    from babel.messages.pofile import read_po
+
+    from empreinte.web.dashboard.i18n import catalogue_files
+
+    seen: dict[str, dict[str, str]] = {}
+    for path in catalogue_files("fr"):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string:
+                    seen.setdefault(str(message.id), {})[path.name] = str(message.string)
+    clashes = {text: files for text, files in seen.items() if len(set(files.values())) > 1}
+    assert not clashes

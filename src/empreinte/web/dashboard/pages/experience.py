@@ -906,8 +906,8 @@ def build_experiments(view: View) -> Mapping[str, Any]:
             Column("name", _("Experiment"), "link", href="href"),
             Column("variants", _("Variants")),
             Column("exposures", _("Exposures"), "number"),
-            Column("first", _("First seen"), "date"),
-            Column("last", _("Last seen"), "date"),
+            Column("first", _("First exposure"), "date"),
+            Column("last", _("Last exposure"), "date"),
         ],
         [
             {

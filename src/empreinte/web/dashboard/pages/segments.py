@@ -664,9 +664,9 @@ SEGMENT = Page(
     },
 )
 
-# The navigation links the last page of a key: the segment list comes last of its key. The
-# live size comes before `/segments/{name}` so that its path is not read as a name.
-PAGES = [SIZE, SEGMENT, PERSONAS, CARD, SEGMENTS]
+# The navigation links the first page of a key: the segment list. The live size comes before
+# `/segments/{name}` so that its path is not read as a name.
+PAGES = [SEGMENTS, SIZE, SEGMENT, PERSONAS, CARD]
 ACTIONS = [
     Action("/segments", save, SEGMENTS, STAFF),
     Action("/segments/{name}/refresh", refresh, SEGMENT, STAFF),
