@@ -20,6 +20,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
+from dashboard_fixtures import browser, client_as, dashboard, page_as  # noqa: F401
 from empreinte.demo import Person, generate_with_truth
 from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.store.records import EventRow

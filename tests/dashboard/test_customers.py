@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, screenshot
+from dashboard_support import Dashboard, api, screenshot
 
 from empreinte.demo.people import make_profile
 
@@ -36,17 +36,6 @@ CHANNEL_LABELS = {
     "social": ("Social", "Réseaux sociaux"),
     "voice": ("Voice assistant", "Assistant vocal"),
 }
-
-
-def api(dashboard: Dashboard, path: str, **params: Any) -> Any:
-    answer = httpx.get(
-        dashboard.url + path,
-        params=params,
-        headers={"Authorization": f"Bearer {dashboard.admin_token}"},
-        timeout=60,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 def newest(dashboard: Dashboard, profile_id: str, limit: int) -> list[dict[str, Any]]:

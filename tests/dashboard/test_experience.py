@@ -4,8 +4,6 @@ input as a message on the page, and what a CX manager does with it in a real bro
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import uuid
@@ -15,7 +13,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, screenshot
+from dashboard_support import Dashboard, api, download, screenshot
 from starlette.datastructures import QueryParams
 
 from empreinte.analytics.cx.experiments import VariantCounts, analyze_experiment
@@ -23,24 +21,6 @@ from empreinte.analytics.cx.exposures import ExperimentReport
 from empreinte.web.dashboard.cache import ReportCache
 from empreinte.web.dashboard.page import View
 from empreinte.web.dashboard.pages.experience import _verdict
-
-
-def api(dashboard: Dashboard, path: str, **params: Any) -> Any:
-    answer = httpx.get(
-        dashboard.url + path,
-        params=params,
-        headers={"Authorization": f"Bearer {dashboard.admin_token}"},
-        timeout=60,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def download(client: httpx.Client, path: str) -> list[dict[str, str]]:
-    answer = client.get(path)
-    assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(answer.text)))
 
 
 def number(text: str) -> float | None:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, screenshot
+from dashboard_support import Dashboard, api, screenshot
 
 STEPS = ("Product Viewed", "Checkout Started", "Order Completed")
 TABS = (
@@ -66,17 +66,6 @@ def tables_of(html: str) -> dict[str, list[list[tuple[str, str, str | None]]]]:
     parser = _Tables()
     parser.feed(html)
     return {k: [r for r in rows if r] for k, rows in parser.tables.items()}
-
-
-def api(dashboard: Dashboard, path: str, **params: Any) -> Any:
-    answer = httpx.get(
-        dashboard.url + path,
-        params=params,
-        headers={"Authorization": f"Bearer {dashboard.admin_token}"},
-        timeout=120,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 def funnel_query(*steps: str, **more: str) -> str:

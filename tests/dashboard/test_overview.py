@@ -3,34 +3,14 @@ what a marketer sees in a real browser, in English and in French."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, screenshot
 
-
-def api(dashboard: Dashboard, path: str, **params: Any) -> Any:
-    answer = httpx.get(
-        dashboard.url + path,
-        params=params,
-        headers={"Authorization": f"Bearer {dashboard.admin_token}"},
-        timeout=60,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def download(client: httpx.Client, path: str) -> list[dict[str, str]]:
-    answer = client.get(path)
-    assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"].startswith("text/csv")
-    assert "attachment" in answer.headers["content-disposition"]
-    return list(csv.DictReader(io.StringIO(answer.text)))
+from dashboard_support import Dashboard, api, download, screenshot
 
 
 def test_events_by_channel_add_up_to_the_logs_counts(
@@ -41,6 +21,8 @@ def test_events_by_channel_add_up_to_the_logs_counts(
     channels = [c for c in rows[0] if c not in ("Period", "All channels")]
     assert {"web", "app", "store", "voice"} <= set(channels)
     for channel in channels:
+        if channel == "unknown":  # events without a channel: no filter names them
+            continue
         shown = sum(int(row[channel]) for row in rows)
         logged = api(dashboard, "/api/events", channel=channel, includeBots="false", limit=1)
         assert shown == logged["total"], channel

@@ -24,7 +24,7 @@ from starlette.types import Scope
 
 from empreinte import __version__
 from empreinte.config_sections import dashboard_settings
-from empreinte.errors import AuthError, EmpreinteError, Forbidden, TooManyAttempts
+from empreinte.errors import AuthError, EmpreinteError, Forbidden, NotFound, TooManyAttempts
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users, session_key
 from empreinte.web.cx_api import csv_answer
@@ -285,7 +285,8 @@ class Dashboard:
                 for item in downloadables(context):
                     if item.id == download:
                         return csv_answer(item.csv_rows(), f"{page.key}-{item.id}")
-                return self._error(request, viewer, _NoSuchDownload(download))
+                missing = NotFound(f"this page has no table or chart {download[:80]!r} to download")
+                return self._error(request, viewer, missing)
             context["notice"] = page.notices.get(request.query_params.get("notice", ""))
             context["as_of"] = view.as_of
             return self._html(request, page.template, context, viewer, page=page)
@@ -328,11 +329,3 @@ class _PagesMount(Mount):
         if any(route.matches(inner)[0] is not Match.NONE for route in self.routes):
             return match, child
         return Match.NONE, {}
-
-
-class _NoSuchDownload(EmpreinteError):
-    status = 404
-    code = "not_found"
-
-    def __init__(self, name: str):
-        super().__init__(f"this page has no table or chart {name[:80]!r} to download")

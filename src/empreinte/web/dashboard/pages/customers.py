@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from empreinte.credentials import Role
-from empreinte.errors import EmpreinteError, InvalidInput, ProfileNotFound
+from empreinte.errors import EmpreinteError, Forbidden, InvalidInput, ProfileNotFound
 from empreinte.web.dashboard.components import Column, EmptyState, Table
 from empreinte.web.dashboard.page import MAX_ARG, N_, STAFF, Action, Page, View
 from empreinte.web.dashboard.snippets import snippets, track_snippets
@@ -264,7 +264,7 @@ def search(view: View, kind: str, text: str) -> tuple[list[Match], list[str], st
     admin = _is_admin(view)
     refused = [k for k in kinds if not admin and _personal(view, k, text)]
     if refused and len(refused) == len(kinds):
-        raise _Refused(
+        raise Forbidden(
             _(
                 "Analysts cannot look people up by e-mail address or phone number (the answer "
                 "would tell whether that person is known). Search by user id, anonymous id, "
@@ -291,11 +291,6 @@ def search(view: View, kind: str, text: str) -> tuple[list[Match], list[str], st
     if errors and len(errors) == len(tried):
         raise errors[0]
     return matches[:_MAX_MATCHES], tried, note
-
-
-class _Refused(EmpreinteError):
-    status = 403
-    code = "forbidden"
 
 
 def _name(view: View, profile: Profile) -> str:

@@ -1,4 +1,7 @@
-"""The dashboard under test: the demo data served by the real `empreinte serve`, the demo's own
+"""The dashboard's fixtures (imported by tests/conftest.py: a conftest.py of its own in
+tests/dashboard would take the name `conftest` from the top one, which tests import from).
+
+The dashboard under test: the demo data served by the real `empreinte serve`, the demo's own
 users (and a viewer), an HTTP client that logs in through the login form, and Debian's
 Chromium driven by Playwright.
 
@@ -18,8 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_support import CHROMIUM, CHROMIUM_ARGS, Dashboard, login
 
+from dashboard_support import CHROMIUM, CHROMIUM_ARGS, Dashboard, login
 from servers import ServerProcess, serve_command
 
 DEMO_PEOPLE = 600
@@ -99,7 +102,9 @@ def client_as(dashboard: Dashboard) -> Iterator[Callable[[str], httpx.Client]]:
         client.close()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, its event loop is the
+# thread's, and tests of other modules in the same worker that call asyncio.run would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -3,6 +3,8 @@ logging in through the form, screenshots."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+ARTEFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboard"
 DEMO_PEOPLE = 600
 
 
@@ -66,3 +68,25 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTEFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def api(dashboard: Dashboard, path: str, **params: Any) -> Any:
+    """The HTTP API's JSON answer to a GET, with the demo's admin token: the independent
+    figures pages are checked against."""
+    answer = httpx.get(
+        dashboard.url + path,
+        params=params,
+        headers={"Authorization": f"Bearer {dashboard.admin_token}"},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def download(client: httpx.Client, path: str) -> list[dict[str, str]]:
+    """A page's CSV download (`?download=<id>`), as rows."""
+    answer = client.get(path)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    return list(csv.DictReader(io.StringIO(answer.text)))
