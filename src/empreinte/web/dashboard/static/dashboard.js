@@ -170,6 +170,7 @@
         const mine = ++counter;
         const form = input.form ? new FormData(input.form) : new FormData();
         if (!input.form) form.set(input.name, input.value);
+        form.delete("csrf"); // a GET: the form's token must not travel in an address
         const url = input.dataset.live + "?" + new URLSearchParams(form).toString();
         fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
           .then(function (r) { return r.text(); })
