@@ -122,6 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workspace", type=Path, help="a demo workspace already built")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="/", help="only the pages whose path starts so")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="empreinte-bench-dashboard-"))
     try:
@@ -157,7 +158,7 @@ def main() -> None:
                     f"{'page':<44} {'computed':>9} {'× ref':>6} {'cached':>8} {'× ref':>6}"
                     "  goal 1 s (computed)"
                 )
-                for path in paths:
+                for path in (p for p in paths if p.startswith(args.only)):
                     timed(client, path, 1)  # warm-up
                     cold = statistics.median(timed(client, fresh(path), args.repeat))
                     warm = statistics.median(timed(client, path, args.repeat))
