@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from dashboard_support import Dashboard
 
 CSS = Path(__file__).resolve().parents[2] / "src/empreinte/web/dashboard/static/dashboard.css"

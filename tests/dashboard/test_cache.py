@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dashboard_support import login
 
 import empreinte
+from dashboard_support import login
 from empreinte.errors import ConfigError
 from empreinte.web.dashboard.cache import ReportCache
 from servers import Keys, ServerProcess, serve_command

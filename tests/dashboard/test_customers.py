@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, api, screenshot
 
+from dashboard_support import Dashboard, api, screenshot
 from empreinte.demo.people import make_profile
 
 DEMO_SEED = 7  # `empreinte demo`'s default seed

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, csrf_of
 
+from dashboard_support import Dashboard, csrf_of
 from empreinte.web.dashboard.pages import ACTIONS, PAGES
 
 ALL = {"admin", "analyst", "viewer"}

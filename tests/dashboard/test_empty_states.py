@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from dashboard_support import screenshot
-
 from servers import Keys, ServerProcess, serve_command
 
 PASSWORD = "an empty workspace's password"

@@ -13,9 +13,9 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, api, download, screenshot
 from starlette.datastructures import QueryParams
 
+from dashboard_support import Dashboard, api, download, screenshot
 from empreinte.analytics.cx.experiments import VariantCounts, analyze_experiment
 from empreinte.analytics.cx.exposures import ExperimentReport
 from empreinte.web.dashboard.cache import ReportCache

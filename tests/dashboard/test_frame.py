@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, csrf_of, login
 
+from dashboard_support import Dashboard, csrf_of, login
 from servers import Keys, ServerProcess, serve_command
 
 

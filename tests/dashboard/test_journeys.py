@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+
 from dashboard_support import Dashboard, api, screenshot
 
 STEPS = ("Product Viewed", "Checkout Started", "Order Completed")

@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, csrf_of, login, screenshot
 
 import empreinte
+from dashboard_support import Dashboard, csrf_of, login, screenshot
 from empreinte.privacy.consent import PURPOSES, allowed_profiles
 from empreinte.privacy.users import Users
 from empreinte.store.match_store import MatchReview, MatchStore, ReviewStatus

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+
 from dashboard_support import Dashboard, csrf_of, screenshot
 
 FR = 'country = "FR"'

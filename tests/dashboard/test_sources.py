@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_support import Dashboard, csrf_of, screenshot
 
+from dashboard_support import Dashboard, csrf_of, screenshot
 from empreinte.credentials import key_digest
 
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
