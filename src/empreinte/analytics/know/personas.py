@@ -24,8 +24,9 @@ cluster than to the next one); the k with the highest silhouette wins (the small
 tie). Every k's score is reported. The final centres are fitted on all of those people with
 that k (or the `k` asked for).
 
-**Stability.** The people are sorted by profile id and every random choice (the sample, the
-k-means starts) comes from `seed`: the same data and seed give the same labels. Clusters are
+**Stability.** The people are sorted by their features (then profile id) and every random
+choice (the sample, the k-means starts) comes from `seed`: the same behaviour and seed give the
+same labels, in any workspace (profile ids are keyed pseudonyms, different in each). Clusters are
 numbered by size, largest first (ties by their centres), so the numbering does not depend on
 k-means' internal order.
 
@@ -221,7 +222,9 @@ def cluster(
     features = tuple(c for c in frame.columns if c != "profile_id")
     if not features:
         raise AnalyticsError("personas: no behaviour feature to cluster on")
-    frame = frame.sort_values("profile_id", kind="stable").reset_index(drop=True)
+    # By behaviour, not by profile id: ids are keyed pseudonyms, different in every workspace,
+    # and k-means' sample and starts depend on the order of the rows.
+    frame = frame.sort_values([*features, "profile_id"], kind="stable").reset_index(drop=True)
     if len(frame) < MIN_PEOPLE:
         raise AnalyticsError(
             f"personas: {len(frame)} people allow analytics and profiling; at least"
