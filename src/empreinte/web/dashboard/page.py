@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from starlette.datastructures import QueryParams
 
 from empreinte.credentials import Role
-from empreinte.errors import InvalidInput
+from empreinte.errors import EmpreinteError, InvalidInput
 from empreinte.web.dashboard.cache import ReportCache
 from empreinte.web.dashboard.i18n import Formats, translations
 from empreinte.web.dashboard.session import Viewer
@@ -82,6 +82,14 @@ class View:
         value, computed_at = self.cache.get(key, compute, renew=self.query.get("fresh") == "1")
         self.computed.append(computed_at)
         return value
+
+    def problem(self, exc: EmpreinteError) -> str:
+        """What the page says of an error of the request (a 4xx: the service's own words); a
+        server-side error is re-raised, for the error page and the operator's log, since its
+        details are not the reader's."""
+        if not exc.exposed:
+            raise exc
+        return str(exc)
 
     @property
     def as_of(self) -> datetime | None:

@@ -380,9 +380,7 @@ def build_search(view: View) -> Mapping[str, Any]:
         context["note"] = note
         context["results"] = _results_table(view, _result_rows(view, matches))
     except EmpreinteError as exc:
-        if exc.status >= 500:
-            raise
-        context["error"] = str(exc)
+        context["error"] = view.problem(exc)
     return context
 
 

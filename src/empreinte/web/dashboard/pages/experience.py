@@ -106,14 +106,6 @@ def _window(view: View) -> tuple[datetime | None, datetime | None]:
     return since, until
 
 
-def _problem(view: View, exc: EmpreinteError) -> str:
-    """What the page says when a report cannot be computed as asked (a server-side error is
-    not the reader's to read: it goes to the error page and the log)."""
-    if not exc.exposed:
-        raise exc
-    return str(exc)
-
-
 def _tabs(view: View, current: str) -> list[dict[str, Any]]:
     _ = view.gettext
     tabs = [
@@ -286,7 +278,7 @@ def build_scores(view: View) -> Mapping[str, Any]:
             lambda: view.ws.cx.score(survey, period=period, by=by, since=since, until=until),
         )
     except EmpreinteError as exc:
-        context["error"] = _problem(view, exc)
+        context["error"] = view.problem(exc)
         return context
     if view.viewer.role is Role.VIEWER:
         from empreinte.analytics.cx.disclosure import score_for_viewers
@@ -417,7 +409,7 @@ def build_drivers(view: View) -> Mapping[str, Any]:
         if isinstance(exc, DriverInputError):
             context["insufficient"] = str(exc)
             return context
-        context["error"] = _problem(view, exc)
+        context["error"] = view.problem(exc)
         return context
     fit = report.drivers
     rows: list[dict[str, Any]] = []
@@ -538,7 +530,7 @@ def build_detractors(view: View) -> Mapping[str, Any]:
             until=until,
         )
     except EmpreinteError as exc:
-        context["error"] = _problem(view, exc)
+        context["error"] = view.problem(exc)
         return context
     low = {"nps": "0–6", "csat": "1–2", "ces": "1–3"}[survey]
     rows = [
@@ -701,7 +693,7 @@ def build_kano(view: View) -> Mapping[str, Any]:
             ("experience-kano", since, until), lambda: view.ws.cx.kano(since=since, until=until)
         )
     except EmpreinteError as exc:
-        context["error"] = _problem(view, exc)
+        context["error"] = view.problem(exc)
         return context
     if view.viewer.role is Role.VIEWER:
         from empreinte.analytics.cx.disclosure import kano_for_viewers
@@ -892,7 +884,7 @@ def build_experiments(view: View) -> Mapping[str, Any]:
         chosen = view.arg("name")
         found = view.report(("experience-experiments",), view.ws.cx.experiments)
     except EmpreinteError as exc:
-        context["error"] = _problem(view, exc)
+        context["error"] = view.problem(exc)
         return context
     names = [e.name for e in found]
     if chosen and chosen not in names:
@@ -936,7 +928,7 @@ def build_experiments(view: View) -> Mapping[str, Any]:
                 partial(view.ws.cx.experiment, name, goal=goal, window_days=window_days),
             )
         except EmpreinteError as exc:
-            cards.append({"name": name, "error": _problem(view, exc), "verdicts": [], "notes": []})
+            cards.append({"name": name, "error": view.problem(exc), "verdicts": [], "notes": []})
             continue
         cards.append(_experiment_card(view, report, index))
     context["cards"] = cards

@@ -121,7 +121,7 @@ def _number(
 
 def _failed(view: View, exc: EmpreinteError) -> str:
     """The message of a report that could not be computed as asked (the service's words)."""
-    return view.gettext("This report cannot be computed as asked:") + " " + str(exc)
+    return view.gettext("This report cannot be computed as asked:") + " " + view.problem(exc)
 
 
 # -- durations --------------------------------------------------------------------------------

@@ -280,12 +280,12 @@ def build(view: View) -> Mapping[str, Any]:
         period = view.choice("period", PERIODS, "month")
     except EmpreinteError as exc:
         period = "month"
-        problems.append(str(exc))
+        problems.append(view.problem(exc))
     try:
         offset = view.int_arg("reviews_from", 0, 0, MAX_OFFSET)
     except EmpreinteError as exc:
         offset = 0
-        problems.append(str(exc))
+        problems.append(view.problem(exc))
 
     def rates_of() -> list[ConsentRate]:
         with view.ws.analytics() as log:
@@ -322,7 +322,7 @@ def _decide(view: View, form: Mapping[str, str], accept: bool) -> Redirect | Map
         else:
             reject_review(view.ws, review_id, _actor(view))
     except EmpreinteError as exc:
-        return {"action_error": str(exc)}
+        return {"action_error": view.problem(exc)}
     return Redirect("/privacy", "accepted" if accept else "rejected")
 
 
@@ -353,7 +353,7 @@ def erase(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
     try:
         erase_by(view.ws, by, value, _actor(view))
     except EmpreinteError as exc:
-        return {**kept, "action_error": str(exc)}
+        return {**kept, "action_error": view.problem(exc)}
     return Redirect("/privacy", "erased")
 
 

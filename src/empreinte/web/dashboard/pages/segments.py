@@ -88,9 +88,7 @@ def _preview(view: View, expression: str) -> dict[str, Any]:
     except SegmentExpressionError as exc:
         return {"size": None, "error": _expression_error(exc)}
     except EmpreinteError as exc:
-        if exc.status >= 500:
-            raise
-        return {"size": None, "error": {"message": str(exc), "line": None, "column": None}}
+        return {"size": None, "error": {"message": view.problem(exc), "line": None, "column": None}}
     return {"size": found.size, "error": None}
 
 
@@ -183,9 +181,7 @@ def save(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
     except SegmentExpressionError as exc:
         return {"form": values, "form_error": _expression_error(exc)}
     except EmpreinteError as exc:
-        if exc.status >= 500:
-            raise
-        return {"form": values, "form_error": {"message": str(exc), "line": None}}
+        return {"form": values, "form_error": {"message": view.problem(exc), "line": None}}
     return Redirect(_segment_path(values["name"]), "saved")
 
 
@@ -365,9 +361,9 @@ def update(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
     except SegmentExpressionError as exc:
         return {"form": values, "form_error": _expression_error(exc)}
     except EmpreinteError as exc:
-        if exc.status >= 500 or exc.status == 404:
+        if exc.status == 404:
             raise
-        return {"form": values, "form_error": {"message": str(exc), "line": None}}
+        return {"form": values, "form_error": {"message": view.problem(exc), "line": None}}
     return Redirect(_segment_path(name), "updated")
 
 
@@ -376,9 +372,9 @@ def delete(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
     try:
         view.ws.segments.delete(name)
     except EmpreinteError as exc:
-        if exc.status >= 500 or exc.status == 404:
+        if exc.status == 404:
             raise
-        return {"delete_error": str(exc)}
+        return {"delete_error": view.problem(exc)}
     return Redirect("/segments", "deleted")
 
 
@@ -564,9 +560,7 @@ def _value(view: View) -> dict[str, Any]:
     try:
         rows, people, months = view.report(("rfm-clv",), compute)
     except EmpreinteError as exc:
-        if exc.status >= 500:
-            raise
-        out["problem"] = str(exc)
+        out["problem"] = view.problem(exc)
         return out
     rows = [{**r, "segment": _(r["segment"])} for r in rows]
     out["rfm"] = Chart(

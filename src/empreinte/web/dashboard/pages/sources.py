@@ -141,7 +141,7 @@ def create_key(view: View, form: Mapping[str, str]) -> Mapping[str, Any]:
     try:
         key = view.ws.credentials.create_write_key(name)
     except EmpreinteError as exc:
-        return {"create_error": str(exc), "source_value": name}
+        return {"create_error": view.problem(exc), "source_value": name}
     return {
         "created": {
             "source": name,
