@@ -41,13 +41,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("analytics", ("analytics",)),
     ("matching", ("matching",)),
     ("segments", ("segments",)),
+    ("activate", ("activate",)),
     ("workspace", ("workspace", "config_sections")),
     ("python api", ("",)),  # empreinte/__init__.py: open(), the result types, the errors
     ("web", ("web",)),
     ("cli", ("cli",)),
 ]
 # Layers that may name the Workspace type in annotations without importing it at run time.
-TYPE_ONLY_WORKSPACE = {"profiles", "privacy services", "matching", "segments"}
+TYPE_ONLY_WORKSPACE = {"profiles", "privacy services", "matching", "segments", "activate"}
 
 
 def layer_of(module: str) -> tuple[int, str]:
