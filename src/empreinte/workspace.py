@@ -43,6 +43,7 @@ from empreinte.store.records import EventFilter, EventRow
 from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
+    from empreinte.activate.offers.service import OfferService
     from empreinte.analytics.cx.reports import CxReports
     from empreinte.analytics.journeys.reports import JourneyReports
     from empreinte.analytics.know.reports import KnowReports
@@ -292,6 +293,19 @@ class Workspace:
         from empreinte.segments.service import Segments
 
         return Segments(self, self.engine.segment_store())
+
+    @property
+    def offers(self) -> OfferService:
+        """Next best offers: the catalogue, the recommender, the serving state (one per open
+        workspace: it keeps what a request needs in memory)."""
+        with self._derived_lock:
+            service: OfferService | None = self.__dict__.get("_offers")
+            if service is None:
+                from empreinte.activate.offers.service import OfferService
+
+                service = OfferService(self)
+                self.__dict__["_offers"] = service
+            return service
 
     @property
     def know(self) -> KnowReports:

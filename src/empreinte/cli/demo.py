@@ -57,10 +57,15 @@ def demo(
                 bar.update(task, completed=stored)
         stored += ws.ingest(batch, source="demo").stored
         bar.update(task, completed=stored)
+    from empreinte.activate.offers.demo import seed_demo
+
+    ws.flush()
+    offers = seed_demo(ws)  # demo offers, and the recommender trained on the demo log
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
     logins = _demo_users(ws, directory)
     console.print(f"{stored} demo events stored in [bold]{directory}[/]")
+    console.print(f"  offers: recommender trained on {offers.interactions:,} interactions")
     console.print(f"  dashboard: [bold]http://{host}:{port}/[/]")
     for username, password in logins:
         console.print(f"    log in as [bold]{username}[/] with password [bold green]{password}[/]")

@@ -20,6 +20,7 @@ import pyarrow as pa
 from empreinte.store.computed_traits import ComputedTraits
 from empreinte.store.identity_store import IdentityStore
 from empreinte.store.match_store import MatchReviews
+from empreinte.store.offer_store import OfferStore
 from empreinte.store.privacy_store import PrivacyStore
 from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
@@ -118,6 +119,10 @@ class Engine(Protocol):
 
     def segment_store(self) -> SegmentStore:
         """Saved segments, their members and membership history."""
+
+    def offer_store(self) -> OfferStore:
+        """The offer catalogue and the impressions the server served (issue 15)."""
+        ...
 
     def computed_traits(self) -> ComputedTraits:
         """The traits model runs compute per person (`ws.predict()`)."""

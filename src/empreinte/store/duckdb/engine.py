@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from empreinte.store.computed_traits import ComputedTraits
     from empreinte.store.identity_store import IdentityStore
     from empreinte.store.match_store import MatchReviews
+    from empreinte.store.offer_store import OfferStore
     from empreinte.store.privacy_store import PrivacyStore
     from empreinte.store.profile_store import ProfileQueries
     from empreinte.store.segment_store import SegmentStore
@@ -398,6 +399,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.segment_store import DuckDBSegmentStore
 
         return DuckDBSegmentStore(self)
+
+    def offer_store(self) -> OfferStore:
+        from empreinte.store.duckdb.offer_store import DuckDBOfferStore
+
+        return DuckDBOfferStore(self)
 
     def computed_traits(self) -> ComputedTraits:
         from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits

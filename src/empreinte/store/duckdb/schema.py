@@ -194,4 +194,20 @@ MIGRATIONS: tuple[str, ...] = (
         computed_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 7 — offers (issue 15): the catalogue (one JSON definition per offer) and the impressions
+    # the server served (capping and "ignored N times" read these, never a client's events).
+    """
+    CREATE TABLE offers (
+        offer_id   VARCHAR PRIMARY KEY,
+        definition JSON NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE offer_impressions (
+        profile_id   VARCHAR NOT NULL,
+        offer_id     VARCHAR NOT NULL,
+        channel      VARCHAR,
+        shown_at     TIMESTAMPTZ NOT NULL,
+        personalised BOOLEAN NOT NULL
+    );
+    """,
 )

@@ -1,0 +1,82 @@
+"""The SQL of next best offers: `offers`, `offer_impressions`, and the `Offer …` events read
+from the log (the `OfferStore` protocol of store/offer_store.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from empreinte.store.duckdb.access import DuckDBTables
+from empreinte.store.offer_store import FeedbackRow, Impression
+
+
+class DuckDBOfferStore(DuckDBTables):
+    """Offers and impressions in the workspace's DuckDB file."""
+
+    def save(self, offers: Sequence[tuple[str, dict[str, Any]]], at: datetime) -> int:
+        with self._transaction("save offers") as cur:
+            for offer_id, definition in offers:
+                cur.execute("DELETE FROM offers WHERE offer_id = ?", [offer_id])
+                cur.execute(
+                    "INSERT INTO offers (offer_id, definition, updated_at) VALUES (?, ?, ?)",
+                    [offer_id, orjson.dumps(definition).decode(), at],
+                )
+        return len(offers)
+
+    def definitions(self) -> list[tuple[str, dict[str, Any]]]:
+        rows = (
+            self._cur().execute("SELECT offer_id, definition FROM offers ORDER BY offer_id")
+        ).fetchall()
+        return [(str(offer_id), orjson.loads(doc)) for offer_id, doc in rows]
+
+    def record(self, impressions: Sequence[Impression]) -> None:
+        if not impressions:
+            return
+        with self._transaction("record offer impressions") as cur:
+            cur.executemany(
+                "INSERT INTO offer_impressions VALUES (?, ?, ?, ?, ?)",
+                [
+                    [i.profile_id, i.offer_id, i.channel, i.shown_at, i.personalised]
+                    for i in impressions
+                ],
+            )
+
+    def impressions(self) -> list[Impression]:
+        rows = (
+            self._cur()
+            .execute(
+                "SELECT profile_id, offer_id, channel, shown_at, personalised "
+                "FROM offer_impressions ORDER BY shown_at"
+            )
+            .fetchall()
+        )
+        return [Impression(str(p), str(o), c, s, bool(x)) for p, o, c, s, x in rows]
+
+    def forget(self, profile_ids: Sequence[str]) -> int:
+        if not profile_ids:
+            return 0
+        with self._transaction("forget offer impressions") as cur:
+            rows = cur.execute(
+                "DELETE FROM offer_impressions WHERE list_contains(?, profile_id) RETURNING 1",
+                [list(profile_ids)],
+            ).fetchall()
+        return len(rows)
+
+    def feedback_since(self, seq: int, events: Sequence[str], limit: int) -> list[FeedbackRow]:
+        rows = (
+            self._cur()
+            .execute(
+                "SELECT seq, event, properties->>'$.offer_id', source, timestamp, identifiers "
+                "FROM events WHERE seq > ? AND type = 'track' AND list_contains(?, event) "
+                "AND json_type(properties, '$.offer_id') = 'VARCHAR' ORDER BY seq LIMIT ?",
+                [seq, list(events), limit],
+            )
+            .fetchall()
+        )
+        return [
+            FeedbackRow(int(s), str(e), str(o), str(src), at, tuple(ids or ()))
+            for s, e, o, src, at, ids in rows
+        ]
