@@ -59,7 +59,11 @@ class OfferStore(Protocol):
         """Delete the impressions of these profiles (erasure); how many rows."""
         ...
 
-    def feedback_since(self, seq: int, events: Sequence[str], limit: int) -> list[FeedbackRow]:
-        """Track events named one of `events` with a text `properties.offer_id`, after log
-        position `seq`, in log order, at most `limit`."""
+    def feedback_since(
+        self, seq: int, events: Sequence[str], limit: int
+    ) -> tuple[list[FeedbackRow], int]:
+        """Track events named one of `events` after log position `seq`, in log order, at most
+        `limit`, and the position read up to (the next call's `seq`). An `Offer …` event
+        without a text `properties.offer_id` is left out; others have `offer_id` "".
+        """
         ...

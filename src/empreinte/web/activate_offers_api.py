@@ -159,3 +159,10 @@ class OffersRefresher(BackgroundLoop):
                 self._ws.offers.refresh()
             except Exception:
                 log.exception("refreshing offers failed; retried next round")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        super().stop(timeout)
+        try:
+            self._ws.offers.flush()  # the impressions served last
+        except Exception:
+            log.exception("recording the last offer impressions failed")

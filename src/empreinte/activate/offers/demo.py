@@ -14,18 +14,27 @@ if TYPE_CHECKING:
     from empreinte.activate.offers.service import TrainReport
     from empreinte.workspace import Workspace
 
-_CATEGORY_FR = {
-    "phones": "téléphones",
-    "laptops": "ordinateurs portables",
-    "tablets": "tablettes",
-    "audio": "audio",
-    "gaming": "jeux vidéo",
-    "wearables": "montres et objets connectés",
-    "home": "maison",
-    "accessories": "accessoires",
-    "toys": "jouets",
-    "books": "livres",
-    "fashion": "mode",
+# (English, French) names of the demo categories, as an offer's title reads them.
+_CATEGORY_NAMES = {
+    "phones": ("phones", "les téléphones"),
+    "laptops": ("laptops", "les ordinateurs portables"),
+    "tablets": ("tablets", "les tablettes"),
+    "audio": ("audio", "l'audio"),
+    "gaming": ("gaming", "les jeux vidéo"),
+    "wearables": ("wearables", "les montres connectées"),
+    "home": ("home", "la maison"),
+    "accessories": ("accessories", "les accessoires"),
+    "toys": ("toys", "les jouets"),
+    "books": ("books", "les livres"),
+    "fashion": ("fashion", "la mode"),
+}
+_REFURBISHED_FR = {
+    "phones": "Téléphones reconditionnés",
+    "laptops": "Ordinateurs portables reconditionnés",
+    "tablets": "Tablettes reconditionnées",
+    "audio": "Audio reconditionné",
+    "gaming": "Consoles reconditionnées",
+    "wearables": "Montres connectées reconditionnées",
 }
 
 
@@ -37,12 +46,12 @@ def demo_offers(seed: int = 7) -> list[dict[str, Any]]:
     offers: list[dict[str, Any]] = []
     for i, category in enumerate(categories):
         percent = (10, 15, 20)[i % 3]
-        fr = _CATEGORY_FR.get(category, category)
+        en, fr = _CATEGORY_NAMES.get(category, (category, category))
         offers.append(
             {
                 "offer_id": f"cat-{category}",
-                "title_en": f"{percent}% off {category}",
-                "title_fr": f"-{percent} % sur les {fr}",
+                "title_en": f"{percent}% off {en}",
+                "title_fr": f"-{percent} % sur {fr}",
                 "categories": [category],
                 "cap_per_week": 2,
             }
@@ -61,12 +70,12 @@ def demo_offers(seed: int = 7) -> list[dict[str, Any]]:
     refurbished = sorted({p.category for p in products if p.condition == "refurbished"})
     for category in refurbished[:5]:
         skus = [p.sku for p in products if p.category == category and p.condition == "refurbished"]
-        fr = _CATEGORY_FR.get(category, category)
+        fr = _REFURBISHED_FR.get(category, f"{category} reconditionnés")
         offers.append(
             {
                 "offer_id": f"refurb-{category}",
                 "title_en": f"Refurbished {category}: 2-year warranty, €20 off",
-                "title_fr": f"{fr.capitalize()} reconditionnés : garantie 2 ans, 20 € offerts",
+                "title_fr": f"{fr} : garantie 2 ans, 20 € offerts",
                 "products": skus[:20],
                 "budget_eur": 2000,
                 "value_eur": 20,

@@ -26,6 +26,8 @@ SHOWN, CLICKED, DECLINED, REDEEMED = (
     "Offer Redeemed",
 )
 EVENTS = (SHOWN, CLICKED, DECLINED, REDEEMED)
+#: Read in the same pass: a new consent entry makes the service ask the consent gate again.
+CONSENT = "Consent Updated"
 _BATCH = 50_000
 
 
@@ -55,23 +57,27 @@ class FeedbackIndex:
     def trusted(self, row: FeedbackRow) -> bool:
         return row.source in self._trusted
 
-    def sync(self) -> int:
-        """Read the feedback events written since the last sync; how many."""
+    def sync(self) -> set[str]:
+        """Read the feedback events written since the last sync; the identifier keys of the
+        new consent entries (whose holders' consent must be asked again)."""
+        consent: set[str] = set()
         with self._lock:
-            read = 0
             while True:
-                rows = self._store.feedback_since(self._cursor, EVENTS, _BATCH)
+                rows, self._cursor = self._store.feedback_since(
+                    self._cursor, (*EVENTS, CONSENT), _BATCH
+                )
                 for row in rows:
+                    if row.event == CONSENT:
+                        consent.update(row.identifiers)
+                        continue
                     for key in row.identifiers:
                         self._by_key[key].append(row)
                     if row.event == REDEEMED and not self.trusted(row):
                         self.untrusted_redemptions[row.offer_id] += 1
                     else:
                         self.totals[row.offer_id][row.event] += 1
-                    self._cursor = row.seq
-                read += len(rows)
                 if len(rows) < _BATCH:
-                    return read
+                    return consent
 
     def of(self, keys: Iterable[str]) -> PersonFeedback:
         """The feedback of the person holding `keys` (each event once)."""

@@ -10,6 +10,7 @@ No Ibis runs there once the eligibility is warm. docs/offers.md states every rul
 from __future__ import annotations
 
 import builtins
+import logging
 import secrets
 import threading
 import time
@@ -44,6 +45,22 @@ PURPOSE = "personalisation"
 MAX_N = 20
 WEEK = timedelta(days=7)
 _STRIPES = 64
+#: How long a person's consent answer and identifier keys are reused. A new consent entry of
+#: theirs (read by every request's feedback sync) drops them at once; the limit bounds what a
+#: merge of profiles could leave stale.
+PERSON_SECONDS = 60.0
+_FLUSH_SECONDS = 0.5
+#: The similarity from which a history item is named as the reason for an offer.
+REASON_SIMILARITY = 0.2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Person:
+    checked: float
+    personalised: bool
+    keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -227,6 +244,15 @@ class OfferService:
         self._impressions: dict[str, list[tuple[str, datetime]]] | None = None
         self._shown: Counter[str] = Counter()
         self._reached: dict[str, set[str]] = defaultdict(set)
+        self._people: dict[str, _Person] = {}
+        # Everyone who allowed personalisation at the last refresh (`allowed_profiles`, the
+        # bulk form of the gate), and the keys with a consent entry since: their holders are
+        # asked one by one (`allowed`).
+        self._consenting: frozenset[str] | None = None
+        self._consent_changed: set[str] = set()
+        self._pending: builtins.list[Impression] = []
+        self._flusher: threading.Thread | None = None
+        self._wake = threading.Event()
 
     # -- catalogue ------------------------------------------------------------------------
 
@@ -349,13 +375,75 @@ class OfferService:
             return self._impressions
 
     def _record(self, impressions: builtins.list[Impression]) -> None:
-        self.store.record(impressions)
+        """In memory at once (the next request's capping sees them); in the database by the
+        flusher thread within `_FLUSH_SECONDS` (a request does not wait for a commit)."""
         store = self._load_impressions()
         with self._lock:
             for imp in impressions:
                 store[imp.profile_id].append((imp.offer_id, imp.shown_at))
                 self._shown[imp.offer_id] += 1
                 self._reached[imp.offer_id].add(imp.profile_id)
+            self._pending.extend(impressions)
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_loop, name="empreinte-offer-impressions", daemon=True
+                )
+                self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            self._wake.wait(_FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:
+                log.exception("recording offer impressions failed; retried")
+
+    def flush(self) -> None:
+        """Write the impressions not yet in the database."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        try:
+            self.store.record(pending)
+        except Exception:
+            with self._lock:
+                self._pending[:0] = pending
+            raise
+
+    def _sync(self) -> None:
+        """Read new feedback; forget the cached consent of people with a new consent entry."""
+        dirty = self.feedback.sync()
+        if dirty:
+            with self._lock:
+                self._consent_changed |= dirty
+                for pid in [p for p, v in self._people.items() if dirty.intersection(v.keys)]:
+                    del self._people[pid]
+
+    def _person(self, profile_id: str) -> _Person:
+        """Whether the person allows personalisation (the consent gate, `allowed`) and their
+        identifier keys, reused for `PERSON_SECONDS` unless a consent entry of theirs came."""
+        from empreinte.privacy.consent import allowed
+
+        self._sync()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._people.get(profile_id)
+        if cached is not None and now - cached.checked < PERSON_SECONDS:
+            return cached
+        keys = tuple(r.id_key for r in self._ws.identity.identifiers(profile_id))
+        with self._lock:
+            bulk = self._consenting
+            changed = bool(self._consent_changed.intersection(keys))
+        if bulk is not None and not changed:
+            personalised = profile_id in bulk
+        else:
+            personalised = allowed(self._ws, profile_id, PURPOSE)
+        person = _Person(now, personalised, keys)
+        with self._lock:
+            if len(self._people) > 100_000:
+                self._people.clear()
+            self._people[profile_id] = person
+        return person
 
     def _prepared(self, model: Model | None) -> dict[str, tuple[builtins.list[int], str]]:
         offers = self._catalogue()
@@ -373,8 +461,17 @@ class OfferService:
         with self._lock:
             self._offers = None
             self._model_checked = 0.0
+        from empreinte.privacy.consent import allowed_profiles
+
         self.model()
-        self.feedback.sync()
+        self._ws.identity.sync()  # the graph in memory: requests resolve ids without a query
+        self._sync()
+        consenting = allowed_profiles(self._ws, PURPOSE)
+        with self._lock:
+            # Entries read by the sync above are in `consenting`; later ones are read by the
+            # next sync and marked again.
+            self._consenting, self._consent_changed = consenting, set()
+            self._people.clear()
         now = datetime.now(UTC)
         for offer in self.list():
             if offer.eligibility and offer.live(now):
@@ -419,8 +516,6 @@ class OfferService:
     ) -> NextOffers:
         """The `n` best offers for a person now (see docs/offers.md for every rule). The
         answer's offers are recorded as impressions unless `record` is off (a preview)."""
-        from empreinte.privacy.consent import allowed
-
         if not 1 <= n <= MAX_N:
             raise InvalidInput("n", f"must be a whole number from 1 to {MAX_N}")
         if lang not in ("en", "fr"):
@@ -428,12 +523,11 @@ class OfferService:
         now = at or datetime.now(UTC)
         seed = secrets.randbits(31) if seed is None else seed
         current = self.resolve(profile, user_id)
-        personalised = allowed(self._ws, current, PURPOSE)
-        keys = [r.id_key for r in self._ws.identity.identifiers(current)]
+        person = self._person(current)
+        personalised = person.personalised
         model = self.model()
         items = self._prepared(model)
-        self.feedback.sync()
-        said = self.feedback.of(keys)
+        said = self.feedback.of(person.keys)
         stripe = self._stripes[hash(current) % _STRIPES]
         with stripe:
             seen = self._load_impressions().get(current, [])
@@ -556,17 +650,21 @@ class OfferService:
         out = []
         for cand, score in ranked:
             reason: Reason
-            if contributions is not None and cand.best >= 0 and cand.relevance > 0:
-                source = history[int(np.argmax(contributions[:, cand.best]))]
-                reason = from_history(model, source, now, lang)  # type: ignore[arg-type]
-            else:
-                reason = best_seller(lang)
+            reason = best_seller(lang)
+            if model is not None and contributions is not None and cand.best >= 0:
+                row = int(np.argmax(contributions[:, cand.best]))
+                source = history[row]
+                # Said only when that product is close to the offer's (a weak link reads as
+                # nonsense: "bought a sweater" for headphones).
+                if contributions[row, cand.best] >= REASON_SIMILARITY * source.weight:
+                    reason = from_history(model, source, now, lang)
             out.append(Recommended(by_id[cand.offer_id], score, cand.arm, reason, lang))
         return out
 
     def performance(self) -> builtins.list[OfferPerformance]:
         """Per offer: impressions, people reached, clicks, declines, redemptions, budget."""
-        self.feedback.sync()
+        self._sync()
+        self.flush()
         self._load_impressions()
         out = []
         for offer in self.list():

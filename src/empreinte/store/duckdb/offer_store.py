@@ -65,18 +65,26 @@ class DuckDBOfferStore(DuckDBTables):
             ).fetchall()
         return len(rows)
 
-    def feedback_since(self, seq: int, events: Sequence[str], limit: int) -> list[FeedbackRow]:
-        rows = (
-            self._cur()
-            .execute(
-                "SELECT seq, event, properties->>'$.offer_id', source, timestamp, identifiers "
-                "FROM events WHERE seq > ? AND type = 'track' AND list_contains(?, event) "
-                "AND json_type(properties, '$.offer_id') = 'VARCHAR' ORDER BY seq LIMIT ?",
-                [seq, list(events), limit],
-            )
-            .fetchall()
-        )
-        return [
-            FeedbackRow(int(s), str(e), str(o), str(src), at, tuple(ids or ()))
+    def feedback_since(
+        self, seq: int, events: Sequence[str], limit: int
+    ) -> tuple[list[FeedbackRow], int]:
+        cur = self._cur()
+        top = cur.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        upto = int(top[0]) if top else 0
+        if upto <= seq:
+            return [], seq
+        # `seq` bounds on both sides: zone maps skip the row groups read already.
+        rows = cur.execute(
+            "SELECT seq, event, properties->>'$.offer_id' AS offer, source, timestamp, "
+            "identifiers FROM events WHERE seq > ? AND seq <= ? AND type = 'track' "
+            "AND list_contains(?, event) "
+            "AND (NOT starts_with(event, 'Offer ') "
+            "     OR json_type(properties, '$.offer_id') = 'VARCHAR') "
+            "ORDER BY seq LIMIT ?",
+            [seq, upto, list(events), limit],
+        ).fetchall()
+        found = [
+            FeedbackRow(int(s), str(e), str(o or ""), str(src), at, tuple(ids or ()))
             for s, e, o, src, at, ids in rows
         ]
+        return found, (found[-1].seq if len(found) == limit else upto)
