@@ -72,6 +72,8 @@ class Recommended:
     arm: str
     reason: Reason
     lang: str
+    #: The arm's posterior mean for the person (None when not personalised).
+    arm_mean: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,7 +83,11 @@ class Recommended:
             "categories": list(self.offer.categories),
             "score": round(self.score, 6),
             "reason": self.reason.text,
-            "why": self.reason.to_json(),
+            "why": {
+                **self.reason.to_json(),
+                "category": self.arm,
+                "category_weight": None if self.arm_mean is None else round(self.arm_mean, 6),
+            },
         }
 
 
@@ -615,7 +621,6 @@ class OfferService:
         contributions = model.contributions(history) if model is not None and history else None
         relevance = contributions.sum(axis=0) if contributions is not None else None
         popularity = model.popularity if model is not None else np.zeros(0)
-        shown = Counter(offer_id for offer_id, _ in seen)
         rows = []
         for offer in candidates:
             offer_items, arm = items[offer.offer_id]
@@ -626,26 +631,8 @@ class OfferService:
                 k = int(np.argmax(values))
                 best, rel = offer_items[k], float(values[k])
             rows.append(Candidate(offer.offer_id, arm, rel, pop, best))
-        arms: dict[str, Arm] = {}
-        if personalised:
-            for offer in candidates:
-                arm = items[offer.offer_id][1]
-                got = arms.setdefault(arm, Arm())
-                oid = offer.offer_id
-                ignored = max(shown[oid] - said.clicked[oid], 0)
-                arms[arm] = Arm(
-                    got.successes + said.clicked[oid] + said.redeemed[oid],
-                    got.failures + said.declined[oid],
-                    got.ignored + ignored,
-                )
-            # Declined offers are gone from the candidates but still weigh on their arm.
-            offered = {c.offer_id for c in candidates}
-            for oid, count in said.declined.items():
-                declined_arm = items[oid][1] if oid in items else None
-                if declined_arm in arms and oid not in offered:
-                    got = arms[declined_arm]
-                    arms[declined_arm] = Arm(got.successes, got.failures + count, got.ignored)
-        ranked = rank(rows, arms if personalised else None, seed, n)
+        arms = self._arms(items, said, seen) if personalised else None
+        ranked = rank(rows, arms, seed, n)
         by_id = {o.offer_id: o for o in candidates}
         out = []
         for cand, score in ranked:
@@ -658,8 +645,31 @@ class OfferService:
                 # nonsense: "bought a sweater" for headphones).
                 if contributions[row, cand.best] >= REASON_SIMILARITY * source.weight:
                     reason = from_history(model, source, now, lang)
-            out.append(Recommended(by_id[cand.offer_id], score, cand.arm, reason, lang))
+            mean = None if arms is None else arms.get(cand.arm, Arm()).mean()
+            out.append(Recommended(by_id[cand.offer_id], score, cand.arm, reason, lang, mean))
         return out
+
+    @staticmethod
+    def _arms(
+        items: dict[str, tuple[builtins.list[int], str]],
+        said: PersonFeedback,
+        seen: builtins.list[tuple[str, datetime]],
+    ) -> dict[str, Arm]:
+        """The person's feedback per arm, over every offer they saw or answered (a declined
+        offer is gone, but its "no" still weighs on its category)."""
+        shown = Counter(offer_id for offer_id, _ in seen)
+        arms: dict[str, Arm] = {}
+        for oid in set(shown) | set(said.clicked) | set(said.declined) | set(said.redeemed):
+            if oid not in items:
+                continue
+            arm = items[oid][1]
+            got = arms.get(arm, Arm())
+            arms[arm] = Arm(
+                got.successes + said.clicked[oid] + said.redeemed[oid],
+                got.failures + said.declined[oid],
+                got.ignored + max(shown[oid] - said.clicked[oid], 0),
+            )
+        return arms
 
     def performance(self) -> builtins.list[OfferPerformance]:
         """Per offer: impressions, people reached, clicks, declines, redemptions, budget."""
