@@ -296,6 +296,21 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/know/personas/{n}.png"): Row(
         lambda w: Call("/api/know/personas/1.png"), readers("4xx")
     ),
+    # -- offers: the catalogue and a person's next offers for readers; writes for admins (an
+    # offer without a title: a 400 past the role check) --
+    ("GET", "/api/offers"): Row(lambda w: Call("/api/offers"), readers("2xx")),
+    ("POST", "/api/offers"): Row(
+        lambda w: Call("/api/offers", body={"offer_id": "roles"}), admin_only("4xx")
+    ),
+    ("GET", "/api/offers/performance"): Row(
+        lambda w: Call("/api/offers/performance"), readers("2xx")
+    ),
+    ("GET", "/api/offers/next"): Row(
+        lambda w: Call("/api/offers/next", {"profile": w.person}), readers("2xx")
+    ),
+    ("GET", "/api/offers/{offer_id}"): Row(
+        lambda w: Call("/api/offers/never-saved"), readers("4xx")
+    ),
 }
 
 
