@@ -59,6 +59,10 @@ class OfferStore(Protocol):
         """Delete the impressions of these profiles (erasure); how many rows."""
         ...
 
+    def keys_by_profile(self) -> dict[str, tuple[str, ...]]:
+        """Every profile's identifier keys (the identity graph's table, read in one pass)."""
+        ...
+
     def feedback_since(
         self, seq: int, events: Sequence[str], limit: int
     ) -> tuple[list[FeedbackRow], int]:

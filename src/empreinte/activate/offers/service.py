@@ -252,9 +252,10 @@ class OfferService:
         self._reached: dict[str, set[str]] = defaultdict(set)
         self._people: dict[str, _Person] = {}
         # Everyone who allowed personalisation at the last refresh (`allowed_profiles`, the
-        # bulk form of the gate), and the keys with a consent entry since: their holders are
-        # asked one by one (`allowed`).
+        # bulk form of the gate), and the keys (and profile ids) with a consent entry since:
+        # their holders are asked one by one (`allowed`).
         self._consenting: frozenset[str] | None = None
+        self._keys: dict[str, tuple[str, ...]] = {}  # every profile's keys, at the refresh
         self._consent_changed: set[str] = set()
         self._pending: builtins.list[Impression] = []
         self._flusher: threading.Thread | None = None
@@ -417,13 +418,23 @@ class OfferService:
             raise
 
     def _sync(self) -> None:
-        """Read new feedback; forget the cached consent of people with a new consent entry."""
+        """Read new feedback; forget the cached consent of people with a new consent entry
+        (found by the entry's keys and by the profile holding them now: a key new to the
+        graph is not in any cached list)."""
         dirty = self.feedback.sync()
-        if dirty:
-            with self._lock:
-                self._consent_changed |= dirty
-                for pid in [p for p, v in self._people.items() if dirty.intersection(v.keys)]:
-                    del self._people[pid]
+        if not dirty:
+            return
+        self._ws.identity.sync()
+        owners = {self._ws.identity.profile_of(key) for key in dirty}
+        with self._lock:
+            self._consent_changed |= dirty
+            self._consent_changed |= {pid for pid in owners if pid is not None}
+            for pid in [
+                p
+                for p, v in self._people.items()
+                if p in self._consent_changed or dirty.intersection(v.keys)
+            ]:
+                del self._people[pid]
 
     def _person(self, profile_id: str) -> _Person:
         """Whether the person allows personalisation (the consent gate, `allowed`) and their
@@ -436,10 +447,15 @@ class OfferService:
             cached = self._people.get(profile_id)
         if cached is not None and now - cached.checked < PERSON_SECONDS:
             return cached
-        keys = tuple(r.id_key for r in self._ws.identity.identifiers(profile_id))
+        with self._lock:
+            keys = self._keys.get(profile_id)
+        if keys is None:
+            keys = tuple(r.id_key for r in self._ws.identity.identifiers(profile_id))
         with self._lock:
             bulk = self._consenting
-            changed = bool(self._consent_changed.intersection(keys))
+            changed = profile_id in self._consent_changed or bool(
+                self._consent_changed.intersection(keys)
+            )
         if bulk is not None and not changed:
             personalised = profile_id in bulk
         else:
@@ -473,10 +489,12 @@ class OfferService:
         self._ws.identity.sync()  # the graph in memory: requests resolve ids without a query
         self._sync()
         consenting = allowed_profiles(self._ws, PURPOSE)
+        keys = self.store.keys_by_profile()
         with self._lock:
             # Entries read by the sync above are in `consenting`; later ones are read by the
             # next sync and marked again.
             self._consenting, self._consent_changed = consenting, set()
+            self._keys = keys
             self._people.clear()
         now = datetime.now(UTC)
         for offer in self.list():

@@ -65,6 +65,14 @@ class DuckDBOfferStore(DuckDBTables):
             ).fetchall()
         return len(rows)
 
+    def keys_by_profile(self) -> dict[str, tuple[str, ...]]:
+        rows = (
+            self._cur()
+            .execute("SELECT profile_id, list(id_key ORDER BY id_key) FROM identities GROUP BY 1")
+            .fetchall()
+        )
+        return {str(pid): tuple(keys) for pid, keys in rows}
+
     def feedback_since(
         self, seq: int, events: Sequence[str], limit: int
     ) -> tuple[list[FeedbackRow], int]:
