@@ -205,7 +205,8 @@ def serving(path: Path, logs: Path, requests: int) -> None:
     r50, r99 = _percentile(reference, 0.5), _percentile(reference, 0.99)
     verdict = "met" if p99 < GOAL_MS else "NOT met"
     print(
-        f"  GET /api/offers/next   p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  (p99 < {GOAL_MS:g}: {verdict})"
+        f"  GET /api/offers/next   p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+        f"(p99 < {GOAL_MS:g}: {verdict})"
     )
     print(f"  GET /api/offers/{{id}}   p50 {r50:6.2f} ms  p99 {r99:6.2f} ms  (reference)")
     print(
