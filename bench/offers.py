@@ -42,7 +42,7 @@ import empreinte  # noqa: E402
 from empreinte.activate.offers.demo import demo_offers  # noqa: E402
 from empreinte.activate.offers.interactions import interactions  # noqa: E402
 from empreinte.activate.offers.model import Model, train  # noqa: E402
-from empreinte.activate.offers.ranking import FLOOR, PERSONAL_SHARE  # noqa: E402
+from empreinte.activate.offers.ranking import base_score  # noqa: E402
 from empreinte.activate.offers.service import _items_of  # noqa: E402
 from servers import ServerProcess, serve_command  # noqa: E402
 
@@ -101,10 +101,9 @@ def replay(path: Path, cutoff: datetime) -> None:
     for person in truth:
         history = model.history(person)
         score = model.contributions(history).sum(axis=0) if history else np.zeros(n)
-        top_pop = model.popularity.max() or 1.0
-        top_rel = score.max() or 1.0
-        blended = (
-            PERSONAL_SHARE * score / top_rel + (1 - PERSONAL_SHARE) * model.popularity / top_pop
+        top_pop, top_rel = float(model.popularity.max()), float(score.max())
+        blended = np.array(
+            [base_score(score[i], top_rel, model.popularity[i], top_pop) for i in range(n)]
         )
         order = np.lexsort((np.arange(n), -blended))
         seen = bought_before[person]
@@ -129,20 +128,21 @@ def replay(path: Path, cutoff: datetime) -> None:
             for person, bought in truth.items():
                 history = model.history(person) if personalised else []
                 score = model.contributions(history).sum(axis=0) if history else np.zeros(n)
-                top_rel = score.max() or 1.0
-                top_pop = model.popularity.max() or 1.0
+                # As the service does: an offer's relevance and popularity are its best
+                # product's; the best of all candidates normalise them.
+                worth = {
+                    o.offer_id: (
+                        max((score[i] for i in items[o.offer_id]), default=0.0),
+                        max((model.popularity[i] for i in items[o.offer_id]), default=0.0),
+                    )
+                    for o in offers
+                }
+                top_rel = max(r for r, _ in worth.values())
+                top_pop = max(p for _, p in worth.values())
                 ranked = sorted(
                     offers,
                     key=lambda o: (
-                        -max(
-                            (
-                                PERSONAL_SHARE * score[i] / top_rel
-                                + (1 - PERSONAL_SHARE) * model.popularity[i] / top_pop
-                                + FLOOR
-                                for i in items[o.offer_id]
-                            ),
-                            default=0.0,
-                        ),
+                        -base_score(worth[o.offer_id][0], top_rel, worth[o.offer_id][1], top_pop),
                         o.offer_id,
                     ),
                 )[:k]

@@ -8,9 +8,11 @@ are assumed welcome until the person says otherwise), α += clicks and redemptio
 `DECLINE_WEIGHT` (2) per decline and `IGNORE_WEIGHT` (0.5) per impression served without a
 click. One θ is drawn per arm, from a generator seeded by the request's seed, in the arms'
 name order: the same seed on the same state gives the same answer. An offer's score is
-(`PERSONAL_SHARE` × relevance / best relevance + (1 − `PERSONAL_SHARE`) × popularity / best
-popularity + `FLOOR`) × θ; without personalisation consent the score is the popularity alone
-and nothing is drawn.
+`base_score` × θ, where `base_score` = (relevance / best relevance + `FLOOR`) × (popularity /
+best popularity + `FLOOR`) (`FLOOR` = 0.05): relevance chooses among what the person may like,
+popularity among similar candidates (on the demo's held-out months this matched the
+most-popular baseline's precision while covering 6× more of the catalogue: bench/offers.py).
+Without personalisation consent the score is the popularity alone and nothing is drawn.
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ PRIOR_ALPHA = 4.0
 PRIOR_BETA = 1.0
 DECLINE_WEIGHT = 2.0
 IGNORE_WEIGHT = 0.5
-PERSONAL_SHARE = 0.8
 FLOOR = 0.05
+
+
+def base_score(
+    relevance: float, top_relevance: float, popularity: float, top_popularity: float
+) -> float:
+    """What an offer is worth for a person before the draw (see the module's docstring)."""
+    return (relevance / (top_relevance or 1.0) + FLOOR) * (
+        popularity / (top_popularity or 1.0) + FLOOR
+    )
 
 
 @dataclass(frozen=True)
@@ -78,11 +88,8 @@ def rank(
             alpha, beta = arms.get(name, Arm()).posterior()
             theta[name] = float(rng.beta(alpha, beta))
         for c in candidates:
-            base = (
-                PERSONAL_SHARE * c.relevance / top_rel
-                + (1 - PERSONAL_SHARE) * c.popularity / top_pop
-                + FLOOR
+            scored.append(
+                (c, base_score(c.relevance, top_rel, c.popularity, top_pop) * theta[c.arm])
             )
-            scored.append((c, base * theta[c.arm]))
     scored.sort(key=lambda pair: (-pair[1], pair[0].offer_id))
     return scored[:n]
