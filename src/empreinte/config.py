@@ -43,6 +43,10 @@ latency_budget = 2.0
 [analytics]                  # which engine runs reports (see store/engine_choice.py)
 engine = "spark"
 spark_master = "local[2]"
+
+[offers]                     # next best offers (docs/offers.md)
+ignore_after = 3             # impressions without a click after which an offer is gone
+refresh_seconds = 300        # eligibility, consent, a newer model: refreshed this often
 ```
 """
 
