@@ -510,6 +510,9 @@ class Workspace:
 
     def close(self) -> None:
         """Finish pending writes and release the database."""
+        offers = self.__dict__.get("_offers")
+        if offers is not None:
+            offers.close()  # the impressions it has not written yet
         with self._writer_lock:
             if self._writer is not None:
                 self._writer.close()

@@ -256,6 +256,7 @@ class OfferService:
         # their holders are asked one by one (`allowed`).
         self._consenting: frozenset[str] | None = None
         self._keys: dict[str, tuple[str, ...]] = {}  # every profile's keys, at the refresh
+        self._erasures = -1  # the suppression register's size when `_keys` was read
         self._consent_changed: set[str] = set()
         self._pending: builtins.list[Impression] = []
         self._flusher: threading.Thread | None = None
@@ -391,25 +392,35 @@ class OfferService:
                 self._shown[imp.offer_id] += 1
                 self._reached[imp.offer_id].add(imp.profile_id)
             self._pending.extend(impressions)
-            if self._flusher is None:
+            if self._flusher is None and not self._wake.is_set():
                 self._flusher = threading.Thread(
                     target=self._flush_loop, name="empreinte-offer-impressions", daemon=True
                 )
                 self._flusher.start()
 
     def _flush_loop(self) -> None:
-        while True:
-            self._wake.wait(_FLUSH_SECONDS)
-            self._wake.clear()
+        while not self._wake.wait(_FLUSH_SECONDS):
             try:
                 self.flush()
             except Exception:
                 log.exception("recording offer impressions failed; retried")
 
+    def close(self) -> None:
+        """Stop the impressions' writer and write what it holds (the workspace calls this
+        before it releases the database)."""
+        self._wake.set()
+        with self._lock:
+            flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.join()
+        self.flush()
+
     def flush(self) -> None:
         """Write the impressions not yet in the database."""
         with self._lock:
             pending, self._pending = self._pending, []
+        if not pending:
+            return
         try:
             self.store.record(pending)
         except Exception:
@@ -488,9 +499,11 @@ class OfferService:
         self.model()
         self._ws.identity.sync()  # the graph in memory: requests resolve ids without a query
         self._sync()
+        erasures = len(self._ws.suppression)
         consenting = allowed_profiles(self._ws, PURPOSE)
         keys = self.store.keys_by_profile()
         with self._lock:
+            self._erasures = erasures
             # Entries read by the sync above are in `consenting`; later ones are read by the
             # next sync and marked again.
             self._consenting, self._consent_changed = consenting, set()
@@ -505,6 +518,17 @@ class OfferService:
 
     # -- serving ----------------------------------------------------------------------------
 
+    def _known(self, profile_id: str) -> bool:
+        """Whether `profile_id` was a current profile at the last refresh and no erasure has
+        happened since (the suppression register's size: an erasure drops the snapshot, and
+        ids are looked up in the graph again until the next refresh)."""
+        erased = len(self._ws.suppression)
+        with self._lock:
+            if erased != self._erasures:
+                self._keys, self._people = {}, {}
+                self._erasures = erased
+            return profile_id in self._keys
+
     def resolve(self, profile: str | None = None, user_id: str | None = None) -> str:
         """The current profile id of `profile` (an id) or `user_id`; `ProfileNotFound`
         (also for an erased person)."""
@@ -514,6 +538,8 @@ class OfferService:
         if (profile is None) == (user_id is None):
             raise InvalidInput("profile", "give profile (a profile id) or user_id, not both")
         if profile is not None:
+            if self._known(profile):
+                return profile
             current = self._ws.identity.resolve(profile)
             if current is None:
                 raise ProfileNotFound(f"no profile {profile!r}")
