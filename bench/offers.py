@@ -2,8 +2,8 @@
 
 Not a test: it prints figures. One run:
 
-1. copies a demo workspace (default: `--workspace /tmp/act-demo`, else builds one with
-   `empreinte demo --no-serve`: 2,000 people over 2025) to a temporary directory;
+1. builds the default demo (`empreinte demo --no-serve`: 2,000 people over 2025) in a
+   temporary directory, or copies the one `--workspace` names (it is not modified);
 2. **replay**: trains the recommender on the months before `--cutoff` (default 2025-10-01)
    and, for each person who bought in the months after it, ranks products (those they had not
    bought yet) and the demo's offers; prints precision@k, recall@k and coverage against the
@@ -17,6 +17,8 @@ Not a test: it prints figures. One run:
    ratio to the reference; the goal is p99 < 20 ms.
 
     .venv/bin/python bench/offers.py [--workspace DIR] [--cutoff 2025-10-01] [--requests 1000]
+
+(`make demo` builds a 2,000-person demo workspace: `--workspace demo-workspace` reuses it.)
 """
 
 from __future__ import annotations
@@ -217,7 +219,7 @@ def serving(path: Path, logs: Path, requests: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--workspace", type=Path, default=Path("/tmp/act-demo"))
+    parser.add_argument("--workspace", type=Path, default=None)
     parser.add_argument("--cutoff", default="2025-10-01")
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()

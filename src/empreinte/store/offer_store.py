@@ -39,7 +39,7 @@ class FeedbackRow:
 class OfferStore(Protocol):
     """The offer catalogue and the served impressions of a workspace."""
 
-    def save(self, offers: Sequence[tuple[str, dict[str, Any]]], at: datetime) -> int:
+    def save(self, rows: Sequence[tuple[str, dict[str, Any]]], at: datetime) -> int:
         """Insert or replace offers (id, definition document) in one transaction; how many."""
         ...
 

@@ -16,15 +16,16 @@ from empreinte.store.offer_store import FeedbackRow, Impression
 class DuckDBOfferStore(DuckDBTables):
     """Offers and impressions in the workspace's DuckDB file."""
 
-    def save(self, offers: Sequence[tuple[str, dict[str, Any]]], at: datetime) -> int:
+    def save(self, rows: Sequence[tuple[str, dict[str, Any]]], at: datetime) -> int:
+        # No Python name here is a table's: DuckDB would scan it if the table were missing.
         with self._transaction("save offers") as cur:
-            for offer_id, definition in offers:
+            for offer_id, definition in rows:
                 cur.execute("DELETE FROM offers WHERE offer_id = ?", [offer_id])
                 cur.execute(
                     "INSERT INTO offers (offer_id, definition, updated_at) VALUES (?, ?, ?)",
                     [offer_id, orjson.dumps(definition).decode(), at],
                 )
-        return len(offers)
+        return len(rows)
 
     def definitions(self) -> list[tuple[str, dict[str, Any]]]:
         rows = (
