@@ -215,12 +215,19 @@ def test_a_forged_redemption_spends_no_budget_a_trusted_one_does(world: World) -
 
 
 def test_an_erased_person_gets_nothing(world: World) -> None:
+    # Kim was shown offers by the test above (the budget one among them).
+    reached = world.call("GET", "/api/offers/performance").json()["offers"]
+    before = {r["offer_id"]: r["people"] for r in reached}
     erased = world.call("DELETE", f"/api/profiles/{world.ids['kim']}", role="admin")
     assert erased.status_code == 200, erased.text
+    assert erased.json()["counts"]["offer_impressions"] >= 1
     answer = world.call("GET", "/api/offers/next", params={"profile": world.ids["kim"]})
     assert answer.status_code == 404
     by_user = world.call("GET", "/api/offers/next", params={"user_id": "kim"})
     assert by_user.status_code == 404
+    # Kim is gone from the performance.
+    reached = world.call("GET", "/api/offers/performance").json()["offers"]
+    assert {r["offer_id"]: r["people"] for r in reached}["budget-one"] == before["budget-one"] - 1
 
 
 def test_catalogue_roles_and_bad_input(world: World) -> None:

@@ -524,10 +524,28 @@ class OfferService:
         ids are looked up in the graph again until the next refresh)."""
         erased = len(self._ws.suppression)
         with self._lock:
+            changed = erased != self._erasures and self._erasures >= 0
             if erased != self._erasures:
                 self._keys, self._people = {}, {}
                 self._erasures = erased
+        if changed:
+            self._after_erasure()
+        with self._lock:
             return profile_id in self._keys
+
+    def _after_erasure(self) -> None:
+        """An erasure deleted the person's impressions (a table naming them). Those still in
+        memory, or written since by the flusher, are deleted too; memory is read again. Rare,
+        and linear in the people ever shown an offer."""
+        self.flush()
+        with self._lock:
+            shown = list(self._impressions or {})
+        gone = [pid for pid in shown if self._ws.identity.resolve(pid) is None]
+        self.store.forget(gone)
+        with self._lock:
+            self._impressions = None
+            self._shown.clear()
+            self._reached.clear()
 
     def resolve(self, profile: str | None = None, user_id: str | None = None) -> str:
         """The current profile id of `profile` (an id) or `user_id`; `ProfileNotFound`
