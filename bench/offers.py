@@ -178,13 +178,13 @@ def serving(path: Path, logs: Path, requests: int) -> None:
     try:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
-            # The refresher's first round (segments, consent, the graph) runs at start.
-            deadline = time.monotonic() + 120
+            # The refresher's first round (segments, consent, keys) runs at start: wait for it.
+            deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
-                if http.get("/api/offers/performance").status_code == 200:
+                state = http.get("/api/offers/performance")
+                if state.status_code == 200 and state.json()["refreshed_at"]:
                     break
                 time.sleep(0.5)
-            time.sleep(5)
             rng = np.random.default_rng(7)
             chosen = [people[int(i)] for i in rng.permutation(len(people))[:requests]]
             for pid in chosen[:20]:  # warm-up: the first requests load the model and the state

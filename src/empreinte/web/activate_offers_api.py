@@ -115,7 +115,15 @@ class OffersApi:
         require(request, self._ws.credentials, *READERS)
         query(request).done()
         rows = await run_in_threadpool(self._ws.offers.performance)
-        return json_response(200, {"offers": [r.to_json() for r in rows]})
+        refreshed = self._ws.offers.refreshed_at
+        return json_response(
+            200,
+            {
+                "offers": [r.to_json() for r in rows],
+                # Eligibility, consent and the model as of this time (the server's refresh).
+                "refreshed_at": refreshed.isoformat() if refreshed else None,
+            },
+        )
 
     async def next(self, request: Request) -> Response:
         require(request, self._ws.credentials, *READERS)

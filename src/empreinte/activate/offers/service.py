@@ -257,6 +257,8 @@ class OfferService:
         self._consenting: frozenset[str] | None = None
         self._keys: dict[str, tuple[str, ...]] = {}  # every profile's keys, at the refresh
         self._erasures = -1  # the suppression register's size when `_keys` was read
+        #: When the last background refresh finished (None: never, requests do it lazily).
+        self.refreshed_at: datetime | None = None
         self._consent_changed: set[str] = set()
         self._pending: builtins.list[Impression] = []
         self._flusher: threading.Thread | None = None
@@ -515,6 +517,7 @@ class OfferService:
                 with self._lock:
                     self._eligible.pop(offer.eligibility, None)
                 self._eligible_people(offer.eligibility)
+        self.refreshed_at = datetime.now(UTC)
 
     # -- serving ----------------------------------------------------------------------------
 
