@@ -38,6 +38,7 @@ GET = {
     "/segments/{name}": STAFF,
     "/personas": STAFF,
     "/personas/card": STAFF,
+    "/offers": STAFF,
     "/privacy": STAFF,
     "/sources": ADMIN,
     "/sources/live": ADMIN,
