@@ -108,6 +108,7 @@ def test_the_navigation_links_each_section_once(client_as: Callable[[str], httpx
         "/journeys",
         "/experience",
         "/segments",
+        "/offers",
         "/privacy",
         "/sources",
     ]
