@@ -5,6 +5,7 @@ impression), `list`, `show` and `performance` on a small workspace of hand-built
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,26 @@ def test_the_command_line(shop: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no offer 'nope'" in missing.stderr
     bad = runner.invoke(offers_app, ["next", "--profile", ann or "", "-n", "0", *ws])
     assert bad.exit_code == 1 and "n: must be a whole number from 1 to 20" in bad.stderr
+
+
+def test_a_server_loads_a_newer_model_and_never_trains(tmp_path: Path) -> None:
+    from empreinte.activate.offers.service import OfferService
+
+    path = tmp_path / "ws"
+    path.mkdir()
+    (path / "empreinte.toml").write_text("[offers]\nrefresh_seconds = 1\n")
+    with empreinte.open(path) as ws:
+        first_two = [m for m in shoppers() if m["userId"] in ("ann", "bob")]
+        ws.ingest(first_two, source="python")
+        ws.flush()
+        ws.offers.train()
+        serving = OfferService(ws)  # another process's view of the same workspace
+        first = serving.model()
+        assert first is not None and len(first.people) == 2
+        ws.ingest([m for m in shoppers() if m not in first_two], source="python")
+        ws.flush()
+        ws.offers.train()
+        assert serving.model() is first  # looked at most every refresh_seconds
+        time.sleep(1.1)
+        newer = serving.model()
+        assert newer is not first and newer is not None and len(newer.people) == 5
