@@ -113,6 +113,13 @@ class PrivacyStore(Protocol):
         """Disable an active user; False when there is none of that name."""
         ...
 
+    def end_session(self, token_hash: str, expires_at: datetime) -> None:
+        """Remember that the session whose token has this digest was ended (kept until it
+        would have expired; expired ones are forgotten here)."""
+        ...
+
+    def session_ended(self, token_hash: str) -> bool: ...
+
     def suppressed_hashes(self) -> set[str]: ...
 
     def shared_hashes(self) -> set[str]:

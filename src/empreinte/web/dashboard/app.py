@@ -228,7 +228,7 @@ class Dashboard:
         except EmpreinteError as exc:
             return self._error(request, self._sessions.viewer(request), exc)
         response = RedirectResponse("/login", 303)
-        self._sessions.end(response)
+        await run_in_threadpool(self._sessions.end, request, response)
         return response
 
     async def language(self, request: Request) -> Response:
