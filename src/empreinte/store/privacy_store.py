@@ -159,6 +159,10 @@ class PrivacyStore(Protocol):
         """Every erasure's audit record, oldest first."""
         ...
 
+    def erasure_count(self) -> int:
+        """How many erasures were made (what caches of reports are keyed by)."""
+        ...
+
     def consent_rows(
         self,
         keys: Collection[str],

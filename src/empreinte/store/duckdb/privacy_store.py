@@ -327,6 +327,10 @@ class DuckDBPrivacyStore(DuckDBTables):
         )
         return [(int(seq), list(ids)) for seq, ids in rows]
 
+    def erasure_count(self) -> int:
+        row = self._cur().execute("SELECT count(*) FROM erasure_audit").fetchone()
+        return int(row[0]) if row else 0
+
     def erasures(self) -> list[dict[str, Any]]:
         """Every erasure's audit record, oldest first."""
         cur = self._cur().execute(

@@ -86,10 +86,9 @@ class Dashboard:
         self._sessions = DashboardSessions(users, session_key(workspace.path))
         self._throttle = throttle
         self._renderer = Renderer(NAVIGATION, PAGES, workspace.config.timezone)
-        store = workspace.privacy_store
         settings = dashboard_settings(workspace.config.dashboard)
         self._reports = ReportCache(
-            lambda: len(store.erasures()), max_age=settings["report_cache_seconds"]
+            workspace.privacy_store.erasure_count, max_age=settings["report_cache_seconds"]
         )
 
     def mount(self) -> Mount:
