@@ -194,7 +194,15 @@ MIGRATIONS: tuple[str, ...] = (
         computed_at TIMESTAMPTZ NOT NULL
     );
     """,
-    # 7 — offers (issue 15): the catalogue (one JSON definition per offer) and the impressions
+    # 7 — dashboard sessions ended by a logout before their expiry (a session token is signed
+    # and stateless otherwise): the digest of the token, kept until the token would expire.
+    """
+    CREATE TABLE ended_sessions (
+        token_hash VARCHAR PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 8 — offers (issue 15): the catalogue (one JSON definition per offer) and the impressions
     # the server served (capping and "ignored N times" read these, never a client's events).
     """
     CREATE TABLE offers (
