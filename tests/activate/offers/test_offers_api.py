@@ -8,6 +8,7 @@ person getting nothing, roles and bad input."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ import empreinte
 from activate.offers.people import consent, offer, order, person, shoppers
 from conftest import Keys, ServerProcess, make_workspace
 
-EXTRA = ("fay", "gus", "hal", "ivy", "jo", "kim")
+EXTRA = ("fay", "gus", "hal", "ivy", "jo", "kim", "lea")
 OFFERS = [
     offer("car-seat", products=["B2"]),
     offer("baby-week", categories=["baby"], brand="Nuna"),
@@ -160,6 +161,13 @@ def test_the_weekly_cap(world: World) -> None:
     second = world.shown("hal", seed=1)
     assert "weekly-one" not in second
     assert "kettle" in second  # same category, its own cap (3 a week)
+
+
+def test_concurrent_requests_do_not_pass_the_cap(world: World) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda seed: world.shown("lea", seed=seed), range(8)))
+    assert sum("weekly-one" in shown for shown in answers) == 1  # its cap: 1 a week
+    assert sum("kettle" in shown for shown in answers) == 2  # ignore_after = 2 first
 
 
 def test_eligibility_by_segment_and_channel(world: World) -> None:
