@@ -499,6 +499,9 @@ class OfferService:
         from empreinte.privacy.consent import allowed_profiles
 
         self.model()
+        if not self._catalogue():  # no offer: nothing to prepare (every server runs this)
+            self.refreshed_at = datetime.now(UTC)
+            return
         self._ws.identity.sync()  # the graph in memory: requests resolve ids without a query
         self._sync()
         erasures = len(self._ws.suppression)
