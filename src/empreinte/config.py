@@ -43,6 +43,9 @@ latency_budget = 2.0
 [analytics]                  # which engine runs reports (see store/engine_choice.py)
 engine = "spark"
 spark_master = "local[2]"
+
+[stories]                    # the year in review (activate/stories/settings.py)
+emphasis = { FR = ["impact"], US = ["savings"] }
 ```
 """
 
@@ -73,6 +76,7 @@ _SECTIONS = (
     "privacy",
     "analytics",
     "dashboard",
+    "stories",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -93,6 +97,7 @@ class WorkspaceConfig:
     collector: dict[str, Any] = field(default_factory=dict)
     analytics: dict[str, Any] = field(default_factory=dict)
     dashboard: dict[str, Any] = field(default_factory=dict)
+    stories: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -43,6 +43,7 @@ from empreinte.store.records import EventFilter, EventRow
 from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
+    from empreinte.activate.stories.service import Stories
     from empreinte.analytics.cx.reports import CxReports
     from empreinte.analytics.journeys.reports import JourneyReports
     from empreinte.analytics.know.reports import KnowReports
@@ -292,6 +293,14 @@ class Workspace:
         from empreinte.segments.service import Segments
 
         return Segments(self, self.engine.segment_store())
+
+    @property
+    def stories(self) -> Stories:
+        """The year in review (each person's story, share links, batches) and the product
+        catalogue it reads."""
+        from empreinte.activate.stories.service import Stories
+
+        return Stories(self)
 
     @property
     def know(self) -> KnowReports:

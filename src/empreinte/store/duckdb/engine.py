@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from empreinte.store.identity_store import IdentityStore
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.privacy_store import PrivacyStore
+    from empreinte.store.product_store import ProductStore
     from empreinte.store.profile_store import ProfileQueries
     from empreinte.store.segment_store import SegmentStore
     from empreinte.store.settings import StorageSettings
+    from empreinte.store.story_store import StoryStore
 from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
@@ -398,6 +400,16 @@ class DuckDBEngine:
         from empreinte.store.duckdb.segment_store import DuckDBSegmentStore
 
         return DuckDBSegmentStore(self)
+
+    def product_store(self) -> ProductStore:
+        from empreinte.store.duckdb.product_store import DuckDBProductStore
+
+        return DuckDBProductStore(self)
+
+    def story_store(self) -> StoryStore:
+        from empreinte.store.duckdb.story_store import DuckDBStoryStore
+
+        return DuckDBStoryStore(self)
 
     def computed_traits(self) -> ComputedTraits:
         from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits

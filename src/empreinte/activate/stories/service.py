@@ -1,0 +1,212 @@
+"""`Stories` (`workspace.stories`): the year in review of each person, the product catalogue
+it reads, share links, and the batch that renders a segment's stories.
+
+Consent: a story is personalisation, so it is made only for people who allow
+`personalisation` — asked through `privacy.consent.allowed` (the one gate) for one person,
+and through the engine table `consent_state` (the same rule, in bulk) for a batch. The
+figures read order lines of people who allow `analytics`, as every report does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from empreinte.activate.catalog import Catalogue
+from empreinte.activate.stories import links
+from empreinte.activate.stories.figures import (
+    PERSONALISATION,
+    Community,
+    YearFigures,
+    community_of,
+    year_report,
+)
+from empreinte.activate.stories.settings import StorySettings
+from empreinte.activate.stories.texts import Story, babel_locale, check_lang, language_of, tell
+from empreinte.errors import InvalidInput, NotFound, ProfileNotFound
+from empreinte.privacy.consent import allowed
+from empreinte.store.story_store import StoryLink
+
+if TYPE_CHECKING:
+    from empreinte.workspace import Workspace
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def check_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput("year", f"give a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return year
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """A share link just made: the token (the only secret part of the URL) and its path."""
+
+    token: str
+    path: str
+    link: StoryLink
+
+    def to_json(self) -> dict[str, Any]:
+        return {"token": self.token, "path": self.path, **self.link.to_json()}
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What a batch rendered: stories written, people left out and why (counts, no names)."""
+
+    year: int
+    rendered: int
+    refused: int  # do not allow personalisation
+    without_purchases: int  # in the segment, no order that year
+    directory: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "rendered": self.rendered,
+            "skipped_no_consent": self.refused,
+            "skipped_no_purchase": self.without_purchases,
+            "directory": str(self.directory),
+        }
+
+
+class Stories:
+    def __init__(self, workspace: Workspace):
+        self._ws = workspace
+        self._store = workspace.engine.story_store()
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The product catalogue (list prices and CO2 figures)."""
+        return Catalogue(self._ws.engine.product_store())
+
+    @property
+    def settings(self) -> StorySettings:
+        return StorySettings.from_mapping(self._ws.config.stories)
+
+    # -- one person --------------------------------------------------------------------------
+
+    def _current(self, profile_id: str) -> str:
+        try:
+            current: str = self._ws.profiles.current(profile_id)
+        except ProfileNotFound:
+            raise NotFound(f"no profile {profile_id!r}") from None
+        return current
+
+    def story(self, profile_id: str, year: int, lang: str | None = None) -> Story:
+        """The story of one person (following merges); `NotFound` when they do not allow
+        personalisation, or bought nothing that year."""
+        check_year(year)
+        check_lang(lang)
+        current = self._current(profile_id)
+        if not allowed(self._ws, current, PERSONALISATION):
+            raise NotFound("no story: this person does not allow personalisation")
+        with self._ws.analytics() as log:
+            report = year_report(log, year, profile_ids=[current])
+        figures = report.people.get(current)
+        if figures is None:
+            raise NotFound(f"no story: no purchase in {year} (or no analytics consent)")
+        return self._tell(figures, report.community, lang)
+
+    def _tell(self, figures: YearFigures, community: Community, lang: str | None) -> Story:
+        settings = self.settings
+        chosen = lang or language_of(figures.locale, settings.language)
+        return tell(
+            figures,
+            community,
+            settings.sections_for(figures.country),
+            chosen,
+            babel_locale(chosen, figures.country),
+        )
+
+    def png(self, story: Story) -> bytes:
+        from empreinte.activate.stories.card import render_png
+
+        return render_png(story)
+
+    def community(self, year: int) -> Community:
+        """The community's year (aggregates of every buyer who allows analytics)."""
+        check_year(year)
+        with self._ws.analytics() as log:
+            return community_of(log, year)
+
+    # -- share links -------------------------------------------------------------------------
+
+    def _key(self) -> bytes:
+        return links.link_key(self._ws.path)
+
+    def share(self, profile_id: str, year: int, by: str, lang: str | None = None) -> ShareLink:
+        """A public link to the person's story (checked now, and again at every view)."""
+        self.story(profile_id, year, lang)  # NotFound when there is nothing to share
+        link = StoryLink(
+            link_id=links.new_link_id(),
+            profile_id=self._current(profile_id),
+            year=year,
+            lang=lang,
+            created_at=datetime.now(UTC),
+            created_by=by,
+        )
+        self._store.add_link(link)
+        token = links.token_of(self._key(), link.link_id)
+        return ShareLink(token, f"/stories/{token}", link)
+
+    def shared(self, token: str, lang: str | None = None) -> Story:
+        """The story a share link shows; `NotFound` for a forged, altered or dead link (the
+        person withdrew `personalisation` or was erased: their links are then deleted)."""
+        link_id = links.link_id_of(self._key(), token)
+        link = self._store.link(link_id) if link_id else None
+        if link is None:
+            raise NotFound("no such story")
+        if not allowed(self._ws, link.profile_id, PERSONALISATION):
+            self._store.delete_links(link.profile_id)
+            raise NotFound("no such story")
+        try:
+            return self.story(link.profile_id, link.year, lang or link.lang)
+        except NotFound:
+            raise NotFound("no such story") from None
+
+    def links_of(self, profile_id: str) -> list[StoryLink]:
+        return self._store.links_of(self._current(profile_id))
+
+    def revoke(self, profile_id: str) -> int:
+        """Turn off every share link of a person; how many there were."""
+        return self._store.delete_links(self._current(profile_id))
+
+    # -- many people -------------------------------------------------------------------------
+
+    def render(
+        self,
+        year: int,
+        directory: str | Path,
+        *,
+        segment: str | None = None,
+        lang: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> BatchReport:
+        """Write `<profile_id>.png` for each buyer of `year` (of the saved `segment` when
+        given) who allows personalisation; people who do not are counted, never named."""
+        check_year(year)
+        check_lang(lang)
+        out = Path(directory)
+        members = set(self._ws.segments.members(segment)) if segment else None
+        with self._ws.analytics() as log:
+            everyone = year_report(log, year, personalised_only=False)
+            chosen = year_report(log, year)
+        buyers = set(everyone.people) if members is None else set(everyone.people) & members
+        stories = sorted(p for p in chosen.people if p in buyers)
+        without = 0 if members is None else len(members - set(everyone.people))
+        out.mkdir(parents=True, exist_ok=True)
+        for done, profile_id in enumerate(stories, start=1):
+            story = self._tell(chosen.people[profile_id], chosen.community, lang)
+            target = out / f"{profile_id}-{year}-{story.lang}.png"
+            partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+            partial.write_bytes(self.png(story))
+            partial.replace(target)
+            if progress:
+                progress(done, len(stories))
+        return BatchReport(year, len(stories), len(buyers) - len(stories), without, out)
