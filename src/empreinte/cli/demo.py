@@ -57,6 +57,9 @@ def demo(
                 bar.update(task, completed=stored)
         stored += ws.ingest(batch, source="demo").stored
         bar.update(task, completed=stored)
+    from empreinte.activate.stories.demo import seed_demo
+
+    seed_demo(ws, seed)  # the product catalogue the year-in-review stories read
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
     logins = _demo_users(ws, directory)

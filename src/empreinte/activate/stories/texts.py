@@ -275,8 +275,13 @@ def _slide(t: Teller, key: str, f: YearFigures, c: Community) -> Slide | None:
             else ""
         )
         return Slide(key, t.text("categories.title"), names[0], detail)
-    if key == "channel" and f.channel:
-        detail = t.text("channel.detail", n=t.count(f.channel_orders), orders=t.count(f.orders))
+    # A favourite and a busiest month need at least two orders to mean anything.
+    if key == "channel" and f.channel and f.orders >= 2:
+        detail = (
+            t.text("channel.detail.all", orders=t.count(f.orders))
+            if f.channel_orders == f.orders
+            else t.text("channel.detail", n=t.count(f.channel_orders), orders=t.count(f.orders))
+        )
         return Slide(key, t.text("channel.title"), t.channel(f.channel), detail)
     if key == "month" and f.month and f.month_orders >= 2:
         detail = t.plural("month.detail", f.month_orders, n=t.count(f.month_orders))
