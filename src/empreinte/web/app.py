@@ -15,6 +15,7 @@ from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
+from empreinte.web.activate_stories_api import StoriesApi
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
 from empreinte.web.dashboard.app import Dashboard
@@ -108,6 +109,7 @@ def create_app(
             *JourneyPathsApi(workspace).routes(),
             *attribution.routes(),
             *SegmentsApi(workspace).routes(),
+            *StoriesApi(workspace).routes(),
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),

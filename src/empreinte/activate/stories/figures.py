@@ -27,7 +27,6 @@ and a forged "quantity: 1e9" must not buy a place at the top of the community.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,88 +34,13 @@ from zoneinfo import ZoneInfo
 import ibis
 import ibis.expr.types as ir
 
+from empreinte.activate.stories.model import Community, YearFigures, YearReport
 from empreinte.analytics.cx.consented import allowing
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.analytics.order_lines import order_lines
 
 MAX_QUANTITY = 20.0
-PERSONALISATION = "personalisation"
-
-
-@dataclass(frozen=True)
-class Community:
-    """The year of every buyer together (aggregates only)."""
-
-    year: int
-    buyers: int
-    co2_avoided_kg: float
-    refurbished_items: int
-    refurbished_buyers: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "year": self.year,
-            "buyers": self.buyers,
-            "co2_avoided_kg": round(self.co2_avoided_kg, 3),
-            "refurbished_items": self.refurbished_items,
-            "refurbished_buyers": self.refurbished_buyers,
-        }
-
-
-@dataclass(frozen=True)
-class YearFigures:
-    """One person's year."""
-
-    profile_id: str
-    year: int
-    orders: int
-    items: int
-    products: int
-    categories: tuple[str, ...]
-    channel: str | None
-    channel_orders: int
-    month: int | None  # 1-12
-    month_orders: int
-    saved: float
-    currency: str | None
-    refurbished_items: int
-    co2_avoided_kg: float
-    #: the share of the year's buyers who avoided at least as much (0-1]; None if nothing
-    rank_share: float | None
-    country: str | None
-    locale: str | None
-
-    @property
-    def top_percent(self) -> int | None:
-        """The rank as a whole "top N %" (rounded up, at least 1), None without impact."""
-        if self.rank_share is None:
-            return None
-        return max(1, min(100, -int(-self.rank_share * 100 // 1)))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "profile_id": self.profile_id,
-            "year": self.year,
-            "orders": self.orders,
-            "items": self.items,
-            "products": self.products,
-            "categories": list(self.categories),
-            "favourite_channel": self.channel,
-            "favourite_channel_orders": self.channel_orders,
-            "busiest_month": self.month,
-            "busiest_month_orders": self.month_orders,
-            "money_saved": round(self.saved, 2),
-            "currency": self.currency,
-            "refurbished_items": self.refurbished_items,
-            "co2_avoided_kg": round(self.co2_avoided_kg, 3),
-            "top_percent": self.top_percent,
-        }
-
-
-@dataclass(frozen=True)
-class YearReport:
-    community: Community
-    people: dict[str, YearFigures]
+PERSONALISATION = "personalisation"  # the purpose a story needs
 
 
 def year_bounds(year: int, timezone: str) -> tuple[datetime, datetime]:

@@ -18,13 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from empreinte.activate.catalog import Catalogue
 from empreinte.activate.stories import links
-from empreinte.activate.stories.figures import (
-    PERSONALISATION,
-    Community,
-    YearFigures,
-    community_of,
-    year_report,
-)
+from empreinte.activate.stories.model import Community, YearFigures
 from empreinte.activate.stories.settings import StorySettings
 from empreinte.activate.stories.texts import Story, babel_locale, check_lang, language_of, tell
 from empreinte.errors import InvalidInput, NotFound, ProfileNotFound
@@ -35,6 +29,7 @@ if TYPE_CHECKING:
     from empreinte.workspace import Workspace
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+PERSONALISATION = "personalisation"  # the purpose a story needs
 
 
 def check_year(year: int) -> int:
@@ -106,6 +101,8 @@ class Stories:
         current = self._current(profile_id)
         if not allowed(self._ws, current, PERSONALISATION):
             raise NotFound("no story: this person does not allow personalisation")
+        from empreinte.activate.stories.figures import year_report
+
         with self._ws.analytics() as log:
             report = year_report(log, year, profile_ids=[current])
         figures = report.people.get(current)
@@ -131,6 +128,8 @@ class Stories:
 
     def community(self, year: int) -> Community:
         """The community's year (aggregates of every buyer who allows analytics)."""
+        from empreinte.activate.stories.figures import community_of
+
         check_year(year)
         with self._ws.analytics() as log:
             return community_of(log, year)
@@ -194,6 +193,8 @@ class Stories:
         check_lang(lang)
         out = Path(directory)
         members = set(self._ws.segments.members(segment)) if segment else None
+        from empreinte.activate.stories.figures import year_report
+
         with self._ws.analytics() as log:
             everyone = year_report(log, year, personalised_only=False)
             chosen = year_report(log, year)

@@ -12,7 +12,7 @@ from babel.dates import get_month_names
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
 
-from empreinte.activate.stories.figures import Community, YearFigures
+from empreinte.activate.stories.model import Community, YearFigures
 from empreinte.activate.stories.settings import LANGUAGES
 from empreinte.errors import InvalidInput
 
@@ -75,6 +75,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "fr": "{people} personnes ont choisi le reconditionné cette année. "
         "Et vous, l'an prochain ?",
     },
+    "download": {"en": "Download the image", "fr": "Télécharger l'image"},
     "footer": {
         "en": "CO₂ avoided: the new unit's footprint minus the refurbished unit's, per unit, "
         "from our product catalogue.",
