@@ -39,7 +39,7 @@ from empreinte.store.product_store import PRODUCT_COLUMNS, Product, ProductStore
 CONDITIONS = ("new", "refurbished")
 MAX_ROWS = 200_000
 MAX_TEXT = 256
-_TEXT = ("sku", "name", "brand", "category", "currency", "replaces_sku")
+_TEXT = ("sku", "brand", "category", "currency", "replaces_sku")
 _NUMBERS = ("price", "co2_kg", "new_price", "new_co2_kg")
 _KNOWN = frozenset(PRODUCT_COLUMNS)
 
