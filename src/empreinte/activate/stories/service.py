@@ -32,6 +32,15 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 PERSONALISATION = "personalisation"  # the purpose a story needs
 
 
+class NoStory(NotFound):
+    """A person without a story: `reason` is "unknown" (no such profile), "consent" (does
+    not allow personalisation) or "no_purchase" (no order that year they may be told)."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 def check_year(year: int) -> int:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise InvalidInput("year", f"give a year from {FIRST_YEAR} to {LAST_YEAR}")
@@ -90,7 +99,7 @@ class Stories:
         try:
             current: str = self._ws.profiles.current(profile_id)
         except ProfileNotFound:
-            raise NotFound(f"no profile {profile_id!r}") from None
+            raise NoStory(f"no profile {profile_id!r}", "unknown") from None
         return current
 
     def story(self, profile_id: str, year: int, lang: str | None = None) -> Story:
@@ -100,14 +109,16 @@ class Stories:
         check_lang(lang)
         current = self._current(profile_id)
         if not allowed(self._ws, current, PERSONALISATION):
-            raise NotFound("no story: this person does not allow personalisation")
+            raise NoStory("no story: this person does not allow personalisation", "consent")
         from empreinte.activate.stories.figures import year_report
 
         with self._ws.analytics() as log:
             report = year_report(log, year, profile_ids=[current])
         figures = report.people.get(current)
         if figures is None:
-            raise NotFound(f"no story: no purchase in {year} (or no analytics consent)")
+            raise NoStory(
+                f"no story: no purchase in {year} (or no analytics consent)", "no_purchase"
+            )
         return self._tell(figures, report.community, lang)
 
     def _tell(self, figures: YearFigures, community: Community, lang: str | None) -> Story:

@@ -12,10 +12,20 @@ from empreinte.web.dashboard.pages import (
     privacy,
     segments,
     sources,
+    stories,
 )
 
-NAVIGATION = ("overview", "customers", "journeys", "experience", "segments", "privacy", "sources")
+NAVIGATION = (
+    "overview",
+    "customers",
+    "journeys",
+    "experience",
+    "segments",
+    "stories",
+    "privacy",
+    "sources",
+)
 
-_MODULES = (overview, customers, journeys, experience, segments, privacy, sources)
+_MODULES = (overview, customers, journeys, experience, segments, stories, privacy, sources)
 PAGES: list[Page] = [page for module in _MODULES for page in module.PAGES]
 ACTIONS: list[Action] = [action for module in _MODULES for action in module.ACTIONS]
