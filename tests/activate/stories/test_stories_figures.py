@@ -77,7 +77,7 @@ def test_community_total_and_rank(
 def test_no_story_without_personalisation(planted: tuple[Workspace, dict[str, str]]) -> None:
     ws, ids = planted
     for user in ("carol", "erin"):
-        with pytest.raises(NotFound, match="personalisation"):
+        with pytest.raises(NotFound, match="allow"):
             ws.stories.story(ids[user], 2025)
         with pytest.raises(NotFound):
             ws.stories.share(ids[user], 2025, "test")

@@ -10,6 +10,8 @@ figures read order lines of people who allow `analytics`, as every report does.
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from empreinte.activate.catalog import Catalogue
 from empreinte.activate.stories import links
-from empreinte.activate.stories.model import Community, YearFigures
+from empreinte.activate.stories.model import Community, YearFigures, YearReport
 from empreinte.activate.stories.settings import StorySettings
 from empreinte.activate.stories.texts import Story, babel_locale, check_lang, language_of, tell
 from empreinte.errors import InvalidInput, NotFound, ProfileNotFound
@@ -29,12 +31,18 @@ if TYPE_CHECKING:
     from empreinte.workspace import Workspace
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+#: How long every buyer's figures of a year are reused (a year past barely changes; the
+#: consent gate is asked again at every view, and an erasure empties the cache).
+REPORT_SECONDS = 300.0
+_REPORTS_KEPT = 8
 PERSONALISATION = "personalisation"  # the purpose a story needs
+ANALYTICS = "analytics"  # the purpose of the figures it is made of
 
 
 class NoStory(NotFound):
     """A person without a story: `reason` is "unknown" (no such profile), "consent" (does
-    not allow personalisation) or "no_purchase" (no order that year they may be told)."""
+    not allow personalisation), "analytics" (does not allow analytics, which the figures
+    are) or "no_purchase" (no order that year)."""
 
     def __init__(self, message: str, reason: str):
         super().__init__(message)
@@ -79,6 +87,37 @@ class BatchReport:
         }
 
 
+class _Reports:
+    """Every buyer's figures per workspace and year, reused for `REPORT_SECONDS`: one engine
+    query serves a share page's every view (and its PNG) instead of one query each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[str, int], tuple[float, int, YearReport]] = {}
+
+    def get(self, ws: Workspace, year: int, compute: Callable[[], YearReport]) -> YearReport:
+        key = (str(ws.path), year)
+        erasures = len(ws.privacy_store.erasures())
+        now = time.monotonic()
+        with self._lock:
+            found = self._kept.get(key)
+        if found and now - found[0] < REPORT_SECONDS and found[1] == erasures:
+            return found[2]
+        report = compute()
+        with self._lock:
+            self._kept[key] = (now, erasures, report)
+            while len(self._kept) > _REPORTS_KEPT:
+                self._kept.pop(min(self._kept, key=lambda k: self._kept[k][0]))
+        return report
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+REPORTS = _Reports()
+
+
 class Stories:
     def __init__(self, workspace: Workspace):
         self._ws = workspace
@@ -102,6 +141,17 @@ class Stories:
             raise NoStory(f"no profile {profile_id!r}", "unknown") from None
         return current
 
+    def _report(self, year: int) -> YearReport:
+        """Every buyer's figures of `year` (reused a while: whose story may be told is
+        asked of the consent ledger at each call, not read from here)."""
+        from empreinte.activate.stories.figures import year_report
+
+        def compute() -> YearReport:
+            with self._ws.analytics() as log:
+                return year_report(log, year, personalised_only=False)
+
+        return REPORTS.get(self._ws, year, compute)
+
     def story(self, profile_id: str, year: int, lang: str | None = None) -> Story:
         """The story of one person (following merges); `NotFound` when they do not allow
         personalisation, or bought nothing that year."""
@@ -110,10 +160,9 @@ class Stories:
         current = self._current(profile_id)
         if not allowed(self._ws, current, PERSONALISATION):
             raise NoStory("no story: this person does not allow personalisation", "consent")
-        from empreinte.activate.stories.figures import year_report
-
-        with self._ws.analytics() as log:
-            report = year_report(log, year, profile_ids=[current])
+        if not allowed(self._ws, current, ANALYTICS):  # the figures are read from analytics
+            raise NoStory("no story: this person does not allow analytics", "analytics")
+        report = self._report(year)
         figures = report.people.get(current)
         if figures is None:
             raise NoStory(

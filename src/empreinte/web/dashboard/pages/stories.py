@@ -23,10 +23,8 @@ LANG_CHOICES = ("", "en", "fr")
 NO_STORY = {
     "unknown": N_("No customer has this profile id."),
     "consent": N_("No story: this customer does not allow personalisation."),
-    "no_purchase": N_(
-        "No story: this customer has no order in %(year)s that can be told (or does not "
-        "allow analytics)."
-    ),
+    "analytics": N_("No story: this customer does not allow analytics."),
+    "no_purchase": N_("No story: this customer has no order in %(year)s."),
 }
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
