@@ -18,8 +18,8 @@ catalogue (activate/catalog.py) by `product_id`:
   prices of a euro catalogue. Summed in the person's main currency (the one they spent most
   in). Promotions are not counted: order lines carry no discount.
 - the community: every buyer of the year in this computation (people who allow analytics);
-  its CO2 avoided in total, and each person's rank: the share of buyers who avoided at
-  least as much as them ("top 4 %" means that 4 % of buyers avoided as much or more).
+  its CO2 avoided in total, and each person's rank: (buyers who avoided more than them + 1)
+  ÷ buyers, ties sharing the best place ("top 4 %": under 4 % of buyers avoided more).
 
 Quantities count between 0 and `MAX_QUANTITY` a line: the quantity is the client's word,
 and a forged "quantity: 1e9" must not buy a place at the top of the community.
@@ -116,19 +116,23 @@ def _locales(log: AnalyticsLog) -> ir.Table:
     )
 
 
-def people_table(log: AnalyticsLog, year: int, *, personalised_only: bool = True) -> ir.Table:
-    """One row per buyer of `year` with every figure and the community's aggregates (window
-    totals over every buyer), then — with `personalised_only` — only people who allow
-    `personalisation` (after the community is counted: refusing a story does not take one
-    out of the total others see)."""
-    lines = _lines(log, year)
-    totals = lines.group_by("profile_id").agg(
+def _totals(lines: ir.Table) -> ir.Table:
+    return lines.group_by("profile_id").agg(
         orders=lines.seq.nunique(),
         items=lines.quantity.sum(),
         products=lines.product.nunique(),
         refurbished_items=lines.refurbished.sum(),
         avoided=lines.avoided.sum(),
     )
+
+
+def people_table(log: AnalyticsLog, year: int, *, personalised_only: bool = True) -> ir.Table:
+    """One row per buyer of `year` with every figure and the community's aggregates (window
+    totals over every buyer), then — with `personalised_only` — only people who allow
+    `personalisation` (after the community is counted: refusing a story does not take one
+    out of the total others see)."""
+    lines = _lines(log, year)
+    totals = _totals(lines)
     everyone = ibis.window()
     ranked = totals.mutate(
         _rank=ibis.rank().over(order_by=ibis.desc(totals.avoided.round(6))),
@@ -250,7 +254,7 @@ def year_report(
 
 def community_of(log: AnalyticsLog, year: int) -> Community:
     """The community's figures alone (when no person's row carries them)."""
-    table = people_table(log, year, personalised_only=False)
+    table = _totals(_lines(log, year))
     totals = table.aggregate(
         buyers=table.count(),
         avoided=table.avoided.sum(),

@@ -45,7 +45,7 @@ class YearFigures:
     currency: str | None
     refurbished_items: int
     co2_avoided_kg: float
-    #: the share of the year's buyers who avoided at least as much (0-1]; None if nothing
+    #: (buyers who avoided more + 1) ÷ buyers, in (0, 1]; None when nothing was avoided
     rank_share: float | None
     country: str | None
     locale: str | None

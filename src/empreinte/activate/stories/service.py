@@ -188,11 +188,8 @@ class Stories:
 
     def community(self, year: int) -> Community:
         """The community's year (aggregates of every buyer who allows analytics)."""
-        from empreinte.activate.stories.figures import community_of
-
         check_year(year)
-        with self._ws.analytics() as log:
-            return community_of(log, year)
+        return self._report(year).community
 
     # -- share links -------------------------------------------------------------------------
 
