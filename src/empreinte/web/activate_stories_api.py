@@ -91,6 +91,7 @@ PUBLIC_PAGE = Operation(
     "A shared story's page (no login; 404 once the link is dead)",
     _TAG,
     auth="public",
+    params=(LANG,),
     media=(HTML,),
     errors=(404,),
     path_params={"token": "the share link's token"},
@@ -99,6 +100,7 @@ PUBLIC_PNG = Operation(
     "A shared story's image (no login; 404 once the link is dead)",
     _TAG,
     auth="public",
+    params=(LANG,),
     media=(PNG,),
     errors=(404,),
     path_params={"token": "the share link's token"},
@@ -194,15 +196,18 @@ class StoriesApi:
     # -- public --------------------------------------------------------------------------------
 
     async def public_page(self, request: Request) -> Response:
-        query(request).done()
+        q = query(request)
+        lang = q.get(LANG)
+        q.done()
         token = request.path_params["token"]
-        story = await run_in_threadpool(self._ws.stories.shared, token)
+        story = await run_in_threadpool(self._ws.stories.shared, token, lang)
         nonce = secrets.token_urlsafe(16)
         base = str(request.base_url).rstrip("/")
+        chosen = f"?lang={lang}" if lang else ""
         html = _pages.get_template("stories_public.html").render(
             story=story,
             nonce=nonce,
-            image=f"{base}/stories/{token}/story.png",
+            image=f"{base}/stories/{token}/story.png{chosen}",
             download=TEXTS["download"][story.lang],
         )
         headers = {
@@ -215,12 +220,14 @@ class StoriesApi:
         return HTMLResponse(html, headers=headers)
 
     async def public_png(self, request: Request) -> Response:
-        query(request).done()
+        q = query(request)
+        lang = q.get(LANG)
+        q.done()
         token = request.path_params["token"]
 
         def work() -> bytes:
             stories = self._ws.stories
-            image: bytes = stories.png(stories.shared(token))
+            image: bytes = stories.png(stories.shared(token, lang))
             return image
 
         return Response(await run_in_threadpool(work), media_type=PNG, headers=_PRIVATE)

@@ -81,6 +81,8 @@ def test_the_public_page_and_image_need_no_login(
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "script-src" not in page.headers["content-security-policy"]
     assert "<script" not in page.text
+    english = httpx.get(link["url"], params={"lang": "en"}, timeout=30)
+    assert "Your year in review" in english.text and "story.png?lang=en" in english.text
     image = httpx.get(f"{link['url']}/story.png", timeout=30)
     assert image.status_code == 200
     assert Image.open(io.BytesIO(image.content)).size == (1080, 1920)
