@@ -97,7 +97,7 @@ class _Reports:
 
     def get(self, ws: Workspace, year: int, compute: Callable[[], YearReport]) -> YearReport:
         key = (str(ws.path), year)
-        erasures = len(ws.privacy_store.erasures())
+        erasures = ws.privacy_store.erasure_count()
         now = time.monotonic()
         with self._lock:
             found = self._kept.get(key)

@@ -194,7 +194,15 @@ MIGRATIONS: tuple[str, ...] = (
         computed_at TIMESTAMPTZ NOT NULL
     );
     """,
-    # 7 — stories (issue 15): the product catalogue (list prices and CO2 figures; for a
+    # 7 — dashboard sessions ended by a logout before their expiry (a session token is signed
+    # and stateless otherwise): the digest of the token, kept until the token would expire.
+    """
+    CREATE TABLE ended_sessions (
+        token_hash VARCHAR PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 8 — stories (issue 15): the product catalogue (list prices and CO2 figures; for a
     # refurbished unit, the new unit it replaces, resolved at import) and the year-in-review
     # share links (a random id per link; the token adds an HMAC of it, never stored).
     """
