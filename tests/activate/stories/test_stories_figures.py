@@ -162,9 +162,15 @@ def test_batch_renders_the_consenting_and_counts_the_others(
     report = ws.stories.render(
         2025, tmp_path / "out", progress=lambda done, total: seen.append((done, total))
     )
-    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    files = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
     assert files == sorted(
         [f"{ids['alice']}-2025-fr.png", f"{ids['bob']}-2025-en.png", f"{ids['dave']}-2025-en.png"]
     )
     assert (report.rendered, report.refused) == (3, 1)  # carol: counted, never named
     assert seen[-1] == (3, 3)
+    index = (tmp_path / "out" / "index.csv").read_text().splitlines()
+    assert index[0] == "profile_id,lang,file"
+    assert sorted(index[1:]) == sorted(
+        f"{ids[u]},{lang},{ids[u]}-2025-{lang}.png"
+        for u, lang in [("alice", "fr"), ("bob", "en"), ("dave", "en")]
+    )

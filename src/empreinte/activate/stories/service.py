@@ -9,6 +9,8 @@ figures read order lines of people who allow `analytics`, as every report does.
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 import threading
 import time
@@ -24,7 +26,7 @@ from empreinte.activate.stories.model import Community, YearFigures, YearReport
 from empreinte.activate.stories.settings import StorySettings
 from empreinte.activate.stories.texts import Story, babel_locale, check_lang, language_of, tell
 from empreinte.errors import InvalidInput, NotFound, ProfileNotFound
-from empreinte.privacy.consent import allowed
+from empreinte.privacy.consent import allowed, allowed_profiles
 from empreinte.store.story_store import StoryLink
 
 if TYPE_CHECKING:
@@ -109,6 +111,14 @@ class _Reports:
             while len(self._kept) > _REPORTS_KEPT:
                 self._kept.pop(min(self._kept, key=lambda k: self._kept[k][0]))
         return report
+
+    def put(self, ws: Workspace, year: int, report: YearReport) -> None:
+        with self._lock:
+            self._kept[(str(ws.path), year)] = (
+                time.monotonic(),
+                ws.privacy_store.erasure_count(),
+                report,
+            )
 
     def clear(self) -> None:
         with self._lock:
@@ -244,27 +254,41 @@ class Stories:
         lang: str | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> BatchReport:
-        """Write `<profile_id>.png` for each buyer of `year` (of the saved `segment` when
-        given) who allows personalisation; people who do not are counted, never named."""
+        """Write `<profile_id>-<year>-<lang>.png` for each buyer of `year` (of the saved
+        `segment` when given) who allows personalisation, and `index.csv` (profile_id, lang,
+        file: what a mailing tool needs); people who do not allow it are counted, never
+        named. The figures are computed afresh; who may be told is the consent ledger's bulk
+        answer (`allowed_profiles`, the rule of `allowed`)."""
+        from empreinte.activate.stories.figures import year_report
+
         check_year(year)
         check_lang(lang)
         out = Path(directory)
         members = set(self._ws.segments.members(segment)) if segment else None
-        from empreinte.activate.stories.figures import year_report
-
         with self._ws.analytics() as log:
-            everyone = year_report(log, year, personalised_only=False)
-            chosen = year_report(log, year)
-        buyers = set(everyone.people) if members is None else set(everyone.people) & members
-        stories = sorted(p for p in chosen.people if p in buyers)
-        without = 0 if members is None else len(members - set(everyone.people))
+            report = year_report(log, year, personalised_only=False)
+        REPORTS.put(self._ws, year, report)
+        personalised = allowed_profiles(self._ws, PERSONALISATION)
+        buyers = set(report.people) if members is None else set(report.people) & members
+        stories = sorted(buyers & personalised)
+        without = 0 if members is None else len(members - set(report.people))
         out.mkdir(parents=True, exist_ok=True)
+        index = [("profile_id", "lang", "file")]
         for done, profile_id in enumerate(stories, start=1):
-            story = self._tell(chosen.people[profile_id], chosen.community, lang)
+            story = self._tell(report.people[profile_id], report.community, lang)
             target = out / f"{profile_id}-{year}-{story.lang}.png"
-            partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
-            partial.write_bytes(self.png(story))
-            partial.replace(target)
+            _write_whole(target, self.png(story))
+            index.append((profile_id, story.lang, target.name))
             if progress:
                 progress(done, len(stories))
+        lines = io.StringIO()
+        csv.writer(lines, lineterminator="\n").writerows(index)
+        _write_whole(out / "index.csv", lines.getvalue().encode())
         return BatchReport(year, len(stories), len(buyers) - len(stories), without, out)
+
+
+def _write_whole(target: Path, data: bytes) -> None:
+    """Write a file whole or not at all (a reader never sees half a PNG)."""
+    partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    partial.write_bytes(data)
+    partial.replace(target)
