@@ -115,7 +115,7 @@ def test_the_us_story_leads_with_money_saved_in_english(told: dict[str, Story]) 
     assert story.slides[0].key == "savings"
     assert story.slides[0].big == "$432.00"
     impact = next(s for s in story.slides if s.key == "impact")
-    assert impact.big == "102 kg"
+    assert impact.big == f"102{NBSP}kg"  # a no-break space: never split over two lines
     assert "top 50%" in impact.note
     # One order: no favourite channel nor busiest month to tell.
     assert {s.key for s in story.slides} == {"savings", "products", "categories", "impact"}
@@ -134,7 +134,7 @@ def test_the_language_can_be_chosen(told: dict[str, Story]) -> None:
 def test_locale_formats_of_large_figures() -> None:
     fr, en = Teller("fr", "fr_FR"), Teller("en", "en_US")
     assert fr.mass(1234.5) == f"1{NNBSP}234,5{NNBSP}kg"
-    assert en.mass(1234.5) == "1,234.5 kg"
+    assert en.mass(1234.5) == f"1,234.5{NBSP}kg"
     assert fr.mass(12_345.0) == f"12,3{NNBSP}t"
     assert en.money(1234.5, "EUR") == "€1,234.50"
     assert fr.money(1234.5, "USD") == f"1{NNBSP}234,50{NBSP}$US"

@@ -107,6 +107,8 @@ CATEGORIES: Mapping[str, Mapping[str, str]] = {
 }
 
 
+NBSP = "\u00a0"
+
 #: The rank is told up to "top 50 %".
 RANK_SHOWN_UP_TO = 50
 
@@ -211,14 +213,17 @@ class Teller:
         return format_decimal(value, format="#,##0", locale=self.locale)
 
     def mass(self, kg: float) -> str:
-        """ "1,234.5 kg", "12.3 t" (tonnes from 10 t on) in the locale's digits."""
+        """ "1,234.5 kg", "12.3 t" (tonnes from 10 t on) in the locale's digits; the number
+        and its unit never split across lines (a no-break space where CLDR puts a space)."""
         if kg >= 10_000:
-            return format_unit(
+            text = format_unit(
                 kg / 1000, "mass-tonne", length="short", format="#,##0.#", locale=self.locale
             )
-        return format_unit(
-            kg, "mass-kilogram", length="short", format="#,##0.#", locale=self.locale
-        )
+        else:
+            text = format_unit(
+                kg, "mass-kilogram", length="short", format="#,##0.#", locale=self.locale
+            )
+        return str(text).replace(" ", NBSP)
 
     def money(self, amount: float, currency: str) -> str:
         return format_currency(amount, currency, locale=self.locale)
