@@ -9,13 +9,15 @@ avoided, 2/3 saved); a book (BK-N, 10 €, 1 kg).
 - alice (fr-FR; analytics, personalisation): 10 Mar web PH-1-R + 2 books; 20 Mar app LT-R;
   1 Jul web 1 book; and 2024-12-31 a PH-1-R (another year). Items 5, orders 3, categories
   books 3, then laptops 1 and phones 1 (alphabetical), web 2 of 3 orders, March 2 orders;
-  CO2 51 + 200 = 251 kg; saved 300×2/3 + 600×2/3 = 600 €.
+  CO2 51 + 200 = 251 kg; saved 300×2/3 + 600×2/3 = 600 € by refurbished, and the July
+  order's 3 € discount.
 - bob (en-US; analytics, personalisation): 5 May store 2 × PH-1-R at 324 USD, and a book line
   that claims to be refurbished with 99,999 kg (the catalogue says new: nothing); CO2 102 kg;
   saved 648 × 2/3 = 432 USD.
 - carol (analytics only: refuses personalisation): 1 × PH-1-R: 51 kg; counted in the
   community, no story.
-- dave (analytics, personalisation): one book: no impact, no rank.
+- dave (analytics, personalisation): one book of 10 €, claiming a 50 € discount (counted as
+  10 €, the order's cost): no impact, no rank.
 - erin (no consent at all): LT-R: outside the community.
 
 Community 2025: 4 buyers (alice, bob, carol, dave), 251 + 102 + 51 = 404 kg, 4 refurbished
@@ -84,15 +86,26 @@ def line(product_id: str, price: float, quantity: int = 1, **extra: Any) -> dict
 
 
 def order(
-    user: str, when: str, channel: str, lines: list[dict[str, Any]], currency: str = "EUR"
+    user: str,
+    when: str,
+    channel: str,
+    lines: list[dict[str, Any]],
+    currency: str = "EUR",
+    discount: float | None = None,
 ) -> dict[str, Any]:
+    extra = {} if discount is None else {"discount": discount}
     return {
         "type": "track",
         "event": "Order Completed",
         "userId": user,
         "timestamp": when,
         "context": {"channel": channel, "locale": LOCALES[user]},
-        "properties": {"order_id": f"{user}-{when}", "currency": currency, "products": lines},
+        "properties": {
+            "order_id": f"{user}-{when}",
+            "currency": currency,
+            "products": lines,
+            **extra,
+        },
     }
 
 
@@ -119,7 +132,7 @@ def messages() -> list[dict[str, Any]]:
         order("alice", "2024-12-31T10:00:00Z", "web", [line("PH1R", 300)]),
         order("alice", "2025-03-10T10:00:00Z", "web", [line("PH1R", 300), line("BKN", 10, 2)]),
         order("alice", "2025-03-20T10:00:00Z", "app", [line("LTR", 600)]),
-        order("alice", "2025-07-01T10:00:00Z", "web", [line("BKN", 10)]),
+        order("alice", "2025-07-01T10:00:00Z", "web", [line("BKN", 10)], discount=3),
         order(
             "bob",
             "2025-05-05T10:00:00Z",
@@ -131,7 +144,7 @@ def messages() -> list[dict[str, Any]]:
             currency="USD",
         ),
         order("carol", "2025-06-01T10:00:00Z", "web", [line("PH1R", 300)]),
-        order("dave", "2025-09-09T10:00:00Z", "web", [line("BKN", 10)]),
+        order("dave", "2025-09-09T10:00:00Z", "web", [line("BKN", 10)], discount=50),
         order("erin", "2025-10-10T10:00:00Z", "web", [line("LTR", 600)]),
     ]
     return out

@@ -51,6 +51,7 @@ def test_figures_of_a_year_by_hand(told: dict[str, Story]) -> None:
     assert (alice.month, alice.month_orders) == (3, 2)
     assert alice.co2_avoided_kg == pytest.approx(51 + 200)
     assert (alice.saved, alice.currency) == (pytest.approx(600.0), "EUR")
+    assert alice.promotions == pytest.approx(3.0)
     assert alice.refurbished_items == 2
 
 
@@ -72,6 +73,9 @@ def test_community_total_and_rank(
     assert told["alice"].community == community
     ranks = {u: told[u].figures.top_percent for u in ("alice", "bob", "dave")}
     assert ranks == {"alice": 25, "bob": 50, "dave": None}
+    # Dave's claimed 50 € discount on a 10 € order counts for 10 €.
+    assert told["dave"].figures.promotions == pytest.approx(10.0)
+    assert told["dave"].figures.saved == 0.0
 
 
 def test_no_story_without_personalisation(planted: tuple[Workspace, dict[str, str]]) -> None:
@@ -101,7 +105,11 @@ def test_the_french_story_leads_with_impact_in_french_formats(told: dict[str, St
     assert slides["impact"].big == f"251{NNBSP}kg"  # CLDR: a narrow no-break space
     assert f"top 25{NBSP}%" in slides["impact"].note
     assert f"404{NNBSP}kg de CO₂" in slides["impact"].note
-    assert slides["savings"].big == f"600,00{NBSP}€"
+    assert slides["savings"].big == f"603,00{NBSP}€"
+    assert slides["savings"].detail == (
+        f"600,00{NBSP}€ en choisissant le reconditionné plutôt que le neuf, "
+        f"3,00{NBSP}€ grâce à nos promotions"
+    )
     assert slides["month"].big == "Mars"
     assert slides["categories"].big == "Livres"
     assert slides["categories"].detail == "suivi de : Ordinateurs portables et Téléphones"
@@ -127,7 +135,7 @@ def test_the_language_can_be_chosen(told: dict[str, Story]) -> None:
     assert (story.lang, story.locale) == ("en", "en_FR")
     assert slides["month"].big == "March"
     # CLDR's English of France writes money and numbers the French way.
-    assert slides["savings"].big == f"600,00{NBSP}€"
+    assert slides["savings"].big == f"603,00{NBSP}€"
     assert story.slides[0].key == "impact"  # the emphasis is the country's, not the language's
 
 

@@ -16,7 +16,8 @@ catalogue (activate/catalog.py) by `product_id`:
   refurbished unit's list price − 1), i.e. what the new unit would have cost at the shelf
   where the person bought, minus what they paid; currency-free, so it holds for the US
   prices of a euro catalogue. Summed in the person's main currency (the one they spent most
-  in). Promotions are not counted: order lines carry no discount.
+  in), with the promotions of their orders in it: each order's `properties.discount` (the
+  Segment spec's field), at most what the order's lines cost.
 - the community: every buyer of the year in this computation (people who allow analytics);
   its CO2 avoided in total, and each person's rank: (buyers who avoided more than them + 1)
   ÷ buyers, ties sharing the best place ("top 4 %": under 4 % of buyers avoided more).
@@ -36,6 +37,8 @@ import ibis.expr.types as ir
 
 from empreinte.activate.stories.model import Community, YearFigures, YearReport
 from empreinte.analytics.cx.consented import allowing
+from empreinte.analytics.json import JsonDoc
+from empreinte.analytics.know.purchases import ORDER_EVENT
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.analytics.order_lines import order_lines
 
@@ -95,6 +98,28 @@ def _lines(log: AnalyticsLog, year: int) -> ir.Table:
         refurbished=ibis.ifelse(refurbished, quantity, zero),
         avoided=avoided.fill_null(0.0),
         saved=saved.fill_null(0.0),
+    )
+
+
+def _promotions(log: AnalyticsLog, year: int, lines: ir.Table) -> ir.Table:
+    """Per person and currency, the discounts of their orders (`properties.discount`, the
+    Segment spec's order-level field), each at most what the order's lines cost: a client
+    may claim any discount, not one larger than the order."""
+    since, until = year_bounds(year, log.settings.timezone)
+    events = log.events()
+    events = events.filter(
+        (events.type == "track")
+        & (events.event == ORDER_EVENT)
+        & (events.timestamp >= since)
+        & (events.timestamp < until)
+    )
+    discount = JsonDoc(log, events.properties).number("discount")
+    claimed = events.select(_dseq="seq", discount=discount).filter(lambda t: t.discount > 0)
+    orders = lines.group_by(["profile_id", "seq", "currency"]).agg(spent=lines.spent.sum())
+    granted = orders.inner_join(claimed, orders.seq == claimed._dseq)
+    granted = granted.mutate(kept=ibis.least(granted.discount, granted.spent))
+    return granted.group_by([granted.profile_id.name("_pp"), granted.currency.name("_pc")]).agg(
+        promotions=granted.kept.sum()
     )
 
 
@@ -174,9 +199,15 @@ def people_table(log: AnalyticsLog, year: int, *, personalised_only: bool = True
     money = lines.group_by(["profile_id", "currency"]).agg(
         spent=lines.spent.sum(), saved=lines.saved.sum()
     )
+    promos = _promotions(log, year, lines)
+    money = money.left_join(
+        promos,
+        (money.profile_id == promos._pp)
+        & (money.currency.fill_null("~") == promos._pc.fill_null("~")),
+    ).drop("_pp", "_pc")
     main = _first(
         money, "profile_id", [ibis.desc(money.spent), money.currency.fill_null("~")]
-    ).select(_sp="profile_id", currency="currency", saved="saved")
+    ).select(_sp="profile_id", currency="currency", saved="saved", promotions="promotions")
 
     facts = log.derived("profile_facts").select(_fp="profile_id", country="country")
     locales = _locales(log).rename(_lp="profile_id")
@@ -240,6 +271,7 @@ def year_report(
             month=None if row["month"] is None else int(row["month"]),
             month_orders=_int(row["month_orders"]),
             saved=float(row["saved"] or 0.0),
+            promotions=float(row["promotions"] or 0.0),
             currency=row["currency"],
             refurbished_items=_int(row["refurbished_items"]),
             co2_avoided_kg=float(row["avoided"] or 0.0),

@@ -41,7 +41,7 @@ class YearFigures:
     channel_orders: int
     month: int | None  # 1-12
     month_orders: int
-    saved: float
+    saved: float  # by choosing refurbished
     currency: str | None
     refurbished_items: int
     co2_avoided_kg: float
@@ -49,6 +49,7 @@ class YearFigures:
     rank_share: float | None
     country: str | None
     locale: str | None
+    promotions: float = 0.0  # order discounts, in `currency`
 
     @property
     def top_percent(self) -> int | None:
@@ -69,7 +70,9 @@ class YearFigures:
             "favourite_channel_orders": self.channel_orders,
             "busiest_month": self.month,
             "busiest_month_orders": self.month_orders,
-            "money_saved": round(self.saved, 2),
+            "money_saved": round(self.saved + self.promotions, 2),
+            "saved_refurbished": round(self.saved, 2),
+            "saved_promotions": round(self.promotions, 2),
             "currency": self.currency,
             "refurbished_items": self.refurbished_items,
             "co2_avoided_kg": round(self.co2_avoided_kg, 3),

@@ -49,6 +49,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "by choosing refurbished rather than new",
         "fr": "en choisissant le reconditionné plutôt que le neuf",
     },
+    "savings.detail.promotions": {
+        "en": "with our promotions",
+        "fr": "grâce à nos promotions",
+    },
+    "savings.detail.both": {
+        "en": "{refurbished} by choosing refurbished rather than new, {promotions} with our "
+        "promotions",
+        "fr": "{refurbished} en choisissant le reconditionné plutôt que le neuf, {promotions} "
+        "grâce à nos promotions",
+    },
     "impact.title": {"en": "CO₂ avoided", "fr": "CO₂ évité"},
     "impact.detail.one": {
         "en": "with {n} refurbished product rather than a new one",
@@ -292,10 +302,19 @@ def _slide(t: Teller, key: str, f: YearFigures, c: Community) -> Slide | None:
     if key == "month" and f.month and f.month_orders >= 2:
         detail = t.plural("month.detail", f.month_orders, n=t.count(f.month_orders))
         return Slide(key, t.text("month.title"), t.month(f.month), detail)
-    if key == "savings" and f.saved >= 0.005 and f.currency:
-        return Slide(
-            key, t.text("savings.title"), t.money(f.saved, f.currency), t.text("savings.detail")
-        )
+    if key == "savings" and f.currency and f.saved + f.promotions >= 0.005:
+        total = t.money(f.saved + f.promotions, f.currency)
+        if f.saved >= 0.005 and f.promotions >= 0.005:
+            detail = t.text(
+                "savings.detail.both",
+                refurbished=t.money(f.saved, f.currency),
+                promotions=t.money(f.promotions, f.currency),
+            )
+        elif f.promotions >= 0.005:
+            detail = t.text("savings.detail.promotions")
+        else:
+            detail = t.text("savings.detail")
+        return Slide(key, t.text("savings.title"), total, detail)
     if key == "impact":
         community = t.text("impact.community", total=t.mass(c.co2_avoided_kg))
         if f.co2_avoided_kg > 0 and f.top_percent is not None:
