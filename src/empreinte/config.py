@@ -47,6 +47,8 @@ spark_master = "local[2]"
 [offers]                     # next best offers (docs/offers.md)
 ignore_after = 3             # impressions without a click after which an offer is gone
 refresh_seconds = 300        # eligibility, consent, a newer model: refreshed this often
+[stories]                    # the year in review (activate/stories/settings.py)
+emphasis = { FR = ["impact"], US = ["savings"] }
 ```
 """
 
@@ -78,6 +80,7 @@ _SECTIONS = (
     "analytics",
     "dashboard",
     "offers",
+    "stories",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -99,6 +102,7 @@ class WorkspaceConfig:
     analytics: dict[str, Any] = field(default_factory=dict)
     dashboard: dict[str, Any] = field(default_factory=dict)
     offers: dict[str, Any] = field(default_factory=dict)
+    stories: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -19,6 +19,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     """`config`, once each of its sections has been read by its owner; `ConfigError` naming
     the file and the setting otherwise."""
     from empreinte.activate.offers.settings import OfferSettings
+    from empreinte.activate.stories.settings import StorySettings
     from empreinte.analytics.cx.settings import CxSettings
     from empreinte.analytics.generations import Generations
     from empreinte.analytics.know.icp_profile import IdealCustomer
@@ -45,6 +46,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "analytics": AnalyticsEngine.from_mapping,
         "dashboard": dashboard_settings,
         "offers": OfferSettings.from_mapping,
+        "stories": StorySettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

@@ -44,6 +44,7 @@ from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
     from empreinte.activate.offers.service import OfferService
+    from empreinte.activate.stories.service import Stories
     from empreinte.analytics.cx.reports import CxReports
     from empreinte.analytics.journeys.reports import JourneyReports
     from empreinte.analytics.know.reports import KnowReports
@@ -306,6 +307,14 @@ class Workspace:
                 service = OfferService(self)
                 self.__dict__["_offers"] = service
             return service
+
+    @property
+    def stories(self) -> Stories:
+        """The year in review (each person's story, share links, batches) and the product
+        catalogue it reads."""
+        from empreinte.activate.stories.service import Stories
+
+        return Stories(self)
 
     @property
     def know(self) -> KnowReports:

@@ -39,6 +39,7 @@ GET = {
     "/personas": STAFF,
     "/personas/card": STAFF,
     "/offers": STAFF,
+    "/year-in-review": STAFF,
     "/privacy": STAFF,
     "/sources": ADMIN,
     "/sources/live": ADMIN,
@@ -48,6 +49,7 @@ POST = {
     "/segments/{name}/refresh": STAFF,
     "/segments/{name}/update": STAFF,
     "/segments/{name}/delete": STAFF,
+    "/year-in-review/share": STAFF,
     "/privacy/reviews/accept": ADMIN,
     "/privacy/reviews/reject": ADMIN,
     "/privacy/erase": ADMIN,
@@ -109,6 +111,7 @@ def test_the_navigation_links_each_section_once(client_as: Callable[[str], httpx
         "/experience",
         "/segments",
         "/offers",
+        "/year-in-review",
         "/privacy",
         "/sources",
     ]

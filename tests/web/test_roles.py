@@ -266,6 +266,25 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/journeys/attribution"): Row(
         lambda w: Call("/api/journeys/attribution", {"models": "first_touch"}), readers("2xx")
     ),
+    # -- stories (issue 15): a person's story is for staff; the catalogue for every role; the
+    # share pages are public and answer 404 to a token that is not a live link --
+    ("GET", "/api/stories/community"): Row(
+        lambda w: Call("/api/stories/community", {"year": 2025}), readers("2xx")
+    ),
+    ("GET", "/api/stories/{profile}/{year}"): Row(
+        lambda w: Call(f"/api/stories/{w.person}/2025"), readers("4xx")
+    ),
+    ("POST", "/api/stories/{profile}/{year}/share"): Row(
+        lambda w: Call(f"/api/stories/{w.person}/2025/share", body={}), readers("4xx")
+    ),
+    ("DELETE", "/api/stories/{profile}/links"): Row(
+        lambda w: Call(f"/api/stories/{UNKNOWN_PROFILE}/links"), admin_only("4xx")
+    ),
+    ("GET", "/api/products"): Row(lambda w: Call("/api/products"), any_role("2xx")),
+    ("GET", "/stories/{token}"): Row(lambda w: Call("/stories/forged.token"), everyone("4xx")),
+    ("GET", "/stories/{token}/story.png"): Row(
+        lambda w: Call("/stories/forged.token/story.png"), everyone("4xx")
+    ),
     # -- segments read people's behaviour: readers only (writes past the role check refused
     # as 4xx: an unknown field, a segment never saved) --
     ("GET", "/api/segments"): Row(lambda w: Call("/api/segments"), readers("2xx")),

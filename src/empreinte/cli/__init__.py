@@ -18,6 +18,7 @@
 | `know_predictions` | predict, churn, generations, icp |
 | `know_personas` | personas |
 | `activate_offers` | offers import/list/show/train/next/performance |
+| `activate_stories` | products import/list/show; stories show/render/community/share |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -43,6 +44,7 @@ from empreinte.cli import (
     workspace,
 )
 from empreinte.cli.activate_offers import offers_app
+from empreinte.cli.activate_stories import products_app, stories_app
 from empreinte.cli.identity import identity_app
 from empreinte.cli.journey_channels import channels_app
 from empreinte.cli.know_segments import segment_app
@@ -94,6 +96,8 @@ app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)
 app.command("attribution")(journey_attribution.attribution)
 app.add_typer(segment_app, name="segment")
+app.add_typer(products_app, name="products")
+app.add_typer(stories_app, name="stories")
 app.command("rfm")(know_value.rfm)
 app.command("clv")(know_value.clv)
 app.command("predict")(know_predictions.predict)

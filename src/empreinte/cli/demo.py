@@ -57,10 +57,12 @@ def demo(
                 bar.update(task, completed=stored)
         stored += ws.ingest(batch, source="demo").stored
         bar.update(task, completed=stored)
-    from empreinte.activate.offers.demo import seed_demo
+    from empreinte.activate.offers import demo as offers_demo
+    from empreinte.activate.stories import demo as stories_demo
 
     ws.flush()
-    offers = seed_demo(ws)  # demo offers, and the recommender trained on the demo log
+    offers = offers_demo.seed_demo(ws)  # demo offers, and the recommender trained on the log
+    stories_demo.seed_demo(ws, seed)  # the product catalogue the year-in-review stories read
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
     logins = _demo_users(ws, directory)

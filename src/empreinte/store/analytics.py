@@ -30,6 +30,7 @@ ANALYTICS_TABLES = (
     "profile_facts",
     "segment_members",
     "computed_traits",
+    "products",
 )
 
 

@@ -22,9 +22,11 @@ from empreinte.store.identity_store import IdentityStore
 from empreinte.store.match_store import MatchReviews
 from empreinte.store.offer_store import OfferStore
 from empreinte.store.privacy_store import PrivacyStore
+from empreinte.store.product_store import ProductStore
 from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
 from empreinte.store.segment_store import SegmentStore
+from empreinte.store.story_store import StoryStore
 
 if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
     import pyarrow as pa
@@ -122,6 +124,14 @@ class Engine(Protocol):
 
     def offer_store(self) -> OfferStore:
         """The offer catalogue and the impressions the server served (issue 15)."""
+        ...
+
+    def product_store(self) -> ProductStore:
+        """The product catalogue (activate/catalog.py)."""
+        ...
+
+    def story_store(self) -> StoryStore:
+        """Year-in-review share links (activate/stories/)."""
         ...
 
     def computed_traits(self) -> ComputedTraits:

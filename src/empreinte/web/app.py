@@ -16,6 +16,7 @@ from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
 from empreinte.web.activate_offers_api import OffersApi, OffersRefresher
+from empreinte.web.activate_stories_api import StoriesApi
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
 from empreinte.web.dashboard.app import Dashboard
@@ -114,6 +115,7 @@ def create_app(
             *attribution.routes(),
             *SegmentsApi(workspace).routes(),
             *OffersApi(workspace).routes(),
+            *StoriesApi(workspace).routes(),
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),

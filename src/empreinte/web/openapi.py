@@ -71,6 +71,7 @@ _SUCCESS_SCHEMAS: dict[str, dict[str, Any]] = {
     "text/csv": {"type": "string"},
     "image/png": {"type": "string", "contentMediaType": "image/png"},
     "image/svg+xml": {"type": "string"},
+    "text/html": {"type": "string"},  # a shared story's public page
 }
 
 OPENAPI = Operation("This document: every route of the HTTP API", "operations", auth="public")

@@ -5,7 +5,6 @@ impression), `list`, `show` and `performance` on a small workspace of hand-built
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest

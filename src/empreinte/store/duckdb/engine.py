@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.offer_store import OfferStore
     from empreinte.store.privacy_store import PrivacyStore
+    from empreinte.store.product_store import ProductStore
     from empreinte.store.profile_store import ProfileQueries
     from empreinte.store.segment_store import SegmentStore
     from empreinte.store.settings import StorageSettings
+    from empreinte.store.story_store import StoryStore
 from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
@@ -404,6 +406,16 @@ class DuckDBEngine:
         from empreinte.store.duckdb.offer_store import DuckDBOfferStore
 
         return DuckDBOfferStore(self)
+
+    def product_store(self) -> ProductStore:
+        from empreinte.store.duckdb.product_store import DuckDBProductStore
+
+        return DuckDBProductStore(self)
+
+    def story_store(self) -> StoryStore:
+        from empreinte.store.duckdb.story_store import DuckDBStoryStore
+
+        return DuckDBStoryStore(self)
 
     def computed_traits(self) -> ComputedTraits:
         from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits

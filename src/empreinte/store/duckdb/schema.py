@@ -218,4 +218,32 @@ MIGRATIONS: tuple[str, ...] = (
         personalised BOOLEAN NOT NULL
     );
     """,
+    # 9 — stories (issue 15): the product catalogue (list prices and CO2 figures; for a
+    # refurbished unit, the new unit it replaces, resolved at import) and the year-in-review
+    # share links (a random id per link; the token adds an HMAC of it, never stored).
+    """
+    CREATE TABLE products (
+        product_id   VARCHAR PRIMARY KEY,
+        sku          VARCHAR,
+        name         VARCHAR NOT NULL,
+        brand        VARCHAR,
+        category     VARCHAR,
+        condition    VARCHAR NOT NULL,  -- 'new' or 'refurbished'
+        price        DOUBLE,
+        currency     VARCHAR,
+        co2_kg       DOUBLE,
+        replaces_sku VARCHAR,
+        new_price    DOUBLE,
+        new_co2_kg   DOUBLE,
+        imported_at  TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE story_links (
+        link_id    VARCHAR PRIMARY KEY,
+        profile_id VARCHAR NOT NULL,
+        year       INTEGER NOT NULL,
+        lang       VARCHAR,
+        created_at TIMESTAMPTZ NOT NULL,
+        created_by VARCHAR NOT NULL
+    );
+    """,
 )

@@ -13,6 +13,7 @@ from empreinte.web.dashboard.pages import (
     privacy,
     segments,
     sources,
+    stories,
 )
 
 NAVIGATION = (
@@ -22,10 +23,21 @@ NAVIGATION = (
     "experience",
     "segments",
     "offers",
+    "stories",
     "privacy",
     "sources",
 )
 
-_MODULES = (overview, customers, journeys, experience, segments, offers, privacy, sources)
+_MODULES = (
+    overview,
+    customers,
+    journeys,
+    experience,
+    segments,
+    offers,
+    stories,
+    privacy,
+    sources,
+)
 PAGES: list[Page] = [page for module in _MODULES for page in module.PAGES]
 ACTIONS: list[Action] = [action for module in _MODULES for action in module.ACTIONS]
