@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from empreinte.store.computed_traits import ComputedTraits
 from empreinte.store.identity_store import IdentityStore
+from empreinte.store.loyalty_store import LoyaltyStore
 from empreinte.store.match_store import MatchReviews
 from empreinte.store.privacy_store import PrivacyStore
 from empreinte.store.profile_store import ProfileQueries
@@ -118,6 +119,10 @@ class Engine(Protocol):
 
     def segment_store(self) -> SegmentStore:
         """Saved segments, their members and membership history."""
+
+    def loyalty_store(self) -> LoyaltyStore:
+        """The loyalty programme: its points ledger, campaigns and challenges."""
+        ...
 
     def computed_traits(self) -> ComputedTraits:
         """The traits model runs compute per person (`ws.predict()`)."""

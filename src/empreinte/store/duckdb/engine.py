@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.privacy_store import PrivacyStore
     from empreinte.store.profile_store import ProfileQueries
+    from empreinte.store.loyalty_store import LoyaltyStore
     from empreinte.store.segment_store import SegmentStore
     from empreinte.store.settings import StorageSettings
 from empreinte.store.columns import to_table
@@ -398,6 +399,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.segment_store import DuckDBSegmentStore
 
         return DuckDBSegmentStore(self)
+
+    def loyalty_store(self) -> LoyaltyStore:
+        from empreinte.store.duckdb.loyalty_store import DuckDBLoyaltyStore
+
+        return DuckDBLoyaltyStore(self)
 
     def computed_traits(self) -> ComputedTraits:
         from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits
