@@ -43,6 +43,7 @@ from empreinte.store.records import EventFilter, EventRow
 from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
+    from empreinte.activate.loyalty.service import Loyalty
     from empreinte.analytics.cx.reports import CxReports
     from empreinte.analytics.journeys.reports import JourneyReports
     from empreinte.analytics.know.reports import KnowReports
@@ -292,6 +293,13 @@ class Workspace:
         from empreinte.segments.service import Segments
 
         return Segments(self, self.engine.segment_store())
+
+    @property
+    def loyalty(self) -> Loyalty:
+        """The loyalty programme: points ledger, earning runs, redemption, brand challenges."""
+        from empreinte.activate.loyalty.service import Loyalty
+
+        return Loyalty(self, self.engine.loyalty_store())
 
     @property
     def know(self) -> KnowReports:

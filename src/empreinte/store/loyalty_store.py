@@ -130,9 +130,15 @@ class LoyaltyStore(Protocol):
         writer at a time: concurrent posts cannot overspend)."""
         ...
 
-    def post_many(self, txns: Sequence[Transaction]) -> int:
-        """Post credits in bulk (no balance checks); sources posted before are skipped. How
-        many were posted."""
+    def post_many(self, txns: Sequence[Transaction], guarded: str | None = None) -> int:
+        """Post many transactions in one database transaction; sources posted before are
+        skipped, and, with `guarded` (an account prefix), so is every transaction that would
+        leave an account of that prefix below zero (checked in order, under the same lock as
+        `post`). How many were posted."""
+        ...
+
+    def all_credits(self, prefix: str) -> dict[str, builtins.list[tuple[datetime, int]]]:
+        """The credits of every account of `prefix`, as `credits` gives them."""
         ...
 
     def balances(self, accounts: Sequence[str]) -> dict[str, int]:

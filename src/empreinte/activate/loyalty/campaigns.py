@@ -48,7 +48,7 @@ MAX_MONEY = 10_000_000
 
 @dataclass(frozen=True)
 class Challenge:
-    """"Buy `count` products of `brand` (of `category`, when set) within `within` of accepting
+    """ "Buy `count` products of `brand` (of `category`, when set) within `within` of accepting
     → `reward`" (money, paid as points)."""
 
     id: str
@@ -165,9 +165,7 @@ def parse_campaign(doc: Any, timezone: str = "UTC") -> Campaign:
     brands_doc = doc.get("brands", {})
     if not isinstance(brands_doc, Mapping):
         raise InvalidInput("brands", 'must be an object, e.g. {"Fairphone": 300}')
-    brands = {
-        _text(b, "brands", None): _money(v, f"brands.{b}") for b, v in brands_doc.items()
-    }
+    brands = {_text(b, "brands", None): _money(v, f"brands.{b}") for b, v in brands_doc.items()}
     eligibility = doc.get("eligibility", "")
     if not isinstance(eligibility, str):
         raise InvalidInput("eligibility", "must be a segment expression (a string)")

@@ -46,22 +46,26 @@ def brand_funder(brand: str) -> str:
     return f"brand:{brand}"
 
 
-def lapsed(
-    credits: Sequence[tuple[datetime, int]], balance: int, now: datetime, expiry: timedelta
-) -> list[tuple[datetime, int]]:
-    """The (lot, points) that lapse at `now`: the member's credits (lot time, points, oldest
-    first) were consumed oldest first by every debit so far, leaving `balance`; what is left of
-    lots earned before `now - expiry` lapses. Linear in the credits."""
+def remaining(credits: Sequence[tuple[datetime, int]], balance: int) -> list[tuple[datetime, int]]:
+    """What is left of each lot (lot time, points; oldest first) once every debit so far has
+    consumed the credits oldest first, leaving `balance`. Linear in the credits."""
     consumed = sum(points for _, points in credits) - balance
-    cutoff = now - expiry
     out: list[tuple[datetime, int]] = []
     for lot, points in credits:
         used = min(points, max(consumed, 0))
         consumed -= used
-        left = points - used
-        if left > 0 and lot <= cutoff:
-            out.append((lot, left))
+        if points - used > 0:
+            out.append((lot, points - used))
     return out
+
+
+def lapsed(
+    credits: Sequence[tuple[datetime, int]], balance: int, now: datetime, expiry: timedelta
+) -> list[tuple[datetime, int]]:
+    """The (lot, points) that lapse at `now`: what is `remaining` of lots earned at or before
+    `now - expiry`."""
+    cutoff = now - expiry
+    return [(lot, left) for lot, left in remaining(credits, balance) if lot <= cutoff]
 
 
 def split(reward: int, brand_share: float) -> tuple[int, int]:

@@ -289,7 +289,9 @@ class Loyalty:
                 done, short = self._settle(campaign, now)
                 completed += done
                 unfunded += short
-        return RunReport(upto, orders, engaged, points, expired, completed, unfunded, erased, merged)
+        return RunReport(
+            upto, orders, engaged, points, expired, completed, unfunded, erased, merged
+        )
 
     def reconcile(self) -> tuple[int, int]:
         """Members erased since (no profile resolves their id): their rows anonymised, their
@@ -319,11 +321,10 @@ class Loyalty:
         balance = self.store.balances([source])[source]
         if balance <= 0:
             return 0
-        lots = accounts.lapsed(self.store.credits(source), balance, datetime.max.replace(
-            tzinfo=UTC), datetime.max.replace(tzinfo=UTC) - datetime.min.replace(tzinfo=UTC))
+        lots = accounts.remaining(self.store.credits(source), balance)
         entries: list[Entry] = [Entry(source, -balance, old)]
         entries += [Entry(accounts.member(new), n, new, lot) for lot, n in lots]
-        rows = len(self.store.rows(source, limit=1_000_000))
+        rows = len(self.store.credits(source))
         txn = Transaction(
             source=f"merge:{old}:{new}:{rows}",
             kind="merge",
@@ -335,34 +336,40 @@ class Loyalty:
         return 1 if self.store.post(txn, [source]) is Posted.POSTED else 0
 
     def expire(self, now: datetime | None = None, profile_id: str | None = None) -> int:
-        """Post the expiry of every lapsed lot (one member's, when given). Points expired."""
+        """Post the expiry of every lapsed lot (one member's, when given), one transaction per
+        member, all in one database transaction. Points expired."""
         now = now or datetime.now(UTC)
         if profile_id is not None:
-            ids = [profile_id]
+            account = accounts.member(profile_id)
+            credits = {account: self.store.credits(account)}
         else:
-            ids = sorted(self.store.member_ids())
-        balances = self.store.balances([accounts.member(p) for p in ids])
-        total = 0
-        for pid in ids:
-            account = accounts.member(pid)
-            balance = balances[account]
-            if balance <= 0:
+            credits = self.store.all_credits(accounts.MEMBER_PREFIX)
+        cutoff = now - self.settings.expiry
+        due = sorted(a for a, lots in credits.items() if lots and lots[0][0] <= cutoff)
+        balances = self.store.balances(due)
+        txns = []
+        for account in due:
+            pid = account.removeprefix(accounts.MEMBER_PREFIX)
+            lots = accounts.lapsed(credits[account], balances[account], now, self.settings.expiry)
+            if not lots or pid == accounts.ERASED.removeprefix(accounts.MEMBER_PREFIX):
                 continue
-            credits = self.store.credits(account)
-            if not credits or credits[0][0] > now - self.settings.expiry:
-                continue
-            for lot, points in accounts.lapsed(credits, balance, now, self.settings.expiry):
-                txn = Transaction(
-                    source=f"expire:{pid}:{lot.isoformat()}",
+            points = sum(n for _, n in lots)
+            entries = [Entry(account, -n, pid, lot) for lot, n in lots]
+            txns.append(
+                Transaction(
+                    source=f"expire:{pid}:{lots[-1][0].isoformat()}",
                     kind="expire",
                     rule=f"expiry:{self.settings.expiry.days}d",
-                    reason=f"points earned {lot.date().isoformat()} lapsed",
+                    reason=f"points earned up to {lots[-1][0].date().isoformat()} lapsed",
                     at=now,
-                    entries=(Entry(account, -points, pid, lot), Entry(accounts.EXPIRED, points)),
+                    entries=(*entries, Entry(accounts.EXPIRED, points)),
                 )
-                if self.store.post(txn, [account]) is Posted.POSTED:
-                    total += points
-        return total
+            )
+        if not txns:
+            return 0
+        before = self.store.balances([accounts.EXPIRED])[accounts.EXPIRED]
+        self.store.post_many(txns, guarded=accounts.MEMBER_PREFIX)
+        return self.store.balances([accounts.EXPIRED])[accounts.EXPIRED] - before
 
     # -- balances and redemption -------------------------------------------------------------
 
@@ -490,10 +497,11 @@ class Loyalty:
 
         if not people:
             return {}
+        import ibis
         import pyarrow as pa
 
         lines = order_lines(log, consented_only=False)
-        wanted = log.backend.memtable(pa.table({"pid": pa.array(list(people), pa.string())}))
+        wanted = ibis.memtable(pa.table({"pid": pa.array(list(people), pa.string())}))
         lines = lines.filter(lines.profile_id.isin(wanted.pid))
         grouped = lines.group_by(["profile_id", "brand", "category"]).aggregate(
             units=lines.quantity.sum()
@@ -585,9 +593,7 @@ class Loyalty:
         now = now or datetime.now(UTC)
         if not campaign.active(now):
             raise Conflict(f"campaign {name!r} is not running")
-        offered = {
-            a.challenge for a in self.store.assignments(name, pid) if a.group == "offered"
-        }
+        offered = {a.challenge for a in self.store.assignments(name, pid) if a.group == "offered"}
         if challenge_id not in offered or not self._allowed(pid, PERSONALISATION):
             raise NotFound(f"challenge: {challenge_id!r} is not offered to this person")
         acceptance = Acceptance(name, pid, challenge_id, now)
@@ -595,18 +601,16 @@ class Loyalty:
             raise Conflict("challenge: this person has already accepted a challenge here")
         return acceptance
 
-    def _bought(
-        self, campaign: Campaign, challenge: Challenge, pid: str, since: datetime
-    ) -> float:
+    def _bought(self, campaign: Campaign, challenge: Challenge, pid: str, since: datetime) -> float:
         from empreinte.analytics.order_lines import order_lines
 
         until = min(since + challenge.within, campaign.ends)
         with self._ws.analytics("duckdb") as log:
             lines = order_lines(log, since=since, until=until, consented_only=False)
             events = log.events().select("seq", "source")
-            lines = lines.filter(
-                (lines.profile_id == pid) & (lines.brand == challenge.brand)
-            ).join(events, "seq")
+            lines = lines.filter((lines.profile_id == pid) & (lines.brand == challenge.brand)).join(
+                events, "seq"
+            )
             lines = lines.filter(lines.source.isin(sorted(self.trusted)))
             if challenge.category is not None:
                 lines = lines.filter(lines.category == challenge.category)
@@ -635,7 +639,7 @@ class Loyalty:
         """Pay a completed challenge: the reward is posted to the member, taken from the
         brand's and the retailer's pots in one transaction, or not at all when either pot is
         short (`Conflict`). Idempotent: a paid challenge is paid once."""
-        campaign = self.campaign(name)
+        self.campaign(name)  # NotFound first
         pid = self._current(profile_id)
         now = now or datetime.now(UTC)
         prior = self.store.outcome(name, pid)
@@ -647,9 +651,7 @@ class Loyalty:
             raise Conflict(
                 f"challenge: {progress.bought:g} of {challenge.count} bought; not complete"
             )
-        if not (
-            self._allowed(pid, self.settings.purpose) and self._allowed(pid, PERSONALISATION)
-        ):
+        if not (self._allowed(pid, self.settings.purpose) and self._allowed(pid, PERSONALISATION)):
             raise Conflict("consent: this person no longer allows the programme")
         reward = self.settings.points_of(challenge.reward)
         retailer, brand = accounts.split(reward, challenge.brand_share)
@@ -720,12 +722,14 @@ class Loyalty:
                     held_out=sum(1 for a in mine if a.group == "holdout"),
                     accepted=len(taken),
                     completed=sum(
-                        1 for a in taken if getattr(outcomes.get(a.profile_id), "status", "")
-                        == "paid"
+                        1
+                        for a in taken
+                        if getattr(outcomes.get(a.profile_id), "status", "") == "paid"
                     ),
                     unfunded=sum(
-                        1 for a in taken if getattr(outcomes.get(a.profile_id), "status", "")
-                        == "unfunded"
+                        1
+                        for a in taken
+                        if getattr(outcomes.get(a.profile_id), "status", "") == "unfunded"
                     ),
                 )
             )
@@ -774,16 +778,15 @@ class Loyalty:
             return {}
         people = sorted({p for g in groups.values() for s in g.values() for p in s})
         with self._ws.analytics("duckdb") as log:
+            import ibis
             import pyarrow as pa
 
             lines = order_lines(log, since=campaign.starts, until=until, consented_only=False)
-            wanted = log.backend.memtable(pa.table({"pid": pa.array(people, pa.string())}))
+            wanted = ibis.memtable(pa.table({"pid": pa.array(people, pa.string())}))
             lines = lines.filter(
                 lines.profile_id.isin(wanted.pid) & lines.brand.isin(sorted(groups))
             )
-            spend = lines.group_by(["profile_id", "brand"]).aggregate(
-                spend=lines.amount.sum()
-            )
+            spend = lines.group_by(["profile_id", "brand"]).aggregate(spend=lines.amount.sum())
             found = {
                 (r["profile_id"], r["brand"]): float(r["spend"] or 0)
                 for r in log.to_pyarrow(spend).to_pylist()

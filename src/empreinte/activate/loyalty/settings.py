@@ -102,8 +102,7 @@ class LoyaltySettings:
         if not isinstance(trusted, list) or not all(isinstance(s, str) and s for s in trusted):
             raise ConfigError('[loyalty] trusted_sources must be a list of sources, e.g. ["pos"]')
         currencies = {
-            k.upper(): v
-            for k, v in _table(section, "points_per_currency", {"EUR": 1.0}).items()
+            k.upper(): v for k, v in _table(section, "points_per_currency", {"EUR": 1.0}).items()
         }
         visits = _table(section, "visit_points", _DEFAULT_VISITS)
         if any(v != int(v) for v in visits.values()):
@@ -122,9 +121,7 @@ class LoyaltySettings:
             purpose=purpose,
             trusted_sources=frozenset(trusted),
             points_per_currency=MappingProxyType(currencies),
-            category_multipliers=MappingProxyType(
-                _table(section, "category_multipliers", {})
-            ),
+            category_multipliers=MappingProxyType(_table(section, "category_multipliers", {})),
             visit_points=MappingProxyType({k: int(v) for k, v in visits.items()}),
             survey_points=_whole(section, "survey_points", 10, 100_000),
             daily_engagement_cap=_whole(section, "daily_engagement_cap", 30, 1_000_000),
@@ -134,4 +131,4 @@ class LoyaltySettings:
 
     def points_of(self, money: float) -> int:
         """Points worth `money` (euros or the workspace's currency), rounded down."""
-        return int(math.floor(money / self.point_value + 1e-9))
+        return math.floor(money / self.point_value + 1e-9)

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from empreinte.store.analytics import AnalyticsBackend
     from empreinte.store.computed_traits import ComputedTraits
     from empreinte.store.identity_store import IdentityStore
+    from empreinte.store.loyalty_store import LoyaltyStore
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.privacy_store import PrivacyStore
     from empreinte.store.profile_store import ProfileQueries
-    from empreinte.store.loyalty_store import LoyaltyStore
     from empreinte.store.segment_store import SegmentStore
     from empreinte.store.settings import StorageSettings
 from empreinte.store.columns import to_table

@@ -34,7 +34,7 @@ _LOCKS: weakref.WeakKeyDictionary[DuckDBEngine, threading.Lock] = weakref.WeakKe
 _LOCKS_GUARD = threading.Lock()
 
 _ROW = (
-    "txn, source, kind, rule, reason, at, booked_at, account, profile_id, points, lot_at"
+    "txn, source, kind, rule, reason, occurred_at, booked_at, account, profile_id, points, lot_at"
 )
 
 
@@ -55,14 +55,14 @@ def _arrow(txns: Sequence[tuple[int, Transaction]], booked_at: datetime) -> pa.T
             columns["kind"].append(txn.kind)
             columns["rule"].append(txn.rule)
             columns["reason"].append(txn.reason)
-            columns["at"].append(txn.at)
+            columns["occurred_at"].append(txn.at)
             columns["booked_at"].append(booked_at)
             columns["account"].append(entry.account)
             columns["profile_id"].append(entry.profile_id)
             columns["points"].append(entry.points)
             columns["lot_at"].append(entry.lot_at)
     stamp = pa.timestamp("us", tz="UTC")
-    types = {"txn": pa.int64(), "points": pa.int64(), "at": stamp, "booked_at": stamp}
+    types = {"txn": pa.int64(), "points": pa.int64(), "occurred_at": stamp, "booked_at": stamp}
     types["lot_at"] = stamp
     return pa.table(
         {name: pa.array(values, types.get(name, pa.string())) for name, values in columns.items()}
@@ -151,9 +151,40 @@ class DuckDBLoyaltyStore(DuckDBTables):
             self._append(cur, [txn])
         return Posted.POSTED
 
-    def post_many(self, txns: Sequence[Transaction]) -> int:
-        with self._lock, self._transaction("post loyalty credits") as cur:
+    def post_many(self, txns: Sequence[Transaction], guarded: str | None = None) -> int:
+        with self._lock, self._transaction("post loyalty transactions") as cur:
+            if guarded is not None:
+                touched = sorted(
+                    {e.account for t in txns for e in t.entries if e.account.startswith(guarded)}
+                )
+                now = self._balances(cur, touched)
+                kept = []
+                for txn in txns:
+                    after = {e.account: now.get(e.account, 0) for e in txn.entries}
+                    for e in txn.entries:
+                        after[e.account] += e.points
+                    if any(v < 0 for a, v in after.items() if a.startswith(guarded)):
+                        continue
+                    now.update({a: v for a, v in after.items() if a in now})
+                    kept.append(txn)
+                txns = kept
             return self._append(cur, txns)
+
+    def all_credits(self, prefix: str) -> dict[str, builtins.list[tuple[datetime, int]]]:
+        rows = (
+            self._cur()
+            .execute(
+                "SELECT account, coalesce(lot_at, occurred_at), points FROM loyalty_ledger "
+                "WHERE starts_with(account, ?) AND points > 0 "
+                "ORDER BY account, coalesce(lot_at, occurred_at), txn",
+                [prefix],
+            )
+            .fetchall()
+        )
+        out: dict[str, builtins.list[tuple[datetime, int]]] = {}
+        for account, at, points in rows:
+            out.setdefault(str(account), []).append((at, int(points)))
+        return out
 
     def balances(self, accounts: Sequence[str]) -> dict[str, int]:
         return self._balances(self._cur(), accounts)
@@ -204,8 +235,8 @@ class DuckDBLoyaltyStore(DuckDBTables):
         rows = (
             self._cur()
             .execute(
-                "SELECT coalesce(lot_at, at), points FROM loyalty_ledger "
-                "WHERE account = ? AND points > 0 ORDER BY coalesce(lot_at, at), txn",
+                "SELECT coalesce(lot_at, occurred_at), points FROM loyalty_ledger "
+                "WHERE account = ? AND points > 0 ORDER BY coalesce(lot_at, occurred_at), txn",
                 [account],
             )
             .fetchall()
@@ -251,7 +282,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
         rows = (
             self._cur()
             .execute(
-                "SELECT strftime(at, '%Y-%m') AS month, kind, sum(abs(points)) "
+                "SELECT strftime(occurred_at, '%Y-%m') AS month, kind, sum(abs(points)) "
                 "FROM loyalty_ledger WHERE starts_with(account, 'member:') "
                 "AND kind IN ('earn', 'redeem', 'expire', 'reward') "
                 "GROUP BY month, kind ORDER BY month, kind"
@@ -288,9 +319,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
 
     def cursor(self, name: str) -> int:
         row = (
-            self._cur()
-            .execute("SELECT seq FROM loyalty_cursors WHERE name = ?", [name])
-            .fetchone()
+            self._cur().execute("SELECT seq FROM loyalty_cursors WHERE name = ?", [name]).fetchone()
         )
         return int(row[0]) if row else 0
 
@@ -306,9 +335,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
 
     def save_campaign(self, name: str, document: Mapping[str, Any], at: datetime) -> bool:
         with self._lock, self._transaction(f"save campaign {name!r}") as cur:
-            taken = cur.execute(
-                "SELECT 1 FROM loyalty_campaigns WHERE name = ?", [name]
-            ).fetchone()
+            taken = cur.execute("SELECT 1 FROM loyalty_campaigns WHERE name = ?", [name]).fetchone()
             if taken:
                 return False
             cur.execute(
@@ -347,7 +374,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
                 "challenge": pa.array([r.challenge for r in rows], pa.string()),
                 "rank": pa.array([r.rank for r in rows], pa.int32()),
                 "reason": pa.array([r.reason for r in rows], pa.string()),
-                "at": pa.array([r.at for r in rows], pa.timestamp("us", tz="UTC")),
+                "occurred_at": pa.array([r.at for r in rows], pa.timestamp("us", tz="UTC")),
             }
         )
         with self._lock, self._transaction("save challenge offers") as cur:
@@ -369,7 +396,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
         rows = (
             self._cur()
             .execute(
-                "SELECT campaign, profile_id, grp, challenge, rank, reason, at "
+                "SELECT campaign, profile_id, grp, challenge, rank, reason, occurred_at "
                 f"FROM loyalty_assignments WHERE campaign = ? {where} "
                 "ORDER BY profile_id, rank",
                 [campaign, *params],
@@ -405,8 +432,8 @@ class DuckDBLoyaltyStore(DuckDBTables):
         rows = (
             self._cur()
             .execute(
-                "SELECT campaign, profile_id, challenge, at FROM loyalty_acceptances "
-                f"WHERE campaign = ? {where} ORDER BY at, profile_id",
+                "SELECT campaign, profile_id, challenge, occurred_at FROM loyalty_acceptances "
+                f"WHERE campaign = ? {where} ORDER BY occurred_at, profile_id",
                 [campaign, *params],
             )
             .fetchall()
@@ -417,8 +444,8 @@ class DuckDBLoyaltyStore(DuckDBTables):
         row = (
             self._cur()
             .execute(
-                "SELECT campaign, profile_id, challenge, status, at FROM loyalty_outcomes "
-                "WHERE campaign = ? AND profile_id = ? ORDER BY at DESC LIMIT 1",
+                "SELECT campaign, profile_id, challenge, status, occurred_at FROM loyalty_outcomes "
+                "WHERE campaign = ? AND profile_id = ? ORDER BY occurred_at DESC LIMIT 1",
                 [campaign, profile_id],
             )
             .fetchone()
@@ -442,11 +469,10 @@ class DuckDBLoyaltyStore(DuckDBTables):
         rows = (
             self._cur()
             .execute(
-                "SELECT campaign, profile_id, challenge, status, at FROM loyalty_outcomes "
-                "WHERE campaign = ? ORDER BY at, profile_id",
+                "SELECT campaign, profile_id, challenge, status, occurred_at FROM loyalty_outcomes "
+                "WHERE campaign = ? ORDER BY occurred_at, profile_id",
                 [campaign],
             )
             .fetchall()
         )
         return [Outcome(*r) for r in rows]
-

@@ -209,7 +209,7 @@ MIGRATIONS: tuple[str, ...] = (
         kind       VARCHAR NOT NULL,
         rule       VARCHAR NOT NULL,
         reason     VARCHAR NOT NULL,
-        at         TIMESTAMPTZ NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL,
         booked_at  TIMESTAMPTZ NOT NULL,
         account    VARCHAR NOT NULL,
         profile_id VARCHAR,
@@ -232,13 +232,13 @@ MIGRATIONS: tuple[str, ...] = (
         challenge  VARCHAR NOT NULL,
         rank       INTEGER NOT NULL,
         reason     VARCHAR NOT NULL,
-        at         TIMESTAMPTZ NOT NULL
+        occurred_at TIMESTAMPTZ NOT NULL
     );
     CREATE TABLE loyalty_acceptances (
         campaign   VARCHAR NOT NULL,
         profile_id VARCHAR NOT NULL,
         challenge  VARCHAR NOT NULL,
-        at         TIMESTAMPTZ NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (campaign, profile_id)
     );
     CREATE TABLE loyalty_outcomes (
@@ -246,7 +246,7 @@ MIGRATIONS: tuple[str, ...] = (
         profile_id VARCHAR NOT NULL,
         challenge  VARCHAR NOT NULL,
         status     VARCHAR NOT NULL,
-        at         TIMESTAMPTZ NOT NULL
+        occurred_at TIMESTAMPTZ NOT NULL
     );
     """,
 )
