@@ -41,7 +41,10 @@ _FIELDS = {
     "challenges",
     "description",
 }
+# "description" is derived (`Challenge.describe`): accepted and ignored, so that a document
+# read back from `to_json` imports again.
 _CHALLENGE_FIELDS = {"id", "brand", "category", "count", "within", "reward", "brand_share"}
+_CHALLENGE_FIELDS |= {"description"}
 MAX_CHALLENGES = 50
 MAX_MONEY = 10_000_000
 

@@ -517,13 +517,13 @@ class Loyalty:
                 cats[pid][(brand, row["category"])] = units
         return {p: Habits(brands.get(p, {}), cats.get(p, {})) for p in people}
 
-    def eligible(self, campaign: Campaign) -> list[str]:
+    def eligible(self, campaign: Campaign, as_of: datetime | None = None) -> list[str]:
         """Who may be offered the campaign now: its segment, among people who allow the
         programme's purpose and `personalisation` (the offers are chosen from habits)."""
         from empreinte.privacy.consent import allowed_profiles
 
         people = (
-            set(self._ws.segments.evaluate(campaign.eligibility))
+            set(self._ws.segments.evaluate(campaign.eligibility, as_of))
             if campaign.eligibility.strip()
             else set(self._ws.privacy_store.profile_ids())
         )
@@ -539,7 +539,7 @@ class Loyalty:
         if now >= campaign.ends:
             raise Conflict(f"campaign {name!r} has ended")
         done = self.store.assigned_ids(name)
-        people = [p for p in self.eligible(campaign) if p not in done]
+        people = [p for p in self.eligible(campaign, now) if p not in done]
         with self._ws.analytics("duckdb") as log:
             habits = self._habits(log, people)
         rows: list[Assignment] = []
@@ -601,21 +601,54 @@ class Loyalty:
             raise Conflict("challenge: this person has already accepted a challenge here")
         return acceptance
 
-    def _bought(self, campaign: Campaign, challenge: Challenge, pid: str, since: datetime) -> float:
+    def _bought(self, campaign: Campaign, acceptances: Sequence[Acceptance]) -> dict[str, float]:
+        """Units of its challenge's brand (and category) each accepting person bought from a
+        trusted source between accepting and the challenge's deadline: one engine query."""
+        import ibis
+        import pyarrow as pa
+
         from empreinte.analytics.order_lines import order_lines
 
-        until = min(since + challenge.within, campaign.ends)
+        rows = []
+        for a in acceptances:
+            challenge = campaign.challenge(a.challenge)
+            if challenge is not None:
+                deadline = min(a.at + challenge.within, campaign.ends)
+                rows.append((a.profile_id, challenge, a.at, deadline))
+        if not rows:
+            return {}
+        stamp = pa.timestamp("us", tz="UTC")
+        wanted = ibis.memtable(
+            pa.table(
+                {
+                    "w_pid": pa.array([r[0] for r in rows], pa.string()),
+                    "w_brand": pa.array([r[1].brand for r in rows], pa.string()),
+                    "w_category": pa.array([r[1].category for r in rows], pa.string()),
+                    "w_from": pa.array([r[2] for r in rows], stamp),
+                    "w_until": pa.array([r[3] for r in rows], stamp),
+                }
+            )
+        )
+        since = min(r[2] for r in rows)
+        until = max(r[3] for r in rows)
         with self._ws.analytics("duckdb") as log:
             lines = order_lines(log, since=since, until=until, consented_only=False)
             events = log.events().select("seq", "source")
-            lines = lines.filter((lines.profile_id == pid) & (lines.brand == challenge.brand)).join(
-                events, "seq"
-            )
+            lines = lines.join(events, "seq")
             lines = lines.filter(lines.source.isin(sorted(self.trusted)))
-            if challenge.category is not None:
-                lines = lines.filter(lines.category == challenge.category)
-            total = log.execute(lines.quantity.sum())
-        return float(total or 0)
+            joined = lines.join(
+                wanted,
+                (lines.profile_id == wanted.w_pid)
+                & (lines.brand == wanted.w_brand)
+                & (lines.at >= wanted.w_from)
+                & (lines.at < wanted.w_until),
+            )
+            joined = joined.filter(
+                joined.w_category.isnull() | (joined.category == joined.w_category)
+            )
+            totals = joined.group_by("w_pid").aggregate(units=joined.quantity.sum())
+            found = {r["w_pid"]: float(r["units"] or 0) for r in log.to_pyarrow(totals).to_pylist()}
+        return {r[0]: found.get(r[0], 0.0) for r in rows}
 
     def progress(self, name: str, profile_id: str, now: datetime | None = None) -> Progress:
         campaign = self.campaign(name)
@@ -626,7 +659,7 @@ class Loyalty:
         acceptance = found[0]
         challenge = campaign.challenge(acceptance.challenge)
         assert challenge is not None
-        bought = self._bought(campaign, challenge, pid, acceptance.at)
+        bought = self._bought(campaign, [acceptance])[pid]
         outcome = self.store.outcome(name, pid)
         now = now or datetime.now(UTC)
         status = outcome.status if outcome else "in progress"
@@ -635,7 +668,13 @@ class Loyalty:
             status = "lapsed"
         return Progress(name, challenge, acceptance.at, bought, status)
 
-    def complete(self, name: str, profile_id: str, now: datetime | None = None) -> Outcome:
+    def complete(
+        self,
+        name: str,
+        profile_id: str,
+        now: datetime | None = None,
+        progress: Progress | None = None,
+    ) -> Outcome:
         """Pay a completed challenge: the reward is posted to the member, taken from the
         brand's and the retailer's pots in one transaction, or not at all when either pot is
         short (`Conflict`). Idempotent: a paid challenge is paid once."""
@@ -645,7 +684,7 @@ class Loyalty:
         prior = self.store.outcome(name, pid)
         if prior is not None and prior.status == "paid":
             return prior
-        progress = self.progress(name, pid, now)
+        progress = progress or self.progress(name, pid, now)
         challenge = progress.challenge
         if progress.bought < challenge.count:
             raise Conflict(
@@ -682,12 +721,20 @@ class Loyalty:
 
     def _settle(self, campaign: Campaign, now: datetime) -> tuple[int, int]:
         """Pay every accepted challenge now complete (one run at a time calls this)."""
+        pending = [
+            a
+            for a in self.store.acceptances(campaign.name)
+            if self.store.outcome(campaign.name, a.profile_id) is None
+        ]
+        bought = self._bought(campaign, pending)
         paid = short = 0
-        for acceptance in self.store.acceptances(campaign.name):
-            if self.store.outcome(campaign.name, acceptance.profile_id) is not None:
+        for a in pending:
+            challenge = campaign.challenge(a.challenge)
+            if challenge is None or bought.get(a.profile_id, 0.0) < challenge.count:
                 continue
+            done = Progress(campaign.name, challenge, a.at, bought[a.profile_id], "in progress")
             try:
-                self.complete(campaign.name, acceptance.profile_id, now)
+                self.complete(campaign.name, a.profile_id, now, done)
                 paid += 1
             except Conflict as exc:
                 short += str(exc).startswith("budget")
