@@ -15,6 +15,7 @@ from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
+from empreinte.web.activate_loyalty_api import LoyaltyApi, LoyaltyRunner
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
 from empreinte.web.dashboard.app import Dashboard
@@ -76,6 +77,7 @@ def create_app(
     writer = workspace.writer
     identity_sync = IdentitySync(workspace, busy=lambda: writer.busy)
     segment_scheduler = SegmentScheduler(workspace)
+    loyalty_runner = LoyaltyRunner(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -83,7 +85,9 @@ def create_app(
             pool.start()
         identity_sync.start()
         segment_scheduler.start()
+        loyalty_runner.start()
         yield
+        loyalty_runner.stop()
         segment_scheduler.stop()
         identity_sync.stop()
         collector.close()
@@ -108,6 +112,7 @@ def create_app(
             *JourneyPathsApi(workspace).routes(),
             *attribution.routes(),
             *SegmentsApi(workspace).routes(),
+            *LoyaltyApi(workspace).routes(),
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),
