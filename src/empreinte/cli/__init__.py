@@ -17,6 +17,7 @@
 | `know_value` | rfm, clv |
 | `know_predictions` | predict, churn, generations, icp |
 | `know_personas` | personas |
+| `activate_loyalty` | loyalty run/overview/balance/ledger/redeem/report, loyalty challenges … |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -41,6 +42,7 @@ from empreinte.cli import (
     privacy,
     workspace,
 )
+from empreinte.cli.activate_loyalty import loyalty_app
 from empreinte.cli.identity import identity_app
 from empreinte.cli.journey_channels import channels_app
 from empreinte.cli.know_segments import segment_app
@@ -92,6 +94,7 @@ app.add_typer(channels_app, name="channels")
 app.command("funnel")(journey_funnels.funnel)
 app.command("attribution")(journey_attribution.attribution)
 app.add_typer(segment_app, name="segment")
+app.add_typer(loyalty_app, name="loyalty")
 app.command("rfm")(know_value.rfm)
 app.command("clv")(know_value.clv)
 app.command("predict")(know_predictions.predict)

@@ -57,10 +57,20 @@ def demo(
                 bar.update(task, completed=stored)
         stored += ws.ingest(batch, source="demo").stored
         bar.update(task, completed=stored)
+    from empreinte.activate.loyalty.demo import seed_demo
+
+    with _progress() as bar:
+        bar.add_task("loyalty: points over the year, a brand-funded campaign", total=None)
+        loyalty = seed_demo(ws)
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
     logins = _demo_users(ws, directory)
     console.print(f"{stored} demo events stored in [bold]{directory}[/]")
+    console.print(
+        f"  loyalty: {loyalty['points_earned']} points earned, campaign autumn-2025 offered to "
+        f"{loyalty['offered']} people ({loyalty['holdout']} held out), "
+        f"{loyalty['challenges_completed']} challenges paid"
+    )
     console.print(f"  dashboard: [bold]http://{host}:{port}/[/]")
     for username, password in logins:
         console.print(f"    log in as [bold]{username}[/] with password [bold green]{password}[/]")
