@@ -49,7 +49,7 @@ def seed_demo(ws: Workspace) -> dict[str, Any]:
     loyalty = ws.loyalty
     start = datetime(2025, 9, 1, 9, tzinfo=UTC)
     end = datetime(2025, 12, 31, 23, tzinfo=UTC)
-    first = loyalty.run(now=start)
+    earned = loyalty.run(now=start)
     loyalty.import_campaign(DEMO_CAMPAIGN, now=start)
     offered = loyalty.offer(DEMO_CAMPAIGN["name"], now=start)
     accepted = 0
@@ -64,5 +64,5 @@ def seed_demo(ws: Workspace) -> dict[str, Any]:
             accepted += 1
     report = loyalty.run(now=end)
     done = report.to_json()
-    done["points_earned"] += first.points
+    done["points_earned"] += earned.points
     return {**offered, "accepted": accepted, **done}

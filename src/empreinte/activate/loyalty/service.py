@@ -426,6 +426,8 @@ class Loyalty:
 
     def overview(self) -> dict[str, Any]:
         """Points issued, redeemed, expired and outstanding; members; flows per month."""
+        with _run_lock(self._ws.engine):
+            self.reconcile()  # erased people leave the figures at once
         totals = self.store.totals()
         issued = -sum(v for k, v in totals.items() if k.startswith(accounts.ISSUED + "|"))
         redeemed = sum(v for k, v in totals.items() if k.startswith(accounts.REDEEMED + "|"))

@@ -34,7 +34,7 @@ _LOCKS: weakref.WeakKeyDictionary[DuckDBEngine, threading.Lock] = weakref.WeakKe
 _LOCKS_GUARD = threading.Lock()
 
 _ROW = (
-    "txn, source, kind, rule, reason, occurred_at, booked_at, account, profile_id, points, lot_at"
+    "txn, source, kind, rule, reason, occurred_at, booked_at, account, member_id, points, lot_at"
 )
 
 
@@ -58,7 +58,7 @@ def _arrow(txns: Sequence[tuple[int, Transaction]], booked_at: datetime) -> pa.T
             columns["occurred_at"].append(txn.at)
             columns["booked_at"].append(booked_at)
             columns["account"].append(entry.account)
-            columns["profile_id"].append(entry.profile_id)
+            columns["member_id"].append(entry.profile_id)
             columns["points"].append(entry.points)
             columns["lot_at"].append(entry.lot_at)
     stamp = pa.timestamp("us", tz="UTC")
@@ -257,11 +257,11 @@ class DuckDBLoyaltyStore(DuckDBTables):
         try:
             # The day is the rule's suffix ("visit:Store Visited:2025-03-02"): see earning.py.
             rows = cur.execute(
-                "SELECT l.profile_id, w.day, sum(l.points) FROM loyalty_ledger l "
+                "SELECT l.member_id, w.day, sum(l.points) FROM loyalty_ledger l "
                 "JOIN (SELECT DISTINCT profile_id, day FROM _loyalty_days) w "
-                "ON l.profile_id = w.profile_id AND l.rule LIKE 'engage:' || w.day || ':%' "
+                "ON l.member_id = w.profile_id AND l.rule LIKE 'engage:' || w.day || ':%' "
                 "WHERE l.kind = 'earn' AND l.points > 0 "
-                "GROUP BY l.profile_id, w.day"
+                "GROUP BY l.member_id, w.day"
             ).fetchall()
         finally:
             cur.unregister("_loyalty_days")
@@ -298,7 +298,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
     def member_ids(self) -> builtins.set[str]:
         rows = (
             self._cur()
-            .execute("SELECT DISTINCT profile_id FROM loyalty_ledger WHERE profile_id IS NOT NULL")
+            .execute("SELECT DISTINCT member_id FROM loyalty_ledger WHERE member_id IS NOT NULL")
             .fetchall()
         )
         return {str(r[0]) for r in rows}
@@ -309,8 +309,8 @@ class DuckDBLoyaltyStore(DuckDBTables):
         ids = {"ids": list(profile_ids)}
         with self._lock, self._transaction("anonymise erased loyalty members") as cur:
             changed = cur.execute(
-                "UPDATE loyalty_ledger SET account = $account, profile_id = NULL "
-                "WHERE list_contains($ids, profile_id) RETURNING 1",
+                "UPDATE loyalty_ledger SET account = $account, member_id = NULL "
+                "WHERE list_contains($ids, member_id) RETURNING 1",
                 {**ids, "account": account},
             ).fetchall()
             for table in ("loyalty_assignments", "loyalty_acceptances", "loyalty_outcomes"):

@@ -212,7 +212,9 @@ MIGRATIONS: tuple[str, ...] = (
         occurred_at TIMESTAMPTZ NOT NULL,
         booked_at  TIMESTAMPTZ NOT NULL,
         account    VARCHAR NOT NULL,
-        profile_id VARCHAR,
+        -- not `profile_id`: erasure would delete half a transaction; the programme
+        -- anonymises an erased member's rows whole (activate/loyalty/service.py)
+        member_id  VARCHAR,
         points     BIGINT NOT NULL,
         lot_at     TIMESTAMPTZ
     );
