@@ -8,14 +8,24 @@ from empreinte.web.dashboard.pages import (
     customers,
     experience,
     journeys,
+    loyalty,
     overview,
     privacy,
     segments,
     sources,
 )
 
-NAVIGATION = ("overview", "customers", "journeys", "experience", "segments", "privacy", "sources")
+NAVIGATION = (
+    "overview",
+    "customers",
+    "journeys",
+    "experience",
+    "segments",
+    "loyalty",
+    "privacy",
+    "sources",
+)
 
-_MODULES = (overview, customers, journeys, experience, segments, privacy, sources)
+_MODULES = (overview, customers, journeys, experience, segments, loyalty, privacy, sources)
 PAGES: list[Page] = [page for module in _MODULES for page in module.PAGES]
 ACTIONS: list[Action] = [action for module in _MODULES for action in module.ACTIONS]
