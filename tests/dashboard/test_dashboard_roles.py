@@ -38,6 +38,7 @@ GET = {
     "/segments/{name}": STAFF,
     "/personas": STAFF,
     "/personas/card": STAFF,
+    "/loyalty": STAFF,
     "/privacy": STAFF,
     "/sources": ADMIN,
     "/sources/live": ADMIN,
@@ -47,6 +48,7 @@ POST = {
     "/segments/{name}/refresh": STAFF,
     "/segments/{name}/update": STAFF,
     "/segments/{name}/delete": STAFF,
+    "/loyalty/run": ADMIN,
     "/privacy/reviews/accept": ADMIN,
     "/privacy/reviews/reject": ADMIN,
     "/privacy/erase": ADMIN,
@@ -107,6 +109,7 @@ def test_the_navigation_links_each_section_once(client_as: Callable[[str], httpx
         "/journeys",
         "/experience",
         "/segments",
+        "/loyalty",
         "/privacy",
         "/sources",
     ]

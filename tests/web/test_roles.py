@@ -314,6 +314,9 @@ TABLE: dict[tuple[str, str], Row] = {
         lambda w: Call("/api/loyalty/campaigns/never-saved/complete", body={"profile": w.person}),
         admin_only("4xx"),
     ),
+    ("GET", "/api/loyalty/campaigns/{name}/people"): Row(
+        lambda w: Call("/api/loyalty/campaigns/never-saved/people"), readers("4xx")
+    ),
     ("GET", "/api/loyalty/campaigns/{name}/report"): Row(
         lambda w: Call("/api/loyalty/campaigns/never-saved/report"), readers("4xx")
     ),

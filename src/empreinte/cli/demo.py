@@ -42,7 +42,11 @@ def demo(
     directory.mkdir(parents=True)
     # The simulated people's marketing consent comes confirmed from the "demo" source, as
     # from an e-mail tool that runs its own double opt-in: a source the operator trusts.
-    (directory / CONFIG_FILE).write_text('[consent]\ntrusted_sources = ["demo"]\n')
+    # Loyalty points last two years here (one by default): the demo's year stays worth a
+    # look a year on.
+    (directory / CONFIG_FILE).write_text(
+        '[consent]\ntrusted_sources = ["demo"]\n\n[loyalty]\nexpiry = "730d"\n'
+    )
     ws = empreinte.open(directory)
     (directory / DEMO_MARKER).write_text("created by `empreinte demo`; deleted by the next run\n")
     with _progress() as bar:

@@ -14,6 +14,7 @@ or app backend holding an admin token) move points or accept on someone's behalf
     POST /api/loyalty/campaigns/{name}/offer            choose offers and holdout now (admin)
     POST /api/loyalty/campaigns/{name}/complete         {"profile"}: pay if complete (admin)
     GET  /api/loyalty/campaigns/{name}/report?brand=    funnel, budget, incremental sales
+    GET  /api/loyalty/campaigns/{name}/people?status=   who was offered, held out, paid…
 
 `LoyaltyRunner` runs the programme in the server's background (every minute by default).
 """
@@ -32,7 +33,7 @@ from empreinte.errors import InvalidInput
 from empreinte.web.auth import require
 from empreinte.web.background import BackgroundLoop
 from empreinte.web.operation import ApiRoute, Operation, query
-from empreinte.web.params import Texts, Whole, check_fields, json_object, text_field
+from empreinte.web.params import Choice, Texts, Whole, check_fields, json_object, text_field
 from empreinte.web.responses import json_response
 from empreinte.workspace import Workspace
 
@@ -140,6 +141,20 @@ COMPLETE = Operation(
     errors=(404, 409),
     path_params=CAMPAIGN,
 )
+STATUS = Choice(
+    "status",
+    ("holdout", "offered", "accepted", "paid", "unfunded"),
+    "only people in this state",
+    None,
+)
+PEOPLE = Operation(
+    "Who the campaign assigned (pseudonymous ids), their group and outcome",
+    _TAG,
+    roles=READERS,
+    params=(STATUS, LIMIT, OFFSET),
+    errors=(404,),
+    path_params=CAMPAIGN,
+)
 REPORT = Operation(
     "A campaign's funnel, budget and incremental sales (for the retailer or one brand)",
     _TAG,
@@ -165,6 +180,7 @@ class LoyaltyApi:
             ApiRoute(f"{campaign}/offer", self.offer, "POST", OFFER),
             ApiRoute(f"{campaign}/complete", self.complete, "POST", COMPLETE),
             ApiRoute(f"{campaign}/report", self.report, "GET", REPORT),
+            ApiRoute(f"{campaign}/people", self.people, "GET", PEOPLE),
             ApiRoute(member, self.balance, "GET", BALANCE),
             ApiRoute(f"{member}/ledger", self.ledger, "GET", LEDGER),
             ApiRoute(f"{member}/redeem", self.redeem, "POST", REDEEM),
@@ -285,6 +301,15 @@ class LoyaltyApi:
             }
 
         return json_response(200, await run_in_threadpool(work))
+
+    async def people(self, request: Request) -> Response:
+        require(request, self._ws.credentials, *READERS)
+        q = query(request)
+        status, limit, offset = q.get(STATUS), q.get(LIMIT), q.get(OFFSET)
+        q.done()
+        name = request.path_params["name"]
+        found = await run_in_threadpool(self._ws.loyalty.participants, name, status, limit, offset)
+        return json_response(200, {"campaign": name, "people": found})
 
     async def report(self, request: Request) -> Response:
         require(request, self._ws.credentials, *READERS)

@@ -354,7 +354,8 @@ class Loyalty:
             if not lots or pid == accounts.ERASED.removeprefix(accounts.MEMBER_PREFIX):
                 continue
             points = sum(n for _, n in lots)
-            entries = [Entry(account, -n, pid, lot) for lot, n in lots]
+            # One member row: FIFO reads only credits, so the lots need no row each.
+            entries = [Entry(account, -points, pid, lots[-1][0])]
             txns.append(
                 Transaction(
                     source=f"expire:{pid}:{lots[-1][0].isoformat()}",
@@ -743,6 +744,33 @@ class Loyalty:
             except NotFound:
                 continue
         return paid, short
+
+    def participants(
+        self, name: str, status: str | None = None, limit: int = 1000, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Who the campaign assigned (pseudonymous ids): their group, the challenge they
+        accepted and its outcome; only those whose status is `status` when given (holdout,
+        offered, accepted, paid, unfunded)."""
+        self.campaign(name)
+        groups = {a.profile_id: a.group for a in self.store.assignments(name)}
+        accepted = {a.profile_id: a for a in self.store.acceptances(name)}
+        outcomes = {o.profile_id: o for o in self.store.outcomes(name)}
+        out = []
+        for pid in sorted(groups):
+            outcome = outcomes.get(pid)
+            acceptance = accepted.get(pid)
+            state = outcome.status if outcome else "accepted" if acceptance else groups[pid]
+            if status is not None and state != status:
+                continue
+            out.append(
+                {
+                    "profile_id": pid,
+                    "group": groups[pid],
+                    "challenge": acceptance.challenge if acceptance else None,
+                    "status": state,
+                }
+            )
+        return out[offset : offset + limit]
 
     # -- reports -----------------------------------------------------------------------------
 

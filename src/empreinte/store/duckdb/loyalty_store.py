@@ -33,9 +33,7 @@ from empreinte.store.loyalty_store import (
 _LOCKS: weakref.WeakKeyDictionary[DuckDBEngine, threading.Lock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
-_ROW = (
-    "txn, source, kind, rule, reason, occurred_at, booked_at, account, member_id, points, lot_at"
-)
+_ROW = "txn, source, kind, rule, reason, occurred_at, booked_at, account, member_id, points, lot_at"
 
 
 def _lock_of(engine: DuckDBEngine) -> threading.Lock:
