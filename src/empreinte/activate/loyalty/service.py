@@ -256,8 +256,8 @@ class Loyalty:
 
         now = now or datetime.now(UTC)
         with _run_lock(self._ws.engine):
+            self._ws.identity.sync()  # merges and erasures first seen here
             erased, merged = self.reconcile()
-            self._ws.identity.sync()
             state = self._ws.engine.identity_store().read_state()
             upto = int(state.get(IDENTITY_CURSOR, "0"))
             after = self.store.cursor(CURSOR)
