@@ -16,7 +16,8 @@ or app backend holding an admin token) move points or accept on someone's behalf
     GET  /api/loyalty/campaigns/{name}/report?brand=    funnel, budget, incremental sales
     GET  /api/loyalty/campaigns/{name}/people?status=   who was offered, held out, paid…
 
-`LoyaltyRunner` runs the programme in the server's background (every minute by default).
+`LoyaltyRunner` runs the programme in the server's background (`[loyalty] run_every`, a minute
+by default).
 """
 
 from __future__ import annotations
@@ -325,15 +326,19 @@ class LoyaltyApi:
 
 
 class LoyaltyRunner(BackgroundLoop):
-    """Runs the programme (earning, expiry, challenge payments) every `interval` seconds in
-    the server; a failure is logged and the next round tries again."""
+    """Runs the programme (earning, expiry, challenge payments) every `interval` seconds
+    (`[loyalty] run_every`) in the server; a failure is logged and the next round tries
+    again."""
 
     thread_name = "empreinte-loyalty"
 
-    def __init__(self, workspace: Workspace, interval: float = 60.0):
+    def __init__(self, workspace: Workspace, interval: float | None = None):
+        from empreinte.activate.loyalty.settings import LoyaltySettings
+
         super().__init__()
         self._ws = workspace
-        self._interval = interval
+        every = LoyaltySettings.from_mapping(workspace.config.loyalty).run_every
+        self._interval = interval if interval is not None else every.total_seconds()
 
     def run_once(self) -> None:
         self._ws.loyalty.run()

@@ -29,6 +29,7 @@ category_multipliers = { Electronics = 2 }
 visit_points = { "Store Visited" = 20, "Application Opened" = 5 }
 daily_engagement_cap = 30
 expiry = "365d"
+run_every = "1s"
 """
 
 
@@ -141,6 +142,15 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     yield shop
     shop.http.close()
     server.stop()
+
+
+def test_the_server_runs_the_programme_by_itself(shop: Shop) -> None:
+    shop.send([track("walker", "Application Opened")])
+    pid = shop.profile("walker")
+    deadline = time.monotonic() + 30
+    while shop.balance(pid) != 5:  # no POST /run: the background loop (run_every = 1s)
+        assert time.monotonic() < deadline, "the background run never credited the visit"
+        time.sleep(0.2)
 
 
 def test_a_visit_without_a_purchase_earns_points(shop: Shop) -> None:

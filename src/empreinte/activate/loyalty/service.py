@@ -820,7 +820,9 @@ class Loyalty:
             funded = totals.get(f"{account}|fund", 0)
             used = -totals.get(f"{account}|reward", 0)
             pots.append(PotRow(funder, funded * value, used * value))
-        people = {a.profile_id: a.group for a in assignments}
+        # A brand's report counts the people offered (or held out from) one of its challenges.
+        ids = {c.id for c in challenges}
+        people = {a.profile_id: a.group for a in assignments if a.challenge in ids}
         lifts = self._lifts(campaign, assignments, brand, now)
         return CampaignReport(
             campaign,

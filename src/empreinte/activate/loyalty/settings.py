@@ -11,6 +11,7 @@ survey_points = 10                          # an NPS/CSAT/CES answer
 daily_engagement_cap = 30                   # visits and answers, per person and day
 expiry = "365d"                             # points lapse this long after they were earned
 point_value = 0.01                          # what a point is worth (rewards, budgets)
+run_every = "1m"                            # how often `empreinte serve` runs the programme
 ```
 """
 
@@ -40,6 +41,7 @@ _KEYS = {
     "daily_engagement_cap",
     "expiry",
     "point_value",
+    "run_every",
 }
 _DEFAULT_VISITS = {"Store Visited": 20, "Application Opened": 5, PAGE_STEP: 2}
 
@@ -85,6 +87,7 @@ class LoyaltySettings:
     daily_engagement_cap: int = 30
     expiry: timedelta = timedelta(days=365)
     point_value: float = 0.01
+    run_every: timedelta = timedelta(minutes=1)
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any] | None) -> LoyaltySettings:
@@ -114,6 +117,15 @@ class LoyaltySettings:
             expiry = parse_duration(expiry_text, "[loyalty] expiry")
         except AnalyticsError as exc:
             raise ConfigError(str(exc)) from None
+        every_text = section.get("run_every", "1m")
+        try:
+            if not isinstance(every_text, str):
+                raise AnalyticsError("a duration")
+            every = parse_duration(every_text, "[loyalty] run_every")
+        except AnalyticsError:
+            raise ConfigError(
+                '[loyalty] run_every must be a duration such as "1m" or "30s"'
+            ) from None
         value = section.get("point_value", 0.01)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
             raise ConfigError("[loyalty] point_value must be a number above 0, at most 100")
@@ -127,6 +139,7 @@ class LoyaltySettings:
             daily_engagement_cap=_whole(section, "daily_engagement_cap", 30, 1_000_000),
             expiry=expiry,
             point_value=float(value),
+            run_every=every,
         )
 
     def points_of(self, money: float) -> int:

@@ -136,7 +136,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
         with self._lock, self._transaction(f"post {txn.kind} {txn.source!r}") as cur:
             taken = cur.execute(
                 "SELECT 1 FROM loyalty_sources WHERE source = ?", [txn.source]
-            ).fetchone()
+            ).fetchall()
             if taken:
                 return Posted.DUPLICATE
             if non_negative:
@@ -250,7 +250,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
                 "day": pa.array([k[1] for k in keys], pa.string()),
             }
         )
-        cur = self._cur()
+        cur = self._engine.cursor()  # a cursor of its own: `register` needs a fresh one
         cur.register("_loyalty_days", wanted)
         try:
             # The day is the rule's suffix ("visit:Store Visited:2025-03-02"): see earning.py.
@@ -262,7 +262,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
                 "GROUP BY l.member_id, w.day"
             ).fetchall()
         finally:
-            cur.unregister("_loyalty_days")
+            cur.close()
         return {(str(p), str(d)): int(n) for p, d, n in rows}
 
     def totals(self) -> dict[str, int]:
@@ -290,8 +290,8 @@ class DuckDBLoyaltyStore(DuckDBTables):
         return [(str(m), str(k), int(p)) for m, k, p in rows]
 
     def sum_all(self) -> int:
-        row = self._cur().execute("SELECT coalesce(sum(points), 0) FROM loyalty_ledger").fetchone()
-        return int(row[0]) if row else 0
+        rows = self._cur().execute("SELECT coalesce(sum(points), 0) FROM loyalty_ledger").fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def member_ids(self) -> builtins.set[str]:
         rows = (
@@ -317,9 +317,9 @@ class DuckDBLoyaltyStore(DuckDBTables):
 
     def cursor(self, name: str) -> int:
         row = (
-            self._cur().execute("SELECT seq FROM loyalty_cursors WHERE name = ?", [name]).fetchone()
+            self._cur().execute("SELECT seq FROM loyalty_cursors WHERE name = ?", [name]).fetchall()
         )
-        return int(row[0]) if row else 0
+        return int(row[0][0]) if row else 0
 
     def set_cursor(self, name: str, seq: int) -> None:
         with self._lock, self._transaction("move the loyalty cursor") as cur:
@@ -333,7 +333,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
 
     def save_campaign(self, name: str, document: Mapping[str, Any], at: datetime) -> bool:
         with self._lock, self._transaction(f"save campaign {name!r}") as cur:
-            taken = cur.execute("SELECT 1 FROM loyalty_campaigns WHERE name = ?", [name]).fetchone()
+            taken = cur.execute("SELECT 1 FROM loyalty_campaigns WHERE name = ?", [name]).fetchall()
             if taken:
                 return False
             cur.execute(
@@ -346,11 +346,11 @@ class DuckDBLoyaltyStore(DuckDBTables):
         row = (
             self._cur()
             .execute("SELECT document FROM loyalty_campaigns WHERE name = ?", [name])
-            .fetchone()
+            .fetchall()
         )
         if not row:
             return None
-        found: dict[str, Any] = json.loads(row[0])
+        found: dict[str, Any] = json.loads(row[0][0])
         return found
 
     def campaigns(self) -> builtins.list[dict[str, Any]]:
@@ -446,9 +446,9 @@ class DuckDBLoyaltyStore(DuckDBTables):
                 "WHERE campaign = ? AND profile_id = ? ORDER BY occurred_at DESC LIMIT 1",
                 [campaign, profile_id],
             )
-            .fetchone()
+            .fetchall()
         )
-        return Outcome(*row) if row else None
+        return Outcome(*row[0]) if row else None
 
     def record_outcome(self, outcome: Outcome) -> None:
         with self._lock, self._transaction("record a challenge outcome") as cur:
