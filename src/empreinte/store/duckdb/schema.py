@@ -194,7 +194,15 @@ MIGRATIONS: tuple[str, ...] = (
         computed_at TIMESTAMPTZ NOT NULL
     );
     """,
-    # 7 — loyalty (issue 15): the double-entry points ledger (append-only; a transaction's
+    # 7 — dashboard sessions ended by a logout before their expiry (a session token is signed
+    # and stateless otherwise): the digest of the token, kept until the token would expire.
+    """
+    CREATE TABLE ended_sessions (
+        token_hash VARCHAR PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 8 — loyalty (issue 15): the double-entry points ledger (append-only; a transaction's
     # rows sum to zero; `loyalty_sources` makes each cause post once), the earning cursor,
     # campaigns of brand-funded challenges, offers and holdouts, acceptances, outcomes.
     """
