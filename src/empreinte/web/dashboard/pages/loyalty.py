@@ -53,6 +53,39 @@ def _flows_chart(view: View, overview: Mapping[str, Any]) -> Chart:
     )
 
 
+def _reason(view: View, kind: str, rule: str, reason: str) -> str:
+    """A row's reason in the page's language: the ledger stores English words (data), the
+    rule says what happened."""
+    _ = view.gettext
+    if kind == "earn" and rule.startswith("engage:"):
+        name = rule.split(":", 2)[2]
+        if name in ("NPS Answered", "CSAT Answered", "CES Answered"):
+            return _("survey answer: %(name)s") % {"name": name}
+        return _("visit: %(name)s") % {"name": name}
+    if kind == "earn" and rule == "purchase":
+        return _("purchase: %(details)s") % {"details": reason.removeprefix("order ")}
+    if kind == "reward":
+        return _("challenge completed: %(challenge)s") % {"challenge": rule.split(":")[-1]}
+    if kind == "expire":
+        return _("points lapsed")
+    if kind == "merge":
+        return _("profiles merged: the points follow the person")
+    return reason
+
+
+def _describe(view: View, challenge: Mapping[str, Any]) -> str:
+    _ = view.gettext
+    what = challenge["brand"]
+    if challenge.get("category"):
+        what = f"{what} {challenge['category']}"
+    return _("buy %(count)s %(what)s product(s) within %(within)s → %(reward)s") % {
+        "count": challenge["count"],
+        "what": what,
+        "within": challenge["within"],
+        "reward": view.fmt.number(challenge["reward"], 2),
+    }
+
+
 def _ledger(view: View, profile: str) -> tuple[Table | None, dict[str, Any] | None, str | None]:
     _ = view.gettext
     if not profile:
@@ -77,7 +110,7 @@ def _ledger(view: View, profile: str) -> tuple[Table | None, dict[str, Any] | No
                 "at": r.at,
                 "kind": _(r.kind),
                 "points": r.points,
-                "reason": r.reason,
+                "reason": _reason(view, r.kind, r.rule, r.reason),
                 "source": r.source,
             }
             for r in rows
@@ -113,7 +146,7 @@ def _campaign(view: View, name: str, brand: str | None) -> dict[str, Any]:
             Column("completed", _("Completed"), "number"),
             Column("unfunded", _("Budget short"), "number"),
         ],
-        doc["challenges"],
+        [{**c, "description": _describe(view, c)} for c in doc["challenges"]],
     )
     funders = [_(p["funder"]) if p["funder"] == "retailer" else p["funder"].removeprefix(
         "brand:") for p in doc["budget"]]  # fmt: skip
