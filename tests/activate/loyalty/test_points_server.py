@@ -232,6 +232,11 @@ def test_bad_input_is_a_4xx_naming_the_field(shop: Shop) -> None:
     }
     answer = shop.admin("POST", "/api/loyalty/campaigns", json=campaign)
     assert answer.status_code == 400 and answer.json()["field"] == "challenges[0].count"
+    campaign["challenges"][0]["count"] = 1
+    campaign["eligibility"] = "contry = 'FR'"
+    answer = shop.admin("POST", "/api/loyalty/campaigns", json=campaign)
+    assert answer.status_code == 400 and answer.json()["field"] == "eligibility"
+    assert "country" in answer.json()["message"]  # the language's own hint
     missing = shop.admin("GET", "/api/loyalty/members/p_0123456789abcdef")
     assert missing.status_code == 404
 

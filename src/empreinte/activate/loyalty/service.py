@@ -31,7 +31,13 @@ from empreinte.activate.loyalty.campaigns import (
 )
 from empreinte.activate.loyalty.earning import earn
 from empreinte.activate.loyalty.settings import LoyaltySettings
-from empreinte.errors import Conflict, InvalidInput, NotFound, ProfileNotFound
+from empreinte.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ProfileNotFound,
+    SegmentExpressionError,
+)
 from empreinte.store.loyalty_store import (
     Acceptance,
     Assignment,
@@ -457,9 +463,7 @@ class Loyalty:
         if campaign.eligibility.strip():
             try:
                 self._ws.segments.check(campaign.eligibility)
-            except InvalidInput:
-                raise
-            except Exception as exc:  # a SegmentExpressionError: say which field
+            except SegmentExpressionError as exc:  # say which field of the document
                 raise InvalidInput("eligibility", str(exc)) from None
         now = now or datetime.now(UTC)
         if not self.store.save_campaign(campaign.name, campaign.to_json(), now):
