@@ -192,8 +192,15 @@ class LoyaltyStore(Protocol):
 
     # -- campaigns -----------------------------------------------------------------------
 
-    def save_campaign(self, name: str, document: Mapping[str, Any], at: datetime) -> bool:
-        """Save a new campaign; False when the name is taken."""
+    def save_campaign(
+        self,
+        name: str,
+        document: Mapping[str, Any],
+        at: datetime,
+        funding: Sequence[Transaction] = (),
+    ) -> bool:
+        """Save a new campaign with its `funding` transactions, in one transaction; False
+        (and nothing saved) when the name is taken."""
         ...
 
     def campaign(self, name: str) -> dict[str, Any] | None: ...

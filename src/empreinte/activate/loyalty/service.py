@@ -458,7 +458,7 @@ class Loyalty:
     # -- campaigns ---------------------------------------------------------------------------
 
     def import_campaign(self, document: Any, now: datetime | None = None) -> Campaign:
-        """Save a campaign and fund its pots (one transaction per funder)."""
+        """Save a campaign and fund its pots (a transaction per funder), all at once."""
         campaign = parse_campaign(document, self._ws.config.timezone)
         if campaign.eligibility.strip():
             try:
@@ -466,27 +466,25 @@ class Loyalty:
             except SegmentExpressionError as exc:  # say which field of the document
                 raise InvalidInput("eligibility", str(exc)) from None
         now = now or datetime.now(UTC)
-        if not self.store.save_campaign(campaign.name, campaign.to_json(), now):
-            raise Conflict(f"name: a campaign {campaign.name!r} exists already")
         funders = {accounts.RETAILER: campaign.budget}
         funders |= {accounts.brand_funder(b): v for b, v in campaign.brands.items()}
-        for funder, money in funders.items():
-            points = self.settings.points_of(money)
-            if points <= 0:
-                continue
-            self.store.post(
-                Transaction(
-                    source=f"fund:{campaign.name}:{funder}",
-                    kind="fund",
-                    rule="funding",
-                    reason=f"{funder} funds campaign {campaign.name}",
-                    at=now,
-                    entries=(
-                        Entry(accounts.pot(campaign.name, funder), points),
-                        Entry(accounts.sponsor(funder), -points),
-                    ),
-                )
+        funding = [
+            Transaction(
+                source=f"fund:{campaign.name}:{funder}",
+                kind="fund",
+                rule="funding",
+                reason=f"{funder} funds campaign {campaign.name}",
+                at=now,
+                entries=(
+                    Entry(accounts.pot(campaign.name, funder), points),
+                    Entry(accounts.sponsor(funder), -points),
+                ),
             )
+            for funder, money in funders.items()
+            if (points := self.settings.points_of(money)) > 0
+        ]
+        if not self.store.save_campaign(campaign.name, campaign.to_json(), now, funding):
+            raise Conflict(f"name: a campaign {campaign.name!r} exists already")
         return campaign
 
     def campaigns(self) -> list[Campaign]:

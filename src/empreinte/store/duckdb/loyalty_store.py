@@ -331,7 +331,13 @@ class DuckDBLoyaltyStore(DuckDBTables):
 
     # -- campaigns ---------------------------------------------------------------------------
 
-    def save_campaign(self, name: str, document: Mapping[str, Any], at: datetime) -> bool:
+    def save_campaign(
+        self,
+        name: str,
+        document: Mapping[str, Any],
+        at: datetime,
+        funding: Sequence[Transaction] = (),
+    ) -> bool:
         with self._lock, self._transaction(f"save campaign {name!r}") as cur:
             taken = cur.execute("SELECT 1 FROM loyalty_campaigns WHERE name = ?", [name]).fetchall()
             if taken:
@@ -340,6 +346,7 @@ class DuckDBLoyaltyStore(DuckDBTables):
                 "INSERT INTO loyalty_campaigns VALUES (?, ?, ?)",
                 [name, json.dumps(dict(document)), at],
             )
+            self._append(cur, funding)
         return True
 
     def campaign(self, name: str) -> dict[str, Any] | None:
