@@ -40,6 +40,9 @@ memory_limit = "1GB"
 [collector]                  # when the collector answers 429 (see collect/settings.py)
 latency_budget = 2.0
 
+[loyalty]                    # points and challenges (see activate/loyalty/settings.py)
+daily_engagement_cap = 30
+
 [analytics]                  # which engine runs reports (see store/engine_choice.py)
 engine = "spark"
 spark_master = "local[2]"
@@ -81,6 +84,7 @@ _SECTIONS = (
     "dashboard",
     "offers",
     "stories",
+    "loyalty",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -103,6 +107,7 @@ class WorkspaceConfig:
     dashboard: dict[str, Any] = field(default_factory=dict)
     offers: dict[str, Any] = field(default_factory=dict)
     stories: dict[str, Any] = field(default_factory=dict)
+    loyalty: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -18,6 +18,7 @@ from empreinte.errors import ConfigError
 def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     """`config`, once each of its sections has been read by its owner; `ConfigError` naming
     the file and the setting otherwise."""
+    from empreinte.activate.loyalty.settings import LoyaltySettings
     from empreinte.activate.offers.settings import OfferSettings
     from empreinte.activate.stories.settings import StorySettings
     from empreinte.analytics.cx.settings import CxSettings
@@ -47,6 +48,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "dashboard": dashboard_settings,
         "offers": OfferSettings.from_mapping,
         "stories": StorySettings.from_mapping,
+        "loyalty": LoyaltySettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

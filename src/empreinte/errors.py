@@ -160,6 +160,14 @@ class NotFound(EmpreinteError):
     code = "not_found"
 
 
+class Conflict(EmpreinteError):
+    """The request cannot be done in the present state (a name taken, a balance too low, a
+    budget spent): doing it again will not help until that state changes."""
+
+    status = 409
+    code = "conflict"
+
+
 # -- the collector and its storage ------------------------------------------------------------
 
 

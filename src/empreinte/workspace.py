@@ -43,6 +43,7 @@ from empreinte.store.records import EventFilter, EventRow
 from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
+    from empreinte.activate.loyalty.service import Loyalty
     from empreinte.activate.offers.service import OfferService
     from empreinte.activate.stories.service import Stories
     from empreinte.analytics.cx.reports import CxReports
@@ -315,6 +316,13 @@ class Workspace:
         from empreinte.activate.stories.service import Stories
 
         return Stories(self)
+
+    @property
+    def loyalty(self) -> Loyalty:
+        """The loyalty programme: points ledger, earning runs, redemption, brand challenges."""
+        from empreinte.activate.loyalty.service import Loyalty
+
+        return Loyalty(self, self.engine.loyalty_store())
 
     @property
     def know(self) -> KnowReports:

@@ -347,6 +347,52 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/offers/{offer_id}"): Row(
         lambda w: Call("/api/offers/never-saved"), readers("4xx")
     ),
+    # -- loyalty: points are about people; readers read, only admins move points --
+    ("GET", "/api/loyalty"): Row(lambda w: Call("/api/loyalty"), readers("2xx")),
+    ("POST", "/api/loyalty/run"): Row(
+        lambda w: Call("/api/loyalty/run", body={}), admin_only("2xx")
+    ),
+    ("GET", "/api/loyalty/campaigns"): Row(
+        lambda w: Call("/api/loyalty/campaigns"), readers("2xx")
+    ),
+    ("POST", "/api/loyalty/campaigns"): Row(
+        lambda w: Call("/api/loyalty/campaigns", body={"name": "roles"}), admin_only("4xx")
+    ),
+    ("POST", "/api/loyalty/campaigns/{name}/offer"): Row(
+        lambda w: Call("/api/loyalty/campaigns/never-saved/offer", body={}), admin_only("4xx")
+    ),
+    ("POST", "/api/loyalty/campaigns/{name}/complete"): Row(
+        lambda w: Call("/api/loyalty/campaigns/never-saved/complete", body={"profile": w.person}),
+        admin_only("4xx"),
+    ),
+    ("GET", "/api/loyalty/campaigns/{name}/people"): Row(
+        lambda w: Call("/api/loyalty/campaigns/never-saved/people"), readers("4xx")
+    ),
+    ("GET", "/api/loyalty/campaigns/{name}/report"): Row(
+        lambda w: Call("/api/loyalty/campaigns/never-saved/report"), readers("4xx")
+    ),
+    ("GET", "/api/loyalty/members/{profile}"): Row(
+        lambda w: Call(f"/api/loyalty/members/{w.person}"), readers("2xx")
+    ),
+    ("GET", "/api/loyalty/members/{profile}/ledger"): Row(
+        lambda w: Call(f"/api/loyalty/members/{w.person}/ledger"), readers("2xx")
+    ),
+    ("POST", "/api/loyalty/members/{profile}/redeem"): Row(
+        lambda w: Call(
+            f"/api/loyalty/members/{w.person}/redeem", body={"points": 1, "reference": "r"}
+        ),
+        admin_only("4xx"),
+    ),
+    ("GET", "/api/loyalty/members/{profile}/challenges"): Row(
+        lambda w: Call(f"/api/loyalty/members/{w.person}/challenges"), readers("2xx")
+    ),
+    ("POST", "/api/loyalty/members/{profile}/challenges"): Row(
+        lambda w: Call(
+            f"/api/loyalty/members/{w.person}/challenges",
+            body={"campaign": "never-saved", "challenge": "x"},
+        ),
+        admin_only("4xx"),
+    ),
 }
 
 

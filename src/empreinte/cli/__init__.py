@@ -19,6 +19,7 @@
 | `know_personas` | personas |
 | `activate_offers` | offers import/list/show/train/next/performance |
 | `activate_stories` | products import/list/show; stories show/render/community/share |
+| `activate_loyalty` | loyalty run/overview/balance/ledger/redeem/report, loyalty challenges … |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -43,6 +44,7 @@ from empreinte.cli import (
     privacy,
     workspace,
 )
+from empreinte.cli.activate_loyalty import loyalty_app
 from empreinte.cli.activate_offers import offers_app
 from empreinte.cli.activate_stories import products_app, stories_app
 from empreinte.cli.identity import identity_app
@@ -98,6 +100,7 @@ app.command("attribution")(journey_attribution.attribution)
 app.add_typer(segment_app, name="segment")
 app.add_typer(products_app, name="products")
 app.add_typer(stories_app, name="stories")
+app.add_typer(loyalty_app, name="loyalty")
 app.command("rfm")(know_value.rfm)
 app.command("clv")(know_value.clv)
 app.command("predict")(know_predictions.predict)

@@ -42,7 +42,11 @@ def demo(
     directory.mkdir(parents=True)
     # The simulated people's marketing consent comes confirmed from the "demo" source, as
     # from an e-mail tool that runs its own double opt-in: a source the operator trusts.
-    (directory / CONFIG_FILE).write_text('[consent]\ntrusted_sources = ["demo"]\n')
+    # Loyalty points last two years here (one by default): the demo's year stays worth a
+    # look a year on.
+    (directory / CONFIG_FILE).write_text(
+        '[consent]\ntrusted_sources = ["demo"]\n\n[loyalty]\nexpiry = "730d"\n'
+    )
     ws = empreinte.open(directory)
     (directory / DEMO_MARKER).write_text("created by `empreinte demo`; deleted by the next run\n")
     with _progress() as bar:
@@ -57,17 +61,26 @@ def demo(
                 bar.update(task, completed=stored)
         stored += ws.ingest(batch, source="demo").stored
         bar.update(task, completed=stored)
+    from empreinte.activate.loyalty import demo as loyalty_demo
     from empreinte.activate.offers import demo as offers_demo
     from empreinte.activate.stories import demo as stories_demo
 
     ws.flush()
     offers = offers_demo.seed_demo(ws)  # demo offers, and the recommender trained on the log
     stories_demo.seed_demo(ws, seed)  # the product catalogue the year-in-review stories read
+    with _progress() as bar:
+        bar.add_task("loyalty: points over the year, a brand-funded campaign", total=None)
+        loyalty = loyalty_demo.seed_demo(ws)
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
     logins = _demo_users(ws, directory)
     console.print(f"{stored} demo events stored in [bold]{directory}[/]")
     console.print(f"  offers: recommender trained on {offers.interactions:,} interactions")
+    console.print(
+        f"  loyalty: {loyalty['points_earned']} points earned, campaign autumn-2025 offered to "
+        f"{loyalty['offered']} people ({loyalty['holdout']} held out), "
+        f"{loyalty['challenges_completed']} challenges paid"
+    )
     console.print(f"  dashboard: [bold]http://{host}:{port}/[/]")
     for username, password in logins:
         console.print(f"    log in as [bold]{username}[/] with password [bold green]{password}[/]")

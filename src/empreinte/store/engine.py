@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from empreinte.store.computed_traits import ComputedTraits
 from empreinte.store.identity_store import IdentityStore
+from empreinte.store.loyalty_store import LoyaltyStore
 from empreinte.store.match_store import MatchReviews
 from empreinte.store.offer_store import OfferStore
 from empreinte.store.privacy_store import PrivacyStore
@@ -132,6 +133,10 @@ class Engine(Protocol):
 
     def story_store(self) -> StoryStore:
         """Year-in-review share links (activate/stories/)."""
+        ...
+
+    def loyalty_store(self) -> LoyaltyStore:
+        """The loyalty programme: its points ledger, campaigns and challenges."""
         ...
 
     def computed_traits(self) -> ComputedTraits:

@@ -15,6 +15,7 @@ from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
+from empreinte.web.activate_loyalty_api import LoyaltyApi, LoyaltyRunner
 from empreinte.web.activate_offers_api import OffersApi, OffersRefresher
 from empreinte.web.activate_stories_api import StoriesApi
 from empreinte.web.api import ReadApi
@@ -80,6 +81,7 @@ def create_app(
     identity_sync = IdentitySync(workspace, busy=lambda: writer.busy)
     segment_scheduler = SegmentScheduler(workspace)
     offers_refresher = OffersRefresher(workspace)
+    loyalty_runner = LoyaltyRunner(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -88,7 +90,9 @@ def create_app(
         identity_sync.start()
         segment_scheduler.start()
         offers_refresher.start()
+        loyalty_runner.start()
         yield
+        loyalty_runner.stop()
         offers_refresher.stop()
         segment_scheduler.stop()
         identity_sync.stop()
@@ -116,6 +120,7 @@ def create_app(
             *SegmentsApi(workspace).routes(),
             *OffersApi(workspace).routes(),
             *StoriesApi(workspace).routes(),
+            *LoyaltyApi(workspace).routes(),
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from empreinte.store.analytics import AnalyticsBackend
     from empreinte.store.computed_traits import ComputedTraits
     from empreinte.store.identity_store import IdentityStore
+    from empreinte.store.loyalty_store import LoyaltyStore
     from empreinte.store.match_store import MatchReviews
     from empreinte.store.offer_store import OfferStore
     from empreinte.store.privacy_store import PrivacyStore
@@ -416,6 +417,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.story_store import DuckDBStoryStore
 
         return DuckDBStoryStore(self)
+
+    def loyalty_store(self) -> LoyaltyStore:
+        from empreinte.store.duckdb.loyalty_store import DuckDBLoyaltyStore
+
+        return DuckDBLoyaltyStore(self)
 
     def computed_traits(self) -> ComputedTraits:
         from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits

@@ -246,4 +246,61 @@ MIGRATIONS: tuple[str, ...] = (
         created_by VARCHAR NOT NULL
     );
     """,
+    # 10 — loyalty (issue 15): the double-entry points ledger (append-only; a transaction's
+    # rows sum to zero; `loyalty_sources` makes each cause post once), the earning cursor,
+    # campaigns of brand-funded challenges, offers and holdouts, acceptances, outcomes.
+    """
+    CREATE TABLE loyalty_sources (
+        source    VARCHAR PRIMARY KEY,
+        txn       BIGINT NOT NULL
+    );
+    CREATE SEQUENCE loyalty_txn_seq START 1;
+    CREATE TABLE loyalty_ledger (
+        txn        BIGINT NOT NULL,
+        source     VARCHAR NOT NULL,
+        kind       VARCHAR NOT NULL,
+        rule       VARCHAR NOT NULL,
+        reason     VARCHAR NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL,
+        booked_at  TIMESTAMPTZ NOT NULL,
+        account    VARCHAR NOT NULL,
+        -- not `profile_id`: erasure would delete half a transaction; the programme
+        -- anonymises an erased member's rows whole (activate/loyalty/service.py)
+        member_id  VARCHAR,
+        points     BIGINT NOT NULL,
+        lot_at     TIMESTAMPTZ
+    );
+    CREATE TABLE loyalty_cursors (
+        name VARCHAR PRIMARY KEY,
+        seq  BIGINT NOT NULL
+    );
+    CREATE TABLE loyalty_campaigns (
+        name       VARCHAR PRIMARY KEY,
+        document   JSON NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE loyalty_assignments (
+        campaign   VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL,
+        grp        VARCHAR NOT NULL,
+        challenge  VARCHAR NOT NULL,
+        rank       INTEGER NOT NULL,
+        reason     VARCHAR NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE loyalty_acceptances (
+        campaign   VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL,
+        challenge  VARCHAR NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (campaign, profile_id)
+    );
+    CREATE TABLE loyalty_outcomes (
+        campaign   VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL,
+        challenge  VARCHAR NOT NULL,
+        status     VARCHAR NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 )
