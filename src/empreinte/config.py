@@ -73,6 +73,7 @@ _SECTIONS = (
     "privacy",
     "analytics",
     "dashboard",
+    "destinations",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -93,6 +94,7 @@ class WorkspaceConfig:
     collector: dict[str, Any] = field(default_factory=dict)
     analytics: dict[str, Any] = field(default_factory=dict)
     dashboard: dict[str, Any] = field(default_factory=dict)
+    destinations: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -18,6 +18,7 @@ from empreinte.errors import ConfigError
 def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     """`config`, once each of its sections has been read by its owner; `ConfigError` naming
     the file and the setting otherwise."""
+    from empreinte.activate.destinations.settings import DestinationSettings
     from empreinte.analytics.cx.settings import CxSettings
     from empreinte.analytics.generations import Generations
     from empreinte.analytics.know.icp_profile import IdealCustomer
@@ -43,6 +44,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "collector": CollectorSettings.from_mapping,
         "analytics": AnalyticsEngine.from_mapping,
         "dashboard": dashboard_settings,
+        "destinations": DestinationSettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

@@ -43,6 +43,7 @@ from empreinte.store.records import EventFilter, EventRow
 from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
+    from empreinte.activate.destinations.service import Destinations
     from empreinte.analytics.cx.reports import CxReports
     from empreinte.analytics.journeys.reports import JourneyReports
     from empreinte.analytics.know.reports import KnowReports
@@ -292,6 +293,14 @@ class Workspace:
         from empreinte.segments.service import Segments
 
         return Segments(self, self.engine.segment_store())
+
+    @property
+    def destinations(self) -> Destinations:
+        """Where segments, traits and events are sent, behind consent; their outbox; the
+        deletion requests erasure sends them (activate/destinations/)."""
+        from empreinte.activate.destinations.service import Destinations
+
+        return Destinations(self, self.engine.destination_store())
 
     @property
     def know(self) -> KnowReports:
