@@ -17,6 +17,7 @@
 | `know_value` | rfm, clv |
 | `know_predictions` | predict, churn, generations, icp |
 | `know_personas` | personas |
+| `activate_destinations` | destinations add/list/show/remove/sync/deliveries/retry |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -41,6 +42,7 @@ from empreinte.cli import (
     privacy,
     workspace,
 )
+from empreinte.cli.activate_destinations import destinations_app
 from empreinte.cli.identity import identity_app
 from empreinte.cli.journey_channels import channels_app
 from empreinte.cli.know_segments import segment_app
@@ -99,6 +101,7 @@ app.command("churn")(know_predictions.churn)
 app.command("generations")(know_predictions.generations)
 app.command("icp")(know_predictions.icp)
 app.command("personas")(know_personas.personas)
+app.add_typer(destinations_app, name="destinations")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from empreinte.errors import InvalidInput, NotFound
-from empreinte.store.destination_store import STATUSES, DestinationRecord
+from empreinte.store.destination_store import STATUSES, Delivery, DestinationRecord
 
 KINDS = ("webhook", "segment", "csv", "parquet")
 HTTP_KINDS = frozenset({"webhook", "segment"})
@@ -152,3 +152,19 @@ class RoundReport:
             "withheld": self.withheld,
             "error": self.error,
         }
+
+
+def delivery_json(d: Delivery) -> dict[str, Any]:
+    """A delivery as the API and the CLI show it: no payload (it holds who was sent)."""
+    return {
+        "delivery_id": d.delivery_id,
+        "destination": d.destination,
+        "type": d.type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "next_at": d.next_at.isoformat() if d.next_at else None,
+        "last_error": d.last_error,
+        "created_at": d.created_at.isoformat(),
+        "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+        "erasure_id": d.erasure_id,
+    }
