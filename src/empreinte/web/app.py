@@ -15,6 +15,7 @@ from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
+from empreinte.web.activate_destinations_api import DestinationsApi, DestinationSender
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
 from empreinte.web.dashboard.app import Dashboard
@@ -76,6 +77,7 @@ def create_app(
     writer = workspace.writer
     identity_sync = IdentitySync(workspace, busy=lambda: writer.busy)
     segment_scheduler = SegmentScheduler(workspace)
+    destination_sender = DestinationSender(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -83,7 +85,9 @@ def create_app(
             pool.start()
         identity_sync.start()
         segment_scheduler.start()
+        destination_sender.start()
         yield
+        destination_sender.stop()
         segment_scheduler.stop()
         identity_sync.stop()
         collector.close()
@@ -111,6 +115,7 @@ def create_app(
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),
+            *DestinationsApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
             # Last: the dashboard's pages at `/` (after every API path).

@@ -385,6 +385,10 @@ class Destinations:
                     failures.append((d.delivery_id, outcome.error or "failed", later))
                     failed += later is not None
                     dead += later is None
+                if outcome.retryable:
+                    # The receiver is down or slow: the rest waits for the next round, so
+                    # that one bad receiver costs a round at most one timeout.
+                    break
         self._store.mark_failed(failures)
         return (sent, failed, dead, len(withheld))
 
