@@ -242,14 +242,10 @@ class Destinations:
         return allowed_profiles(self._ws, purpose)
 
     def _queue(self, record: DestinationRecord) -> int:
-        if record.kind in FILE_KINDS:
-            # A file is rewritten whole: one pending export is enough.
-            if self._store.deliveries(record.name, PENDING, 1, "export"):
-                return 0
-            export = NewDelivery(new_id(), None, "export", {})
-            return self._store.queue(record.name, [export], at=self._clock())
         now = self._clock()
         allowed = self._allowed(record.purpose)
+        if record.kind in FILE_KINDS:
+            return self._queue_export(record, allowed, now)
         new: list[NewDelivery] = []
         entered: dict[str, list[str]] = {}
         left: dict[str, list[str]] = {}
@@ -281,6 +277,26 @@ class Destinations:
         if not new and not any(entered.values()) and not any(left.values()):
             return 0
         return self._store.queue(record.name, new, entered=entered, left=left, at=now)
+
+    def _queue_export(
+        self, record: DestinationRecord, allowed: frozenset[str], now: datetime
+    ) -> int:
+        """A file is the audience now, rewritten whole: an export is queued when the people
+        it would hold (members who allow the purpose) differ from the last one's — someone
+        entered, left, withdrew consent or was erased."""
+        entered: dict[str, builtins.list[str]] = {}
+        left: dict[str, builtins.list[str]] = {}
+        for segment in record.segments:
+            current = set(self._ws.segments.members(segment)) & allowed
+            told = self._store.told(record.name, segment)
+            entered[segment], left[segment] = sorted(current - told), sorted(told - current)
+        changed = any(entered.values()) or any(left.values())
+        if not changed or self._store.deliveries(record.name, PENDING, 1, "export"):
+            if changed:
+                self._store.queue(record.name, [], entered=entered, left=left, at=now)
+            return 0
+        export = NewDelivery(new_id(), None, "export", {})
+        return self._store.queue(record.name, [export], entered=entered, left=left, at=now)
 
     def _events(
         self, record: DestinationRecord, allowed: frozenset[str]
@@ -380,8 +396,12 @@ class Destinations:
                     )
                     sent += len(batch)
                     continue
+                # One draw of jitter per request: what failed together is tried again together.
+                jitter = self._rng.random()
                 for d in batch:
-                    later = self._next_try(d.attempts + 1, now) if outcome.retryable else None
+                    later = (
+                        self._next_try(d.attempts + 1, now, jitter) if outcome.retryable else None
+                    )
                     failures.append((d.delivery_id, outcome.error or "failed", later))
                     failed += later is not None
                     dead += later is None
@@ -392,7 +412,9 @@ class Destinations:
         self._store.mark_failed(failures)
         return (sent, failed, dead, len(withheld))
 
-    def _next_try(self, attempts: int, now: datetime) -> datetime | None:
+    def _next_try(
+        self, attempts: int, now: datetime, jitter: float | None = None
+    ) -> datetime | None:
         """When to try again after `attempts` failures (None: give up, dead letter):
         exponential back-off with "equal jitter" — half the capped wait, plus a random part
         of the other half — so that receivers coming back are not hit by every sender at
@@ -401,7 +423,8 @@ class Destinations:
         if attempts >= s.max_attempts:
             return None
         wait = min(s.retry_max_seconds, s.retry_base_seconds * 2 ** (attempts - 1))
-        return now + timedelta(seconds=wait / 2 + self._rng.uniform(0, wait / 2))
+        part = self._rng.random() if jitter is None else jitter
+        return now + timedelta(seconds=wait / 2 + part * wait / 2)
 
     def _post(
         self, http: Any, record: DestinationRecord, batch: builtins.list[Delivery]

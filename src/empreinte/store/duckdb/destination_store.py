@@ -166,11 +166,23 @@ class DuckDBDestinationStore(DuckDBTables):
                     "erasure_id FROM _dest_new",
                     [name, PENDING, at, at],
                 )
-                for segment, ids in (entered or {}).items():
-                    tx.executemany(
-                        "INSERT INTO destination_audiences VALUES (?, ?, ?)",
-                        [[name, segment, p] for p in ids],
+                joined = [(segment, p) for segment, ids in (entered or {}).items() for p in ids]
+                if joined:
+                    tx.register(
+                        "_dest_told",
+                        pa.table(
+                            {
+                                "segment": pa.array([j[0] for j in joined], pa.string()),
+                                "profile_id": pa.array([j[1] for j in joined], pa.string()),
+                            }
+                        ),
                     )
+                    tx.execute(
+                        "INSERT INTO destination_audiences SELECT ?, segment, profile_id "
+                        "FROM _dest_told",
+                        [name],
+                    )
+                    tx.unregister("_dest_told")
                 for segment, ids in (left or {}).items():
                     if ids:
                         tx.execute(
