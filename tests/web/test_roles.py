@@ -139,6 +139,17 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/events"): Row(lambda w: Call("/api/events", {"limit": 1}), admin_only("2xx")),
     # a copy of the whole database, for the local CLI (its own secret) or an admin
     ("POST", "/api/snapshots"): Row(lambda w: Call("/api/snapshots", body={}), admin_only("2xx")),
+    # -- sources: write keys and refusals, admins only (the dashboard's Sources page) --
+    ("GET", "/api/sources/keys"): Row(lambda w: Call("/api/sources/keys"), admin_only("2xx")),
+    ("POST", "/api/sources/keys"): Row(
+        lambda w: Call("/api/sources/keys", body={"source": "roles-shop"}), admin_only("2xx")
+    ),
+    ("POST", "/api/sources/keys/{key_hash}/revoke"): Row(
+        lambda w: Call(f"/api/sources/keys/{'0' * 64}/revoke", body={}), admin_only("4xx")
+    ),
+    ("GET", "/api/sources/rejections"): Row(
+        lambda w: Call("/api/sources/rejections"), admin_only("2xx")
+    ),
     # -- profiles: readers; analysts see pseudonyms only --
     ("GET", "/api/profiles"): Row(
         lambda w: Call("/api/profiles", {"userId": "roles-person"}), readers("2xx")
