@@ -19,6 +19,9 @@ from typing import Any, Protocol
 #: queue), not sent because the person withdrew consent between queueing and sending.
 PENDING, SENT, DEAD, WITHHELD = "pending", "sent", "dead", "withheld"
 STATUSES = (PENDING, SENT, DEAD, WITHHELD)
+#: What the counts show: pending deliveries already tried and failed are "failing".
+FAILING = "failing"
+SHOWN = (SENT, PENDING, FAILING, DEAD, WITHHELD)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ class DestinationStore(Protocol):
         ...
 
     def counts(self) -> dict[str, dict[str, int]]:
-        """Destination → status → deliveries."""
+        """Destination → status → deliveries; pending ones tried and failed are "failing"."""
         ...
 
     def recipients(self, profile_ids: Sequence[str]) -> builtins.list[Recipient]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from empreinte.errors import InvalidInput, NotFound
-from empreinte.store.destination_store import STATUSES, Delivery, DestinationRecord
+from empreinte.store.destination_store import SHOWN, STATUSES, Delivery, DestinationRecord
 
 KINDS = ("webhook", "segment", "csv", "parquet")
 HTTP_KINDS = frozenset({"webhook", "segment"})
@@ -112,7 +112,7 @@ class Destination:
             "events": list(r.events),
             "created_at": r.created_at.isoformat(),
             "created_by": r.created_by,
-            "deliveries": {s: int(self.counts.get(s, 0)) for s in STATUSES},
+            "deliveries": {s: int(self.counts.get(s, 0)) for s in SHOWN},
         }
 
 

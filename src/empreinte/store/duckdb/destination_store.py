@@ -311,8 +311,11 @@ class DuckDBDestinationStore(DuckDBTables):
         rows = (
             self._cur()
             .execute(
-                "SELECT destination, status, count(*) FROM destination_deliveries "
-                "GROUP BY ALL ORDER BY ALL"
+                # Pending after a failed try: "failing", apart from those not tried yet.
+                "SELECT destination, CASE WHEN status = ? AND attempts > 0 THEN 'failing' "
+                "ELSE status END, count(*) FROM destination_deliveries "
+                "GROUP BY ALL ORDER BY ALL",
+                [PENDING],
             )
             .fetchall()
         )

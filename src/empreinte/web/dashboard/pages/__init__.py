@@ -6,6 +6,7 @@ from __future__ import annotations
 from empreinte.web.dashboard.page import Action, Page
 from empreinte.web.dashboard.pages import (
     customers,
+    destinations,
     experience,
     journeys,
     overview,
@@ -14,8 +15,17 @@ from empreinte.web.dashboard.pages import (
     sources,
 )
 
-NAVIGATION = ("overview", "customers", "journeys", "experience", "segments", "privacy", "sources")
+NAVIGATION = (
+    "overview",
+    "customers",
+    "journeys",
+    "experience",
+    "segments",
+    "destinations",
+    "privacy",
+    "sources",
+)
 
-_MODULES = (overview, customers, journeys, experience, segments, privacy, sources)
+_MODULES = (overview, customers, journeys, experience, segments, destinations, privacy, sources)
 PAGES: list[Page] = [page for module in _MODULES for page in module.PAGES]
 ACTIONS: list[Action] = [action for module in _MODULES for action in module.ACTIONS]
