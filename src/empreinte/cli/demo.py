@@ -57,6 +57,9 @@ def demo(
                 bar.update(task, completed=stored)
         stored += ws.ingest(batch, source="demo").stored
         bar.update(task, completed=stored)
+    from empreinte.activate.destinations.demo import seed_demo as seed_destinations
+
+    exported = seed_destinations(ws)[0].destination.record.target
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
     logins = _demo_users(ws, directory)
@@ -64,6 +67,7 @@ def demo(
     console.print(f"  dashboard: [bold]http://{host}:{port}/[/]")
     for username, password in logins:
         console.print(f"    log in as [bold]{username}[/] with password [bold green]{password}[/]")
+    console.print(f"  destination crm-export (CSV, marketing e-mail consent): {exported}")
     console.print(f"  write key (source 'web'): [bold green]{key}[/]")
     console.print(f"  admin API token:          [bold green]{token}[/]")
     console.print(
