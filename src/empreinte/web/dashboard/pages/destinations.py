@@ -17,6 +17,7 @@ from empreinte.web.dashboard.page import ADMINS, N_, STAFF, Action, Page, Redire
 #: Dead letters and deletion requests listed (newest first).
 ROWS = 200
 KINDS = ("webhook", "segment", "csv", "parquet")
+FIELDS = ("name", "kind", "purpose", "target", "segments", "traits", "events", "write_key")
 
 
 def _names(text: str) -> list[str]:
@@ -45,7 +46,7 @@ def _destinations(view: View) -> Table:
         )
     return Table(
         "destinations",
-        _("Destinations"),
+        _("Destinations and their deliveries"),
         [
             Column("name", _("Name")),
             Column("kind", _("Kind"), "badge"),
@@ -136,7 +137,8 @@ def build(view: View) -> Mapping[str, Any]:
         "purposes": PURPOSES,
         "kinds": KINDS,
         "traits": TRAITS,
-        "form": {},
+        "form": dict.fromkeys(FIELDS, ""),
+        "form_error": None,
         "created": None,
     }
 
@@ -164,9 +166,9 @@ def add(view: View, form: Mapping[str, str]) -> Mapping[str, Any]:
     except EmpreinteError as exc:
         if exc.status >= 500:
             raise
-        values.pop("write_key")
+        values["write_key"] = ""  # never sent back to the browser
         return {"form": values, "form_error": view.problem(exc)}
-    return {"created": created.to_json()}
+    return {"created": {"name": created.destination.name, "secret": created.secret}}
 
 
 def _chosen(form: Mapping[str, str]) -> str:
