@@ -56,11 +56,19 @@ def forwarded(
     properties: dict[str, Any],
     at: datetime,
     source_message_id: str,
+    source: str,
 ) -> dict[str, Any]:
+    """A logged event, forwarded: `context.source` names the source that sent it to
+    empreinte (a browser's write key is anyone's: a receiver that acts on money should trust
+    only server-side sources), `context.sourceMessageId` its own messageId."""
     message = _base("track", delivery_id, ids, at)
     message["event"] = event
     message["properties"] = properties
-    message["context"] = {"library": LIBRARY, "sourceMessageId": source_message_id}
+    message["context"] = {
+        "library": LIBRARY,
+        "sourceMessageId": source_message_id,
+        "source": source,
+    }
     return message
 
 

@@ -316,7 +316,9 @@ class Destinations:
             t = t.order_by("seq").limit(MAX_EVENTS)
             owned = log.with_owner(t)
             rows = log.to_pyarrow(
-                owned.select("seq", "message_id", "event", "properties", "timestamp", "profile_id")
+                owned.select(
+                    "seq", "message_id", "source", "event", "properties", "timestamp", "profile_id"
+                )
             ).to_pylist()
         if not rows:
             return []
@@ -334,7 +336,13 @@ class Destinations:
             ids = messages.who(user_ids.get(profile_id), profile_id)
             at = row["timestamp"]
             payload = messages.forwarded(
-                delivery_id, ids, str(row["event"]), properties or {}, at, str(row["message_id"])
+                delivery_id,
+                ids,
+                str(row["event"]),
+                properties or {},
+                at,
+                str(row["message_id"]),
+                str(row["source"]),
             )
             out.append(NewDelivery(delivery_id, profile_id, "track", payload))
         self._store.set_cursor(record.name, max(int(r["seq"]) for r in rows))
