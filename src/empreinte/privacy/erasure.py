@@ -39,6 +39,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -73,6 +74,10 @@ class Recipients(Protocol):
 
     def cancel_deletion(self, erasure_id: str) -> None:
         """Withdraw them: the erasure failed."""
+        ...
+
+    def paused(self) -> AbstractContextManager[object]:
+        """Held while the erasure runs: nothing is sent meanwhile."""
         ...
 
 
@@ -161,38 +166,41 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
     shared_hashes = {workspace.suppression.hash(k) for k in scrubbed}
     erasure_id = "er_" + secrets.token_hex(10)
     recipients: Recipients = workspace.destinations
-    notified = recipients.request_deletion(erasure_id, sorted(profile_ids)).destinations
-    plan = ErasurePlan(
-        erasure_id=erasure_id,
-        actor=actor,
-        seqs=sorted(owned),
-        keys=sorted(keys),
-        exclusive_keys=sorted(exclusive),
-        profile_ids=sorted(profile_ids),
-        id_hashes=sorted(hashes),
-        shared_hashes=sorted(shared_hashes),
-        match_review_ids=_match_reviews(workspace, keys, profile_ids),
-        extra_counts={
-            "suppressed_identifiers": len(hashes),
-            "shared_identifiers": len(kept),
-            "scrubbed_identifiers": len(scrubbed),
-            "destinations_notified": len(notified),
-            **{f"destination:{name}": 1 for name in notified},
-        },
-        scrub_keys=sorted(scrubbed),
-        scrub_values=sorted(value_of(k) for k in scrubbed),
-        **_raw_values(workspace, personal, records),
-    )
-    # From here on the writer drops the person's new events; `flush` waits for the groups it
-    # took before, so that the transaction below sees (and deletes) every event of theirs.
-    workspace.suppression.add(hashes, shared_hashes)
-    try:
-        workspace.flush()
-        counts = store.erase(plan)
-    except BaseException:
-        workspace.suppression.discard(hashes)
-        recipients.cancel_deletion(erasure_id)
-        raise
+    # No destination round runs from the deletion requests to the commit below: a message
+    # about the person cannot leave in between, unrecorded and so never asked back.
+    with recipients.paused():
+        notified = recipients.request_deletion(erasure_id, sorted(profile_ids)).destinations
+        plan = ErasurePlan(
+            erasure_id=erasure_id,
+            actor=actor,
+            seqs=sorted(owned),
+            keys=sorted(keys),
+            exclusive_keys=sorted(exclusive),
+            profile_ids=sorted(profile_ids),
+            id_hashes=sorted(hashes),
+            shared_hashes=sorted(shared_hashes),
+            match_review_ids=_match_reviews(workspace, keys, profile_ids),
+            extra_counts={
+                "suppressed_identifiers": len(hashes),
+                "shared_identifiers": len(kept),
+                "scrubbed_identifiers": len(scrubbed),
+                "destinations_notified": len(notified),
+                **{f"destination:{name}": 1 for name in notified},
+            },
+            scrub_keys=sorted(scrubbed),
+            scrub_values=sorted(value_of(k) for k in scrubbed),
+            **_raw_values(workspace, personal, records),
+        )
+        # From here on the writer drops the person's new events; `flush` waits for the groups it
+        # took before, so that the transaction below sees (and deletes) every event of theirs.
+        workspace.suppression.add(hashes, shared_hashes)
+        try:
+            workspace.flush()
+            counts = store.erase(plan)
+        except BaseException:
+            workspace.suppression.discard(hashes)
+            recipients.cancel_deletion(erasure_id)
+            raise
     workspace.identity.rebuild()
     workspace.policy.pseudonymiser.forget()
     return ErasureReport(

@@ -517,6 +517,11 @@ class Destinations:
             names.append(name)
         return ErasureNotice(erasure_id, tuple(names))
 
+    def paused(self) -> threading.Lock:
+        """The lock of this workspace's rounds: held, no round runs (an erasure holds it from
+        its deletion requests to its commit)."""
+        return _lock_of(self._ws.path)
+
     def cancel_deletion(self, erasure_id: str) -> None:
         """Drop the requests of an erasure that failed (nothing was erased)."""
         self._store.cancel(erasure_id)
