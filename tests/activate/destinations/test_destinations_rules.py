@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import empreinte
 from empreinte.activate.destinations import exports, signing
-from empreinte.activate.destinations.network import check_url
+from empreinte.activate.destinations.network import check_host, check_url, reachable
 from empreinte.activate.destinations.service import Destinations, _batches
 from empreinte.activate.destinations.settings import DestinationSettings
 from empreinte.cli import app
@@ -130,6 +130,25 @@ def test_urls_refused_name_the_field(url: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         check_url(url)
     assert caught.value.field == "url"
+
+
+def test_non_public_addresses_are_refused_unless_the_operator_allows_them() -> None:
+    for url in (
+        "http://127.0.0.1:9/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/",
+        "http://10.0.0.8/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://localhost:8000/",
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            check_host(url, allow_private=False)
+        assert caught.value.field == "url"
+        assert check_host(url, allow_private=True) == url
+    assert check_host("https://crm.example.com/hook", allow_private=False)
+    # Names are resolved at every request, each address checked.
+    assert reachable("http://localhost:9/x", allow_private=False) is not None
+    assert reachable("http://127.0.0.1:9/x", allow_private=True) is None
 
 
 @pytest.mark.parametrize(

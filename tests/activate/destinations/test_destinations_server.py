@@ -407,12 +407,3 @@ def test_bad_input_is_refused_naming_the_field_and_viewers_are_refused(world: Wo
     assert world.as_token(world.keys.analyst_token, "GET", "/api/destinations").status_code == 200
     made = world.as_token(world.keys.analyst_token, "POST", "/api/destinations", json=base)
     assert made.status_code == 403
-
-
-def test_loopback_is_refused_unless_the_operator_allows_it(tmp_path: Path) -> None:
-    from empreinte.activate.destinations.network import reachable
-
-    assert reachable("http://127.0.0.1:9/x", allow_private=False) is not None
-    assert reachable("http://169.254.169.254/latest/meta-data", allow_private=False) is not None
-    assert reachable("http://[::1]:9/", allow_private=False) is not None
-    assert reachable("http://127.0.0.1:9/x", allow_private=True) is None

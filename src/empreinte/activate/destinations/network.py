@@ -50,6 +50,26 @@ def check_url(url: str, field: str = "url") -> str:
     return url
 
 
+def check_host(url: str, allow_private: bool, field: str = "url") -> str:
+    """`url`, unless it names a non-public address literally (an IP, `localhost`): refused at
+    once, naming `field`; names are resolved, and checked again, at every request."""
+    host = urlsplit(url).hostname or ""
+    if allow_private:
+        return url
+    if host == "localhost" or host.endswith(".localhost"):
+        raise InvalidInput(field, f"{host} is this machine ({_ALLOW})")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if not _public(host):
+        raise InvalidInput(field, f"{host} is not a public address ({_ALLOW})")
+    return url
+
+
+_ALLOW = "set [destinations] allow_private_networks = true to allow it"
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:

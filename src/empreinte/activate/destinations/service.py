@@ -131,6 +131,7 @@ class Destinations:
             if directory is not None:
                 raise InvalidInput("directory", f"a {kind} destination sends to a url")
             target = network.check_url(url or "", "url")
+            network.check_host(target, self.settings.allow_private_networks)
         else:
             if url is not None:
                 raise InvalidInput("url", f"a {kind} destination writes to a directory")
