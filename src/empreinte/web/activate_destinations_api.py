@@ -12,6 +12,9 @@ people), and the server's background sender.
     POST   /api/destinations/{name}/sync           queue and send now
     POST   /api/destinations/{name}/retry          {"ids"?: [...]}: dead deliveries queued again
 
+Analysts see a webhook's or forwarder's URL as `scheme://host/…` (a URL may carry a token);
+admins see it whole. No answer holds a payload, a write key, or (after creation) a secret.
+
 `DestinationSender` runs a round (`Destinations.sync`) every `[destinations]
 interval_seconds` in a background thread of `empreinte serve`.
 """
@@ -150,10 +153,11 @@ class DestinationsApi:
         ]
 
     async def list(self, request: Request) -> Response:
-        require(request, self._ws.credentials, *READERS)
+        principal = require(request, self._ws.credentials, *READERS)
         query(request).done()
         found = await run_in_threadpool(lambda: self._ws.destinations.list())
-        return json_response(200, {"destinations": [d.to_json() for d in found]})
+        full = principal.role == Role.ADMIN
+        return json_response(200, {"destinations": [d.to_json(full) for d in found]})
 
     async def create(self, request: Request) -> Response:
         principal: Principal = require(request, self._ws.credentials, *ADMINS)
@@ -192,10 +196,10 @@ class DestinationsApi:
         return json_response(200, {"deletions": [delivery_json(d) for d in found]})
 
     async def show(self, request: Request) -> Response:
-        require(request, self._ws.credentials, *READERS)
+        principal = require(request, self._ws.credentials, *READERS)
         query(request).done()
         found = await run_in_threadpool(self._ws.destinations.get, request.path_params["name"])
-        return json_response(200, found.to_json())
+        return json_response(200, found.to_json(principal.role == Role.ADMIN))
 
     async def delete(self, request: Request) -> Response:
         require(request, self._ws.credentials, *ADMINS)

@@ -100,12 +100,14 @@ class Destination:
     def name(self) -> str:
         return self.record.name
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, full: bool = True) -> dict[str, Any]:
+        """`full`: the whole URL (admins); else only its scheme and host — a webhook URL often
+        carries a token in its path or query (chat and automation tools' hooks)."""
         r = self.record
         return {
             "name": r.name,
             "kind": r.kind,
-            "target": r.target,
+            "target": r.target if full else masked(r.kind, r.target),
             "purpose": r.purpose,
             "segments": list(r.segments),
             "traits": list(r.traits),
@@ -114,6 +116,16 @@ class Destination:
             "created_by": r.created_by,
             "deliveries": {s: int(self.counts.get(s, 0)) for s in SHOWN},
         }
+
+
+def masked(kind: str, target: str) -> str:
+    """A URL as non-admins see it: `https://crm.example.com/…`."""
+    if kind not in HTTP_KINDS:
+        return target
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.netloc}/…"
 
 
 @dataclass(frozen=True)

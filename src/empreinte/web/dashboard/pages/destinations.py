@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from empreinte.credentials import Role
 from empreinte.errors import EmpreinteError, InvalidInput
 from empreinte.web.dashboard.components import Column, EmptyState, Table
 from empreinte.web.dashboard.page import ADMINS, N_, STAFF, Action, Page, Redirect, View
@@ -27,8 +28,10 @@ def _names(text: str) -> list[str]:
 def _destinations(view: View) -> Table:
     _ = view.gettext
     rows = []
+    admin = view.viewer.role == Role.ADMIN
     for d in view.ws.destinations.list():
-        r, counts = d.record, d.to_json()["deliveries"]
+        doc = d.to_json(admin)
+        r, counts = d.record, doc["deliveries"]
         sends = [
             *(_("segment %(name)s") % {"name": s} for s in r.segments),
             *(_("trait %(name)s") % {"name": t} for t in r.traits),
@@ -39,7 +42,7 @@ def _destinations(view: View) -> Table:
                 "name": r.name,
                 "kind": r.kind,
                 "purpose": r.purpose,
-                "target": r.target,
+                "target": doc["target"],
                 "sends": ", ".join(sends),
                 **counts,
             }
