@@ -1,6 +1,7 @@
 """What destinations keep in storage, engine-neutral: the destinations, their outbox of
-deliveries, what each was told of each segment (to send only changes) and who each has
-received (to reach them with a deletion request when that person is erased). The SQL is in
+deliveries, what each was told of each segment and the digest of the traits it was last sent
+per person (to send only changes), and whom each received (to reach them with a deletion
+request when that person is erased). The SQL is in
 store/duckdb/destination_store.py; the rules are in activate/destinations/.
 
 Columns named `profile_id` are person data: an erasure deletes those rows by itself
@@ -106,10 +107,16 @@ class DestinationStore(Protocol):
         *,
         entered: Mapping[str, Sequence[str]] | None = None,
         left: Mapping[str, Sequence[str]] | None = None,
+        traits: Mapping[str, str] | None = None,
         at: datetime,
     ) -> int:
-        """Add deliveries to the outbox and record the segment changes they announce, in one
-        transaction; how many were queued."""
+        """Add deliveries to the outbox and record the segment changes they announce and the
+        digests of the traits they send (profile → digest), in one transaction; how many
+        were queued."""
+        ...
+
+    def trait_digests(self, name: str) -> dict[str, str]:
+        """Profile → the digest of the traits last sent to the destination."""
         ...
 
     def due(self, name: str, now: datetime, limit: int) -> builtins.list[Delivery]:

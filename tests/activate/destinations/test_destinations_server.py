@@ -178,6 +178,26 @@ def test_a_receiver_that_fails_twice_gets_each_message_once_signed(world: World)
     assert "secret" not in shown and shown["deliveries"]["sent"] == 2 * len(CONSENTING)
 
 
+def test_a_changed_trait_is_sent_again_once(world: World) -> None:
+    flaky = world.receiver.endpoint("/flaky")
+    before = len(flaky.messages())
+    answer = world.http.post(
+        "/v1/identify",
+        json={"userId": "u0", "traits": {"country": "DE"}},
+        auth=(world.keys.write_key, ""),
+    )
+    assert answer.status_code == 200, answer.text
+
+    def again() -> list[dict[str, Any]]:
+        return [m for m in flaky.messages()[before:] if m["type"] == "identify"]
+
+    [identify] = wait_for(again, "u0's new country")
+    time.sleep(1.0)
+    assert again() == [identify]  # once, and nothing else sent
+    assert identify["userId"] == "u0" and identify["traits"] == {"country": "DE"}
+    assert len(flaky.messages()) == before + 1
+
+
 def test_exports_are_written_whole_and_atomically(world: World) -> None:
     for kind in ("csv", "parquet"):
         answer = world.admin(

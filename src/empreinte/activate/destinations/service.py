@@ -12,6 +12,7 @@ something to write. docs/destinations.md has the rules and worked examples.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import random
 import secrets
 import threading
@@ -255,16 +256,21 @@ class Destinations:
             told = self._store.told(record.name, segment)
             entered[segment] = sorted((members - told) & allowed)
             left[segment] = sorted((told - members) & allowed)
-        people = sorted({p for ids in (*entered.values(), *left.values()) for p in ids})
+        # Traits go with each person of the audience whose chosen traits differ from what the
+        # destination was last sent (a newcomer: all of them; a change later: again).
+        audience = sorted(
+            ({p for ids in entered.values() for p in ids} | self._audience(record)) & allowed
+        )
+        digests = self._changed_traits(record, audience)
+        people = sorted(
+            {p for ids in (*entered.values(), *left.values()) for p in ids} | set(digests)
+        )
         user_ids = self._store.user_ids(people)
-        newcomers = sorted({p for ids in entered.values() for p in ids})
-        traits = self._traits(newcomers, record.traits) if record.traits else {}
-        for profile_id in newcomers:
-            if record.traits:
-                ids = messages.who(user_ids.get(profile_id), profile_id)
-                delivery_id = new_id()
-                payload = messages.identify(delivery_id, ids, traits.get(profile_id, {}), now)
-                new.append(NewDelivery(delivery_id, profile_id, "identify", payload))
+        for profile_id, (traits, _) in sorted(digests.items()):
+            ids = messages.who(user_ids.get(profile_id), profile_id)
+            delivery_id = new_id()
+            payload = messages.identify(delivery_id, ids, traits, now)
+            new.append(NewDelivery(delivery_id, profile_id, "identify", payload))
         for segment in record.segments:
             for profile_id, was_entered in [
                 *((p, True) for p in entered[segment]),
@@ -277,27 +283,54 @@ class Destinations:
         new.extend(self._events(record, allowed))
         if not new and not any(entered.values()) and not any(left.values()):
             return 0
-        return self._store.queue(record.name, new, entered=entered, left=left, at=now)
+        sent_traits = {p: digest for p, (_, digest) in digests.items()}
+        return self._store.queue(
+            record.name, new, entered=entered, left=left, traits=sent_traits, at=now
+        )
+
+    def _audience(self, record: DestinationRecord) -> set[str]:
+        """Whom the destination was told is in one of its segments."""
+        return {p for segment in record.segments for p in self._store.told(record.name, segment)}
+
+    def _changed_traits(
+        self, record: DestinationRecord, people: Sequence[str]
+    ) -> dict[str, tuple[dict[str, Any], str]]:
+        """Person → (their chosen traits, its digest), for those whose digest differs from
+        the one last sent to the destination."""
+        if not record.traits or not people:
+            return {}
+        known = self._store.trait_digests(record.name)
+        out = {}
+        for profile_id, traits in self._traits(people, record.traits).items():
+            digest = hashlib.sha256(orjson.dumps(traits, option=orjson.OPT_SORT_KEYS)).hexdigest()
+            if known.get(profile_id) != digest[:32]:
+                out[profile_id] = (traits, digest[:32])
+        return out
 
     def _queue_export(
         self, record: DestinationRecord, allowed: frozenset[str], now: datetime
     ) -> int:
         """A file is the audience now, rewritten whole: an export is queued when the people
         it would hold (members who allow the purpose) differ from the last one's — someone
-        entered, left, withdrew consent or was erased."""
+        entered, left, withdrew consent or was erased — or one of their chosen traits
+        changed."""
         entered: dict[str, builtins.list[str]] = {}
         left: dict[str, builtins.list[str]] = {}
+        audience: set[str] = set()
         for segment in record.segments:
             current = set(self._ws.segments.members(segment)) & allowed
+            audience |= current
             told = self._store.told(record.name, segment)
             entered[segment], left[segment] = sorted(current - told), sorted(told - current)
-        changed = any(entered.values()) or any(left.values())
-        if not changed or self._store.deliveries(record.name, PENDING, 1, "export"):
-            if changed:
-                self._store.queue(record.name, [], entered=entered, left=left, at=now)
+        digests = self._changed_traits(record, sorted(audience))
+        traits = {p: digest for p, (_, digest) in digests.items()}
+        changed = any(entered.values()) or any(left.values()) or bool(traits)
+        if not changed:
             return 0
-        export = NewDelivery(new_id(), None, "export", {})
-        return self._store.queue(record.name, [export], entered=entered, left=left, at=now)
+        pending = self._store.deliveries(record.name, PENDING, 1, "export")
+        exports = [] if pending else [NewDelivery(new_id(), None, "export", {})]
+        self._store.queue(record.name, exports, entered=entered, left=left, traits=traits, at=now)
+        return len(exports)
 
     def _events(
         self, record: DestinationRecord, allowed: frozenset[str]
@@ -358,12 +391,13 @@ class Destinations:
             return out
         facts = [n for n in names if n in FACTS]
         if facts:
+            # One scan of the facts (linear; a list of ids inlined in the query would not be).
             with self._ws.analytics() as log:
-                t = log.derived("profile_facts")
-                t = t.filter(t.profile_id.isin(list(profile_ids))).select("profile_id", *facts)
+                t = log.derived("profile_facts").select("profile_id", *facts)
                 for row in log.to_pyarrow(t).to_pylist():
                     pid = str(row.pop("profile_id"))
-                    out.setdefault(pid, {}).update({k: v for k, v in row.items() if v is not None})
+                    if pid in out:
+                        out[pid].update({k: v for k, v in row.items() if v is not None})
         wanted = set(names) - set(FACTS)
         if wanted:
             for trait in self._ws.engine.computed_traits().of_profiles(profile_ids):

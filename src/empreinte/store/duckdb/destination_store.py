@@ -89,7 +89,7 @@ class DuckDBDestinationStore(DuckDBTables):
 
     def delete(self, name: str) -> bool:
         with self._transaction(f"delete destination {name!r}") as cur:
-            for table in ("destination_deliveries", "destination_audiences"):
+            for table in ("destination_deliveries", "destination_audiences", "destination_traits"):
                 cur.execute(f"DELETE FROM {table} WHERE destination = ?", [name])
             # With its address gone, no deletion request can reach it any more: its record of
             # recipients goes too (docs/destinations.md says so before removing one).
@@ -135,6 +135,7 @@ class DuckDBDestinationStore(DuckDBTables):
         *,
         entered: Mapping[str, Sequence[str]] | None = None,
         left: Mapping[str, Sequence[str]] | None = None,
+        traits: Mapping[str, str] | None = None,
         at: datetime,
     ) -> int:
         rows = pa.table(
@@ -183,6 +184,27 @@ class DuckDBDestinationStore(DuckDBTables):
                         [name],
                     )
                     tx.unregister("_dest_told")
+                if traits:
+                    tx.register(
+                        "_dest_traits",
+                        pa.table(
+                            {
+                                "profile_id": pa.array(list(traits), pa.string()),
+                                "digest": pa.array(list(traits.values()), pa.string()),
+                            }
+                        ),
+                    )
+                    tx.execute(
+                        "DELETE FROM destination_traits WHERE destination = ? "
+                        "AND profile_id IN (SELECT profile_id FROM _dest_traits)",
+                        [name],
+                    )
+                    tx.execute(
+                        "INSERT INTO destination_traits SELECT ?, profile_id, digest "
+                        "FROM _dest_traits",
+                        [name],
+                    )
+                    tx.unregister("_dest_traits")
                 for segment, ids in (left or {}).items():
                     if ids:
                         tx.execute(
@@ -193,6 +215,16 @@ class DuckDBDestinationStore(DuckDBTables):
         finally:
             cur.unregister("_dest_new")
         return len(deliveries)
+
+    def trait_digests(self, name: str) -> dict[str, str]:
+        rows = (
+            self._cur()
+            .execute(
+                "SELECT profile_id, digest FROM destination_traits WHERE destination = ?", [name]
+            )
+            .fetchall()
+        )
+        return {str(p): str(d) for p, d in rows}
 
     def due(self, name: str, now: datetime, limit: int) -> builtins.list[Delivery]:
         rows = (

@@ -196,7 +196,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 7 — destinations (issue 15): where segments, traits and events are sent; their outbox
     # (a delivery per message, its id the idempotency key; the payload cleared once sent);
-    # what each destination was told of each segment; who each received (for erasure).
+    # what each destination was told of each segment and the digest of the traits it was last
+    # sent per person; who each received (for erasure).
     """
     CREATE TABLE destinations (
         name         VARCHAR PRIMARY KEY,
@@ -228,6 +229,11 @@ MIGRATIONS: tuple[str, ...] = (
         destination VARCHAR NOT NULL,
         segment     VARCHAR NOT NULL,
         profile_id  VARCHAR NOT NULL
+    );
+    CREATE TABLE destination_traits (
+        destination VARCHAR NOT NULL,
+        profile_id  VARCHAR NOT NULL,
+        digest      VARCHAR NOT NULL
     );
     CREATE TABLE destination_recipients (
         destination  VARCHAR NOT NULL,
