@@ -194,7 +194,15 @@ MIGRATIONS: tuple[str, ...] = (
         computed_at TIMESTAMPTZ NOT NULL
     );
     """,
-    # 7 — destinations (issue 15): where segments, traits and events are sent; their outbox
+    # 7 — dashboard sessions ended by a logout before their expiry (a session token is signed
+    # and stateless otherwise): the digest of the token, kept until the token would expire.
+    """
+    CREATE TABLE ended_sessions (
+        token_hash VARCHAR PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 8 — destinations (issue 15): where segments, traits and events are sent; their outbox
     # (a delivery per message, its id the idempotency key; the payload cleared once sent);
     # what each destination was told of each segment and the digest of the traits it was last
     # sent per person; who each received (for erasure).
