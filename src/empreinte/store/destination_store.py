@@ -39,6 +39,8 @@ class DestinationRecord:
     created_at: datetime
     created_by: str | None
     event_cursor: int = 0  # the last log seq whose events were queued
+    round_at: datetime | None = None  # when its last round ran
+    round_error: str | None = None  # what stopped that round (None: it went through)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ class DestinationStore(Protocol):
     def list(self) -> builtins.list[DestinationRecord]: ...
 
     def set_cursor(self, name: str, seq: int) -> None: ...
+
+    def set_round(self, name: str, at: datetime, error: str | None) -> None:
+        """When the destination's last round ran and what stopped it, if anything."""
+        ...
 
     def told(self, name: str, segment: str) -> set[str]:
         """The profiles the destination was last told are in `segment`."""

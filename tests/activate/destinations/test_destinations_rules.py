@@ -306,3 +306,23 @@ def test_the_cli_says_what_is_wrong_in_one_line(workspace: Path) -> None:
         code, out = run(*args, "-w", str(workspace))
         assert code == 1, (args, out)
         assert word in out and "Traceback" not in out, (args, out)
+
+
+def test_a_round_that_cannot_run_says_why_and_the_others_go_on(workspace: Path) -> None:
+    with empreinte.open(workspace) as ws:
+        ws.segments.create("short-lived", 'did("Order Completed")')
+        ws.destinations.add(
+            "orphan", "csv", directory="orphan", purpose="marketing_email", segments=["short-lived"]
+        )
+        ws.segments.delete("short-lived")
+    code, out = run("destinations", "sync", "--json", "-w", str(workspace))
+    assert code == 0, out
+    rounds = {r["destination"]: r for r in orjson.loads(out)["rounds"]}
+    assert "short-lived" in rounds["orphan"]["error"]
+    assert rounds["crm"]["error"] is None
+    code, out = run("destinations", "list", "--json", "-w", str(workspace))
+    shown = {d["name"]: d for d in orjson.loads(out)["destinations"]}
+    assert "short-lived" in shown["orphan"]["last_round"]["error"]
+    assert shown["crm"]["last_round"]["error"] is None and shown["crm"]["last_round"]["at"]
+    code, out = run("destinations", "sync", "orphan", "-w", str(workspace))
+    assert code == 1 and "short-lived" in out and "Traceback" not in out

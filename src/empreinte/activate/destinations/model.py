@@ -114,6 +114,10 @@ class Destination:
             "events": list(r.events),
             "created_at": r.created_at.isoformat(),
             "created_by": r.created_by,
+            "last_round": {
+                "at": r.round_at.isoformat() if r.round_at else None,
+                "error": r.round_error,
+            },
             "deliveries": {s: int(self.counts.get(s, 0)) for s in SHOWN},
         }
 

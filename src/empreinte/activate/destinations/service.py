@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import logging
 import random
 import secrets
 import threading
@@ -43,7 +44,7 @@ from empreinte.activate.destinations.model import (
     check_traits,
 )
 from empreinte.activate.destinations.settings import DestinationSettings
-from empreinte.errors import InvalidInput
+from empreinte.errors import EmpreinteError, InvalidInput
 from empreinte.store.destination_store import (
     PENDING,
     Delivery,
@@ -56,6 +57,7 @@ from empreinte.store.destination_store import (
 if TYPE_CHECKING:
     from empreinte.workspace import Workspace
 
+log = logging.getLogger(__name__)
 #: Events forwarded per destination and round (the cursor moves on; the rest wait a round).
 MAX_EVENTS = 10_000
 #: Deliveries one round sends per destination.
@@ -232,10 +234,17 @@ class Destinations:
                     queued = self._queue(record)
                     sent = self._send(record)
                     reports.append(RoundReport(record.name, queued, *sent))
+                    self._store.set_round(record.name, self._clock(), None)
                 except Exception as exc:  # one destination's failure does not stop the others
+                    # An unexpected error's text may hold internals: the log has it, the
+                    # page and the API only its kind.
+                    error = str(exc) if isinstance(exc, EmpreinteError) else type(exc).__name__
+                    if not isinstance(exc, EmpreinteError):
+                        log.exception("destination %s: the round failed", record.name)
+                    self._store.set_round(record.name, self._clock(), error)
                     if name:
                         raise
-                    reports.append(RoundReport(record.name, error=f"{type(exc).__name__}: {exc}"))
+                    reports.append(RoundReport(record.name, error=error))
         return reports
 
     def _allowed(self, purpose: str) -> frozenset[str]:

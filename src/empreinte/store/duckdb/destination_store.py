@@ -35,6 +35,8 @@ _COLUMNS = (
     "created_at",
     "created_by",
     "event_cursor",
+    "round_at",
+    "round_error",
 )
 _SELECT = ", ".join(_COLUMNS)
 _DELIVERY = (
@@ -114,6 +116,12 @@ class DuckDBDestinationStore(DuckDBTables):
     def set_cursor(self, name: str, seq: int) -> None:
         self._cur().execute(
             "UPDATE destinations SET event_cursor = ? WHERE name = ?", [seq, name]
+        ).fetchall()
+
+    def set_round(self, name: str, at: datetime, error: str | None) -> None:
+        self._cur().execute(
+            "UPDATE destinations SET round_at = ?, round_error = ? WHERE name = ?",
+            [at, error[:500] if error else None, name],
         ).fetchall()
 
     def told(self, name: str, segment: str) -> set[str]:

@@ -217,7 +217,9 @@ MIGRATIONS: tuple[str, ...] = (
         events       VARCHAR[] NOT NULL,
         created_at   TIMESTAMPTZ NOT NULL,
         created_by   VARCHAR,
-        event_cursor BIGINT NOT NULL DEFAULT 0
+        event_cursor BIGINT NOT NULL DEFAULT 0,
+        round_at     TIMESTAMPTZ,  -- the last round, and what stopped it (NULL: nothing)
+        round_error  VARCHAR
     );
     CREATE TABLE destination_deliveries (
         delivery_id VARCHAR PRIMARY KEY,

@@ -44,6 +44,8 @@ def _destinations(view: View) -> Table:
                 "purpose": r.purpose,
                 "target": doc["target"],
                 "sends": ", ".join(sends),
+                "round_at": r.round_at,
+                "round_error": r.round_error,
                 **counts,
             }
         )
@@ -61,6 +63,8 @@ def _destinations(view: View) -> Table:
             Column("failing", _("Failing"), "number"),
             Column("dead", _("Dead"), "number"),
             Column("withheld", _("Withheld"), "number"),
+            Column("round_at", _("Last round"), "datetime"),
+            Column("round_error", _("What stopped it")),
         ],
         rows,
         caption=_(
