@@ -42,7 +42,7 @@ def _destinations(view: View) -> Table:
                 "name": r.name,
                 "kind": r.kind,
                 "purpose": r.purpose,
-                "target": doc["target"],
+                "target": _shown(view, doc["target"]),
                 "sends": ", ".join(sends),
                 "round_at": r.round_at,
                 "round_error": r.round_error,
@@ -79,6 +79,15 @@ def _destinations(view: View) -> Table:
             )
         ),
     )
+
+
+def _shown(view: View, target: str) -> str:
+    """An export directory inside the workspace as a path relative to it (shorter to read)."""
+    from pathlib import Path
+
+    root = view.ws.path.resolve()
+    path = Path(target)
+    return str(path.relative_to(root)) if path.is_absolute() and root in path.parents else target
 
 
 def _deliveries(view: View, status: str | None, kind: str | None) -> list[dict[str, Any]]:
