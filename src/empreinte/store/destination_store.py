@@ -163,6 +163,11 @@ class DestinationStore(Protocol):
         """Profile → its userId (as the log keeps it), when it has one."""
         ...
 
+    def prune(self, before: datetime) -> int:
+        """Forget sent and withheld deliveries (not deletion requests) older than `before`;
+        how many."""
+        ...
+
     def max_seq(self) -> int:
         """The log's last seq (0 when empty)."""
         ...

@@ -326,3 +326,15 @@ def test_a_round_that_cannot_run_says_why_and_the_others_go_on(workspace: Path) 
     assert shown["crm"]["last_round"]["error"] is None and shown["crm"]["last_round"]["at"]
     code, out = run("destinations", "sync", "orphan", "-w", str(workspace))
     assert code == 1 and "short-lived" in out and "Traceback" not in out
+
+
+def test_what_left_is_forgotten_after_keep_days(workspace: Path) -> None:
+    with empreinte.open(workspace) as ws:
+        assert ws.destinations.get("crm").counts.get("sent") == 1
+        later = Destinations(
+            ws,
+            ws.engine.destination_store(),
+            clock=lambda: datetime.now(UTC) + timedelta(days=31),
+        )
+        later.sync("crm")
+        assert ws.destinations.get("crm").counts.get("sent", 0) == 0

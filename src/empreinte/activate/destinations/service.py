@@ -229,6 +229,9 @@ class Destinations:
         chosen = [self.get(name).record] if name else self._store.list()
         reports = []
         with _lock_of(self._ws.path):
+            # The outbox keeps what left for `keep_days` (its counts with it), then forgets
+            # it: linear growth bounded in time. Deletion requests stay (the erasures' trail).
+            self._store.prune(self._clock() - timedelta(days=self.settings.keep_days))
             for record in chosen:
                 try:
                     queued = self._queue(record)

@@ -8,6 +8,7 @@ how long it waits, and where it may send and write.
     batch_size = 100             # messages per request (Segment's /v1/batch takes up to 2,500)
     timeout_seconds = 10         # connect + read, per request
     interval_seconds = 30        # the server's background round
+    keep_days = 30               # sent and withheld deliveries kept (deletion requests: always)
     allow_private_networks = false   # true: URLs may name loopback/private addresses
     export_root = "exports"      # csv/parquet directories lie within (relative: to the workspace)
 """
@@ -29,6 +30,7 @@ _NUMBERS: dict[str, tuple[float, float, bool]] = {
     "batch_size": (1, 1000, True),
     "timeout_seconds": (0.1, 120, False),
     "interval_seconds": (0.1, 86400, False),
+    "keep_days": (1, 3650, True),
 }
 
 
@@ -40,6 +42,7 @@ class DestinationSettings:
     batch_size: int = 100
     timeout_seconds: float = 10.0
     interval_seconds: float = 30.0
+    keep_days: int = 30
     allow_private_networks: bool = False
     export_root: str = "exports"
 

@@ -379,6 +379,18 @@ class DuckDBDestinationStore(DuckDBTables):
         )
         return [Recipient(str(d), str(p), u, a) for d, p, u, a in rows]
 
+    def prune(self, before: datetime) -> int:
+        rows = (
+            self._cur()
+            .execute(
+                "DELETE FROM destination_deliveries WHERE status IN (?, ?) AND type != 'delete' "
+                "AND coalesce(sent_at, created_at) < ? RETURNING delivery_id",
+                [SENT, WITHHELD, before],
+            )
+            .fetchall()
+        )
+        return len(rows)
+
     def max_seq(self) -> int:
         row = self._cur().execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()
         return int(row[0][0]) if row else 0
