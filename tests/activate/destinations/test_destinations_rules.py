@@ -338,3 +338,15 @@ def test_what_left_is_forgotten_after_keep_days(workspace: Path) -> None:
         )
         later.sync("crm")
         assert ws.destinations.get("crm").counts.get("sent", 0) == 0
+
+
+def test_erase_on_the_command_line_names_the_destinations_asked(workspace: Path) -> None:
+    code, out = run("erase", "--user", "c0", "--yes", "-w", str(workspace))
+    assert code == 0, out
+    assert "deletion requests queued for: crm" in out
+    code, out = run("destinations", "sync", "crm", "--json", "-w", str(workspace))
+    with (workspace / "exports" / "crm" / "crm.csv").open() as f:
+        assert [r["user_id"] for r in csv.DictReader(f)] == ["c1"]
+    code, out = run("destinations", "deliveries", "--deletions", "--json", "-w", str(workspace))
+    [request] = orjson.loads(out)["deliveries"]
+    assert (request["destination"], request["status"]) == ("crm", "sent")
