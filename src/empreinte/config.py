@@ -85,6 +85,7 @@ _SECTIONS = (
     "offers",
     "stories",
     "loyalty",
+    "destinations",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -108,6 +109,7 @@ class WorkspaceConfig:
     offers: dict[str, Any] = field(default_factory=dict)
     stories: dict[str, Any] = field(default_factory=dict)
     loyalty: dict[str, Any] = field(default_factory=dict)
+    destinations: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -18,6 +18,7 @@ from empreinte.errors import ConfigError
 def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     """`config`, once each of its sections has been read by its owner; `ConfigError` naming
     the file and the setting otherwise."""
+    from empreinte.activate.destinations.settings import DestinationSettings
     from empreinte.activate.loyalty.settings import LoyaltySettings
     from empreinte.activate.offers.settings import OfferSettings
     from empreinte.activate.stories.settings import StorySettings
@@ -49,6 +50,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "offers": OfferSettings.from_mapping,
         "stories": StorySettings.from_mapping,
         "loyalty": LoyaltySettings.from_mapping,
+        "destinations": DestinationSettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

@@ -43,6 +43,7 @@ from empreinte.store.records import EventFilter, EventRow
 from empreinte.store.settings import StorageSettings
 
 if TYPE_CHECKING:
+    from empreinte.activate.destinations.service import Destinations
     from empreinte.activate.loyalty.service import Loyalty
     from empreinte.activate.offers.service import OfferService
     from empreinte.activate.stories.service import Stories
@@ -323,6 +324,14 @@ class Workspace:
         from empreinte.activate.loyalty.service import Loyalty
 
         return Loyalty(self, self.engine.loyalty_store())
+
+    @property
+    def destinations(self) -> Destinations:
+        """Where segments, traits and events are sent, behind consent; their outbox; the
+        deletion requests erasure sends them (activate/destinations/)."""
+        from empreinte.activate.destinations.service import Destinations
+
+        return Destinations(self, self.engine.destination_store())
 
     @property
     def know(self) -> KnowReports:

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import Keys, ServerProcess
 from empreinte.credentials import Credentials
-from empreinte.errors import ConfigError
+from empreinte.errors import InvalidInput
 
 
 @pytest.fixture
@@ -153,5 +153,5 @@ def test_no_write_key_can_be_made_for_the_workspace_s_own_sources(workspace: Key
     with empreinte.open(workspace.path) as ws:
         credentials: Credentials = ws.credentials
         for source in ("api", "python"):
-            with pytest.raises(ConfigError, match="empreinte's own"):
+            with pytest.raises(InvalidInput, match=r"is empreinte.s own"):
                 credentials.create_write_key(source)

@@ -393,6 +393,34 @@ TABLE: dict[tuple[str, str], Row] = {
         ),
         admin_only("4xx"),
     ),
+    # -- destinations: analysts read, admins configure (an unknown purpose: a 400 past the
+    # role check; a destination never made: a 404) --
+    ("GET", "/api/destinations"): Row(lambda w: Call("/api/destinations"), readers("2xx")),
+    ("POST", "/api/destinations"): Row(
+        lambda w: Call(
+            "/api/destinations",
+            body={"name": "roles", "kind": "webhook", "purpose": "nope", "url": "https://x.io"},
+        ),
+        admin_only("4xx"),
+    ),
+    ("GET", "/api/destinations/deletions"): Row(
+        lambda w: Call("/api/destinations/deletions"), admin_only("2xx")
+    ),
+    ("GET", "/api/destinations/{name}"): Row(
+        lambda w: Call("/api/destinations/never-made"), readers("4xx")
+    ),
+    ("DELETE", "/api/destinations/{name}"): Row(
+        lambda w: Call("/api/destinations/never-made"), admin_only("4xx")
+    ),
+    ("GET", "/api/destinations/{name}/deliveries"): Row(
+        lambda w: Call("/api/destinations/never-made/deliveries"), readers("4xx")
+    ),
+    ("POST", "/api/destinations/{name}/sync"): Row(
+        lambda w: Call("/api/destinations/never-made/sync", body={}), admin_only("4xx")
+    ),
+    ("POST", "/api/destinations/{name}/retry"): Row(
+        lambda w: Call("/api/destinations/never-made/retry", body={}), admin_only("4xx")
+    ),
 }
 
 

@@ -20,6 +20,7 @@
 | `activate_offers` | offers import/list/show/train/next/performance |
 | `activate_stories` | products import/list/show; stories show/render/community/share |
 | `activate_loyalty` | loyalty run/overview/balance/ledger/redeem/report, loyalty challenges … |
+| `activate_destinations` | destinations add/list/show/remove/sync/deliveries/retry |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -44,6 +45,7 @@ from empreinte.cli import (
     privacy,
     workspace,
 )
+from empreinte.cli.activate_destinations import destinations_app
 from empreinte.cli.activate_loyalty import loyalty_app
 from empreinte.cli.activate_offers import offers_app
 from empreinte.cli.activate_stories import products_app, stories_app
@@ -109,6 +111,7 @@ app.command("generations")(know_predictions.generations)
 app.command("icp")(know_predictions.icp)
 app.command("personas")(know_personas.personas)
 app.add_typer(offers_app, name="offers")
+app.add_typer(destinations_app, name="destinations")
 
 
 def main() -> None:

@@ -61,6 +61,7 @@ def demo(
                 bar.update(task, completed=stored)
         stored += ws.ingest(batch, source="demo").stored
         bar.update(task, completed=stored)
+    from empreinte.activate.destinations import demo as destinations_demo
     from empreinte.activate.loyalty import demo as loyalty_demo
     from empreinte.activate.offers import demo as offers_demo
     from empreinte.activate.stories import demo as stories_demo
@@ -71,6 +72,7 @@ def demo(
     with _progress() as bar:
         bar.add_task("loyalty: points over the year, a brand-funded campaign", total=None)
         loyalty = loyalty_demo.seed_demo(ws)
+    exported = destinations_demo.seed_demo(ws)[0].destination.record.target
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
     logins = _demo_users(ws, directory)
@@ -84,6 +86,7 @@ def demo(
     console.print(f"  dashboard: [bold]http://{host}:{port}/[/]")
     for username, password in logins:
         console.print(f"    log in as [bold]{username}[/] with password [bold green]{password}[/]")
+    console.print(f"  destination crm-export (CSV, marketing e-mail consent): {exported}")
     console.print(f"  write key (source 'web'): [bold green]{key}[/]")
     console.print(f"  admin API token:          [bold green]{token}[/]")
     console.print(

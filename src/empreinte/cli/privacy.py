@@ -166,6 +166,8 @@ def _erase(workspace: Path, by: str, value: str, yes: bool) -> None:
         + (f", {report.shared} shared identifiers kept" if report.shared else "")
         + f" (erasure {report.erasure_id})"
     )
+    if report.destinations:
+        console.print("deletion requests queued for: " + ", ".join(report.destinations))
 
 
 def _preview(ws: Workspace, person: Person) -> None:

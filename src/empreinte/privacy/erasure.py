@@ -23,6 +23,12 @@
    who, hashed ids, counts: no personal data);
 5. rebuilds the identity graph from what is left of the log, so that it forgets the person.
 
+Before step 4, every destination that received the person is sent a deletion request
+(`workspace.destinations`, activate/destinations/: queued in its outbox, without the
+person's profile id, so that step 4 keeps it); the audit record counts them and names each
+destination (`destination:<name>`), and the report lists them. Erasure knows destinations only
+through the small `Recipients` interface below, which the workspace composes.
+
 See docs/privacy.md, "Erasure", for why shared personal identifiers are not spared.
 
 An unknown person raises `ProfileNotFound` and changes nothing.
@@ -32,10 +38,11 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import phonenumbers
 
@@ -51,6 +58,29 @@ if TYPE_CHECKING:
 _erasing = threading.Lock()
 
 
+class Notice(Protocol):
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """The destinations a deletion request was queued for."""
+        ...
+
+
+class Recipients(Protocol):
+    """What erasure asks of the places data was sent to (the workspace's destinations)."""
+
+    def request_deletion(self, erasure_id: str, profile_ids: Sequence[str]) -> Notice:
+        """Queue a deletion request to each one that received one of `profile_ids`."""
+        ...
+
+    def cancel_deletion(self, erasure_id: str) -> None:
+        """Withdraw them: the erasure failed."""
+        ...
+
+    def paused(self) -> AbstractContextManager[object]:
+        """Held while the erasure runs: nothing is sent meanwhile."""
+        ...
+
+
 @dataclass(frozen=True)
 class ErasureReport:
     """What an erasure did. `profile_id` is for the caller only: the audit does not keep it."""
@@ -61,6 +91,7 @@ class ErasureReport:
     suppressed: int  # identifiers put on the suppression list
     shared: int  # device and anonymous ids other people's events carry too: kept theirs
     scrubbed: int = 0  # personal ids other people's events carry too: taken out of them
+    destinations: tuple[str, ...] = ()  # sent a deletion request: they had received the person
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +101,7 @@ class ErasureReport:
             "suppressedIdentifiers": self.suppressed,
             "sharedIdentifiersKept": self.shared,
             "scrubbedIdentifiers": self.scrubbed,
+            "destinationsNotified": list(self.destinations),
         }
 
 
@@ -132,38 +164,53 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
     profile_ids = {person.profile_id} | {profile_id_for(k, salt) for k in keys}
     hashes = {workspace.suppression.hash(k) for k in exclusive | personal}
     shared_hashes = {workspace.suppression.hash(k) for k in scrubbed}
-    plan = ErasurePlan(
-        erasure_id="er_" + secrets.token_hex(10),
-        actor=actor,
-        seqs=sorted(owned),
-        keys=sorted(keys),
-        exclusive_keys=sorted(exclusive),
-        profile_ids=sorted(profile_ids),
-        id_hashes=sorted(hashes),
-        shared_hashes=sorted(shared_hashes),
-        match_review_ids=_match_reviews(workspace, keys, profile_ids),
-        extra_counts={
-            "suppressed_identifiers": len(hashes),
-            "shared_identifiers": len(kept),
-            "scrubbed_identifiers": len(scrubbed),
-        },
-        scrub_keys=sorted(scrubbed),
-        scrub_values=sorted(value_of(k) for k in scrubbed),
-        **_raw_values(workspace, personal, records),
-    )
-    # From here on the writer drops the person's new events; `flush` waits for the groups it
-    # took before, so that the transaction below sees (and deletes) every event of theirs.
-    workspace.suppression.add(hashes, shared_hashes)
-    try:
-        workspace.flush()
-        counts = store.erase(plan)
-    except BaseException:
-        workspace.suppression.discard(hashes)
-        raise
+    erasure_id = "er_" + secrets.token_hex(10)
+    recipients: Recipients = workspace.destinations
+    # No destination round runs from the deletion requests to the commit below: a message
+    # about the person cannot leave in between, unrecorded and so never asked back.
+    with recipients.paused():
+        notified = recipients.request_deletion(erasure_id, sorted(profile_ids)).destinations
+        plan = ErasurePlan(
+            erasure_id=erasure_id,
+            actor=actor,
+            seqs=sorted(owned),
+            keys=sorted(keys),
+            exclusive_keys=sorted(exclusive),
+            profile_ids=sorted(profile_ids),
+            id_hashes=sorted(hashes),
+            shared_hashes=sorted(shared_hashes),
+            match_review_ids=_match_reviews(workspace, keys, profile_ids),
+            extra_counts={
+                "suppressed_identifiers": len(hashes),
+                "shared_identifiers": len(kept),
+                "scrubbed_identifiers": len(scrubbed),
+                "destinations_notified": len(notified),
+                **{f"destination:{name}": 1 for name in notified},
+            },
+            scrub_keys=sorted(scrubbed),
+            scrub_values=sorted(value_of(k) for k in scrubbed),
+            **_raw_values(workspace, personal, records),
+        )
+        # From here on the writer drops the person's new events; `flush` waits for the groups it
+        # took before, so that the transaction below sees (and deletes) every event of theirs.
+        workspace.suppression.add(hashes, shared_hashes)
+        try:
+            workspace.flush()
+            counts = store.erase(plan)
+        except BaseException:
+            workspace.suppression.discard(hashes)
+            recipients.cancel_deletion(erasure_id)
+            raise
     workspace.identity.rebuild()
     workspace.policy.pseudonymiser.forget()
     return ErasureReport(
-        plan.erasure_id, person.profile_id, counts, len(hashes), len(kept), len(scrubbed)
+        plan.erasure_id,
+        person.profile_id,
+        counts,
+        len(hashes),
+        len(kept),
+        len(scrubbed),
+        notified,
     )
 
 

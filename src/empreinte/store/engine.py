@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from empreinte.store.computed_traits import ComputedTraits
+from empreinte.store.destination_store import DestinationStore
 from empreinte.store.identity_store import IdentityStore
 from empreinte.store.loyalty_store import LoyaltyStore
 from empreinte.store.match_store import MatchReviews
@@ -141,6 +142,10 @@ class Engine(Protocol):
 
     def computed_traits(self) -> ComputedTraits:
         """The traits model runs compute per person (`ws.predict()`)."""
+        ...
+
+    def destination_store(self) -> DestinationStore:
+        """Destinations and their outbox (activate/destinations/)."""
         ...
 
     def derived_state(self, table: str) -> tuple[str, int] | None:

@@ -15,6 +15,7 @@ from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
+from empreinte.web.activate_destinations_api import DestinationsApi, DestinationSender
 from empreinte.web.activate_loyalty_api import LoyaltyApi, LoyaltyRunner
 from empreinte.web.activate_offers_api import OffersApi, OffersRefresher
 from empreinte.web.activate_stories_api import StoriesApi
@@ -82,6 +83,7 @@ def create_app(
     segment_scheduler = SegmentScheduler(workspace)
     offers_refresher = OffersRefresher(workspace)
     loyalty_runner = LoyaltyRunner(workspace)
+    destination_sender = DestinationSender(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -91,7 +93,9 @@ def create_app(
         segment_scheduler.start()
         offers_refresher.start()
         loyalty_runner.start()
+        destination_sender.start()
         yield
+        destination_sender.stop()
         loyalty_runner.stop()
         offers_refresher.stop()
         segment_scheduler.stop()
@@ -124,6 +128,7 @@ def create_app(
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),
+            *DestinationsApi(workspace).routes(),
             *snapshots.routes(),
             *SourcesApi(workspace, workspace.rejections).routes(),
             *OpenApi(__version__).routes(),

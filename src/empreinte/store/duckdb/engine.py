@@ -21,6 +21,7 @@ from empreinte.store.duckdb.schema import MIGRATIONS
 if TYPE_CHECKING:
     from empreinte.store.analytics import AnalyticsBackend
     from empreinte.store.computed_traits import ComputedTraits
+    from empreinte.store.destination_store import DestinationStore
     from empreinte.store.identity_store import IdentityStore
     from empreinte.store.loyalty_store import LoyaltyStore
     from empreinte.store.match_store import MatchReviews
@@ -427,6 +428,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits
 
         return DuckDBComputedTraits(self)
+
+    def destination_store(self) -> DestinationStore:
+        from empreinte.store.duckdb.destination_store import DuckDBDestinationStore
+
+        return DuckDBDestinationStore(self)
 
     def derived_state(self, table: str) -> tuple[str, int] | None:
         rows = (

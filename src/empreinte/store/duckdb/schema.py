@@ -303,4 +303,55 @@ MIGRATIONS: tuple[str, ...] = (
         occurred_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 11 — destinations (issue 15): where segments, traits and events are sent; their outbox
+    # (a delivery per message, its id the idempotency key; the payload cleared once sent);
+    # what each destination was told of each segment and the digest of the traits it was last
+    # sent per person; who each received (for erasure).
+    """
+    CREATE TABLE destinations (
+        name         VARCHAR PRIMARY KEY,
+        kind         VARCHAR NOT NULL,
+        target       VARCHAR NOT NULL,
+        purpose      VARCHAR NOT NULL,
+        segments     VARCHAR[] NOT NULL,
+        traits       VARCHAR[] NOT NULL,
+        events       VARCHAR[] NOT NULL,
+        created_at   TIMESTAMPTZ NOT NULL,
+        created_by   VARCHAR,
+        event_cursor BIGINT NOT NULL DEFAULT 0,
+        round_at     TIMESTAMPTZ,  -- the last round, and what stopped it (NULL: nothing)
+        round_error  VARCHAR
+    );
+    CREATE TABLE destination_deliveries (
+        delivery_id VARCHAR PRIMARY KEY,
+        destination VARCHAR NOT NULL,
+        profile_id  VARCHAR,  -- NULL for deletion requests and exports
+        type        VARCHAR NOT NULL,
+        payload     JSON,
+        status      VARCHAR NOT NULL,
+        attempts    INTEGER NOT NULL,
+        next_at     TIMESTAMPTZ,
+        last_error  VARCHAR,
+        created_at  TIMESTAMPTZ NOT NULL,
+        sent_at     TIMESTAMPTZ,
+        erasure_id  VARCHAR
+    );
+    CREATE TABLE destination_audiences (
+        destination VARCHAR NOT NULL,
+        segment     VARCHAR NOT NULL,
+        profile_id  VARCHAR NOT NULL
+    );
+    CREATE TABLE destination_traits (
+        destination VARCHAR NOT NULL,
+        profile_id  VARCHAR NOT NULL,
+        digest      VARCHAR NOT NULL
+    );
+    CREATE TABLE destination_recipients (
+        destination  VARCHAR NOT NULL,
+        profile_id   VARCHAR NOT NULL,
+        user_id      VARCHAR,
+        anonymous_id VARCHAR,
+        last_sent_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from empreinte.web.dashboard.page import Action, Page
 from empreinte.web.dashboard.pages import (
     customers,
+    destinations,
     experience,
     journeys,
     loyalty,
@@ -26,6 +27,7 @@ NAVIGATION = (
     "offers",
     "loyalty",
     "stories",
+    "destinations",
     "privacy",
     "sources",
 )
@@ -39,6 +41,7 @@ _MODULES = (
     offers,
     loyalty,
     stories,
+    destinations,
     privacy,
     sources,
 )
