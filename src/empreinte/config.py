@@ -40,6 +40,9 @@ memory_limit = "1GB"
 [collector]                  # when the collector answers 429 (see collect/settings.py)
 latency_budget = 2.0
 
+[partners]                   # partner insights (analytics/partners/settings.py)
+k = 10
+
 [analytics]                  # which engine runs reports (see store/engine_choice.py)
 engine = "spark"
 spark_master = "local[2]"
@@ -73,6 +76,7 @@ _SECTIONS = (
     "privacy",
     "analytics",
     "dashboard",
+    "partners",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -93,6 +97,7 @@ class WorkspaceConfig:
     collector: dict[str, Any] = field(default_factory=dict)
     analytics: dict[str, Any] = field(default_factory=dict)
     dashboard: dict[str, Any] = field(default_factory=dict)
+    partners: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -21,6 +21,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.analytics.cx.settings import CxSettings
     from empreinte.analytics.generations import Generations
     from empreinte.analytics.know.icp_profile import IdealCustomer
+    from empreinte.analytics.partners.settings import PartnerSettings
     from empreinte.collect.settings import CollectorSettings
     from empreinte.identity.rules import MergeRules
     from empreinte.privacy.consent import ConsentPolicy
@@ -43,6 +44,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "collector": CollectorSettings.from_mapping,
         "analytics": AnalyticsEngine.from_mapping,
         "dashboard": dashboard_settings,
+        "partners": PartnerSettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

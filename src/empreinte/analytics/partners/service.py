@@ -1,0 +1,193 @@
+"""Partner insights of a workspace, as one object: `workspace.partners`.
+
+    ws = empreinte.open("shop")
+    ws.partners.brands()                                 # brands with k buyers or more
+    report = ws.partners.report("Apple", by="generation")
+    report.to_csv()                                      # what the brand receives
+    pq.write_table(report.to_arrow(), "apple.parquet")
+
+Each call opens the log (DuckDB, or Spark when chosen), counts in the engine (counts.py), and
+protects the counts in Python (cells.py) before anything leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import ibis.expr.types as ir
+
+from empreinte.analytics.log import AnalyticsLog
+from empreinte.analytics.partners.counts import (
+    ALL,
+    BREAKDOWNS,
+    brand_buyers,
+    brand_key,
+    partner_counts,
+    report_lines,
+)
+from empreinte.analytics.partners.report import PartnerReport, PartnerRow, build_rows, groups_of
+from empreinte.analytics.partners.settings import K_CEILING, PartnerSettings
+from empreinte.errors import InvalidInput
+
+MAX_BRAND = 200
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A brand with at least k buyers in the period: `name`, `buyers` (people), `categories`."""
+
+    name: str
+    buyers: int
+    categories: int
+
+
+@dataclass(frozen=True)
+class BrandList:
+    k: int
+    brands: tuple[Brand, ...]
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [vars(brand).copy() for brand in self.brands]
+
+
+class Partners:
+    """Brands and partner reports of one workspace."""
+
+    def __init__(
+        self,
+        open_log: Callable[[], AnalyticsLog],
+        local: Callable[[datetime], datetime],
+        settings: PartnerSettings,
+        trusted: Collection[str],
+    ):
+        """`open_log()` opens the log for one report; `local` reads a datetime without an
+        offset in the workspace's time zone; `trusted`: the workspace's trusted sources."""
+        self._open_log = open_log
+        self._local = local
+        self.settings = settings
+        self._sources = settings.source_names(trusted)
+
+    def check_k(self, k: int | None) -> int:
+        """`k`, or the workspace's minimum; never below it."""
+        if k is None:
+            return self.settings.k
+        if isinstance(k, bool) or not isinstance(k, int) or not self.settings.k <= k <= K_CEILING:
+            raise InvalidInput(
+                "k",
+                f"give a whole number from {self.settings.k} (the workspace's [partners] k) "
+                f"to {K_CEILING}",
+            )
+        return k
+
+    def brands(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        k: int | None = None,
+    ) -> BrandList:
+        """The brands bought by at least k people in the period, most bought first."""
+        size = self.check_k(k)
+        with self._open_log() as log:
+            return self._brands(log, self._lines(log, since, until), size)
+
+    def report(
+        self,
+        brand: str,
+        *,
+        by: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        k: int | None = None,
+    ) -> PartnerReport:
+        """The protected report of `brand` per category, by `by` (generation, country, city;
+        None: the whole base) over [`since`, `until`)."""
+        size = self.check_k(k)
+        if by is not None and by not in BREAKDOWNS:
+            raise InvalidInput("by", f"{by!r} is not one of {', '.join(BREAKDOWNS)}")
+        name = brand.strip() if isinstance(brand, str) else ""
+        if not name or len(name) > MAX_BRAND:
+            raise InvalidInput("brand", f"give a brand name of 1 to {MAX_BRAND} characters")
+        with self._open_log() as log:
+            lines = self._lines(log, since, until)
+            known = {brand_key(b.name): b for b in self._brands(log, lines, size).brands}
+            found = known.get(brand_key(name))
+            if found is None:
+                raise InvalidInput(
+                    "brand",
+                    f"no brand {name!r} with at least {size} buyers in the period "
+                    f"(see the brands list)",
+                )
+            currency = _main_currency(log, lines)
+            totals = groups_of(
+                log.execute(partner_counts(log, lines, found.name, currency, None)).to_dict(
+                    "records"
+                )
+            )
+            by_group = (
+                groups_of(
+                    log.execute(
+                        partner_counts(log, lines, found.name, currency, by)  # type: ignore[arg-type]
+                    ).to_dict("records")
+                )
+                if by is not None
+                else {}
+            )
+        rows: list[PartnerRow] = []
+        below = 0
+        withheld = 0
+        categories = sorted(totals, key=lambda c: (c != ALL, c))
+        for category in categories:
+            total = totals[category][ALL]
+            if total.count("brand_buyers") < size:
+                below += category != ALL
+                continue
+            alone, taken, base = build_rows(category, total, {}, size, None)
+            if by is None:
+                rows += alone
+                withheld += taken
+                continue
+            split, taken, _ = build_rows(category, total, by_group.get(category, {}), size, base)
+            rows += split
+            withheld += taken
+        return PartnerReport(
+            brand=found.name,
+            by=by,
+            k=size,
+            since=since,
+            until=until,
+            currency=currency,
+            rows=tuple(rows),
+            categories_below_k=below,
+            withheld=withheld,
+        )
+
+    def _lines(self, log: AnalyticsLog, since: datetime | None, until: datetime | None) -> ir.Table:
+        if since is not None and until is not None and since >= until:
+            raise InvalidInput("until", "must be after since")
+        return report_lines(
+            log,
+            since=None if since is None else self._local(since),
+            until=None if until is None else self._local(until),
+            sources=self._sources,
+        )
+
+    def _brands(self, log: AnalyticsLog, lines: ir.Table, k: int) -> BrandList:
+        table = brand_buyers(log, lines)
+        table = table.filter(table.buyers >= k).order_by([table.buyers.desc(), table.name])
+        frame = log.execute(table)
+        brands = tuple(
+            Brand(str(row.name), int(row.buyers), int(row.categories)) for row in frame.itertuples()
+        )
+        return BrandList(k, brands)
+
+
+def _main_currency(log: AnalyticsLog, lines: ir.Table) -> str | None:
+    """The most frequent currency of the period's lines (ties: alphabetical), upper case."""
+    codes = lines.filter(lines.currency.notnull()).mutate(code=lines.currency.upper())
+    frame = log.execute(codes.group_by("code").agg(n=codes.count()))
+    found = {str(row.code): int(row.n) for row in frame.itertuples()}
+    return min(found, key=lambda code: (-found[code], code)) if found else None
