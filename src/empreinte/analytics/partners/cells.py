@@ -4,21 +4,25 @@ recoverable from what is published (the differencing attack).
 A table is a set of counts of people (`cells`) tied by linear relations (`relations`: a total
 equals the sum of its parts — a group's buyers are its repeat, one-time and non-brand buyers;
 the total row is the sum of the group rows). The attacker knows every relation, every
-published count, that counts are whole and non-negative, that a cell marked "< k" is below k
-and that a cell withheld to protect another (complementary) is at least k — the marks are
-published, so they are part of what the attacker knows.
+published count, that counts are whole and non-negative, and the rule itself (a shown count
+is at least k).
 
 1. Primary suppression: every cell below k (0 included: "nobody in this group bought it" is
-   a statement about the group) is withheld and shown "< k".
-2. Complementary suppression, until no withheld cell is exposed: a withheld cell is exposed
-   when its value is the only one compatible with everything published, i.e. when the
-   minimum and the maximum of that cell over the whole numbers satisfying the relations and
-   the bounds coincide. A relation with exactly one withheld cell exposes it at once (total
-   minus the other parts); otherwise the bounds are computed exactly by integer programming
-   (HiGHS through `scipy.optimize.milp`) over the withheld cells of its connected part. The
+   a statement about the group) is suppressed.
+2. Complementary suppression, until no suppressed cell is exposed: a suppressed cell is
+   exposed when its value is the only one compatible with everything published, i.e. when
+   the minimum and the maximum of that cell over the whole numbers satisfying the relations
+   coincide. A relation with exactly one suppressed cell exposes it at once (total minus the
+   other parts); otherwise the bounds are computed exactly by integer programming (HiGHS
+   through `scipy.optimize.milp`) over the suppressed cells of its connected part. The
    exposed cell's relations then give up their smallest published cell (an inner cell before
    a total, a group row before the total row: least information lost), and the check runs
-   again. Each round withholds one more cell, so it ends; at worst every cell is withheld.
+   again. Each round suppresses one more cell, so it ends.
+
+Primary and complementary cells carry ONE mark, "suppressed", as statistical offices publish
+them: told apart, a primary cell would be known to be below k and a complementary one at
+least k, and those bounds alone can give cells away (a total of 10 = k in two groups, one
+"< k" and one "suppressed ≥ k": the second can only be 10, the first 0).
 
 The tables are small (groups × a few columns, groups below k folded into one row before),
 so the integer programs are a few variables each; one feasible point of each program also
@@ -39,8 +43,8 @@ class Mark(StrEnum):
     """How a cell is published."""
 
     SHOWN = "shown"
-    BELOW_K = "below_k"  # primary: fewer than k people
-    WITHHELD = "withheld"  # complementary: k or more, withheld so a "< k" cannot be recovered
+    #: Fewer than k people, or withheld so that such a cell cannot be worked out (one mark).
+    SUPPRESSED = "suppressed"
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,14 @@ class Relation:
 
 @dataclass(frozen=True)
 class Protected:
-    """The marks of a table's cells (by index), and what it took."""
+    """The marks of a table's cells (by index), and what it took: `primary` cells below k,
+    `rounds` complementary cells. `complete` is False when a suppressed cell stays exposed
+    with nothing left to suppress (cells that must stay shown: `fixed`)."""
 
     marks: tuple[Mark, ...]
+    primary: int
     rounds: int
+    complete: bool = True
 
     def shown(self, index: int) -> bool:
         return self.marks[index] is Mark.SHOWN
@@ -68,35 +76,36 @@ def protect(
     k: int,
     *,
     priority: Sequence[int] | None = None,
-    withheld: frozenset[int] = frozenset(),
+    suppressed: frozenset[int] = frozenset(),
     fixed: frozenset[int] = frozenset(),
 ) -> Protected:
     """The marks of `values` under `relations` at minimum cell size `k`. `priority` ranks the
-    cells as complements (lower first: cheaper to withhold; default: by value). `withheld`
+    cells as complements (lower first: cheaper to withhold; default: by value). `suppressed`
     and `fixed` carry a pattern published elsewhere (the total row of another breakdown):
-    `withheld` cells stay withheld, `fixed` cells stay shown (never chosen as complements:
+    `suppressed` cells stay suppressed, `fixed` cells stay shown (never chosen as complements:
     the attacker has their value from the other table anyway)."""
     if k < 1:
         raise ValueError("k must be at least 1")
     n = len(values)
     rank = list(priority) if priority is not None else [0] * n
-    marks = [Mark.BELOW_K if value < k else Mark.SHOWN for value in values]
-    for index in withheld:
-        if marks[index] is Mark.SHOWN:
-            marks[index] = Mark.WITHHELD
+    marks = [Mark.SUPPRESSED if value < k else Mark.SHOWN for value in values]
+    primary = marks.count(Mark.SUPPRESSED)
+    for index in suppressed:
+        marks[index] = Mark.SUPPRESSED
     touching: list[list[int]] = [[] for _ in range(n)]
     for number, relation in enumerate(relations):
         for cell in (relation.total, *relation.parts):
             touching[cell].append(number)
     rounds = 0
+    clean: set[frozenset[int]] = set()  # parts proven safe (a part's problem is its cells')
     while True:
-        exposed = _first_exposed(values, relations, marks, k, touching)
+        exposed = _first_exposed(values, relations, marks, touching, clean)
         if exposed is None:
-            return Protected(tuple(marks), rounds)
+            return Protected(tuple(marks), primary, rounds)
         complement = _complement(exposed, values, relations, marks, rank, touching, fixed)
-        if complement is None:  # everything is withheld already
-            return Protected(tuple(marks), rounds)
-        marks[complement] = Mark.WITHHELD
+        if complement is None:  # nothing left to suppress
+            return Protected(tuple(marks), primary, rounds, complete=False)
+        marks[complement] = Mark.SUPPRESSED
         rounds += 1
 
 
@@ -129,23 +138,28 @@ def _first_exposed(
     values: Sequence[int],
     relations: Sequence[Relation],
     marks: Sequence[Mark],
-    k: int,
     touching: Sequence[Sequence[int]],
+    clean: set[frozenset[int]],
 ) -> int | None:
-    """A withheld cell whose value can be recovered, or None."""
+    """A suppressed cell whose value can be recovered, or None; adds the parts found safe
+    to `clean`."""
     hidden = [cell for cell, mark in enumerate(marks) if mark is not Mark.SHOWN]
     if not hidden:
         return None
-    # A relation with one withheld cell: that cell is its total minus its parts.
+    # A relation with one suppressed cell: that cell is its total minus its parts.
     for relation in relations:
         inside = [c for c in (relation.total, *relation.parts) if marks[c] is not Mark.SHOWN]
         if len(inside) == 1:
             return inside[0]
-    # Otherwise the exact bounds, per connected part of the withheld cells.
+    # Otherwise the exact bounds, per connected part of the suppressed cells.
     for part in _components(hidden, relations, marks, touching):
-        exposed = _pinned(part, values, relations, marks, k, touching)
+        key = frozenset(part)
+        if key in clean:
+            continue
+        exposed = _pinned(part, values, relations, touching)
         if exposed is not None:
             return exposed
+        clean.add(key)
     return None
 
 
@@ -155,7 +169,7 @@ def _components(
     marks: Sequence[Mark],
     touching: Sequence[Sequence[int]],
 ) -> list[list[int]]:
-    """The withheld cells grouped by the relations that tie them (union-find)."""
+    """The suppressed cells grouped by the relations that tie them (union-find)."""
     parent = {cell: cell for cell in hidden}
 
     def root(cell: int) -> int:
@@ -178,8 +192,6 @@ def _pinned(
     part: Sequence[int],
     values: Sequence[int],
     relations: Sequence[Relation],
-    marks: Sequence[Mark],
-    k: int,
     touching: Sequence[Sequence[int]],
 ) -> int | None:
     """A cell of `part` whose integer minimum equals its maximum, or None."""
@@ -198,8 +210,8 @@ def _pinned(
                 known += sign * values[cell]
         rows.append(row)
         rhs.append(-known)
-    lower = [0.0 if marks[cell] is Mark.BELOW_K else float(k) for cell in part]
-    upper = [float(k - 1) if marks[cell] is Mark.BELOW_K else np.inf for cell in part]
+    lower = [0.0] * len(part)
+    upper = [np.inf] * len(part)
     constraint = LinearConstraint(np.array(rows), np.array(rhs), np.array(rhs))
     bounds = Bounds(np.array(lower), np.array(upper))
     actual = np.array([float(values[cell]) for cell in part])
@@ -216,7 +228,7 @@ def _pinned(
                 bounds=bounds,
                 integrality=np.ones(len(part)),
             )
-            if found.x is None:  # unbounded above: a withheld total, certainly not pinned
+            if found.x is None:  # unbounded above: a suppressed total, certainly not pinned
                 moved = True
                 break
             point = np.round(found.x)

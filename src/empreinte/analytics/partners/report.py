@@ -78,10 +78,8 @@ class Count:
     value: int | None
     mark: Mark
 
-    def text(self, k: int) -> str:
-        if self.value is not None:
-            return str(self.value)
-        return f"< {k}" if self.mark is Mark.BELOW_K else "withheld"
+    def text(self) -> str:
+        return "suppressed" if self.value is None else str(self.value)
 
 
 @dataclass(frozen=True)
@@ -103,11 +101,15 @@ class PartnerReport:
     rows: tuple[PartnerRow, ...]
     #: Categories where the brand has fewer than k buyers: not reported.
     categories_below_k: int = 0
-    withheld: int = field(default=0)  # cells withheld to protect others (complementary)
+    primary: int = 0  # cells suppressed for being below k
+    complementary: int = 0  # cells suppressed so that those cannot be worked out
+    #: Categories whose breakdown could not be protected with the total row kept as published
+    #: alone: reported on their total row only.
+    unbroken: tuple[str, ...] = ()
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per row: category, group, each count (int, or None when withheld), its
-        mark (`<count>_mark`: shown / below_k / withheld), each rate (None: not shown)."""
+        mark (`<count>_mark`: shown / suppressed), each rate (None: not shown)."""
         out = []
         for row in self.rows:
             item: dict[str, Any] = {"category": row.category, "group": row.group}
@@ -131,7 +133,7 @@ class PartnerReport:
         }
 
     def to_csv(self) -> str:
-        """The report as a partner reads it: a suppressed count is "< k" or "withheld"."""
+        """The report as a partner reads it: a suppressed count says "suppressed" (never 0)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["brand", "category", "group", *COUNTS, *RATES])
@@ -141,7 +143,7 @@ class PartnerReport:
                     self.brand,
                     row.category,
                     row.group,
-                    *(row.counts[name].text(self.k) for name in COUNTS),
+                    *(row.counts[name].text() for name in COUNTS),
                     *(
                         "" if row.rates[name] is None else f"{row.rates[name]:.4f}"
                         for name in RATES
@@ -204,16 +206,27 @@ def groups_of(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, _Grou
     return out
 
 
+@dataclass(frozen=True)
+class Built:
+    """One category's rows (total row first), what it took, and the total row's marks."""
+
+    rows: list[PartnerRow]
+    primary: int
+    complementary: int
+    total_marks: dict[str, Mark]
+    broken_down: bool
+
+
 def build_rows(
     category: str,
     total: _Group,
     groups: Mapping[str, _Group],
     k: int,
     base: Mapping[str, Mark] | None,
-) -> tuple[list[PartnerRow], int, dict[str, Mark]]:
-    """The rows of one category (total row first), the complementary cells it took, and the
-    total row's marks. `groups` empty: the total row alone; `base`: the total row's marks
-    when protected alone (kept here)."""
+) -> Built:
+    """The protected rows of one category. `groups` empty: the total row alone; `base`: the
+    total row's marks when protected alone, kept here (its shown cells are published
+    anyway). A breakdown that cannot be protected so falls back to the total row alone."""
     folded: dict[str, _Group] = {}
     other = _Group()
     for name, group in groups.items():
@@ -227,38 +240,36 @@ def build_rows(
     rows = [ALL, *labels]
     members = {ALL: total, **folded}
     marks: dict[tuple[str, str], Mark] = {}
-    withheld = 0
+    primary = complementary = 0
     for atoms, sums in ((BUYER_ATOMS, BUYER_SUMS), (SWITCH_ATOMS, SWITCH_SUMS)):
         columns = [*atoms.values(), *sums]
-        index = {(row, column): i for i, (row, column) in enumerate(
-            (row, column) for row in rows for column in columns
-        )}  # fmt: skip
-        values = [members[row].count(column) for row in rows for column in columns]
+        cells = [(row, column) for row in rows for column in columns]
+        index = {cell: i for i, cell in enumerate(cells)}
+        values = [members[row].count(column) for row, column in cells]
         relations = [
             Relation(index[(row, name)], tuple(index[(row, part)] for part in parts))
             for row in rows
             for name, parts in sums.items()
         ]
-        if labels:
-            relations += [
-                Relation(index[(ALL, column)], tuple(index[(row, column)] for row in labels))
-                for column in columns
-            ]
-        # Cheapest complements first: a group's inner cell, a group's sum, the total row.
-        priority = [
-            (2 if row == ALL else 0) + (1 if column in sums else 0)
-            for row in rows
+        relations += [
+            Relation(index[(ALL, column)], tuple(index[(row, column)] for row in labels))
             for column in columns
+            if labels
         ]
+        # Cheapest complements first: a group's inner cell, a group's sum, the total row.
+        priority = [(2 if row == ALL else 0) + (column in sums) for row, column in cells]
         fixed: frozenset[int] = frozenset()
         pre: frozenset[int] = frozenset()
         if base is not None:
             fixed = frozenset(index[(ALL, c)] for c in columns if base[c] is Mark.SHOWN)
             pre = frozenset(index[(ALL, c)] for c in columns if base[c] is not Mark.SHOWN)
-        result = protect(values, relations, k, priority=priority, withheld=pre, fixed=fixed)
-        withheld += result.rounds
-        for (row, column), i in index.items():
-            marks[(row, column)] = result.marks[i]
+        result = protect(values, relations, k, priority=priority, suppressed=pre, fixed=fixed)
+        if not result.complete:
+            return build_rows(category, total, {}, k, None)
+        primary += result.primary
+        complementary += result.rounds
+        for cell, i in index.items():
+            marks[cell] = result.marks[i]
     out = []
     for row in rows:
         group = members[row]
@@ -270,7 +281,8 @@ def build_rows(
             for name in COUNTS
         }
         out.append(PartnerRow(category, row, counts, _rates(counts, group)))
-    return out, withheld, {column: marks[(ALL, column)] for column in COUNTS}
+    total_marks = {column: marks[(ALL, column)] for column in COUNTS}
+    return Built(out, primary, complementary, total_marks, bool(groups))
 
 
 def _rates(counts: Mapping[str, Count], group: _Group) -> dict[str, float | None]:

@@ -137,22 +137,24 @@ class Partners:
                 else {}
             )
         rows: list[PartnerRow] = []
-        below = 0
-        withheld = 0
-        categories = sorted(totals, key=lambda c: (c != ALL, c))
-        for category in categories:
+        below = primary = complementary = 0
+        unbroken: list[str] = []
+        for category in sorted(totals, key=lambda c: (c != ALL, c)):
             total = totals[category][ALL]
             if total.count("brand_buyers") < size:
                 below += category != ALL
                 continue
-            alone, taken, base = build_rows(category, total, {}, size, None)
-            if by is None:
-                rows += alone
-                withheld += taken
-                continue
-            split, taken, _ = build_rows(category, total, by_group.get(category, {}), size, base)
-            rows += split
-            withheld += taken
+            built = build_rows(category, total, {}, size, None)
+            if by is not None:
+                split = build_rows(
+                    category, total, by_group.get(category, {}), size, built.total_marks
+                )
+                if not split.broken_down:
+                    unbroken.append(category)
+                built = split
+            rows += built.rows
+            primary += built.primary
+            complementary += built.complementary
         return PartnerReport(
             brand=found.name,
             by=by,
@@ -162,7 +164,9 @@ class Partners:
             currency=currency,
             rows=tuple(rows),
             categories_below_k=below,
-            withheld=withheld,
+            primary=primary,
+            complementary=complementary,
+            unbroken=tuple(unbroken),
         )
 
     def _lines(self, log: AnalyticsLog, since: datetime | None, until: datetime | None) -> ir.Table:
