@@ -18,6 +18,8 @@ import pytest
 # One Spark session and one demo for every analytic (tests/analytics is not a package: pytest
 # puts this directory on the path, so the case modules import by their folder's name).
 from journeys import parity_attribution, parity_channels, parity_funnels, parity_paths
+from parity_order_lines import CASES as ORDER_LINES_CASES
+from parity_order_lines import MESSAGES as AWKWARD_ORDERS
 
 import empreinte
 from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
@@ -50,6 +52,7 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     **parity_value.CASES,
     **parity_predictions.CASES,
     **parity_personas.CASES,
+    **ORDER_LINES_CASES,
 }
 
 
@@ -72,6 +75,7 @@ def exported(
     with empreinte.open(root) as ws:
         report = ws.ingest(generate(PEOPLE))
         assert report.stored > 10_000 and not report.rejected
+        assert not ws.ingest(AWKWARD_ORDERS).rejected
         parquet = root / "parquet"
         ws.export_analytics(parquet)
         with ws.analytics() as log:

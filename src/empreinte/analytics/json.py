@@ -33,6 +33,10 @@ class JsonDoc:
         """The string at `keys`; NULL when absent or not a string."""
         return self._log.json_string(self.column, *keys)
 
+    def items(self, *keys: str) -> ir.ArrayValue:
+        """The elements of the array at `keys`, each as JSON text (none when not an array)."""
+        return self._log.json_items(self.column, *keys)
+
     def number(self, *keys: str) -> ir.FloatingValue:
         """The number at `keys`; NULL when absent or not a number."""
         text = self.at(*keys)

@@ -103,6 +103,10 @@ class AnalyticsLog:
         """The string at `keys` in a JSON column, NULL when absent or not a string."""
         return self.backend.json_string(document, keys)
 
+    def json_items(self, document: ir.Value, *keys: str) -> ir.ArrayValue:
+        """The elements of the array at `keys` in a JSON column, each as JSON text."""
+        return self.backend.json_items(document, keys)
+
     def local_time(self, moment: ir.TimestampValue) -> ir.TimestampValue:
         """Wall-clock time in the workspace's time zone."""
         return self.backend.local_time(moment, self.settings.timezone)

@@ -27,6 +27,11 @@ def _extract(value: dt.JSON, path: str) -> dt.JSON:
     """The JSON at a JSONPath (quoted keys may contain dots)."""
 
 
+@ibis.udf.scalar.builtin(name="json_extract")  # type: ignore[untyped-decorator]
+def _extract_all(value: dt.JSON, path: str) -> dt.Array(dt.JSON):  # type: ignore[valid-type]
+    """The values a JSONPath with a wildcard selects, as a list (empty when none)."""
+
+
 @ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
 def _extract_string(value: dt.JSON, path: str) -> str:  # type: ignore[empty-body]
     """The value at a JSONPath as text (a string unquoted)."""
@@ -74,6 +79,11 @@ class DuckDBAnalytics:
             _json_type(value) == "VARCHAR", _extract_string(value, "$"), ibis.null("string")
         )
         return text
+
+    def json_items(self, document: ir.Value, keys: Sequence[str]) -> ir.ArrayValue:
+        # `[*]` selects an array's elements; on any other value it selects nothing.
+        items: ir.ArrayValue = _extract_all(document, json_path(keys) + "[*]").cast("array<string>")
+        return items
 
     def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
         return self._ibis.execute(expr, **kwargs)

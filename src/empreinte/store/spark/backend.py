@@ -44,6 +44,11 @@ def _get_as(value: dt.binary, path: str, kind: str) -> str:  # type: ignore[empt
     """The value at a JSON path cast to `kind` (here: string)."""
 
 
+@ibis.udf.scalar.builtin(name="try_variant_get")  # type: ignore[untyped-decorator]
+def _get_array(value: dt.binary, path: str, kind: str) -> dt.Array(dt.binary):  # type: ignore[valid-type]
+    """The VARIANT at a JSON path as an array of VARIANTs (NULL when not an array)."""
+
+
 @ibis.udf.scalar.builtin(name="to_json")  # type: ignore[untyped-decorator]
 def _to_json(value: dt.binary) -> str:  # type: ignore[empty-body]
     """VARIANT → minified JSON text."""
@@ -121,6 +126,11 @@ class SparkAnalytics:
             ibis.null("string"),
         )
         return text
+
+    def json_items(self, document: ir.Value, keys: Sequence[str]) -> ir.ArrayValue:
+        array = _get_array(_parse(document), json_path(keys), "array<variant>")
+        items: ir.ArrayValue = array.map(_to_json)
+        return items
 
     def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
         return self._ibis.execute(expr, **kwargs)
