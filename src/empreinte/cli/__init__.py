@@ -17,6 +17,7 @@
 | `know_value` | rfm, clv |
 | `know_predictions` | predict, churn, generations, icp |
 | `know_personas` | personas |
+| `activate_partners` | partners brands/report |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -29,6 +30,7 @@ from typing import Annotated
 import typer
 
 from empreinte.cli import (
+    activate_partners,
     common,
     demo,
     events,
@@ -99,6 +101,7 @@ app.command("churn")(know_predictions.churn)
 app.command("generations")(know_predictions.generations)
 app.command("icp")(know_predictions.icp)
 app.command("personas")(know_personas.personas)
+app.add_typer(activate_partners.partners_app, name="partners")
 
 
 def main() -> None:

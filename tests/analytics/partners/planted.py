@@ -13,7 +13,7 @@ people in France unless said, every order from the trusted source "python":
 
 So: category buyers 31, brand buyers 18 (penetration 18/31), repeat buyers 6 (repeat rate
 6/18), switch base 23 (kept 6, lost 7, won 5, never 5; retention 6/13, conquest 5/10), share
-of wallet of the brand buyers (6×200 + 7×100 + 5×100) / (6×200 + 7×150 + 5×150) = 2400/3000.
+of wallet the mean of each brand buyer's brand part: (6 × 200/200 + 12 × 100/150) / 18.
 
 Not counted: 3 Acme buyers whose orders came from the untrusted source "web" (the public write
 key), 1 Acme buyer who refused `analytics`, 1 Acme buyer erased. The `other1-*` people are in

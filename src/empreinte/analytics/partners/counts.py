@@ -9,7 +9,8 @@ pseudo-category `ALL`, every line):
 - `switch`, for people with two orders or more in the category: the brand's presence in their
   first and in their last order of it (`PP` kept, `PO` lost, `OP` won, `OO` never), orders in
   time order (ties by log position);
-- the amounts, in the report's currency only: spent on the brand, spent on the category.
+- `share`: for a brand buyer, the part of their spending on the category that went to the
+  brand (amounts of their own lines, so one currency per person: no exchange rate needed).
 
 People are then counted per category, group (generation, country, city, or `ALL`), kind and
 switch: the result has a few hundred rows at most, and describes nobody until cells.py has
@@ -37,7 +38,7 @@ BREAKDOWNS: tuple[str, ...] = ("generation", "country", "city")
 CITY_TRAIT = "traits.address.city"
 
 #: The columns of `partner_counts`.
-COLUMNS = ("category", "grp", "kind", "switch", "people", "brand_amount", "category_amount")
+COLUMNS = ("category", "grp", "kind", "switch", "people", "share_sum", "share_n")
 
 
 def brand_key(name: str) -> str:
@@ -66,15 +67,12 @@ def partner_counts(
     log: AnalyticsLog,
     lines: ir.Table,
     brand: str,
-    currency: str | None,
     by: Breakdown | None,
 ) -> ir.Table:
-    """People per category, group, kind and switch, with their amounts (`COLUMNS`)."""
+    """People per category, group, kind and switch, with the sum and number of their shares
+    of wallet (`COLUMNS`)."""
     key = brand_key(brand)
     is_brand = lines.brand.strip().lower().fill_null("") == key
-    in_currency = (
-        ibis.literal(True) if currency is None else lines.currency.upper().fill_null("") == currency
-    )
     amount = lines.amount.fill_null(0.0)
     base = lines.select(
         "profile_id",
@@ -82,8 +80,8 @@ def partner_counts(
         "at",
         category=lines.category,
         mine=is_brand.cast("int32"),
-        brand_amount=ibis.cases((is_brand & in_currency, amount), else_=0.0),
-        category_amount=ibis.cases((in_currency, amount), else_=0.0),
+        brand_amount=ibis.cases((is_brand, amount), else_=0.0),
+        category_amount=amount,
     )
     every = base.mutate(category=ibis.literal(ALL, "string"))
     both = ibis.union(base.filter(base.category.notnull()), every)
@@ -109,7 +107,13 @@ def partner_counts(
         brand_amount=ranked.brand_amount.sum(),
         category_amount=ranked.category_amount.sum(),
     )
+    share = ibis.cases(
+        ((people.brand_orders > 0) & (people.category_amount > 0),
+         people.brand_amount / people.category_amount),
+        else_=ibis.null("float64"),
+    )  # fmt: skip
     people = people.mutate(
+        share=share,
         kind=ibis.cases(
             (people.brand_orders >= 2, "R"), (people.brand_orders == 1, "O"), else_="X"
         ),
@@ -124,8 +128,9 @@ def partner_counts(
     grouped = _with_group(log, people, by)
     counts = grouped.group_by(["category", "grp", "kind", "switch"]).agg(
         people=grouped.count(),
-        brand_amount=grouped.brand_amount.sum().round(4),
-        category_amount=grouped.category_amount.sum().round(4),
+        # Rounded: engines add floats in different orders, equal figures must stay equal.
+        share_sum=grouped.share.round(9).sum().round(6).fill_null(0.0),
+        share_n=grouped.share.count(),
     )
     return counts.select(*COLUMNS)
 

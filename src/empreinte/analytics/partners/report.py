@@ -7,8 +7,8 @@ cells.py:
 
 - buyers: `category_buyers` = `brand_buyers` + `other_buyers`, `brand_buyers` =
   `repeat_buyers` + `one_time_buyers`; rates `penetration` = brand / category buyers,
-  `repeat_rate` = repeat / brand buyers, `share_of_wallet` = the brand buyers' spending on
-  the brand / their spending on the category (report currency only);
+  `repeat_rate` = repeat / brand buyers, `share_of_wallet` = the mean, over the brand
+  buyers, of the part of each one's spending on the category that went to the brand;
 - switching, among people with two orders or more in the category, their first against their
   last order: `kept` (brand → brand), `lost` (brand → other brands), `won` (other → brand),
   `never` (other → other), `from_brand` = kept + lost, `from_other` = won + never,
@@ -28,8 +28,6 @@ so that two breakdowns of one report cannot be played against each other through
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +37,7 @@ import pyarrow as pa
 
 from empreinte.analytics.partners.cells import Mark, Relation, protect
 from empreinte.analytics.partners.counts import ALL, UNKNOWN
+from empreinte.analytics.partners.labels import label
 
 OTHER = "(other)"
 
@@ -78,8 +77,8 @@ class Count:
     value: int | None
     mark: Mark
 
-    def text(self) -> str:
-        return "suppressed" if self.value is None else str(self.value)
+    def text(self, lang: str = "en") -> str:
+        return label("suppressed", lang) if self.value is None else str(self.value)
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,6 @@ class PartnerReport:
     k: int
     since: datetime | None
     until: datetime | None
-    currency: str | None  # of the shares of wallet
     rows: tuple[PartnerRow, ...]
     #: Categories where the brand has fewer than k buyers: not reported.
     categories_below_k: int = 0
@@ -127,30 +125,30 @@ class PartnerReport:
             "k": self.k,
             "since": None if self.since is None else self.since.isoformat(),
             "until": None if self.until is None else self.until.isoformat(),
-            "currency": self.currency,
             "categoriesBelowK": self.categories_below_k,
             "rows": self.to_rows(),
         }
 
-    def to_csv(self) -> str:
-        """The report as a partner reads it: a suppressed count says "suppressed" (never 0)."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["brand", "category", "group", *COUNTS, *RATES])
+    def to_csv(self, lang: str = "en") -> str:
+        """The report as a partner reads it, headers in `lang` (en, fr): a suppressed count
+        says "suppressed" ("masqué"), never 0; rates as fractions (0.25: 25 %); no cell a
+        spreadsheet would run as a formula (names come from events)."""
+        from empreinte.analytics.cx.rendering import to_csv
+
+        rows = []
         for row in self.rows:
-            writer.writerow(
-                [
-                    self.brand,
-                    row.category,
-                    row.group,
-                    *(row.counts[name].text() for name in COUNTS),
-                    *(
-                        "" if row.rates[name] is None else f"{row.rates[name]:.4f}"
-                        for name in RATES
-                    ),
-                ]
-            )
-        return buffer.getvalue()
+            item: dict[str, Any] = {
+                label("brand", lang): self.brand,
+                label("category", lang): label(row.category, lang),
+                label("group", lang): label(row.group, lang),
+            }
+            for name in COUNTS:
+                item[label(name, lang)] = row.counts[name].text(lang)
+            for name in RATES:
+                rate = row.rates[name]
+                item[label(name, lang)] = None if rate is None else round(rate, 4)
+            rows.append(item)
+        return to_csv(rows)
 
     def to_arrow(self) -> pa.Table:
         """The report as Parquet's columns: counts nullable integers with their mark."""
@@ -174,14 +172,14 @@ class _Group:
     """One group's atoms and amounts (folded groups added together)."""
 
     atoms: dict[str, int] = field(default_factory=dict)
-    brand_amount: float = 0.0
-    category_amount: float = 0.0
+    share_sum: float = 0.0
+    share_n: int = 0
 
     def add(self, other: _Group) -> None:
         for name, value in other.atoms.items():
             self.atoms[name] = self.atoms.get(name, 0) + value
-        self.brand_amount += other.brand_amount
-        self.category_amount += other.category_amount
+        self.share_sum += other.share_sum
+        self.share_n += other.share_n
 
     def count(self, name: str) -> int:
         sums = BUYER_SUMS.get(name) or SWITCH_SUMS.get(name) or (name,)
@@ -200,9 +198,8 @@ def groups_of(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, _Grou
         if isinstance(switch, str):
             name = SWITCH_ATOMS[switch]
             group.atoms[name] = group.atoms.get(name, 0) + people
-        if kind != "other_buyers":
-            group.brand_amount += float(record["brand_amount"] or 0.0)
-            group.category_amount += float(record["category_amount"] or 0.0)
+        group.share_sum += float(record["share_sum"] or 0.0)
+        group.share_n += int(record["share_n"] or 0)
     return out
 
 
@@ -291,8 +288,8 @@ def _rates(counts: Mapping[str, Count], group: _Group) -> dict[str, float | None
         return None if a is None or b is None or b == 0 else a / b
 
     share = None
-    if counts["brand_buyers"].value is not None and group.category_amount > 0:
-        share = round(group.brand_amount / group.category_amount, 6)
+    if counts["brand_buyers"].value is not None and group.share_n > 0:
+        share = round(group.share_sum / group.share_n, 6)
     return {
         "penetration": ratio("brand_buyers", "category_buyers"),
         "repeat_rate": ratio("repeat_buyers", "brand_buyers"),

@@ -121,16 +121,13 @@ class Partners:
                     f"no brand {name!r} with at least {size} buyers in the period "
                     f"(see the brands list)",
                 )
-            currency = _main_currency(log, lines)
             totals = groups_of(
-                log.execute(partner_counts(log, lines, found.name, currency, None)).to_dict(
-                    "records"
-                )
+                log.execute(partner_counts(log, lines, found.name, None)).to_dict("records")
             )
             by_group = (
                 groups_of(
                     log.execute(
-                        partner_counts(log, lines, found.name, currency, by)  # type: ignore[arg-type]
+                        partner_counts(log, lines, found.name, by)  # type: ignore[arg-type]
                     ).to_dict("records")
                 )
                 if by is not None
@@ -161,7 +158,6 @@ class Partners:
             k=size,
             since=since,
             until=until,
-            currency=currency,
             rows=tuple(rows),
             categories_below_k=below,
             primary=primary,
@@ -187,11 +183,3 @@ class Partners:
             Brand(str(row.name), int(row.buyers), int(row.categories)) for row in frame.itertuples()
         )
         return BrandList(k, brands)
-
-
-def _main_currency(log: AnalyticsLog, lines: ir.Table) -> str | None:
-    """The most frequent currency of the period's lines (ties: alphabetical), upper case."""
-    codes = lines.filter(lines.currency.notnull()).mutate(code=lines.currency.upper())
-    frame = log.execute(codes.group_by("code").agg(n=codes.count()))
-    found = {str(row.code): int(row.n) for row in frame.itertuples()}
-    return min(found, key=lambda code: (-found[code], code)) if found else None
