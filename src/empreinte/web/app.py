@@ -15,6 +15,7 @@ from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
+from empreinte.web.activate_partners_api import PartnersApi
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
 from empreinte.web.dashboard.app import Dashboard
@@ -111,6 +112,7 @@ def create_app(
             *KnowValueApi(workspace).routes(),
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),
+            *PartnersApi(workspace).routes(),
             *snapshots.routes(),
             *OpenApi(__version__).routes(),
             # Last: the dashboard's pages at `/` (after every API path).
