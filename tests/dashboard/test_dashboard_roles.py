@@ -38,6 +38,7 @@ GET = {
     "/segments/{name}": STAFF,
     "/personas": STAFF,
     "/personas/card": STAFF,
+    "/partners": STAFF,
     "/privacy": STAFF,
     "/sources": ADMIN,
     "/sources/live": ADMIN,
@@ -107,6 +108,7 @@ def test_the_navigation_links_each_section_once(client_as: Callable[[str], httpx
         "/journeys",
         "/experience",
         "/segments",
+        "/partners",
         "/privacy",
         "/sources",
     ]

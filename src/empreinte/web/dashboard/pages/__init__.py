@@ -9,13 +9,23 @@ from empreinte.web.dashboard.pages import (
     experience,
     journeys,
     overview,
+    partners,
     privacy,
     segments,
     sources,
 )
 
-NAVIGATION = ("overview", "customers", "journeys", "experience", "segments", "privacy", "sources")
+NAVIGATION = (
+    "overview",
+    "customers",
+    "journeys",
+    "experience",
+    "segments",
+    "partners",
+    "privacy",
+    "sources",
+)
 
-_MODULES = (overview, customers, journeys, experience, segments, privacy, sources)
+_MODULES = (overview, customers, journeys, experience, segments, partners, privacy, sources)
 PAGES: list[Page] = [page for module in _MODULES for page in module.PAGES]
 ACTIONS: list[Action] = [action for module in _MODULES for action in module.ACTIONS]
