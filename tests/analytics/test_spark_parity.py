@@ -20,6 +20,7 @@ import pytest
 from journeys import parity_attribution, parity_channels, parity_funnels, parity_paths
 from parity_order_lines import CASES as ORDER_LINES_CASES
 from parity_order_lines import MESSAGES as AWKWARD_ORDERS
+from partners import parity_partners
 
 import empreinte
 from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
@@ -53,6 +54,7 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     **parity_predictions.CASES,
     **parity_personas.CASES,
     **ORDER_LINES_CASES,
+    **parity_partners.CASES,
 }
 
 

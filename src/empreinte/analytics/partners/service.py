@@ -23,6 +23,7 @@ from empreinte.analytics.log import AnalyticsLog
 from empreinte.analytics.partners.counts import (
     ALL,
     BREAKDOWNS,
+    Breakdown,
     brand_buyers,
     brand_key,
     partner_counts,
@@ -91,8 +92,20 @@ class Partners:
     ) -> BrandList:
         """The brands bought by at least k people in the period, most bought first."""
         size = self.check_k(k)
+        since, until = self._window(since, until)
         with self._open_log() as log:
-            return self._brands(log, self._lines(log, since, until), size)
+            lines = report_lines(log, since=since, until=until, sources=self._sources)
+            return brand_list(log, lines, size)
+
+    def _window(
+        self, since: datetime | None, until: datetime | None
+    ) -> tuple[datetime | None, datetime | None]:
+        """[`since`, `until`) in the workspace's zone when without an offset; not empty."""
+        since = None if since is None else self._local(since)
+        until = None if until is None else self._local(until)
+        if since is not None and until is not None and since >= until:
+            raise InvalidInput("until", "must be after since (the period is empty)")
+        return since, until
 
     def report(
         self,
@@ -111,75 +124,82 @@ class Partners:
         name = brand.strip() if isinstance(brand, str) else ""
         if not name or len(name) > MAX_BRAND:
             raise InvalidInput("brand", f"give a brand name of 1 to {MAX_BRAND} characters")
+        since, until = self._window(since, until)
         with self._open_log() as log:
-            lines = self._lines(log, since, until)
-            known = {brand_key(b.name): b for b in self._brands(log, lines, size).brands}
-            found = known.get(brand_key(name))
-            if found is None:
-                raise InvalidInput(
-                    "brand",
-                    f"no brand {name!r} with at least {size} buyers in the period "
-                    f"(see the brands list)",
-                )
-            totals = groups_of(
-                log.execute(partner_counts(log, lines, found.name, None)).to_dict("records")
+            return partner_report(
+                log,
+                name,
+                by=by,  # type: ignore[arg-type]  # checked above
+                since=since,
+                until=until,
+                k=size,
+                sources=self._sources,
             )
-            by_group = (
-                groups_of(
-                    log.execute(
-                        partner_counts(log, lines, found.name, by)  # type: ignore[arg-type]
-                    ).to_dict("records")
-                )
-                if by is not None
-                else {}
-            )
-        rows: list[PartnerRow] = []
-        below = primary = complementary = 0
-        unbroken: list[str] = []
-        for category in sorted(totals, key=lambda c: (c != ALL, c)):
-            total = totals[category][ALL]
-            if total.count("brand_buyers") < size:
-                below += category != ALL
-                continue
-            built = build_rows(category, total, {}, size, None)
-            if by is not None:
-                split = build_rows(
-                    category, total, by_group.get(category, {}), size, built.total_marks
-                )
-                if not split.broken_down:
-                    unbroken.append(category)
-                built = split
-            rows += built.rows
-            primary += built.primary
-            complementary += built.complementary
-        return PartnerReport(
-            brand=found.name,
-            by=by,
-            k=size,
-            since=since,
-            until=until,
-            rows=tuple(rows),
-            categories_below_k=below,
-            primary=primary,
-            complementary=complementary,
-            unbroken=tuple(unbroken),
-        )
 
-    def _lines(self, log: AnalyticsLog, since: datetime | None, until: datetime | None) -> ir.Table:
-        if since is not None and until is not None and since >= until:
-            raise InvalidInput("until", "must be after since")
-        return report_lines(
-            log,
-            since=None if since is None else self._local(since),
-            until=None if until is None else self._local(until),
-            sources=self._sources,
-        )
 
-    def _brands(self, log: AnalyticsLog, lines: ir.Table, k: int) -> BrandList:
-        table = brand_buyers(log, lines)
-        table = table.filter(table.buyers >= k).order_by([table.buyers.desc(), table.name])
-        frame = log.execute(table)
-        brands = tuple(
-            Brand(str(row.name), int(row.buyers), int(row.categories)) for row in frame.itertuples()
+def brand_list(log: AnalyticsLog, lines: ir.Table, k: int) -> BrandList:
+    """The brands of `lines` bought by at least `k` people, most bought first."""
+    table = brand_buyers(log, lines)
+    table = table.filter(table.buyers >= k).order_by([table.buyers.desc(), table.name])
+    frame = log.execute(table)
+    brands = tuple(
+        Brand(str(row.name), int(row.buyers), int(row.categories)) for row in frame.itertuples()
+    )
+    return BrandList(k, brands)
+
+
+def partner_report(
+    log: AnalyticsLog,
+    brand: str,
+    *,
+    by: Breakdown | None,
+    since: datetime | None,
+    until: datetime | None,
+    k: int,
+    sources: Collection[str] | None,
+) -> PartnerReport:
+    """The protected report of `brand` (checked: at least `k` buyers) on `log`; times are
+    the caller's, zone included."""
+    lines = report_lines(log, since=since, until=until, sources=sources)
+    known = {brand_key(b.name): b for b in brand_list(log, lines, k).brands}
+    found = known.get(brand_key(brand))
+    if found is None:
+        raise InvalidInput(
+            "brand",
+            f"no brand {brand!r} with at least {k} buyers in the period (see the brands list)",
         )
-        return BrandList(k, brands)
+    totals = groups_of(log.execute(partner_counts(log, lines, found.name, None)).to_dict("records"))
+    by_group = (
+        groups_of(log.execute(partner_counts(log, lines, found.name, by)).to_dict("records"))
+        if by is not None
+        else {}
+    )
+    rows: list[PartnerRow] = []
+    below = primary = complementary = 0
+    unbroken: list[str] = []
+    for category in sorted(totals, key=lambda c: (c != ALL, c)):
+        total = totals[category][ALL]
+        if total.count("brand_buyers") < k:
+            below += category != ALL
+            continue
+        built = build_rows(category, total, {}, k, None)
+        if by is not None:
+            split = build_rows(category, total, by_group.get(category, {}), k, built.total_marks)
+            if not split.broken_down:
+                unbroken.append(category)
+            built = split
+        rows += built.rows
+        primary += built.primary
+        complementary += built.complementary
+    return PartnerReport(
+        brand=found.name,
+        by=by,
+        k=k,
+        since=since,
+        until=until,
+        rows=tuple(rows),
+        categories_below_k=below,
+        primary=primary,
+        complementary=complementary,
+        unbroken=tuple(unbroken),
+    )
