@@ -151,3 +151,13 @@ def test_the_settings_are_checked_at_open(tmp_path: object, section: str) -> Non
     (root / "empreinte.toml").write_text(f"[partners]\n{section}\n")
     with pytest.raises(ConfigError, match=r"\[partners\]"):
         empreinte.open(root)
+
+
+def test_which_sources_count() -> None:
+    from empreinte.analytics.partners.settings import PartnerSettings
+
+    trusted = frozenset({"api", "python", "crm"})
+    assert PartnerSettings.from_mapping({}).source_names(trusted) == trusted
+    assert PartnerSettings.from_mapping({"sources": "any"}).source_names(trusted) is None
+    chosen = PartnerSettings.from_mapping({"sources": ["shop", " pos "]})
+    assert chosen.source_names(trusted) == {"shop", "pos"}
