@@ -71,6 +71,10 @@ _SUCCESS_SCHEMAS: dict[str, dict[str, Any]] = {
     "text/csv": {"type": "string"},
     "image/png": {"type": "string", "contentMediaType": "image/png"},
     "image/svg+xml": {"type": "string"},
+    "application/vnd.apache.parquet": {
+        "type": "string",
+        "contentMediaType": "application/vnd.apache.parquet",
+    },
 }
 
 OPENAPI = Operation("This document: every route of the HTTP API", "operations", auth="public")
