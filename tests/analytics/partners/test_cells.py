@@ -120,7 +120,7 @@ COUNT = st.one_of(st.integers(0, 6), st.integers(0, 40))
 GROUP = st.lists(COUNT, min_size=7, max_size=7)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(groups=st.lists(GROUP, min_size=1, max_size=4), k=st.sampled_from([5, 10]))
 def test_no_cell_below_k_and_none_recoverable(groups: list[list[int]], k: int) -> None:
     parts = {f"g{i}": _group(values) for i, values in enumerate(groups)}
