@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from empreinte.errors import AuthError, ConfigError, NotFound
+from empreinte.errors import AuthError, InvalidInput, NotFound
 from empreinte.store.engine import Engine
 from empreinte.store.records import ApiToken, SourceKey
 
@@ -47,6 +47,28 @@ def key_digest(secret: str) -> str:
     return _digest(secret)
 
 
+#: The longest source name: it is shown in lists and stored on every event.
+MAX_SOURCE_NAME = 64
+
+
+def check_source_name(source: str) -> None:
+    """`InvalidInput` naming `source` unless it is 1 to 64 ASCII letters, digits, '-' or '_'
+    and not one of empreinte's own sources."""
+    plain = source.replace("-", "").replace("_", "")
+    if not source or len(source) > MAX_SOURCE_NAME or not (plain.isascii() and plain.isalnum()):
+        shown = source if len(source) <= MAX_SOURCE_NAME else source[:MAX_SOURCE_NAME] + "…"
+        raise InvalidInput(
+            "source",
+            f"{shown!r} is not a source name: 1 to {MAX_SOURCE_NAME} letters, digits, '-' or '_'",
+        )
+    if source in INTERNAL_SOURCES:
+        raise InvalidInput(
+            "source",
+            f"{source!r} is empreinte's own (the Python API and the server's consent "
+            "endpoints write to it): choose another name",
+        )
+
+
 class Credentials:
     """A workspace's write keys and API tokens, cached in memory and kept in the engine.
 
@@ -67,15 +89,7 @@ class Credentials:
 
     def create_write_key(self, source: str) -> str:
         """A new write key for `source` (created if new). The key is shown once, here."""
-        if not source or not source.replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(
-                f"source name {source!r} must be letters, digits, '-' or '_' and not empty"
-            )
-        if source in INTERNAL_SOURCES:
-            raise ConfigError(
-                f"source {source!r} is empreinte's own (the Python API and the server's consent "
-                "endpoints write to it): choose another name"
-            )
+        check_source_name(source)
         key = "wk_" + secrets.token_urlsafe(24)
         self._engine.add_source(source)
         self._engine.add_write_key(SourceKey(source, _digest(key), datetime.now(UTC)))
@@ -105,8 +119,8 @@ class Credentials:
         try:
             role = Role(role)
         except ValueError:
-            raise ConfigError(
-                f"unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}"
+            raise InvalidInput(
+                "role", f"unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}"
             ) from None
         token = "emp_" + secrets.token_urlsafe(32)
         self._engine.add_api_token(ApiToken(name, role.value, _digest(token), datetime.now(UTC)))

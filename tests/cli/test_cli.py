@@ -6,10 +6,13 @@ import re
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 import empreinte
 from empreinte.cli import app
+from empreinte.credentials import key_digest
+from empreinte.errors import AuthError
 
 runner = CliRunner()
 
@@ -56,6 +59,29 @@ def test_keys_and_tokens_create(tmp_path: Path) -> None:
     with empreinte.open(ws_dir) as ws:
         assert ws.credentials.source_for(key.strip()) == "store-till"
         assert ws.credentials.principal_for(token.strip()).role == "analyst"
+
+
+def test_keys_list_and_revoke(tmp_path: Path) -> None:
+    ws_dir = str(tmp_path / "ws")
+    run("init", ws_dir)
+    _, first = run("keys", "create", "--source", "web", "-w", ws_dir)
+    _, second = run("keys", "create", "--source", "app", "-w", ws_dir)
+    first, second = first.strip(), second.strip()
+    code, listed = run("keys", "list", "-w", ws_dir)
+    assert code == 0 and key_digest(first) in listed and key_digest(second) in listed
+    assert first not in listed and second not in listed
+    code, out = run("keys", "revoke", key_digest(first), "-w", ws_dir)
+    assert code == 0 and "web" in out
+    code, out = run("keys", "revoke", second, "-w", ws_dir)  # the key itself works too
+    assert code == 0 and "app" in out
+    code, out = run("keys", "revoke", second, "-w", ws_dir)
+    assert code != 0 and "already revoked" in out and "Traceback" not in out
+    code, out = run("keys", "create", "--source", "bad name", "-w", ws_dir)
+    assert code != 0 and "not a source name" in out and "Traceback" not in out
+    with empreinte.open(ws_dir) as ws:
+        for key in (first, second):
+            with pytest.raises(AuthError):
+                ws.credentials.source_for(key)
 
 
 def test_import_jsonl_reports_bad_lines_and_keeps_good_ones(tmp_path: Path) -> None:

@@ -144,10 +144,31 @@ def test_logout_ends_the_session(
     client = client_as("analyst")
     page = client.get("/overview")
     assert page.status_code == 200
+    token = client.cookies["empreinte_session"]
     assert client.post("/logout", data={"csrf": ""}).status_code == 403
     done = client.post("/logout", data={"csrf": csrf_of(page.text)})
     assert done.status_code == 303 and done.headers["location"] == "/login"
     assert client.get("/overview").status_code == 303
+    # A copy of the cookie taken before the logout (a shared computer, a stolen cookie) is
+    # refused too, by the pages and by the API.
+    with fresh(dashboard) as copy:
+        copy.cookies.set("empreinte_session", token)
+        assert copy.get("/overview").status_code == 303
+        assert copy.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_an_api_session_logs_out(dashboard: Dashboard) -> None:
+    with fresh(dashboard) as client:
+        answer = client.post(
+            "/api/login",
+            json={"username": "demo-analyst", "password": dashboard.passwords["demo-analyst"]},
+        )
+        bearer = {"Authorization": f"Bearer {answer.json()['token']}"}
+        assert client.get("/api/me", headers=bearer).json()["name"] == "demo-analyst"
+        assert client.post("/api/logout", headers=bearer).status_code == 204
+        refused = client.get("/api/me", headers=bearer)
+        assert refused.status_code == 401 and "logged out" in refused.text
+        assert client.post("/api/logout", headers=bearer).status_code == 401
 
 
 def test_a_forged_or_tampered_session_cookie_is_no_one(dashboard: Dashboard) -> None:

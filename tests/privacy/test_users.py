@@ -134,3 +134,18 @@ def test_tampered_expired_and_revoked_sessions_are_refused(ws: Workspace) -> Non
         users.principal(token)
     with pytest.raises(ConfigError):
         users.disable("alice")
+
+
+def test_a_logged_out_session_is_refused_and_the_others_live_on(ws: Workspace) -> None:
+    users = users_of(ws)
+    users.create("bob", PASSWORD, "analyst")
+    laptop, phone = users.login("bob", PASSWORD).token, users.login("bob", PASSWORD).token
+    users.logout(laptop)
+    with pytest.raises(AuthError, match="logged out"):
+        users.principal(laptop)
+    with pytest.raises(AuthError, match="logged out"):
+        users_of(ws).principal(laptop)  # another process of the workspace refuses it too
+    assert users.principal(phone).name == "bob"
+    users.logout(laptop)  # twice: nothing more happens
+    with pytest.raises(AuthError):
+        users.logout("ses_forged.0000")  # only a genuine, live token can be ended

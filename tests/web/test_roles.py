@@ -135,10 +135,27 @@ TABLE: dict[tuple[str, str], Row] = {
         everyone("401"),
     ),
     ("GET", "/api/me"): Row(lambda w: Call("/api/me"), any_role("2xx")),
+    # API tokens are not sessions: they are revoked, not logged out. A session logs out
+    # (a session of its own: the shared one must live on).
+    ("POST", "/api/logout"): Row(
+        lambda w: Call("/api/logout", body={}),
+        {**any_role("4xx"), "analyst_session": "2xx"},
+    ),
     # -- the event log: raw personal data, admins only --
     ("GET", "/api/events"): Row(lambda w: Call("/api/events", {"limit": 1}), admin_only("2xx")),
     # a copy of the whole database, for the local CLI (its own secret) or an admin
     ("POST", "/api/snapshots"): Row(lambda w: Call("/api/snapshots", body={}), admin_only("2xx")),
+    # -- sources: write keys and refusals, admins only (the dashboard's Sources page) --
+    ("GET", "/api/sources/keys"): Row(lambda w: Call("/api/sources/keys"), admin_only("2xx")),
+    ("POST", "/api/sources/keys"): Row(
+        lambda w: Call("/api/sources/keys", body={"source": "roles-shop"}), admin_only("2xx")
+    ),
+    ("POST", "/api/sources/keys/{key_hash}/revoke"): Row(
+        lambda w: Call(f"/api/sources/keys/{'0' * 64}/revoke", body={}), admin_only("4xx")
+    ),
+    ("GET", "/api/sources/rejections"): Row(
+        lambda w: Call("/api/sources/rejections"), admin_only("2xx")
+    ),
     # -- profiles: readers; analysts see pseudonyms only --
     ("GET", "/api/profiles"): Row(
         lambda w: Call("/api/profiles", {"userId": "roles-person"}), readers("2xx")
@@ -372,6 +389,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def headers_for(world: World, caller: str, path: str) -> dict[str, str]:
     token = world.tokens[caller]
+    if caller == "analyst_session" and path == "/api/logout":
+        login = httpx.post(
+            f"{world.server.url}/api/login", json={"username": "ana", "password": PASSWORD}
+        )
+        token = login.json()["token"]
     if token is None:
         return {}
     if caller == "write_key" and path.startswith("/v1/"):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console
+from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, reading, report_table
 from empreinte.cli.common import fail as _fail
 from empreinte.cli.common import open_workspace as _open
 from empreinte.cli.common import workspace as _workspace
@@ -105,6 +105,37 @@ def keys_create(
     with _workspace(workspace) as ws:
         key = ws.credentials.create_write_key(source)
     console.print(key)
+
+
+@keys_app.command("list")
+def keys_list(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+    """Every write key made, revoked ones too, by digest (keys themselves are not kept)."""
+    with reading(workspace) as ws:
+        keys = ws.credentials.write_key_list()
+    table = report_table("Write keys", "revoke one with `empreinte keys revoke DIGEST`")
+    table.add_column("source")
+    table.add_column("digest", min_width=64, no_wrap=True)  # whole: `keys revoke` takes it
+    table.add_column("created")
+    table.add_column("revoked")
+    for key in keys:
+        revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else ""
+        created = key.created_at.isoformat(timespec="seconds")
+        table.add_row(key.source, key.key_hash, created, revoked)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="The key's digest (from `keys list`), or the key.")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Revoke a write key: events sent with it are refused (401) from now on."""
+    from empreinte.credentials import key_digest
+
+    digest = key_digest(key) if key.startswith("wk_") else key.strip().lower()
+    with _workspace(workspace) as ws:
+        revoked = ws.credentials.revoke_write_key(digest)
+    console.print(f"revoked the write key {revoked.key_hash[:12]}… of source {revoked.source}")
 
 
 @tokens_app.command("create")

@@ -6,9 +6,11 @@
   the same time: an unknown user is checked against a dummy hash of the same cost.
 - A session token is `ses_` + base64(username, expiry, nonce) + `.` + HMAC-SHA-256 of that,
   keyed with `session.key` in the workspace directory (created on first use, owner-only, like
-  the pseudonymisation key). It is stateless: checking it needs no table, only the user's
-  current role, read at each request, so that disabling a user or changing a role takes effect
-  at once. Signatures are compared in constant time.
+  the pseudonymisation key). Checking it reads the user's current role at each request, so
+  that disabling a user or changing a role takes effect at once, and the table of sessions
+  ended by a logout (`logout`: the token's digest, kept until it would have expired), so that
+  a token copied before a logout is refused after it. Signatures are compared in constant
+  time.
 """
 
 from __future__ import annotations
@@ -161,25 +163,43 @@ class Users:
         )
 
     def principal(self, token: str) -> Principal:
-        """Who a session token belongs to, if it is genuine, unexpired and the user active."""
+        """Who a session token belongs to, if it is genuine, unexpired, not logged out, and
+        the user active."""
+        username, _ = self._genuine(token)
+        if self._store.session_ended(_token_hash(token)):
+            raise AuthError("this session was logged out; log in again")
+        stored = self._store.user(username)
+        if stored is None:
+            raise AuthError("invalid session token")
+        return Principal(username, Role(stored[1]))
+
+    def logout(self, token: str) -> None:
+        """End a session before its expiry: its token is refused from now on, by every
+        process that reads this workspace. `AuthError` for a token that is not a live one."""
+        _, expires = self._genuine(token)
+        self._store.end_session(_token_hash(token), expires)
+
+    def _genuine(self, token: str) -> tuple[str, datetime]:
+        """(username, expiry) of a token this workspace signed and that has not expired."""
         payload, _, signature = token.removeprefix(SESSION_PREFIX).partition(".")
         if not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             raise AuthError("invalid session token")
         try:
             decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
             username, expires, _nonce = decoded.rsplit(":", 2)
-            expired = int(expires) < self._clock()
+            expiry = int(expires)
         except ValueError:  # UnicodeDecodeError and binascii.Error are ValueErrors
             raise AuthError("invalid session token") from None
-        if expired:
+        if expiry < self._clock():
             raise AuthError("session expired; log in again")
-        stored = self._store.user(username)
-        if stored is None:
-            raise AuthError("invalid session token")
-        return Principal(username, Role(stored[1]))
+        return username, datetime.fromtimestamp(expiry, UTC)
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _user(stored: StoredUser) -> User:

@@ -113,6 +113,13 @@ class PrivacyStore(Protocol):
         """Disable an active user; False when there is none of that name."""
         ...
 
+    def end_session(self, token_hash: str, expires_at: datetime) -> None:
+        """Remember that the session whose token has this digest was ended (kept until it
+        would have expired; expired ones are forgotten here)."""
+        ...
+
+    def session_ended(self, token_hash: str) -> bool: ...
+
     def suppressed_hashes(self) -> set[str]: ...
 
     def shared_hashes(self) -> set[str]:
@@ -150,6 +157,10 @@ class PrivacyStore(Protocol):
 
     def erasures(self) -> list[dict[str, Any]]:
         """Every erasure's audit record, oldest first."""
+        ...
+
+    def erasure_count(self) -> int:
+        """How many erasures were made (what caches of reports are keyed by)."""
         ...
 
     def consent_rows(

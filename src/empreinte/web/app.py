@@ -34,6 +34,7 @@ from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
 from empreinte.web.snapshot_api import SnapshotApi
+from empreinte.web.sources_api import SourcesApi
 from empreinte.web.tracking_spec import documented
 from empreinte.workspace import Workspace
 
@@ -114,6 +115,7 @@ def create_app(
             *KnowPersonasApi(workspace).routes(),
             *PartnersApi(workspace).routes(),
             *snapshots.routes(),
+            *SourcesApi(workspace, workspace.rejections).routes(),
             *OpenApi(__version__).routes(),
             # Last: the dashboard's pages at `/` (after every API path).
             Dashboard(workspace, users, throttle).mount(),

@@ -27,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from empreinte.credentials import Principal, Role
-from empreinte.errors import ConsentError, InvalidBody, PrivacyError
+from empreinte.errors import ConsentError, InvalidBody, InvalidInput, PrivacyError
 from empreinte.privacy import consent, erasure
 from empreinte.privacy.consent import PURPOSES
 from empreinte.privacy.export import export
 from empreinte.privacy.login_throttle import LoginThrottle
-from empreinte.privacy.users import Session, Users
+from empreinte.privacy.users import SESSION_PREFIX, Session, Users
 from empreinte.web.auth import require
 from empreinte.web.operation import ApiRoute, Operation
 from empreinte.web.params import json_object
@@ -104,6 +104,15 @@ ME = Operation(
         "required": ["name", "role"],
     },
 )
+LOGOUT = Operation(
+    "End this session: its token is refused from now on",
+    "sessions",
+    roles=ANYONE,
+    ok=204,
+    errors=(400,),
+    description="For a session token (from /api/login). An API token is revoked by an admin, "
+    "not logged out: 400.",
+)
 CONSENT = Operation(
     "A person's consent per purpose, and its history",
     "privacy",
@@ -170,6 +179,7 @@ class PrivacyApi:
         return [
             route("/api/login", "POST", LOGIN, self.login),
             route("/api/me", "GET", ME, self.me),
+            route("/api/logout", "POST", LOGOUT, self.logout),
             route("/api/profiles/{profile_id}/consent", "GET", CONSENT, self.consent),
             route("/api/consent", "POST", RECORD, self.record),
             route("/api/consent/confirm", "POST", CONFIRM, self.confirm),
@@ -229,6 +239,13 @@ class PrivacyApi:
     async def me(self, request: Request, who: Principal | None) -> Response:
         assert who is not None
         return json_response(200, {"name": who.name, "role": who.role.value})
+
+    async def logout(self, request: Request, who: Principal | None) -> Response:
+        token = request.headers.get("authorization", "").partition(" ")[2].strip()
+        if not token.startswith(SESSION_PREFIX):
+            raise InvalidInput("authorization", "only a session token (from /api/login) logs out")
+        await run_in_threadpool(self._users.logout, token)
+        return Response(status_code=204)
 
     # -- consent --------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,9 +147,13 @@ class PersonaCard:
     payment_failed_share: float
     called_after_web_share: float
     quote: str | None
+    #: The profile whose comment is quoted: never shown nor exported (it would name the
+    #: author), kept so that a quote is taken down when its author withdraws consent.
+    quote_by: str | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         row = asdict(self)
+        del row["quote_by"]
         for key in ("generations", "countries", "cities", "income_bands", "channels", "categories"):
             row[key] = [{"label": k, "share": v} for k, v in getattr(self, key)]
         row["themes"] = [{"theme": k, "comments": v} for k, v in self.themes]
@@ -201,6 +205,7 @@ def persona_cards(
         journey, journey_share = _typical(sequences.get(c, []))
         nps = _nps(own["nps"].dropna() if "nps" in own else pd.Series(dtype=float))
         said = comments[comments["cluster"] == c]
+        quote = _quote(said, minimum)
         cards.append(
             PersonaCard(
                 number=c + 1,
@@ -226,7 +231,8 @@ def persona_cards(
                 themes=_themes(said[said["score"] <= DETRACTOR_MAX]["comment"], language),
                 payment_failed_share=payment.get(c, 0) / size,
                 called_after_web_share=called.get(c, 0) / size,
-                quote=_quote(said, minimum),
+                quote=quote[0] if quote else None,
+                quote_by=quote[1] if quote else None,
             )
         )
     return cards
@@ -387,7 +393,8 @@ def quote_of(comment: str) -> str:
     return short
 
 
-def _quote(said: pd.DataFrame, minimum: int) -> str | None:
+def _quote(said: pd.DataFrame, minimum: int) -> tuple[str, str] | None:
+    """(the quote, its author's profile id), or None."""
     if said.empty or said["profile_id"].nunique() < minimum:
         return None
     median = float(said["score"].median())
@@ -398,7 +405,7 @@ def _quote(said: pd.DataFrame, minimum: int) -> str | None:
             hashlib.sha256(str(r.comment).encode()).hexdigest(),
         ),
     )
-    return quote_of(str(ranked[0].comment))
+    return quote_of(str(ranked[0].comment)), str(ranked[0].profile_id)
 
 
 # -- rendering --------------------------------------------------------------------------------

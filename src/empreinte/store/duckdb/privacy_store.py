@@ -107,6 +107,23 @@ class DuckDBPrivacyStore(DuckDBTables):
         )
         return [StoredUser(str(u), str(r), c, d) for u, r, c, d in rows]
 
+    def end_session(self, token_hash: str, expires_at: datetime) -> None:
+        cursor = self._cur()
+        cursor.execute("DELETE FROM ended_sessions WHERE expires_at < ?", [datetime.now(UTC)])
+        cursor.execute(
+            "INSERT INTO ended_sessions (token_hash, expires_at) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [token_hash, expires_at],
+        )
+
+    def session_ended(self, token_hash: str) -> bool:
+        row = (
+            self._cur()
+            .execute("SELECT 1 FROM ended_sessions WHERE token_hash = ?", [token_hash])
+            .fetchone()
+        )
+        return row is not None
+
     def disable_user(self, username: str) -> bool:
         """Disable an active user; False when there is none of that name."""
         row = (
@@ -309,6 +326,10 @@ class DuckDBPrivacyStore(DuckDBTables):
             .fetchall()
         )
         return [(int(seq), list(ids)) for seq, ids in rows]
+
+    def erasure_count(self) -> int:
+        row = self._cur().execute("SELECT count(*) FROM erasure_audit").fetchone()
+        return int(row[0]) if row else 0
 
     def erasures(self) -> list[dict[str, Any]]:
         """Every erasure's audit record, oldest first."""

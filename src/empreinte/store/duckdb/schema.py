@@ -194,4 +194,12 @@ MIGRATIONS: tuple[str, ...] = (
         computed_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 7 — dashboard sessions ended by a logout before their expiry (a session token is signed
+    # and stateless otherwise): the digest of the token, kept until the token would expire.
+    """
+    CREATE TABLE ended_sessions (
+        token_hash VARCHAR PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 )

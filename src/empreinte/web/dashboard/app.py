@@ -86,10 +86,9 @@ class Dashboard:
         self._sessions = DashboardSessions(users, session_key(workspace.path))
         self._throttle = throttle
         self._renderer = Renderer(NAVIGATION, PAGES, workspace.config.timezone)
-        store = workspace.privacy_store
         settings = dashboard_settings(workspace.config.dashboard)
         self._reports = ReportCache(
-            lambda: len(store.erasures()), max_age=settings["report_cache_seconds"]
+            workspace.privacy_store.erasure_count, max_age=settings["report_cache_seconds"]
         )
 
     def mount(self) -> Mount:
@@ -228,7 +227,7 @@ class Dashboard:
         except EmpreinteError as exc:
             return self._error(request, self._sessions.viewer(request), exc)
         response = RedirectResponse("/login", 303)
-        self._sessions.end(response)
+        await run_in_threadpool(self._sessions.end, request, response)
         return response
 
     async def language(self, request: Request) -> Response:

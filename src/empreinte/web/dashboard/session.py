@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -78,7 +79,13 @@ class DashboardSessions:
             path="/",
         )
 
-    def end(self, response: Response) -> None:
+    def end(self, request: Request, response: Response) -> None:
+        """Log out: the session's token is refused from now on (a copy of the cookie too),
+        and the browser forgets it."""
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if token.startswith(SESSION_PREFIX) and len(token) <= _MAX_TOKEN:
+            with contextlib.suppress(AuthError):  # expired or forged: nothing to end
+                self.users.logout(token)
         response.delete_cookie(SESSION_COOKIE, path="/")
 
     # -- CSRF ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,8 @@ SIZE_STEPS = 60
 SIZE_PATH = "/segments/-/size"
 #: A persona report older than this is computed again (in the background).
 PERSONAS_MAX_AGE = 900.0
+#: How often the authors of the cards' quotes are checked to still allow profiling (seconds).
+QUOTES_CHECKED_EVERY = 60.0
 #: Seconds between reloads of the personas page while they are computed.
 PERSONAS_RELOAD = 5
 K_CHOICES = ("", "2", "3", "4", "5", "6", "7", "8")
@@ -390,6 +392,7 @@ class _Personas:
     monotonic: float
     report: PersonaReport | None
     error: EmpreinteError | None
+    quotes_checked: float = 0.0  # time.monotonic() of the last check of the quotes' authors
 
 
 class PersonaReports:
@@ -399,7 +402,8 @@ class PersonaReports:
     second), and personas move slowly: a page shows the last report at once (and says when
     it was computed); one older than `max_age` is computed again in the background while
     the old one is shown. With none yet, the page says it is being computed and reloads
-    itself. An erasure drops every report at once (a card may quote a comment). At most
+    itself. An erasure drops every report at once; a card whose quote's author no longer
+    allows profiling is shown without its quote, and the report computed again. At most
     one computation per key at a time; keys are a language and a k (2 × 8): bounded.
     """
 
@@ -416,14 +420,16 @@ class PersonaReports:
         (started now if it is stale or `renew`: the viewer asked for the latest)."""
         ws, language = view.ws, view.language
         key = (str(ws.path), language, k)
-        version = len(ws.privacy_store.erasures())
+        version = ws.privacy_store.erasure_count()
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.version != version:
                 del self._entries[key]
                 entry = None
+        withdrawn = entry is not None and self._take_down_quotes(ws, entry)
+        with self._lock:
             stale = entry is None or time.monotonic() - entry.monotonic >= self.max_age
-            stale = stale or renew
+            stale = stale or renew or withdrawn
             if stale and key not in self._running:
                 self._running.add(key)
                 threading.Thread(
@@ -433,6 +439,28 @@ class PersonaReports:
                     daemon=True,
                 ).start()
             return entry, key in self._running
+
+    def _take_down_quotes(self, ws: Workspace, entry: _Personas) -> bool:
+        """Check, at most every `QUOTES_CHECKED_EVERY` seconds, that each quote's author still
+        allows profiling; a quote whose author withdrew is removed from the card at once.
+        True when one was (the report is then computed again, with another quote)."""
+        from empreinte.privacy.consent import allowed
+
+        now = time.monotonic()
+        if entry.report is None or now - entry.quotes_checked < QUOTES_CHECKED_EVERY:
+            return False
+        entry.quotes_checked = now
+        cards = entry.report.cards
+        kept = [
+            card
+            if card.quote_by is None or allowed(ws, card.quote_by, "profiling")
+            else replace(card, quote=None, quote_by=None)
+            for card in cards
+        ]
+        if all(a is b for a, b in zip(kept, cards, strict=True)):
+            return False
+        entry.report = replace(entry.report, cards=tuple(kept))
+        return True
 
     def _compute(self, ws: Workspace, key: tuple[str, str, int | None], version: int) -> None:
         _, language, k = key

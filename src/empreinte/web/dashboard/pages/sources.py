@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from empreinte.credentials import INTERNAL_SOURCES, key_digest
+from empreinte.credentials import INTERNAL_SOURCES, MAX_SOURCE_NAME, key_digest
 from empreinte.errors import EmpreinteError
 from empreinte.web.dashboard.components import Chart, Column, EmptyState, Table, bars, lines
 from empreinte.web.dashboard.page import ADMINS, N_, Action, Page, Redirect, View
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from empreinte.collect.rejections import RejectionReport
 
 #: A source name is at most this long (the form refuses longer ones before anything else).
-MAX_SOURCE_NAME = 64
 #: Minutes the ingestion chart covers.
 WINDOW_MINUTES = 60
 #: The live figures read the workspace's own log (the embedded engine) whatever engine runs
