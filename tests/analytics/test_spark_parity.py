@@ -20,13 +20,13 @@ import pytest
 from journeys import parity_attribution, parity_channels, parity_funnels, parity_paths
 from parity_order_lines import CASES as ORDER_LINES_CASES
 from parity_order_lines import MESSAGES as AWKWARD_ORDERS
-from partners import parity_partners
 
 import empreinte
 from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.demo import generate
 from know import parity_personas, parity_predictions, parity_segments, parity_value
+from partners import parity_partners
 
 # The first test pays for the demo, a Spark session and every case on both engines: minutes
 # on a loaded machine, more than the suite's 300 s per test.
