@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "empreinte"
 
 # Bottom first. Keep in step with the table "Layers" in docs/architecture.md.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("leaves", ("errors", "config", "demo")),
+    ("leaves", ("errors", "config", "durations", "demo")),
     ("vocabulary", ("identity.model", "identity.identifiers")),
     ("store", ("store",)),
     ("credentials", ("credentials",)),

@@ -42,6 +42,8 @@ latency_budget = 2.0
 
 [loyalty]                    # points and challenges (see activate/loyalty/settings.py)
 daily_engagement_cap = 30
+[partners]                   # partner insights (analytics/partners/settings.py)
+k = 10
 
 [analytics]                  # which engine runs reports (see store/engine_choice.py)
 engine = "spark"
@@ -86,6 +88,7 @@ _SECTIONS = (
     "stories",
     "loyalty",
     "destinations",
+    "partners",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -110,6 +113,7 @@ class WorkspaceConfig:
     stories: dict[str, Any] = field(default_factory=dict)
     loyalty: dict[str, Any] = field(default_factory=dict)
     destinations: dict[str, Any] = field(default_factory=dict)
+    partners: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -25,6 +25,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.analytics.cx.settings import CxSettings
     from empreinte.analytics.generations import Generations
     from empreinte.analytics.know.icp_profile import IdealCustomer
+    from empreinte.analytics.partners.settings import PartnerSettings
     from empreinte.collect.settings import CollectorSettings
     from empreinte.identity.rules import MergeRules
     from empreinte.privacy.consent import ConsentPolicy
@@ -51,6 +52,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "stories": StorySettings.from_mapping,
         "loyalty": LoyaltySettings.from_mapping,
         "destinations": DestinationSettings.from_mapping,
+        "partners": PartnerSettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

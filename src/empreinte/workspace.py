@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from empreinte.analytics.know.reports import KnowReports
     from empreinte.analytics.know.scorers import PredictRun
     from empreinte.analytics.log import AnalyticsLog
+    from empreinte.analytics.partners.service import Partners
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
@@ -339,6 +340,19 @@ class Workspace:
         from empreinte.analytics.know.reports import KnowReports
 
         return KnowReports(self.analytics, self.config.local, icp=self.config.icp)
+
+    @property
+    def partners(self) -> Partners:
+        """Aggregated partner insights for a brand, no cell below k (docs/partners.md)."""
+        from empreinte.analytics.partners.service import Partners
+        from empreinte.analytics.partners.settings import PartnerSettings
+
+        return Partners(
+            self.analytics,
+            self.config.local,
+            PartnerSettings.from_mapping(self.config.partners),
+            ConsentPolicy.from_mapping(self.config.consent).trusted,
+        )
 
     def predict(self, only: Sequence[str] | None = None) -> PredictRun:
         """Run the model scorers (churn risk, customer value, personas…; all, or `only`

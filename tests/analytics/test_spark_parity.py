@@ -26,6 +26,7 @@ from empreinte.analytics.journeys.touchpoints import sessions, touchpoints
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.demo import generate
 from know import parity_personas, parity_predictions, parity_segments, parity_value
+from partners import parity_partners
 
 # The first test pays for the demo, a Spark session and every case on both engines: minutes
 # on a loaded machine, more than the suite's 300 s per test.
@@ -53,6 +54,7 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     **parity_predictions.CASES,
     **parity_personas.CASES,
     **ORDER_LINES_CASES,
+    **parity_partners.CASES,
 }
 
 

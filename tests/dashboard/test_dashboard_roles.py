@@ -42,6 +42,7 @@ GET = {
     "/year-in-review": STAFF,
     "/loyalty": STAFF,
     "/destinations": STAFF,
+    "/partners": STAFF,
     "/privacy": STAFF,
     "/sources": ADMIN,
     "/sources/live": ADMIN,
@@ -121,6 +122,7 @@ def test_the_navigation_links_each_section_once(client_as: Callable[[str], httpx
         "/loyalty",
         "/year-in-review",
         "/destinations",
+        "/partners",
         "/privacy",
         "/sources",
     ]

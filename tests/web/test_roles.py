@@ -317,6 +317,12 @@ TABLE: dict[tuple[str, str], Row] = {
     # -- RFM and CLV score people: readers only (no order here: a 400 past the role check) --
     ("GET", "/api/know/rfm"): Row(lambda w: Call("/api/know/rfm"), readers("4xx")),
     ("GET", "/api/know/clv"): Row(lambda w: Call("/api/know/clv"), readers("4xx")),
+    # -- partner insights: k-anonymous aggregates made to leave the company, viewers too
+    # (no brand with k buyers here: the report is a 400 past the role check) --
+    ("GET", "/api/partners/brands"): Row(lambda w: Call("/api/partners/brands"), any_role("2xx")),
+    ("GET", "/api/partners/report"): Row(
+        lambda w: Call("/api/partners/report", {"brand": "Acme"}), any_role("4xx")
+    ),
     # -- know the user: profiling people, for analysts and admins; predict writes: admins --
     # (two people are too few for a churn model: a 400 past the role check)
     ("GET", "/api/know/churn"): Row(lambda w: Call("/api/know/churn"), readers("4xx")),

@@ -21,6 +21,7 @@
 | `activate_stories` | products import/list/show; stories show/render/community/share |
 | `activate_loyalty` | loyalty run/overview/balance/ledger/redeem/report, loyalty challenges … |
 | `activate_destinations` | destinations add/list/show/remove/sync/deliveries/retry |
+| `activate_partners` | partners brands/report |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -33,6 +34,7 @@ from typing import Annotated
 import typer
 
 from empreinte.cli import (
+    activate_partners,
     common,
     demo,
     events,
@@ -112,6 +114,7 @@ app.command("icp")(know_predictions.icp)
 app.command("personas")(know_personas.personas)
 app.add_typer(offers_app, name="offers")
 app.add_typer(destinations_app, name="destinations")
+app.add_typer(activate_partners.partners_app, name="partners")
 
 
 def main() -> None:

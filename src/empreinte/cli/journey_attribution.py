@@ -101,7 +101,7 @@ def attribution(
     from empreinte.analytics.journeys.attribution import attribution_report
     from empreinte.analytics.journeys.attribution_chart import attribution_chart
     from empreinte.analytics.journeys.conversion_paths import PathRules
-    from empreinte.analytics.journeys.steps import parse_duration
+    from empreinte.durations import parse_duration
     from empreinte.errors import EmpreinteError
 
     if show not in ("conversions", "value"):

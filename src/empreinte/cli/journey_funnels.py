@@ -69,7 +69,8 @@ def funnel(
     from empreinte.analytics.cx.rendering import to_csv
     from empreinte.analytics.journeys import funnels
     from empreinte.analytics.journeys.funnels_spec import FunnelSpec
-    from empreinte.analytics.journeys.steps import parse_duration, parse_steps
+    from empreinte.analytics.journeys.steps import parse_steps
+    from empreinte.durations import parse_duration
     from empreinte.errors import AnalyticsError
 
     check_lang(lang)

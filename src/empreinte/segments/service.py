@@ -165,7 +165,7 @@ def check_name(name: str) -> str:
 
 
 def check_schedule(schedule: str | None) -> str | None:
-    from empreinte.analytics.journeys.steps import parse_duration
+    from empreinte.durations import parse_duration
 
     if schedule is None or not schedule.strip():
         return None
@@ -355,7 +355,7 @@ class Segments:
 
     def due(self, now: datetime | None = None) -> builtins.list[str]:
         """Segments whose schedule says they should be refreshed by `now`."""
-        from empreinte.analytics.journeys.steps import parse_duration
+        from empreinte.durations import parse_duration
 
         moment = now or self._clock()
         names = []

@@ -18,6 +18,7 @@ from empreinte.privacy.users import Users
 from empreinte.web.activate_destinations_api import DestinationsApi, DestinationSender
 from empreinte.web.activate_loyalty_api import LoyaltyApi, LoyaltyRunner
 from empreinte.web.activate_offers_api import OffersApi, OffersRefresher
+from empreinte.web.activate_partners_api import PartnersApi
 from empreinte.web.activate_stories_api import StoriesApi
 from empreinte.web.api import ReadApi
 from empreinte.web.cx_api import CxApi
@@ -129,6 +130,7 @@ def create_app(
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),
             *DestinationsApi(workspace).routes(),
+            *PartnersApi(workspace).routes(),
             *snapshots.routes(),
             *SourcesApi(workspace, workspace.rejections).routes(),
             *OpenApi(__version__).routes(),

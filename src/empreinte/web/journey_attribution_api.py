@@ -101,8 +101,8 @@ class JourneyAttributionApi:
     def _work(self, q: Query) -> Response:
         from empreinte.analytics.journeys.attribution import attribution_report, model_names
         from empreinte.analytics.journeys.conversion_paths import PathRules, check_property
-        from empreinte.analytics.journeys.steps import parse_duration
         from empreinte.analytics.journeys.touchpoints import JourneyScope
+        from empreinte.durations import parse_duration
 
         goal, value, by = q.get(GOAL), q.get(VALUE), q.get(BY)
         lookback_text, models, orders_text = q.get(LOOKBACK), q.get(MODELS), q.get(ORDERS)

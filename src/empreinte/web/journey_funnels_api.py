@@ -71,7 +71,8 @@ class JourneyFunnelsApi:
 
     def _spec(self, q: Query) -> Any:
         from empreinte.analytics.journeys.funnels_spec import FunnelSpec
-        from empreinte.analytics.journeys.steps import parse_duration, parse_step
+        from empreinte.analytics.journeys.steps import parse_step
+        from empreinte.durations import parse_duration
 
         texts = q.get(STEPS)
         if not texts:

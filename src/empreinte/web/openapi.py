@@ -72,6 +72,10 @@ _SUCCESS_SCHEMAS: dict[str, dict[str, Any]] = {
     "image/png": {"type": "string", "contentMediaType": "image/png"},
     "image/svg+xml": {"type": "string"},
     "text/html": {"type": "string"},  # a shared story's public page
+    "application/vnd.apache.parquet": {
+        "type": "string",
+        "contentMediaType": "application/vnd.apache.parquet",
+    },
 }
 
 OPENAPI = Operation("This document: every route of the HTTP API", "operations", auth="public")

@@ -15,9 +15,10 @@ import pytest
 import empreinte
 from empreinte.analytics.journeys.funnels import dropped, funnel_report
 from empreinte.analytics.journeys.funnels_spec import Exclusion, FunnelSpec
-from empreinte.analytics.journeys.steps import Step, parse_duration, parse_step, parse_steps
+from empreinte.analytics.journeys.steps import Step, parse_step, parse_steps
 from empreinte.analytics.journeys.touchpoints import JourneyScope
 from empreinte.analytics.log import AnalyticsLog
+from empreinte.durations import parse_duration
 from empreinte.errors import AnalyticsError
 from empreinte.workspace import Workspace
 

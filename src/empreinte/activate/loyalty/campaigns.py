@@ -150,7 +150,7 @@ def parse_campaign(doc: Any, timezone: str = "UTC") -> Campaign:
     """A campaign from its document; `InvalidInput` naming the first wrong field."""
     from zoneinfo import ZoneInfo
 
-    from empreinte.analytics.journeys.steps import parse_duration
+    from empreinte.durations import parse_duration
 
     if not isinstance(doc, Mapping):
         raise InvalidInput("campaign", "must be an object")

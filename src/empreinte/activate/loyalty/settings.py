@@ -91,7 +91,7 @@ class LoyaltySettings:
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any] | None) -> LoyaltySettings:
-        from empreinte.analytics.journeys.steps import parse_duration
+        from empreinte.durations import parse_duration
         from empreinte.privacy.consent import PURPOSES
 
         section = dict(section or {})

@@ -34,7 +34,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from empreinte.analytics.journeys.steps import Step, parse_duration, parse_step
+from empreinte.analytics.journeys.steps import Step, parse_step
 from empreinte.analytics.journeys.touchpoints import (
     DEFAULT_SESSION_GAP,
     JourneyScope,
@@ -42,6 +42,7 @@ from empreinte.analytics.journeys.touchpoints import (
     touchpoints,
 )
 from empreinte.analytics.log import AnalyticsLog
+from empreinte.durations import parse_duration
 from empreinte.errors import AnalyticsError
 
 Direction = Literal["next", "previous"]

@@ -30,9 +30,10 @@ from empreinte.analytics.journeys import retention as retention_module
 from empreinte.analytics.journeys import ropo as ropo_module
 from empreinte.analytics.journeys.conversion_paths import DEFAULT_GOAL, DEFAULT_VALUE, PathRules
 from empreinte.analytics.journeys.funnels_spec import Count, Exclusion, FunnelSpec, Mode
-from empreinte.analytics.journeys.steps import Step, parse_duration, parse_step
+from empreinte.analytics.journeys.steps import Step, parse_step
 from empreinte.analytics.journeys.touchpoints import JourneyScope
 from empreinte.analytics.log import AnalyticsLog
+from empreinte.durations import parse_duration
 
 Duration = timedelta | str
 

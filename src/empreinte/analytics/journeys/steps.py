@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 import ibis.expr.types as ir
 
@@ -32,8 +31,6 @@ from empreinte.errors import AnalyticsError
 FILTER_COLUMNS = ("channel", "name")
 FILTER_ROOTS = ("properties.", "context.")
 MAX_STEP_TEXT = 1_000
-MAX_DURATION_DAYS = 3650
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -135,21 +132,3 @@ def parse_step(text: str) -> Step:
 
 def parse_steps(texts: Sequence[str]) -> tuple[Step, ...]:
     return tuple(parse_step(text) for text in texts)
-
-
-def parse_duration(text: str, what: str = "duration") -> timedelta:
-    """`90s`, `30m`, `24h`, `7d` or `2w` (a positive whole number and a unit, at most ten years);
-    `AnalyticsError` naming `what` otherwise."""
-    source = text.strip().lower()
-    number, unit = source[:-1], source[-1:]
-    if (
-        unit not in _UNITS
-        or not (number.isascii() and number.isdigit())
-        or len(number) > 10
-        or not 0 < int(number) * _UNITS[unit] <= MAX_DURATION_DAYS * 86400
-    ):
-        raise AnalyticsError(
-            f"{what} {text!r}: write a positive whole number and a unit, e.g. 90s, 30m, 24h, "
-            f"7d or 2w (at most {MAX_DURATION_DAYS} days)"
-        )
-    return timedelta(seconds=int(number) * _UNITS[unit])

@@ -109,8 +109,8 @@ class KnowReports:
     ) -> ChurnReport:
         """The churn model evaluated in time (AUC, Brier, calibration) and everyone's risk of
         placing no order within `horizon` from `now` (default: just after the last event)."""
-        from empreinte.analytics.journeys.steps import parse_duration
         from empreinte.analytics.know.churn import churn_report
+        from empreinte.durations import parse_duration
 
         span = horizon if isinstance(horizon, timedelta) else parse_duration(horizon, "horizon")
         with self._open_log() as log:

@@ -37,7 +37,7 @@ import ibis.expr.types as ir
 
 from empreinte.analytics.attributes import facts_attribute
 from empreinte.analytics.cx.consented import ANALYTICS_PURPOSE
-from empreinte.analytics.journeys.steps import parse_duration, parse_step
+from empreinte.analytics.journeys.steps import parse_step
 from empreinte.analytics.journeys.touchpoints import JourneyScope, touchpoints
 from empreinte.analytics.json import JsonDoc
 from empreinte.analytics.know.purchases import order_value
@@ -60,6 +60,7 @@ from empreinte.analytics.know.segment_language import (
     suggestion,
 )
 from empreinte.analytics.log import AnalyticsLog
+from empreinte.durations import parse_duration
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
 

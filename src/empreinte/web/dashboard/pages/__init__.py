@@ -12,6 +12,7 @@ from empreinte.web.dashboard.pages import (
     loyalty,
     offers,
     overview,
+    partners,
     privacy,
     segments,
     sources,
@@ -28,6 +29,7 @@ NAVIGATION = (
     "loyalty",
     "stories",
     "destinations",
+    "partners",
     "privacy",
     "sources",
 )
@@ -42,6 +44,7 @@ _MODULES = (
     loyalty,
     stories,
     destinations,
+    partners,
     privacy,
     sources,
 )
