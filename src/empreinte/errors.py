@@ -312,6 +312,27 @@ class SegmentExpressionError(AnalyticsError):
         return {"field": "expression", "reason": self.reason, "line": line, "column": column}
 
 
+class NoStory(NotFound):
+    """A person without a year-in-review story: `reason` is "unknown" (no such profile),
+    "consent" (does not allow personalisation), "analytics" (does not allow analytics, which
+    the figures are) or "no_purchase" (no order that year)."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class DestinationNotFound(NotFound):
+    """No destination has this name."""
+
+
+class DestinationExists(InvalidInput):
+    """A destination of this name exists already."""
+
+    status = 409
+    code = "conflict"
+
+
 class SegmentNotFound(AnalyticsError):
     """No saved segment has this name."""
 

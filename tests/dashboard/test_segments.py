@@ -326,17 +326,23 @@ class _Store:
     def __init__(self) -> None:
         self.erased: list[dict[str, Any]] = []
 
-    def erasures(self) -> list[dict[str, Any]]:
-        return self.erased
+    def erasure_count(self) -> int:
+        return len(self.erased)
+
+
+class _Report(str):
+    """A persona report that is its own name, without cards (so without quotes)."""
+
+    cards: tuple[Any, ...] = ()
 
 
 class _Know:
     def __init__(self) -> None:
         self.calls = 0
 
-    def personas(self, k: Any, seed: int, *, lang: str) -> str:
+    def personas(self, k: Any, seed: int, *, lang: str) -> _Report:
         self.calls += 1
-        return f"report {self.calls} {lang}"
+        return _Report(f"report {self.calls} {lang}")
 
 
 def test_personas_are_computed_in_the_background_and_dropped_by_an_erasure() -> None:

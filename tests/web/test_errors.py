@@ -49,6 +49,8 @@ _MAKERS: dict[type[EmpreinteError], Callable[[], EmpreinteError]] = {
     errors.InvalidBody: lambda: errors.InvalidBody(f"nothing at {WAL}"),
     errors.MissingColumns: lambda: errors.MissingColumns(f"nothing at {WAL}", ["email"]),
     UnknownKanoAnswer: lambda: UnknownKanoAnswer(WAL),
+    errors.NoStory: lambda: errors.NoStory(f"nothing at {WAL}", "unknown"),
+    errors.DestinationExists: lambda: errors.DestinationExists("name", f"nothing at {WAL}"),
 }
 
 TREE = sorted(

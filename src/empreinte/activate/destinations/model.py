@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from empreinte.errors import InvalidInput, NotFound
+from empreinte.errors import InvalidInput
 from empreinte.store.destination_store import SHOWN, STATUSES, Delivery, DestinationRecord
 
 KINDS = ("webhook", "segment", "csv", "parquet")
@@ -30,17 +30,6 @@ MODEL_TRAITS = (
 TRAITS = (*FACTS, *MODEL_TRAITS)
 MAX_LIST = 50
 EVENT_NAME = re.compile(r"[^\x00-\x1f]{1,200}")
-
-
-class DestinationNotFound(NotFound):
-    """No destination has this name."""
-
-
-class DestinationExists(InvalidInput):
-    """A destination of this name exists already."""
-
-    status = 409
-    code = "conflict"
 
 
 def check_name(name: Any) -> str:

@@ -34,8 +34,6 @@ from empreinte.activate.destinations.model import (
     HTTP_KINDS,
     Created,
     Destination,
-    DestinationExists,
-    DestinationNotFound,
     RoundReport,
     check_kind,
     check_list,
@@ -44,7 +42,12 @@ from empreinte.activate.destinations.model import (
     check_traits,
 )
 from empreinte.activate.destinations.settings import DestinationSettings
-from empreinte.errors import EmpreinteError, InvalidInput
+from empreinte.errors import (
+    DestinationExists,
+    DestinationNotFound,
+    EmpreinteError,
+    InvalidInput,
+)
 from empreinte.store.destination_store import (
     PENDING,
     Delivery,

@@ -25,7 +25,7 @@ from empreinte.activate.stories import links
 from empreinte.activate.stories.model import Community, YearFigures, YearReport
 from empreinte.activate.stories.settings import StorySettings
 from empreinte.activate.stories.texts import Story, babel_locale, check_lang, language_of, tell
-from empreinte.errors import InvalidInput, NotFound, ProfileNotFound
+from empreinte.errors import InvalidInput, NoStory, NotFound, ProfileNotFound
 from empreinte.privacy.consent import allowed, allowed_profiles
 from empreinte.store.story_store import StoryLink
 
@@ -39,16 +39,6 @@ REPORT_SECONDS = 300.0
 _REPORTS_KEPT = 8
 PERSONALISATION = "personalisation"  # the purpose a story needs
 ANALYTICS = "analytics"  # the purpose of the figures it is made of
-
-
-class NoStory(NotFound):
-    """A person without a story: `reason` is "unknown" (no such profile), "consent" (does
-    not allow personalisation), "analytics" (does not allow analytics, which the figures
-    are) or "no_purchase" (no order that year)."""
-
-    def __init__(self, message: str, reason: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 def check_year(year: int) -> int:

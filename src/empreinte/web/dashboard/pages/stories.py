@@ -46,7 +46,7 @@ def _preview(view: View, profile: str, year: int, lang: str) -> dict[str, Any]:
     """The story of `profile` and its PNG (as a data: address), or why there is none."""
     if not profile:
         return {}
-    from empreinte.activate.stories.service import NoStory
+    from empreinte.errors import NoStory
 
     try:
         story = view.ws.stories.story(profile, year, lang or None)
@@ -83,7 +83,7 @@ def build(view: View) -> Mapping[str, Any]:
 
 def share(view: View, form: Mapping[str, str]) -> Mapping[str, Any]:
     """Make a share link for the previewed story; the page shows it."""
-    from empreinte.activate.stories.service import NoStory
+    from empreinte.errors import NoStory
 
     profile = form.get("profile", "").strip()[:200]
     year = _year(view, form)
