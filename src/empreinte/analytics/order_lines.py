@@ -27,9 +27,9 @@ import ibis
 import ibis.expr.types as ir
 
 from empreinte.analytics.cx.consented import only_consenting
-from empreinte.analytics.journeys.touchpoints import UNKNOWN_CHANNEL, JourneyScope
+from empreinte.analytics.journeys.touchpoints import UNKNOWN_CHANNEL
 from empreinte.analytics.json import JsonDoc, json_kind
-from empreinte.analytics.know.purchases import ORDER_EVENT
+from empreinte.analytics.know.purchases import order_events
 from empreinte.analytics.log import AnalyticsLog
 
 #: The columns of `order_lines`, in order.
@@ -67,13 +67,7 @@ def order_lines(
     """The product lines of the orders placed in [`since`, `until`) (either open): columns
     `LINE_COLUMNS`, one row per line, of people who allow analytics unless `consented_only`
     is off."""
-    scope = JourneyScope(since=since, until=until, consented_only=consented_only)
-    events = log.events()
-    events = events.filter((events.type == "track") & (events.event == ORDER_EVENT))
-    if scope.since is not None:
-        events = events.filter(events.timestamp >= scope.since)
-    if scope.until is not None:
-        events = events.filter(events.timestamp < scope.until)
+    events = order_events(log, since, until)
     doc = JsonDoc(log, events.properties)
     local = log.local_time(events.timestamp)
     # The order's few fields and its items are read before the ownership join (carrying the

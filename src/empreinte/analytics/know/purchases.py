@@ -60,13 +60,7 @@ def purchases(
     frequent), of people who allow analytics (and profiling, with `profiled_only`)."""
     # The touchpoint rule (journeys/touchpoints.py), with the order's few fields read before
     # the ownership join: carrying the JSON documents through the join cost twice the time.
-    scope = JourneyScope(since=since, until=until, consented_only=consented_only)
-    events = log.events()
-    events = events.filter((events.type == "track") & (events.event == ORDER_EVENT))
-    if scope.since is not None:
-        events = events.filter(events.timestamp >= scope.since)
-    if scope.until is not None:
-        events = events.filter(events.timestamp < scope.until)
+    events = order_events(log, since, until)
     doc = JsonDoc(log, events.properties)
     value = order_value(doc)
     local = log.local_time(events.timestamp)
@@ -116,6 +110,21 @@ def purchases(
         excluded_currencies=others,
         last_day=max(last_days) if last_days else None,
     )
+
+
+def order_events(
+    log: AnalyticsLog, since: datetime | None = None, until: datetime | None = None
+) -> ir.Table:
+    """The log's `Order Completed` track calls in [`since`, `until`) (either open; aware
+    date-times, `since` before `until`), before their owner is joined."""
+    scope = JourneyScope(since=since, until=until)  # checks the bounds
+    events = log.events()
+    events = events.filter((events.type == "track") & (events.event == ORDER_EVENT))
+    if scope.since is not None:
+        events = events.filter(events.timestamp >= scope.since)
+    if scope.until is not None:
+        events = events.filter(events.timestamp < scope.until)
+    return events
 
 
 def order_value(properties: JsonDoc) -> ir.FloatingValue:
