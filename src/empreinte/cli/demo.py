@@ -79,7 +79,7 @@ def demo(
     console.print(f"{stored} demo events stored in [bold]{directory}[/]")
     console.print(f"  offers: recommender trained on {offers.interactions:,} interactions")
     console.print(
-        f"  loyalty: {loyalty['points_earned']} points earned, campaign autumn-2025 offered to "
+        f"  loyalty: {loyalty['points_earned']:,} points earned, campaign autumn-2025 offered to "
         f"{loyalty['offered']} people ({loyalty['holdout']} held out), "
         f"{loyalty['challenges_completed']} challenges paid"
     )
