@@ -9,7 +9,7 @@
     empreinte loyalty challenges list
     empreinte loyalty challenges offer autumn-2025
     empreinte loyalty challenges for PROFILE
-    empreinte loyalty challenges accept autumn-2025 PROFILE apple-2
+    empreinte loyalty challenges accept autumn-2025 PROFILE apple-1
     empreinte loyalty challenges complete autumn-2025 PROFILE
     empreinte loyalty report autumn-2025 [--brand Apple] [--json] [--lang fr]
 

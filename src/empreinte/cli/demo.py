@@ -42,10 +42,10 @@ def demo(
     directory.mkdir(parents=True)
     # The simulated people's marketing consent comes confirmed from the "demo" source, as
     # from an e-mail tool that runs its own double opt-in: a source the operator trusts.
-    # Loyalty points last two years here (one by default): the demo's year stays worth a
-    # look a year on.
+    # Loyalty points last ten years here (one by default): the demo's year (2025) stays
+    # worth a look whenever the demo is opened.
     (directory / CONFIG_FILE).write_text(
-        '[consent]\ntrusted_sources = ["demo"]\n\n[loyalty]\nexpiry = "730d"\n'
+        '[consent]\ntrusted_sources = ["demo"]\n\n[loyalty]\nexpiry = "3650d"\n'
     )
     ws = empreinte.open(directory)
     (directory / DEMO_MARKER).write_text("created by `empreinte demo`; deleted by the next run\n")
