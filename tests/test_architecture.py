@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "privacy.pii",
             "privacy.scrub",
             "privacy.suppression",
+            "privacy.text_pii",
         ),
     ),
     ("collect", ("collect",)),
@@ -41,6 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("analytics", ("analytics",)),
     ("matching", ("matching",)),
     ("segments", ("segments",)),
+    ("voc", ("voc",)),
     ("activate", ("activate",)),
     ("workspace", ("workspace", "config_sections")),
     ("python api", ("",)),  # empreinte/__init__.py: open(), the result types, the errors
@@ -48,7 +50,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("cli",)),
 ]
 # Layers that may name the Workspace type in annotations without importing it at run time.
-TYPE_ONLY_WORKSPACE = {"profiles", "privacy services", "matching", "segments", "activate"}
+TYPE_ONLY_WORKSPACE = {
+    "profiles",
+    "privacy services",
+    "matching",
+    "segments",
+    "voc",
+    "activate",
+}
 
 
 def layer_of(module: str) -> tuple[int, str]:

@@ -354,4 +354,48 @@ MIGRATIONS: tuple[str, ...] = (
         last_sent_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 12 — voice of the customer: each redacted text of the log (keyed by its event's seq)
+    # with its analysis, the topics and their labels, and where the analysis has read up to.
+    """
+    CREATE TABLE voc_texts (
+        seq             BIGINT PRIMARY KEY,
+        kind            VARCHAR NOT NULL,   -- call | chat | survey | review
+        event           VARCHAR,
+        occurred_at     TIMESTAMPTZ NOT NULL,
+        channel         VARCHAR,
+        language        VARCHAR,            -- fr | en | NULL (undetermined)
+        turns           INTEGER NOT NULL,
+        words           INTEGER NOT NULL,
+        duration_s      DOUBLE,
+        queue           VARCHAR,
+        agent_id        VARCHAR,
+        sentiment       DOUBLE,             -- -1 (negative) .. 1 (positive), the customer's
+        sentiment_start DOUBLE,             -- the customer's first turns
+        sentiment_end   DOUBLE,             -- the customer's last turns
+        turn_sentiment  DOUBLE[],           -- per turn, in order
+        reason          VARCHAR,            -- reason for calling (calls and chats)
+        reason_score    DOUBLE,
+        reason_by       VARCHAR,            -- rule | model
+        silence_ratio   DOUBLE,
+        overtalk_ratio  DOUBLE,
+        analysed_at     TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE voc_topics (
+        topic_id    INTEGER PRIMARY KEY,
+        terms       VARCHAR[] NOT NULL,     -- top terms, most weighty first
+        label       VARCHAR,                -- a CX manager's name for it (NULL: the terms)
+        merged_into INTEGER,                -- merged into another topic (NULL: its own)
+        texts       INTEGER NOT NULL,
+        created_at  TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE voc_text_topics (
+        seq      BIGINT NOT NULL,
+        topic_id INTEGER NOT NULL,
+        weight   DOUBLE NOT NULL
+    );
+    CREATE TABLE voc_state (
+        name  VARCHAR PRIMARY KEY,          -- e.g. "cursor": the last seq analysed
+        value VARCHAR NOT NULL
+    );
+    """,
 )
