@@ -6,9 +6,13 @@ addresses and names. Every such text is redacted here, at ingestion, before it i
 anywhere: each span found is replaced by a typed placeholder (`PLACEHOLDERS`).
 
 This module is the contract the collector, the importers and the analyses code against:
-`redact_text` for one text, `redact_turns` for a conversation (a card number read out over
-two turns is found across them). Every step is linear in its input and bounded (the write key
-is public: a text may be 32 KB built to hurt).
+`redact_text` for one text, `redact_turns` for a conversation. Every step is linear in its
+input and bounded (the write key is public: a text may be 32 KB built to hurt).
+
+This first version finds e-mail addresses, Luhn-checked card numbers and phone numbers with
+the linear scans of privacy/redaction.py, each turn alone; IBANs, NIRs, addresses, names,
+numbers said in words and a card read over two turns come with the Presidio/spaCy version
+(issue 16), behind the same signatures.
 """
 
 from __future__ import annotations
@@ -65,9 +69,8 @@ def _replace(text: str, found: Sequence[Found]) -> str:
 
 
 def redact_text(text: str, *, language: str | None = None, region: str = "FR") -> Redacted:
-    """`text` with its personal data replaced by placeholders. `language` ("fr", "en", or
-    None: detected) chooses the recogniser of names and addresses; `region` reads national
-    phone numbers."""
+    """`text` with its personal data replaced by placeholders. `region` reads national phone
+    numbers; `language` ("fr", "en" or None) is part of the contract, unused by this version."""
     found = [Found("EMAIL", a, b) for a, b in _email_spans(text)]
     found += [Found("CARD", a, b) for a, b in _card_spans(text)]
     found += [Found("PHONE", a, b) for a, b in _phone_spans(text, region)]

@@ -83,9 +83,10 @@ def seed_demo(ws: Workspace) -> dict[str, Any]:
 def keen_people(ws: Workspace, challenge_id: str, start: datetime) -> set[str]:
     """Who buys as many of the challenge's brand as it asks, within its window from `start`."""
     from empreinte.analytics.order_lines import order_lines
+    from empreinte.durations import parse_duration
 
     challenge = next(c for c in DEMO_CAMPAIGN["challenges"] if c["id"] == challenge_id)
-    until = start + timedelta(days=int(challenge["within"].removesuffix("d")))
+    until = start + parse_duration(challenge["within"], "within")
     with ws.analytics("duckdb") as log:
         lines = order_lines(
             log, since=start + timedelta(hours=12), until=until, consented_only=False
