@@ -428,6 +428,11 @@ class PersonaReports:
                 entry = None
         withdrawn = entry is not None and self._take_down_quotes(ws, entry)
         with self._lock:
+            # A computation may have finished while the quotes were checked (outside the lock):
+            # its report is the one to show, or an old one would be paired with "not running".
+            latest = self._entries.get(key)
+            if latest is not None and latest is not entry and latest.version == version:
+                entry, withdrawn = latest, False
             stale = entry is None or time.monotonic() - entry.monotonic >= self.max_age
             stale = stale or renew or withdrawn
             if stale and key not in self._running:
