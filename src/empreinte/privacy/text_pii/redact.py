@@ -1,0 +1,182 @@
+"""Redaction of one text, of many, of a conversation's turns: every recogniser run, their
+spans merged (overlapping spans become one, of the longer one's kind: nothing is left half
+hidden), each replaced by its placeholder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from empreinte.privacy.redaction import _phone_spans
+from empreinte.privacy.text_pii import engine
+from empreinte.privacy.text_pii.iban import iban_spans
+from empreinte.privacy.text_pii.language import detect_language
+from empreinte.privacy.text_pii.model import LANGUAGES, PLACEHOLDERS, Found, Redacted
+from empreinte.privacy.text_pii.numbers import number_spans
+from empreinte.privacy.text_pii.tokens import Token, atoms, tokenize
+
+_BATCH = 64  # texts given to spaCy at once
+# What spaCy's small models take for a name at the start of a call and is none.
+_NOT_A_NAME = {
+    "bonjour", "bonsoir", "merci", "allo", "madame", "monsieur", "oui", "non", "hello", "hi",
+    "thanks", "thank", "yes", "no", "ok", "okay", "euh", "hum", "bye", "au", "revoir",
+}  # fmt: skip
+_ENGLISH_REGIONS = {"GB", "US", "IE", "CA", "AU", "NZ"}
+
+
+def _language_of(text: str, language: str | None, region: str) -> str:
+    if language in LANGUAGES:
+        return language
+    return detect_language(text) or ("en" if region in _ENGLISH_REGIONS else "fr")
+
+
+def _is_name(text: str) -> bool:
+    words = [w.low for w in tokenize(text) if w.is_word]
+    return (
+        bool(words)
+        and not all(w in _NOT_A_NAME for w in words)
+        and not any(c.isdigit() for c in text)
+    )
+
+
+def _model_spans(texts: Sequence[str], language: str) -> list[list[Found]]:
+    """What Presidio finds (spaCy's names, this package's token scans), texts batched."""
+    analyzer = engine.analyzer()
+    out: list[list[Found]] = []
+    batch = analyzer.nlp_engine.process_batch(list(texts), language, batch_size=_BATCH)
+    for text, artifacts in batch:
+        found = []
+        for result in analyzer.analyze(text, language=language, nlp_artifacts=artifacts):
+            a, b = result.start, result.end
+            if result.entity_type == "PERSON" and not _is_name(text[a:b]):
+                continue
+            found.append(Found(result.entity_type, a, b))
+        out.append(found)
+    return out
+
+
+def _local_spans(text: str, tokens: list[Token], region: str) -> list[Found]:
+    spans = [Found("PHONE", a, b) for a, b in _phone_spans(text, region)]
+    return spans + iban_spans(text, tokens)
+
+
+def merge(found: Iterable[Found]) -> list[Found]:
+    """Spans sorted, overlapping ones made one: the union, of the longest one's kind."""
+    out: list[Found] = []
+    longest: list[int] = []
+    for span in sorted(found, key=lambda f: (f.start, -f.end)):
+        if out and span.start < out[-1].end:
+            last = out[-1]
+            kind = span.kind if span.end - span.start > longest[-1] else last.kind
+            longest[-1] = max(longest[-1], span.end - span.start)
+            out[-1] = Found(kind, last.start, max(last.end, span.end))
+        else:
+            out.append(span)
+            longest.append(span.end - span.start)
+    return out
+
+
+def _replace(text: str, found: Sequence[Found]) -> str:
+    parts: list[str] = []
+    done = 0
+    for span in found:
+        parts += (text[done : span.start], PLACEHOLDERS[span.kind])
+        done = span.end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _redact_group(
+    texts: Sequence[str], chains: Sequence[Sequence[int]], language: str, region: str
+) -> list[Redacted]:
+    """`texts` of one language; `chains`: lists of indexes of texts read one after the other
+    (a card may run from one to the next)."""
+    tokens = [tokenize(text) for text in texts]
+    found = _model_spans(texts, language)
+    for i, text in enumerate(texts):
+        found[i] += _local_spans(text, tokens[i], region)
+    for chain in chains:
+        per_text = number_spans([tokens[i] for i in chain], region=region, language=language)
+        for i, more in zip(chain, per_text, strict=True):
+            found[i] += more
+    out = []
+    for text, spans in zip(texts, found, strict=True):
+        merged = merge(spans)
+        out.append(Redacted(_replace(text, merged), tuple(merged)))
+    return out
+
+
+def redact_text(text: str, *, language: str | None = None, region: str = "FR") -> Redacted:
+    """`text` with its personal data replaced by placeholders. `language` ("fr", "en") picks
+    the language model; None detects it (the region's language when unsure). `region` reads
+    national phone numbers."""
+    return redact_many([text], language=language, region=region)[0]
+
+
+def redact_many(
+    texts: Sequence[str], *, language: str | None = None, region: str = "FR"
+) -> list[Redacted]:
+    """Each text redacted as `redact_text` would, the language models run in batches."""
+    languages = [_language_of(text, language, region) for text in texts]
+    out: list[Redacted | None] = [None] * len(texts)
+    for lang in LANGUAGES:
+        indexes = [i for i, got in enumerate(languages) if got == lang]
+        if not indexes:
+            continue
+        group = [texts[i] for i in indexes]
+        chains = [[k] for k in range(len(group))]
+        for i, redacted in zip(indexes, _redact_group(group, chains, lang, region), strict=True):
+            out[i] = redacted
+    return [r for r in out if r is not None]
+
+
+_ACK_TOKENS = 8  # an answer this short, without digits, does not interrupt a number read out
+
+
+def _is_ack(tokens: list[Token]) -> bool:
+    return len(tokens) <= _ACK_TOKENS and not atoms(tokens)
+
+
+def _chains(speakers: Sequence[Any], tokens: Sequence[list[Token]]) -> list[list[int]]:
+    """Consecutive turns of one speaker, across the other's short acknowledgements ("oui",
+    "je note", "go on"): the chains a number read out may run over."""
+    chains: list[list[int]] = []
+    open_chain: dict[Any, list[int]] = {}
+    for i, speaker in enumerate(speakers):
+        chain = open_chain.get(speaker)
+        if chain is None:
+            chain = []
+            chains.append(chain)
+        chain.append(i)
+        # Every other speaker's chain stays open only across a short acknowledgement.
+        for other in list(open_chain):
+            if other != speaker and not _is_ack(tokens[i]):
+                del open_chain[other]
+        open_chain[speaker] = chain
+    return chains
+
+
+def redact_turns(
+    turns: Sequence[Mapping[str, Any]], *, language: str | None = None, region: str = "FR"
+) -> list[dict[str, Any]]:
+    """Each turn (`{speaker, text, start, end}`) with its `text` redacted, other keys kept. A
+    number read over several turns of the same speaker (the other answering "oui" between
+    them) is found whole. One language for the conversation: `language`, or detected on its
+    first turns."""
+    indexes = [i for i, turn in enumerate(turns) if isinstance(turn.get("text"), str)]
+    texts = [turns[i]["text"] for i in indexes]
+    lang = _language_of(" ".join(texts)[:2_000], language, region) if texts else "fr"
+    tokens = [tokenize(text) for text in texts]
+    speakers = [turns[i].get("speaker") for i in indexes]
+    chains = _chains([s if isinstance(s, str) else None for s in speakers], tokens)
+    redacted = _redact_group(texts, chains, lang, region)
+    out = [dict(turn) for turn in turns]
+    for i, r in zip(indexes, redacted, strict=True):
+        out[i]["text"] = r.text
+    return out
+
+
+def warm() -> None:
+    """Load the language models and the language detector now (the first redaction would)."""
+    engine.analyzer()
+    detect_language("bonjour, ceci est un texte")
