@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from empreinte.privacy.text_pii.model import Found
-from empreinte.privacy.text_pii.tokens import UNITS, Token, atoms
+from empreinte.privacy.text_pii.tokens import TENS, UNITS, Token, atoms
 
 _STREETS_FR = {
     "rue", "avenue", "av", "bd", "boulevard", "place", "chemin", "allee", "impasse", "route",
@@ -34,7 +34,8 @@ _STOP = {
     "qu", "merci", "donc", "alors", "svp", "oui", "non", "il", "elle", "on", "nous", "vous",
     "mon", "ma", "mes", "votre", "au", "aux", "dans", "chez", "pres", "ou", "avec",
     "and", "but", "is", "in", "for", "my", "please", "thanks", "thank", "yes", "no", "i",
-    "it", "that", "which", "where", "near", "with", "or", "to", "apartment", "appartement",
+    "it", "that", "which", "where", "near", "with", "or", "to", "apartment", "appartement", "s",
+    "now", "okay", "ok", "voila", "the", "an", "since", "hier", "yesterday",
     "batiment", "etage", "flat", "floor",
 }  # fmt: skip
 _MAX_NAME = 5  # words of a street's or a city's name
@@ -56,10 +57,12 @@ def _number_before(tokens: Sequence[Token], i: int) -> int | None:
     if len(token.text) <= 5 and token.text[:-1].isdigit() and token.text[-1].isalpha():
         return k
     # said: "douze", "vingt-deux", "cent vingt" are at most 6 tokens back
-    window = list(tokens[max(0, k - 5) : k + 1])
+    # A number in words is at most 7 tokens ("quatre-vingt-dix-sept"): a window of 9 starts
+    # before it, so the number is read whole.
+    window = list(tokens[max(0, k - 8) : k + 1])
     found = [a for a in atoms(window) if a.last == len(window) - 1]
     if found:
-        return max(0, k - 5) + found[-1].first
+        return max(0, k - 8) + found[-1].first
     if token.low in UNITS:
         return k
     return None
@@ -80,7 +83,7 @@ def _name_after(tokens: Sequence[Token], i: int) -> int:
     return last
 
 
-def _postcode_after(tokens: Sequence[Token], i: int) -> int:
+def _postcode_after(tokens: Sequence[Token], i: int, lower: bool = False) -> int:
     """Extends past ", 75002 Paris" / " London SW1A 2AA" / ", IL 62704" after token i."""
     j = i + 1
     if j < len(tokens) and tokens[j].text == ",":
@@ -88,14 +91,19 @@ def _postcode_after(tokens: Sequence[Token], i: int) -> int:
     if j < len(tokens) and _is_postcode(tokens[j].text):
         city = _name_after(tokens, j)
         return city if city > j else j
-    if j < len(tokens) and tokens[j].is_word and tokens[j].text[0].isupper():
+    if j < len(tokens) and tokens[j].is_word and (lower or tokens[j].text[0].isupper()):
         city = j
         k = j + 1
         if k < len(tokens) and tokens[k].text == ",":
             k += 1
-        if k + 1 < len(tokens) and _is_uk_postcode(tokens[k].text, tokens[k + 1].text):
+        outward, inward = tokens[k].text if k < len(tokens) else "", ""
+        if k + 1 < len(tokens):
+            inward = tokens[k + 1].text
+        if lower:
+            outward, inward = outward.upper(), inward.upper()
+        if k + 1 < len(tokens) and _is_uk_postcode(outward, inward):
             return k + 1
-        state = k + 1 < len(tokens) and len(tokens[k].text) == 2 and tokens[k].text.isupper()
+        state = k + 1 < len(tokens) and len(outward) == 2 and outward.isupper()
         if state and _is_postcode(tokens[k + 1].text):  # "Springfield, IL 62704"
             return k + 1
         if k < len(tokens) and _is_postcode(tokens[k].text):  # "Lyon 69003"
@@ -124,9 +132,20 @@ def _is_uk_postcode(outward: str, inward: str) -> bool:
     )
 
 
+def _street_word(token: Token, lower: bool) -> bool:
+    if not token.is_word or not token.text.isalpha() or token.low in _STOP:
+        return False
+    if token.low in UNITS or token.low in TENS:  # "eighty-five Oxford Road": the number
+        return False
+    return lower or token.text[0].isupper()
+
+
 def address_spans(tokens: Sequence[Token], language: str | None) -> list[Found]:
     out: list[Found] = []
     floor = 0
+    # A text without capitals (a transcript) gives no clue by case: street names and cities
+    # are read in lower case too.
+    lower = not any(t.text[0].isupper() for t in tokens if t.is_word and t.low != "i")
     for i, token in enumerate(tokens):
         if i < floor or not token.is_word:
             continue
@@ -136,16 +155,17 @@ def address_spans(tokens: Sequence[Token], language: str | None) -> list[Found]:
             first = _number_before(tokens, i)
             last = _name_after(tokens, i)
             if first is not None and last > i:
-                span = (first, _postcode_after(tokens, last))
-        if span is None and low in _STREETS_EN and language != "fr" and token.text[0].isupper():
+                span = (first, _postcode_after(tokens, last, lower))
+        english = low in _STREETS_EN and language != "fr"
+        if span is None and english and (lower or token.text[0].isupper()):
             # "221B Baker Street": up to three capitalised words back to a number
             k = i - 1
-            while k >= 0 and k > i - 4 and tokens[k].is_word and tokens[k].text[0].isupper():
+            while k >= 0 and k > i - 4 and _street_word(tokens[k], lower):
                 k -= 1
             if k < i - 1:
                 first = _number_before(tokens, k + 1)
                 if first is not None:
-                    span = (first, _postcode_after(tokens, i))
+                    span = (first, _postcode_after(tokens, i, lower))
         if span is None and _is_postcode(token.text) and i + 1 < len(tokens):
             # "75002 Paris": a postcode and a capitalised city right after it
             city = tokens[i + 1]

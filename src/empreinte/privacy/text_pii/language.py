@@ -38,3 +38,15 @@ def detect_language(text: str) -> str | None:
     if found is None:
         return None
     return {"FRENCH": "fr", "ENGLISH": "en"}.get(found.name)
+
+
+def guess_language(text: str) -> str | None:
+    """The likelier of French and English even when `detect_language` is unsure (a redactor
+    must pick a model); None without letters."""
+    head = text[:MAX_CHARS]
+    if not any(c.isalpha() for c in head):
+        return None
+    values = detector().compute_language_confidence_values(head)
+    if not values:
+        return None
+    return {"FRENCH": "fr", "ENGLISH": "en"}.get(values[0].language.name)

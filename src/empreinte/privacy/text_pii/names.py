@@ -34,14 +34,25 @@ _STRONG_CUES: tuple[tuple[str, ...], ...] = (
     ("i", "'", "m"),
     ("c", "'", "est"),
     ("je", "suis"),
+    ("j", "'", "ai", "eu"),
+    ("parle", "a"),
+    ("parle", "avec"),
+    ("spoke", "to"),
+    ("spoke", "with"),
+    ("talked", "to"),
+    ("speak", "to"),
 )
 # Cues after which only a capitalised word is a name ("je suis déçu", "this is annoying").
 _WEAK = {("this", "is"), ("i", "am"), ("i", "'", "m"), ("c", "'", "est"), ("je", "suis")}
+# Cues after which a capitalised word is a name, or any word in a text without capitals (a
+# transcript): "j'ai eu Karim", "i spoke to olivia".
+_MEDIUM = {("j", "'", "ai", "eu"), ("parle", "a"), ("parle", "avec"), ("spoke", "to"),
+           ("spoke", "with"), ("talked", "to"), ("speak", "to")}  # fmt: skip
 _TITLES = {
     "madame", "monsieur", "mme", "mlle", "mademoiselle", "m", "mr", "mrs", "ms", "miss",
     "dr", "docteur", "maitre", "me", "sir",
 }  # fmt: skip
-_NOT_NAMES = {
+NOT_NAMES = {
     "le", "la", "les", "un", "une", "de", "du", "des", "au", "pas", "tres", "bien", "vraiment",
     "the", "a", "an", "not", "very", "really", "so", "just", "calling", "appelle", "client",
     "cliente", "customer", "et", "and", "oui", "non", "yes", "no", "ok", "merci", "thanks",
@@ -49,17 +60,22 @@ _NOT_NAMES = {
     "pour", "for", "ca", "that", "it", "is", "est", "suis", "am", "your", "votre", "my", "mon",
     "ma", "encore", "still", "toujours", "already", "deja", "desole", "sorry", "here", "ici",
     "there", "moi", "me", "lui", "him", "her", "elle", "il", "he", "she", "what", "quoi",
-    "qui", "who", "vous", "you", "je", "i", "tout", "all",
+    "qui", "who", "vous", "you", "je", "i", "tout", "all", "someone", "somebody", "quelqu",
+    "personne", "nobody", "colleague", "collegue", "agent", "conseiller", "conseillere",
+    "manager", "responsable", "service", "support", "team", "equipe", "l", "d", "s", "vos",
+    "their", "leur", "mal", "raison", "tort", "faim", "right", "wrong", "appelant", "bonne",
+    "journee", "good", "day",
 }  # fmt: skip
 _MAX_WORDS = 3
 
 
-def _cue_end(tokens: Sequence[Token], i: int) -> tuple[int, bool] | None:
-    """If a cue starts at token i: (index of its last token, weak?)."""
+def _cue_end(tokens: Sequence[Token], i: int, lower: bool) -> tuple[int, bool] | None:
+    """If a cue starts at token i: (index of its last token, must the name be capitalised?).
+    `lower`: the text has no capitals (a transcript)."""
     for cue in _STRONG_CUES:
         end = i + len(cue)
         if end <= len(tokens) and all(tokens[i + k].low == w for k, w in enumerate(cue)):
-            return end - 1, cue in _WEAK
+            return end - 1, cue in _WEAK or (cue in _MEDIUM and not lower)
     return None
 
 
@@ -73,7 +89,7 @@ def _name_words(tokens: Sequence[Token], j: int, capitalised_only: bool) -> int 
             continue  # "Jean-Pierre"
         if words == _MAX_WORDS:
             break
-        if not token.is_word or not token.text.isalpha() or token.low in _NOT_NAMES:
+        if not token.is_word or not token.text.isalpha() or token.low in NOT_NAMES:
             break
         if token.low in FILLERS:
             break
@@ -95,6 +111,7 @@ def cue_name_spans(tokens: Sequence[Token]) -> list[Found]:
     out: list[Found] = []
     i = 0
     n = len(tokens)
+    lower = not any(t.text[0].isupper() for t in tokens if t.is_word and t.low != "i")
     while i < n:
         token = tokens[i]
         name: tuple[int, int] | None = None
@@ -105,11 +122,13 @@ def cue_name_spans(tokens: Sequence[Token]) -> list[Found]:
             if token.low in ("m", "me") and tokens[i + 1].text != ".":
                 j = n  # "m" and "me" are titles only as "M." and "Me."
             if j < n:
-                last = _name_words(tokens, j, capitalised_only=True)
+                # In a text without capitals, "madame benali" is a name too ("m benali" is not).
+                capitalised = not lower or token.low in ("m", "me")
+                last = _name_words(tokens, j, capitalised_only=capitalised)
                 if last is not None:
                     name = (j, last)
-        elif token.is_word and token.low[0] in "jmdlftic":
-            cue = _cue_end(tokens, i)
+        elif token.is_word and token.low[0] in "jmdlfticps":
+            cue = _cue_end(tokens, i, lower)
             if cue is not None:
                 end, weak = cue
                 j = end + 1

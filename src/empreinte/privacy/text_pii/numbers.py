@@ -183,7 +183,9 @@ def _match_at(
         elif chars_ok[0][1][0] == "0":
             for end, chars in reversed(chars_ok):
                 widths = [len(p.atom.digits) for p in run[start : end + 1]]
-                shaped = len(chars) in (10, 11) and chars[1] != "0" and _phone_shaped(widths)
+                spoken = any(p.atom.spoken for p in run[start : end + 1])
+                shaped = spoken or _phone_shaped(widths)
+                shaped = shaped and len(chars) in (10, 11) and chars[1] != "0"
                 if shaped and any(_valid_phone(chars, region) for region in regions):
                     return "PHONE", end
     return None
@@ -194,7 +196,8 @@ def number_spans(
 ) -> list[list[Found]]:
     """Per segment of `chain` (the tokens of texts read one after the other), the cards,
     CVVs, NIRs and phone numbers found, in that segment's offsets."""
-    regions = [region] + (["GB"] if language == "en" and region != "GB" else [])
+    # National numbers (from a 0) of the region, and British ones: the English spoken here.
+    regions = [region] + (["GB"] if region != "GB" else [])
     found: list[list[Found]] = [[] for _ in chain]
 
     def emit(kind: str, pieces: list[_Piece]) -> None:

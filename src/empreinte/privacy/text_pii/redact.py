@@ -10,8 +10,9 @@ from typing import Any
 from empreinte.privacy.redaction import _phone_spans
 from empreinte.privacy.text_pii import engine
 from empreinte.privacy.text_pii.iban import iban_spans
-from empreinte.privacy.text_pii.language import detect_language
+from empreinte.privacy.text_pii.language import detect_language, guess_language
 from empreinte.privacy.text_pii.model import LANGUAGES, PLACEHOLDERS, Found, Redacted
+from empreinte.privacy.text_pii.names import NOT_NAMES
 from empreinte.privacy.text_pii.numbers import number_spans
 from empreinte.privacy.text_pii.tokens import Token, atoms, tokenize
 
@@ -20,6 +21,8 @@ _BATCH = 64  # texts given to spaCy at once
 _NOT_A_NAME = {
     "bonjour", "bonsoir", "merci", "allo", "madame", "monsieur", "oui", "non", "hello", "hi",
     "thanks", "thank", "yes", "no", "ok", "okay", "euh", "hum", "bye", "au", "revoir",
+    # imperatives that open a request, capitalised, taken for a first name
+    "livrez", "envoyez", "rappelez", "appelez", "voici", "voila", "please", "send",
 }  # fmt: skip
 _ENGLISH_REGIONS = {"GB", "US", "IE", "CA", "AU", "NZ"}
 
@@ -27,16 +30,16 @@ _ENGLISH_REGIONS = {"GB", "US", "IE", "CA", "AU", "NZ"}
 def _language_of(text: str, language: str | None, region: str) -> str:
     if language in LANGUAGES:
         return language
-    return detect_language(text) or ("en" if region in _ENGLISH_REGIONS else "fr")
+    return guess_language(text) or ("en" if region in _ENGLISH_REGIONS else "fr")
 
 
 def _is_name(text: str) -> bool:
+    """What spaCy took for a person is one: no digits, no "@", no function word ("c'est",
+    "mon"), not only greetings."""
     words = [w.low for w in tokenize(text) if w.is_word]
-    return (
-        bool(words)
-        and not all(w in _NOT_A_NAME for w in words)
-        and not any(c.isdigit() for c in text)
-    )
+    if not words or any(c.isdigit() or c == "@" for c in text):
+        return False
+    return not all(w in _NOT_A_NAME for w in words) and not any(w in NOT_NAMES for w in words)
 
 
 def _model_spans(texts: Sequence[str], language: str) -> list[list[Found]]:
@@ -48,7 +51,9 @@ def _model_spans(texts: Sequence[str], language: str) -> list[list[Found]]:
         found = []
         for result in analyzer.analyze(text, language=language, nlp_artifacts=artifacts):
             a, b = result.start, result.end
-            if result.entity_type == "PERSON" and not _is_name(text[a:b]):
+            by = (result.recognition_metadata or {}).get("recognizer_name", "")
+            ner = not str(by).startswith("empreinte")
+            if ner and result.entity_type == "PERSON" and not _is_name(text[a:b]):
                 continue
             found.append(Found(result.entity_type, a, b))
         out.append(found)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"[^\W_]+|\S")
@@ -68,6 +69,7 @@ TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90,
 }  # fmt: skip
+_EN_TENS = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
 REPEAT = {"double": 2, "triple": 3}
 # Words that may sit between the digits of a number read aloud without ending it.
 FILLERS = {"euh", "heu", "hum", "hmm", "uh", "um", "erm", "er", "ah", "alors", "so"}
@@ -86,24 +88,28 @@ class Atom:
 
 
 def _word_value(tokens: list[Token], i: int) -> tuple[int, int] | None:
-    """The number 0-99 said in words from token i: (value, index of its last token)."""
+    """The number 0-99 said in words from token i: (value, index of its last token). French
+    compounds are joined as written ("soixante-quatre", "vingt et un"): "soixante quatre" is
+    two numbers, as a digit-by-digit reading would say them; English ones may be spaced
+    ("forty two")."""
     low = tokens[i].low
     n = len(tokens)
+    english = low in _EN_TENS
 
     def after(j: int) -> int | None:  # the next token past one joining "-", "et", "and"
         k = j + 1
         if k < n and tokens[k].low in _JOIN:
-            k += 1
-        return k if k < n else None
+            return k + 1 if k + 1 < n else None
+        return k if english and k < n else None
 
     if low == "quatre":  # quatre-vingt(s)[-dix-sept]
         k = after(i)
         if k is not None and tokens[k].low in ("vingt", "vingts"):
-            rest = _tail(tokens, k, after)
+            rest = _tail(tokens, k, after) if tokens[k].low == "vingt" else None
             return (80 + rest[0], rest[1]) if rest else (80, k)
     if low in TENS:
         base = TENS[low]
-        if base == 60:  # soixante-douze, soixante-dix-sept, sixty-five
+        if base == 60 and not english:  # soixante-douze, soixante-dix-sept
             tail = _tail(tokens, i, after)
             return (60 + tail[0], tail[1]) if tail else (60, i)
         k = after(i)
@@ -121,7 +127,9 @@ def _word_value(tokens: list[Token], i: int) -> tuple[int, int] | None:
     return None
 
 
-def _tail(tokens: list[Token], k: int, after) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+def _tail(
+    tokens: list[Token], k: int, after: Callable[[int], int | None]
+) -> tuple[int, int] | None:
     """After "quatre-vingt" or "soixante": the 1-19 that may follow ("-dix-sept")."""
     j = after(k)
     if j is None:
@@ -147,6 +155,10 @@ def atoms(tokens: list[Token]) -> list[Atom]:
         token = tokens[i]
         if token.low in ("2a", "2b"):  # Corsica's departments, in a NIR
             out.append(Atom(token.text.upper(), i, i, False))
+            i += 1
+            continue
+        if len(token.low) == 15 and token.low[5:7] in ("2a", "2b") and token.text.isalnum():
+            out.append(Atom(token.text.upper(), i, i, False))  # a NIR born in Corsica
             i += 1
             continue
         if token.text.isdigit():  # isdigit: also other scripts' digits, never ASCII only
