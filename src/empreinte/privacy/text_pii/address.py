@@ -71,7 +71,7 @@ def _number_before(tokens: Sequence[Token], i: int) -> int | None:
 def _name_after(tokens: Sequence[Token], i: int) -> int:
     """Index of the last token of the name that follows token i (i itself when none)."""
     last, words, j = i, 0, i + 1
-    while j < len(tokens) and words < _MAX_NAME:
+    while j < len(tokens) and words < _MAX_NAME and j - i <= 3 * _MAX_NAME:
         token = tokens[j]
         if token.low in _PARTICLES:
             j += 1

@@ -132,7 +132,9 @@ def cue_name_spans(tokens: Sequence[Token]) -> list[Found]:
             if cue is not None:
                 end, weak = cue
                 j = end + 1
-                while j < n and (tokens[j].low in FILLERS or tokens[j].text == ","):
+                while (
+                    j < n and j <= end + 3 and (tokens[j].low in FILLERS or tokens[j].text == ",")
+                ):
                     j += 1
                 if j < n and tokens[j].low in _TITLES:  # "je suis Madame Dupont"
                     j += 1 + (j + 1 < n and tokens[j + 1].text == ".")
