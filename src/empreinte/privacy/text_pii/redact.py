@@ -42,13 +42,31 @@ def _is_name(text: str) -> bool:
     return not all(w in _NOT_A_NAME for w in words) and not any(w in NOT_NAMES for w in words)
 
 
-def _model_spans(texts: Sequence[str], language: str) -> list[list[Found]]:
-    """What Presidio finds (spaCy's names, this package's token scans), texts batched."""
+def _may_name_someone(tokens: Sequence[Token], stops: frozenset[str]) -> bool:
+    """A capitalised word that is no stop word nor greeting: spaCy's models find names by their
+    capital (in a text without any they find none), so only such texts are worth their time."""
+    for token in tokens:
+        if token.is_word and token.text[0].isupper() and token.text.isalpha():
+            low = token.low
+            if low not in stops and low not in _NOT_A_NAME and low not in NOT_NAMES:
+                return True
+    return False
+
+
+def _model_spans(
+    texts: Sequence[str], tokens: Sequence[list[Token]], language: str
+) -> list[list[Found]]:
+    """What Presidio finds (spaCy's names, this package's token scans), texts batched. A text
+    without a capitalised word that could be a name skips spaCy: the token scans alone."""
     analyzer = engine.analyzer()
-    out: list[list[Found]] = []
-    batch = analyzer.nlp_engine.process_batch(list(texts), language, batch_size=_BATCH)
-    for text, artifacts in batch:
-        found = []
+    stops = engine.stop_words()
+    out: list[list[Found]] = [[] for _ in texts]
+    named = [i for i, words in enumerate(tokens) if _may_name_someone(words, stops)]
+    batch = analyzer.nlp_engine.process_batch(
+        [texts[i] for i in named], language, batch_size=_BATCH
+    )
+    for i, (text, artifacts) in zip(named, batch, strict=True):
+        found = out[i]
         for result in analyzer.analyze(text, language=language, nlp_artifacts=artifacts):
             a, b = result.start, result.end
             by = (result.recognition_metadata or {}).get("recognizer_name", "")
@@ -56,7 +74,8 @@ def _model_spans(texts: Sequence[str], language: str) -> list[list[Found]]:
             if ner and result.entity_type == "PERSON" and not _is_name(text[a:b]):
                 continue
             found.append(Found(result.entity_type, a, b))
-        out.append(found)
+    for i in sorted(set(range(len(texts))) - set(named)):
+        out[i] = engine.token_scans(texts[i], tokens[i], language)
     return out
 
 
@@ -97,7 +116,7 @@ def _redact_group(
     """`texts` of one language; `chains`: lists of indexes of texts read one after the other
     (a card may run from one to the next)."""
     tokens = [tokenize(text) for text in texts]
-    found = _model_spans(texts, language)
+    found = _model_spans(texts, tokens, language)
     for i, text in enumerate(texts):
         found[i] += _local_spans(text, tokens[i], region)
     for chain in chains:

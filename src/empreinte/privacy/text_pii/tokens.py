@@ -30,7 +30,7 @@ class Token:
         return self.text[0].isalnum()
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
     if word.isascii():
         return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
@@ -45,7 +45,7 @@ def tokenize(text: str) -> list[Token]:
     out = []
     for match in _TOKEN.finditer(text):
         word = match.group()
-        low = _fold(word) if len(word) <= MAX_WORD else word[:MAX_WORD].lower()
+        low = fold(word) if len(word) <= MAX_WORD else word[:MAX_WORD].lower()
         out.append(Token(word, match.start(), match.end(), low))
     return out
 
