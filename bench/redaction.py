@@ -32,9 +32,10 @@ from typing import Any
 
 from empreinte.privacy.redaction import _card_spans, _email_spans, _phone_spans
 from empreinte.privacy.text_pii import redact_many, redact_text, redact_turns, warm
-from empreinte.privacy.text_pii.evaluation import Counts, score
+from empreinte.privacy.text_pii.evaluation import Counts, read_marked, score
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests/privacy/text_pii/labelled.jsonl"
+HOLDOUT = LABELLED.with_name("holdout.txt")
 AGENT = {
     "fr": ["Bonjour, service client, que puis-je pour vous ?", "D'accord, je regarde ça.",
            "Pouvez-vous me confirmer votre identité ?", "Je vois votre commande, un instant.",
@@ -85,21 +86,11 @@ def best(call: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--transcripts", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=16)
-    args = parser.parse_args()
-
-    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
-    start = time.perf_counter()
-    warm()
-    print(f"models loaded in {time.perf_counter() - start:.1f} s")
-
+def report(title: str, rows: list[dict[str, Any]]) -> None:
+    """Recall, precision and leaks per kind and language, then per kind."""
     results = redact_many([row["text"] for row in rows])
     counts = score(rows, results)
-    print(f"\nlabelled set: {len(rows)} sentences "
+    print(f"\n{title}: {len(rows)} sentences "
           f"({sum(r['style'] == 'none' for r in rows)} without personal data)")  # fmt: skip
     print(f"{'kind':<8} {'lang':<4} {'planted':>7} {'recall':>7} {'found':>6} "
           f"{'precision':>9} {'leaks':>5}")  # fmt: skip
@@ -122,6 +113,23 @@ def main() -> None:
     )
     print(f"sentences without personal data kept whole: {untouched}/"
           f"{sum(r['style'] == 'none' for r in rows)}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--transcripts", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=16)
+    args = parser.parse_args()
+
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    start = time.perf_counter()
+    warm()
+    print(f"models loaded in {time.perf_counter() - start:.1f} s")
+
+    report("labelled set (generated; the recognisers were tuned on it)", rows)
+    holdout = read_marked(HOLDOUT.read_text(encoding="utf-8").splitlines())
+    report("held-out set (hand-written, never tuned on)", holdout)
 
     calls = transcripts(rows, args.transcripts, args.seed)
     texts = [t["text"] for turns in calls for t in turns]

@@ -149,6 +149,10 @@ def test_offsets_found_are_those_of_the_text_given() -> None:
     assert {(f.kind, text[f.start : f.end]) for f in result.found} >= {("PHONE", "07911 123456")}
 
 
+def test_a_spelling_does_not_take_the_letter_of_an_elision() -> None:
+    assert redacted("I'm Rachel Green, that's G-R-E-E-N.", "en") == "I'm <PERSON>, that's <PERSON>."
+
+
 def test_empty_and_blank_texts() -> None:
     assert redact_text("").text == ""
     assert redact_text("   ").text == "   "

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from empreinte.privacy.text_pii import Redacted, redact_many
-from empreinte.privacy.text_pii.evaluation import Counts, score
+from empreinte.privacy.text_pii.evaluation import Counts, read_marked, score
 
 from . import make_labelled
 
 LABELLED = Path(__file__).with_name("labelled.jsonl")
+HOLDOUT = Path(__file__).with_name("holdout.txt")
 # Floors below what is measured (docs/redaction.md), to catch a regression, not noise.
 RECALL_FLOORS = {"CARD": 0.99, "IBAN": 0.99, "NIR": 0.97, "PHONE": 0.95, "EMAIL": 0.97,
                  "ADDRESS": 0.9, "PERSON": 0.9}  # fmt: skip
@@ -88,6 +89,17 @@ def test_sentences_without_personal_data_are_kept(
         if row["style"] == "none" and result.text != row["text"]
     ]
     assert changed == []
+
+
+def test_the_held_out_set_reads_its_marks() -> None:
+    rows = read_marked(HOLDOUT.read_text(encoding="utf-8").splitlines())
+    assert len(rows) >= 60
+    assert {s["kind"] for row in rows for s in row["spans"]} == set(RECALL_FLOORS)
+    first = rows[0]
+    assert first["text"].startswith("Bonsoir, ici Paul Durand, je")
+    span = first["spans"][0]
+    assert (span["kind"], first["text"][span["start"] : span["end"]]) == ("PERSON", "Paul Durand")
+    assert not any("[" in row["text"] for row in rows)
 
 
 def test_the_scoring_counts_a_miss_a_leak_and_a_wrong_span() -> None:

@@ -69,3 +69,27 @@ def score(
             else:
                 c.wrong.append(f"{text[got.start : got.end]!r} in {text!r}")
     return dict(counts)
+
+
+def read_marked(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows from hand-written lines `lang|text` where personal data is marked `[KIND:value]`
+    (tests/privacy/text_pii/holdout.txt); `#` lines are comments. Linear: one pass a line."""
+    rows: list[dict[str, Any]] = []
+    for line in lines:
+        line = line.rstrip("\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        lang, marked = line.split("|", 1)
+        text, spans, i = "", [], 0
+        while i < len(marked):
+            if marked[i] == "[" and (close := marked.find("]", i)) != -1 and ":" in marked[i:close]:
+                kind, value = marked[i + 1 : close].split(":", 1)
+                spans.append({"kind": kind, "start": len(text), "end": len(text) + len(value)})
+                text += value
+                i = close + 1
+            else:
+                text += marked[i]
+                i += 1
+        style = "none" if not spans else "written"
+        rows.append({"id": len(rows), "lang": lang, "style": style, "text": text, "spans": spans})
+    return rows

@@ -162,7 +162,8 @@ def spelt_name_spans(text: str, tokens: Sequence[Token]) -> list[Found]:
 
     previous_end = -1
     for token in tokens:
-        if len(token.text) == 1 and token.text.isalpha():
+        glued = token.start > 0 and text[token.start - 1] in "'’"  # "that's", "l'"
+        if len(token.text) == 1 and token.text.isalpha() and not glued:
             gap = text[previous_end : token.start] if run else ""
             if run and not (len(gap) <= 3 and all(c in " -.," for c in gap)):
                 close()
