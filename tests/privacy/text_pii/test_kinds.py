@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from empreinte.privacy.text_pii import PLACEHOLDERS, Found, redact_text
+from empreinte.privacy.text_pii.redact import MAX_MODEL_CHARS, pieces
 
 CARD = "4970101234567893"  # Luhn-valid
 NIR = "185057800608491"  # key 91
@@ -157,3 +158,24 @@ def test_empty_and_blank_texts() -> None:
     assert redact_text("").text == ""
     assert redact_text("   ").text == "   "
     assert redact_text("").found == ()
+
+
+def test_a_text_longer_than_a_model_piece_is_read_whole() -> None:
+    filler = "Le colis n'est pas arrivé et personne ne répond. " * 1_100  # 55,000 characters
+    text = filler + "Je m'appelle Jean Dupont, carte 4970 1012 3456 7893. " + filler
+    assert len(text) > 2 * MAX_MODEL_CHARS
+    out = redacted(text, "fr")
+    assert out == filler + "Je m'appelle <PERSON>, carte <CARD>. " + filler
+
+
+def test_pieces_cut_at_spaces_and_cover_the_text() -> None:
+    text = ("abc " * 30_000)[:100_001]
+    parts = pieces(text, 50_000)
+    assert "".join(p for _, p in parts) == text
+    assert all(len(p) <= 50_000 for _, p in parts)
+    assert all(p.endswith(" ") for _, p in parts[:-1])
+    assert [offset for offset, _ in parts] == [
+        0,
+        len(parts[0][1]),
+        len(parts[0][1]) + len(parts[1][1]),
+    ]

@@ -119,6 +119,8 @@ def token_scans(text: str, tokens: list[Token], language: str | None) -> list[Fo
 
 _lock = threading.Lock()
 _engine: Any = None
+#: Held while the models run: one text at a time through spaCy in this process.
+lock = threading.Lock()
 
 
 def stop_words() -> frozenset[str]:

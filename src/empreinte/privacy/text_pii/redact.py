@@ -17,6 +17,7 @@ from empreinte.privacy.text_pii.numbers import number_spans
 from empreinte.privacy.text_pii.tokens import Token, atoms, tokenize
 
 _BATCH = 64  # texts given to spaCy at once
+MAX_MODEL_CHARS = 50_000
 # What spaCy's small models take for a name at the start of a call and is none.
 _NOT_A_NAME = {
     "bonjour", "bonsoir", "merci", "allo", "madame", "monsieur", "oui", "non", "hello", "hi",
@@ -53,29 +54,50 @@ def _may_name_someone(tokens: Sequence[Token], stops: frozenset[str]) -> bool:
     return False
 
 
+def pieces(text: str, size: int) -> list[tuple[int, str]]:
+    """`text` cut into pieces of at most `size` characters, at a space when one is near the
+    end of a piece: (offset, piece). Linear."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > size:
+        cut = text.rfind(" ", start + size - 200, start + size)
+        cut = cut + 1 if cut > start else start + size
+        out.append((start, text[start:cut]))
+        start = cut
+    out.append((start, text[start:]))
+    return out
+
+
 def _model_spans(
     texts: Sequence[str], tokens: Sequence[list[Token]], language: str
 ) -> list[list[Found]]:
     """What Presidio finds (spaCy's names, this package's token scans), texts batched. A text
-    without a capitalised word that could be a name skips spaCy: the token scans alone."""
+    without a capitalised word that could be a name skips spaCy: the token scans alone. A long
+    text is read by spaCy in pieces of `MAX_MODEL_CHARS` (its memory grows with the length)."""
     analyzer = engine.analyzer()
     stops = engine.stop_words()
     out: list[list[Found]] = [[] for _ in texts]
-    named = [i for i, words in enumerate(tokens) if _may_name_someone(words, stops)]
-    batch = analyzer.nlp_engine.process_batch(
-        [texts[i] for i in named], language, batch_size=_BATCH
-    )
-    for i, (text, artifacts) in zip(named, batch, strict=True):
-        found = out[i]
-        for result in analyzer.analyze(text, language=language, nlp_artifacts=artifacts):
-            a, b = result.start, result.end
-            by = (result.recognition_metadata or {}).get("recognizer_name", "")
-            ner = not str(by).startswith("empreinte")
-            if ner and result.entity_type == "PERSON" and not _is_name(text[a:b]):
-                continue
-            found.append(Found(result.entity_type, a, b))
-    for i in sorted(set(range(len(texts))) - set(named)):
-        out[i] = engine.token_scans(texts[i], tokens[i], language)
+    jobs: list[tuple[int, int]] = []  # (text, offset of the piece)
+    chunks: list[str] = []
+    for i, words in enumerate(tokens):
+        if not _may_name_someone(words, stops):
+            out[i] = engine.token_scans(texts[i], words, language)
+            continue
+        if len(texts[i]) > MAX_MODEL_CHARS:  # spans cut between two pieces: scanned whole
+            out[i] = engine.token_scans(texts[i], words, language)
+        for offset, piece in pieces(texts[i], MAX_MODEL_CHARS):
+            jobs.append((i, offset))
+            chunks.append(piece)
+    with engine.lock:  # spaCy's models are not documented as safe across threads
+        batch = analyzer.nlp_engine.process_batch(chunks, language, batch_size=_BATCH)
+        for (i, offset), (text, artifacts) in zip(jobs, batch, strict=True):
+            for result in analyzer.analyze(text, language=language, nlp_artifacts=artifacts):
+                a, b = result.start, result.end
+                by = (result.recognition_metadata or {}).get("recognizer_name", "")
+                ner = not str(by).startswith("empreinte")
+                if ner and result.entity_type == "PERSON" and not _is_name(text[a:b]):
+                    continue
+                out[i].append(Found(result.entity_type, offset + a, offset + b))
     return out
 
 
