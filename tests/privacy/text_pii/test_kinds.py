@@ -81,6 +81,9 @@ CASES = [
     ("PERSON", "en", "Hi, my name is Sarah Connor and I'm calling about my order", "Sarah "
      "Connor"),
     ("PERSON", "en", "Mr. Brown called back yesterday", "Brown"),
+    ("PERSON", "en", "This is Sarah speaking.", "Sarah"),
+    ("PERSON", "fr", "C'est Sophie Martin à l'appareil.", "Sophie Martin"),
+    ("PERSON", "fr", "j'ai eu sophie au téléphone", "sophie"),
     ("PERSON", "en", "it's spelled s m i t h", "s m i t h"),
     ("PERSON", "en", "I spoke to Michael Jones about it", "Michael Jones"),
 ]  # fmt: skip
@@ -125,6 +128,12 @@ def test_a_cvv_after_a_card_or_its_cue_is_part_of_the_card() -> None:
         "je suis très déçu, c'est la troisième fois que j'appelle",
         "I am calling about my parcel, this is annoying",
         "Bonjour, merci, au revoir.",
+        # a cue and one capitalised word: a nationality, a holiday, a brand, no name
+        "Je suis Français et je paie en euros.",
+        "C'est Noël bientôt, je veux mon colis.",
+        "J'ai eu Orange au téléphone.",
+        "I spoke to Amazon yesterday.",
+        "I am French.",
         "j'ai 2 enfants et 3 chats",
     ],
 )

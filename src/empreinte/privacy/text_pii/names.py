@@ -79,6 +79,18 @@ def _cue_end(tokens: Sequence[Token], i: int, lower: bool) -> tuple[int, bool] |
     return None
 
 
+_CLOSING = (("speaking",), ("here",), ("a", "l", "'", "appareil"), ("a", "l", "’", "appareil"),
+            (",", "calling"), (",", "j", "'", "appelle"))  # fmt: skip
+
+
+def _closes_a_name(tokens: Sequence[Token], k: int) -> bool:
+    """What follows a name given on the phone: "speaking", "à l'appareil"."""
+    return any(
+        k + len(tail) <= len(tokens) and all(tokens[k + m].low == w for m, w in enumerate(tail))
+        for tail in _CLOSING
+    )
+
+
 def _name_words(tokens: Sequence[Token], j: int, capitalised_only: bool) -> int | None:
     """Index of the last word of the name from token j, or None."""
     last = None
@@ -136,10 +148,19 @@ def cue_name_spans(tokens: Sequence[Token]) -> list[Found]:
                     j < n and j <= end + 3 and (tokens[j].low in FILLERS or tokens[j].text == ",")
                 ):
                     j += 1
-                if j < n and tokens[j].low in _TITLES:  # "je suis Madame Dupont"
+                titled = j < n and tokens[j].low in _TITLES  # "je suis Madame Dupont"
+                if titled:
                     j += 1 + (j + 1 < n and tokens[j + 1].text == ".")
                 if j < n:
                     last = _name_words(tokens, j, capitalised_only=weak)
+                    # After "c'est", "this is", "j'ai eu": one capitalised word may be a place,
+                    # a brand or a holiday ("c'est Noël", "I spoke to Amazon"); a name needs a
+                    # title, two words, or "speaking" / "à l'appareil" after it. spaCy reads
+                    # the rest.
+                    if last is not None and weak and not titled:
+                        words = sum(tokens[k].is_word for k in range(j, last + 1))
+                        if words < 2 and not _closes_a_name(tokens, last + 1):
+                            last = None
                     if last is not None:
                         name = (j, last)
         if name is not None:
