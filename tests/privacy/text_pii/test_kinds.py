@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from empreinte.privacy.text_pii import PLACEHOLDERS, Found, redact_text
+from empreinte.errors import InvalidInput
+from empreinte.privacy.text_pii import PLACEHOLDERS, Found, redact_many, redact_text, redact_turns
 from empreinte.privacy.text_pii.redact import MAX_MODEL_CHARS, pieces
 
 CARD = "4970101234567893"  # Luhn-valid
@@ -188,3 +189,22 @@ def test_pieces_cut_at_spaces_and_cover_the_text() -> None:
         len(parts[0][1]),
         len(parts[0][1]) + len(parts[1][1]),
     ]
+
+
+def test_what_is_not_a_text_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidInput) as error:
+        redact_text(12345)  # type: ignore[arg-type]
+    assert error.value.field == "text"
+    with pytest.raises(InvalidInput) as error:
+        redact_many(["ok", None])  # type: ignore[list-item]
+    assert error.value.field == "texts[1]"
+    with pytest.raises(InvalidInput) as error:
+        redact_turns([{"speaker": "agent", "text": "ok"}, "4970 1012 3456 7893"])  # type: ignore[list-item]
+    assert error.value.field == "transcript[1]"
+    assert "4970" not in str(error.value)  # the text itself is never in an error
+
+
+def test_a_language_tag_picks_its_model() -> None:
+    text = "Hi, my name is Sarah Connor"
+    assert redacted(text, "en-GB") == redacted(text, "en") == "Hi, my name is <PERSON>"
+    assert redacted(text, "de") == redacted(text)  # not one of ours: guessed

@@ -37,6 +37,7 @@ _CARD_WIDE_GROUPS = ((4, 6, 5), (4, 6, 4))  # Amex, Diners
 _NOT_CARD = {
     "commande", "colis", "suivi", "order", "tracking", "parcel", "reference", "ref",
     "facture", "invoice", "dossier", "ticket", "contrat", "contract", "client", "customer",
+    "siret", "siren", "tva", "vat",
 }  # fmt: skip
 _CVV_CUES = {"cryptogramme", "crypto", "cvv", "cvc", "cvv2", "cvn", "securite", "security"}
 _CVV_NEAR = 40  # tokens after a card where three or four digits are its CVV

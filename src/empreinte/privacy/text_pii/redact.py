@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from empreinte.errors import InvalidInput
 from empreinte.privacy.redaction import _phone_spans
 from empreinte.privacy.text_pii import engine
 from empreinte.privacy.text_pii.iban import iban_spans
@@ -29,8 +30,11 @@ _ENGLISH_REGIONS = {"GB", "US", "IE", "CA", "AU", "NZ"}
 
 
 def _language_of(text: str, language: str | None, region: str) -> str:
-    if language in LANGUAGES:
-        return language
+    """The model to read `text` with: `language` if it names one ("fr", "fr-FR", "EN"),
+    otherwise guessed."""
+    given = language[:2].lower() if isinstance(language, str) else None
+    if given in LANGUAGES:
+        return given
     return guess_language(text) or ("en" if region in _ENGLISH_REGIONS else "fr")
 
 
@@ -156,6 +160,8 @@ def redact_text(text: str, *, language: str | None = None, region: str = "FR") -
     """`text` with its personal data replaced by placeholders. `language` ("fr", "en") picks
     the language model; None detects it (the region's language when unsure). `region` reads
     national phone numbers."""
+    if not isinstance(text, str):
+        raise InvalidInput("text", "a text to redact must be a string")
     return redact_many([text], language=language, region=region)[0]
 
 
@@ -163,6 +169,9 @@ def redact_many(
     texts: Sequence[str], *, language: str | None = None, region: str = "FR"
 ) -> list[Redacted]:
     """Each text redacted as `redact_text` would, the language models run in batches."""
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InvalidInput(f"texts[{i}]", "a text to redact must be a string")
     languages = [_language_of(text, language, region) for text in texts]
     out: list[Redacted | None] = [None] * len(texts)
     for lang in LANGUAGES:
@@ -209,6 +218,9 @@ def redact_turns(
     number read over several turns of the same speaker (the other answering "oui" between
     them) is found whole. One language for the conversation: `language`, or detected on its
     first turns."""
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, Mapping):
+            raise InvalidInput(f"transcript[{i}]", "a turn must be an object")
     indexes = [i for i, turn in enumerate(turns) if isinstance(turn.get("text"), str)]
     texts = [turns[i]["text"] for i in indexes]
     lang = _language_of(" ".join(texts)[:2_000], language, region) if texts else "fr"
