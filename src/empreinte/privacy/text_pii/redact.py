@@ -237,4 +237,5 @@ def redact_turns(
 def warm() -> None:
     """Load the language models and the language detector now (the first redaction would)."""
     engine.analyzer()
+    engine.stop_words()
     detect_language("bonjour, ceci est un texte")
