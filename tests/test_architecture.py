@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "empreinte"
 # Bottom first. Keep in step with the table "Layers" in docs/architecture.md.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaves", ("errors", "config", "durations", "demo")),
-    ("vocabulary", ("identity.model", "identity.identifiers")),
+    ("vocabulary", ("identity.model", "identity.identifiers", "voc.model")),
     ("store", ("store",)),
     ("credentials", ("credentials",)),
     ("identity", ("identity",)),
@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "privacy.scrub",
             "privacy.suppression",
             "privacy.text_pii",
+            "privacy.text_originals",
         ),
     ),
     ("collect", ("collect",)),

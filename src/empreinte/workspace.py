@@ -36,6 +36,7 @@ from empreinte.privacy.pii import (
     without_vault,
 )
 from empreinte.privacy.pseudonym import Pseudonymiser
+from empreinte.privacy.text_originals import OriginalsVault
 from empreinte.privacy.suppression import Suppression
 from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
 from empreinte.store.engine import Engine, open_engine
@@ -107,6 +108,7 @@ class Workspace:
             self.config.default_region,
             personal_keys(self.config.privacy),
             ConsentPolicy.from_mapping(self.config.consent).trusted,
+            originals=OriginalsVault(path),
         )
         self.credentials = Credentials(engine)
         # What the collector refused, per source and reason (in memory: collect/rejections.py).
@@ -352,6 +354,7 @@ class Workspace:
             self.config.local,
             PartnerSettings.from_mapping(self.config.partners),
             ConsentPolicy.from_mapping(self.config.consent).trusted,
+            originals=OriginalsVault(path),
         )
 
     def predict(self, only: Sequence[str] | None = None) -> PredictRun:

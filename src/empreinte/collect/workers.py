@@ -131,8 +131,8 @@ class ValidationPool:
         """What `collector._validate` would return for `raw` (raising the same refusals),
         the rows encoded.
         Raises `Overloaded` when the workers already have too much waiting."""
-        if not self.ready():
-            return self._here(collector, raw, kind, source, received_at)
+        if not self.ready():  # off the event loop: a text's redaction takes milliseconds
+            return await asyncio.to_thread(self._here, collector, raw, kind, source, received_at)
         if self._queued >= self._limit:
             raise Overloaded(
                 f"{self._queued} requests are waiting to be validated; retry shortly",
@@ -146,7 +146,7 @@ class ValidationPool:
         except BrokenProcessPool:
             log.exception("a validation worker died; validating in the server, restarting them")
             self._restart(executor)
-            return self._here(collector, raw, kind, source, received_at)
+            return await asyncio.to_thread(self._here, collector, raw, kind, source, received_at)
         finally:
             self._queued -= 1
         if isinstance(result[0], str):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from empreinte.privacy.redaction import _card_spans, _email_spans, _phone_spans
@@ -88,3 +89,38 @@ def redact_turns(
             copy["text"] = redact_text(turn["text"], language=language, region=region).text
         out.append(copy)
     return out
+
+
+def redact_many(
+    texts: Sequence[str], *, language: str | None = None, region: str = "FR"
+) -> list[Redacted]:
+    """`redact_text` of each text, in order (a batch: the same results as one by one)."""
+    return [redact_text(text, language=language, region=region) for text in texts]
+
+
+# Language detection reads at most this many characters: enough to tell French from English,
+# and bounded whatever the text's length.
+_DETECT_CHARS = 2_000
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH).build()
+
+
+def detect_language(text: str) -> str | None:
+    """"fr", "en", or None when the text says too little (empty, digits only)."""
+    sample = text[:_DETECT_CHARS]
+    if sum(c.isalpha() for c in sample) < 3:
+        return None
+    from lingua import Language
+
+    found = _detector().detect_language_of(sample)
+    return {Language.FRENCH: "fr", Language.ENGLISH: "en"}.get(found)
+
+
+def warm() -> None:
+    """Load the models now (the first text otherwise pays for it)."""
+    detect_language("bonjour, je voudrais changer mon adresse")
