@@ -132,6 +132,7 @@ def normalise(
     batch_integrations: dict[str, Any] | None = None,
     size: int | None = None,
     policy: IngestPolicy,
+    max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> EventRow:
     """Check one message against the Segment rules and turn it into a log row.
 
@@ -139,7 +140,8 @@ def normalise(
     batch-level fields that apply to every message lacking its own. `size` is what the caller
     knows of the message's size as sent (its own length, or a body's that holds it): within
     32 KB it is not measured again; otherwise (or unknown) its JSON is. `policy` says how personal
-    data is split off (see privacy/pii.py). Raises `InvalidMessage` naming the field and the
+    data is split off (see privacy/pii.py). `max_bytes`: a message's limit (32 KB; more for
+    a conversation imported from a file). Raises `InvalidMessage` naming the field and the
     reason.
     """
     if not isinstance(message, dict):
@@ -149,9 +151,9 @@ def normalise(
             size = len(orjson.dumps(message))
         except TypeError:  # a set, an object, a 65-bit integer…
             raise unrepresentable(message, None) from None
-    if size > MAX_MESSAGE_BYTES:
+    if size > max_bytes:
         raise InvalidMessage(
-            f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (32 KB)",
+            f"message is {size} bytes; the limit is {max_bytes} bytes ({max_bytes // 1024} KB)",
             None,
             "message_too_large",
         )
