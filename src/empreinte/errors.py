@@ -196,7 +196,6 @@ class Overloaded(EmpreinteError):
         super().__init__(message)
 
 
-
 class RedactionUnavailable(EmpreinteError):
     """Personal data could not be removed from a text (the redaction itself failed): the
     message is refused rather than stored unredacted; the client should retry later."""
@@ -212,6 +211,7 @@ class OriginalUnavailable(NotFound):
     (crypto-shredded)."""
 
     code = "original_unavailable"
+
 
 # -- imports and matching -------------------------------------------------------------------
 

@@ -36,8 +36,8 @@ from empreinte.privacy.pii import (
     without_vault,
 )
 from empreinte.privacy.pseudonym import Pseudonymiser
-from empreinte.privacy.text_originals import OriginalsVault
 from empreinte.privacy.suppression import Suppression
+from empreinte.privacy.text_originals import OriginalsVault
 from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
 from empreinte.store.engine import Engine, open_engine
 from empreinte.store.records import EventFilter, EventRow
@@ -354,7 +354,6 @@ class Workspace:
             self.config.local,
             PartnerSettings.from_mapping(self.config.partners),
             ConsentPolicy.from_mapping(self.config.consent).trusted,
-            originals=OriginalsVault(path),
         )
 
     def predict(self, only: Sequence[str] | None = None) -> PredictRun:

@@ -182,7 +182,9 @@ def originals_enable(
 
 
 @originals_app.command("disable")
-def originals_disable(workspace: WorkspaceOption = DEFAULT_WORKSPACE, by: ActorOption = None) -> None:
+def originals_disable(
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE, by: ActorOption = None
+) -> None:
     """Keep no more originals; those kept become unreadable (their keys are deleted)."""
     from empreinte.voc.originals import Originals
 
@@ -213,7 +215,9 @@ def originals_status(
     console.print(f"readable days: {', '.join(status.readable_days) or 'none'}")
     for entry in status.audit:
         seq = f" seq {entry.seq}" if entry.seq is not None else ""
-        console.print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor} {entry.action}{seq}: {entry.outcome}")
+        console.print(
+            f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor} {entry.action}{seq}: {entry.outcome}"
+        )
 
 
 @originals_app.command("show")

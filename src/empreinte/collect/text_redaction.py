@@ -19,8 +19,8 @@ from typing import Any
 
 from empreinte.collect.transcripts import check_transcript
 from empreinte.errors import InvalidMessage, RedactionUnavailable
-from empreinte.privacy import text_pii
 from empreinte.privacy.text_originals import OriginalsVault
+from empreinte.privacy.text_pii import detect_language, redact_text, redact_turns
 from empreinte.voc.model import CONVERSATION_EVENTS, VERBATIM_KEYS
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,8 @@ def redact_texts(
         out["duration"] = _duration(properties, turns)
     try:
         if turns is not None:
-            language = text_pii.detect_language(_sample(turns))
-            redacted = text_pii.redact_turns(turns, language=language, region=region)
+            language = detect_language(_sample(turns))
+            redacted = redact_turns(turns, language=language, region=region)
             out["transcript"] = redacted
             out["language"] = language
             if any(a["text"] != b["text"] for a, b in zip(turns, redacted, strict=True)):
@@ -89,9 +89,7 @@ def redact_texts(
         for key in VERBATIM_SET & properties.keys():
             raw = properties[key]
             if isinstance(raw, str) and raw:
-                done = text_pii.redact_text(
-                    raw, language=text_pii.detect_language(raw), region=region
-                )
+                done = redact_text(raw, language=detect_language(raw), region=region)
                 out[key] = done.text
                 if done.text != raw:
                     kept[f"properties.{key}"] = raw

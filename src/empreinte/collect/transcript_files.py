@@ -89,9 +89,7 @@ def format_of(path: Path, options: TranscriptOptions) -> str:
     if options.format:
         return options.format
     suffix = path.suffix.lower()
-    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".vtt": "vtt", ".srt": "srt"}.get(
-        suffix, "text"
-    )
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".vtt": "vtt", ".srt": "srt"}.get(suffix, "text")
 
 
 def transcript_lines(path: Path, options: TranscriptOptions) -> Iterator[tuple[int, Any]]:
@@ -193,18 +191,19 @@ def _lines(path: Path) -> Iterator[tuple[int, str | InvalidMessage]]:
     with path.open(encoding="utf-8-sig", errors="replace", newline=None) as handle:
         for number, line in enumerate(handle, start=1):
             if len(line) > _MAX_LINE:
-                yield number, InvalidMessage(
-                    f"the line is {len(line)} characters; at most {MAX_TURN_CHARS} are read",
-                    None,
-                    "invalid_transcript",
+                yield (
+                    number,
+                    InvalidMessage(
+                        f"the line is {len(line)} characters; at most {MAX_TURN_CHARS} are read",
+                        None,
+                        "invalid_transcript",
+                    ),
                 )
             else:
                 yield number, line.strip()
 
 
-def _bounded(
-    number: int, turns_so_far: int, text: str
-) -> InvalidMessage | None:
+def _bounded(number: int, turns_so_far: int, text: str) -> InvalidMessage | None:
     if turns_so_far >= MAX_TURNS:
         return InvalidMessage(
             f"more than {MAX_TURNS} turns: the rest of the file is not read",
@@ -236,8 +235,11 @@ def _text_turns(
         if clock:
             hours, minutes, seconds = clock.groups()
             if int(seconds) >= 60:
-                yield number, InvalidMessage(
-                    "the time [mm:ss] has more than 59 seconds", None, "invalid_transcript"
+                yield (
+                    number,
+                    InvalidMessage(
+                        "the time [mm:ss] has more than 59 seconds", None, "invalid_transcript"
+                    ),
                 )
                 continue
             at = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
@@ -246,10 +248,13 @@ def _text_turns(
         speaker = options.speaker(label.group(1)) if label else None
         if speaker is None:
             if current is None:
-                yield number, InvalidMessage(
-                    "no speaker (Agent:, Client:, Conseiller:, Customer:…) before this text",
-                    None,
-                    "invalid_transcript",
+                yield (
+                    number,
+                    InvalidMessage(
+                        "no speaker (Agent:, Client:, Conseiller:, Customer:…) before this text",
+                        None,
+                        "invalid_transcript",
+                    ),
                 )
             else:
                 current["text"] = f"{current['text']} {line}"
@@ -331,8 +336,9 @@ def _cue_turns(
                 return
             start, end = _seconds(timing.groups()[:4]), _seconds(timing.groups()[4:])
             if start > end:
-                yield number, InvalidMessage(
-                    "the cue ends before it starts", None, "invalid_transcript"
+                yield (
+                    number,
+                    InvalidMessage("the cue ends before it starts", None, "invalid_transcript"),
                 )
                 continue
             cue = {"start": start, "end": end, "lines": [], "speaker": None}

@@ -37,7 +37,7 @@ _CODE = "invalid_transcript"
 
 
 def speaker_of(name: Any) -> str | None:
-    """"agent" or "customer" for a speaker's name (any case), None when it is neither."""
+    """ "agent" or "customer" for a speaker's name (any case), None when it is neither."""
     if not isinstance(name, str) or len(name) > 40:
         return None
     return SPEAKER_NAMES.get(name.strip().lower())

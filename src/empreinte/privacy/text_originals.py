@@ -15,6 +15,7 @@ The collector's worker processes seal; they read the opt-in from `voc-originals/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -64,10 +65,8 @@ def _write_new(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it first
             os.link(tmp, path)
-        except FileExistsError:
-            pass
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -106,9 +105,7 @@ class OriginalsVault:
     def enable(self, expire_days: int, by: str, now: datetime | None = None) -> OriginalsPolicy:
         """Keep originals from now on, each for `expire_days` days."""
         if not 1 <= expire_days <= MAX_EXPIRE_DAYS:
-            raise InvalidInput(
-                "expire", f"originals are kept between 1 and {MAX_EXPIRE_DAYS} days"
-            )
+            raise InvalidInput("expire", f"originals are kept between 1 and {MAX_EXPIRE_DAYS} days")
         (self._dir / KEYS).mkdir(parents=True, exist_ok=True, mode=0o700)
         policy = OriginalsPolicy(
             expire_days, (now or datetime.now(UTC)).astimezone(UTC).isoformat(), by

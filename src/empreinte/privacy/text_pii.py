@@ -111,7 +111,7 @@ def _detector() -> Any:
 
 
 def detect_language(text: str) -> str | None:
-    """"fr", "en", or None when the text says too little (empty, digits only)."""
+    """ "fr", "en", or None when the text says too little (empty, digits only)."""
     sample = text[:_DETECT_CHARS]
     if sum(c.isalpha() for c in sample) < 3:
         return None
