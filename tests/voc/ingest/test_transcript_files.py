@@ -230,7 +230,9 @@ def test_srt_cues_with_name_prefixes(ws_dir: Path, tmp_path: Path) -> None:
     assert (
         stored["properties"]["transcript"][1]["text"] == "Rappelez-moi au <PHONE> s'il vous plaît."
     )
-    assert stored["properties"]["queue"] == "sav" and stored["timestamp"].isoformat().startswith("2026-11-03")
+    assert stored["properties"]["queue"] == "sav" and stored["timestamp"].isoformat().startswith(
+        "2026-11-03"
+    )
     assert files_holding(ws_dir, [PHONE_FR]) == {}
     # The caller's number: a pseudonym in the log (its raw value in the vault, as any phone).
     assert stored["properties"]["caller_number"].startswith("pii_")
