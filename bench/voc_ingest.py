@@ -123,8 +123,10 @@ def start_server(root: Path, workers: int) -> tuple[subprocess.Popen[bytes], str
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.Popen(
-        [str(VENV_BIN / "empreinte"), "serve", "-w", str(root / "ws"), "--port", str(port)]
-        + ["--workers", str(workers)],
+        [
+            *(str(VENV_BIN / "empreinte"), "serve", "-w", str(root / "ws")),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
