@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from empreinte.errors import InvalidInput, OriginalUnavailable
+from empreinte.errors import ConfigError, InvalidInput, OriginalUnavailable
 
 DIRECTORY = "voc-originals"
 POLICY_FILE = "policy.json"
@@ -97,8 +97,13 @@ class OriginalsVault:
             return None
         seen = (st.st_ino, st.st_mtime_ns, st.st_size)
         if seen != self._seen:
-            data = orjson.loads(path.read_bytes())
-            self._policy = OriginalsPolicy(**data)
+            try:
+                self._policy = OriginalsPolicy(**orjson.loads(path.read_bytes()))
+            except (orjson.JSONDecodeError, TypeError):
+                raise ConfigError(
+                    f"{DIRECTORY}/{POLICY_FILE} is unreadable: run "
+                    "`empreinte voc originals enable` again (or disable)"
+                ) from None
             self._seen, self._keys = seen, {}  # a new opt-in: keys read again from disk
         return self._policy
 
@@ -207,7 +212,7 @@ class OriginalsVault:
             raise OriginalUnavailable("the original has expired: its key was deleted") from None
         try:
             plain = Fernet(_fernet_key(key)).decrypt(token.encode())
-        except InvalidToken:
+        except (InvalidToken, ValueError):  # tampered, or a damaged key file
             raise OriginalUnavailable("the original cannot be decrypted with its key") from None
         data = orjson.loads(plain)
         assert isinstance(data, dict)

@@ -20,7 +20,7 @@ import empreinte
 from empreinte.cli import app
 from empreinte.collect.http import Collector
 from empreinte.collect.workers import ValidationPool
-from empreinte.errors import AnalyticsError, InvalidInput, OriginalUnavailable
+from empreinte.errors import AnalyticsError, ConfigError, InvalidInput, OriginalUnavailable
 from empreinte.privacy.text_originals import DIRECTORY, VAULT_KEY, OriginalsVault
 from empreinte.voc.originals import Originals, expire_days
 from empreinte.workspace import Workspace
@@ -172,3 +172,20 @@ def test_a_worker_process_seals_with_the_opt_in_of_the_moment(ws: Workspace) -> 
         assert CARD_SPACED in opened["properties.transcript"][1]["text"]
     finally:
         pool.close()
+
+
+def test_a_damaged_policy_or_key_is_a_clear_error_and_nothing_is_kept(ws: Workspace) -> None:
+    originals = Originals(ws)
+    originals.enable("30d", "admin@test")
+    ws.ingest([review(7)])
+    [event] = [e for e in ws.events() if e["message_id"] == "review-7"]
+    [key] = (ws.path / DIRECTORY / "keys").glob("*.key")
+    key.write_bytes(b"short")
+    with pytest.raises(OriginalUnavailable):
+        originals.show(event["seq"], "admin@test")
+    (ws.path / DIRECTORY / "policy.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="enable"):
+        originals.status()
+    # The collector keeps storing redacted texts; their originals are not kept.
+    assert ws.ingest([review(8)]).stored == 1
+    assert sealed_of(ws, "review-8") is None
