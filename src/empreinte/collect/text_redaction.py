@@ -26,6 +26,9 @@ from empreinte.voc.model import CONVERSATION_EVENTS, VERBATIM_KEYS
 log = logging.getLogger(__name__)
 
 VERBATIM_SET = frozenset(VERBATIM_KEYS)
+# A transcript under another event's properties is a text all the same: redacted (as turns
+# when it is a list, checked as a conversation's are; as a verbatim when it is a string).
+_TEXT_KEYS = VERBATIM_SET | {"transcript"}
 # The language of a conversation is read from its first characters: enough to tell, bounded.
 _LANGUAGE_SAMPLE = 2_000
 
@@ -34,7 +37,7 @@ def has_texts(event: str | None, properties: dict[str, Any] | None) -> bool:
     """Whether a message carries a text to redact (cheap: on every event's path)."""
     if not properties:
         return False
-    return event in CONVERSATION_EVENTS or not VERBATIM_SET.isdisjoint(properties.keys())
+    return event in CONVERSATION_EVENTS or not _TEXT_KEYS.isdisjoint(properties.keys())
 
 
 def _sample(turns: list[dict[str, Any]]) -> str:
@@ -74,19 +77,25 @@ def redact_texts(
     out = dict(properties)
     kept: dict[str, Any] = {}
     turns: list[dict[str, Any]] | None = None
-    if event in CONVERSATION_EVENTS and properties.get("transcript") is not None:
-        turns = check_transcript(properties["transcript"])
-    if event in CONVERSATION_EVENTS:
+    conversation = event in CONVERSATION_EVENTS
+    transcript = properties.get("transcript")
+    verbatims = set(VERBATIM_SET & properties.keys())
+    if transcript is not None and (conversation or not isinstance(transcript, str)):
+        turns = check_transcript(transcript)
+    elif isinstance(transcript, str):
+        verbatims.add("transcript")
+    if conversation:
         out["duration"] = _duration(properties, turns)
     try:
         if turns is not None:
             language = detect_language(_sample(turns))
             redacted = redact_turns(turns, language=language, region=region)
             out["transcript"] = redacted
-            out["language"] = language
+            if conversation:
+                out["language"] = language
             if any(a["text"] != b["text"] for a, b in zip(turns, redacted, strict=True)):
                 kept["properties.transcript"] = turns
-        for key in VERBATIM_SET & properties.keys():
+        for key in verbatims:
             raw = properties[key]
             if isinstance(raw, str) and raw:
                 done = redact_text(raw, language=detect_language(raw), region=region)

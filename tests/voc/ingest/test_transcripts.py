@@ -213,3 +213,16 @@ def test_a_failing_redaction_refuses_the_whole_request_in_the_collector(
     with pytest.raises(RedactionUnavailable):
         collector._validate(body, None, "web")
     assert ws.count() == before
+
+
+def test_a_transcript_under_another_event_is_redacted_too() -> None:
+    turns = [{"speaker": "customer", "text": f"au {PHONE_FR}"}]
+    as_turns = stored({**call(turns), "event": "Support Session Ended"})["properties"]
+    assert as_turns["transcript"][0]["text"] == "au <PHONE>" and "language" not in as_turns
+    as_text = stored({**call(f"Client: au {PHONE_FR}"), "event": "Support Session Ended"})
+    assert as_text["properties"]["transcript"] == "Client: au <PHONE>"
+    with pytest.raises(InvalidMessage) as caught:
+        stored({**call([{"speaker": "x", "text": "a"}]), "event": "Support Session Ended"})
+    assert caught.value.field == "properties.transcript[0].speaker"
+    with pytest.raises(InvalidMessage):  # a conversation's transcript is a list of turns
+        stored(call(f"Client: au {PHONE_FR}"))
