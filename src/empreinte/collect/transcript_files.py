@@ -132,6 +132,15 @@ def _jsonl(path: Path, options: TranscriptOptions) -> Iterator[tuple[int, Any]]:
                 yield number, InvalidMessage("a line must be a JSON object")
             elif "type" in item or "event" in item:  # a Segment message as it is
                 yield number, item
+            elif item.get("turns", item.get("transcript")) is None:
+                yield (
+                    number,
+                    InvalidMessage(
+                        "a conversation needs its turns (`turns` or `transcript`)",
+                        "turns",
+                        "invalid_transcript",
+                    ),
+                )
             else:
                 digest = hashlib.sha256(line.strip()).hexdigest()[:32]
                 yield number, _message(item, f"transcript-{digest}", options)

@@ -78,13 +78,16 @@ def test_jsonl_conversations_and_messages_with_a_bad_line_reported(
             "properties": {"transcript": [{"speaker": "customer", "text": f"au {PHONE_FR}"}]},
         },
     ]
-    file.write_bytes(b"\n".join(orjson.dumps(x) for x in lines) + b"\n{broken\n")
+    file.write_bytes(
+        b"\n".join(orjson.dumps(x) for x in lines) + b"\n{broken\n" + b'{"id": "c-3"}\n'
+    )
     code, out = run(
         "voc", "import", str(file), "-w", str(ws_dir), "--caller-field", "phone", "--source", "jl"
     )
     flat = " ".join(out.split())
     assert code == 2, out
-    assert "2 conversation(s) stored" in flat and "3 line(s) rejected" in flat
+    assert "2 conversation(s) stored" in flat and "4 line(s) rejected" in flat
+    assert f"{file}:6: turns: a conversation needs its turns" in flat
     assert f"{file}:2: properties.transcript[0].speaker" in flat
     assert f"{file}:3:" in flat and f"{file}:5: malformed JSON" in flat
     assert EMAIL_FR not in out
