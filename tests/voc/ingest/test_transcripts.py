@@ -226,3 +226,27 @@ def test_a_transcript_under_another_event_is_redacted_too() -> None:
     assert caught.value.field == "properties.transcript[0].speaker"
     with pytest.raises(InvalidMessage):  # a conversation's transcript is a list of turns
         stored(call(f"Client: au {PHONE_FR}"))
+
+
+def test_over_http_a_failing_redaction_answers_503_with_retry_after(
+    faulty_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real app (in a thread, so that the redaction can be broken): the client is told
+    to retry, nothing is stored, the text is in no answer."""
+    import httpx
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise Boom(f"cannot read {PHONE_FR}")
+
+    monkeypatch.setattr(text_redaction, "redact_text", broken)
+    message = {
+        "event": "Review Submitted",
+        "userId": "u",
+        "properties": {"review": f"au {PHONE_FR}"},
+    }
+    with httpx.Client(base_url=faulty_server.url, timeout=30) as http:
+        answer = http.post("/v1/track", json=message, auth=(faulty_server.keys.write_key, ""))
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["code"] == "redaction_unavailable"
+    assert answer.headers["Retry-After"] == "5" and PHONE_FR not in answer.text
+    assert faulty_server.workspace.count() == 0
