@@ -32,7 +32,7 @@ EMAIL_EN = "oliver.smith@example.co.uk"
 PHONE_FR = "06 71 23 45 89"
 PHONE_EN = "+44 20 7946 0958"
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
-NIR = "2 84 05 75 112 123 45"
+NIR = "2 84 05 75 112 123 56"  # its key: 97 - (2840575112123 mod 97)
 NAME = "Jeanne Martin"
 ADDRESS = "12 rue des Lilas, 75011 Paris"
 

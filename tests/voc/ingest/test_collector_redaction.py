@@ -79,9 +79,22 @@ def sent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sent]:
         )
     server = ServerProcess(keys.path, root).start()
     state = Sent(keys, server, "known-caller")
+    # The first text a server sees loads the redaction's models (seconds, more on a busy
+    # machine): sent first, with time to spare, so that the library's 15 s timeout is not it.
+    warm = httpx.post(
+        f"{server.url}/v1/track",
+        auth=(keys.write_key, ""),
+        json={"event": "Review Submitted", "userId": "warm", "properties": {"review": "ok"}},
+        timeout=300,
+    )
+    assert warm.status_code == 200, warm.text
     errors: list[Any] = []
     client = Client(
-        keys.write_key, host=server.url, sync_mode=True, on_error=lambda e, b: errors.append(e)
+        keys.write_key,
+        host=server.url,
+        sync_mode=True,
+        timeout=120,
+        on_error=lambda e, b: errors.append(e),
     )
     try:
         for lang, turns in (("fr", french_turns()), ("en", english_turns())):
