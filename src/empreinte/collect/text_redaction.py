@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from typing import Any
 
 from empreinte.collect.transcripts import check_transcript
 from empreinte.errors import InvalidMessage, RedactionUnavailable
 from empreinte.privacy.text_originals import OriginalsVault
-from empreinte.privacy.text_pii import detect_language, redact_text, redact_turns
+from empreinte.privacy.text_pii import detect_language, redact_text, redact_turns, warm
 from empreinte.voc.model import CONVERSATION_EVENTS, VERBATIM_KEYS
 
 log = logging.getLogger(__name__)
@@ -119,3 +120,19 @@ def _seal(originals: OriginalsVault | None, kept: dict[str, Any]) -> str | None:
     except Exception as exc:  # the redacted text is stored; its original is not kept
         log.warning("an original could not be sealed (%s): not kept", type(exc).__name__)
         return None
+
+
+def warm_in_background() -> threading.Thread:
+    """Load the redaction's models in a daemon thread, so that the first text a process
+    validates does not wait seconds for them (and other requests behind it). For servers of
+    workspaces that take conversations; a process that never sees a text never calls it."""
+
+    def run() -> None:
+        try:
+            warm()
+        except Exception as exc:  # the first text will try again, and fail closed
+            log.warning("the redaction's models could not be loaded (%s)", type(exc).__name__)
+
+    thread = threading.Thread(target=run, name="warm-redaction", daemon=True)
+    thread.start()
+    return thread

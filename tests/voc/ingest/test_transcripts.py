@@ -250,3 +250,31 @@ def test_over_http_a_failing_redaction_answers_503_with_retry_after(
     assert answer.json()["code"] == "redaction_unavailable"
     assert answer.headers["Retry-After"] == "5" and PHONE_FR not in answer.text
     assert faulty_server.workspace.count() == 0
+
+
+def _language_model_loaded() -> bool:
+    import sys
+
+    return "lingua" in sys.modules
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_workers_load_the_models_at_start_only_when_told(ws: Workspace, warm: bool) -> None:
+    """`serve` tells them for a workspace that has taken conversations (web/app.py)."""
+    import time
+
+    from empreinte.collect.workers import ValidationPool
+
+    pool = ValidationPool(1, ws.policy, warm_texts=warm)
+    pool.start()
+    try:
+        deadline = time.monotonic() + 180
+        while not pool.ready():
+            time.sleep(0.05)
+        loaded = pool._executor.submit(_language_model_loaded).result()
+        while warm and not loaded and time.monotonic() < deadline:
+            time.sleep(0.2)
+            loaded = pool._executor.submit(_language_model_loaded).result()
+        assert loaded is warm
+    finally:
+        pool.close()
