@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import empreinte
@@ -298,3 +300,44 @@ def test_a_missing_file_and_a_bad_option_are_one_line_errors(tmp_path: Path, ws_
         TranscriptOptions(channel="fax")
     code, out = run("import", "--kind", "calls", str(tmp_path / "x"), "-w", str(ws_dir))
     assert code == 1 and "--kind" in out
+
+
+def test_a_file_conversation_may_pass_32_kb_but_not_1_mb(ws_dir: Path, tmp_path: Path) -> None:
+    def line(n: int, turns: int) -> bytes:
+        text = "Je voudrais comprendre pourquoi ma livraison est en retard. " * 80  # 4.8 KB
+        return orjson.dumps(
+            {"id": f"long-{n}", "turns": [{"speaker": "customer", "text": text}] * turns}
+        )
+
+    file = tmp_path / "long.jsonl"
+    file.write_bytes(line(1, 12) + b"\n" + line(2, 230) + b"\n")  # ~58 KB, then ~1.1 MB
+    code, out = run("voc", "import", str(file), "-w", str(ws_dir), "--source", "long")
+    flat = " ".join(out.split())
+    assert code == 2 and "1 conversation(s) stored" in flat, out
+    assert f"{file}:2: message is" in flat and "1024 KB" in flat
+    [stored] = calls(ws_dir, "long")
+    assert len(stored["properties"]["transcript"]) == 12
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("Agent:Client<v >[]0123456789-.,\n àé"), max_size=60),
+        max_size=30,
+    ),
+    st.sampled_from(["text", "vtt", "srt"]),
+)
+def test_any_text_file_reads_as_turns_or_numbered_bad_lines(lines: list[str], kind: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        file = Path(directory) / "any"
+        file.write_text("\n".join(lines))
+        for number, item in transcript_lines(file, TranscriptOptions(format=kind)):
+            assert number >= 1
+            if isinstance(item, dict):
+                for turn in item["properties"]["transcript"]:
+                    assert turn["speaker"] in ("agent", "customer")
+                    assert len(turn["text"]) <= MAX_TURN_CHARS
+            else:
+                assert isinstance(item, InvalidMessage)

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import empreinte
 from empreinte.collect import text_redaction
@@ -278,3 +280,34 @@ def test_workers_load_the_models_at_start_only_when_told(ws: Workspace, warm: bo
         assert loaded is warm
     finally:
         pool.close()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+_TURN = st.fixed_dictionaries(
+    {},
+    optional={
+        "speaker": st.sampled_from(["agent", "Client", "robot", ""]) | _JSON,
+        "text": st.text(max_size=30) | _JSON,
+        "start": st.floats() | st.integers(-5, 5) | _JSON,
+        "end": st.floats() | st.integers(-5, 5) | _JSON,
+    },
+)
+
+
+@given(st.lists(_TURN, max_size=6) | _JSON)
+def test_any_json_is_turns_or_an_invalid_transcript(value: Any) -> None:
+    try:
+        turns = check_transcript(value)
+    except InvalidMessage as exc:
+        assert exc.code == "invalid_transcript" and exc.field
+        assert exc.field.startswith("properties.transcript")
+        return
+    for turn in turns:
+        assert set(turn) == {"speaker", "text", "start", "end"}
+        assert turn["speaker"] in ("agent", "customer") and isinstance(turn["text"], str)
+        if turn["start"] is not None and turn["end"] is not None:
+            assert 0 <= turn["start"] <= turn["end"]
