@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "empreinte"
 # Bottom first. Keep in step with the table "Layers" in docs/architecture.md.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaves", ("errors", "config", "durations", "demo")),
-    ("vocabulary", ("identity.model", "identity.identifiers")),
+    ("vocabulary", ("identity.model", "identity.identifiers", "voc.model")),
     ("store", ("store",)),
     ("credentials", ("credentials",)),
     ("identity", ("identity",)),
@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "privacy.scrub",
             "privacy.suppression",
             "privacy.text_pii",  # the package: its engine, scans and language detection
+            "privacy.text_originals",
         ),
     ),
     ("collect", ("collect",)),
@@ -171,7 +172,12 @@ def upward_imports_in(package: Path) -> list[str]:
 
 def _loaded_after(code: str) -> set[str]:
     """The heavy libraries loaded by a fresh interpreter after running `code`."""
-    heavy = ("scipy", "ibis", "matplotlib", "splink", "pandas", "sklearn", "pyspark")
+    # spaCy, Presidio and lingua too: the collector imports the text redaction, and only a
+    # process that sees a text may load its models (docs/voc-ingestion.md).
+    heavy = (
+        *("scipy", "ibis", "matplotlib", "splink", "pandas", "sklearn", "pyspark"),
+        *("spacy", "presidio_analyzer", "lingua", "cryptography.fernet"),
+    )
     probe = f"{code}\nimport sys\nprint(' '.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120

@@ -173,7 +173,11 @@ def extract(
             found.add(normalise_phone(phone, region))
         if card := _text(holder.get("loyalty_card")):
             found.add(Identifier(IdType.LOYALTY_CARD, card))
-    caller = _text(properties.get("caller_number")) if isinstance(properties, dict) else None
+    caller = (
+        _text(properties.get("caller_number") or properties.get("callerNumber"))
+        if isinstance(properties, dict)
+        else None
+    )
     if channel == "phone" and caller:
         found.add(normalise_phone(caller, region))
     device = ctx.get("device")
