@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from empreinte.privacy.text_pii import redact_text, redact_turns
+from empreinte.privacy.text_pii import detect_language, redact_text, redact_turns
 from empreinte.privacy.text_pii.address import address_spans
 from empreinte.privacy.text_pii.contact import email_spans
 from empreinte.privacy.text_pii.iban import iban_spans
@@ -103,3 +103,10 @@ def test_turns_are_linear_in_their_number() -> None:
     best_small = min(_run(lambda: redact_turns(small, language="fr"), calls) for _ in range(2))
     best_large = min(_run(lambda: redact_turns(large, language="fr"), 1) for _ in range(2))
     assert best_large / best_small <= MAX_RATIO
+
+
+@pytest.mark.parametrize("shape", ["a", "spoken digits", "unicode"])
+def test_language_detection_reads_a_bounded_head(shape: str) -> None:
+    # Bounded, not merely linear: 16 times the text takes about the same time.
+    ratio = growth(detect_language, HOSTILE[shape])
+    assert ratio <= 4, f"{ratio:.1f}× the time for {SCALE}× the text"
