@@ -18,6 +18,10 @@ from empreinte.privacy.text_pii.names import cue_name_spans, spelt_name_spans
 from empreinte.privacy.text_pii.numbers import number_spans
 from empreinte.privacy.text_pii.tokens import tokenize
 
+# Timing at 32 KB with the language model takes a minute on a busy machine: `make test` runs
+# these first, `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 SMALL, LARGE = 2 * 1024, 32 * 1024
 SCALE = LARGE // SMALL
 MAX_RATIO = 4 * SCALE  # 16 for a linear step, 256 for a quadratic one
