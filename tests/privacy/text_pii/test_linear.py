@@ -39,6 +39,8 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "spoken digits": _repeat("quatre "),
     "spoken pairs": _repeat("quatre-vingt-dix-sept "),
     "zero six": _repeat("zéro six "),
+    "thousands": _repeat("quatre mille neuf cent soixante-dix "),
+    "hundreds": _repeat("cent "),
     "plus": _repeat("plus trente-trois "),
     "doubles": _repeat("double "),
     "at dot": _repeat("a point a arobase a point com "),
