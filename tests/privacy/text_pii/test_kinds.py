@@ -30,6 +30,10 @@ CASES = [
     ("CARD", "fr", "alors quarante-neuf soixante-dix dix douze trente-quatre cinquante-six "
      "soixante-dix-huit quatre-vingt-treize merci", "quarante-neuf soixante-dix dix douze "
      "trente-quatre cinquante-six soixante-dix-huit quatre-vingt-treize"),
+    ("CARD", "fr", "alors quatre mille neuf cent soixante-dix, mille douze, trois mille quatre "
+     "cent cinquante-six, sept mille huit cent quatre-vingt-treize", "quatre mille neuf cent "
+     "soixante-dix, mille douze, trois mille quatre cent cinquante-six, sept mille huit cent "
+     "quatre-vingt-treize"),
     ("CARD", "en", "it's four nine seven oh, one oh one two, three four five six, seven eight "
      "nine three", "four nine seven oh, one oh one two, three four five six, seven eight nine "
      "three"),

@@ -10,13 +10,17 @@ from collections.abc import Callable
 
 import pytest
 
-from empreinte.privacy.text_pii import redact_text, redact_turns
+from empreinte.privacy.text_pii import detect_language, redact_text, redact_turns
 from empreinte.privacy.text_pii.address import address_spans
 from empreinte.privacy.text_pii.contact import email_spans
 from empreinte.privacy.text_pii.iban import iban_spans
 from empreinte.privacy.text_pii.names import cue_name_spans, spelt_name_spans
 from empreinte.privacy.text_pii.numbers import number_spans
 from empreinte.privacy.text_pii.tokens import tokenize
+
+# Timing at 32 KB with the language model takes a minute on a busy machine: `make test` runs
+# these first, `make check` leaves them out.
+pytestmark = pytest.mark.slow
 
 SMALL, LARGE = 2 * 1024, 32 * 1024
 SCALE = LARGE // SMALL
@@ -35,6 +39,8 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "spoken digits": _repeat("quatre "),
     "spoken pairs": _repeat("quatre-vingt-dix-sept "),
     "zero six": _repeat("zéro six "),
+    "thousands": _repeat("quatre mille neuf cent soixante-dix "),
+    "hundreds": _repeat("cent "),
     "plus": _repeat("plus trente-trois "),
     "doubles": _repeat("double "),
     "at dot": _repeat("a point a arobase a point com "),
@@ -103,3 +109,10 @@ def test_turns_are_linear_in_their_number() -> None:
     best_small = min(_run(lambda: redact_turns(small, language="fr"), calls) for _ in range(2))
     best_large = min(_run(lambda: redact_turns(large, language="fr"), 1) for _ in range(2))
     assert best_large / best_small <= MAX_RATIO
+
+
+@pytest.mark.parametrize("shape", ["a", "spoken digits", "unicode"])
+def test_language_detection_reads_a_bounded_head(shape: str) -> None:
+    # Bounded, not merely linear: 16 times the text takes about the same time.
+    ratio = growth(detect_language, HOSTILE[shape])
+    assert ratio <= 4, f"{ratio:.1f}× the time for {SCALE}× the text"

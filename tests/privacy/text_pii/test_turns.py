@@ -43,6 +43,19 @@ def test_a_card_over_two_written_turns_in_english() -> None:
     assert texts(redact_turns(turns, language="en")) == ["it's <CARD>", "<CARD>"]
 
 
+def test_a_phone_number_said_over_two_turns_is_found() -> None:
+    turns = [
+        turn("customer", "rappelez-moi au zéro six douze"),
+        turn("agent", "oui ?"),
+        turn("customer", "trente-quatre cinquante-six soixante-dix-huit, merci"),
+    ]
+    assert texts(redact_turns(turns, language="fr")) == [
+        "rappelez-moi au <PHONE>",
+        "oui ?",
+        "<PHONE>, merci",
+    ]
+
+
 def test_each_part_alone_is_no_card() -> None:
     # The same digits, one turn at a time: neither half passes as a card.
     for part in ("alors quatre neuf sept zéro, un zéro un deux", "trois quatre cinq six"):

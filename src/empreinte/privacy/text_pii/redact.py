@@ -137,11 +137,16 @@ def _replace(text: str, found: Sequence[Found]) -> str:
 
 
 def _redact_group(
-    texts: Sequence[str], chains: Sequence[Sequence[int]], language: str, region: str
+    texts: Sequence[str],
+    chains: Sequence[Sequence[int]],
+    language: str,
+    region: str,
+    tokens: list[list[Token]] | None = None,
 ) -> list[Redacted]:
-    """`texts` of one language; `chains`: lists of indexes of texts read one after the other
-    (a card may run from one to the next)."""
-    tokens = [tokenize(text) for text in texts]
+    """`texts` of one language (and their tokens, when read already); `chains`: lists of
+    indexes of texts read one after the other (a card may run from one to the next)."""
+    if tokens is None:
+        tokens = [tokenize(text) for text in texts]
     found = _model_spans(texts, tokens, language)
     for i, text in enumerate(texts):
         found[i] += _local_spans(text, tokens[i], region)
@@ -227,7 +232,7 @@ def redact_turns(
     tokens = [tokenize(text) for text in texts]
     speakers = [turns[i].get("speaker") for i in indexes]
     chains = _chains([s if isinstance(s, str) else None for s in speakers], tokens)
-    redacted = _redact_group(texts, chains, lang, region)
+    redacted = _redact_group(texts, chains, lang, region, tokens)
     out = [dict(turn) for turn in turns]
     for i, r in zip(indexes, redacted, strict=True):
         out[i]["text"] = r.text

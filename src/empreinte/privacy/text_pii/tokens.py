@@ -4,8 +4,8 @@ Every recogniser of this package reads tokens rather than running patterns over 
 a token is a run of letters and digits or one other visible character, found by a regex of
 single character classes (each repetition ends at the first character outside it, so no
 backtracking whatever the text). Numbers said aloud ("quatre-vingt-dix-sept", "forty two",
-"double six") become digit strings here, so that a card, a phone number or a NIR reads the
-same written or spoken.
+"double six", "quatre mille neuf cent soixante-dix") become digit strings here, so that a
+card, a phone number or a NIR reads the same written or spoken.
 """
 
 from __future__ import annotations
@@ -87,7 +87,46 @@ class Atom:
     spoken: bool
 
 
+_SCALES = ((1000, {"mille", "thousand"}), (100, {"cent", "cents", "hundred"}))
+
+
 def _word_value(tokens: list[Token], i: int) -> tuple[int, int] | None:
+    """The number 0-9999 said in words from token i: (value, index of its last token).
+    "quatre mille neuf cent soixante-dix" = 4970, "mille douze" = 1012, "nine hundred" = 900.
+    At most a dozen tokens are read."""
+    n = len(tokens)
+    total, last, j = 0, None, i
+
+    def past(k: int) -> int:  # the token after k, past a joining "-" or "and"
+        k += 1
+        return k + 1 if k < n and tokens[k].low in ("-", "and") else k
+
+    for scale, words in _SCALES:
+        if j >= n:
+            break
+        if tokens[j].low in words:  # "mille", "cent" alone: one thousand, one hundred
+            total, last, j = total + scale, j, past(j)
+            continue
+        small = _below_100(tokens, j)
+        if small is None or not (1 < small[0] < (100 if scale == 1000 else 10)):
+            continue
+        k = (
+            past(small[1])
+            if small[1] + 1 < n and tokens[small[1] + 1].text == "-"
+            else small[1] + 1
+        )
+        if k < n and tokens[k].low in words:
+            total, last, j = total + small[0] * scale, k, past(k)
+    if last is None:
+        return _below_100(tokens, i)
+    if j < n:
+        small = _below_100(tokens, j)
+        if small is not None:
+            total, last = total + small[0], small[1]
+    return total, last
+
+
+def _below_100(tokens: list[Token], i: int) -> tuple[int, int] | None:
     """The number 0-99 said in words from token i: (value, index of its last token). French
     compounds are joined as written ("soixante-quatre", "vingt et un"): "soixante quatre" is
     two numbers, as a digit-by-digit reading would say them; English ones may be spaced
