@@ -398,4 +398,10 @@ MIGRATIONS: tuple[str, ...] = (
         value VARCHAR NOT NULL
     );
     """,
+    # 14 — voice of the customer, understanding: who called (an identifier key of the event,
+    # a pseudonym: the phone first), so that a second call within 7 days is seen. (13 is the
+    # ingestion's; numbers are the lead's to settle at merge.)
+    """
+    ALTER TABLE voc_texts ADD COLUMN caller_key VARCHAR;
+    """,
 )
