@@ -23,6 +23,7 @@ from typing import Any, Literal
 from empreinte.voc.model import MAX_TURN_CHARS
 
 Label = Literal["negative", "neutral", "positive"]
+LABELS: tuple[Label, ...] = ("negative", "neutral", "positive")
 #: VADER's thresholds on the compound score.
 THRESHOLD = 0.05
 
