@@ -74,3 +74,11 @@ def test_configured_reasons_and_keywords() -> None:
     assert (by_rule.reason, by_rule.by) == ("warranty", "rule")
     # Refund is not a reason of this workspace: its examples count as "other".
     assert by_model.by == "model" and by_model.reason in ("other", "delivery")
+
+
+def test_language_of_a_text_that_does_not_say_it() -> None:
+    from empreinte.voc.language import detect
+
+    assert detect("Bonjour, je voudrais savoir où est mon colis") == "fr"
+    assert detect("Hello, I would like to know where my parcel is") == "en"
+    assert detect("12345 <CARD>") is None

@@ -29,6 +29,7 @@ import numpy as np
 
 from empreinte.errors import InvalidInput, NotFound
 from empreinte.voc import quality, sentiment
+from empreinte.voc.language import detect
 from empreinte.voc.model import (
     CONVERSATION_EVENTS,
     MAX_TURN_CHARS,
@@ -51,7 +52,6 @@ MAX_LABEL = 80
 PERIODS = ("day", "week", "month", "quarter", "year")
 # Which identifier says who called, most trusted first (keys of the graph: pseudonyms).
 _CALLER_PREFIXES = ("phone:", "user_id:", "email:", "loyalty_card:", "anonymous_id:")
-_LANGUAGE_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -78,17 +78,6 @@ class RefreshReport:
             "refitted": self.refitted,
             "seconds": round(self.seconds, 3),
         }
-
-
-def _detect(text: str) -> str | None:
-    # The redaction part's language detector (lingua), through the contract of text_pii.
-    from empreinte.privacy import text_pii
-
-    detect = getattr(text_pii, "detect_language", None)
-    if detect is None:
-        return None
-    found = detect(text[:_LANGUAGE_CHARS])
-    return found if found in ("fr", "en") else None
 
 
 def _turns(transcript: object) -> list[dict[str, Any]]:
@@ -180,7 +169,7 @@ class VocService:
                 pairs = [("customer", text)]
             language = props.get("language")
             if language not in ("fr", "en"):
-                language = _detect(" ".join(t for _, t in pairs))
+                language = detect(" ".join(t for _, t in pairs))
             pending.append((item, kind, pairs, language, turns))
         # Reasons in one batch: the model scores many texts at once far faster than one by one.
         conversations = [i for i, p in enumerate(pending) if p[1] in ("call", "chat")]
