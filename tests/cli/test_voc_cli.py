@@ -78,7 +78,7 @@ def test_topics_rename_and_merge(workspace: str) -> None:
     ("args", "message"),
     [
         (("voc", "topics", "rename", "999", "x"), "no topic 999"),
-        (("voc", "reasons", "--period", "fortnight"), "period must be one of"),
+        (("voc", "reasons", "--period", "fortnight"), "period: must be one of"),
         (("voc", "conversations", "--kind", "fax"), "--kind: unknown kind"),
         (("voc", "conversation", "123456"), "no analysed text at seq 123456"),
         (("voc", "topics", "merge", "1"), "give the topic to merge into"),

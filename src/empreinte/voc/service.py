@@ -238,7 +238,7 @@ class VocService:
         """Analyse the texts written since the last refresh; fit the topics again when due
         (or when `refit`). Safe to call at any time: one refresh runs at a time."""
         if not 1 <= chunk <= 100_000:
-            raise InvalidInput("chunk must be from 1 to 100000", "chunk")
+            raise InvalidInput("chunk", "must be from 1 to 100000")
         began = time.perf_counter()
         with self._lock:
             self._workspace.flush()
@@ -398,16 +398,14 @@ class VocService:
         if label is not None:
             label = " ".join(label.split())
             if len(label) > MAX_LABEL or any(not c.isprintable() for c in label):
-                raise InvalidInput(
-                    f"a topic's label is at most {MAX_LABEL} printable characters", "label"
-                )
+                raise InvalidInput("label", f"at most {MAX_LABEL} printable characters")
         if not self.store.rename_topic(topic_id, label or None):
             raise NotFound(f"no topic {topic_id}; `empreinte voc topics` lists them")
 
     def merge_topics(self, topic_id: int, into: int | None) -> None:
         """Count `topic_id` as `into` from now on (None: undo the merge)."""
         if into == topic_id:
-            raise InvalidInput("a topic cannot be merged into itself", "into")
+            raise InvalidInput("into", "a topic cannot be merged into itself")
         if not self.store.merge_topic(topic_id, into):
             raise NotFound(f"no topic {topic_id} or {into}; `empreinte voc topics` lists them")
 
@@ -498,7 +496,7 @@ def _empty() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _period(period: str) -> None:
     if period not in PERIODS:
-        raise InvalidInput(f"period must be one of {', '.join(PERIODS)}", "period")
+        raise InvalidInput("period", f"must be one of {', '.join(PERIODS)}")
 
 
 def _round(value: Any) -> float | None:
