@@ -102,7 +102,9 @@ def _model(reasons: tuple[str, ...]) -> Pipeline | None:
             preprocessor=fold, analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
         ),
     )
-    pipeline = make_pipeline(features, LogisticRegression(max_iter=2_000, C=10.0, random_state=0))
+    pipeline = make_pipeline(
+        features, LogisticRegression(max_iter=2_000, C=10.0, solver="saga", random_state=0)
+    )
     pipeline.fit([t for _, t in pairs], [r for r, _ in pairs])
     return pipeline
 

@@ -35,7 +35,7 @@ TOP_TERMS = 10
 #: given its topics by the fitted model.
 MAX_FIT_TEXTS = 20_000
 #: Texts k is chosen on (the fits over the k range run on this many).
-MAX_CHOICE_TEXTS = 4_000
+MAX_CHOICE_TEXTS = 2_000
 #: A text's topics: those with at least this share of its weight, three at most.
 MIN_SHARE = 0.15
 MAX_TOPICS_PER_TEXT = 3
