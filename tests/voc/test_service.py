@@ -37,7 +37,7 @@ def test_refresh_reads_calls_chats_and_verbatims_once(ws: Workspace) -> None:
     kinds = [r["kind"] for r in _rows(ws)]
     assert kinds == ["call", "chat", "survey", "review"]
     again = ws.voc.refresh()
-    assert again.texts == 0 and again.cursor == first.cursor
+    assert again.texts == 0 and again.cursor == first.cursor and not again.refitted
     assert len(_rows(ws)) == 4
 
 
@@ -190,3 +190,18 @@ def test_same_seed_same_topics(tmp_path: Path) -> None:
             ws.voc.refresh()
             found.append([t["terms"] for t in ws.voc.topics()])
     assert found[0] == found[1] and found[0]
+
+
+def test_a_few_new_texts_get_their_topics_without_a_refit(ws: Workspace) -> None:
+    for i, (_, text) in enumerate(planted(100)):
+        ws.track("Review Submitted", user_id=f"u{i}", properties={"review": text})
+    assert ws.voc.refresh().refitted
+    before = {t["topic_id"]: t["terms"] for t in ws.voc.topics()}
+    ws.track(
+        "Review Submitted", user_id="late", properties={"review": "canape coussin sofa cushion"}
+    )
+    report = ws.voc.refresh()
+    assert report.texts == 1 and not report.refitted
+    assert {t["topic_id"]: t["terms"] for t in ws.voc.topics()} == before
+    (late,) = ws.voc.conversations(limit=1)
+    assert [before[t["topic_id"]][0] in _themes()["sofa"] for t in late["topics"]] == [True]

@@ -281,7 +281,7 @@ class VocService:
             return False
         fitted_on = int(self.store.state("topics_texts") or 0)
         grown = total - fitted_on >= max(1.0, REFIT_GROWTH * fitted_on)
-        if forced or fitted_on == 0 or grown or (added and self._fitted[0] is None):
+        if forced or grown or (added and self._fitted[0] is None and fitted_on > 0):
             self._refit(total, chunk)
             return True
         return False
@@ -312,10 +312,12 @@ class VocService:
         fitted = topic_model.fit(sample, k=s.topics, k_min=s.topics_min, k_max=s.topics_max)
         old = self.store.topics()
         now = datetime.now(UTC)
-        if fitted is None:
+        if fitted is None:  # too few texts or words: tried again when the texts have grown
             self.store.replace_topics(
                 [t for t in old if t.label], *_empty(), fitted_upto=self.store.cursor()
             )
+            self.store.set_state("topics_texts", str(total))
+            self._fitted = (None, [])
             return
         matched = topic_model.match([(t.topic_id, t.terms) for t in old], fitted.terms)
         by_id = {t.topic_id: t for t in old}
