@@ -65,6 +65,7 @@ POST = {
     "/privacy/erase": ADMIN,
     "/sources/keys": ADMIN,
     "/sources/keys/revoke": ADMIN,
+    "/voc/topics": STAFF,
 }
 
 

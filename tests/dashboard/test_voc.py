@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dashboard_support import Dashboard, api, download, screenshot
+from dashboard_support import Dashboard, api, csrf_of, download, screenshot
 
 TEXT = "Toujours pas de remboursement, c'est inadmissible, je suis furieux"
 
@@ -113,3 +113,26 @@ def test_the_pages_in_french_in_the_browser(
     assert page.locator("#conversation li.customer").count() >= 1
     screenshot(page, "voc-conversation-fr")
     assert not page.errors
+
+
+def test_an_analyst_renames_and_merges_a_topic(
+    calls: str, client_as: Callable[[str], httpx.Client], dashboard: Dashboard
+) -> None:
+    topics = api(dashboard, "/api/voc/topics")["topics"]
+    assert len(topics) >= 2
+    first, second = topics[0]["topic_id"], topics[1]["topic_id"]
+    analyst = client_as("analyst")
+    token = csrf_of(analyst.get("/voc").text)
+    form = {"csrf": token, "topic_id": str(first), "label": "Retards", "merged_into": ""}
+    done = analyst.post("/voc/topics", data=form)
+    assert done.status_code == 303 and done.headers["location"].endswith("notice=topic_changed")
+    merged = {"csrf": token, "topic_id": str(second), "label": "", "merged_into": str(first)}
+    assert analyst.post("/voc/topics", data=merged).status_code == 303
+    after = {t["topic_id"]: t for t in api(dashboard, "/api/voc/topics")["topics"]}
+    assert after[first]["label"] == "Retards" and after[second]["merged_into"] == first
+    refused = analyst.post("/voc/topics", data={**form, "topic_id": "9" * 12})
+    assert refused.status_code == 200 and "Refused" in refused.text and "no topic" in refused.text
+    undo = {"csrf": token, "topic_id": str(second), "label": "", "merged_into": ""}
+    assert analyst.post("/voc/topics", data=undo).status_code == 303
+    viewer = client_as("viewer")
+    assert 'action="/voc/topics"' not in viewer.get("/voc").text

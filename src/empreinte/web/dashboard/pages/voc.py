@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from empreinte.credentials import Role
+from empreinte.errors import EmpreinteError, InvalidInput
 from empreinte.web.dashboard.components import Chart, Column, EmptyState, Table, lines
-from empreinte.web.dashboard.page import EVERYONE, N_, STAFF, Page, View
+from empreinte.web.dashboard.page import EVERYONE, N_, STAFF, Action, Page, Redirect, View
 
 PERIODS = ("week", "month", "quarter")
 KINDS = ("call", "chat", "survey", "review")
@@ -176,7 +177,36 @@ def build(view: View) -> Mapping[str, Any]:
         "topic_trend": topic_trend,
         "quality": _quality(view) if staff else None,
         "agents": _agents(view) if view.viewer.role == Role.ADMIN else None,
+        # The topics a staff member may rename or merge (the form under the topics).
+        "topic_choices": view.ws.voc.topics() if staff else [],
+        "form_error": None,
     }
+
+
+def _topic_id(form: Mapping[str, str], name: str, required: bool) -> int | None:
+    text = (form.get(name) or "").strip()
+    if not text:
+        if required:
+            raise InvalidInput(name, "choose a topic")
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise InvalidInput(name, "must be a topic id")
+    return int(text)
+
+
+def change_topic(view: View, form: Mapping[str, str]) -> Redirect | Mapping[str, Any]:
+    """Rename a topic and say what it is merged into ("" keeps it its own)."""
+    try:
+        topic_id = _topic_id(form, "topic_id", True)
+        assert topic_id is not None
+        into = _topic_id(form, "merged_into", False)
+        label = (form.get("label") or "").strip()
+        if label:
+            view.ws.voc.rename_topic(topic_id, label)
+        view.ws.voc.merge_topics(topic_id, into)
+    except EmpreinteError as exc:
+        return {"form_error": view.problem(exc)}
+    return Redirect("/voc", "topic_changed")
 
 
 def _label(value: float | None) -> str:
@@ -263,12 +293,20 @@ def _query(view: View, **changes: Any) -> str:
     return urlencode({**kept, **changes})
 
 
-VOC = Page("voc", "/voc", N_("Voice of the customer"), "voc.html", build, EVERYONE)
+VOC = Page(
+    "voc",
+    "/voc",
+    N_("Voice of the customer"),
+    "voc.html",
+    build,
+    EVERYONE,
+    notices={"topic_changed": N_("The topic was changed; every report counts it so from now.")},
+)
 CONVERSATIONS = Page(
     "voc", "/voc/conversations", N_("Conversations"), "voc_conversations.html", conversations, STAFF
 )
 PAGES = [VOC, CONVERSATIONS]
-ACTIONS: list[Any] = []
+ACTIONS = [Action("/voc/topics", change_topic, VOC, STAFF)]
 
 # Words shown from data: kinds, reasons (the defaults), sentiments, periods.
 WORDS = (
