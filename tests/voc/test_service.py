@@ -205,3 +205,15 @@ def test_a_few_new_texts_get_their_topics_without_a_refit(ws: Workspace) -> None
     assert {t["topic_id"]: t["terms"] for t in ws.voc.topics()} == before
     (late,) = ws.voc.conversations(limit=1)
     assert [before[t["topic_id"]][0] in _themes()["sofa"] for t in late["topics"]] == [True]
+
+
+def test_a_message_built_to_hurt_is_analysed_within_bounds(ws: Workspace) -> None:
+    # The collector's 32 KB: one turn of punctuation, capitals and emoji, and 400 tiny turns.
+    hurt = "NOT GOOD!!!! 😡 but " * 700
+    call(ws, [{"speaker": "customer", "text": hurt, "start": 0, "end": 1}])
+    call(ws, [{"speaker": "customer", "text": "non", "start": i, "end": i + 2} for i in range(400)])
+    assert ws.voc.refresh().texts == 2
+    first, many = _rows(ws)
+    assert -1 <= first["sentiment"] <= 1 and first["words"] <= 5_000
+    assert many["turns"] == 400 and many["overtalk_ratio"] == 0.0  # one speaker only
+    assert len(ws.voc.conversation(many["seq"])["turns"]) == 400
