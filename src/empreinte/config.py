@@ -52,6 +52,8 @@ spark_master = "local[2]"
 [offers]                     # next best offers (docs/offers.md)
 ignore_after = 3             # impressions without a click after which an offer is gone
 refresh_seconds = 300        # eligibility, consent, a newer model: refreshed this often
+[voc]                        # voice of the customer: reasons, keywords, topics (voc/settings.py)
+reasons = ["delivery", "refund", "payment", "other"]
 [stories]                    # the year in review (activate/stories/settings.py)
 emphasis = { FR = ["impact"], US = ["savings"] }
 ```
@@ -89,6 +91,7 @@ _SECTIONS = (
     "loyalty",
     "destinations",
     "partners",
+    "voc",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -114,6 +117,7 @@ class WorkspaceConfig:
     loyalty: dict[str, Any] = field(default_factory=dict)
     destinations: dict[str, Any] = field(default_factory=dict)
     partners: dict[str, Any] = field(default_factory=dict)
+    voc: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from empreinte.segments.service import Segments
     from empreinte.store.analytics import AnalyticsBackend
     from empreinte.store.engine_choice import AnalyticsEngine
+    from empreinte.voc.service import VocService
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,19 @@ class Workspace:
         from empreinte.segments.service import Segments
 
         return Segments(self, self.engine.segment_store())
+
+    @property
+    def voc(self) -> VocService:
+        """The voice of the customer understood: sentiment, topics, reasons, quality (one per
+        open workspace: it keeps the topic model it fitted last)."""
+        with self._derived_lock:
+            service: VocService | None = self.__dict__.get("_voc")
+            if service is None:
+                from empreinte.voc.service import VocService
+
+                service = VocService(self, self.engine.voc_store())
+                self.__dict__["_voc"] = service
+            return service
 
     @property
     def offers(self) -> OfferService:

@@ -42,6 +42,8 @@ GET = {
     "/year-in-review": STAFF,
     "/loyalty": STAFF,
     "/destinations": STAFF,
+    "/voc": ALL,
+    "/voc/conversations": STAFF,
     "/partners": STAFF,
     "/privacy": STAFF,
     "/sources": ADMIN,
@@ -63,6 +65,7 @@ POST = {
     "/privacy/erase": ADMIN,
     "/sources/keys": ADMIN,
     "/sources/keys/revoke": ADMIN,
+    "/voc/topics": STAFF,
 }
 
 
@@ -118,6 +121,7 @@ def test_the_navigation_links_each_section_once(client_as: Callable[[str], httpx
         "/journeys",
         "/experience",
         "/segments",
+        "/voc",
         "/offers",
         "/loyalty",
         "/year-in-review",

@@ -427,6 +427,21 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/destinations/{name}/retry"): Row(
         lambda w: Call("/api/destinations/never-made/retry", body={}), admin_only("4xx")
     ),
+    # -- voice of the customer: texts for readers, aggregates for every role, agents and the
+    # refresh for admins (an unknown text or topic: a 404 past the role check) --
+    ("GET", "/api/voc/texts"): Row(lambda w: Call("/api/voc/texts"), readers("2xx")),
+    ("GET", "/api/voc/texts/{seq}"): Row(lambda w: Call("/api/voc/texts/999999"), readers("4xx")),
+    ("GET", "/api/voc/topics"): Row(lambda w: Call("/api/voc/topics"), any_role("2xx")),
+    ("GET", "/api/voc/topics/trend"): Row(lambda w: Call("/api/voc/topics/trend"), any_role("2xx")),
+    ("PATCH", "/api/voc/topics/{topic_id}"): Row(
+        lambda w: Call("/api/voc/topics/999999", body={"label": "x"}), readers("4xx")
+    ),
+    ("GET", "/api/voc/reasons"): Row(lambda w: Call("/api/voc/reasons"), any_role("2xx")),
+    ("GET", "/api/voc/quality"): Row(lambda w: Call("/api/voc/quality"), readers("2xx")),
+    ("GET", "/api/voc/agents"): Row(lambda w: Call("/api/voc/agents"), admin_only("2xx")),
+    ("POST", "/api/voc/refresh"): Row(
+        lambda w: Call("/api/voc/refresh", body={}), admin_only("2xx")
+    ),
 }
 
 

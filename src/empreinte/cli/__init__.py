@@ -22,7 +22,8 @@
 | `activate_loyalty` | loyalty run/overview/balance/ledger/redeem/report, loyalty challenges … |
 | `activate_destinations` | destinations add/list/show/remove/sync/deliveries/retry |
 | `activate_partners` | partners brands/report |
-| `voc`, `voc_import` | voc import, voc originals enable/disable/status/show |
+| `voc_import` | voc import, voc originals enable/disable/status/show |
+| `voc` | voc refresh/conversations/conversation/topics (rename, merge)/reasons/quality |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.

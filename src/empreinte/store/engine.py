@@ -30,6 +30,7 @@ from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
 from empreinte.store.segment_store import SegmentStore
 from empreinte.store.story_store import StoryStore
 from empreinte.store.voc_originals_store import VocOriginalsStore
+from empreinte.store.voc_store import VocStore
 
 if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
     import pyarrow as pa
@@ -135,6 +136,10 @@ class Engine(Protocol):
 
     def story_store(self) -> StoryStore:
         """Year-in-review share links (activate/stories/)."""
+        ...
+
+    def voc_store(self) -> VocStore:
+        """The voice of the customer's analysis: texts, topics, reasons (voc/service.py)."""
         ...
 
     def loyalty_store(self) -> LoyaltyStore:

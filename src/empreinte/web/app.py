@@ -41,6 +41,7 @@ from empreinte.web.profiles_api import ProfilesApi
 from empreinte.web.snapshot_api import SnapshotApi
 from empreinte.web.sources_api import SourcesApi
 from empreinte.web.tracking_spec import documented
+from empreinte.web.voc_api import VocApi, VocRefresher
 from empreinte.workspace import Workspace
 
 
@@ -89,6 +90,7 @@ def create_app(
     offers_refresher = OffersRefresher(workspace)
     loyalty_runner = LoyaltyRunner(workspace)
     destination_sender = DestinationSender(workspace)
+    voc_refresher = VocRefresher(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -101,7 +103,9 @@ def create_app(
         offers_refresher.start()
         loyalty_runner.start()
         destination_sender.start()
+        voc_refresher.start()
         yield
+        voc_refresher.stop()
         destination_sender.stop()
         loyalty_runner.stop()
         offers_refresher.stop()
@@ -136,6 +140,7 @@ def create_app(
             *KnowPredictionsApi(workspace).routes(),
             *KnowPersonasApi(workspace).routes(),
             *DestinationsApi(workspace).routes(),
+            *VocApi(workspace).routes(),
             *PartnersApi(workspace).routes(),
             *snapshots.routes(),
             *SourcesApi(workspace, workspace.rejections).routes(),

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from empreinte.store.settings import StorageSettings
     from empreinte.store.story_store import StoryStore
     from empreinte.store.voc_originals_store import VocOriginalsStore
+    from empreinte.store.voc_store import VocStore
 from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
@@ -419,6 +420,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.story_store import DuckDBStoryStore
 
         return DuckDBStoryStore(self)
+
+    def voc_store(self) -> VocStore:
+        from empreinte.store.duckdb.voc_store import DuckDBVocStore
+
+        return DuckDBVocStore(self)
 
     def loyalty_store(self) -> LoyaltyStore:
         from empreinte.store.duckdb.loyalty_store import DuckDBLoyaltyStore

@@ -410,4 +410,9 @@ MIGRATIONS: tuple[str, ...] = (
         outcome VARCHAR NOT NULL            -- shown | expired | none | the policy set
     );
     """,
+    # 14 — voice of the customer, understanding: who called (an identifier key of the event,
+    # a pseudonym: the phone first), so that a second call within 7 days is seen.
+    """
+    ALTER TABLE voc_texts ADD COLUMN caller_key VARCHAR;
+    """,
 )

@@ -17,6 +17,7 @@ from empreinte.web.dashboard.pages import (
     segments,
     sources,
     stories,
+    voc,
 )
 
 NAVIGATION = (
@@ -25,6 +26,7 @@ NAVIGATION = (
     "journeys",
     "experience",
     "segments",
+    "voc",
     "offers",
     "loyalty",
     "stories",
@@ -40,6 +42,7 @@ _MODULES = (
     journeys,
     experience,
     segments,
+    voc,
     offers,
     loyalty,
     stories,
