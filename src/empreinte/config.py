@@ -54,6 +54,11 @@ ignore_after = 3             # impressions without a click after which an offer 
 refresh_seconds = 300        # eligibility, consent, a newer model: refreshed this often
 [stories]                    # the year in review (activate/stories/settings.py)
 emphasis = { FR = ["impact"], US = ["savings"] }
+
+[voc.calls]                  # journeys before calls (voc/call_settings.py)
+hours = 24
+[voc.answers]                # reason -> the help pages that answer it
+delivery = ["/help/delivery", "/suivi"]
 ```
 """
 
@@ -89,6 +94,7 @@ _SECTIONS = (
     "loyalty",
     "destinations",
     "partners",
+    "voc",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -114,6 +120,7 @@ class WorkspaceConfig:
     loyalty: dict[str, Any] = field(default_factory=dict)
     destinations: dict[str, Any] = field(default_factory=dict)
     partners: dict[str, Any] = field(default_factory=dict)
+    voc: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -34,6 +34,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.profiles.traits import TraitPolicy
     from empreinte.store.engine_choice import AnalyticsEngine
     from empreinte.store.settings import StorageSettings
+    from empreinte.voc.call_settings import CallSettings
 
     checks: dict[str, Callable[[Mapping[str, Any]], object]] = {
         "identity": MergeRules.from_mapping,
@@ -53,6 +54,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "loyalty": LoyaltySettings.from_mapping,
         "destinations": DestinationSettings.from_mapping,
         "partners": PartnerSettings.from_mapping,
+        "voc": CallSettings.from_mapping,
     }
     for name, parse in checks.items():
         try:

@@ -22,6 +22,7 @@
 | `activate_loyalty` | loyalty run/overview/balance/ledger/redeem/report, loyalty challenges … |
 | `activate_destinations` | destinations add/list/show/remove/sync/deliveries/retry |
 | `activate_partners` | partners brands/report |
+| `voc` (+ `voc_calls`) | voc calls |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.
@@ -57,6 +58,7 @@ from empreinte.cli.know_segments import segment_app
 from empreinte.cli.match import match_app
 from empreinte.cli.profiles import profile_app
 from empreinte.cli.report import report_app
+from empreinte.cli.voc import voc_app
 
 app = typer.Typer(
     help="empreinte — customer data and experience platform.",
@@ -115,6 +117,7 @@ app.command("personas")(know_personas.personas)
 app.add_typer(offers_app, name="offers")
 app.add_typer(destinations_app, name="destinations")
 app.add_typer(activate_partners.partners_app, name="partners")
+app.add_typer(voc_app, name="voc")
 
 
 def main() -> None:
