@@ -40,6 +40,7 @@ from empreinte.web.profiles_api import ProfilesApi
 from empreinte.web.snapshot_api import SnapshotApi
 from empreinte.web.sources_api import SourcesApi
 from empreinte.web.tracking_spec import documented
+from empreinte.web.voc_calls_api import VocCallsApi
 from empreinte.workspace import Workspace
 
 
@@ -131,6 +132,7 @@ def create_app(
             *KnowPersonasApi(workspace).routes(),
             *DestinationsApi(workspace).routes(),
             *PartnersApi(workspace).routes(),
+            *VocCallsApi(workspace).routes(),
             *snapshots.routes(),
             *SourcesApi(workspace, workspace.rejections).routes(),
             *OpenApi(__version__).routes(),
