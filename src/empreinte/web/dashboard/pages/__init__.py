@@ -17,6 +17,7 @@ from empreinte.web.dashboard.pages import (
     segments,
     sources,
     stories,
+    voc_calls,
 )
 
 NAVIGATION = (
@@ -24,6 +25,7 @@ NAVIGATION = (
     "customers",
     "journeys",
     "experience",
+    "voc",
     "segments",
     "offers",
     "loyalty",
@@ -39,6 +41,7 @@ _MODULES = (
     customers,
     journeys,
     experience,
+    voc_calls,
     segments,
     offers,
     loyalty,
