@@ -132,30 +132,40 @@ REASONS = {
 }
 
 
-def messages() -> list[Message]:
-    m: list[Message] = [consent(u) for u in ("marie", "paul", "lea", "theo", "walt")]
-    m += [identify("marie", MARIE_PHONE), identify("lea", LEA_PHONE)]
+def messages(
+    prefix: str = "", phones: tuple[str, str, str] = (MARIE_PHONE, LEA_PHONE, UNKNOWN_PHONE)
+) -> list[Message]:
+    """The people above; `prefix` before every user and call id, `phones` for marie, lea and
+    the unknown caller (to add them to a shared workspace)."""
+    marie_phone, lea_phone, unknown_phone = phones
+    marie, paul, lea, theo, walt = (prefix + n for n in ("marie", "paul", "lea", "theo", "walt"))
+    m: list[Message] = [consent(u) for u in (marie, paul, lea, theo, walt)]
+    m += [identify(marie, marie_phone), identify(lea, lea_phone)]
     # marie
-    m += [page("marie", "Delivery help", "/help/delivery", T0 - 2 * DAY)]
-    m += [page("marie", "Home", "/", T0), page("marie", "Checkout", "/checkout", T0 + MINUTE)]
-    m += [track("marie", "Payment Failed", T0 + 2 * MINUTE)]
-    m += [call(T0 + 2 * MINUTE + 2 * HOUR, "call-marie", caller=("callerNumber", MARIE_PHONE))]
-    m += [page("marie", "Orders", "/account/orders", T0 + 3 * HOUR)]
+    m += [page(marie, "Delivery help", "/help/delivery", T0 - 2 * DAY)]
+    m += [page(marie, "Home", "/", T0), page(marie, "Checkout", "/checkout", T0 + MINUTE)]
+    m += [track(marie, "Payment Failed", T0 + 2 * MINUTE)]
+    m += [
+        call(
+            T0 + 2 * MINUTE + 2 * HOUR, prefix + "call-marie", caller=("callerNumber", marie_phone)
+        )
+    ]
+    m += [page(marie, "Orders", "/account/orders", T0 + 3 * HOUR)]
     # paul
-    m += [page("paul", "Delivery help", "/help/delivery", T0)]
-    m += [call(T0 + HOUR, "call-paul", user="paul")]
+    m += [page(paul, "Delivery help", "/help/delivery", T0)]
+    m += [call(T0 + HOUR, prefix + "call-paul", user=paul)]
     # lea
-    m += [page("lea", "Home", "/", T0), page("lea", "Tracking", "/tracking", T0 + MINUTE)]
-    m += [call(T0 + 31 * MINUTE, "call-lea", caller=("caller_number", LEA_PHONE))]
-    m += [call(T0 + 3 * DAY, "call-lea-2", caller=("caller_number", LEA_PHONE))]
+    m += [page(lea, "Home", "/", T0), page(lea, "Tracking", "/tracking", T0 + MINUTE)]
+    m += [call(T0 + 31 * MINUTE, prefix + "call-lea", caller=("caller_number", lea_phone))]
+    m += [call(T0 + 3 * DAY, prefix + "call-lea-2", caller=("caller_number", lea_phone))]
     # theo: the app, a checkout and its order, then a call
-    m += [screen("theo", "Orders", T0), track("theo", "Checkout Started", T0 + MINUTE, "app")]
-    m += [track("theo", "Order Completed", T0 + 2 * MINUTE, "app", order_id="O-1")]
-    m += [call(T0 + 22 * MINUTE, "call-theo", user="theo")]
+    m += [screen(theo, "Orders", T0), track(theo, "Checkout Started", T0 + MINUTE, "app")]
+    m += [track(theo, "Order Completed", T0 + 2 * MINUTE, "app", order_id=prefix + "O-1")]
+    m += [call(T0 + 22 * MINUTE, prefix + "call-theo", user=theo)]
     # a number nobody gave
-    m += [call(T0 + HOUR, "call-unknown", caller=("callerNumber", UNKNOWN_PHONE))]
+    m += [call(T0 + HOUR, prefix + "call-unknown", caller=("callerNumber", unknown_phone))]
     # walt: a checkout visit, no call
-    m += [page("walt", "Checkout", "/checkout", T0), page("walt", "Home", "/", T0 + MINUTE)]
+    m += [page(walt, "Checkout", "/checkout", T0), page(walt, "Home", "/", T0 + MINUTE)]
     return m
 
 
