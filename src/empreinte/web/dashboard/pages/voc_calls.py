@@ -18,6 +18,8 @@ from empreinte.web.dashboard.components import Chart, Column, EmptyState, Table,
 from empreinte.web.dashboard.page import N_, STAFF, Action, Page, View
 from empreinte.web.dashboard.snippets import track_snippets
 
+UNKNOWN_REASON = "unknown"  # voc/before_calls.py's, not imported: pages load no Ibis
+
 MAX_HOURS = 720
 _KINDS = {"last_page": N_("Last page"), "page": N_("Page seen"), "step": N_("Step")}
 
@@ -43,6 +45,12 @@ def _empty(view: View) -> EmptyState:
     )
 
 
+def _reason(view: View, rows: list[dict[str, Any]], key: str = "reason") -> list[dict[str, Any]]:
+    """`rows` with the reason "unknown" (not understood yet) in the page's language."""
+    label = view.gettext("Unknown reason")
+    return [{**r, key: label} if r[key] == UNKNOWN_REASON else r for r in rows]
+
+
 def _reasons_table(view: View, report: Any) -> Table:
     _ = view.gettext
     return Table(
@@ -56,7 +64,7 @@ def _reasons_table(view: View, report: Any) -> Table:
             Column("with_errors", _("With an error seen"), "number"),
             Column("checkout_abandoned", _("Checkout abandoned"), "number"),
         ],
-        report.reason_rows(),
+        _reason(view, report.reason_rows()),
         caption=_(
             "Linked: the caller has a web or app touchpoint in the hours before the call. "
             "Errors: Error Shown or Payment Failed. Abandoned: a checkout with no order after it."
@@ -67,7 +75,7 @@ def _reasons_table(view: View, report: Any) -> Table:
 
 def _seen_table(view: View, report: Any) -> Table:
     _ = view.gettext
-    rows = [{**r, "kind": view.gettext(_KINDS[r["kind"]])} for r in report.to_rows()]
+    rows = [{**r, "kind": view.gettext(_KINDS[r["kind"]])} for r in _reason(view, report.to_rows())]
     return Table(
         "call-seen",
         _("Seen before the call"),
@@ -113,7 +121,7 @@ def _avoidable_table(view: View, report: Any) -> Table:
 def _pages_chart(view: View, report: Any, hours: int) -> Chart:
     _ = view.gettext
     rows = report.to_rows()
-    top = rows[:10]
+    top = [r for r in rows if r["called"]][:10]
     figure = bars(
         [r["page"] for r in top],
         {_("Called after the web"): [r["rate"] for r in top]},
@@ -154,7 +162,7 @@ def _repeats_table(view: View, report: Any) -> Table:
             Column("same_reason", _("Again for the same reason"), "number"),
             Column("rate", _("Rate"), "percent", 1),
         ],
-        report.to_rows(),
+        _reason(view, report.to_rows()),
         caption=_("The processes that make people call twice: highest rate first."),
         empty=_empty(view),
     )
