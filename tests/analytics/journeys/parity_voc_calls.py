@@ -5,15 +5,29 @@ Spark by test_spark_parity.py: the people of tests/voc_journey_calls.py added to
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from empreinte.analytics.log import AnalyticsLog
 from empreinte.voc.before_calls import CallScope, call_journeys
 from empreinte.voc.call_reports import avoidable_calls, before_calls, page_call_rates, repeat_calls
-from voc_journey_calls import ANSWERS, REASONS, messages, set_reasons
+from voc_journey_calls import ANSWERS, REASONS, T0, messages, set_reasons
 
 PREFIX = "parity-"
-MESSAGES = messages(PREFIX, ("+33 6 00 00 01 01", "+33 6 00 00 01 02", "+33 6 00 00 01 03"))
+# Inside the demo's year (2025): a later event would move the log's last day, which other
+# cases read as "now" (segments' days_since_last_seen).
+SHIFT = T0 - datetime(2025, 6, 2, 10, tzinfo=UTC)
+
+
+def _shifted(message: dict[str, Any]) -> dict[str, Any]:
+    at = datetime.fromisoformat(message["timestamp"]) - SHIFT
+    return {**message, "timestamp": at.isoformat()}
+
+
+MESSAGES = [
+    _shifted(m)
+    for m in messages(PREFIX, ("+33 6 00 00 01 01", "+33 6 00 00 01 02", "+33 6 00 00 01 03"))
+]
 
 
 def write_reasons(ws: Any) -> None:
