@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+import empreinte
 from empreinte.analytics.journeys.page_call_rates import called_after_web_rates
 from empreinte.errors import AnalyticsError
 from empreinte.privacy import erasure
@@ -201,3 +202,34 @@ def test_erasure_removes_her_calls_from_the_reports(tmp_path: Path) -> None:
         assert MARIE_PHONE not in str(journeys_of(ws))
     finally:
         ws.close()
+
+
+def test_chats_count_and_hostile_callers_link_to_nothing(tmp_path: Path) -> None:
+    """A chat is a call of kind chat; a 30 KB caller number, a number that is not a text and a
+    reason built to make a regex backtrack are data, not errors."""
+    from voc_journey_calls import call, consent, page
+
+    chat = call(T0 + 10 * MINUTE, "chat-1", user="zoe", event="Chat Completed")
+    chat["context"] = {"channel": "chat"}
+    huge = call(T0 + HOUR, "call-huge", caller=("callerNumber", "0" * 30_000))
+    number = call(T0 + HOUR, "call-number", caller=("callerNumber", 33612345678))  # type: ignore[arg-type]
+    messages = [consent("zoe"), page("zoe", "Help", "/help", T0), chat, huge, number]
+    with empreinte.open(tmp_path) as ws:
+        assert not ws.ingest(messages, source="web").rejected
+        ws.flush()
+        rows = journeys_of_kind(ws)
+        with ws.analytics() as log:
+            none = before_calls(log, CallScope(reason="(a+)+$" + "a" * 150))
+    assert rows["chat"] == [(True, "Help")]
+    assert sorted(rows["call"]) == [(False, None), (False, None)]
+    assert none.calls == 0 and none.reasons == ()
+
+
+def journeys_of_kind(ws: Any) -> dict[str, list[tuple[bool, str | None]]]:
+    with ws.analytics() as log:
+        frame = log.execute(call_journeys(log, CallScope()))
+    out: dict[str, list[tuple[bool, str | None]]] = {}
+    for r in frame.to_dict("records"):
+        last = None if pd.isna(r["last_page"]) else r["last_page"]
+        out.setdefault(r["kind"], []).append((bool(r["linked"]), last))
+    return out
