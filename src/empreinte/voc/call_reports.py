@@ -111,9 +111,10 @@ def before_calls(
     is_view = rows.step.isin([PAGE_STEP, SCREEN_STEP])
     views = rows.filter(is_view).select("call_seq", "reason", value=_seen_value(rows))
     steps = rows.filter(~is_view).select("call_seq", "reason", value="step")
-    lasts = journeys.filter(journeys.linked).select(
-        call_seq="seq", reason="reason", value="last_page"
-    )
+    # The last page from the same attached rows (not from `journeys`: one pipeline less).
+    latest = ibis.window(group_by=rows.call_seq, order_by=[ibis.desc(rows.at), ibis.desc(rows.seq)])
+    ranked = rows.mutate(_n=ibis.row_number().over(latest))
+    lasts = ranked.filter(ranked._n == 0).select("call_seq", "reason", value="page")
     parts = [
         views.distinct().mutate(kind=ibis.literal("page")),
         steps.distinct().mutate(kind=ibis.literal("step")),
