@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "empreinte"
 # Bottom first. Keep in step with the table "Layers" in docs/architecture.md.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaves", ("errors", "config", "durations", "demo")),
-    ("vocabulary", ("identity.model", "identity.identifiers")),
+    ("vocabulary", ("identity.model", "identity.identifiers", "voc.model")),
     ("store", ("store",)),
     ("credentials", ("credentials",)),
     ("identity", ("identity",)),
@@ -33,7 +33,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "privacy.pii",
             "privacy.scrub",
             "privacy.suppression",
-            "privacy.text_pii",
+            "privacy.text_pii",  # the package: its engine, scans and language detection
+            "privacy.text_originals",
         ),
     ),
     ("collect", ("collect",)),
@@ -171,7 +172,12 @@ def upward_imports_in(package: Path) -> list[str]:
 
 def _loaded_after(code: str) -> set[str]:
     """The heavy libraries loaded by a fresh interpreter after running `code`."""
-    heavy = ("scipy", "ibis", "matplotlib", "splink", "pandas", "sklearn", "pyspark")
+    # spaCy, Presidio and lingua too: the collector imports the text redaction, and only a
+    # process that sees a text may load its models (docs/voc-ingestion.md).
+    heavy = (
+        *("scipy", "ibis", "matplotlib", "splink", "pandas", "sklearn", "pyspark"),
+        *("spacy", "presidio_analyzer", "lingua", "cryptography.fernet"),
+    )
     probe = f"{code}\nimport sys\nprint(' '.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
@@ -184,3 +190,16 @@ def _loaded_after(code: str) -> set[str]:
 )
 def test_the_collector_and_the_cli_load_no_analytics_library(module: str) -> None:
     assert _loaded_after(f"import {module}") == set()
+
+
+def test_text_redaction_loads_its_language_models_only_when_first_used() -> None:
+    """The collector imports privacy.text_pii; spaCy, Presidio and lingua (seconds to load)
+    wait for the first text, or for `warm()`."""
+    probe = (
+        "import sys\nimport empreinte.privacy.text_pii\n"
+        "print(' '.join(m for m in ('spacy', 'presidio_analyzer', 'lingua') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split() == []

@@ -196,6 +196,23 @@ class Overloaded(EmpreinteError):
         super().__init__(message)
 
 
+class RedactionUnavailable(EmpreinteError):
+    """Personal data could not be removed from a text (the redaction itself failed): the
+    message is refused rather than stored unredacted; the client should retry later."""
+
+    status = 503
+    code = "redaction_unavailable"
+    public_message = "a text could not be redacted right now; nothing was stored; retry later"
+    retry_after = 5
+
+
+class OriginalUnavailable(NotFound):
+    """An original text cannot be read: none was kept for that event, or its key expired
+    (crypto-shredded)."""
+
+    code = "original_unavailable"
+
+
 # -- imports and matching -------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from empreinte.privacy.pii import (
 )
 from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.privacy.suppression import Suppression
+from empreinte.privacy.text_originals import OriginalsVault
 from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
 from empreinte.store.engine import Engine, open_engine
 from empreinte.store.records import EventFilter, EventRow
@@ -107,6 +108,7 @@ class Workspace:
             self.config.default_region,
             personal_keys(self.config.privacy),
             ConsentPolicy.from_mapping(self.config.consent).trusted,
+            originals=OriginalsVault(path),
         )
         self.credentials = Credentials(engine)
         # What the collector refused, per source and reason (in memory: collect/rejections.py).

@@ -122,8 +122,8 @@ def test_a_line_says_where_the_answer_came_from(ws: Workspace) -> None:
 
 def test_comments_are_masked(ws: Workspace) -> None:
     cy, ann, fay = detractors(ws, days=30, now=NOW)
-    assert ann.comment == "Rappelez-moi au [phone], merci"
-    assert fay.comment == "écrivez-moi : [email]"
+    assert ann.comment == "Rappelez-moi au <PHONE>, merci"  # redacted at the door
+    assert fay.comment == "écrivez-moi : <EMAIL>"
     assert "06 12" not in str(ann.to_dict())
     assert cy.comment is None or not cy.comment.strip()
 

@@ -133,7 +133,7 @@ def test_detractors_list_masks_phone_numbers(small: str) -> None:
     people = orjson.loads(out)
     assert sorted(p["score"] for p in people) == [3, 5, 6]
     comment = next(p["comment"] for p in people if p["score"] == 3)
-    assert comment == "Rappelez-moi au [phone]"
+    assert comment == "Rappelez-moi au <PHONE>"  # redacted at the door
     assert all(p["profile_url"].startswith("/api/profiles/p_") for p in people)
 
 

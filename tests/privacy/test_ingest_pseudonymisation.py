@@ -8,6 +8,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
+from empreinte.collect.validate import normalise, now_micros
 from empreinte.privacy.pii import IngestPolicy, rehydrate, split
 from empreinte.privacy.pseudonym import Pseudonymiser
 
@@ -148,23 +149,25 @@ def test_the_fast_path_gives_the_keys_the_general_extraction_gives() -> None:
         assert fast.identifiers == (keys or None), message
 
 
-def test_personal_data_in_a_comment_is_masked_and_the_text_as_written_kept_in_the_vault() -> None:
+def test_personal_data_in_a_comment_is_redacted_and_the_text_as_written_kept_nowhere() -> None:
     written = "Livreur injoignable, rappelez-moi au 06 12 34 56 78 ou jane@example.com"
-    answer = run(
-        kind="track",
-        user_id="u-1",
-        properties={"score": 3, "comment": written, "feedback": "ok", "survey_id": "nps"},
-    )
-    assert answer.properties == {
+    message = {
+        "type": "track",
+        "event": "NPS Answered",
+        "userId": "u-1",
+        "properties": {"score": 3, "comment": written, "feedback": "ok", "survey_id": "nps"},
+    }
+    row = normalise(message, source="web", received_at=now_micros(), policy=POLICY)
+    assert orjson.loads(row.properties) == {
         "score": 3,
-        "comment": "Livreur injoignable, rappelez-moi au [phone] ou [email]",
-        "feedback": "ok",  # nothing personal: left as written, nothing in the vault for it
+        "comment": "Livreur injoignable, rappelez-moi au <PHONE> ou <EMAIL>",
+        "feedback": "ok",  # nothing personal: left as written
         "survey_id": "nps",
     }
-    assert answer.vault == {"properties.comment": written}
-    stored = {"properties": answer.properties, "pii": answer.vault}
-    assert rehydrate(stored)["properties"]["comment"] == written
+    # Not opted in to originals: the text as written is in no vault (voc/originals.py).
+    assert row.pii is None
     # the identifiers are the message's, not the numbers quoted in its text
-    assert answer.identifiers == ["user_id:u-1"]
+    assert row.identifiers == ["user_id:u-1"]
+    # split alone leaves a free text as it is given (already redacted) and out of the vault
     plain = run(kind="track", properties={"comment": "Très bien", "score": 10})
     assert plain.vault is None and plain.properties == {"comment": "Très bien", "score": 10}

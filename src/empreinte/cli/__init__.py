@@ -22,7 +22,7 @@
 | `activate_loyalty` | loyalty run/overview/balance/ledger/redeem/report, loyalty challenges … |
 | `activate_destinations` | destinations add/list/show/remove/sync/deliveries/retry |
 | `activate_partners` | partners brands/report |
-| `voc` (+ `voc_calls`) | voc calls |
+| `voc`, `voc_import`, `voc_calls` | voc import, voc originals enable/disable/…; voc calls |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from empreinte.cli import voc_import
 from empreinte.cli.common import DEFAULT_WORKSPACE, WorkspaceOption, console, err, reading
 from empreinte.cli.common import fail as _fail
 from empreinte.cli.common import progress as _progress
@@ -115,9 +116,45 @@ def import_(
         str | None,
         typer.Option(help="CSV: strptime format of the timestamp column, when it is not ISO-8601."),
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="events (Segment JSONL, CSV) or transcripts (JSONL, text, VTT, SRT "
+            "conversations, redacted: see `empreinte voc import`).",
+        ),
+    ] = "events",
+    channel: voc_import.ChannelOption = "phone",
+    queue: voc_import.QueueOption = None,
+    agent_id: voc_import.AgentIdOption = None,
+    caller_number: voc_import.CallerOption = None,
+    caller_field: voc_import.CallerFieldOption = "caller_number",
+    agent_name: voc_import.AgentNameOption = None,
+    customer_name: voc_import.CustomerNameOption = None,
+    format_: voc_import.FormatOption = None,
+    timestamp: voc_import.WhenOption = None,
 ) -> None:
     """Import events from a file. Bad lines are reported by number; good ones are stored."""
     from empreinte.collect.importers import CsvMapping, import_file
+
+    if kind not in ("events", "transcripts"):
+        raise _fail(f"--kind: choose events or transcripts, not {kind!r}")
+    if kind == "transcripts":
+        voc_import.import_transcripts(
+            file,
+            workspace,
+            "transcripts" if source == "import" else source,
+            channel,
+            queue,
+            agent_id,
+            caller_number,
+            caller_field,
+            agent_name,
+            customer_name,
+            format_,
+            timestamp,
+        )
+        return
 
     with _workspace(workspace) as ws:
         csv_mapping = None

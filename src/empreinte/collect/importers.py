@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from empreinte.collect.limits import MAX_MESSAGE_BYTES
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.collect.writer import WriteResult
 from empreinte.errors import ImportFailed, InvalidMessage
@@ -191,6 +192,20 @@ def import_file(
     if not path.is_file():
         raise ImportFailed(f"{path}: no such file")
     lines = _csv_lines(path, mapping, source) if mapping else _jsonl_lines(path)
+    return import_lines(lines, write=write, policy=policy, source=source, progress=progress)
+
+
+def import_lines(
+    lines: Iterable[tuple[int, Any]],
+    *,
+    write: Callable[[list[EventRow]], WriteResult],
+    policy: IngestPolicy,
+    source: str,
+    progress: Callable[[int], None] | None = None,
+    max_bytes: int = MAX_MESSAGE_BYTES,
+) -> ImportReport:
+    """Validate (line number, message or its `InvalidMessage`) pairs and write the valid
+    messages in chunks; each refusal reported with its line number."""
     report = ImportReport()
     rows: list[EventRow] = []
     received_at = now_micros()
@@ -212,7 +227,15 @@ def import_file(
             report.errors.append(LineError(number, str(item)))
             continue
         try:
-            rows.append(normalise(item, source=source, received_at=received_at, policy=policy))
+            rows.append(
+                normalise(
+                    item,
+                    source=source,
+                    received_at=received_at,
+                    policy=policy,
+                    max_bytes=max_bytes,
+                )
+            )
         except InvalidMessage as exc:
             report.errors.append(LineError(number, str(exc)))
         if len(rows) >= CHUNK:

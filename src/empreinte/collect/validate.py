@@ -19,9 +19,12 @@ from empreinte.collect.clock import CLOCK_SKEW_FLAG, event_time
 from empreinte.collect.exact_json import unrepresentable
 from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
 from empreinte.collect.surveys import SURVEY_EVENTS, check_answer
+from empreinte.collect.text_redaction import has_texts, redact_texts
 from empreinte.errors import InvalidMessage
 from empreinte.privacy.pii import IngestPolicy, split, stored_user_id
+from empreinte.privacy.text_originals import VAULT_KEY as SEALED_ORIGINALS
 from empreinte.store.records import EventRow
+from empreinte.voc.model import CONVERSATION_EVENTS
 
 MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 
@@ -129,6 +132,7 @@ def normalise(
     batch_integrations: dict[str, Any] | None = None,
     size: int | None = None,
     policy: IngestPolicy,
+    max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> EventRow:
     """Check one message against the Segment rules and turn it into a log row.
 
@@ -136,7 +140,8 @@ def normalise(
     batch-level fields that apply to every message lacking its own. `size` is what the caller
     knows of the message's size as sent (its own length, or a body's that holds it): within
     32 KB it is not measured again; otherwise (or unknown) its JSON is. `policy` says how personal
-    data is split off (see privacy/pii.py). Raises `InvalidMessage` naming the field and the
+    data is split off (see privacy/pii.py). `max_bytes`: a message's limit (32 KB; more for
+    a conversation imported from a file). Raises `InvalidMessage` naming the field and the
     reason.
     """
     if not isinstance(message, dict):
@@ -146,9 +151,9 @@ def normalise(
             size = len(orjson.dumps(message))
         except TypeError:  # a set, an object, a 65-bit integer…
             raise unrepresentable(message, None) from None
-    if size > MAX_MESSAGE_BYTES:
+    if size > max_bytes:
         raise InvalidMessage(
-            f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (32 KB)",
+            f"message is {size} bytes; the limit is {max_bytes} bytes ({max_bytes // 1024} KB)",
             None,
             "message_too_large",
         )
@@ -219,6 +224,12 @@ def normalise(
     traits = payload if payload_field == "traits" else None
     if event in SURVEY_EVENTS:  # survey answers, experiment exposures: checked before the split
         check_answer(event, properties)
+    # Conversations and verbatims: checked, then redacted before anything else sees them.
+    sealed = None
+    if properties is not None and has_texts(event, properties):
+        properties, sealed = redact_texts(
+            event, properties, policy.default_region, policy.originals
+        )
 
     original = parse_time(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
     sent_at = parse_time(message.get("sentAt"), "sentAt")
@@ -235,6 +246,8 @@ def normalise(
         )
 
     channel = infer_channel(kind, context, message.get("channel"))
+    if channel is None and event in CONVERSATION_EVENTS:  # a call is on the phone
+        channel = "phone" if CONVERSATION_EVENTS[event] == "call" else "chat"
     # Personal data leaves the payloads here, before anything is stored.
     sent_user_id, sent_previous_id = user_id, previous_id
     if user_id is not None and "@" in user_id:
@@ -294,7 +307,9 @@ def normalise(
                 None if extra is None else orjson.dumps(extra).decode(),
                 private.identifiers,
                 _vault(
-                    private.vault,
+                    private.vault
+                    if sealed is None
+                    else {**(private.vault or {}), SEALED_ORIGINALS: sealed},
                     sent_user_id if sent_user_id != user_id else None,
                     sent_previous_id if sent_previous_id != previous_id else None,
                 ),

@@ -25,6 +25,7 @@ from typing import Any
 
 from empreinte.collect.gc_tuning import tune_for_ingest
 from empreinte.collect.http import Collector, _parse
+from empreinte.collect.text_redaction import warm_in_background
 from empreinte.collect.writer import Rows
 from empreinte.errors import InvalidMessage, Overloaded
 from empreinte.privacy.pii import IngestPolicy
@@ -51,13 +52,15 @@ class _Validator(Collector):
 _validator: _Validator | None = None
 
 
-def _start_worker(policy: IngestPolicy, server: int) -> None:
+def _start_worker(policy: IngestPolicy, server: int, warm_texts: bool = False) -> None:
     global _validator
     threading.Thread(target=_watch, args=(server,), name="watch-server", daemon=True).start()
     # The server's SIGINT/SIGTERM stop it; the worker is stopped by the pool's shutdown.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _validator = _Validator(policy)
     tune_for_ingest()
+    if warm_texts:
+        warm_in_background()
 
 
 def _watch(server: int) -> None:
@@ -90,9 +93,12 @@ def _ready() -> bool:
 class ValidationPool:
     """`workers` processes that parse and validate request bodies for the collector."""
 
-    def __init__(self, workers: int, policy: IngestPolicy):
+    def __init__(self, workers: int, policy: IngestPolicy, warm_texts: bool = False):
+        """`warm_texts`: the workers load the text redaction's models as they start (for a
+        workspace that takes conversations), not at their first text."""
         self._workers = workers
         self._policy = policy
+        self._warm_texts = warm_texts
         self._limit = workers * _QUEUED_PER_WORKER
         self._queued = 0
         self._executor = self._new_executor()
@@ -105,7 +111,7 @@ class ValidationPool:
             self._workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._policy, os.getpid()),
+            initargs=(self._policy, os.getpid(), self._warm_texts),
         )
 
     @property
@@ -131,8 +137,8 @@ class ValidationPool:
         """What `collector._validate` would return for `raw` (raising the same refusals),
         the rows encoded.
         Raises `Overloaded` when the workers already have too much waiting."""
-        if not self.ready():
-            return self._here(collector, raw, kind, source, received_at)
+        if not self.ready():  # off the event loop: a text's redaction takes milliseconds
+            return await asyncio.to_thread(self._here, collector, raw, kind, source, received_at)
         if self._queued >= self._limit:
             raise Overloaded(
                 f"{self._queued} requests are waiting to be validated; retry shortly",
@@ -146,7 +152,7 @@ class ValidationPool:
         except BrokenProcessPool:
             log.exception("a validation worker died; validating in the server, restarting them")
             self._restart(executor)
-            return self._here(collector, raw, kind, source, received_at)
+            return await asyncio.to_thread(self._here, collector, raw, kind, source, received_at)
         finally:
             self._queued -= 1
         if isinstance(result[0], str):

@@ -1,9 +1,10 @@
 """Personal data is split from behaviour at ingestion.
 
 The event log keeps behaviour with keyed pseudonyms in place of e-mails, phone numbers, names,
-street addresses, birthdays and IP addresses, and with the personal data in survey comments
-masked; the raw values go to a separate vault row of the same event, which only admins read
-and which erasure deletes with the event.
+street addresses, birthdays and IP addresses; the raw values go to a separate vault row of the
+same event, which only admins read and which erasure deletes with the event. Free texts (survey
+comments, reviews, transcripts) are redacted before they reach here (collect/text_redaction.py):
+their originals are never in the vault in clear (sealed, only when an admin opted in).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from empreinte.identity.identifiers import (
     region_of,
 )
 from empreinte.privacy.pseudonym import Pseudonymiser
-from empreinte.privacy.redaction import redact
+from empreinte.privacy.text_originals import OriginalsVault
+from empreinte.voc.model import VERBATIM_KEYS
 
 # Personal data is recognised by its key, whatever its spelling (`Email`, `email_address`,
 # `emailAddress`, `customer-email` are one key: lower case, without `_`, `-`, spaces), and by
@@ -40,9 +42,9 @@ _OTHERS = frozenset(
 _PHONES = frozenset({"mobile", "cell", "tel", "telephone", "msisdn", "fax"})
 # Keys of an address that locate a person; city, state and country stay for analytics.
 _ADDRESS_KEYS = frozenset({"street", "line1", "line2", "postalcode", "zip", "zipcode"})
-# Free text in the customer's own words (survey comments): the e-mails, phones and card
-# numbers in it are masked, the text as written kept in the vault.
-_FREE_TEXT_KEYS = frozenset({"comment", "feedback"})
+# Free text in the customer's own words (survey comments, reviews): redacted before the split
+# (collect/text_redaction.py), never read here as one personal value.
+_FREE_TEXT_KEYS = frozenset(VERBATIM_KEYS)
 
 
 def canonical(key: str) -> str:
@@ -127,6 +129,8 @@ class IngestPolicy:
     # Property keys personal by no rule of theirs (kind None, not free text): see
     # `_scan_properties`. Filled as `kinds` is, within the same limit.
     plain_keys: set[str] = field(default_factory=set, compare=False, repr=False)
+    # Where the originals of redacted texts are sealed when an admin opted in (None: never).
+    originals: OriginalsVault | None = field(default=None, compare=False, repr=False)
 
 
 def personal_keys(section: Mapping[str, Any] | None) -> frozenset[str]:
@@ -213,20 +217,6 @@ def _mask(
     return out
 
 
-def _redact_free_text(
-    properties: dict[str, Any], vault: dict[str, Any], region: str
-) -> dict[str, Any]:
-    """`properties` with personal data in its free text masked; the text as written in
-    `vault` (for the person's export and admins, and erased with them)."""
-    out = dict(properties)
-    for key in _FREE_TEXT_KEYS & properties.keys():
-        raw = properties[key]
-        if isinstance(raw, str) and (masked := redact(raw, region)) != raw:
-            vault[f"properties.{key}"] = raw
-            out[key] = masked
-    return out
-
-
 def _pseudonym_of(key: str, kind: str, raw: Any, pseudo: Pseudonymiser, region: str) -> str:
     """E-mails and phones are normalised first, so the pseudonym equals the identifier's
     whatever the key; other values are pseudonymised under their key."""
@@ -297,7 +287,7 @@ def _plain_keys(
 
 
 def _scan_properties(properties: dict[str, Any], policy: IngestPolicy) -> bool:
-    """Whether `properties` may hold personal data: free text, or a personal key or value."""
+    """Whether `properties` may hold personal data: a personal key or value."""
     # Most events' keys are all plain ones (one set comparison, in C); then only a text value
     # with "@" or a phone's characters can be personal (as `personal_value` first checks), and
     # without one the answer is known without `_personal`'s per-key work (some 4 µs an event).
@@ -309,8 +299,7 @@ def _scan_properties(properties: dict[str, Any], policy: IngestPolicy) -> bool:
                 break
         else:
             return False
-    found = _personal(properties, False, policy.default_region, policy)
-    return bool(found) or bool(_FREE_TEXT_KEYS & properties.keys())
+    return bool(_personal(properties, False, policy.default_region, policy))
 
 
 def split(
@@ -366,8 +355,6 @@ def split(
         traits = _mask(traits, "traits", group, vault, policy, region)
     if properties:
         properties = _mask(properties, "properties", False, vault, policy, region)
-    if properties and _FREE_TEXT_KEYS & properties.keys():
-        properties = _redact_free_text(properties, vault, region)
     if context:
         ctx_traits = context.get("traits")
         masked_traits = (

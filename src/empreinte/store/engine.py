@@ -29,6 +29,7 @@ from empreinte.store.profile_store import ProfileQueries
 from empreinte.store.records import ApiToken, EventFilter, EventRow, SourceKey
 from empreinte.store.segment_store import SegmentStore
 from empreinte.store.story_store import StoryStore
+from empreinte.store.voc_originals_store import VocOriginalsStore
 
 if TYPE_CHECKING:  # Ibis is for analytics: the collector never loads it
     import pyarrow as pa
@@ -138,6 +139,10 @@ class Engine(Protocol):
 
     def loyalty_store(self) -> LoyaltyStore:
         """The loyalty programme: its points ledger, campaigns and challenges."""
+        ...
+
+    def voc_originals_store(self) -> VocOriginalsStore:
+        """The audit of the originals of redacted texts, and an event's sealed originals."""
         ...
 
     def computed_traits(self) -> ComputedTraits:

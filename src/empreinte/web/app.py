@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from empreinte import __version__
 from empreinte.collect.admission import Admission
 from empreinte.collect.http import Collector
+from empreinte.collect.text_redaction import warm_in_background
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
@@ -56,7 +57,10 @@ def create_app(
     `on_shutdown` runs when the server stops (uvicorn then re-raises SIGTERM, so code after
     `uvicorn.run` would not); `workers`: processes that parse and validate batches beside
     the server's (collect/workers.py), none by default."""
-    pool = ValidationPool(workers, workspace.policy) if workers > 0 else None
+    # A workspace that has taken conversations loads the redaction's models at start, in the
+    # background (here and in the workers), not when the next call arrives.
+    warm_texts = workspace.count(event="Call Completed") + workspace.count(event="Chat Completed")
+    pool = ValidationPool(workers, workspace.policy, warm_texts > 0) if workers > 0 else None
     admission = Admission(workspace.collector_settings.validation_budget)
     collector = Collector(
         workspace.credentials,
@@ -91,6 +95,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if pool is not None:
             pool.start()
+        if warm_texts:
+            warm_in_background()
         identity_sync.start()
         segment_scheduler.start()
         offers_refresher.start()

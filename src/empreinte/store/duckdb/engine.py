@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from empreinte.store.segment_store import SegmentStore
     from empreinte.store.settings import StorageSettings
     from empreinte.store.story_store import StoryStore
+    from empreinte.store.voc_originals_store import VocOriginalsStore
 from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
@@ -423,6 +424,11 @@ class DuckDBEngine:
         from empreinte.store.duckdb.loyalty_store import DuckDBLoyaltyStore
 
         return DuckDBLoyaltyStore(self)
+
+    def voc_originals_store(self) -> VocOriginalsStore:
+        from empreinte.store.duckdb.voc_originals_store import DuckDBVocOriginalsStore
+
+        return DuckDBVocOriginalsStore(self)
 
     def computed_traits(self) -> ComputedTraits:
         from empreinte.store.duckdb.computed_traits import DuckDBComputedTraits

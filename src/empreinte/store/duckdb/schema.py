@@ -398,4 +398,16 @@ MIGRATIONS: tuple[str, ...] = (
         value VARCHAR NOT NULL
     );
     """,
+    # 13 — voice of the customer, originals: who opted in or out, who read which original,
+    # when, and with what outcome (the sealed originals travel in pii_vault; their keys live
+    # apart from the database, privacy/text_originals.py).
+    """
+    CREATE TABLE voc_originals_audit (
+        done_at TIMESTAMPTZ NOT NULL,
+        actor   VARCHAR NOT NULL,
+        action  VARCHAR NOT NULL,           -- enable | disable | show | purge
+        seq     BIGINT,                     -- the event read (show)
+        outcome VARCHAR NOT NULL            -- shown | expired | none | the policy set
+    );
+    """,
 )
