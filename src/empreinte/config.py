@@ -56,6 +56,11 @@ refresh_seconds = 300        # eligibility, consent, a newer model: refreshed th
 reasons = ["delivery", "refund", "payment", "other"]
 [stories]                    # the year in review (activate/stories/settings.py)
 emphasis = { FR = ["impact"], US = ["savings"] }
+
+[voc.calls]                  # journeys before calls (voc/call_settings.py)
+hours = 24
+[voc.answers]                # reason -> the help pages that answer it
+delivery = ["/help/delivery", "/suivi"]
 ```
 """
 

@@ -34,6 +34,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.profiles.traits import TraitPolicy
     from empreinte.store.engine_choice import AnalyticsEngine
     from empreinte.store.settings import StorageSettings
+    from empreinte.voc.call_settings import CallSettings
     from empreinte.voc.settings import VocSettings
 
     checks: dict[str, Callable[[Mapping[str, Any]], object]] = {
@@ -54,7 +55,10 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "loyalty": LoyaltySettings.from_mapping,
         "destinations": DestinationSettings.from_mapping,
         "partners": PartnerSettings.from_mapping,
-        "voc": VocSettings.from_mapping,
+        "voc": lambda section: (
+            VocSettings.from_mapping(section),
+            CallSettings.from_mapping(section),
+        ),
     }
     for name, parse in checks.items():
         try:

@@ -17,7 +17,13 @@ import pytest
 
 # One Spark session and one demo for every analytic (tests/analytics is not a package: pytest
 # puts this directory on the path, so the case modules import by their folder's name).
-from journeys import parity_attribution, parity_channels, parity_funnels, parity_paths
+from journeys import (
+    parity_attribution,
+    parity_channels,
+    parity_funnels,
+    parity_paths,
+    parity_voc_calls,
+)
 from parity_order_lines import CASES as ORDER_LINES_CASES
 from parity_order_lines import MESSAGES as AWKWARD_ORDERS
 
@@ -55,6 +61,7 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
     **parity_personas.CASES,
     **ORDER_LINES_CASES,
     **parity_partners.CASES,
+    **parity_voc_calls.CASES,
 }
 
 
@@ -78,6 +85,9 @@ def exported(
         report = ws.ingest(generate(PEOPLE))
         assert report.stored > 10_000 and not report.rejected
         assert not ws.ingest(AWKWARD_ORDERS).rejected
+        assert not ws.ingest(parity_voc_calls.MESSAGES).rejected
+        ws.flush()
+        parity_voc_calls.write_reasons(ws)
         parquet = root / "parquet"
         ws.export_analytics(parquet)
         with ws.analytics() as log:

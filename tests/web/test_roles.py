@@ -317,6 +317,17 @@ TABLE: dict[tuple[str, str], Row] = {
     # -- RFM and CLV score people: readers only (no order here: a 400 past the role check) --
     ("GET", "/api/know/rfm"): Row(lambda w: Call("/api/know/rfm"), readers("4xx")),
     ("GET", "/api/know/clv"): Row(lambda w: Call("/api/know/clv"), readers("4xx")),
+    # -- voice of the customer: journeys before calls link a person's actions (as journeys) --
+    ("GET", "/api/voc/calls/reasons"): Row(
+        lambda w: Call("/api/voc/calls/reasons"), readers("2xx")
+    ),
+    ("GET", "/api/voc/calls/avoidable"): Row(
+        lambda w: Call("/api/voc/calls/avoidable"), readers("2xx")
+    ),
+    ("GET", "/api/voc/calls/pages"): Row(lambda w: Call("/api/voc/calls/pages"), readers("2xx")),
+    ("GET", "/api/voc/calls/repeats"): Row(
+        lambda w: Call("/api/voc/calls/repeats"), readers("2xx")
+    ),
     # -- partner insights: k-anonymous aggregates made to leave the company, viewers too
     # (no brand with k buyers here: the report is a 400 past the role check) --
     ("GET", "/api/partners/brands"): Row(lambda w: Call("/api/partners/brands"), any_role("2xx")),

@@ -24,6 +24,7 @@
 | `activate_partners` | partners brands/report |
 | `voc_import` | voc import, voc originals enable/disable/status/show |
 | `voc` | voc refresh/conversations/conversation/topics (rename, merge)/reasons/quality |
+| `voc_calls` | voc calls |
 
 Each module loads only Typer, Rich and `cli.common` at import; the work (the workspace,
 analytics, Splink, the web server) is imported when a command runs.

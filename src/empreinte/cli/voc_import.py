@@ -171,10 +171,9 @@ def originals_enable(
     by: ActorOption = None,
 ) -> None:
     """Keep the originals of texts redacted from now on, encrypted, for EXPIRE."""
-    from empreinte.voc.originals import Originals
 
     with _workspace(workspace) as ws:
-        policy = Originals(ws).enable(expire, _actor(by))
+        policy = ws.voc.originals.enable(expire, _actor(by))
     console.print(
         f"originals kept from now on, encrypted, for {policy.expire_days} day(s); "
         "`empreinte voc originals disable` makes them all unreadable"
@@ -186,10 +185,9 @@ def originals_disable(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE, by: ActorOption = None
 ) -> None:
     """Keep no more originals; those kept become unreadable (their keys are deleted)."""
-    from empreinte.voc.originals import Originals
 
     with _workspace(workspace) as ws:
-        deleted = Originals(ws).disable(_actor(by))
+        deleted = ws.voc.originals.disable(_actor(by))
     console.print(f"originals no longer kept; {deleted} day key(s) deleted")
 
 
@@ -198,10 +196,9 @@ def originals_status(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE, json_: JsonOption = False
 ) -> None:
     """Whether originals are kept, for how long, which days are readable, the latest audit."""
-    from empreinte.voc.originals import Originals
 
     with _workspace(workspace) as ws:
-        status = Originals(ws).status()
+        status = ws.voc.originals.status()
     if json_:
         print_json(status.to_json())
         return
@@ -227,10 +224,9 @@ def originals_show(
     by: ActorOption = None,
 ) -> None:
     """Print the originals of one event (admins; every read is audited)."""
-    from empreinte.voc.originals import Originals
 
     with _workspace(workspace) as ws:
-        originals = Originals(ws).show(seq, _actor(by))
+        originals = ws.voc.originals.show(seq, _actor(by))
     print_json(originals)
 
 

@@ -155,7 +155,8 @@ def extract(
     """Every identifier of one message, normalised, without duplicates, in a stable order.
 
     Sources: userId, anonymousId, alias' previousId (`previous_ids`), e-mail and phone
-    in traits and context.traits, the caller's number on phone events, context.device.id,
+    in traits and context.traits, the caller's number on phone events (`caller_number` or
+    `callerNumber`), context.device.id,
     loyalty cards (traits or context.externalIds) and other context.externalIds.
     """
     found: set[Identifier] = set(previous_ids(previous_id, anonymous_id, alias_user_ids))

@@ -31,6 +31,7 @@ ANALYTICS_TABLES = (
     "segment_members",
     "computed_traits",
     "products",
+    "voc_texts",
 )
 
 

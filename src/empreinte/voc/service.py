@@ -42,6 +42,8 @@ from empreinte.voc.text import words
 
 if TYPE_CHECKING:
     from empreinte.store.voc_store import LogText, TextFilter, TextRow, Topic, VocStore
+    from empreinte.voc.call_journeys import CallJourneys
+    from empreinte.voc.originals import Originals
     from empreinte.voc.topics import FittedTopics
     from empreinte.workspace import Workspace
 
@@ -138,6 +140,20 @@ class VocService:
         # The model this process fitted last, and the topic id of each of its topics.
         self._fitted: tuple[FittedTopics | None, list[int]] = (None, [])
         self._classifier: Any = None
+
+    @property
+    def calls(self) -> CallJourneys:
+        """The journeys before calls (voc/call_journeys.py, docs/voc-journeys.md)."""
+        from empreinte.voc.call_journeys import CallJourneys
+
+        return CallJourneys.of(self._workspace)
+
+    @property
+    def originals(self) -> Originals:
+        """The admin's opt-in to sealed originals and their audited reads (voc/originals.py)."""
+        from empreinte.voc.originals import Originals
+
+        return Originals(self._workspace)
 
     # -- analysis -----------------------------------------------------------------------
 

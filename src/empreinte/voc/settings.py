@@ -33,7 +33,8 @@ DEFAULT_REASONS = (
     "other",
 )
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-_KEYS = {"reasons", "keywords", "topics", "topics_min", "topics_max"}
+# `calls` and `answers` are the tables of voc/call_settings.py (the journeys before calls).
+_KEYS = {"reasons", "keywords", "topics", "topics_min", "topics_max", "calls", "answers"}
 MAX_KEYWORDS = 200
 
 

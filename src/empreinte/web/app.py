@@ -42,6 +42,7 @@ from empreinte.web.snapshot_api import SnapshotApi
 from empreinte.web.sources_api import SourcesApi
 from empreinte.web.tracking_spec import documented
 from empreinte.web.voc_api import VocApi, VocRefresher
+from empreinte.web.voc_calls_api import VocCallsApi
 from empreinte.workspace import Workspace
 
 
@@ -142,6 +143,7 @@ def create_app(
             *DestinationsApi(workspace).routes(),
             *VocApi(workspace).routes(),
             *PartnersApi(workspace).routes(),
+            *VocCallsApi(workspace).routes(),
             *snapshots.routes(),
             *SourcesApi(workspace, workspace.rejections).routes(),
             *OpenApi(__version__).routes(),

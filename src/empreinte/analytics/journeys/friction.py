@@ -35,6 +35,10 @@ page ends sessions followed by a call twice as often as it ends sessions in gene
 
 All in the engine (window functions per person and session, joins on equal keys, group-bys);
 the statistics run in Python over the per-(period, step) counts.
+
+The rate per page (of the sessions that viewed a page, the share followed by a contact) is
+`page_call_rates.called_after_web_rates`, with these contacts or the voice of the customer's
+calls (voc/before_calls.py).
 """
 
 from __future__ import annotations
@@ -434,6 +438,23 @@ class CalledAfterWebReport:
         return pd.DataFrame(self.to_rows())
 
 
+def contact_touchpoints(
+    log: AnalyticsLog,
+    table: ir.Table,
+    contact_steps: Sequence[str] = CONTACT_STEPS,
+    contact_channels: Sequence[str] = CONTACT_CHANNELS,
+) -> ir.Table:
+    """The contacts among `table` (touchpoints): a contact step on a contact channel, not
+    outbound (the centre calling back)."""
+    from empreinte.analytics.json import JsonDoc
+
+    contacts = table.filter(
+        table.step.isin(list(contact_steps)) & table.channel.isin(list(contact_channels))
+    )
+    direction = JsonDoc(log, contacts.properties).text("direction")
+    return contacts.filter(direction.fill_null("") != "outbound")
+
+
 def contacts_after_web(
     log: AnalyticsLog,
     scope: JourneyScope | None = None,
@@ -447,8 +468,6 @@ def contacts_after_web(
     """(one row per contact: profile_id, at, seq, channel, `after_web`, and the latest digital
     touchpoint's `last_at`, `last_step`, `last_page`, `last_channel`; the digital touchpoints
     with `session_id` and `page`)."""
-    from empreinte.analytics.json import JsonDoc
-
     if within < timedelta(0):
         raise AnalyticsError(f"within must not be negative, not {within}")
     if not contact_steps or not contact_channels or not digital_channels:
@@ -459,11 +478,7 @@ def contacts_after_web(
     digital = with_pages(
         sessions(table.filter(table.channel.isin(list(digital_channels))), session_gap)
     )
-    contacts = table.filter(
-        table.step.isin(list(contact_steps)) & table.channel.isin(list(contact_channels))
-    )
-    direction = JsonDoc(log, contacts.properties).text("direction")
-    contacts = contacts.filter(direction.fill_null("") != "outbound")
+    contacts = contact_touchpoints(log, table, contact_steps, contact_channels)
     both = ibis.union(
         digital.select("profile_id", "at", "seq", _digital=ibis.literal(1, "int64")),
         contacts.select("profile_id", "at", "seq", _digital=ibis.literal(0, "int64")),

@@ -7,6 +7,7 @@
     ws.journeys.channel_classes(by="generation").to_pandas()
     ws.journeys.ropo(by="country")
     ws.journeys.called_after_web().to_rows()
+    ws.journeys.called_after_web_rates().to_rows()
     ws.journeys.attribution(goal="Order Completed", value="revenue", lookback="30d")
 
 Each method opens the log (on the workspace's analytics engine: DuckDB, or Spark when chosen),
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from empreinte.analytics.journeys import attribution as attribution_module
-from empreinte.analytics.journeys import channels, friction, funnels
+from empreinte.analytics.journeys import channels, friction, funnels, page_call_rates
 from empreinte.analytics.journeys import paths as paths_module
 from empreinte.analytics.journeys import retention as retention_module
 from empreinte.analytics.journeys import ropo as ropo_module
@@ -237,6 +238,13 @@ class JourneyReports:
         """Calls within 24 h of a web or app session, and the pages that led to them."""
         with self._open_log() as log:
             return friction.called_after_web(log, self.scope(since, until), **options)
+
+    def called_after_web_rates(
+        self, *, since: datetime | None = None, until: datetime | None = None, **options: Any
+    ) -> page_call_rates.PageRateReport:
+        """Per page, the share of the sessions that viewed it followed by a call within 24 h."""
+        with self._open_log() as log:
+            return page_call_rates.called_after_web_rates(log, self.scope(since, until), **options)
 
     # -- attribution --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from empreinte.web.dashboard.pages import (
     sources,
     stories,
     voc,
+    voc_calls,
 )
 
 NAVIGATION = (
@@ -25,8 +26,8 @@ NAVIGATION = (
     "customers",
     "journeys",
     "experience",
-    "segments",
     "voc",
+    "segments",
     "offers",
     "loyalty",
     "stories",
@@ -41,8 +42,9 @@ _MODULES = (
     customers,
     journeys,
     experience,
-    segments,
     voc,
+    voc_calls,
+    segments,
     offers,
     loyalty,
     stories,
