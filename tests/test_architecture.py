@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "privacy.pii",
             "privacy.scrub",
             "privacy.suppression",
-            "privacy.text_pii",
+            "privacy.text_pii",  # the package: its engine, scans and language detection
             "privacy.text_originals",
         ),
     ),
@@ -190,3 +190,16 @@ def _loaded_after(code: str) -> set[str]:
 )
 def test_the_collector_and_the_cli_load_no_analytics_library(module: str) -> None:
     assert _loaded_after(f"import {module}") == set()
+
+
+def test_text_redaction_loads_its_language_models_only_when_first_used() -> None:
+    """The collector imports privacy.text_pii; spaCy, Presidio and lingua (seconds to load)
+    wait for the first text, or for `warm()`."""
+    probe = (
+        "import sys\nimport empreinte.privacy.text_pii\n"
+        "print(' '.join(m for m in ('spacy', 'presidio_analyzer', 'lingua') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split() == []
