@@ -54,7 +54,7 @@ def demo(
         stored = 0
         batch: list[dict[str, Any]] = []
         for message in generate(people=people, months=months, seed=seed):
-            batch.append(message)
+            batch.append(redact_voice(message))
             if len(batch) >= 20_000:
                 stored += ws.ingest(batch, source="demo").stored
                 batch = []
@@ -101,6 +101,33 @@ def demo(
         run_server(ws, host, port)
     else:
         ws.close()
+
+
+def redact_voice(message: dict[str, Any]) -> dict[str, Any]:
+    """`message` with its call transcript and verbatims redacted (privacy/text_pii): the demo
+    writes through `Workspace.ingest`, and the door must never see a card number in clear,
+    whichever version of it runs. Redacting twice changes nothing (placeholders are no PII)."""
+    from empreinte.privacy.text_pii import redact_text, redact_turns
+    from empreinte.voc.model import CONVERSATION_EVENTS, VERBATIM_KEYS
+
+    properties = message.get("properties")
+    if not isinstance(properties, dict):
+        return message
+    language = properties.get("language")
+    language = language if language in ("fr", "en") else None
+    locale = message.get("context", {}).get("locale", "")
+    region = locale[-2:] if isinstance(locale, str) and len(locale) == 5 else "FR"
+    copy = None
+    turns = properties.get("transcript")
+    if message.get("event") in CONVERSATION_EVENTS and isinstance(turns, list):
+        copy = dict(properties)
+        copy["transcript"] = redact_turns(turns, language=language, region=region)
+    for key in VERBATIM_KEYS:
+        text = properties.get(key)
+        if isinstance(text, str) and text:
+            copy = copy if copy is not None else dict(properties)
+            copy[key] = redact_text(text, language=language, region=region).text
+    return message if copy is None else {**message, "properties": copy}
 
 
 #: The dashboard users the demo creates (and only the demo): one per role a newcomer tries.

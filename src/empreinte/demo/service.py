@@ -7,9 +7,11 @@ surveys answered after a contact carry it.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from empreinte.demo import transcripts
 from empreinte.demo.clock import HOUR_MS, MINUTE_MS, SECOND_MS, later
 from empreinte.demo.context import CALL_CENTRE_NUMBERS, server_context, spoken_phone
 from empreinte.demo.people import Device
@@ -18,6 +20,8 @@ from empreinte.demo.surveys import Friction
 
 if TYPE_CHECKING:
     from empreinte.demo.journeys import Message, Simulation
+
+_CALL_AFTER_ABANDON = 0.15  # people who phone after leaving at the checkout
 
 _RESOLUTION = {
     "order_status": 0.9,
@@ -60,7 +64,7 @@ def contact(
     rng = sim.rng
     channel = ("phone", "chat", "social")[weighted_index(rng, sim.persona.contact_channels)]
     done = (
-        _call(sim, ms, reason, order_id)
+        _call(sim, ms, reason, order_id, friction, follow_up)
         if channel == "phone"
         else _chat(sim, ms, reason, order_id, channel)
     )
@@ -86,8 +90,16 @@ def contact(
     return done
 
 
-def _call(sim: Simulation, ms: int, reason: str, order_id: str | None) -> Contact:
-    """An inbound call. The agent notes the number as heard and sometimes the e-mail."""
+def _call(
+    sim: Simulation,
+    ms: int,
+    reason: str,
+    order_id: str | None,
+    friction: Friction,
+    follow_up: bool,
+) -> Contact:
+    """An inbound call. The agent notes the number as heard and sometimes the e-mail; most
+    calls are recorded, and their transcript follows (`Call Completed`)."""
     rng, person = sim.rng, sim.person
     call_id = sim.new_id("CALL")
     wait = int(rng.expovariate(1 / 100))
@@ -120,7 +132,87 @@ def _call(sim: Simulation, ms: int, reason: str, order_id: str | None) -> Contac
         dict(ctx),
         identity,
     )
+    # A second call about an issue the first one left open is a complaint.
+    planted = "complaint" if follow_up else transcripts.REASON_OF_CONTACT[reason]
+    days = friction.delay_days if planted == "delivery" else 0
+    plan = transcripts.CallPlan(
+        planted, resolved, order_id, _product(sim, order_id), days, wait, duration
+    )
+    _call_completed(sim, ended, call_id, props, plan, ctx, identity)
     return Contact(call_id, "phone", ended, resolved, wait, identity, ctx)
+
+
+def _product(sim: Simulation, order_id: str | None) -> str | None:
+    order = sim.last_online_order
+    if order is None or order.order_id != order_id or not order.lines:
+        return None
+    return str(order.lines[0]["name"])
+
+
+def _call_completed(
+    sim: Simulation,
+    ms: int,
+    call_id: str,
+    props: Message,
+    plan: transcripts.CallPlan,
+    ctx: Message,
+    identity: Message,
+) -> None:
+    """The transcript of a recorded call, from the call centre's speech-to-text, drawn from
+    the call's own generator (the rest of the demo does not move when transcripts change)."""
+    seed = sim.world.seed
+    if not transcripts.recorded(seed, call_id):
+        return
+    profile, person = sim.profile, sim.person
+    caller = transcripts.Caller(
+        person.first_name,
+        person.last_name,
+        person.email,
+        person.phone,
+        person.city,
+        profile.lang,
+        person.country,
+    )
+    text = transcripts.transcript(transcripts.call_rng(seed, call_id), caller, plan)
+    completed = {
+        "call_id": call_id,
+        "direction": props["direction"],
+        "caller_number": props["caller_number"],
+        **text.properties(),
+    }
+    if plan.order_id:
+        completed["order_id"] = plan.order_id
+    sim.send(ms, "Call Completed", completed, dict(ctx), identity)
+
+
+def call_after_abandoned_checkout(sim: Simulation, ms: int, order_id: str) -> None:
+    """Some people who leave at the checkout phone within hours: "the payment would not go
+    through". Drawn from the checkout's own generator, not the person's."""
+    rng = random.Random(f"voc-abandoned-{sim.world.seed}-{order_id}")
+    if sim.country not in CALL_CENTRE_NUMBERS or rng.random() >= _CALL_AFTER_ABANDON:
+        return
+    call_id = f"CALL-{rng.getrandbits(64):016x}"
+    wait = int(rng.expovariate(1 / 100))
+    duration = int(rng.lognormvariate(5.3, 0.5))
+    resolved = rng.random() < 0.7
+    start = ms + between(rng, 15 * MINUTE_MS, 4 * HOUR_MS) + wait * SECOND_MS
+    ended = start + duration * SECOND_MS
+    ctx = server_context("phone", sim.locale)
+    ctx["traits"] = {"phone": spoken_phone(sim.person.phone, below(rng, 5))}
+    identity = {"anonymousId": call_id.lower()}
+    props: Message = {
+        "call_id": call_id,
+        "reason": "payment_failed",
+        "direction": "inbound",
+        "caller_number": sim.person.phone,
+        "queue_wait_s": wait,
+        "order_id": order_id,
+    }
+    sim.send(start, "Call Started", props, ctx, identity)
+    ended_props = {**props, "duration_s": duration, "resolved": resolved}
+    sim.send(ended, "Call Ended", ended_props, dict(ctx), identity)
+    plan = transcripts.CallPlan("payment", resolved, order_id, None, 0, wait, duration)
+    _call_completed(sim, ended, call_id, props, plan, ctx, identity)
 
 
 def _callback(sim: Simulation, ms: int, reason: str, order_id: str | None) -> None:
