@@ -21,7 +21,7 @@ from empreinte.demo.surveys import Friction
 if TYPE_CHECKING:
     from empreinte.demo.journeys import Message, Simulation
 
-_CALL_AFTER_ABANDON = 0.15  # people who phone after leaving at the checkout
+_CALL_AFTER_ABANDON = 0.3  # people who phone after leaving at the checkout
 
 _RESOLUTION = {
     "order_status": 0.9,
@@ -132,8 +132,13 @@ def _call(
         dict(ctx),
         identity,
     )
-    # A second call about an issue the first one left open is a complaint.
+    # A second call about an issue the first one left open is a complaint; a parcel or a
+    # refund is always about an order (without one, the caller asks about a product or
+    # their account, drawn from the call's own generator).
     planted = "complaint" if follow_up else transcripts.REASON_OF_CONTACT[reason]
+    if planted in ("delivery", "refund") and order_id is None:
+        rng = transcripts.call_rng(sim.world.seed, call_id + "-reason")
+        planted = rng.choice(("product_question", "account"))
     days = friction.delay_days if planted == "delivery" else 0
     plan = transcripts.CallPlan(
         planted, resolved, order_id, _product(sim, order_id), days, wait, duration

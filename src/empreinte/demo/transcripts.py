@@ -226,7 +226,7 @@ def _say_personal(script: _Script, caller: Caller, plan: CallPlan) -> None:
         name = script.pick(phrases.GIVE_NAME, first=caller.first_name, last=caller.last_name)
         script.say("customer", name)
         script.planted.append(Planted("PERSON", f"{caller.first_name} {caller.last_name}"))
-    if plan.reason == "payment" and rng.random() < 0.5:
+    if plan.reason == "payment" and rng.random() < 0.7:
         script.say("agent", script.pick(phrases.ASK_CARD))
         _say_card(script)
     elif plan.reason == "refund" and caller.country == "FR" and rng.random() < 0.5:
