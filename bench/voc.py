@@ -41,12 +41,15 @@ Turns = list[dict[str, Any]]
 # ---- worker processes ---------------------------------------------------------------------
 
 
-def _warm_product() -> None:
-    from empreinte.privacy import text_pii
+def _start_worker(warm: bool, ready: Any) -> None:
+    """A worker's start: the models loaded (when `warm`), then wait for all the others."""
+    if warm:
+        from empreinte.privacy import text_pii
 
-    warm = getattr(text_pii, "warm", None)  # the first, regex-only version has no models
-    if callable(warm):
-        warm()
+        load = getattr(text_pii, "warm", None)  # the first, regex-only version has no models
+        if callable(load):
+            load()
+    ready.wait()
 
 
 def _redact_product(job: tuple[Turns, str]) -> Turns:
@@ -66,17 +69,24 @@ def _redact_reference(job: tuple[Turns, str]) -> Turns:
 
 def _timed_pool(
     processes: int,
-    warm: Callable[[], None] | None,
+    warm: bool,
     work: Callable[[tuple[Turns, str]], Turns],
     jobs: Sequence[tuple[Turns, str]],
+    keep: bool = True,
 ) -> tuple[float, list[Turns]]:
-    """Seconds `processes` warmed workers take over `jobs` (the warm-up is not timed)."""
+    """Seconds `processes` warmed workers take over `jobs` (the warm-up is not timed), and
+    their results if `keep`."""
     context = multiprocessing.get_context("spawn")  # no model state copied from the parent
-    with context.Pool(processes, initializer=warm) as pool:
-        pool.map(abs, range(processes * 4))  # every worker started and warmed
-        started = time.perf_counter()
-        out = pool.map(work, jobs, chunksize=64)
-        return time.perf_counter() - started, out
+    with context.Manager() as manager:
+        ready = manager.Barrier(processes + 1)
+        with context.Pool(processes, _start_worker, (warm, ready)) as pool:
+            ready.wait()  # every worker started and warmed
+            started = time.perf_counter()
+            out: list[Turns] = []
+            for turns in pool.imap(work, jobs, chunksize=64):
+                if keep:
+                    out.append(turns)
+            return time.perf_counter() - started, out
 
 
 # ---- the understanding stages (voc/sentiment.py, voc/topics.py) --------------------------
@@ -169,8 +179,8 @@ def main() -> None:
     print(f"{args.count:,} transcripts generated in {generated:.1f} s")
     print(f"  {turns:,} turns, {chars / 1e6:.1f} M characters, {args.processes} processes")
 
-    reference_s, _ = _timed_pool(args.processes, None, _redact_reference, jobs)
-    product_s, redacted = _timed_pool(args.processes, _warm_product, _redact_product, jobs)
+    reference_s, _ = _timed_pool(args.processes, False, _redact_reference, jobs, keep=False)
+    product_s, redacted = _timed_pool(args.processes, True, _redact_product, jobs)
     planted, leaked = _leaked(calls, redacted)
     print(f"redaction (text_pii)      {product_s:8.1f} s  {args.count / product_s:10,.0f} texts/s")
     print(
