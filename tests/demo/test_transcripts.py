@@ -165,30 +165,45 @@ def test_a_share_of_people_call_and_reviews_follow_their_orders(truth: Truth) ->
 
 
 def test_every_transcript_is_well_formed_for_the_voice_of_the_customer(truth: Truth) -> None:
-    gaps = overtalk = 0
-    for person, _, call in _calls(truth):
-        props = call["properties"]
-        turns = props["transcript"]
-        assert 3 <= len(turns) <= MAX_TURNS
-        assert props["language"] == ("fr" if person.country == "FR" else "en")
-        assert props["caller_number"] == person.phone
-        assert props["queue"] and props["agent_id"].startswith(f"AG-{person.country}-")
-        assert len(orjson.dumps(call)) < 32 * 1024
-        previous: dict[str, Any] | None = None
-        for turn in turns:
-            assert set(turn) == {"speaker", "text", "start", "end"}
-            assert turn["speaker"] in SPEAKERS
-            assert isinstance(turn["text"], str) and 0 < len(turn["text"]) <= MAX_TURN_CHARS
-            assert 0 <= turn["start"] < turn["end"] <= props["duration"]
-            if previous is not None:
-                assert turn["start"] >= previous["start"]
-                gaps += turn["start"] - previous["end"] > 5
-                overtalk += turn["start"] < previous["end"]
-            previous = turn
-    calls = len(_calls(truth))
-    assert calls >= 300
-    assert 0.1 * calls < gaps < calls  # holds: long silences in some calls, not all
-    assert 0.05 * calls < overtalk < calls
+    gaps: Counter[str] = Counter()
+    overtalk: Counter[str] = Counter()
+    conversations: Counter[str] = Counter()
+    for person, messages in truth:
+        ended = {
+            m["properties"].get("call_id") or m["properties"].get("chat_id")
+            for m in messages
+            if m.get("event") in ("Call Ended", "Chat Ended")
+        }
+        for message in messages:
+            event = message.get("event")
+            if event not in ("Call Completed", "Chat Completed"):
+                continue
+            conversations[event] += 1
+            props = message["properties"]
+            turns = props["transcript"]
+            assert (props.get("call_id") or props["chat_id"]) in ended  # of a contact made
+            assert 3 <= len(turns) <= MAX_TURNS
+            assert props["language"] == ("fr" if person.country == "FR" else "en")
+            if event == "Call Completed":
+                assert props["caller_number"] == person.phone
+            assert props["queue"] and props["agent_id"].startswith(f"AG-{person.country}-")
+            assert len(orjson.dumps(message)) < 32 * 1024
+            previous: dict[str, Any] | None = None
+            for turn in turns:
+                assert set(turn) == {"speaker", "text", "start", "end"}
+                assert turn["speaker"] in SPEAKERS
+                assert isinstance(turn["text"], str) and 0 < len(turn["text"]) <= MAX_TURN_CHARS
+                assert 0 <= turn["start"] < turn["end"] <= props["duration"]
+                if previous is not None:
+                    assert turn["start"] >= previous["start"]
+                    gaps[event] += turn["start"] - previous["end"] > 5
+                    overtalk[event] += turn["start"] < previous["end"]
+                previous = turn
+    calls, chats = conversations["Call Completed"], conversations["Chat Completed"]
+    assert calls >= 300 and chats >= 300
+    assert 0.1 * calls < gaps["Call Completed"] < calls  # holds: long silences in some calls
+    assert 0.05 * calls < overtalk["Call Completed"] < calls
+    assert overtalk["Chat Completed"] == 0  # typed: nobody talks over anyone
 
 
 # ---- planted personal data -------------------------------------------------------------------

@@ -27,6 +27,17 @@ GREETINGS: Lines = {
     ),
 }
 
+CHAT_GREETINGS: Lines = {
+    "fr": (
+        "Bonjour, je suis {agent} du service client Empreinte, comment puis-je vous aider ?",
+        "Bonjour et bienvenue sur le chat Empreinte, {agent} à votre service.",
+    ),
+    "en": (
+        "Hi, I'm {agent} from Empreinte customer service, how can I help?",
+        "Hello and welcome to Empreinte chat, {agent} here.",
+    ),
+}
+
 #: The customer's first words, by reason: the reason a classifier should find.
 OPENINGS: dict[str, Lines] = {
     "delivery": {

@@ -66,7 +66,7 @@ def contact(
     done = (
         _call(sim, ms, reason, order_id, friction, follow_up)
         if channel == "phone"
-        else _chat(sim, ms, reason, order_id, channel)
+        else _chat(sim, ms, reason, order_id, channel, friction, follow_up)
     )
     friction.contacts += 1
     friction.queue_wait_s = max(friction.queue_wait_s, done.queue_wait_s)
@@ -132,19 +132,45 @@ def _call(
         dict(ctx),
         identity,
     )
-    # A second call about an issue the first one left open is a complaint; a parcel or a
-    # refund is always about an order (without one, the caller asks about a product or
-    # their account, drawn from the call's own generator).
-    planted = "complaint" if follow_up else transcripts.REASON_OF_CONTACT[reason]
-    if planted in ("delivery", "refund") and order_id is None:
-        rng = transcripts.call_rng(sim.world.seed, call_id + "-reason")
-        planted = rng.choice(("product_question", "account"))
-    days = friction.delay_days if planted == "delivery" else 0
-    plan = transcripts.CallPlan(
-        planted, resolved, order_id, _product(sim, order_id), days, wait, duration
-    )
+    plan = _plan(sim, call_id, reason, order_id, friction, follow_up, resolved, wait, duration)
     _call_completed(sim, ended, call_id, props, plan, ctx, identity)
     return Contact(call_id, "phone", ended, resolved, wait, identity, ctx)
+
+
+def _plan(
+    sim: Simulation,
+    contact_id: str,
+    reason: str,
+    order_id: str | None,
+    friction: Friction,
+    follow_up: bool,
+    resolved: bool,
+    wait: int,
+    duration: int,
+) -> transcripts.CallPlan:
+    """What a contact's transcript says. A second contact about an issue the first one left
+    open is a complaint; a parcel or a refund is always about an order (without one, the
+    customer asks about a product or their account, drawn from the contact's own generator)."""
+    planted = "complaint" if follow_up else transcripts.REASON_OF_CONTACT[reason]
+    if planted in ("delivery", "refund") and order_id is None:
+        rng = transcripts.call_rng(sim.world.seed, contact_id + "-reason")
+        planted = rng.choice(("product_question", "account"))
+    days = friction.delay_days if planted == "delivery" else 0
+    product = _product(sim, order_id)
+    return transcripts.CallPlan(planted, resolved, order_id, product, days, wait, duration)
+
+
+def _caller(sim: Simulation) -> transcripts.Caller:
+    profile, person = sim.profile, sim.person
+    return transcripts.Caller(
+        person.first_name,
+        person.last_name,
+        person.email,
+        person.phone,
+        person.city,
+        profile.lang,
+        person.country,
+    )
 
 
 def _product(sim: Simulation, order_id: str | None) -> str | None:
@@ -168,17 +194,7 @@ def _call_completed(
     seed = sim.world.seed
     if not transcripts.recorded(seed, call_id):
         return
-    profile, person = sim.profile, sim.person
-    caller = transcripts.Caller(
-        person.first_name,
-        person.last_name,
-        person.email,
-        person.phone,
-        person.city,
-        profile.lang,
-        person.country,
-    )
-    text = transcripts.transcript(transcripts.call_rng(seed, call_id), caller, plan)
+    text = transcripts.transcript(transcripts.call_rng(seed, call_id), _caller(sim), plan)
     completed = {
         "call_id": call_id,
         "direction": props["direction"],
@@ -249,8 +265,17 @@ def _callback(sim: Simulation, ms: int, reason: str, order_id: str | None) -> No
     )
 
 
-def _chat(sim: Simulation, ms: int, reason: str, order_id: str | None, channel: str) -> Contact:
-    """The site's chat widget, or a direct message on a social network."""
+def _chat(
+    sim: Simulation,
+    ms: int,
+    reason: str,
+    order_id: str | None,
+    channel: str,
+    friction: Friction,
+    follow_up: bool,
+) -> Contact:
+    """The site's chat widget, or a direct message on a social network; the conversation
+    follows (`Chat Completed`)."""
     rng = sim.rng
     chat_id = sim.new_id("CHAT")
     wait = int(rng.expovariate(1 / 40))
@@ -265,6 +290,9 @@ def _chat(sim: Simulation, ms: int, reason: str, order_id: str | None, channel: 
         ended = {**props, "duration_s": duration, "resolved": resolved}
         sim.device_track(browser, ms, "Chat Started", props, "chat", essential=True)
         sim.device_track(browser, end, "Chat Ended", ended, "chat", essential=True)
+        plan = _plan(sim, chat_id, reason, order_id, friction, follow_up, resolved, wait, 0)
+        completed = _chat_completed(sim, chat_id, plan)
+        sim.device_track(browser, end, "Chat Completed", completed, "chat", essential=True)
         return Contact(chat_id, "chat", end, resolved, wait, {}, {}, browser)
     props["platform"] = rng.choice(("instagram", "facebook", "x"))
     ctx = server_context("social", sim.locale)
@@ -279,7 +307,19 @@ def _chat(sim: Simulation, ms: int, reason: str, order_id: str | None, channel: 
         dict(ctx),
         identity,
     )
+    plan = _plan(sim, chat_id, reason, order_id, friction, follow_up, resolved, wait, 0)
+    sim.send(end, "Chat Completed", _chat_completed(sim, chat_id, plan), dict(ctx), identity)
     return Contact(chat_id, "social", end, resolved, wait, identity, ctx)
+
+
+def _chat_completed(sim: Simulation, chat_id: str, plan: transcripts.CallPlan) -> Message:
+    """A chat's conversation, drawn from the chat's own generator."""
+    rng = transcripts.call_rng(sim.world.seed, chat_id)
+    text = transcripts.transcript(rng, _caller(sim), plan, chat=True)
+    completed: Message = {"chat_id": chat_id, **text.properties()}
+    if plan.order_id:
+        completed["order_id"] = plan.order_id
+    return completed
 
 
 def _contact_survey(sim: Simulation, contact: Contact, friction: Friction, reason: str) -> None:

@@ -60,6 +60,7 @@ AGENTS: dict[str, tuple[tuple[str, str], ...]] = {
 _JUNIORS = 2
 RECORDED = 0.85  # share of calls recorded and transcribed (the others refused recording)
 _WORDS_PER_S = 2.6
+_TYPED_WORDS_PER_S = 0.7
 
 
 @dataclass(frozen=True)
@@ -183,14 +184,17 @@ def _spoken_phone(e164: str, lang: str) -> str:
 class _Script:
     """Turns said in order, each `(speaker, text, pause before)`; timings come after."""
 
-    def __init__(self, rng: random.Random, lang: str) -> None:
+    def __init__(self, rng: random.Random, lang: str, chat: bool = False) -> None:
         self.rng = rng
         self.lang = lang
+        self.chat = chat
         self.lines: list[tuple[str, str, float]] = []
         self.planted: list[Planted] = []
 
     def say(self, speaker: str, text: str, pause: float | None = None) -> None:
-        self.lines.append((speaker, text, self.rng.uniform(0.2, 1.2) if pause is None else pause))
+        if pause is None:
+            pause = self.rng.uniform(2.0, 15.0) if self.chat else self.rng.uniform(0.2, 1.2)
+        self.lines.append((speaker, text, pause))
 
     def pick(self, lines: phrases.Lines, **slots: Any) -> str:
         return self.rng.choice(lines[self.lang]).format(**slots)
@@ -202,7 +206,7 @@ def _say_card(script: _Script) -> None:
     card = card_number(rng)
     groups = [card[i : i + 4] for i in range(0, 16, 4)]
     lead = script.pick(phrases.CARD_LEAD)
-    style = rng.randrange(3)
+    style = rng.choice((0, 2)) if script.chat else rng.randrange(3)
     if style == 0:
         said = " ".join(groups)
         script.say("customer", f"{lead} {said}.")
@@ -236,7 +240,8 @@ def _say_personal(script: _Script, caller: Caller, plan: CallPlan) -> None:
         script.planted.append(Planted("IBAN", iban))
     elif plan.reason == "account" and rng.random() < 0.6:
         script.say("agent", script.pick(phrases.ASK_EMAIL))
-        email = caller.email if rng.random() < 0.5 else spelled_email(caller.email, lang)
+        spelled = not script.chat and rng.random() < 0.5
+        email = spelled_email(caller.email, lang) if spelled else caller.email
         script.say("customer", f"{script.pick(phrases.GIVE)} {email}.")
         script.planted.append(Planted("EMAIL", email))
     elif plan.reason == "delivery" and rng.random() < 0.3:
@@ -251,14 +256,15 @@ def _say_personal(script: _Script, caller: Caller, plan: CallPlan) -> None:
 
 
 def _timed(
-    rng: random.Random, lines: list[tuple[str, str, float]], overtalk: float
+    rng: random.Random, lines: list[tuple[str, str, float]], overtalk: float, rate: float
 ) -> list[dict[str, Any]]:
-    """Start and end of each turn: speech at about 2.6 words a second, the given pauses, and
-    with probability `overtalk` a turn that starts before the other speaker has finished."""
+    """Start and end of each turn: `rate` words a second (spoken or typed), the given
+    pauses, and with probability `overtalk` a turn that starts before the other speaker has
+    finished."""
     turns: list[dict[str, Any]] = []
     clock = rng.uniform(0.5, 2.0)
     for speaker, text, pause in lines:
-        length = max(0.6, len(text.split()) / (_WORDS_PER_S * rng.uniform(0.8, 1.2)))
+        length = max(0.6, len(text.split()) / (rate * rng.uniform(0.8, 1.2)))
         start = clock + pause
         if turns and turns[-1]["speaker"] != speaker and rng.random() < overtalk:
             previous = turns[-1]
@@ -272,8 +278,11 @@ def _timed(
     return turns
 
 
-def transcript(rng: random.Random, caller: Caller, plan: CallPlan) -> Transcript:
-    """The turns of one call, following `plan`."""
+def transcript(
+    rng: random.Random, caller: Caller, plan: CallPlan, chat: bool = False
+) -> Transcript:
+    """The turns of one call, or of a chat (`chat`: typed, so no overtalk, longer pauses,
+    numbers in digits), following `plan`."""
     if plan.reason not in REASONS:
         raise ValueError(f"reason must be one of {', '.join(REASONS)}, not {plan.reason!r}")
     lang = caller.lang
@@ -286,8 +295,9 @@ def transcript(rng: random.Random, caller: Caller, plan: CallPlan) -> Transcript
         "product": plan.product or ("l'article" if lang == "fr" else "item"),
         "days": in_words(str(max(2, plan.days)), lang) if plan.days < 10 else str(plan.days),
     }
-    script = _Script(rng, lang)
-    script.say("agent", script.pick(phrases.GREETINGS, **slots), pause=0.0)
+    script = _Script(rng, lang, chat)
+    greetings = phrases.CHAT_GREETINGS if chat else phrases.GREETINGS
+    script.say("agent", script.pick(greetings, **slots), pause=0.0)
     opening = phrases.OPENINGS[plan.reason]
     if not plan.order_id:  # nothing to quote: openings without an order number
         opening = {k: tuple(v for v in vs if "{order}" not in v) or vs for k, vs in opening.items()}
@@ -295,7 +305,11 @@ def transcript(rng: random.Random, caller: Caller, plan: CallPlan) -> Transcript
     if rng.random() < 0.5:
         script.say("agent", script.pick(phrases.FILLERS))
     _say_personal(script, caller, plan)
-    if plan.duration_s > 120 or rng.random() < 0.35:
+    if chat:
+        if rng.random() < 0.5:
+            script.say("agent", script.pick(phrases.HOLD))
+            script.say("agent", script.pick(phrases.BACK), pause=round(rng.uniform(20, 120), 1))
+    elif plan.duration_s > 120 or rng.random() < 0.35:
         script.say("agent", script.pick(phrases.HOLD))
         spoken = sum(len(text.split()) for _, text, _ in script.lines) / _WORDS_PER_S + 15
         room = plan.duration_s - spoken - 2 * len(script.lines)
@@ -305,8 +319,8 @@ def transcript(rng: random.Random, caller: Caller, plan: CallPlan) -> Transcript
     script.say("agent", script.pick(phrases.ANSWERS[plan.reason][outcome], **slots))
     script.say("customer", script.pick(phrases.CLOSINGS[outcome], **slots))
     script.say("agent", script.pick(phrases.FAREWELLS, **slots))
-    overtalk = (0.35 if junior else 0.1) + (0.15 if not plan.resolved else 0.0)
-    turns = _timed(rng, script.lines, overtalk)
+    overtalk = 0.0 if chat else (0.35 if junior else 0.1) + (0.15 if not plan.resolved else 0)
+    turns = _timed(rng, script.lines, overtalk, _TYPED_WORDS_PER_S if chat else _WORDS_PER_S)
     duration = round(turns[-1]["end"] + rng.uniform(1.0, 3.0), 1)
     return Transcript(turns, agent_id, QUEUES[plan.reason], duration, lang, script.planted)
 
