@@ -138,3 +138,24 @@ def test_names_ibans_spoken_and_split_cards_and_addresses_are_not_stored(
     for kind in ("name", "spelled email", "address"):
         assert [v for v in said[kind] if v in transcripts] == [], kind
     assert "<PERSON>" in transcripts and "<IBAN>" in transcripts
+
+
+def test_the_demo_write_redacts_conversations_and_verbatims_and_leaves_the_rest() -> None:
+    from empreinte.cli.demo import redact_voices
+
+    card = "4970 1234 5678 9013"  # Luhn-valid
+    turns = [{"speaker": "customer", "text": f"ma carte {card}", "start": 0.0, "end": 2.0}]
+    messages: list[Message] = [
+        {"event": "Call Completed", "properties": {"transcript": turns, "language": "fr"}},
+        {"event": "Chat Completed", "properties": {"transcript": "not a list"}},
+        {"event": "Review Submitted", "properties": {"review": "écrivez à a.b@mail.example"}},
+        {"event": "NPS Answered", "properties": {"comment": 42, "feedback": ""}},
+        {"event": "Product Viewed", "properties": {"review": None, "name": "Pixel 7"}},
+        {"type": "identify", "traits": {"email": "a.b@mail.example"}},
+    ]
+    before = orjson.dumps(messages)
+    out = redact_voices(messages)
+    assert orjson.dumps(messages) == before  # the input is not changed in place
+    assert out[0]["properties"]["transcript"][0] == {**turns[0], "text": "ma carte <CARD>"}
+    assert out[2]["properties"]["review"] == "écrivez à <EMAIL>"
+    assert out[1:2] + out[3:] == messages[1:2] + messages[3:]  # nothing else touched

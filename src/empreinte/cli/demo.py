@@ -54,12 +54,12 @@ def demo(
         stored = 0
         batch: list[dict[str, Any]] = []
         for message in generate(people=people, months=months, seed=seed):
-            batch.append(redact_voice(message))
+            batch.append(message)
             if len(batch) >= 20_000:
-                stored += ws.ingest(batch, source="demo").stored
+                stored += ws.ingest(redact_voices(batch), source="demo").stored
                 batch = []
                 bar.update(task, completed=stored)
-        stored += ws.ingest(batch, source="demo").stored
+        stored += ws.ingest(redact_voices(batch), source="demo").stored
         bar.update(task, completed=stored)
     from empreinte.activate.destinations import demo as destinations_demo
     from empreinte.activate.loyalty import demo as loyalty_demo
@@ -103,31 +103,46 @@ def demo(
         ws.close()
 
 
-def redact_voice(message: dict[str, Any]) -> dict[str, Any]:
-    """`message` with its call transcript and verbatims redacted (privacy/text_pii): the demo
-    writes through `Workspace.ingest`, and the door must never see a card number in clear,
-    whichever version of it runs. Redacting twice changes nothing (placeholders are no PII)."""
-    from empreinte.privacy.text_pii import redact_text, redact_turns
+def redact_voices(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`messages` with their conversations and verbatims redacted (privacy/text_pii): the
+    demo writes through `Workspace.ingest`, and the door must never see a card number in
+    clear, whichever version of it runs (redacting twice changes nothing: placeholders are
+    no personal data). Verbatims go in batches per language (`redact_many`, where there)."""
+    from empreinte.privacy import text_pii
     from empreinte.voc.model import CONVERSATION_EVENTS, VERBATIM_KEYS
 
-    properties = message.get("properties")
-    if not isinstance(properties, dict):
-        return message
-    language = properties.get("language")
-    language = language if language in ("fr", "en") else None
-    locale = message.get("context", {}).get("locale", "")
-    region = locale[-2:] if isinstance(locale, str) and len(locale) == 5 else "FR"
-    copy = None
-    turns = properties.get("transcript")
-    if message.get("event") in CONVERSATION_EVENTS and isinstance(turns, list):
+    out = list(messages)
+    verbatims: dict[tuple[str | None, str], list[tuple[int, str, str]]] = {}
+    for index, message in enumerate(messages):
+        properties = message.get("properties")
+        if not isinstance(properties, dict):
+            continue
+        keys = [k for k in VERBATIM_KEYS if isinstance(properties.get(k), str) and properties[k]]
+        turns = properties.get("transcript")
+        conversation = message.get("event") in CONVERSATION_EVENTS and isinstance(turns, list)
+        if not keys and not conversation:
+            continue
+        language = properties.get("language")
+        language = language if language in text_pii.LANGUAGES else None
+        locale = message.get("context", {}).get("locale")
+        region = locale[-2:] if isinstance(locale, str) and len(locale) == 5 else "FR"
         copy = dict(properties)
-        copy["transcript"] = redact_turns(turns, language=language, region=region)
-    for key in VERBATIM_KEYS:
-        text = properties.get(key)
-        if isinstance(text, str) and text:
-            copy = copy if copy is not None else dict(properties)
-            copy[key] = redact_text(text, language=language, region=region).text
-    return message if copy is None else {**message, "properties": copy}
+        if conversation and isinstance(turns, list):
+            copy["transcript"] = text_pii.redact_turns(turns, language=language, region=region)
+        for key in keys:
+            verbatims.setdefault((language, region), []).append((index, key, properties[key]))
+        out[index] = {**message, "properties": copy}
+    many = getattr(text_pii, "redact_many", None)  # the first version of text_pii has none
+    for (language, region), items in verbatims.items():
+        texts = [text for _, _, text in items]
+        done = (
+            many(texts, language=language, region=region)
+            if callable(many)
+            else [text_pii.redact_text(t, language=language, region=region) for t in texts]
+        )
+        for (index, key, _), redacted in zip(items, done, strict=True):
+            out[index]["properties"][key] = redacted.text
+    return out
 
 
 #: The dashboard users the demo creates (and only the demo): one per role a newcomer tries.

@@ -165,13 +165,14 @@ def in_words(digits: str, lang: str) -> str:
 
 
 def spelled_email(email: str, lang: str) -> str:
-    """ "marie point dupont arobase mail point fr"."""
+    """An address spelled out loud: "marie point dupont arobase mail point fr"."""
     at, dot = phrases.AT_DOT[lang]
     local, _, domain = email.partition("@")
     return f" {at} ".join(part.replace(".", f" {dot} ") for part in (local, domain))
 
 
-def _spoken_phone(e164: str, lang: str) -> str:
+def _spoken_phone(e164: str) -> str:
+    """A number as said: by pairs in France, 3-3-4 in the US."""
     if e164.startswith("+33"):
         national = "0" + e164[3:]
         return " ".join(national[i : i + 2] for i in range(0, 10, 2))
@@ -250,7 +251,7 @@ def _say_personal(script: _Script, caller: Caller, plan: CallPlan) -> None:
         script.say("customer", f"{script.pick(phrases.ADDRESS_LEAD)} {address}.")
         script.planted.append(Planted("ADDRESS", address))
     if rng.random() < 0.15:
-        phone = _spoken_phone(caller.phone, lang)
+        phone = _spoken_phone(caller.phone)
         script.say("customer", f"{script.pick(phrases.PHONE_LEAD)} {phone}.")
         script.planted.append(Planted("PHONE", phone))
 
