@@ -109,16 +109,26 @@ def _function(module: Any, name: str) -> Callable[..., Any]:
     return function  # type: ignore[no-any-return]
 
 
-def _sentiment(redacted: Sequence[Turns], languages: Sequence[str]) -> float:
-    conversation = _function(_module("empreinte.voc.sentiment"), "conversation")
+def _understanding() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The understanding part's sentiment and topics functions (checked before the run)."""
+    return (
+        _function(_module("empreinte.voc.sentiment"), "conversation"),
+        _function(_module("empreinte.voc.topics"), "discover"),
+    )
+
+
+def _sentiment(
+    conversation: Callable[..., Any], redacted: Sequence[Turns], languages: Sequence[str]
+) -> float:
     started = time.perf_counter()
     for turns, language in zip(redacted, languages, strict=True):
         conversation([(t["speaker"], t["text"]) for t in turns], language)
     return time.perf_counter() - started
 
 
-def _topics(redacted: Sequence[Turns], seed: int) -> tuple[float, Any]:
-    discover = _function(_module("empreinte.voc.topics"), "discover")
+def _topics(
+    discover: Callable[..., Any], redacted: Sequence[Turns], seed: int
+) -> tuple[float, Any]:
     texts = [" ".join(t["text"] for t in turns if t["speaker"] == "customer") for turns in redacted]
     started = time.perf_counter()
     found = discover(texts, seed=seed)
@@ -170,6 +180,7 @@ def main() -> None:
     if args.count < 1 or args.processes < 1:
         raise SystemExit("bench/voc.py: --count and --processes must be at least 1")
 
+    understanding = None if args.skip_understanding else _understanding()
     started = time.perf_counter()
     calls = [call for _, call in transcripts(args.count, seed=args.seed)]
     generated = time.perf_counter() - started
@@ -182,7 +193,7 @@ def main() -> None:
     reference_s, _ = _timed_pool(args.processes, False, _redact_reference, jobs, keep=False)
     product_s, redacted = _timed_pool(args.processes, True, _redact_product, jobs)
     planted, leaked = _leaked(calls, redacted)
-    print(f"redaction (text_pii)      {product_s:8.1f} s  {args.count / product_s:10,.0f} texts/s")
+    print(f"redaction (text_pii)      {_rate(product_s, args.count)}")
     print(
         f"reference (regex only)    {reference_s:8.1f} s  {args.count / reference_s:10,.0f} "
         f"texts/s  → the product takes {product_s / reference_s:.1f}x the reference"
@@ -190,15 +201,17 @@ def main() -> None:
     print(f"  planted spans still readable: {leaked:,} of {planted:,}")
     print(f"  recall/precision (labelled set): {_recall_precision()}")
     total = product_s
-    if not args.skip_understanding:
+    if understanding is not None:
+        conversation, discover = understanding
         languages = [call.language for call in calls]
-        sentiment_s = _sentiment(redacted, languages)
-        topics_s, found = _topics(redacted, args.seed)
+        sentiment_s = _sentiment(conversation, redacted, languages)
+        topics_s, found = _topics(discover, redacted, args.seed)
         total += sentiment_s + topics_s
         print(f"sentiment (conversation)  {_rate(sentiment_s, args.count)}")
         print(f"topics (discover)         {_rate(topics_s, args.count)}")
         print(f"  topics found: {len(found) if hasattr(found, '__len__') else found}")
-    print(f"end to end                {total:8.1f} s  {args.count / total:10,.0f} texts/s")
+    label = "redaction alone" if args.skip_understanding else "end to end"
+    print(f"{label:<26}{_rate(total, args.count)}")
 
 
 if __name__ == "__main__":
