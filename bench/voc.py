@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import multiprocessing
 import sys
 import time
@@ -135,20 +136,24 @@ def _topics(
     return time.perf_counter() - started, found
 
 
-def _recall_precision() -> str:
-    """The labelled-set figures of bench/redaction.py, when that benchmark exists."""
+def _recall_precision() -> None:
+    """The labelled-set figures of bench/redaction.py (its `report` over its `LABELLED`
+    set: recall and precision per kind and language), when that benchmark is there."""
     path = Path(__file__).with_name("redaction.py")
     if not path.exists():
-        return "n/a (bench/redaction.py not there)"
+        print("  recall/precision (labelled set): n/a (bench/redaction.py not there)")
+        return
     sys.path.insert(0, str(path.parent))
     try:
         module = importlib.import_module("redaction")
-        measure = getattr(module, "measure", None)
-        if not callable(measure):
-            return "n/a (bench/redaction.py has no measure())"
-        return str(measure())
     finally:
         sys.path.pop(0)
+    report, labelled = getattr(module, "report", None), getattr(module, "LABELLED", None)
+    if not callable(report) or labelled is None:
+        print("  recall/precision (labelled set): n/a (no report/LABELLED in bench/redaction.py)")
+        return
+    lines = Path(labelled).read_text(encoding="utf-8").splitlines()
+    report("recall/precision: bench/redaction.py's labelled set", [json.loads(x) for x in lines])
 
 
 # ---- the run ------------------------------------------------------------------------------
@@ -199,7 +204,6 @@ def main() -> None:
         f"texts/s  → the product takes {product_s / reference_s:.1f}x the reference"
     )
     print(f"  planted spans still readable: {leaked:,} of {planted:,}")
-    print(f"  recall/precision (labelled set): {_recall_precision()}")
     total = product_s
     if understanding is not None:
         conversation, discover = understanding
@@ -212,6 +216,7 @@ def main() -> None:
         print(f"  topics found: {len(found) if hasattr(found, '__len__') else found}")
     label = "redaction alone" if args.skip_understanding else "end to end"
     print(f"{label:<26}{_rate(total, args.count)}")
+    _recall_precision()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ seed) with patterns of how they are said, not from the generator's own bookkeepi
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ import empreinte
 from empreinte.cli import app
 from empreinte.demo import Person, generate_with_truth
 from empreinte.demo.phrases import STREETS
+from empreinte.demo.transcripts import iban_fr
 from empreinte.privacy import text_pii
 
 PEOPLE = 300
@@ -119,8 +121,16 @@ def test_cards_emails_and_phones_said_on_a_call_are_not_stored(
     assert [p for p in said["phone"] if _readable(p, log)] == []
 
 
+def finds_ibans() -> bool:
+    """Whether privacy/text_pii is the version that reads IBANs (its first, regex-only
+    version finds e-mails, digit cards and phones only). Evaluated when the test runs, not at
+    collection: the models load then."""
+    iban = iban_fr(random.Random(0))
+    return "<IBAN>" in text_pii.redact_text(f"mon IBAN {iban}", language="fr").text
+
+
 @pytest.mark.xfail(
-    not hasattr(text_pii, "warm"),
+    "not finds_ibans()",
     reason="names, IBANs, numbers said in words and a card over two turns come with the "
     "Presidio version of privacy/text_pii (issue 16, part redact)",
     strict=True,
