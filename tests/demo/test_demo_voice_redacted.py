@@ -169,3 +169,25 @@ def test_the_demo_write_redacts_conversations_and_verbatims_and_leaves_the_rest(
     assert out[0]["properties"]["transcript"][0] == {**turns[0], "text": "ma carte <CARD>"}
     assert out[2]["properties"]["review"] == "écrivez à <EMAIL>"
     assert out[1:2] + out[3:] == messages[1:2] + messages[3:]  # nothing else touched
+
+
+def test_the_demo_knows_whether_the_door_redacts_a_transcript(tmp_path: Any) -> None:
+    from empreinte.cli.demo import door_redacts
+
+    card = "5412 7534 1000 0009"  # Luhn-valid, not the probe's own number
+    turns = [{"speaker": "customer", "text": f"my card is {card}", "start": 0.0, "end": 2.0}]
+    with empreinte.open(tmp_path / "ws") as ws:
+        says = door_redacts(ws)
+        ws.ingest(
+            [
+                {
+                    "type": "track",
+                    "event": "Call Completed",
+                    "anonymousId": "a1",
+                    "properties": {"transcript": turns, "language": "en"},
+                }
+            ]
+        )
+        stored = orjson.dumps(ws.events(pii=True)).decode()
+    assert "my card is" in stored
+    assert says == (card not in stored)
