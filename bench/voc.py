@@ -159,16 +159,17 @@ def _recall_precision() -> None:
 # ---- the run ------------------------------------------------------------------------------
 
 
-def _leaked(calls: Sequence[Transcript], redacted: Sequence[Turns]) -> tuple[int, int]:
-    """(planted spans, spans still readable in the redacted text): a card said over two
-    turns counts as leaked when either half is still there."""
-    planted = leaked = 0
+def _leaked(calls: Sequence[Transcript], redacted: Sequence[Turns]) -> dict[str, list[int]]:
+    """Per kind, [planted spans, spans still readable in the redacted text]: a card said over
+    two turns counts as readable when either half is still there."""
+    counts: dict[str, list[int]] = {}
     for call, turns in zip(calls, redacted, strict=True):
         text = " ".join(t["text"] for t in turns)
         for item in call.planted:
-            planted += 1
-            leaked += any(part.strip() in text for part in item.said.split("|"))
-    return planted, leaked
+            count = counts.setdefault(item.kind, [0, 0])
+            count[0] += 1
+            count[1] += any(part.strip() in text for part in item.said.split("|"))
+    return counts
 
 
 def _rate(seconds: float, count: int) -> str:
@@ -197,13 +198,15 @@ def main() -> None:
 
     reference_s, _ = _timed_pool(args.processes, False, _redact_reference, jobs, keep=False)
     product_s, redacted = _timed_pool(args.processes, True, _redact_product, jobs)
-    planted, leaked = _leaked(calls, redacted)
+    leaks = _leaked(calls, redacted)
     print(f"redaction (text_pii)      {_rate(product_s, args.count)}")
     print(
         f"reference (regex only)    {reference_s:8.1f} s  {args.count / reference_s:10,.0f} "
         f"texts/s  → the product takes {product_s / reference_s:.1f}x the reference"
     )
-    print(f"  planted spans still readable: {leaked:,} of {planted:,}")
+    planted, leaked = (sum(c[i] for c in leaks.values()) for i in (0, 1))
+    by_kind = ", ".join(f"{kind} {c[1]}/{c[0]}" for kind, c in sorted(leaks.items()))
+    print(f"  planted spans still readable: {leaked:,} of {planted:,} ({by_kind})")
     total = product_s
     if understanding is not None:
         conversation, discover = understanding
