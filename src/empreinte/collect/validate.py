@@ -21,6 +21,7 @@ from empreinte.collect.limits import MAX_ID_LENGTH, MAX_MESSAGE_BYTES
 from empreinte.collect.surveys import SURVEY_EVENTS, check_answer
 from empreinte.collect.text_redaction import has_texts, redact_texts
 from empreinte.errors import InvalidMessage
+from empreinte.identity.identifiers import region_of
 from empreinte.privacy.pii import IngestPolicy, split, stored_user_id
 from empreinte.privacy.text_originals import VAULT_KEY as SEALED_ORIGINALS
 from empreinte.store.records import EventRow
@@ -224,12 +225,12 @@ def normalise(
     traits = payload if payload_field == "traits" else None
     if event in SURVEY_EVENTS:  # survey answers, experiment exposures: checked before the split
         check_answer(event, properties)
-    # Conversations and verbatims: checked, then redacted before anything else sees them.
+    # Conversations and verbatims: checked, then redacted before anything else sees them
+    # (national phone numbers read in the country the message suggests).
     sealed = None
     if properties is not None and has_texts(event, properties):
-        properties, sealed = redact_texts(
-            event, properties, policy.default_region, policy.originals
-        )
+        region = region_of(context, traits, policy.default_region)
+        properties, sealed = redact_texts(event, properties, region, policy.originals)
 
     original = parse_time(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
     sent_at = parse_time(message.get("sentAt"), "sentAt")

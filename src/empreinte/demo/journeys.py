@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from empreinte.demo import cx, marketing, service
+from empreinte.demo import cx, marketing, reviews, service
 from empreinte.demo.campaigns import Campaign, calendar
 from empreinte.demo.catalog import Product, catalog, local_price
 from empreinte.demo.clock import (
@@ -691,6 +691,7 @@ class Simulation:
             },
         )
         if rng.random() < 0.08:
+            service.call_after_abandoned_checkout(self, session.ms, order_id)
             return None
         session.wait(20, 150)
         method = _ONLINE_PAYMENTS.draw(rng)
@@ -849,6 +850,7 @@ class Simulation:
         survey_at = delivered
         if rng.random() < self._return_rate(order):
             survey_at = self._return(order, delivered)
+        reviews.review(self, order, delivered)
         if self.registered(order.ms):
             self.survey(
                 later(rng, survey_at, 1, 3, "online", self.offset),

@@ -7,9 +7,11 @@ surveys answered after a contact carry it.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from empreinte.demo import transcripts
 from empreinte.demo.clock import HOUR_MS, MINUTE_MS, SECOND_MS, later
 from empreinte.demo.context import CALL_CENTRE_NUMBERS, server_context, spoken_phone
 from empreinte.demo.people import Device
@@ -18,6 +20,8 @@ from empreinte.demo.surveys import Friction
 
 if TYPE_CHECKING:
     from empreinte.demo.journeys import Message, Simulation
+
+_CALL_AFTER_ABANDON = 0.3  # people who phone after leaving at the checkout
 
 _RESOLUTION = {
     "order_status": 0.9,
@@ -60,9 +64,9 @@ def contact(
     rng = sim.rng
     channel = ("phone", "chat", "social")[weighted_index(rng, sim.persona.contact_channels)]
     done = (
-        _call(sim, ms, reason, order_id)
+        _call(sim, ms, reason, order_id, friction, follow_up)
         if channel == "phone"
-        else _chat(sim, ms, reason, order_id, channel)
+        else _chat(sim, ms, reason, order_id, channel, friction, follow_up)
     )
     friction.contacts += 1
     friction.queue_wait_s = max(friction.queue_wait_s, done.queue_wait_s)
@@ -86,8 +90,16 @@ def contact(
     return done
 
 
-def _call(sim: Simulation, ms: int, reason: str, order_id: str | None) -> Contact:
-    """An inbound call. The agent notes the number as heard and sometimes the e-mail."""
+def _call(
+    sim: Simulation,
+    ms: int,
+    reason: str,
+    order_id: str | None,
+    friction: Friction,
+    follow_up: bool,
+) -> Contact:
+    """An inbound call. The agent notes the number as heard and sometimes the e-mail; most
+    calls are recorded, and their transcript follows (`Call Completed`)."""
     rng, person = sim.rng, sim.person
     call_id = sim.new_id("CALL")
     wait = int(rng.expovariate(1 / 100))
@@ -120,7 +132,108 @@ def _call(sim: Simulation, ms: int, reason: str, order_id: str | None) -> Contac
         dict(ctx),
         identity,
     )
+    plan = _plan(sim, call_id, reason, order_id, friction, follow_up, resolved, wait, duration)
+    _call_completed(sim, ended, call_id, props, plan, ctx, identity)
     return Contact(call_id, "phone", ended, resolved, wait, identity, ctx)
+
+
+def _plan(
+    sim: Simulation,
+    contact_id: str,
+    reason: str,
+    order_id: str | None,
+    friction: Friction,
+    follow_up: bool,
+    resolved: bool,
+    wait: int,
+    duration: int,
+) -> transcripts.CallPlan:
+    """What a contact's transcript says. A second contact about an issue the first one left
+    open is a complaint; a parcel or a refund is always about an order (without one, the
+    customer asks about a product or their account, drawn from the contact's own generator)."""
+    planted = "complaint" if follow_up else transcripts.REASON_OF_CONTACT[reason]
+    if planted in ("delivery", "refund") and order_id is None:
+        rng = transcripts.call_rng(sim.world.seed, contact_id + "-reason")
+        planted = rng.choice(("product_question", "account"))
+    days = friction.delay_days if planted == "delivery" else 0
+    product = _product(sim, order_id)
+    return transcripts.CallPlan(planted, resolved, order_id, product, days, wait, duration)
+
+
+def _caller(sim: Simulation) -> transcripts.Caller:
+    profile, person = sim.profile, sim.person
+    return transcripts.Caller(
+        person.first_name,
+        person.last_name,
+        person.email,
+        person.phone,
+        person.city,
+        profile.lang,
+        person.country,
+    )
+
+
+def _product(sim: Simulation, order_id: str | None) -> str | None:
+    order = sim.last_online_order
+    if order is None or order.order_id != order_id or not order.lines:
+        return None
+    return str(order.lines[0]["name"])
+
+
+def _call_completed(
+    sim: Simulation,
+    ms: int,
+    call_id: str,
+    props: Message,
+    plan: transcripts.CallPlan,
+    ctx: Message,
+    identity: Message,
+) -> None:
+    """The transcript of a recorded call, from the call centre's speech-to-text, drawn from
+    the call's own generator (the rest of the demo does not move when transcripts change)."""
+    seed = sim.world.seed
+    if not transcripts.recorded(seed, call_id):
+        return
+    text = transcripts.transcript(transcripts.call_rng(seed, call_id), _caller(sim), plan)
+    completed = {
+        "call_id": call_id,
+        "direction": props["direction"],
+        "caller_number": props["caller_number"],
+        **text.properties(),
+    }
+    if plan.order_id:
+        completed["order_id"] = plan.order_id
+    sim.send(ms, "Call Completed", completed, dict(ctx), identity)
+
+
+def call_after_abandoned_checkout(sim: Simulation, ms: int, order_id: str) -> None:
+    """Some people who leave at the checkout phone within hours: "the payment would not go
+    through". Drawn from the checkout's own generator, not the person's."""
+    rng = random.Random(f"voc-abandoned-{sim.world.seed}-{order_id}")
+    if sim.country not in CALL_CENTRE_NUMBERS or rng.random() >= _CALL_AFTER_ABANDON:
+        return
+    call_id = f"CALL-{rng.getrandbits(64):016x}"
+    wait = int(rng.expovariate(1 / 100))
+    duration = int(rng.lognormvariate(5.3, 0.5))
+    resolved = rng.random() < 0.7
+    start = ms + between(rng, 15 * MINUTE_MS, 4 * HOUR_MS) + wait * SECOND_MS
+    ended = start + duration * SECOND_MS
+    ctx = server_context("phone", sim.locale)
+    ctx["traits"] = {"phone": spoken_phone(sim.person.phone, below(rng, 5))}
+    identity = {"anonymousId": call_id.lower()}
+    props: Message = {
+        "call_id": call_id,
+        "reason": "payment_failed",
+        "direction": "inbound",
+        "caller_number": sim.person.phone,
+        "queue_wait_s": wait,
+        "order_id": order_id,
+    }
+    sim.send(start, "Call Started", props, ctx, identity)
+    ended_props = {**props, "duration_s": duration, "resolved": resolved}
+    sim.send(ended, "Call Ended", ended_props, dict(ctx), identity)
+    plan = transcripts.CallPlan("payment", resolved, order_id, None, 0, wait, duration)
+    _call_completed(sim, ended, call_id, props, plan, ctx, identity)
 
 
 def _callback(sim: Simulation, ms: int, reason: str, order_id: str | None) -> None:
@@ -152,8 +265,17 @@ def _callback(sim: Simulation, ms: int, reason: str, order_id: str | None) -> No
     )
 
 
-def _chat(sim: Simulation, ms: int, reason: str, order_id: str | None, channel: str) -> Contact:
-    """The site's chat widget, or a direct message on a social network."""
+def _chat(
+    sim: Simulation,
+    ms: int,
+    reason: str,
+    order_id: str | None,
+    channel: str,
+    friction: Friction,
+    follow_up: bool,
+) -> Contact:
+    """The site's chat widget, or a direct message on a social network; the conversation
+    follows (`Chat Completed`)."""
     rng = sim.rng
     chat_id = sim.new_id("CHAT")
     wait = int(rng.expovariate(1 / 40))
@@ -168,6 +290,9 @@ def _chat(sim: Simulation, ms: int, reason: str, order_id: str | None, channel: 
         ended = {**props, "duration_s": duration, "resolved": resolved}
         sim.device_track(browser, ms, "Chat Started", props, "chat", essential=True)
         sim.device_track(browser, end, "Chat Ended", ended, "chat", essential=True)
+        plan = _plan(sim, chat_id, reason, order_id, friction, follow_up, resolved, wait, 0)
+        completed = _chat_completed(sim, chat_id, plan)
+        sim.device_track(browser, end, "Chat Completed", completed, "chat", essential=True)
         return Contact(chat_id, "chat", end, resolved, wait, {}, {}, browser)
     props["platform"] = rng.choice(("instagram", "facebook", "x"))
     ctx = server_context("social", sim.locale)
@@ -182,7 +307,19 @@ def _chat(sim: Simulation, ms: int, reason: str, order_id: str | None, channel: 
         dict(ctx),
         identity,
     )
+    plan = _plan(sim, chat_id, reason, order_id, friction, follow_up, resolved, wait, 0)
+    sim.send(end, "Chat Completed", _chat_completed(sim, chat_id, plan), dict(ctx), identity)
     return Contact(chat_id, "social", end, resolved, wait, identity, ctx)
+
+
+def _chat_completed(sim: Simulation, chat_id: str, plan: transcripts.CallPlan) -> Message:
+    """A chat's conversation, drawn from the chat's own generator."""
+    rng = transcripts.call_rng(sim.world.seed, chat_id)
+    text = transcripts.transcript(rng, _caller(sim), plan, chat=True)
+    completed: Message = {"chat_id": chat_id, **text.properties()}
+    if plan.order_id:
+        completed["order_id"] = plan.order_id
+    return completed
 
 
 def _contact_survey(sim: Simulation, contact: Contact, friction: Friction, reason: str) -> None:

@@ -212,3 +212,21 @@ def test_a_language_tag_picks_its_model() -> None:
     text = "Hi, my name is Sarah Connor"
     assert redacted(text, "en-GB") == redacted(text, "en") == "Hi, my name is <PERSON>"
     assert redacted(text, "de") == redacted(text)  # not one of ours: guessed
+
+
+def test_a_name_after_it_is_or_au_nom_de_with_its_particles() -> None:
+    from empreinte.privacy.text_pii import redact_text
+
+    assert redact_text("Yes it's Madison Rivera.", language="en").text == "Yes it's <PERSON>."
+    assert redact_text("Oui c'est Yann Le Gall.", language="fr").text == "Oui c'est <PERSON>."
+    assert (
+        redact_text("C'est au nom de Yann Le Gall.", language="fr").text
+        == "C'est au nom de <PERSON>."
+    )
+    # One capitalised word after "it's" is a name only with a title or "speaking".
+    assert redact_text("It's Amazon that delivered.", language="en").text == (
+        "It's Amazon that delivered."
+    )
+    assert redact_text("Le Monde est un journal.", language="fr").text == (
+        "Le Monde est un journal."
+    )

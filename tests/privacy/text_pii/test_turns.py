@@ -97,3 +97,26 @@ def test_the_language_is_detected_once_for_the_conversation() -> None:
 
 def test_no_turns() -> None:
     assert redact_turns([]) == []
+
+
+def test_the_answer_to_a_question_for_a_name_is_a_name() -> None:
+    """The small models miss a bare name ("Sure, Isabella Scott."); asked for, it is one."""
+    english = redact_turns(
+        [turn("agent", "Sure, what name is it under?"), turn("customer", "Sure, Isabella Scott.")],
+        language="en",
+    )
+    assert texts(english)[1] == "Sure, <PERSON>."
+    french = redact_turns(
+        [
+            turn("agent", "D'accord, c'est à quel nom ?"),
+            turn("customer", "Alors c'est Le Gall, Yann Le Gall."),
+        ],
+        language="fr",
+    )
+    assert texts(french)[1] == "Alors c'est <PERSON>, <PERSON>."
+    # Not asked for a name: the same capitalised words are left to the models' judgement.
+    unasked = redact_turns(
+        [turn("agent", "Which shop was it?"), turn("customer", "Sure, Rivoli Street.")],
+        language="en",
+    )
+    assert texts(unasked)[1] == "Sure, Rivoli Street."

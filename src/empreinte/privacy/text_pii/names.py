@@ -33,7 +33,10 @@ _STRONG_CUES: tuple[tuple[str, ...], ...] = (
     ("i", "am"),
     ("i", "'", "m"),
     ("c", "'", "est"),
+    ("it", "'", "s"),
+    ("it", "’", "s"),
     ("je", "suis"),
+    ("au", "nom", "de"),
     ("j", "'", "ai", "eu"),
     ("parle", "a"),
     ("parle", "avec"),
@@ -43,11 +46,12 @@ _STRONG_CUES: tuple[tuple[str, ...], ...] = (
     ("speak", "to"),
 )
 # Cues after which only a capitalised word is a name ("je suis déçu", "this is annoying").
-_WEAK = {("this", "is"), ("i", "am"), ("i", "'", "m"), ("c", "'", "est"), ("je", "suis")}
+_WEAK = {("this", "is"), ("i", "am"), ("i", "'", "m"), ("c", "'", "est"), ("je", "suis"),
+         ("it", "'", "s"), ("it", "’", "s")}  # fmt: skip
 # Cues after which a capitalised word is a name, or any word in a text without capitals (a
 # transcript): "j'ai eu Karim", "i spoke to olivia".
-_MEDIUM = {("j", "'", "ai", "eu"), ("parle", "a"), ("parle", "avec"), ("spoke", "to"),
-           ("spoke", "with"), ("talked", "to"), ("speak", "to")}  # fmt: skip
+_MEDIUM = {("au", "nom", "de"), ("j", "'", "ai", "eu"), ("parle", "a"), ("parle", "avec"),
+           ("spoke", "to"), ("spoke", "with"), ("talked", "to"), ("speak", "to")}  # fmt: skip
 _TITLES = {
     "madame", "monsieur", "mme", "mlle", "mademoiselle", "m", "mr", "mrs", "ms", "miss",
     "dr", "docteur", "maitre", "me", "sir",
@@ -67,6 +71,13 @@ NOT_NAMES = {
     "journee", "good", "day",
 }  # fmt: skip
 _MAX_WORDS = 3
+# Particles inside a name, capitalised between two of its words: "Yann Le Gall", "Van Dyke".
+_PARTICLES = {"le", "la", "de", "du", "des", "van", "von", "der", "da", "di", "del", "ben", "el"}
+# Words that open an answer without being part of it ("Sure, Isabella Scott.").
+_OPENERS = {"sure", "alors", "well", "voila", "euh", "um", "uh", "bah", "ben", "si", "of",
+            "course", "bien", "sur", "absolutely", "certainly", "okay", "d'accord"}  # fmt: skip
+# Words of a question that asks for a name ("c'est à quel nom ?", "can I have your name?").
+_NAME_WORDS = {"name", "nom", "surname", "prenom"}
 
 
 def _cue_end(tokens: Sequence[Token], i: int, lower: bool) -> tuple[int, bool] | None:
@@ -101,6 +112,8 @@ def _name_words(tokens: Sequence[Token], j: int, capitalised_only: bool) -> int 
             continue  # "Jean-Pierre"
         if words == _MAX_WORDS:
             break
+        if (last is not None or k == j) and _particle_between(tokens, k):
+            continue  # "Le" of "Yann Le Gall": covered when the next word is
         if not token.is_word or not token.text.isalpha() or token.low in NOT_NAMES:
             break
         if token.low in FILLERS:
@@ -117,6 +130,44 @@ def _name_words(tokens: Sequence[Token], j: int, capitalised_only: bool) -> int 
         last = k
         words += 1
     return last
+
+
+def _particle_between(tokens: Sequence[Token], k: int) -> bool:
+    token = tokens[k]
+    if token.low not in _PARTICLES or not token.text[:1].isupper() or k + 1 >= len(tokens):
+        return False
+    after = tokens[k + 1]
+    return after.is_word and after.text.isalpha() and after.text[:1].isupper()
+
+
+def asks_for_a_name(tokens: Sequence[Token]) -> bool:
+    """Whether a turn asks the other speaker for a name ("what name is it under?")."""
+    return any(token.low in _NAME_WORDS for token in tokens)
+
+
+def answered_name_spans(tokens: Sequence[Token]) -> list[Found]:
+    """The answer to a question for a name: its capitalised words, one to three (particles
+    inside), past the words that open an answer ("Sure, Isabella Scott.", "Oui c'est Yann Le
+    Gall."). Linear: each word is read at most twice."""
+    out: list[Found] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if (
+            token.is_word
+            and len(token.text) >= 2
+            and token.text.isalpha()
+            and token.text[0].isupper()
+            and (token.low not in NOT_NAMES or _particle_between(tokens, i))
+            and token.low not in _OPENERS
+        ):
+            last = _name_words(tokens, i, capitalised_only=True)
+            if last is not None:
+                out.append(Found("PERSON", token.start, tokens[last].end))
+                i = last + 1
+                continue
+        i += 1
+    return out
 
 
 def cue_name_spans(tokens: Sequence[Token]) -> list[Found]:
@@ -139,7 +190,7 @@ def cue_name_spans(tokens: Sequence[Token]) -> list[Found]:
                 last = _name_words(tokens, j, capitalised_only=capitalised)
                 if last is not None:
                     name = (j, last)
-        elif token.is_word and token.low[0] in "jmdlfticps":
+        elif token.is_word and token.low[0] in "ajmdlfticps":
             cue = _cue_end(tokens, i, lower)
             if cue is not None:
                 end, weak = cue

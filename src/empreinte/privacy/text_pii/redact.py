@@ -13,7 +13,7 @@ from empreinte.privacy.text_pii import engine
 from empreinte.privacy.text_pii.iban import iban_spans
 from empreinte.privacy.text_pii.language import detect_language, guess_language
 from empreinte.privacy.text_pii.model import LANGUAGES, PLACEHOLDERS, Found, Redacted
-from empreinte.privacy.text_pii.names import NOT_NAMES
+from empreinte.privacy.text_pii.names import NOT_NAMES, answered_name_spans, asks_for_a_name
 from empreinte.privacy.text_pii.numbers import number_spans
 from empreinte.privacy.text_pii.tokens import Token, atoms, tokenize
 
@@ -142,14 +142,18 @@ def _redact_group(
     language: str,
     region: str,
     tokens: list[list[Token]] | None = None,
+    answers: Sequence[int] = (),
 ) -> list[Redacted]:
     """`texts` of one language (and their tokens, when read already); `chains`: lists of
-    indexes of texts read one after the other (a card may run from one to the next)."""
+    indexes of texts read one after the other (a card may run from one to the next);
+    `answers`: indexes of texts that answer a question for a name."""
     if tokens is None:
         tokens = [tokenize(text) for text in texts]
     found = _model_spans(texts, tokens, language)
     for i, text in enumerate(texts):
         found[i] += _local_spans(text, tokens[i], region)
+    for i in answers:
+        found[i] += answered_name_spans(tokens[i])
     for chain in chains:
         per_text = number_spans([tokens[i] for i in chain], region=region, language=language)
         for i, more in zip(chain, per_text, strict=True):
@@ -232,7 +236,13 @@ def redact_turns(
     tokens = [tokenize(text) for text in texts]
     speakers = [turns[i].get("speaker") for i in indexes]
     chains = _chains([s if isinstance(s, str) else None for s in speakers], tokens)
-    redacted = _redact_group(texts, chains, lang, region, tokens)
+    # A turn that follows another speaker's question for a name is read as its answer.
+    answers = [
+        i
+        for i in range(1, len(texts))
+        if speakers[i] != speakers[i - 1] and asks_for_a_name(tokens[i - 1])
+    ]
+    redacted = _redact_group(texts, chains, lang, region, tokens, answers)
     out = [dict(turn) for turn in turns]
     for i, r in zip(indexes, redacted, strict=True):
         out[i]["text"] = r.text
