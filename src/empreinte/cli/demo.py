@@ -43,9 +43,11 @@ def demo(
     # The simulated people's marketing consent comes confirmed from the "demo" source, as
     # from an e-mail tool that runs its own double opt-in: a source the operator trusts.
     # Loyalty points last ten years here (one by default): the demo's year (2025) stays
-    # worth a look whenever the demo is opened.
+    # worth a look whenever the demo is opened. The returns page answers refund calls: those
+    # who phoned without reading it count as avoidable calls (docs/voc-journeys.md).
     (directory / CONFIG_FILE).write_text(
-        '[consent]\ntrusted_sources = ["demo"]\n\n[loyalty]\nexpiry = "3650d"\n'
+        '[consent]\ntrusted_sources = ["demo"]\n\n[loyalty]\nexpiry = "3650d"\n\n'
+        '[voc.answers]\nrefund = ["Returns"]\n'
     )
     ws = empreinte.open(directory)
     (directory / DEMO_MARKER).write_text("created by `empreinte demo`; deleted by the next run\n")
@@ -72,6 +74,9 @@ def demo(
     with _progress() as bar:
         bar.add_task("loyalty: points over the year, a brand-funded campaign", total=None)
         loyalty = loyalty_demo.seed_demo(ws)
+    with _progress() as bar:
+        bar.add_task("voice of the customer: sentiment, reasons, topics", total=None)
+        voc = ws.voc.refresh()
     exported = destinations_demo.seed_demo(ws)[0].destination.record.target
     key = ws.credentials.create_write_key("web")
     token = ws.credentials.create_api_token("demo admin", Role.ADMIN)
@@ -82,6 +87,10 @@ def demo(
         f"  loyalty: {loyalty['points_earned']:,} points earned, campaign autumn-2025 offered to "
         f"{loyalty['offered']} people ({loyalty['holdout']} held out), "
         f"{loyalty['challenges_completed']} challenges paid"
+    )
+    console.print(
+        f"  voice of the customer: {voc.texts:,} conversations and verbatims analysed "
+        f"(redacted at the door), {voc.topics} topics — empreinte voc reasons -w {directory}"
     )
     console.print(f"  dashboard: [bold]http://{host}:{port}/[/]")
     for username, password in logins:
