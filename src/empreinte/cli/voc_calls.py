@@ -71,7 +71,6 @@ def calls(
         "until": moment(until, "--until"),
     }
     with reading(workspace) as ws:
-
         journeys = ws.voc.calls
         if show in ("reasons", "seen"):
             before = journeys.before(top=top, **scope)
