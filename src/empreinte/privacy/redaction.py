@@ -125,10 +125,13 @@ def _card_spans(text: str) -> Iterator[_Span]:
                 first = best + 1
 
 
-def _phone_spans(text: str, region: str) -> Iterator[_Span]:
+def _phone_spans(text: str, region: str, possible: bool = False) -> Iterator[_Span]:
     """Phone numbers, read by `phonenumbers`' matcher in each run of digits and phone
     punctuation long enough to hold one (with a character around it: the matcher refuses a
-    number glued to a word); runs too long to be one or two numbers, whole."""
+    number glued to a word); runs too long to be one or two numbers, whole. `possible`: a run
+    that starts with a trunk or international prefix ("06 97…", "+596…") and has a possible
+    number's length is one too, even in a range `phonenumbers` does not know as allocated
+    (overseas mobiles, new ranges): conversations read numbers out, and a miss is a leak."""
     for run in _PHONE_RUN.finditer(text):
         start, end = run.start(), run.end()
         while end > start and text[end - 1] in ". -\u00a0/(":  # the run's trailing punctuation
@@ -139,10 +142,17 @@ def _phone_spans(text: str, region: str) -> Iterator[_Span]:
             yield start, end
             continue
         left, right = max(start - 1, 0), min(end + 1, len(text))
+        matched = False
         for found in phonenumbers.PhoneNumberMatcher(
             text[left:right], region, leniency=phonenumbers.Leniency.VALID
         ):
+            matched = True
             yield left + found.start, left + found.end
+        if not matched and possible and text[start] in "0+":
+            for found in phonenumbers.PhoneNumberMatcher(
+                text[left:right], region, leniency=phonenumbers.Leniency.POSSIBLE
+            ):
+                yield left + found.start, left + found.end
 
 
 def _mask(text: str, spans: Callable[[str], Iterator[_Span]], mask: str) -> str:

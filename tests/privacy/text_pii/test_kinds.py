@@ -230,3 +230,26 @@ def test_a_name_after_it_is_or_au_nom_de_with_its_particles() -> None:
     assert redact_text("Le Monde est un journal.", language="fr").text == (
         "Le Monde est un journal."
     )
+
+
+def test_an_overseas_mobile_and_an_address_at_a_reserved_domain_said_aloud() -> None:
+    from empreinte.privacy.text_pii import redact_text
+
+    # 06 97 is Martinique's mobile range, dialled as a French mobile: `phonenumbers` does not
+    # hold it valid for FR; said with its trunk prefix, it is a phone number all the same.
+    assert (
+        redact_text("Mon numéro c'est le 06 97 90 50 99.", language="fr").text
+        == "Mon numéro c'est le <PHONE>."
+    )
+    assert (
+        redact_text("C'est léa point martin76 arobase mail point example.", language="fr").text
+        == "C'est <EMAIL>."
+    )
+    assert (
+        redact_text("It's jennifer dot brown190 at mail dot test.", language="en").text
+        == "It's <EMAIL>."
+    )
+    # Without a trunk or international prefix, a run of digits stays an order number.
+    assert redact_text("ma commande 4567 8901 23", language="fr").text == (
+        "ma commande 4567 8901 23"
+    )

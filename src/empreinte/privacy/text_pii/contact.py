@@ -21,6 +21,10 @@ _JOINERS = _DOT | {"-", "_", "tiret", "underscore", "dash", "hyphen", "bas"}
 _TLDS = {
     "com", "fr", "net", "org", "eu", "io", "co", "uk", "de", "be", "ch", "es", "it", "info",
     "biz", "me", "ca", "us", "nl", "lu", "re", "gp", "mq", "gf", "yt", "nc", "pf", "edu", "gov",
+    "app", "dev", "shop", "online", "store", "pt", "pl", "ie", "dk", "se", "no", "fi", "ai",
+    # the names reserved for examples and tests (RFC 2606, RFC 6761): what demos and test
+    # data say, "jean point dupont arobase mail point example"
+    "example", "test", "invalid",
 }  # fmt: skip
 _MAX_LABELS = 6
 

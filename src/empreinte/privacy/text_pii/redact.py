@@ -106,7 +106,7 @@ def _model_spans(
 
 
 def _local_spans(text: str, tokens: list[Token], region: str) -> list[Found]:
-    spans = [Found("PHONE", a, b) for a, b in _phone_spans(text, region)]
+    spans = [Found("PHONE", a, b) for a, b in _phone_spans(text, region, possible=True)]
     return spans + iban_spans(text, tokens)
 
 
