@@ -1,5 +1,5 @@
 """Survey comments in the log: the customer's phone, e-mail and card numbers are redacted at
-ingestion (privacy/text_pii.py); the comment as written is kept nowhere, not even in the
+ingestion (privacy/text_pii/); the comment as written is kept nowhere, not even in the
 vault (only sealed, when an admin opted in: tests/voc/ingest/)."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 For `Call Completed` / `Chat Completed`, `properties.transcript` is checked
 (collect/transcripts.py), its language detected and stored as `properties.language`, and every
-turn's text redacted (privacy/text_pii.py); on any event, a verbatim string
+turn's text redacted (privacy/text_pii/); on any event, a verbatim string
 (`properties.comment|feedback|review|verbatim`) is redacted the same way. When an admin opted
 in, the texts as sent are sealed under the key of the day (privacy/text_originals.py) and travel
 in the vault, encrypted; otherwise they are dropped here.

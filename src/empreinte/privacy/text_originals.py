@@ -1,6 +1,6 @@
 """Originals of redacted texts, sealed: kept only when an admin opted in, unreadable after expiry.
 
-Texts are redacted at the door (privacy/text_pii.py). An admin may opt in to keep each text as
+Texts are redacted at the door (privacy/text_pii/). An admin may opt in to keep each text as
 it was said, for a limited time (`empreinte voc originals enable --expire 30d`): the original is
 then encrypted (Fernet: AES-128-CBC with HMAC-SHA-256) under the key of its day (UTC) before it
 reaches the writer, and the sealed token travels in the event's vault row. The keys live apart

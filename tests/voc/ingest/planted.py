@@ -1,6 +1,6 @@
 """Conversations with personal data planted in them, and where to look for it afterwards.
 
-`MUST_GO` are values every version of privacy/text_pii.py removes (a Luhn-valid card number, an
+`MUST_GO` are values every version of privacy/text_pii/ removes (a Luhn-valid card number, an
 e-mail, phone numbers): a test fails if one of them is stored anywhere. The rest (IBAN, NIR,
 names, addresses, numbers said in words) are planted too: whatever the redaction in force
 removes from a text must then be nowhere in the workspace (`removed_by_redaction`)."""
