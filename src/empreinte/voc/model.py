@@ -8,8 +8,6 @@ free text of one author: a survey comment, a review. Both are *texts* of the log
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 #: Events that carry a conversation in `properties.transcript`.
@@ -25,25 +23,3 @@ SPEAKERS: tuple[Speaker, ...] = ("agent", "customer")
 #: are bounded by these).
 MAX_TURNS = 2_000
 MAX_TURN_CHARS = 5_000
-
-
-@dataclass(frozen=True)
-class Turn:
-    speaker: Speaker
-    text: str
-    start: float  # seconds from the start of the conversation
-    end: float
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One redacted conversation as the analyses read it."""
-
-    seq: int
-    kind: TextKind
-    at: datetime
-    turns: tuple[Turn, ...]
-    duration_s: float | None = None
-    queue: str | None = None
-    agent_id: str | None = None
-    language: str | None = None
