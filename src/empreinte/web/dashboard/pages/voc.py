@@ -257,7 +257,7 @@ def conversations(view: View) -> Mapping[str, Any]:
         [
             Column("seq", _("Text"), "link", href="href"),
             Column("occurred_at", _("When"), "datetime"),
-            Column("kind", _("Kind"), "badge"),
+            Column("kind", _("Kind of text"), "badge"),
             Column("language", _("Language")),
             Column("sentiment", _("Sentiment"), "number", 2),
             Column("start", _("Start"), "number", 2),
