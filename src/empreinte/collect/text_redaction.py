@@ -99,7 +99,7 @@ def redact_texts(
         for key in verbatims:
             raw = properties[key]
             if isinstance(raw, str) and raw:
-                done = redact_text(raw, language=detect_language(raw), region=region)
+                done = redact_text(raw, region=region)  # its language read by text_pii
                 out[key] = done.text
                 if done.text != raw:
                     kept[f"properties.{key}"] = raw

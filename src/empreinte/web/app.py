@@ -16,6 +16,7 @@ from empreinte.collect.text_redaction import warm_in_background
 from empreinte.collect.workers import ValidationPool
 from empreinte.privacy.login_throttle import LoginThrottle
 from empreinte.privacy.users import Users
+from empreinte.voc.model import CONVERSATION_EVENTS
 from empreinte.web.activate_destinations_api import DestinationsApi, DestinationSender
 from empreinte.web.activate_loyalty_api import LoyaltyApi, LoyaltyRunner
 from empreinte.web.activate_offers_api import OffersApi, OffersRefresher
@@ -60,8 +61,8 @@ def create_app(
     the server's (collect/workers.py), none by default."""
     # A workspace that has taken conversations loads the redaction's models at start, in the
     # background (here and in the workers), not when the next call arrives.
-    warm_texts = workspace.count(event="Call Completed") + workspace.count(event="Chat Completed")
-    pool = ValidationPool(workers, workspace.policy, warm_texts > 0) if workers > 0 else None
+    warm_texts = any(workspace.count(event=event) for event in CONVERSATION_EVENTS)
+    pool = ValidationPool(workers, workspace.policy, warm_texts) if workers > 0 else None
     admission = Admission(workspace.collector_settings.validation_budget)
     collector = Collector(
         workspace.credentials,
