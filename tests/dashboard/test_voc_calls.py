@@ -19,11 +19,11 @@ WEEK = {"since": "2026-02-27", "until": "2026-03-09"}
 
 
 def _phones(uid: str) -> tuple[str, str, str]:
-    """Three French mobile numbers of this test's own (any 06 number is valid; some 07
-    ranges are not, and an invalid number identifies nobody)."""
-    n = int(uid.removeprefix("t-"), 16)
-    first, second, third = ((n + k * 7919) % 10**8 for k in range(3))
-    return f"+33 6 {first:08d}", f"+33 6 {second:08d}", f"+33 6 {third:08d}"
+    """Three French mobile numbers of this test's own, in 06 10 to 06 12: not every 06 range
+    is allocated (06 39 and most of 06 9x are not), and an invalid number identifies nobody."""
+    n = int(uid.removeprefix("t-"), 16) % 10**6
+    first, second, third = (f"+33 6 1{k} {n:06d}" for k in range(3))
+    return first, second, third
 
 
 @pytest.fixture(scope="module")
