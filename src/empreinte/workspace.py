@@ -99,6 +99,7 @@ class Workspace:
         `storage_retry_after`): limits an operator or a test may tune."""
         self.path = path
         self.engine = engine
+        self.is_snapshot = False  # reading a copy of the database a running server made
         self.config = config_sections.check(WorkspaceConfig.load(path), path)
         # The engine reports run on when set (the CLI's --engine); else env and [analytics].
         self.analytics_engine: AnalyticsEngine | None = None
@@ -621,6 +622,7 @@ def open(path: str | Path, create: bool = True, *, snapshot: Path | None = None)
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o700)
     workspace = Workspace(root, open_engine(root, snapshot))
+    workspace.is_snapshot = snapshot is not None
     for name in (DATABASE_FILE, DATABASE_FILE + ".wal"):
         if (root / name).exists() and snapshot is None:
             (root / name).chmod(0o600)

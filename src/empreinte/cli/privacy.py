@@ -201,7 +201,11 @@ def export(
             person = locate(ws, by, value)
         except ProfileNotFound:
             raise _fail(f"no profile holds this {_OPTION[by][2:]}") from None
-        document = export_person(ws, person.profile_id)
+        # Beside a running server the copy read cannot keep the audit of a read: originals
+        # are withheld (counted), and exported by the API or with the server stopped.
+        document = export_person(
+            ws, person.profile_id, actor=_actor(), originals=not ws.is_snapshot
+        )
     data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
     if output is None:
         sys.stdout.buffer.write(data)
@@ -211,6 +215,11 @@ def export(
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         err.print(f"{len(document['events'])} events exported to {output}")
+    if withheld := document["originals"]["withheld"]:
+        err.print(
+            f"{withheld} kept original(s) of texts not exported: a server holds the workspace "
+            "and a read of the copy cannot be audited; use GET /api/profiles/{id}/export"
+        )
 
 
 # -- consent -------------------------------------------------------------------------------------

@@ -301,7 +301,10 @@ class PrivacyApi:
     # -- export and erasure ---------------------------------------------------------------
 
     async def export(self, request: Request, who: Principal | None) -> Response:
-        document = await run_in_threadpool(export, self._ws, request.path_params["profile_id"])
+        assert who is not None
+        document = await run_in_threadpool(
+            lambda: export(self._ws, request.path_params["profile_id"], actor=who.name)
+        )
         return json_response(200, document)
 
     async def erase(self, request: Request, who: Principal | None) -> Response:
