@@ -1,0 +1,113 @@
+"""How well the personas find the demo generator's planted ones, and why not better.
+
+Not a test: it prints figures (docs/personas.md, "Does it find real personas?"). One run:
+
+1. generates the demo (`--people`, `--seed`, 12 months) into a temporary workspace whose
+   people allow analytics and profiling by default, and traces every profile back to its
+   generated person (user id, cookie ids, loyalty card) to read its planted persona;
+2. clusters the persona features as the product does (seed 0) and prints the adjusted Rand
+   index (ARI) with the planted personas at the k the silhouette picks and at k = 7;
+3. prints the supervised ceiling: a random forest *trained on the planted labels* (200 trees,
+   3-fold cross-validation) on the same standardised features, its accuracy and ARI, and its
+   accuracy by how many touchpoints a person left (how much evidence is behind the features);
+4. prints, per feature, how far apart the planted personas sit compared to the spread within
+   each (the variance of the persona means over the mean within-persona variance, on the
+   standardised features of people with 5 touchpoints or more): a feature near 0 carries no
+   persona in the generator.
+
+    .venv/bin/python bench/persona_agreement.py [--people 2000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import cross_val_predict
+
+import empreinte
+from empreinte.analytics.know.persona_features import feature_frame
+from empreinte.analytics.know.personas import MIN_TOUCHPOINTS, cluster, standardised
+from empreinte.demo import generate_with_truth
+
+BANDS = ((0, 5), (5, 10), (10, 20), (20, 40), (40, None))
+
+
+def demo_features(people: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """The feature frame of the demo and each profile's planted persona (NaN: untraced)."""
+    truth = list(generate_with_truth(people, seed=seed))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "empreinte.toml").write_text(
+            'timezone = "Europe/Paris"\n'
+            "[consent]\ndefaults = { analytics = true, profiling = true }\n"
+        )
+        with empreinte.open(root) as ws:
+            ws.ingest([m for _, messages in truth for m in messages])
+            with ws.analytics() as log:
+                ids = log.execute(log.table("identities").select("id_key", "profile_id"))
+                owner = dict(zip(ids["id_key"], ids["profile_id"], strict=True))
+                planted: dict[str, str] = {}
+                for person, _ in truth:
+                    keys = [f"anonymous_id:{a}" for a in person.anonymous_ids]
+                    keys += [f"user_id:{person.user_id}"] if person.user_id else []
+                    keys += [f"loyalty_card:{person.loyalty_card}"] if person.loyalty_card else []
+                    for key in keys:
+                        if key in owner:
+                            planted.setdefault(owner[key], person.persona)
+                frame = feature_frame(log)
+    return frame, frame["profile_id"].map(planted)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    frame, planted = demo_features(args.people, args.seed)
+    traced = planted.notna().to_numpy()
+    truth = planted[traced].to_numpy()
+    ids = frame["profile_id"][traced]
+    print(f"{len(frame)} profiles read, {traced.sum()} traced to a planted persona")
+
+    for k in (None, 7):
+        result = cluster(frame, k=k, seed=0)
+        labels = result.people.set_index("profile_id")["cluster"].loc[ids].to_numpy()
+        how = "silhouette" if k is None else "asked"
+        print(f"k = {result.k} ({how}): ARI {adjusted_rand_score(truth, labels):.3f}")
+
+    features = [c for c in frame.columns if c != "profile_id"]
+    matrix = standardised(frame, features)
+    forest = RandomForestClassifier(n_estimators=200, random_state=0, n_jobs=1)
+    guess = cross_val_predict(forest, matrix[traced], truth, cv=3)
+    largest = pd.Series(truth).value_counts(normalize=True).iloc[0]
+    print(
+        f"supervised ceiling: accuracy {np.mean(guess == truth):.3f} (largest persona"
+        f" {largest:.3f}), ARI {adjusted_rand_score(truth, guess):.3f}"
+    )
+    touchpoints = frame["touchpoints"].to_numpy()[traced]
+    for low, high in BANDS:
+        band = (touchpoints >= low) & (touchpoints < (high or np.inf))
+        span = f"{low}+" if high is None else f"{low}-{high - 1}"
+        right = np.mean(guess[band] == truth[band])
+        print(f"  {span:>6} touchpoints: {band.sum():5d} people, accuracy {right:.3f}")
+
+    enough = traced & (frame["touchpoints"].to_numpy() >= MIN_TOUCHPOINTS)
+    table = pd.DataFrame(matrix[enough], columns=features)
+    groups = planted[enough].to_numpy()
+    ratio = table.groupby(groups).mean().var() / table.groupby(groups).var().mean()
+    print("between / within persona variance, per feature:")
+    for name, value in ratio.sort_values(ascending=False).items():
+        print(f"  {name:<20} {value:.3f}")
+    print(f"({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
