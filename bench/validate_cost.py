@@ -69,7 +69,7 @@ def compile_copy(modules: list[str], root: Path) -> Path:
         extensions = mypycify([*config, *cache, *paths], opt_level="3", target_dir="build")
         distribution = Distribution({"name": "bench-compiled", "ext_modules": extensions})
         command = distribution.get_command_obj("build_ext")
-        command.inplace = True  # type: ignore[attr-defined]
+        command.inplace = True
         distribution.run_command("build_ext")
     finally:
         os.chdir(previous)
