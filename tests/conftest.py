@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -284,6 +285,37 @@ def faulty_server(workspace: Keys) -> Iterator[InThreadServer]:
     server = InThreadServer(workspace, options)
     yield server
     server.stop()
+
+
+# -- a Spark cluster on loopback, for the parity suites ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The master URL of a Spark standalone cluster of two workers on loopback
+    (store/spark/standalone.py), started once per xdist worker that runs a parity suite: the
+    reports go through separate executor JVMs and shuffles between them, as on a real cluster.
+    Without pyspark or java this fails with the way to install them: CI must run these."""
+    from empreinte.store.spark.standalone import start_cluster
+
+    with start_cluster(tmp_path_factory.mktemp("spark-cluster"), workers=2, memory="2g") as cluster:
+        yield cluster.url
+
+
+@pytest.fixture(scope="session")
+def cluster_session(spark_cluster: str) -> Iterator[Any]:
+    """A Spark session on that cluster, once both executors have joined it."""
+    from empreinte.store.spark.session import spark_session
+
+    session = spark_session(spark_cluster)
+    executors = session.sparkContext._jsc.sc().getExecutorMemoryStatus()  # driver + executors
+    deadline = time.monotonic() + 300
+    while executors.size() < 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        executors = session.sparkContext._jsc.sc().getExecutorMemoryStatus()
+    assert executors.size() == 3, f"{executors.size() - 1} executor(s) joined, not 2"
+    yield session
+    session.stop()
 
 
 # -- the default demo, generated once for the demo tests -------------------------------------

@@ -1,9 +1,10 @@
 """The CX reports give the same numbers on DuckDB and on Spark.
 
 A small demo workspace is reported on its DuckDB file, exported to Parquet, and reported again
-by a local Spark session through `SparkAnalytics`: NPS, CSAT and CES by period and by an event
-or profile attribute (generation, country: traits read from the log and the vault), Kano by
-generation, key drivers and the demo's experiment must come out identical, figure for figure.
+through `SparkAnalytics` on a Spark standalone cluster of two workers (tests/conftest.py): NPS,
+CSAT and CES by period and by an event or profile attribute (generation, country: traits read
+from the log and the vault), Kano by generation, key drivers and the demo's experiment must
+come out identical, figure for figure.
 """
 
 from __future__ import annotations
@@ -62,15 +63,11 @@ REPORTS: dict[str, Report] = {
 }
 
 
-@pytest.fixture(scope="session")
-def spark_session() -> Iterator[Any]:
-    """A local Spark session (2 cores, few shuffle partitions, no UI), started once. Without
-    pyspark or java this fails with the way to install them: CI must run these tests."""
-    from empreinte.store.spark.session import local_session
-
-    session = local_session()
-    yield session
-    session.stop()
+@pytest.fixture(scope="module")
+def spark_session(cluster_session: Any) -> Any:
+    """The session on the suite's Spark cluster (tests/conftest.py: a master and two workers
+    on loopback)."""
+    return cluster_session
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 """The journey and know-the-user reports give the same numbers on DuckDB and on Spark.
 
 A small demo workspace (time zone with daylight saving) is reported on its DuckDB file,
-exported to Parquet, and reported again by a local Spark session through `SparkAnalytics`.
-Every case of journeys/parity_*.py and know/parity_*.py must come out identical, figure for
-figure, and non-empty.
+exported to Parquet, and reported again through `SparkAnalytics` on a Spark standalone cluster
+(a master and two workers on loopback: tests/conftest.py). Every case of journeys/parity_*.py
+and know/parity_*.py must come out identical, figure for figure, and non-empty.
 """
 
 from __future__ import annotations
@@ -66,12 +66,10 @@ CASES: dict[str, Callable[[AnalyticsLog], Any]] = {
 
 
 @pytest.fixture(scope="module")
-def spark_session() -> Iterator[Any]:
-    from empreinte.store.spark.session import local_session
-
-    session = local_session()
-    yield session
-    session.stop()
+def spark_session(cluster_session: Any) -> Any:
+    """The session on the suite's Spark cluster (tests/conftest.py: a master and two workers
+    on loopback)."""
+    return cluster_session
 
 
 @pytest.fixture(scope="module")

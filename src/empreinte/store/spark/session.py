@@ -1,4 +1,5 @@
-"""A local Spark session for running analytics on one machine (tests, a laptop)."""
+"""Spark sessions: local (tests, a laptop) or on a cluster's master (store/spark/standalone.py
+starts one on this machine)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,16 @@ def spark_session(master: str, partitions: int = 4) -> SparkSession:
         raise StorageError(f"pyspark is not installed: {INSTALL_HINT}") from exc
     if shutil.which("java") is None:
         raise StorageError(f"no `java` on the PATH: {INSTALL_HINT}")
+    builder = SparkSession.builder.master(master)
+    if master.startswith(("spark://127.0.0.1:", "spark://localhost:")):
+        # A cluster on this machine (store/spark/standalone.py): executors call the driver
+        # back on loopback, not on whatever address the host name resolves to; and every
+        # executor is as near the files as another, so no task waits (3 s by default, per
+        # locality level) for a "closer" one.
+        builder = builder.config("spark.driver.host", "127.0.0.1")
+        builder = builder.config("spark.locality.wait", "0s")
     session: SparkSession = (
-        SparkSession.builder.master(master)
-        .appName("empreinte")
+        builder.appName("empreinte")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(partitions))
