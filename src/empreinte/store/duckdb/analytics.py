@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -164,6 +165,18 @@ class DuckDBAnalytics:
 
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
         return self._ibis.to_pyarrow(expr)
+
+    def materialize(self, table: ir.Table) -> ir.Table:
+        """`table` as a temporary table of this cursor (gone when it closes), named after its
+        SQL: the same shape gets the same name, so the queries reading it keep their
+        compiled SQL (see `CompiledSql`)."""
+        sql = self._ibis.compile(table)
+        name = "_materialized_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+        try:
+            self._cursor.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        except duckdb.Error as exc:
+            raise StorageError(f"could not compute {name}: {exc}") from exc
+        return ibis.table(table.schema(), name=name)
 
     def close(self) -> None:
         self._cursor.close()

@@ -38,7 +38,7 @@ from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
 # Tables derived from the log for analytics (`write_derived`).
-_DERIVED = frozenset({"consent_state", "profile_facts"})
+_DERIVED = frozenset({"consent_state", "profile_facts", "event_owners"})
 _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pii")
 _SELECT = "seq, " + ", ".join(COLUMNS)
 # `records.message_key` in SQL, and its fingerprint (DuckDB's 64-bit hash) for the dedup window.
