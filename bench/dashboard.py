@@ -16,7 +16,7 @@ Not a test: it prints figures. One run:
    API computing one monthly NPS report (`GET /api/cx/nps?period=month`). Persona cards are
    computed in the background: the time until they show is printed apart.
 
-    .venv/bin/python bench/dashboard.py [--workspace DIR] [--repeat 5]
+    .venv/bin/python bench/dashboard.py [--workspace DIR] [--repeat 5] [--only /journeys ...]
 """
 
 from __future__ import annotations
@@ -123,7 +123,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workspace", type=Path, help="a demo workspace already built")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--only", default="/", help="only the pages whose path starts so")
+    parser.add_argument(
+        "--only", action="append", help="only the pages whose path starts so (repeatable)"
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="empreinte-bench-dashboard-"))
     try:
@@ -159,7 +161,7 @@ def main() -> None:
                     f"{'page':<44} {'first':>8} {'computed':>9} {'× ref':>6} {'cached':>8}"
                     f" {'× ref':>6}  goal 1 s (computed)"
                 )
-                for path in (p for p in paths if p.startswith(args.only)):
+                for path in (p for p in paths if p.startswith(tuple(args.only or ["/"]))):
                     # Warm-up, printed: the page's first view since the server started also
                     # compiles its queries (kept for the process) and refreshes derived tables.
                     first = timed(client, path, 1)[0]
