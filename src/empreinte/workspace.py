@@ -129,7 +129,8 @@ class Workspace:
         self._identity: IdentityService | None = None
         self._profiles: Profiles | None = None
         self._derived_lock = threading.Lock()
-        self._analytics_lock = threading.Lock()
+        # Re-entrant: computing profile_facts reads event_owners, brought up to date first.
+        self._analytics_lock = threading.RLock()
 
     @property
     def writer(self) -> EventWriter:
@@ -249,12 +250,14 @@ class Workspace:
         """Bring derived table `table` up to date with the log. Its basis is what every row
         depends on (the identity rules, salt and overrides; the settings): when that changed,
         it is rewritten whole. Otherwise only events after the seq it was computed up to can
-        change it: consent is recomputed whole (cheap), profile facts only for the profiles
-        that own those events (a merge is always made by an event of the surviving profile;
-        rows of profiles gone from the graph are dropped)."""
+        change it: consent and event owners are recomputed whole (cheap; a merge moves old
+        events too), profile facts only for the profiles that own those events (a merge is
+        always made by an event of the surviving profile; rows of profiles gone from the
+        graph are dropped)."""
         from empreinte.analytics.attributes import changed_owners, profile_facts
         from empreinte.privacy.consent import PURPOSES, consent_state
         from empreinte.store.identity_store import CURSOR, FINGERPRINT
+        from empreinte.store.ownership import owners_of
 
         with self._analytics_lock:
             # Up to the seq the identity graph has resolved: later events (arriving while a
@@ -268,7 +271,13 @@ class Workspace:
             done = self.engine.derived_state(table)
             if done == (basis, upto):
                 return
-            if table == "consent_state":
+            if table == "event_owners":
+                # Whole: a merge moves the events of every identifier of the profiles merged.
+                owners = owners_of(
+                    log.table("events"), log.table("identities"), log.settings.ownership
+                )
+                self.engine.write_derived(table, log.to_pyarrow(owners), basis=basis, upto=upto)
+            elif table == "consent_state":
                 # Every purpose: segments test any (`consented("marketing_email")`), and
                 # models never score people who refused profiling (analytics/know/).
                 rows = consent_state(self, PURPOSES)

@@ -77,7 +77,19 @@ class AnalyticsLog:
         profile that owns each event now (see `empreinte.store.ownership`). An event none of
         whose identifiers is in the graph (there are none after a sync, but a report must not
         drop an answer silently) is its own person, ``event:<seq>``."""
-        owners = owners_of(events, self.table("identities"), self.settings.ownership)
+        identities = self.table("identities")
+        if self._prepare is None:
+            owners = owners_of(events, identities, self.settings.ownership)
+        else:
+            # The engine keeps each event's owner (`event_owners`, brought up to date with
+            # the identity graph): joining the log to the graph is most of a journey query,
+            # and a page runs several. Events it does not list (arrived since, or owned by
+            # no one) are resolved here, as they would be without it.
+            listed = self.derived("event_owners")
+            rest = events.filter(~events.seq.isin(listed.seq))
+            owners = ibis.union(
+                listed, owners_of(rest, identities, self.settings.ownership), distinct=False
+            )
         joined = events.left_join(owners, "seq")
         owner = joined.profile_id.fill_null(ibis.literal("event:").concat(joined.seq.cast(str)))
         return joined.mutate(profile_id=owner).drop("seq_right")
@@ -116,3 +128,8 @@ class AnalyticsLog:
 
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
         return self.backend.to_pyarrow(expr)
+
+    def materialize(self, table: ir.Table) -> ir.Table:
+        """`table` computed once for the several queries of a report that read it, when the
+        engine keeps results cheaply (see `AnalyticsBackend.materialize`)."""
+        return self.backend.materialize(table)

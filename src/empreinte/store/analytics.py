@@ -67,4 +67,9 @@ class AnalyticsBackend(Protocol):
 
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table: ...
 
+    def materialize(self, table: ir.Table) -> ir.Table:
+        """`table`, computed once for the next queries of this backend when the engine keeps
+        results cheaply (DuckDB: a temporary table of the cursor); else `table` itself."""
+        ...
+
     def close(self) -> None: ...

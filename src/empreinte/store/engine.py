@@ -171,7 +171,8 @@ class Engine(Protocol):
         upto: int,
         replacing: pa.Array | None = None,
     ) -> None:
-        """Write a table derived for analytics (`consent_state`, `profile_facts`) and what it
+        """Write a table derived for analytics (`consent_state`, `profile_facts`,
+        `event_owners`) and what it
         was computed from, atomically: `rows` replace every row, or only the rows of the
         profiles in `replacing`; rows of profiles gone from the identity graph go too."""
         ...

@@ -188,8 +188,9 @@ def attribution_report(
         raise AnalyticsError(f"attribution: the half-life must be positive, not {half_life}")
     chosen = model_names(models, markov_orders)
     tables = path_tables(log, rules, scope)
-    # Three queries whatever the models: the totals, the heuristics, every Markov order.
-    touches = tables.touches
+    # Three queries whatever the models: the totals, the heuristics, every Markov order;
+    # the paths' touches (most of the work) computed once for the three.
+    touches = log.materialize(tables.touches)
     totals = _totals(log.execute, touches, tables.conversions)
     credits: list[Credit] = []
     heuristic = [m for m in chosen if m in HEURISTIC_MODELS]

@@ -354,7 +354,10 @@ def channel_mix(
                 f" birth_year, preferred_channel, traits.<path>), not {by!r}"
             )
     own = own_touchpoints(log, scope, rules)
-    per_channel = own.group_by(["profile_id", "channel"]).agg(touchpoints=own.count())
+    # Three queries read it (the channels' names, then two counts): computed once.
+    per_channel = log.materialize(
+        own.group_by(["profile_id", "channel"]).agg(touchpoints=own.count())
+    )
     names = sorted(
         str(c) for c in log.execute(per_channel.channel.name("c").as_table().distinct()).c
     )

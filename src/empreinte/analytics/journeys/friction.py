@@ -523,6 +523,8 @@ def called_after_web(
     ranking of the last pages and steps before them, with their lift (module rule)."""
     within: timedelta = options.get("within", DEFAULT_WITHIN)
     calls, digital = contacts_after_web(log, scope, **options)
+    # Two queries read the contacts: computed once (the sessions before them are the work).
+    calls = log.materialize(calls)
     totals = log.execute(
         calls.aggregate(
             contacts=calls.count(),

@@ -38,7 +38,7 @@ from empreinte.store.columns import to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
 # Tables derived from the log for analytics (`write_derived`).
-_DERIVED = frozenset({"consent_state", "profile_facts"})
+_DERIVED = frozenset({"consent_state", "profile_facts", "event_owners"})
 _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra", "pii")
 _SELECT = "seq, " + ", ".join(COLUMNS)
 # `records.message_key` in SQL, and its fingerprint (DuckDB's 64-bit hash) for the dedup window.
@@ -71,6 +71,8 @@ class DuckDBEngine:
         # after an erasure: tests/store/test_newest_first.py). GLOBAL: every cursor.
         self._con.execute("SET GLOBAL disabled_optimizers = 'row_group_pruner'")
         self._local = threading.local()
+        # The tables' schemas, for analytics (a migration, which changes them, runs at open).
+        self._schemas: dict[str, Any] = {}
         # One segment refresh writes at a time: the server's scheduler and an API call may
         # refresh the same segment at once, and DuckDB refuses the second of two transactions
         # deleting the same members (a conflict, not a wait).
@@ -496,7 +498,7 @@ class DuckDBEngine:
         """Ibis over a cursor of its own (the caller closes it)."""
         from empreinte.store.duckdb.analytics import DuckDBAnalytics
 
-        return DuckDBAnalytics(self.cursor())
+        return DuckDBAnalytics(self.cursor(), self._schemas)
 
     def export_parquet(self, directory: Path) -> dict[str, Path]:
         """The analytics tables as Parquet files in `directory`, for another engine."""

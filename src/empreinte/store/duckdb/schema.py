@@ -415,4 +415,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE voc_texts ADD COLUMN caller_key VARCHAR;
     """,
+    # 15 — derived for analytics like 3: the profile that owns each event now
+    # (store/ownership.py), so that the reports of a page do not each join the log to the
+    # identity graph again.
+    """
+    CREATE TABLE event_owners (
+        seq        BIGINT,   -- nullable as Ibis's owners_of types it (they union)
+        profile_id VARCHAR
+    );
+    """,
 )

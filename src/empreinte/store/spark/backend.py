@@ -138,6 +138,10 @@ class SparkAnalytics:
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
         return self._ibis.to_pyarrow(expr)
 
+    def materialize(self, table: ir.Table) -> ir.Table:
+        # Spark plans each query whole; the dashboard's pages do not run here.
+        return table
+
     def close(self) -> None:
         for view in self._views.values():
             self._session.catalog.dropTempView(view)
