@@ -181,11 +181,17 @@ def is_checkout(table: ir.Table, scope: CallScope) -> ir.BooleanValue:
     return table.step.isin(list(scope.checkout_steps)) | (view & viewed)
 
 
-def call_journeys(log: AnalyticsLog, scope: CallScope) -> ir.Table:
+def call_journeys(
+    log: AnalyticsLog,
+    scope: CallScope,
+    the_calls: ir.Table | None = None,
+    rows: ir.Table | None = None,
+) -> ir.Table:
     """One row per call: the `calls` columns and `linked`, `sessions`, `touchpoints`,
-    `errors`, `last_page`, `last_step`, `last_at`, `last_channel`, `checkout_abandoned`."""
-    the_calls = calls(log, scope)
-    rows = attached(log, scope, the_calls)
+    `errors`, `last_page`, `last_step`, `last_at`, `last_channel`, `checkout_abandoned`.
+    `the_calls` and their `attached` `rows` when the caller computed them already."""
+    the_calls = calls(log, scope) if the_calls is None else the_calls
+    rows = attached(log, scope, the_calls) if rows is None else rows
     rows = rows.mutate(
         _error=rows.step.isin(list(scope.error_steps)).cast("int64"),
         _checkout_at=ibis.ifelse(is_checkout(rows, scope), rows.at, ibis.null("timestamp")),

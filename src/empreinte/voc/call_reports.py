@@ -96,7 +96,10 @@ def before_calls(
     scope = scope or CallScope()
     if not 1 <= top <= MAX_TOP:
         raise AnalyticsError(f"top must be from 1 to {MAX_TOP}, not {top}")
-    journeys = call_journeys(log, scope)
+    # The calls and their touchpoints are read by both queries below: computed once.
+    the_calls = log.materialize(calls(log, scope))
+    rows = log.materialize(attached(log, scope, the_calls))
+    journeys = call_journeys(log, scope, the_calls, rows)
     linked = journeys.linked
     per_reason = log.execute(
         journeys.group_by("reason").agg(
@@ -107,7 +110,6 @@ def before_calls(
             _last=journeys.last_page.isnull().cast("int64").sum(),
         )
     )
-    rows = attached(log, scope)
     is_view = rows.step.isin([PAGE_STEP, SCREEN_STEP])
     views = rows.filter(is_view).select("call_seq", "reason", value=_seen_value(rows))
     steps = rows.filter(~is_view).select("call_seq", "reason", value="step")
