@@ -34,7 +34,7 @@ from sklearn.model_selection import cross_val_predict
 import empreinte
 from empreinte.analytics.know.persona_features import feature_frame
 from empreinte.analytics.know.personas import MIN_TOUCHPOINTS, cluster, standardised
-from empreinte.demo import generate_with_truth
+from empreinte.demo import generate_with_truth, planted_personas
 
 BANDS = ((0, 5), (5, 10), (10, 20), (20, 40), (40, None))
 
@@ -53,14 +53,7 @@ def demo_features(people: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
             with ws.analytics() as log:
                 ids = log.execute(log.table("identities").select("id_key", "profile_id"))
                 owner = dict(zip(ids["id_key"], ids["profile_id"], strict=True))
-                planted: dict[str, str] = {}
-                for person, _ in truth:
-                    keys = [f"anonymous_id:{a}" for a in person.anonymous_ids]
-                    keys += [f"user_id:{person.user_id}"] if person.user_id else []
-                    keys += [f"loyalty_card:{person.loyalty_card}"] if person.loyalty_card else []
-                    for key in keys:
-                        if key in owner:
-                            planted.setdefault(owner[key], person.persona)
+                planted = planted_personas(owner, truth)
                 frame = feature_frame(log)
     return frame, frame["profile_id"].map(planted)
 

@@ -6,7 +6,15 @@ same messages by the `Person` behind them, for tests that need to know who is wh
 """
 
 from empreinte.demo.catalog import Product, catalog
-from empreinte.demo.generator import generate, generate_with_truth
+from empreinte.demo.generator import generate, generate_with_truth, planted_personas
 from empreinte.demo.people import Person, people
 
-__all__ = ["Person", "Product", "catalog", "generate", "generate_with_truth", "people"]
+__all__ = [
+    "Person",
+    "Product",
+    "catalog",
+    "generate",
+    "generate_with_truth",
+    "people",
+    "planted_personas",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -137,6 +137,23 @@ def generate_with_truth(
     """
     for person, messages, _ in _stream(people, months, seed, start):
         yield person, messages
+
+
+def planted_personas(
+    owners: Mapping[str, str], truth: Iterable[tuple[Person, Any]]
+) -> dict[str, str]:
+    """Each profile's planted persona, to measure personas found in the data against: the
+    persona of the first person of `truth` whose anonymous id, user id or loyalty card the
+    profile holds (`owners`: identifier key, as in the `identities` table → profile id)."""
+    planted: dict[str, str] = {}
+    for person, _ in truth:
+        keys = [f"anonymous_id:{a}" for a in person.anonymous_ids]
+        keys += [f"user_id:{person.user_id}"] if person.user_id else []
+        keys += [f"loyalty_card:{person.loyalty_card}"] if person.loyalty_card else []
+        for key in keys:
+            if key in owners:
+                planted.setdefault(owners[key], person.persona)
+    return planted
 
 
 def generate(

@@ -33,7 +33,7 @@ from empreinte.analytics.know.personas import (
     standardised,
 )
 from empreinte.analytics.log import AnalyticsLog
-from empreinte.demo import Person
+from empreinte.demo import Person, planted_personas
 from empreinte.errors import AnalyticsError
 
 # Measured on the default demo (2,000 people, seed 7), seed 0 (bench/persona_agreement.py,
@@ -150,15 +150,7 @@ def demo(
         with ws.analytics() as log:
             owners = log.execute(log.table("identities").select("id_key", "profile_id"))
             owner = dict(zip(owners["id_key"], owners["profile_id"], strict=True))
-            planted: dict[str, str] = {}
-            for person, _ in truth:
-                keys = [f"anonymous_id:{a}" for a in person.anonymous_ids]
-                keys += [f"user_id:{person.user_id}"] if person.user_id else []
-                keys += [f"loyalty_card:{person.loyalty_card}"] if person.loyalty_card else []
-                for key in keys:
-                    if key in owner:
-                        planted.setdefault(owner[key], person.persona)
-            yield log, planted, feature_frame(log)
+            yield log, planted_personas(owner, truth), feature_frame(log)
 
 
 @pytest.fixture(scope="module")
