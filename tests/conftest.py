@@ -308,6 +308,12 @@ def cluster_session(spark_cluster: str) -> Iterator[Any]:
     from empreinte.store.spark.session import spark_session
 
     session = spark_session(spark_cluster)
+    if session.sparkContext.master != spark_cluster:
+        # A test before, in this worker, left a `local[2]` session (`ws.analytics("spark")`),
+        # which the builder would hand back: end it and start one on the cluster.
+        session.stop()
+        session = spark_session(spark_cluster)
+    assert session.sparkContext.master == spark_cluster, session.sparkContext.master
     executors = session.sparkContext._jsc.sc().getExecutorMemoryStatus()  # driver + executors
     deadline = time.monotonic() + 300
     while executors.size() < 3 and time.monotonic() < deadline:
