@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("collect", ("collect",)),
+    ("publish", ("publish",)),
     ("profiles", ("profiles",)),
     ("privacy services", ("privacy",)),
     ("analytics", ("analytics",)),

@@ -80,6 +80,12 @@ class Engine(Protocol):
         """The message keys among `keys` of events received in [`since`, `until`)."""
         ...
 
+    def log_slice(self, after_seq: int, limit: int) -> pa.Table:
+        """Up to `limit` events numbered after `after_seq`, in seq order, as Arrow: `seq` and
+        the log's `COLUMNS` (JSON columns as text, times as UTC timestamps), with no vault
+        value (publish/: what the published Parquet log holds)."""
+        ...
+
     def count_events(self, flt: EventFilter) -> int: ...
 
     def find_events(

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from empreinte.store.story_store import StoryStore
     from empreinte.store.voc_originals_store import VocOriginalsStore
     from empreinte.store.voc_store import VocStore
-from empreinte.store.columns import to_table
+from empreinte.store.columns import ROW_SCHEMA, to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
 # Tables derived from the log for analytics (`write_derived`).
@@ -44,6 +44,12 @@ _SELECT = "seq, " + ", ".join(COLUMNS)
 # `records.message_key` in SQL, and its fingerprint (DuckDB's 64-bit hash) for the dedup window.
 _MESSAGE_KEY = "(source || chr(0) || message_id)"
 _FINGERPRINT = f"hash{_MESSAGE_KEY}"
+
+
+#: `log_slice`'s schema: seq, then the row schema without the vault's column.
+_SLICE_SCHEMA = pa.schema(
+    [pa.field("seq", pa.int64()), *(f for f in ROW_SCHEMA if f.name in COLUMNS)]
+)
 
 
 def _arrow(rows: Sequence[EventRow] | pa.Table, first_seq: int) -> pa.Table:
@@ -176,6 +182,22 @@ class DuckDBEngine:
     def max_seq(self) -> int:
         row = self._cur().execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
         return int(row[0]) if row else 0
+
+    def log_slice(self, after_seq: int, limit: int) -> pa.Table:
+        # JSON as text and TIMESTAMPTZ as UTC microseconds: the published files must not
+        # depend on DuckDB's JSON extension type or the session's time zone.
+        columns = ", ".join(f"{c}::VARCHAR AS {c}" if c in _JSON_COLUMNS else c for c in COLUMNS)
+        cur = self._con.cursor()  # a cursor of its own: the result is fetched whole
+        try:
+            table = cur.sql(
+                f"SELECT seq, {columns} FROM events WHERE seq > $after ORDER BY seq LIMIT $limit",
+                params={"after": int(after_seq), "limit": int(limit)},
+            ).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StorageError(f"could not read the log after seq {after_seq}: {exc}") from exc
+        finally:
+            cur.close()
+        return table.cast(_SLICE_SCHEMA)
 
     def recent_messages(self, since: datetime, after_seq: int = 0) -> tuple[np.ndarray, np.ndarray]:
         # One columnar read: DuckDB hashes the keys in parallel, without the GIL, and no

@@ -1,0 +1,338 @@
+"""The published log at a URL: its layout, its manifest, and the two kinds of atomic write.
+
+```
+<url>/staged/<collector>/<first_seq:020d>-<last_seq:020d>.parquet   each collector's segments
+<url>/events/date=YYYY-MM-DD/hour=HH/<version:012d>-<token>.parquet  published, by arrival hour
+<url>/_manifest/<version:012d>.json                                   one per version
+```
+
+Readers trust the manifest only: the newest version lists every published file. A file no
+manifest lists (a publisher killed before its commit) is invisible, and removed by the next
+publisher's clean-up. A version is created exclusively (a hard link on a file system, which
+fails if the name exists; `open(..., "xb")`, a conditional put, elsewhere), so two publishers
+cannot both commit version n: the loser re-reads and retries.
+
+Files are written whole or not at all: on a file system to a temporary name, fsynced, then
+renamed; on an object store (no rename there) a put of the final name, which appears whole.
+Staged names are only read back by the stager and publisher, which both accept either.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import fsspec
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.implementations.local import LocalFileSystem
+
+from empreinte.errors import EmpreinteError
+from empreinte.publish.settings import check_collector_id
+from empreinte.store.columns import ROW_SCHEMA
+from empreinte.store.records import COLUMNS
+
+#: A published file's columns: the log's event columns (pseudonymised as stored; no vault
+#: value), the collector's sequence number and the collector's id.
+FILE_SCHEMA = pa.schema(
+    [
+        pa.field("seq", pa.int64()),
+        *(f for f in ROW_SCHEMA if f.name in COLUMNS),
+        pa.field("collector", pa.string()),
+    ]
+)
+HOUR_MICROS = 3_600_000_000
+
+
+class PublishError(EmpreinteError):
+    status = 503
+    code = "publish_failed"
+
+
+class ManifestConflict(Exception):
+    """Another publisher committed the version this one meant to: re-read and retry."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One version of the manifest. `files`: every published file (path under the URL → rows);
+    `consumed`: per collector, the last seq published; the rest says what this version did."""
+
+    version: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+    consumed: dict[str, int] = field(default_factory=dict)
+    erasures: tuple[str, ...] = ()  # every erasure applied so far
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    duplicates_dropped: int = 0
+    erasure: str | None = None
+    created_at: str = ""
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "version": self.version,
+                "created_at": self.created_at,
+                "files": self.files,
+                "consumed": self.consumed,
+                "erasures": list(self.erasures),
+                "added": list(self.added),
+                "removed": list(self.removed),
+                "segments": list(self.segments),
+                "duplicates_dropped": self.duplicates_dropped,
+                "erasure": self.erasure,
+            },
+            option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS,
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        d = orjson.loads(data)
+        return cls(
+            version=int(d["version"]),
+            files={str(k): int(v) for k, v in d["files"].items()},
+            consumed={str(k): int(v) for k, v in d["consumed"].items()},
+            erasures=tuple(d.get("erasures", ())),
+            added=tuple(d.get("added", ())),
+            removed=tuple(d.get("removed", ())),
+            segments=tuple(d.get("segments", ())),
+            duplicates_dropped=int(d.get("duplicates_dropped", 0)),
+            erasure=d.get("erasure"),
+            created_at=str(d.get("created_at", "")),
+        )
+
+    def next(self, **changes: Any) -> Manifest:
+        """The next version: this one's state with `changes` (the per-version fields reset)."""
+        base: dict[str, Any] = {
+            "version": self.version + 1,
+            "files": dict(self.files),
+            "consumed": dict(self.consumed),
+            "erasures": self.erasures,
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+        base.update(changes)
+        return Manifest(**base)
+
+
+@dataclass(frozen=True)
+class Segment:
+    collector: str
+    first_seq: int
+    last_seq: int
+    path: str  # under the URL
+
+
+def segment_name(first_seq: int, last_seq: int) -> str:
+    return f"{first_seq:020d}-{last_seq:020d}.parquet"
+
+
+def partition_of(hour: int) -> str:
+    """`date=YYYY-MM-DD/hour=HH` of an hour counted from the epoch (UTC)."""
+    moment = datetime.fromtimestamp(hour * 3600, UTC)
+    return f"date={moment:%Y-%m-%d}/hour={moment:%H}"
+
+
+def hour_of_partition(path: str) -> int | None:
+    """The epoch hour of `events/date=…/hour=…/file`, None for another path."""
+    parts = path.split("/")
+    if len(parts) != 4 or not parts[1].startswith("date=") or not parts[2].startswith("hour="):
+        return None
+    try:
+        moment = datetime.strptime(f"{parts[1][5:]} {parts[2][5:]}", "%Y-%m-%d %H")
+    except ValueError:
+        return None
+    return int(moment.replace(tzinfo=UTC).timestamp()) // 3600
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+class PublishedLog:
+    """The published log at `url` (any fsspec URL; `storage_options` for its file system)."""
+
+    def __init__(self, url: str, **storage_options: Any):
+        try:
+            self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        except (ImportError, ValueError) as exc:
+            raise PublishError(f"cannot open the published log {url!r}: {exc}") from exc
+        self.url = url
+        self.root = root.rstrip("/")
+        self._local = isinstance(self.fs, LocalFileSystem)
+
+    # -- paths ----------------------------------------------------------------------------
+
+    def path(self, relative: str) -> str:
+        return f"{self.root}/{relative}"
+
+    def _relative(self, full: str) -> str:
+        full = full.rstrip("/")
+        prefix = self.root + "/"
+        # fsspec lists some file systems without the leading "/" of the root.
+        if not full.startswith(prefix) and full.startswith(prefix.lstrip("/")):
+            full = "/" + full
+        return full[len(prefix) :] if full.startswith(prefix) else full
+
+    def _list(self, relative: str) -> list[str]:
+        try:
+            return [self._relative(p) for p in self.fs.ls(self.path(relative), detail=False)]
+        except FileNotFoundError:
+            return []
+
+    # -- atomic writes --------------------------------------------------------------------
+
+    def write_file(self, relative: str, data: bytes) -> None:
+        """`data` at `relative`, whole or not at all (replacing what is there)."""
+        full = self.path(relative)
+        self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        if not self._local:
+            self.fs.pipe_file(full, data)  # an object store's put: visible whole
+            return
+        temporary = f"{full}.{secrets.token_hex(4)}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, full)
+        _sync_directory(full)
+
+    def create_exclusive(self, relative: str, data: bytes) -> bool:
+        """Create `relative` holding `data` unless it exists (then False), atomically."""
+        full = self.path(relative)
+        self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        if not self._local:
+            try:
+                with self.fs.open(full, "xb") as handle:
+                    handle.write(data)
+            except FileExistsError:
+                return False
+            return True
+        # O_EXCL alone would let a reader see the file empty, or a crash leave it so: write a
+        # temporary file, then link it to the name, which fails if the name exists.
+        temporary = f"{full}.{secrets.token_hex(4)}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, full)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(temporary)
+        _sync_directory(full)
+        return True
+
+    def read_table(self, relative: str, columns: Sequence[str] | None = None) -> pa.Table:
+        with self.fs.open(self.path(relative), "rb") as handle:
+            return pq.read_table(handle, columns=list(columns) if columns else None)
+
+    def remove(self, relatives: Iterable[str]) -> None:
+        for relative in relatives:
+            try:
+                self.fs.rm_file(self.path(relative))
+            except FileNotFoundError:
+                continue
+
+    # -- the manifest ---------------------------------------------------------------------
+
+    def manifest(self) -> Manifest:
+        """The newest version (an empty version 0 before the first commit)."""
+        versions = sorted(
+            int(name.rsplit("/", 1)[-1][:12])
+            for name in self._list("_manifest")
+            if name.endswith(".json") and name.rsplit("/", 1)[-1][:12].isdigit()
+        )
+        if not versions:
+            return Manifest()
+        with self.fs.open(self.path(f"_manifest/{versions[-1]:012d}.json"), "rb") as handle:
+            return Manifest.from_json(handle.read())
+
+    def commit(self, manifest: Manifest) -> None:
+        """Create `manifest`'s version; `ManifestConflict` if another publisher did first."""
+        if not self.create_exclusive(f"_manifest/{manifest.version:012d}.json", manifest.to_json()):
+            raise ManifestConflict(manifest.version)
+
+    def files(self) -> list[str]:
+        """The full paths (as the file system names them) of every published file, for
+        readers (Spark): only what the newest manifest lists."""
+        return [self.path(p) for p in sorted(self.manifest().files)]
+
+    def read(self) -> pa.Table:
+        """Every published row (small logs and tests)."""
+        tables = [self.read_table(p) for p in sorted(self.manifest().files)]
+        return pa.concat_tables(tables) if tables else FILE_SCHEMA.empty_table()
+
+    # -- staged segments ------------------------------------------------------------------
+
+    def segments(self, collector: str | None = None) -> list[Segment]:
+        """Staged segments (of `collector`, or every one), by collector and first seq."""
+        collectors = (
+            [collector] if collector else sorted(p.rsplit("/", 1)[-1] for p in self._list("staged"))
+        )
+        out = []
+        for name in collectors:
+            for path in self._list(f"staged/{name}"):
+                base = path.rsplit("/", 1)[-1]
+                first, _, rest = base.partition("-")
+                last = rest.removesuffix(".parquet")
+                if rest.endswith(".parquet") and first.isdigit() and last.isdigit():
+                    out.append(Segment(name, int(first), int(last), path))
+        return sorted(out, key=lambda s: (s.collector, s.first_seq))
+
+    def watermark(self, collector: str) -> int:
+        """The last seq of `collector` staged or published: staging resumes after it."""
+        check_collector_id(collector)
+        published = self.manifest().consumed.get(collector, 0)
+        staged = [s.last_seq for s in self.segments(collector)]
+        return max([published, *staged])
+
+    def write_segment(self, collector: str, table: pa.Table) -> Segment:
+        seqs = table.column("seq")
+        first, last = int(seqs[0].as_py()), int(seqs[-1].as_py())
+        relative = f"staged/{collector}/{segment_name(first, last)}"
+        self.write_file(relative, parquet_bytes(table))
+        return Segment(collector, first, last, relative)
+
+    def event_files(self) -> list[str]:
+        """Every file under events/, listed or not (the clean-up compares with the manifest)."""
+        try:
+            found = self.fs.find(self.path("events"))
+        except FileNotFoundError:
+            return []
+        return [self._relative(p) for p in found]
+
+
+def _sync_directory(path: str) -> None:
+    directory = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def with_collector(table: pa.Table, collector: str) -> pa.Table:
+    """A `log_slice` table with the collector's id column: a published file's schema."""
+    column = pa.array([collector] * table.num_rows, pa.string())
+    return table.append_column(pa.field("collector", pa.string()), column).cast(FILE_SCHEMA)
+
+
+__all__ = [
+    "FILE_SCHEMA",
+    "Manifest",
+    "ManifestConflict",
+    "PublishError",
+    "PublishedLog",
+    "Segment",
+    "hour_of_partition",
+    "partition_of",
+]

@@ -1,0 +1,73 @@
+"""The `[publish]` settings of a workspace: where its collector publishes (docs/publish.md).
+
+```toml
+[publish]
+url = "s3://bucket/empreinte"   # any fsspec URL; a local path or file:// too
+collector_id = "eu-1"           # default: the host name and the workspace's directory name
+leader = false                  # true: this collector also runs the publisher
+interval = "10s"                # how often the server stages (and publishes, if leader)
+```
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from empreinte.durations import parse_duration
+from empreinte.errors import AnalyticsError, ConfigError
+
+#: What a collector id may hold: it names a directory of the published log.
+COLLECTOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_collector_id(value: str, where: str = "collector id") -> str:
+    if not isinstance(value, str) or not COLLECTOR_ID.fullmatch(value):
+        raise ConfigError(
+            f"{where} must be 1-100 letters, digits, '.', '_' or '-' "
+            f"(it names a directory of the published log), got {value!r}"
+        )
+    return value
+
+
+def default_collector_id(directory: Path) -> str:
+    """The host name and the workspace's directory name, made safe for a path."""
+    raw = f"{socket.gethostname()}-{directory.resolve().name}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", raw).lstrip("._-")[:100] or "collector"
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    url: str | None = None
+    collector_id: str | None = None  # None: `default_collector_id` of the workspace
+    leader: bool = False
+    interval: timedelta = timedelta(seconds=10)
+
+    @classmethod
+    def from_mapping(cls, section: Mapping[str, Any] | None) -> PublishSettings:
+        section = dict(section or {})
+        unknown = sorted(set(section) - {"url", "collector_id", "leader", "interval"})
+        if unknown:
+            raise ConfigError(f"[publish] unknown setting(s) {', '.join(unknown)}")
+        url = section.get("url")
+        if url is not None and (not isinstance(url, str) or not url.strip()):
+            raise ConfigError(f"[publish] url must be a non-empty string, got {url!r}")
+        collector = section.get("collector_id")
+        if collector is not None:
+            check_collector_id(collector, "[publish] collector_id")
+        leader = section.get("leader", False)
+        if not isinstance(leader, bool):
+            raise ConfigError(f"[publish] leader must be true or false, got {leader!r}")
+        try:
+            interval = parse_duration(str(section.get("interval", "10s")), "[publish] interval")
+        except AnalyticsError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls(url=url, collector_id=collector, leader=leader, interval=interval)
+
+    def collector(self, directory: Path) -> str:
+        return self.collector_id or default_collector_id(directory)

@@ -1,0 +1,215 @@
+"""The published Parquet log: staging, publication, the manifest, exactly once and dedup
+across collectors, on a local directory and on fsspec's in-memory file system."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+import empreinte
+from empreinte.publish.log import FILE_SCHEMA, Manifest, PublishedLog
+from empreinte.publish.publisher import Publisher
+from empreinte.publish.stage import stage
+from empreinte.workspace import Workspace
+
+
+@pytest.fixture(params=["local", "memory"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PublishedLog]:
+    if request.param == "local":
+        yield PublishedLog(str(tmp_path / "published"))
+        return
+    url = f"memory://published-{secrets.token_hex(6)}"
+    published = PublishedLog(url)
+    yield published
+    published.fs.rm(published.root, recursive=True)
+
+
+def twin_workspaces(tmp_path: Path, n: int = 2) -> list[Workspace]:
+    """Collectors of one published log share the pseudonymisation key (the same e-mail
+    must make the same pseudonym on each)."""
+    key = secrets.token_bytes(32)
+    out = []
+    for i in range(n):
+        directory = tmp_path / f"collector-{i}"
+        directory.mkdir()
+        (directory / "pseudonym.key").write_bytes(key)
+        out.append(empreinte.open(directory))
+    return out
+
+
+def track(user: str, n: int, message_id: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "track",
+        "event": "Item Viewed",
+        "userId": user,
+        "messageId": message_id or str(uuid.uuid4()),
+        "properties": {"n": n},
+    }
+
+
+def published_ids(log: PublishedLog) -> list[str]:
+    return log.read().column("message_id").to_pylist()
+
+
+def test_stage_and_publish_once_each(tmp_path: Path, log: PublishedLog) -> None:
+    (ws,) = twin_workspaces(tmp_path, 1)
+    with ws:
+        first = [track("u1", n) for n in range(30)]
+        ws.ingest(first)
+        assert [s.last_seq for s in stage(ws.engine, log, "a")] == [30]
+        assert stage(ws.engine, log, "a") == []  # nothing new: nothing staged
+        publisher = Publisher(log)
+        report = publisher.publish()
+        assert (report.rows, report.duplicates, report.segments) == (30, 0, 1)
+        assert publisher.publish().versions == 0
+        second = [track("u2", n) for n in range(12)]
+        ws.ingest(second)
+        # Staging resumes after the watermark the manifest records (the segment is gone).
+        assert log.segments() == []
+        assert [(s.first_seq, s.last_seq) for s in stage(ws.engine, log, "a")] == [(31, 42)]
+        assert publisher.publish().rows == 12
+    ids = published_ids(log)
+    assert sorted(ids) == sorted(m["messageId"] for m in first + second)
+    table = log.read()
+    assert table.schema == FILE_SCHEMA
+    assert set(table.column("collector").to_pylist()) == {"a"}
+    assert sorted(table.column("seq").to_pylist()) == list(range(1, 43))
+    manifest = log.manifest()
+    assert manifest.version == 2 and manifest.consumed == {"a": 42}
+    assert sum(manifest.files.values()) == 42
+    # Files are partitioned by the hour of arrival.
+    for path in manifest.files:
+        assert path.startswith("events/date=") and "/hour=" in path
+    assert all(f.startswith(log.root + "/events/") for f in log.files())
+
+
+def test_small_segments_and_many_versions(tmp_path: Path, log: PublishedLog) -> None:
+    (ws,) = twin_workspaces(tmp_path, 1)
+    with ws:
+        messages = [track("u", n) for n in range(57)]
+        ws.ingest(messages)
+        segments = stage(ws.engine, log, "a", segment_rows=10)
+        assert [(s.first_seq, s.last_seq) for s in segments][-1] == (51, 57)
+        report = Publisher(log).publish(batch_rows=25)
+    assert report.rows == 57 and report.versions == 3
+    assert sorted(published_ids(log)) == sorted(m["messageId"] for m in messages)
+
+
+def test_a_message_two_collectors_acknowledged_is_published_once(
+    tmp_path: Path, log: PublishedLog
+) -> None:
+    a, b = twin_workspaces(tmp_path)
+    retried = [track("u-retry", n) for n in range(5)]
+    only_a = [track("u-a", n) for n in range(7)]
+    only_b = [track("u-b", n) for n in range(9)]
+    with a, b:
+        a.ingest(retried + only_a)
+        publisher = Publisher(log)
+        stage(a.engine, log, "a")
+        assert publisher.publish().duplicates == 0
+        # The client retried through the load balancer: b acknowledged the same messages,
+        # after a published them, and a second time in the same batch.
+        b.ingest(only_b + retried)
+        stage(b.engine, log, "b")
+        report = publisher.publish()
+        assert (report.rows, report.duplicates) == (9, 5)
+        # A fresh publisher (no cache of keys) reads the published keys back from the files.
+        c_messages = [track("u-c", 0), retried[0]]
+        a.ingest([c_messages[0]])
+        b.ingest([{**retried[0]}])  # already in b: its own dedup drops it
+        stage(a.engine, log, "a")
+        stage(b.engine, log, "b")
+        assert Publisher(log).publish().rows == 1
+    ids = published_ids(log)
+    assert len(ids) == len(set(ids)) == 5 + 7 + 9 + 1
+    assert log.manifest().duplicates_dropped == 0  # the last version's count
+
+
+def test_duplicates_within_one_batch_keep_the_first_arrival(
+    tmp_path: Path, log: PublishedLog
+) -> None:
+    a, b = twin_workspaces(tmp_path)
+    retried = [track("u-retry", n) for n in range(4)]
+    with a, b:
+        a.ingest(retried)
+        b.ingest(retried)  # later arrival
+        stage(a.engine, log, "a")
+        stage(b.engine, log, "b")
+        report = Publisher(log).publish()
+    assert (report.rows, report.duplicates) == (4, 4)
+    assert set(log.read().column("collector").to_pylist()) == {"a"}
+    assert log.manifest().duplicates_dropped == 4
+
+
+def test_a_publisher_killed_before_its_commit_leaves_nothing_visible(
+    tmp_path: Path, log: PublishedLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (ws,) = twin_workspaces(tmp_path, 1)
+    with ws:
+        messages = [track("u", n) for n in range(20)]
+        ws.ingest(messages)
+        stage(ws.engine, log, "a")
+
+    class Killed(BaseException):
+        pass
+
+    def die(self: PublishedLog, manifest: Manifest) -> None:
+        raise Killed  # as if the process died after writing its files
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PublishedLog, "commit", die)
+        with pytest.raises(Killed):
+            Publisher(log).publish()
+    assert log.manifest().version == 0 and log.files() == []
+    assert log.event_files()  # the orphan is there, unlisted
+    assert Publisher(log).publish().rows == 20
+    assert sorted(published_ids(log)) == sorted(m["messageId"] for m in messages)
+    # The clean-up removed the orphan: every file under events/ is listed.
+    assert sorted(log.event_files()) == sorted(log.manifest().files)
+
+
+def test_a_conflicting_publisher_retries_on_the_winners_version(
+    tmp_path: Path, log: PublishedLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = twin_workspaces(tmp_path)
+    with a, b:
+        a.ingest([track("u-a", n) for n in range(3)])
+        b.ingest([track("u-b", n) for n in range(4)])
+        stage(a.engine, log, "a")
+        stage(b.engine, log, "b")
+        commit = PublishedLog.commit
+        raced = []
+
+        def race(self: PublishedLog, manifest: Manifest) -> None:
+            if not raced:  # another publisher commits first, between our read and our commit
+                raced.append(True)
+                Publisher(PublishedLog(log.url)).publish()
+            commit(self, manifest)
+
+        monkeypatch.setattr(PublishedLog, "commit", race)
+        report = Publisher(log).publish()
+    assert report.rows == 0  # the other one published everything
+    assert len(published_ids(log)) == 7 and log.manifest().version == 1
+
+
+def test_manifest_versions_are_complete_json(tmp_path: Path) -> None:
+    log = PublishedLog(f"file://{tmp_path}/pub")
+    (ws,) = twin_workspaces(tmp_path, 1)
+    with ws:
+        ws.ingest([track("u", 1)])
+        stage(ws.engine, log, "a")
+    Publisher(log).publish()
+    document = orjson.loads((tmp_path / "pub/_manifest/000000000001.json").read_bytes())
+    assert document["consumed"] == {"a": 1} and document["segments"] == [
+        "staged/a/00000000000000000001-00000000000000000001.parquet"
+    ]
+    (path,) = document["files"]
+    assert pq.read_table(tmp_path / "pub" / path).num_rows == 1
+    assert not list((tmp_path / "pub").rglob("*.tmp"))
