@@ -97,6 +97,7 @@ _SECTIONS = (
     "destinations",
     "partners",
     "voc",
+    "publish",
 )
 _KNOWN = {"default_region", "timezone", *_SECTIONS}
 
@@ -123,6 +124,7 @@ class WorkspaceConfig:
     destinations: dict[str, Any] = field(default_factory=dict)
     partners: dict[str, Any] = field(default_factory=dict)
     voc: dict[str, Any] = field(default_factory=dict)
+    publish: dict[str, Any] = field(default_factory=dict)
 
     def local(self, moment: datetime) -> datetime:
         """`moment`, read in the workspace's time zone when it has no offset of its own."""

@@ -32,6 +32,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
     from empreinte.privacy.login_throttle import LoginThrottle
     from empreinte.privacy.pii import personal_keys
     from empreinte.profiles.traits import TraitPolicy
+    from empreinte.publish.settings import PublishSettings
     from empreinte.store.engine_choice import AnalyticsEngine
     from empreinte.store.settings import StorageSettings
     from empreinte.voc.call_settings import CallSettings
@@ -55,6 +56,7 @@ def check(config: WorkspaceConfig, directory: Path) -> WorkspaceConfig:
         "loyalty": LoyaltySettings.from_mapping,
         "destinations": DestinationSettings.from_mapping,
         "partners": PartnerSettings.from_mapping,
+        "publish": PublishSettings.from_mapping,
         "voc": lambda section: (
             VocSettings.from_mapping(section),
             CallSettings.from_mapping(section),

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from empreinte.analytics.settings import AnalyticsSettings
     from empreinte.identity.service import IdentityService
     from empreinte.profiles.profile import Profiles
+    from empreinte.publish.collector import Publication
     from empreinte.segments.service import Segments
     from empreinte.store.analytics import AnalyticsBackend
     from empreinte.store.engine_choice import AnalyticsEngine
@@ -128,6 +129,7 @@ class Workspace:
         self._writer_lock = threading.Lock()
         self._identity: IdentityService | None = None
         self._profiles: Profiles | None = None
+        self._published: Publication | None = None
         self._derived_lock = threading.Lock()
         # Re-entrant: computing profile_facts reads event_owners, brought up to date first.
         self._analytics_lock = threading.RLock()
@@ -351,6 +353,19 @@ class Workspace:
         from empreinte.activate.loyalty.service import Loyalty
 
         return Loyalty(self, self.engine.loyalty_store())
+
+    @property
+    def published(self) -> Publication:
+        """What this workspace's collector publishes to the Parquet log of `[publish] url`
+        (publish/, docs/publish.md); inert without one."""
+        with self._derived_lock:
+            if self._published is None:
+                from empreinte.publish.collector import Publication
+                from empreinte.publish.settings import PublishSettings
+
+                settings = PublishSettings.from_mapping(self.config.publish)
+                self._published = Publication(self.path, self.engine, settings)
+            return self._published
 
     @property
     def destinations(self) -> Destinations:

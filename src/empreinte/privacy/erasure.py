@@ -23,6 +23,11 @@
    who, hashed ids, counts: no personal data);
 5. rebuilds the identity graph from what is left of the log, so that it forgets the person.
 
+When the workspace publishes to a Parquet log (`[publish] url`, docs/publish.md), what that
+log must lose is recorded beside the workspace before step 4 and applied to every published
+and staged file after it (`PublishedCopies`); left pending, and retried, if the log's store
+cannot be reached.
+
 Before step 4, every destination that received the person is sent a deletion request
 (`workspace.destinations`, activate/destinations/: queued in its outbox, without the
 person's profile id, so that step 4 keeps it); the audit record counts them and names each
@@ -79,6 +84,17 @@ class Recipients(Protocol):
     def paused(self) -> AbstractContextManager[object]:
         """Held while the erasure runs: nothing is sent meanwhile."""
         ...
+
+
+class PublishedCopies(Protocol):
+    """What erasure asks of the published Parquet log (publish/collector.py): the rows it
+    must lose are recorded before the local commit, applied after it (or later, pending)."""
+
+    def record(self, plan: ErasurePlan) -> None: ...
+
+    def discard(self, erasure_id: str) -> None: ...
+
+    def apply(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -194,13 +210,19 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
         # From here on the writer drops the person's new events; `flush` waits for the groups it
         # took before, so that the transaction below sees (and deletes) every event of theirs.
         workspace.suppression.add(hashes, shared_hashes)
+        # Kept beside the log before the local commit, so that a crash after it cannot leave
+        # the published Parquet log holding the person (publish/erasure.py).
+        published: PublishedCopies = workspace.published
+        published.record(plan)
         try:
             workspace.flush()
             counts = store.erase(plan)
         except BaseException:
             workspace.suppression.discard(hashes)
             recipients.cancel_deletion(erasure_id)
+            published.discard(erasure_id)
             raise
+    published.apply()
     workspace.identity.rebuild()
     workspace.policy.pseudonymiser.forget()
     return ErasureReport(

@@ -106,7 +106,8 @@ def apply_erasure(log: PublishedLog, erasure: PublishedErasure) -> ErasureResult
             del files[path]
             if table.num_rows:
                 directory = path.rsplit("/", 1)[0]
-                new = f"{directory}/{manifest.version + 1:012d}-{token}.parquet"
+                # One name per file rewritten: several may share a partition.
+                new = f"{directory}/{manifest.version + 1:012d}-{token}-{len(old)}.parquet"
                 log.write_file(new, parquet_bytes(table))
                 files[new] = added[new] = table.num_rows
         version = manifest.next(

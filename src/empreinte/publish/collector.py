@@ -1,0 +1,97 @@
+"""A workspace's side of the published log: its collector id, its pending erasures, and one
+round of work (pending erasures, staging, and publishing when it leads). The workspace
+composes it (`workspace.published`); the server runs rounds in the background, the CLI once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from empreinte.publish.erasure import ErasureResult, PendingErasures, PublishedErasure
+from empreinte.publish.log import PublishedLog
+from empreinte.publish.publisher import Publisher, PublishReport
+from empreinte.publish.settings import PublishSettings
+from empreinte.publish.stage import stage
+from empreinte.store.engine import Engine
+from empreinte.store.privacy_store import ErasurePlan
+
+logger = logging.getLogger("empreinte.publish")
+
+#: Beside the workspace's log: erasures not yet applied to the published log.
+PENDING_DIR = "publish-erasures"
+
+
+@dataclass
+class Round:
+    erasures: list[ErasureResult] = field(default_factory=list)
+    staged: int = 0  # segments
+    published: PublishReport | None = None
+
+
+class Publication:
+    """What a workspace publishes, and where (`[publish]`); inert without a URL."""
+
+    def __init__(self, directory: Path, engine: Engine, settings: PublishSettings):
+        self.settings = settings
+        self.collector = settings.collector(directory)
+        self._engine = engine
+        self._pending = PendingErasures(directory / PENDING_DIR)
+        self._lock = threading.Lock()  # a round and an erasure's application, one at a time
+        self._log: PublishedLog | None = None
+        self._publisher: Publisher | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.url is not None
+
+    def log(self, url: str | None = None) -> PublishedLog:
+        if url is not None and url != self.settings.url:
+            return PublishedLog(url)
+        if self._log is None:
+            if self.settings.url is None:
+                raise ValueError("no [publish] url")
+            self._log = PublishedLog(self.settings.url)
+        return self._log
+
+    # -- erasure (privacy/erasure.py calls these) -----------------------------------------
+
+    def record(self, plan: ErasurePlan) -> None:
+        """Before the local erasure commits: keep what the published log must lose."""
+        if self.enabled:
+            self._pending.record(PublishedErasure.from_plan(plan, self.collector))
+
+    def discard(self, erasure_id: str) -> None:
+        """The local erasure failed: nothing to apply."""
+        self._pending.discard(erasure_id)
+
+    def apply(self) -> None:
+        """After it committed: reach the published log now. A failure (the store out of
+        reach) leaves the erasure pending for the next round, logged."""
+        if not self.enabled:
+            return
+        try:
+            with self._lock:
+                self._pending.apply(self.log())
+        except Exception:
+            logger.exception("erasure pending for the published log %s", self.settings.url)
+
+    # -- a round --------------------------------------------------------------------------
+
+    def run(self, *, publish: bool | None = None, url: str | None = None) -> Round:
+        """Pending erasures, then staging, then (when `publish`, by default when this
+        collector leads) publication."""
+        log = self.log(url)
+        done = Round()
+        with self._lock:
+            done.erasures = self._pending.apply(log)
+            done.staged = len(stage(self._engine, log, self.collector))
+            if self.settings.leader if publish is None else publish:
+                if self._publisher is None or self._publisher.log is not log:
+                    self._publisher = Publisher(log)
+                done.published = self._publisher.publish()
+        return done
+
+
+__all__ = ["PENDING_DIR", "Publication", "Round"]
