@@ -48,6 +48,7 @@ from empreinte.cli import (
     know_predictions,
     know_value,
     privacy,
+    publish,
     workspace,
 )
 from empreinte.cli.activate_destinations import destinations_app
@@ -97,6 +98,7 @@ app.add_typer(match_app, name="match")
 app.add_typer(privacy.consent_app, name="consent")
 app.add_typer(privacy.users_app, name="users")
 app.command("erase")(privacy.erase)
+app.command("publish")(publish.publish)
 app.command("export")(privacy.export)
 app.add_typer(report_app, name="report")
 app.command("paths")(journey_paths.paths)

@@ -39,6 +39,7 @@ from empreinte.web.know_value_api import KnowValueApi
 from empreinte.web.openapi import OpenApi
 from empreinte.web.privacy_api import PrivacyApi
 from empreinte.web.profiles_api import ProfilesApi
+from empreinte.web.publish_loop import PublishLoop
 from empreinte.web.snapshot_api import SnapshotApi
 from empreinte.web.sources_api import SourcesApi
 from empreinte.web.tracking_spec import documented
@@ -93,6 +94,7 @@ def create_app(
     loyalty_runner = LoyaltyRunner(workspace)
     destination_sender = DestinationSender(workspace)
     voc_refresher = VocRefresher(workspace)
+    publisher = PublishLoop(workspace)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -106,7 +108,9 @@ def create_app(
         loyalty_runner.start()
         destination_sender.start()
         voc_refresher.start()
+        publisher.start()
         yield
+        publisher.stop()
         voc_refresher.stop()
         destination_sender.stop()
         loyalty_runner.stop()

@@ -1,0 +1,48 @@
+"""`empreinte serve` publishing in the background when `[publish] url` is set (docs/publish.md):
+every `[publish] interval` a round applies pending erasures, stages what the collector
+committed since its watermark, and publishes when `[publish] leader = true`; once more when
+the server stops. A failure (the store out of reach) is logged and the next round retries:
+the watermark lives at the URL, so nothing is staged twice or skipped."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from empreinte.web.background import BackgroundLoop
+
+if TYPE_CHECKING:
+    from empreinte.workspace import Workspace
+
+log = logging.getLogger("empreinte.publish")
+
+
+class PublishLoop(BackgroundLoop):
+    thread_name = "empreinte-publish"
+
+    def __init__(self, workspace: Workspace):
+        super().__init__()
+        self._published = workspace.published
+        self.rounds = 0
+
+    def start(self) -> None:
+        if self._published.enabled:
+            super().start()
+
+    def run_once(self) -> None:
+        self._published.run()
+        self.rounds += 1
+
+    def _run(self) -> None:
+        interval = self._published.settings.interval.total_seconds()
+        while not self._stop.wait(interval):
+            self._round()
+        self._round()  # what was committed before the server stopped
+
+    def _round(self) -> None:
+        try:
+            self.run_once()
+        except Exception:
+            log.exception(
+                "publishing to %s failed; retried next round", self._published.settings.url
+            )
