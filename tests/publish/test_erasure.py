@@ -170,3 +170,27 @@ def test_an_erasure_the_store_missed_is_applied_at_the_next_round(tmp_path: Path
     log = PublishedLog(url)
     assert sorted(log.read().column("message_id").to_pylist()) == sorted(kept)
     assert not list((tmp_path / "a" / "publish-erasures").iterdir())
+
+
+def test_the_seqs_of_erased_last_events_are_never_given_again(tmp_path: Path) -> None:
+    """The watermark counts the erased events' seqs as staged: a new event numbered like one
+    of them would never be published. The log's numbering goes on after them instead."""
+    url = str(tmp_path / "published")
+    a, b = collectors(tmp_path, url)
+    b.close()
+    with a:
+        kept = others_on(a, "p", 2)
+        jane_on(a, "web-jane")  # the last three events
+        a.published.run(publish=True)
+        last = a.engine.max_seq()
+        profile = a.profiles.find("email", EMAIL)
+        assert profile is not None
+        erasure.erase(a, profile, "dpo")
+    with empreinte.open(tmp_path / "a") as again:  # a restart: the writer numbers anew
+        assert again.engine.max_seq() == last
+        later_messages = [msg(type="track", userId=f"q-{i}", event="E") for i in range(3)]
+        assert again.ingest(later_messages).stored == 3
+        later = [m["messageId"] for m in later_messages]
+        again.published.run(publish=True)
+    ids = PublishedLog(url).read().column("message_id").to_pylist()
+    assert sorted(ids) == sorted(kept + later)

@@ -180,7 +180,15 @@ class DuckDBEngine:
         self._wal_size = size
 
     def max_seq(self) -> int:
-        row = self._cur().execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        # An erasure may have deleted the last events: their seqs stay taken (`seq_floor`).
+        row = (
+            self._cur()
+            .execute(
+                "SELECT greatest((SELECT coalesce(max(seq), 0) FROM events), "
+                "(SELECT coalesce(max(max_seq), 0) FROM seq_floor))"
+            )
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def log_slice(self, after_seq: int, limit: int) -> pa.Table:

@@ -256,6 +256,8 @@ class DuckDBPrivacyStore(DuckDBTables):
                     f"SELECT count(*) FROM events WHERE seq IN {seqs} AND event = ?",
                     [CONSENT_EVENT],
                 ).fetchone()
+                # The numbering goes on after the events deleted, never reusing their seqs.
+                tx.execute("INSERT INTO seq_floor SELECT coalesce(max(seq), 0) FROM events")
                 counts["events"] = _delete(tx, "events", f"seq IN {seqs}")
                 counts["consent_entries"] = int(row[0]) if row else 0
                 counts["vault_rows"] = _delete(tx, "pii_vault", f"seq IN {seqs}")

@@ -424,4 +424,10 @@ MIGRATIONS: tuple[str, ...] = (
         profile_id VARCHAR
     );
     """,
+    # 16 — the highest seq an erasure found before deleting: the log's numbering never goes
+    # back below it (`max_seq`), so an erased last event's seq is never given to a new one
+    # (the published log's watermark, publish/stage.py, counts it as staged).
+    """
+    CREATE TABLE seq_floor (max_seq BIGINT NOT NULL);
+    """,
 )
