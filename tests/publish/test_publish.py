@@ -213,3 +213,24 @@ def test_manifest_versions_are_complete_json(tmp_path: Path) -> None:
     (path,) = document["files"]
     assert pq.read_table(tmp_path / "pub" / path).num_rows == 1
     assert not list((tmp_path / "pub").rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"url": ""}, "url must be a non-empty string"),
+        ({"collector_id": "../x"}, "collector_id must be"),
+        ({"leader": "yes"}, "leader must be true or false"),
+        ({"interval": "soon"}, "interval"),
+        ({"bucket": "x"}, "unknown setting(s) bucket"),
+    ],
+)
+def test_bad_publish_settings_are_named(
+    tmp_path: Path, section: dict[str, Any], message: str
+) -> None:
+    from empreinte.errors import ConfigError
+
+    lines = "\n".join(f"{k} = {orjson.dumps(v).decode()}" for k, v in section.items())
+    (tmp_path / "empreinte.toml").write_text(f"[publish]\n{lines}\n")
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        empreinte.open(tmp_path)

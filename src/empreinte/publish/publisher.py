@@ -105,28 +105,28 @@ class Publisher:
 
     def _dedup(self, batch: pa.Table, manifest: Manifest) -> tuple[pa.Table, int]:
         """The batch without the messages already published in the horizon or seen earlier in
-        it (first by arrival, then collector and seq, kept)."""
+        it (the first by arrival, then collector and seq, is kept); rows keep their order."""
         if not batch.num_rows:
             return batch, 0
-        batch = batch.sort_by(
-            [("received_at", "ascending"), ("collector", "ascending"), ("seq", "ascending")]
-        )
         keys = _keys(batch)
+        # Only the keys are put in arrival order, not the whole table.
+        order = pc.sort_indices(
+            batch.select(["received_at", "collector", "seq"]),
+            sort_keys=[
+                ("received_at", "ascending"),
+                ("collector", "ascending"),
+                ("seq", "ascending"),
+            ],
+        ).to_numpy()
+        codes = pc.dictionary_encode(keys.take(order)).indices.to_numpy()
+        _, first = np.unique(codes, return_index=True)
+        keep = np.zeros(batch.num_rows, dtype=bool)
+        keep[order[first]] = True
         oldest = pc.min(batch.column("received_at").cast(pa.int64())).as_py()
-        since_hour = oldest // HOUR_MICROS - self.horizon_hours
-        published = self._published_keys(manifest, since_hour)
-        fresh = pc.invert(pc.is_in(keys, value_set=published)) if len(published) else None
-        # First occurrence within the batch: the smallest index of each key.
-        indices = pa.array(np.arange(batch.num_rows, dtype=np.int64))
-        firsts = (
-            pa.table({"k": keys, "i": indices})
-            .group_by("k", use_threads=False)
-            .aggregate([("i", "min")])
-            .column("i_min")
-        )
-        first = pc.is_in(indices, value_set=firsts)
-        keep = pc.and_(first, fresh) if fresh is not None else first
-        kept = batch.filter(keep)
+        published = self._published_keys(manifest, oldest // HOUR_MICROS - self.horizon_hours)
+        if len(published):
+            keep &= ~pc.is_in(keys, value_set=published).to_numpy(zero_copy_only=False)
+        kept = batch.filter(pa.array(keep))
         return kept, batch.num_rows - kept.num_rows
 
     def _published_keys(self, manifest: Manifest, since_hour: int) -> pa.Array:
