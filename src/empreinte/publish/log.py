@@ -265,9 +265,9 @@ class PublishedLog:
             raise ManifestConflict(manifest.version)
 
     def files(self) -> list[str]:
-        """The full paths (as the file system names them) of every published file, for
-        readers (Spark): only what the newest manifest lists."""
-        return [self.path(p) for p in sorted(self.manifest().files)]
+        """The URL of every published file (`file:///…`, `s3://…`), for readers (Spark):
+        only what the newest manifest lists."""
+        return [self.fs.unstrip_protocol(self.path(p)) for p in sorted(self.manifest().files)]
 
     def read(self) -> pa.Table:
         """Every published row (small logs and tests)."""
