@@ -110,7 +110,11 @@ def test_an_erasure_reaches_every_published_and_staged_file(tmp_path: Path) -> N
         log = PublishedLog(str(root))
         pseudonym = Pseudonymiser.for_workspace(tmp_path / "a")
         email_pseudonym = pseudonym.pseudonym("email", EMAIL.lower())
-        assert any(email_pseudonym in text for _, text in every_file_text(root))
+        phone_pseudonym = pseudonym.pseudonym("phone", "+33612345678")
+        before = [text for _, text in every_file_text(root)]
+        assert any(email_pseudonym in text for text in before)
+        assert any(phone_pseudonym in text for text in before)
+        assert any(USER in text for text in before)
         assert log.segments(), "b's later events are staged"
 
         profile = a.profiles.find("email", EMAIL)
@@ -121,7 +125,14 @@ def test_an_erasure_reaches_every_published_and_staged_file(tmp_path: Path) -> N
     texts = every_file_text(root)
     raw_phone_digits = "612345678"
     for path, text in texts:
-        for needle in (email_pseudonym, EMAIL, EMAIL.lower(), USER, raw_phone_digits):
+        for needle in (
+            email_pseudonym,
+            phone_pseudonym,
+            EMAIL,
+            EMAIL.lower(),
+            USER,
+            raw_phone_digits,
+        ):
             assert needle not in text, (needle, path)
     assert not (tmp_path / "a" / "publish-erasures").exists() or not list(
         (tmp_path / "a" / "publish-erasures").iterdir()

@@ -294,8 +294,10 @@ class PublishedLog:
     def watermark(self, collector: str) -> int:
         """The last seq of `collector` staged or published: staging resumes after it."""
         check_collector_id(collector)
-        published = self.manifest().consumed.get(collector, 0)
+        # Listed before the manifest is read: a publisher consuming (and deleting) segments in
+        # between then shows in the manifest, and nothing is staged again.
         staged = [s.last_seq for s in self.segments(collector)]
+        published = self.manifest().consumed.get(collector, 0)
         return max([published, *staged])
 
     def write_segment(self, collector: str, table: pa.Table) -> Segment:
