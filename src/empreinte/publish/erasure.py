@@ -31,7 +31,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from empreinte.publish.log import ManifestConflict, PublishedLog, parquet_bytes
+from empreinte.publish.log import (
+    ManifestConflict,
+    PublishedLog,
+    erased_key_hash,
+    parquet_bytes,
+)
 from empreinte.store.privacy_store import ERASED, ErasurePlan
 
 _JSON_COLUMNS = ("properties", "traits", "context", "integrations", "extra")
@@ -113,6 +118,12 @@ def apply_erasure(log: PublishedLog, erasure: PublishedErasure) -> ErasureResult
         version = manifest.next(
             files=files,
             erasures=(*manifest.erasures, erasure.erasure_id),
+            # Rows carrying them that other collectors stage later are dropped at publication.
+            suppressed=tuple(
+                sorted(
+                    set(manifest.suppressed) | {erased_key_hash(k) for k in erasure.exclusive_keys}
+                )
+            ),
             added=tuple(sorted(added)),
             removed=tuple(old),
             erasure=erasure.erasure_id,

@@ -19,6 +19,7 @@ Staged names are only read back by the stager and publisher, which both accept e
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import secrets
@@ -68,10 +69,12 @@ class Manifest:
     files: dict[str, int] = field(default_factory=dict)
     consumed: dict[str, int] = field(default_factory=dict)
     erasures: tuple[str, ...] = ()  # every erasure applied so far
+    suppressed: tuple[str, ...] = ()  # `erased_key_hash` of the erased people's exclusive keys
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     duplicates_dropped: int = 0
+    erased_dropped: int = 0  # rows this version dropped as carrying a `suppressed` key
     erasure: str | None = None
     created_at: str = ""
 
@@ -83,10 +86,12 @@ class Manifest:
                 "files": self.files,
                 "consumed": self.consumed,
                 "erasures": list(self.erasures),
+                "suppressed": list(self.suppressed),
                 "added": list(self.added),
                 "removed": list(self.removed),
                 "segments": list(self.segments),
                 "duplicates_dropped": self.duplicates_dropped,
+                "erased_dropped": self.erased_dropped,
                 "erasure": self.erasure,
             },
             option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS,
@@ -100,10 +105,12 @@ class Manifest:
             files={str(k): int(v) for k, v in d["files"].items()},
             consumed={str(k): int(v) for k, v in d["consumed"].items()},
             erasures=tuple(d.get("erasures", ())),
+            suppressed=tuple(d.get("suppressed", ())),
             added=tuple(d.get("added", ())),
             removed=tuple(d.get("removed", ())),
             segments=tuple(d.get("segments", ())),
             duplicates_dropped=int(d.get("duplicates_dropped", 0)),
+            erased_dropped=int(d.get("erased_dropped", 0)),
             erasure=d.get("erasure"),
             created_at=str(d.get("created_at", "")),
         )
@@ -115,6 +122,7 @@ class Manifest:
             "files": dict(self.files),
             "consumed": dict(self.consumed),
             "erasures": self.erasures,
+            "suppressed": self.suppressed,
             "created_at": datetime.now(UTC).isoformat(),
         }
         base.update(changes)
@@ -127,6 +135,12 @@ class Segment:
     first_seq: int
     last_seq: int
     path: str  # under the URL
+
+
+def erased_key_hash(key: str) -> str:
+    """How the manifest names an erased person's identifier key: a hash of the key (itself a
+    pseudonym for personal values), so that the log's files name no erased person."""
+    return hashlib.sha256(b"empreinte-erased\x00" + key.encode()).hexdigest()
 
 
 def segment_name(first_seq: int, last_seq: int) -> str:

@@ -28,6 +28,7 @@ from empreinte.publish.log import (
     ManifestConflict,
     PublishedLog,
     Segment,
+    erased_key_hash,
     hour_of_partition,
     parquet_bytes,
     partition_of,
@@ -78,6 +79,7 @@ class Publisher:
             if not pending:
                 return None
             batch = _read_segments(self.log, pending, manifest)
+            batch, erased = _without_erased(batch, manifest)
             kept, dropped = self._dedup(batch, manifest)
             files = self._write(kept, manifest.version + 1)
             consumed = dict(manifest.consumed)
@@ -92,6 +94,7 @@ class Publisher:
                 added=tuple(sorted(added)),
                 segments=tuple(s.path for s in pending),
                 duplicates_dropped=dropped,
+                erased_dropped=erased,
             )
             _test_hook("EMPREINTE_TEST_PUBLISH_PAUSE")
             try:
@@ -166,6 +169,27 @@ class Publisher:
             for s in self.log.segments()
             if s.last_seq <= manifest.consumed.get(s.collector, 0)
         )
+
+
+def _without_erased(batch: pa.Table, manifest: Manifest) -> tuple[pa.Table, int]:
+    """The batch without rows carrying an identifier of a person erased on some collector
+    (the manifest's `suppressed`): another collector's suppression list does not know them.
+    Each distinct identifier is hashed once."""
+    if not manifest.suppressed or not batch.num_rows:
+        return batch, 0
+    identifiers = batch.column("identifiers").combine_chunks()
+    flat = pc.dictionary_encode(pc.list_flatten(identifiers))
+    suppressed = set(manifest.suppressed)
+    erased = np.array(
+        [erased_key_hash(k) in suppressed for k in flat.dictionary.to_pylist()], dtype=bool
+    )
+    if not erased.any():
+        return batch, 0
+    hits = erased[flat.indices.to_numpy(zero_copy_only=False)]
+    rows = pc.list_parent_indices(identifiers).to_numpy()[hits]
+    keep = np.ones(batch.num_rows, dtype=bool)
+    keep[rows] = False
+    return batch.filter(pa.array(keep)), int((~keep).sum())
 
 
 def _version_of(path: str) -> int:
