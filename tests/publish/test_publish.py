@@ -3,7 +3,9 @@ across collectors, on a local directory and on fsspec's in-memory file system.""
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +239,20 @@ def test_bad_publish_settings_are_named(
     (tmp_path / "empreinte.toml").write_text(f"[publish]\n{lines}\n")
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         empreinte.open(tmp_path)
+
+
+def test_temporaries_of_killed_writers_are_removed_once_stale(tmp_path: Path) -> None:
+    log = PublishedLog(str(tmp_path / "pub"))
+    (ws,) = twin_workspaces(tmp_path, 1)
+    with ws:
+        ws.ingest([track("u", 1)])
+        stage(ws.engine, log, "a")
+    staged = tmp_path / "pub/staged/a"
+    old = staged / "00000000000000000002-00000000000000000009.parquet.dead.tmp"
+    fresh = staged / "00000000000000000002-00000000000000000009.parquet.live.tmp"
+    old.write_bytes(b"half a file")
+    fresh.write_bytes(b"being written")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert [s.last_seq for s in log.segments()] == [1]  # temporaries are not segments
+    Publisher(log).publish()
+    assert not old.exists() and fresh.exists()

@@ -23,6 +23,7 @@ import hashlib
 import io
 import os
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -321,6 +322,23 @@ class PublishedLog:
         self.write_file(relative, parquet_bytes(table))
         return Segment(collector, first, last, relative)
 
+    def stale_temporaries(self, age_seconds: float = 3600) -> list[str]:
+        """Temporary files (on a file system) a process killed mid-write left, over an hour
+        old: a live writer renames its own within seconds."""
+        if not self._local:
+            return []
+        out = []
+        now = time.time()
+        for base in ("staged", "events", "_manifest"):
+            try:
+                found = self.fs.find(self.path(base))
+            except FileNotFoundError:
+                continue
+            for full in found:
+                if full.endswith(".tmp") and now - os.path.getmtime(full) > age_seconds:
+                    out.append(self._relative(full))
+        return out
+
     def event_files(self) -> list[str]:
         """Every file under events/, listed or not (the clean-up compares with the manifest)."""
         try:
@@ -328,6 +346,18 @@ class PublishedLog:
         except FileNotFoundError:
             return []
         return [self._relative(p) for p in found]
+
+
+def pause_for_tests(name: str) -> None:
+    """The crash tests' hook: when the environment names a file in `name`, this process
+    creates `<file>.reached` and waits while the file exists, so that the test kills it at a
+    known moment (between a publisher's files and its commit)."""
+    path = os.environ.get(name)
+    if path:
+        with open(path + ".reached", "w"):
+            pass
+        while os.path.exists(path):
+            time.sleep(0.01)
 
 
 def _sync_directory(path: str) -> None:

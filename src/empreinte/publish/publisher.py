@@ -32,8 +32,8 @@ from empreinte.publish.log import (
     hour_of_partition,
     parquet_bytes,
     partition_of,
+    pause_for_tests,
 )
-from empreinte.publish.stage import _test_hook
 
 #: The collector's dedup window (collect/dedup.py: 25 hours of arrival).
 HORIZON = timedelta(hours=25)
@@ -96,7 +96,7 @@ class Publisher:
                 duplicates_dropped=dropped,
                 erased_dropped=erased,
             )
-            _test_hook("EMPREINTE_TEST_PUBLISH_PAUSE")
+            pause_for_tests("EMPREINTE_TEST_PUBLISH_PAUSE")
             try:
                 self.log.commit(version)
             except ManifestConflict:
@@ -169,6 +169,7 @@ class Publisher:
             for s in self.log.segments()
             if s.last_seq <= manifest.consumed.get(s.collector, 0)
         )
+        self.log.remove(self.log.stale_temporaries())
 
 
 def _without_erased(batch: pa.Table, manifest: Manifest) -> tuple[pa.Table, int]:

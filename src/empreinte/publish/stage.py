@@ -10,8 +10,6 @@ writes each seq once, under a name fixed by its first and last seq.
 
 from __future__ import annotations
 
-import os
-
 from empreinte.publish.log import PublishedLog, Segment, with_collector
 from empreinte.publish.settings import check_collector_id
 from empreinte.store.engine import Engine
@@ -33,19 +31,5 @@ def stage(
         if not table.num_rows:
             return written
         segment = log.write_segment(collector, with_collector(table, collector))
-        _test_hook("EMPREINTE_TEST_STAGE_PAUSE")
         written.append(segment)
         watermark = segment.last_seq
-
-
-def _test_hook(name: str) -> None:
-    """The crash tests' hook: a file named by `name` in the environment makes this process
-    wait here until the file is gone, so that the test kills it at a known moment."""
-    path = os.environ.get(name)
-    if path:
-        import time
-
-        with open(path + ".reached", "w"):
-            pass
-        while os.path.exists(path):
-            time.sleep(0.01)
