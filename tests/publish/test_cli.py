@@ -1,0 +1,50 @@
+"""`empreinte publish`: staging a stopped workspace, the publisher alone, clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+import empreinte
+from empreinte.cli import app
+from empreinte.publish.log import PublishedLog
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_stage_then_publish_from_the_command_line(tmp_path: Path) -> None:
+    url = str(tmp_path / "published")
+    with empreinte.open(tmp_path / "ws") as ws:
+        for n in range(5):
+            ws.track("Item Viewed", user_id=f"u{n}")
+        ws.flush()
+    (tmp_path / "ws" / "empreinte.toml").write_text(
+        f'[publish]\nurl = "{url}"\ncollector_id = "shop-1"\n'
+    )
+    code, out = run("publish", "-w", str(tmp_path / "ws"), "--json")
+    assert code == 0, out
+    doc = orjson.loads(out)
+    assert doc == {"collector": "shop-1", "stagedSegments": 1, "erasuresApplied": 0}
+    assert PublishedLog(url).files() == []  # not the leader: staged only
+    code, out = run("publish", "--log", url, "--json")
+    assert code == 0, out
+    assert orjson.loads(out) == {"versions": 1, "rows": 5, "duplicates": 0, "segments": 1}
+    assert PublishedLog(url).read().num_rows == 5
+    code, out = run("publish", "--log", url)
+    assert code == 0 and "rows: 0" in out
+
+
+def test_refusals_name_what_is_missing(tmp_path: Path) -> None:
+    code, out = run("publish")
+    assert code == 1 and "--log URL" in out
+    with empreinte.open(tmp_path / "ws"):
+        pass
+    code, out = run("publish", "-w", str(tmp_path / "ws"))
+    assert code == 1 and "no [publish] url" in out
