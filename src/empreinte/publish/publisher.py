@@ -128,7 +128,11 @@ class Publisher:
         oldest = pc.min(batch.column("received_at").cast(pa.int64())).as_py()
         published = self._published_keys(manifest, oldest // HOUR_MICROS - self.horizon_hours)
         if len(published):
-            keep &= ~pc.is_in(keys, value_set=published).to_numpy(zero_copy_only=False)
+            # The hash table is built of the batch (small), not of the horizon's keys (up to
+            # 25 hours of events): those are only scanned, then the few found looked up.
+            found = published.filter(pc.is_in(published, value_set=keys))
+            if len(found):
+                keep &= ~pc.is_in(keys, value_set=found).to_numpy(zero_copy_only=False)
         kept = batch.filter(pa.array(keep))
         return kept, batch.num_rows - kept.num_rows
 
