@@ -213,8 +213,8 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
         # Kept beside the log before the local commit, so that a crash after it cannot leave
         # the published Parquet log holding the person (publish/erasure.py).
         published: PublishedCopies = workspace.published
-        published.record(plan)
         try:
+            published.record(plan)
             workspace.flush()
             counts = store.erase(plan)
         except BaseException:
