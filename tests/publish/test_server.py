@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import ServerProcess, make_workspace
 
 from empreinte.publish.log import PublishedLog
+from servers import ServerProcess, make_workspace
 
 EMAIL = "erin.example@example.org"
 
