@@ -177,7 +177,7 @@ def test_every_acknowledged_message_is_published_exactly_once_through_crashes(
         acked: set[str] = set()
         sent: set[str] = set()
         unanswered: list[list[dict[str, Any]]] = []
-        both = 0
+        both = in_flight = 0
         for round_no, kill_after in enumerate((2.5, 1.5)):
             load = Balanced(targets, f"r{round_no}").start()
             wait_for(lambda load=load: len(load.acked) >= 500)
@@ -188,12 +188,14 @@ def test_every_acknowledged_message_is_published_exactly_once_through_crashes(
             acked |= load.acked
             sent |= load.sent
             unanswered += load.unanswered
+            in_flight += len(load.unanswered)
             both += load.both
             a.start()
             targets = [(a.url, a_keys.write_key), (b.url, b_keys.write_key)]
             acked |= resend(targets, unanswered)
             unanswered = []
         assert both, "no batch went to both collectors: the test proved nothing"
+        assert in_flight, "no batch was unanswered at a kill: the test proved nothing"
 
         # A publisher stopped between writing its files and committing them, killed there
         # (tried while events flow, so that it finds staged segments before the leader does).
