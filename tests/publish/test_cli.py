@@ -48,3 +48,18 @@ def test_refusals_name_what_is_missing(tmp_path: Path) -> None:
         pass
     code, out = run("publish", "-w", str(tmp_path / "ws"))
     assert code == 1 and "no [publish] url" in out
+
+
+def test_a_workspace_keeps_its_collector_id(tmp_path: Path) -> None:
+    """A default id that changed (the workspace moved host) would stage the log again."""
+    url = str(tmp_path / "published")
+    with empreinte.open(tmp_path / "ws") as ws:
+        ws.track("Item Viewed", user_id="u")
+        ws.flush()
+    config = tmp_path / "ws" / "empreinte.toml"
+    config.write_text(f'[publish]\nurl = "{url}"\ncollector_id = "old-host"\n')
+    assert run("publish", "-w", str(tmp_path / "ws"))[0] == 0
+    config.write_text(f'[publish]\nurl = "{url}"\ncollector_id = "new-host"\n')
+    code, out = run("publish", "-w", str(tmp_path / "ws"))
+    assert code == 1 and "collector_id = 'old-host'" in out
+    assert [s.collector for s in PublishedLog(url).segments()] == ["old-host"]

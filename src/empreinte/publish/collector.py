@@ -5,10 +5,14 @@ composes it (`workspace.published`); the server runs rounds in the background, t
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
+from empreinte.errors import ConfigError
 from empreinte.publish.erasure import ErasureResult, PendingErasures, PublishedErasure
 from empreinte.publish.log import PublishedLog
 from empreinte.publish.publisher import Publisher, PublishReport
@@ -21,6 +25,8 @@ logger = logging.getLogger("empreinte.publish")
 
 #: Beside the workspace's log: erasures not yet applied to the published log.
 PENDING_DIR = "publish-erasures"
+#: Beside the workspace's log: the collector id it stages under, per published log's URL.
+IDENTITY_FILE = "publish-collector.json"
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Publication:
         self.settings = settings
         self.collector = settings.collector(directory)
         self._engine = engine
+        self._directory = directory
         self._pending = PendingErasures(directory / PENDING_DIR)
         self._lock = threading.Lock()  # a round and an erasure's application, one at a time
         self._log: PublishedLog | None = None
@@ -85,6 +92,7 @@ class Publication:
         log = self.log(url)
         done = Round()
         with self._lock:
+            self._check_identity(log)
             done.erasures = self._pending.apply(log)
             done.staged = len(stage(self._engine, log, self.collector))
             if self.settings.leader if publish is None else publish:
@@ -92,6 +100,25 @@ class Publication:
                     self._publisher = Publisher(log)
                 done.published = self._publisher.publish()
         return done
+
+    def _check_identity(self, log: PublishedLog) -> None:
+        """The id this workspace stages under, per published log, is remembered beside it:
+        another id (a default that changed with the host name) would stage the whole log
+        again, and publish twice what is older than the dedup horizon."""
+        path = self._directory / IDENTITY_FILE
+        known: dict[str, str] = orjson.loads(path.read_bytes()) if path.exists() else {}
+        before = known.get(log.url)
+        if before is None:
+            known[log.url] = self.collector
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(orjson.dumps(known, option=orjson.OPT_INDENT_2))
+            os.replace(temporary, path)
+        elif before != self.collector:
+            raise ConfigError(
+                f"this workspace stages to {log.url} as collector {before!r}, not "
+                f"{self.collector!r}: set [publish] collector_id = {before!r} in empreinte.toml "
+                f"(or remove {path} to start anew, publishing older events twice)"
+            )
 
 
 __all__ = ["PENDING_DIR", "Publication", "Round"]
