@@ -63,3 +63,25 @@ def test_a_workspace_keeps_its_collector_id(tmp_path: Path) -> None:
     code, out = run("publish", "-w", str(tmp_path / "ws"))
     assert code == 1 and "collector_id = 'old-host'" in out
     assert [s.collector for s in PublishedLog(url).segments()] == ["old-host"]
+
+
+def test_two_workspaces_cannot_share_a_collector_id(tmp_path: Path) -> None:
+    """Settings copied from a sibling (`init --like`) name its collector id: sharing it would
+    share its watermark, and the second workspace's events under it would never be published."""
+    url = str(tmp_path / "published")
+    for name in ("a", "b"):
+        with empreinte.open(tmp_path / name) as ws:
+            ws.track("Item Viewed", user_id=name)
+            ws.flush()
+        (tmp_path / name / "empreinte.toml").write_text(
+            f'[publish]\nurl = "{url}"\ncollector_id = "eu-1"\n'
+        )
+    assert run("publish", "-w", str(tmp_path / "a"))[0] == 0
+    assert run("publish", "-w", str(tmp_path / "a"))[0] == 0  # its own claim: fine
+    code, out = run("publish", "-w", str(tmp_path / "b"))
+    assert code == 1 and "belongs to another workspace" in out
+    (tmp_path / "b" / "empreinte.toml").write_text(
+        f'[publish]\nurl = "{url}"\ncollector_id = "eu-2"\n'
+    )
+    assert run("publish", "-w", str(tmp_path / "b"), "--log", url)[0] == 0
+    assert PublishedLog(url).read().num_rows == 2

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -44,6 +46,7 @@ class Publication:
         self.collector = settings.collector(directory)
         self._engine = engine
         self._directory = directory
+        self._checked: set[str] = set()  # URLs whose collector id this process checked
         self._pending = PendingErasures(directory / PENDING_DIR)
         self._lock = threading.Lock()  # a round and an erasure's application, one at a time
         self._log: PublishedLog | None = None
@@ -102,23 +105,41 @@ class Publication:
         return done
 
     def _check_identity(self, log: PublishedLog) -> None:
-        """The id this workspace stages under, per published log, is remembered beside it:
-        another id (a default that changed with the host name) would stage the whole log
-        again, and publish twice what is older than the dedup horizon."""
+        """One collector id per workspace and one workspace per collector id, for each
+        published log (checked once per process and URL).
+
+        The id a workspace stages under is remembered beside it: another id (a default that
+        changed with the host name) would stage the whole log again, publishing twice what is
+        older than the dedup horizon. And the id is claimed at the URL by this workspace's
+        random token (`collectors/<id>.json`, created exclusively): two workspaces under one id
+        (settings copied by `init --like`, one directory name on one host) would share one
+        watermark, and the second one's events under it would never be published."""
+        if log.url in self._checked:
+            return
         path = self._directory / IDENTITY_FILE
-        known: dict[str, str] = orjson.loads(path.read_bytes()) if path.exists() else {}
-        before = known.get(log.url)
-        if before is None:
-            known[log.url] = self.collector
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(orjson.dumps(known, option=orjson.OPT_INDENT_2))
-            os.replace(temporary, path)
-        elif before != self.collector:
+        known: dict[str, Any] = orjson.loads(path.read_bytes()) if path.exists() else {}
+        token = known.setdefault("workspace", secrets.token_hex(16))
+        urls: dict[str, str] = known.setdefault("collectors", {})
+        before = urls.get(log.url)
+        if before is not None and before != self.collector:
             raise ConfigError(
                 f"this workspace stages to {log.url} as collector {before!r}, not "
                 f"{self.collector!r}: set [publish] collector_id = {before!r} in empreinte.toml "
                 f"(or remove {path} to start anew, publishing older events twice)"
             )
+        claim = f"collectors/{self.collector}.json"
+        mine = orjson.dumps({"workspace": token})
+        if not log.create_exclusive(claim, mine) and log.read_bytes(claim) != mine:
+            raise ConfigError(
+                f"collector id {self.collector!r} at {log.url} belongs to another workspace "
+                "(settings copied from it?): give this one its own [publish] collector_id"
+            )
+        if before is None:
+            urls[log.url] = self.collector
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(orjson.dumps(known, option=orjson.OPT_INDENT_2))
+            os.replace(temporary, path)
+        self._checked.add(log.url)
 
 
 __all__ = ["PENDING_DIR", "Publication", "Round"]

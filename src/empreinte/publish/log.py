@@ -253,6 +253,10 @@ class PublishedLog:
         data = self.fs.cat_file(self.path(relative))
         return pq.read_table(pa.BufferReader(data), columns=list(columns) if columns else None)
 
+    def read_bytes(self, relative: str) -> bytes:
+        data: bytes = self.fs.cat_file(self.path(relative))
+        return data
+
     def remove(self, relatives: Iterable[str]) -> None:
         for relative in relatives:
             try:
