@@ -4,6 +4,7 @@
 <url>/staged/<collector>/<first_seq:020d>-<last_seq:020d>.parquet   each collector's segments
 <url>/events/date=YYYY-MM-DD/hour=HH/<version:012d>-<token>.parquet  published, by arrival hour
 <url>/_manifest/<version:012d>.json                                   one per version
+<url>/collectors/<collector>.json                                     the id's owner (collector.py)
 ```
 
 Readers trust the manifest only: the newest version lists every published file. A file no
