@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,11 +114,11 @@ def validate_all(messages: list[dict[str, Any]], batch: int) -> tuple[list[Event
     return rows, Rate(len(rows), time.perf_counter() - started)
 
 
-def pipeline_cpu(bodies: list[bytes], events: int, passes: int = 3) -> float:
-    """CPU µs per event of the collector's work on a batch before the writer, as its
-    validation thread does it: parse (with the exact-integer check), validate and pseudonymise,
-    encode as Arrow. The best of `passes` after a first one that fills the caches: on a shared
-    machine the fastest pass is the least disturbed, so this figure moves less than the rates."""
+def collector_pass(bodies: list[bytes]) -> Callable[[], float]:
+    """The collector's work on `bodies` before the writer, as its validation thread does it:
+    parse (with the exact-integer check), validate and pseudonymise, encode as Arrow. Returns
+    a function that runs one pass and answers its CPU seconds (bench/validate_cost.py times
+    the same pass in its measured interpreters)."""
     from empreinte.collect.http import _parse
     from empreinte.collect.workers import _Validator
     from empreinte.store.columns import ColumnarRows
@@ -135,6 +135,14 @@ def pipeline_cpu(bodies: list[bytes], events: int, passes: int = 3) -> float:
             ColumnarRows(rows, SOURCE, received_at).table()
         return time.process_time() - started
 
+    return one_pass
+
+
+def pipeline_cpu(bodies: list[bytes], events: int, passes: int = 3) -> float:
+    """CPU µs per event of `collector_pass`: the best of `passes` after a first one that fills
+    the caches: on a shared machine the fastest pass is the least disturbed, so this figure
+    moves less than the rates."""
+    one_pass = collector_pass(bodies)
     one_pass()
     return min(one_pass() for _ in range(passes)) / events * 1e6
 

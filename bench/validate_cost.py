@@ -100,26 +100,15 @@ def child(bodies_path: Path, passes: int, count_instructions: bool) -> None:
     then the best pass's CPU µs per event (under callgrind: instructions are counted during
     those passes only, switched on and off with callgrind_control)."""
     import empreinte.collect.validate
-    from empreinte.collect.http import _parse
-    from empreinte.collect.validate import now_micros
-    from empreinte.collect.workers import _Validator
-    from empreinte.privacy.pii import IngestPolicy
-    from empreinte.privacy.pseudonym import Pseudonymiser
-    from empreinte.store.columns import ColumnarRows
+
+    # Imported here, after this interpreter's path was set: the form measured (compiled or
+    # not) is the one `ingest` imports too.
+    sys.path.insert(0, str(HERE))
+    from ingest import collector_pass
 
     bodies: list[bytes] = pickle.loads(bodies_path.read_bytes())
     count = sum(len(orjson.loads(body)["batch"]) for body in bodies)
-    validator = _Validator(IngestPolicy(Pseudonymiser(b"bench-key-" * 4)))
-    received_at = now_micros()
-
-    def one_pass() -> float:
-        started = time.process_time()
-        for body in bodies:
-            rows, _ = validator._validate(
-                _parse(body), None, "bench", body_size=len(body), received_at=received_at
-            )
-            ColumnarRows(rows, "bench", received_at).table()
-        return time.process_time() - started
+    one_pass = collector_pass(bodies)
 
     def instrument(on: bool) -> None:
         if count_instructions:

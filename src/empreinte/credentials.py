@@ -69,6 +69,15 @@ def check_source_name(source: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class CopiedCredentials:
+    """What `Credentials.copy_from` changed."""
+
+    write_keys: int  # added
+    revoked: int  # write keys revoked here because the other workspace revoked them
+    api_tokens: int  # added
+
+
 class Credentials:
     """A workspace's write keys and API tokens, cached in memory and kept in the engine.
 
@@ -126,6 +135,28 @@ class Credentials:
         self._engine.add_api_token(ApiToken(name, role.value, _digest(token), datetime.now(UTC)))
         self._reload()
         return token
+
+    def copy_from(self, other: Credentials) -> CopiedCredentials:
+        """Accept what `other` accepts: its write keys (with their sources) and API tokens,
+        by digest (no secret is read, none can be), and revoke here the keys it revoked. For
+        collectors side by side behind one load balancer, where a client's key must open
+        every one of them (docs/publish.md). Run again, it copies only what is new."""
+        known = {k.key_hash: k for k in self._engine.all_write_keys()}
+        added = revoked = 0
+        for key in other._engine.all_write_keys():
+            mine = known.get(key.key_hash)
+            if mine is None and key.revoked_at is None:
+                self._engine.add_source(key.source)
+                self._engine.add_write_key(SourceKey(key.source, key.key_hash, key.created_at))
+                added += 1
+            elif mine is not None and mine.revoked_at is None and key.revoked_at is not None:
+                revoked += self._engine.revoke_write_key(key.key_hash, key.revoked_at)
+        tokens = {t.token_hash for t in self._engine.api_tokens()}
+        new_tokens = [t for t in other._engine.api_tokens() if t.token_hash not in tokens]
+        for token in new_tokens:
+            self._engine.add_api_token(token)
+        self._reload()
+        return CopiedCredentials(added, revoked, len(new_tokens))
 
     def source_for(self, write_key: str) -> str:
         """The source a write key writes to; `AuthError` when the key is unknown."""

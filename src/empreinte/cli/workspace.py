@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +27,13 @@ def init(
         Path, typer.Argument(help="Where to create the workspace.")
     ] = DEFAULT_WORKSPACE,
     source: Annotated[str, typer.Option(help="Name of the first source.")] = "default",
+    like: Annotated[
+        Path | None,
+        typer.Option(
+            help="Make a collector beside this workspace: the same settings, pseudonym key, "
+            "write keys and API tokens (docs/publish.md).",
+        ),
+    ] = None,
 ) -> None:
     """Create a workspace, with a write key for its first source and an admin API token."""
     import empreinte
@@ -33,6 +41,9 @@ def init(
 
     if (directory / DATABASE_FILE).exists():
         raise _fail(f"{directory} already holds a workspace")
+    if like is not None:
+        _init_like(directory, like)
+        return
     with empreinte.open(directory) as ws:
         key = ws.credentials.create_write_key(source)
         token = ws.credentials.create_api_token("admin", Role.ADMIN)
@@ -40,6 +51,38 @@ def init(
     console.print(f"  write key for source {source!r}: [bold green]{key}[/]")
     console.print(f"  admin API token:               [bold green]{token}[/]")
     console.print("Keep them: they are stored hashed and cannot be shown again.")
+
+
+def _init_like(directory: Path, like: Path) -> None:
+    """A sibling collector of `like`: its config file and pseudonym key copied first (the key
+    before the workspace opens, which would make its own), then its credentials. Events it
+    takes are pseudonymised exactly as `like`'s, so the published log joins them."""
+    import shutil
+
+    import empreinte
+    from empreinte.config import CONFIG_FILE
+    from empreinte.privacy.pseudonym import KEY_FILE
+    from empreinte.workspace import DATABASE_FILE
+
+    if not (like / DATABASE_FILE).exists() or not (like / KEY_FILE).exists():
+        raise _fail(f"{like} is not a workspace (no {DATABASE_FILE} and {KEY_FILE} there)")
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    if (directory / KEY_FILE).exists():
+        raise _fail(f"{directory} already has a pseudonym key: it would not match {like}'s")
+    # Owner-only from its creation, like the key the workspace makes.
+    fd = os.open(directory / KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write((like / KEY_FILE).read_bytes())
+    if (like / CONFIG_FILE).exists():
+        shutil.copyfile(like / CONFIG_FILE, directory / CONFIG_FILE)
+    with reading(like) as source, empreinte.open(directory) as ws:
+        copied = ws.credentials.copy_from(source.credentials)
+    console.print(f"Workspace created in [bold]{directory}[/], a collector beside {like}")
+    console.print(
+        f"  copied: its settings, its pseudonym key, {copied.write_keys} write key(s) and "
+        f"{copied.api_tokens} API token(s); keys made later: `empreinte keys copy --from {like}`"
+    )
 
 
 def serve(
@@ -105,6 +148,21 @@ def keys_create(
     with _workspace(workspace) as ws:
         key = ws.credentials.create_write_key(source)
     console.print(key)
+
+
+@keys_app.command("copy")
+def keys_copy(
+    source: Annotated[Path, typer.Option("--from", help="The workspace to copy keys from.")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Accept the write keys and API tokens of another workspace (by digest), and revoke the
+    keys it revoked: for collectors side by side behind one load balancer."""
+    with reading(source) as other, _workspace(workspace) as ws:
+        copied = ws.credentials.copy_from(other.credentials)
+    console.print(
+        f"{copied.write_keys} write key(s) and {copied.api_tokens} API token(s) added, "
+        f"{copied.revoked} write key(s) revoked"
+    )
 
 
 @keys_app.command("list")
