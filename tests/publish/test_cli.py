@@ -85,3 +85,14 @@ def test_two_workspaces_cannot_share_a_collector_id(tmp_path: Path) -> None:
     )
     assert run("publish", "-w", str(tmp_path / "b"), "--log", url)[0] == 0
     assert PublishedLog(url).read().num_rows == 2
+
+
+def test_init_like_warns_of_a_copied_collector_id(tmp_path: Path) -> None:
+    with empreinte.open(tmp_path / "a"):
+        pass
+    (tmp_path / "a" / "empreinte.toml").write_text(
+        f'[publish]\nurl = "{tmp_path / "published"}"\ncollector_id = "eu-1"\n'
+    )
+    code, out = run("init", str(tmp_path / "b"), "--like", str(tmp_path / "a"))
+    assert code == 0, out
+    assert "collector_id = 'eu-1'" in out and "each collector needs its own" in out

@@ -78,11 +78,18 @@ def _init_like(directory: Path, like: Path) -> None:
         shutil.copyfile(like / CONFIG_FILE, directory / CONFIG_FILE)
     with reading(like) as source, empreinte.open(directory) as ws:
         copied = ws.credentials.copy_from(source.credentials)
+        shared_id = ws.config.publish.get("collector_id")
     console.print(f"Workspace created in [bold]{directory}[/], a collector beside {like}")
     console.print(
         f"  copied: its settings, its pseudonym key, {copied.write_keys} write key(s) and "
         f"{copied.api_tokens} API token(s); keys made later: `empreinte keys copy --from {like}`"
     )
+    if shared_id:
+        # Two collectors cannot publish under one id (docs/publish.md): staging would refuse.
+        console.print(
+            f"  [bold]change[/] [publish] collector_id = {shared_id!r} in "
+            f"{directory / CONFIG_FILE}: each collector needs its own"
+        )
 
 
 def serve(
