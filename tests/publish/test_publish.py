@@ -256,3 +256,34 @@ def test_temporaries_of_killed_writers_are_removed_once_stale(tmp_path: Path) ->
     assert [s.last_seq for s in log.segments()] == [1]  # temporaries are not segments
     Publisher(log).publish()
     assert not old.exists() and fresh.exists()
+
+
+def test_the_horizon_bounds_what_the_publisher_keeps(tmp_path: Path, log: PublishedLog) -> None:
+    """Keys of files older than the horizon are neither read nor kept: a retry that late is
+    published again, as a single collector would store it again."""
+    (ws,) = twin_workspaces(tmp_path, 1)
+    old = track("u", 1)
+    publisher = Publisher(log)
+    with ws:
+        ws.ingest([old])
+        stage(ws.engine, log, "a")
+        publisher.publish()
+        (first,) = log.manifest().files
+        ws.ingest([track("u", 2)])
+        stage(ws.engine, log, "a")
+        publisher.publish()
+    assert first in publisher._keys  # read to dedup the second version
+    # The first file, as if it had arrived long ago: moved to that hour's partition.
+    manifest = log.manifest()
+    moved = "events/date=2000-01-01/hour=00/" + first.rsplit("/", 1)[1]
+    log.write_file(moved, log.read_bytes(first))
+    files = {p: n for p, n in manifest.files.items() if p != first} | {moved: 1}
+    log.commit(manifest.next(files=files, removed=(first,), added=(moved,)))
+    (tmp_path / "later").mkdir()
+    (b,) = twin_workspaces(tmp_path / "later", 1)
+    with b:
+        b.ingest([old])  # the late retry, through another collector
+        stage(b.engine, log, "b")
+    assert publisher.publish().rows == 1
+    assert moved not in publisher._keys and first not in publisher._keys
+    assert sorted(log.read().column("message_id").to_pylist()).count(old["messageId"]) == 2

@@ -141,8 +141,8 @@ class Publisher:
         for path in paths:
             if path not in self._keys:
                 self._keys[path] = _keys(self.log.read_table(path, ["source", "message_id"]))
-        for path in set(self._keys) - set(manifest.files):
-            del self._keys[path]  # removed by an erasure
+        for path in set(self._keys) - set(paths):
+            del self._keys[path]  # out of the horizon now, or removed by an erasure
         parts = [self._keys[p] for p in paths]
         return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
 
