@@ -15,7 +15,8 @@ cannot both commit version n: the loser re-reads and retries.
 
 Files are written whole or not at all: on a file system to a temporary name, fsynced, then
 renamed; on an object store (no rename there) a put of the final name, which appears whole.
-Staged names are only read back by the stager and publisher, which both accept either.
+Temporary names end in `.tmp`: listings skip them, and the publisher's clean-up removes those
+a killed writer left (after an hour).
 """
 
 from __future__ import annotations
