@@ -31,7 +31,12 @@ def test_stage_then_publish_from_the_command_line(tmp_path: Path) -> None:
     code, out = run("publish", "-w", str(tmp_path / "ws"), "--json")
     assert code == 0, out
     doc = orjson.loads(out)
-    assert doc == {"collector": "shop-1", "stagedSegments": 1, "erasuresApplied": 0}
+    assert doc == {
+        "collector": "shop-1",
+        "stagedSegments": 1,
+        "erasuresApplied": 0,
+        "erasuresAdopted": 0,
+    }
     assert PublishedLog(url).files() == []  # not the leader: staged only
     code, out = run("publish", "--log", url, "--json")
     assert code == 0, out

@@ -34,6 +34,7 @@ def publish(
 ) -> None:
     """Stage a workspace's committed events and/or publish every staged segment, exactly once,
     into the partitioned Parquet log."""
+    from empreinte.privacy.erasure import adopt_published
     from empreinte.publish.log import PublishedLog
     from empreinte.publish.publisher import Publisher
 
@@ -50,6 +51,7 @@ def publish(
                 doc["collector"] = published.collector
                 doc["stagedSegments"] = done.staged
                 doc["erasuresApplied"] = len(done.erasures)
+                doc["erasuresAdopted"] = len(adopt_published(ws))
                 report = done.published
         else:
             assert log is not None

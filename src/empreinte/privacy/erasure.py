@@ -55,6 +55,7 @@ from empreinte.errors import PrivacyError, ProfileNotFound
 from empreinte.identity.model import profile_id_for
 from empreinte.privacy.people import Person, locate, lookup_key, raw_identifiers
 from empreinte.privacy.scrub import VaultScrubber, is_personal, regions_of_numbers, value_of
+from empreinte.publish.erasure import ErasureNotice, SiblingHashes
 from empreinte.store.privacy_store import ErasurePlan
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class PublishedCopies(Protocol):
     """What erasure asks of the published Parquet log (publish/collector.py): the rows it
     must lose are recorded before the local commit, applied after it (or later, pending)."""
 
-    def record(self, plan: ErasurePlan) -> None: ...
+    def record(self, plan: ErasurePlan, siblings: SiblingHashes) -> None: ...
 
     def discard(self, erasure_id: str) -> None: ...
 
@@ -214,7 +215,8 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
         # the published Parquet log holding the person (publish/erasure.py).
         published: PublishedCopies = workspace.published
         try:
-            published.record(plan)
+            sole = sorted(workspace.suppression.hash(k) for k in exclusive & personal)
+            published.record(plan, SiblingHashes(sorted(hashes), sorted(shared_hashes), sole))
             workspace.flush()
             counts = store.erase(plan)
         except BaseException:
@@ -234,6 +236,68 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
         len(scrubbed),
         notified,
     )
+
+
+def adopt_published(workspace: Workspace) -> list[ErasureReport]:
+    """Make this workspace's own the erasures other collectors of its published log made
+    (docs/publish.md, "Erasure on every collector"): a person erased on one collector is
+    erased from every sibling's log too, and refused at every sibling's door from then on.
+
+    For each notice not yet adopted: every local profile holding a personal identifier the
+    person alone carried there (matched by suppression hash: the notice holds no key) is
+    erased here, by the local rules (what it shares with other people here is scrubbed, not
+    erased); then every hash of the notice joins the local suppression list, for identifiers
+    this collector has not seen yet. Both are audited with the other collector's name."""
+    notices = workspace.published.notices_to_adopt()
+    if not notices:
+        return []
+    with workspace.analytics("duckdb") as log:
+        identities = log.to_pyarrow(log.table("identities").select("id_key", "profile_id"))
+    owner_of_hash = {
+        workspace.suppression.hash(key): profile
+        for key, profile in zip(
+            identities["id_key"].to_pylist(), identities["profile_id"].to_pylist(), strict=True
+        )
+        if is_personal(key)
+    }
+    reports: list[ErasureReport] = []
+    for notice in notices:
+        reports.extend(_adopt(workspace, notice, owner_of_hash))
+        workspace.published.adopted(notice.erasure_id)
+    return reports
+
+
+def _adopt(
+    workspace: Workspace, notice: ErasureNotice, owner_of_hash: Mapping[str, str]
+) -> list[ErasureReport]:
+    actor = f"collector {notice.collector} (erasure {notice.erasure_id})"
+    reports = []
+    for profile_id in sorted({owner_of_hash[h] for h in notice.hashes.erase if h in owner_of_hash}):
+        try:
+            reports.append(erase(workspace, profile_id, actor))
+        except ProfileNotFound:
+            continue  # erased already (an earlier notice named the same person)
+    known = workspace.privacy_store.suppressed_hashes()
+    missing = sorted(set(notice.hashes.suppress) - known)
+    if missing:
+        shared = sorted(set(notice.hashes.shared) & set(missing))
+        with _erasing:
+            workspace.suppression.add(missing, shared)
+            workspace.privacy_store.erase(
+                ErasurePlan(
+                    erasure_id="er_" + secrets.token_hex(10),
+                    actor=actor,
+                    seqs=[],
+                    keys=[],
+                    exclusive_keys=[],
+                    profile_ids=[],
+                    id_hashes=missing,
+                    match_review_ids=[],
+                    extra_counts={"suppressed_identifiers": len(missing)},
+                    shared_hashes=shared,
+                )
+            )
+    return reports
 
 
 def _raw_values(
@@ -294,4 +358,12 @@ def _link_keys(workspace: Workspace, link: Any) -> Iterable[str]:
                 continue
 
 
-__all__ = ["ErasureReport", "ProfileNotFound", "Suppressed", "erase", "erase_by", "suppressed"]
+__all__ = [
+    "ErasureReport",
+    "ProfileNotFound",
+    "Suppressed",
+    "adopt_published",
+    "erase",
+    "erase_by",
+    "suppressed",
+]

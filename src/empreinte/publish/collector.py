@@ -15,7 +15,14 @@ from typing import Any
 import orjson
 
 from empreinte.errors import ConfigError
-from empreinte.publish.erasure import ErasureResult, PendingErasures, PublishedErasure
+from empreinte.publish.erasure import (
+    ErasureNotice,
+    ErasureResult,
+    PendingErasures,
+    PublishedErasure,
+    SiblingHashes,
+    notices,
+)
 from empreinte.publish.log import PublishedLog
 from empreinte.publish.publisher import Publisher, PublishReport
 from empreinte.publish.settings import PublishSettings
@@ -29,6 +36,8 @@ logger = logging.getLogger("empreinte.publish")
 PENDING_DIR = "publish-erasures"
 #: Beside the workspace's log: the collector id it stages under, per published log's URL.
 IDENTITY_FILE = "publish-collector.json"
+#: Beside the workspace's log: the other collectors' erasures this workspace made its own.
+ADOPTED_FILE = "publish-adopted.json"
 
 
 @dataclass
@@ -67,10 +76,11 @@ class Publication:
 
     # -- erasure (privacy/erasure.py calls these) -----------------------------------------
 
-    def record(self, plan: ErasurePlan) -> None:
-        """Before the local erasure commits: keep what the published log must lose."""
+    def record(self, plan: ErasurePlan, siblings: SiblingHashes) -> None:
+        """Before the local erasure commits: keep what the published log must lose, and what
+        the other collectors must hear of it."""
         if self.enabled:
-            self._pending.record(PublishedErasure.from_plan(plan, self.collector))
+            self._pending.record(PublishedErasure.from_plan(plan, self.collector, siblings))
 
     def discard(self, erasure_id: str) -> None:
         """The local erasure failed: nothing to apply."""
@@ -86,6 +96,32 @@ class Publication:
                 self._pending.apply(self.log())
         except Exception:
             logger.exception("erasure pending for the published log %s", self.settings.url)
+
+    # -- erasures made on the other collectors (privacy/erasure.py adopts them) -------------
+
+    def notices_to_adopt(self) -> list[ErasureNotice]:
+        """Erasures other collectors applied to the published log that this workspace has
+        not yet made its own."""
+        if not self.enabled:
+            return []
+        done = self._adopted()
+        return [
+            n
+            for n in notices(self.log())
+            if n.collector != self.collector and n.erasure_id not in done
+        ]
+
+    def adopted(self, erasure_id: str) -> None:
+        """Remember that this workspace made `erasure_id` its own (written whole)."""
+        path = self._directory / ADOPTED_FILE
+        ids = sorted(self._adopted() | {erasure_id})
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(orjson.dumps(ids))
+        os.replace(temporary, path)
+
+    def _adopted(self) -> set[str]:
+        path = self._directory / ADOPTED_FILE
+        return set(orjson.loads(path.read_bytes())) if path.exists() else set()
 
     # -- a round --------------------------------------------------------------------------
 

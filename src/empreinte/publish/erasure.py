@@ -44,6 +44,33 @@ _ERASED_JSON = orjson.dumps(ERASED).decode()
 _RETRIES = 20
 
 
+#: Where each applied erasure leaves its notice for the other collectors (`<id>.json`).
+NOTICES = "erasures"
+
+
+@dataclass(frozen=True)
+class SiblingHashes:
+    """What the other collectors of a published log need to erase the same person from their
+    own logs: suppression hashes, keyed by the pseudonym key siblings share (`init --like`),
+    so that the notice names nobody. `suppress`: every hash the erasure put on its list;
+    `shared`: those of identifiers other people's events carried too; `erase`: those of
+    personal identifiers (e-mail, phone, user id, card…) the person alone carried, which
+    make a sibling erase the profile holding one (privacy/erasure.py, `adopt_published`)."""
+
+    suppress: Sequence[str] = ()
+    shared: Sequence[str] = ()
+    erase: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ErasureNotice:
+    """An erasure another collector applied to the published log, as its siblings read it."""
+
+    erasure_id: str
+    collector: str
+    hashes: SiblingHashes
+
+
 @dataclass(frozen=True)
 class PublishedErasure:
     erasure_id: str
@@ -53,9 +80,14 @@ class PublishedErasure:
     scrub_keys: Sequence[str]
     scrub_values: Sequence[str]
     pseudonyms: Sequence[str]
+    suppress: Sequence[str] = ()  # SiblingHashes, flat (this is kept as JSON)
+    shared: Sequence[str] = ()
+    erase: Sequence[str] = ()
 
     @classmethod
-    def from_plan(cls, plan: ErasurePlan, collector: str) -> PublishedErasure:
+    def from_plan(
+        cls, plan: ErasurePlan, collector: str, siblings: SiblingHashes = SiblingHashes()
+    ) -> PublishedErasure:
         return cls(
             erasure_id=plan.erasure_id,
             collector=collector,
@@ -64,6 +96,21 @@ class PublishedErasure:
             scrub_keys=sorted(set(plan.scrub_keys)),
             scrub_values=sorted(set(plan.scrub_values)),
             pseudonyms=sorted(set(plan.pseudonyms)),
+            suppress=sorted(set(siblings.suppress)),
+            shared=sorted(set(siblings.shared)),
+            erase=sorted(set(siblings.erase)),
+        )
+
+    def notice(self) -> bytes:
+        """The notice siblings read: the collector and hashes, no key, seq or value."""
+        return orjson.dumps(
+            {
+                "erasure_id": self.erasure_id,
+                "collector": self.collector,
+                "suppress": list(self.suppress),
+                "shared": list(self.shared),
+                "erase": list(self.erase),
+            }
         )
 
     def to_json(self) -> bytes:
@@ -128,6 +175,8 @@ def apply_erasure(log: PublishedLog, erasure: PublishedErasure) -> ErasureResult
             removed=tuple(old),
             erasure=erasure.erasure_id,
         )
+        # Before the commit: an erasure the manifest records always has its notice.
+        log.create_exclusive(f"{NOTICES}/{erasure.erasure_id}.json", erasure.notice())
         try:
             log.commit(version)
         except ManifestConflict:
@@ -218,6 +267,18 @@ def _scrub(
     )
 
 
+def notices(log: PublishedLog) -> list[ErasureNotice]:
+    """Every erasure notice at `log`, oldest id first."""
+    out = []
+    for path in log.list_files(NOTICES):
+        if not path.endswith(".json"):
+            continue
+        doc = orjson.loads(log.read_bytes(path))
+        hashes = SiblingHashes(tuple(doc["suppress"]), tuple(doc["shared"]), tuple(doc["erase"]))
+        out.append(ErasureNotice(doc["erasure_id"], doc["collector"], hashes))
+    return sorted(out, key=lambda n: n.erasure_id)
+
+
 class PendingErasures:
     """Erasures a collector made and has not yet applied to the published log, kept beside its
     log (`publish-erasures/<id>.json`) from before the local erasure commits until the
@@ -257,4 +318,13 @@ class PendingErasures:
         return results
 
 
-__all__ = ["ErasureResult", "PendingErasures", "PublishedErasure", "apply_erasure", "erase_rows"]
+__all__ = [
+    "ErasureNotice",
+    "ErasureResult",
+    "PendingErasures",
+    "PublishedErasure",
+    "SiblingHashes",
+    "apply_erasure",
+    "erase_rows",
+    "notices",
+]

@@ -205,6 +205,10 @@ class PublishedLog:
         except FileNotFoundError:
             return []
 
+    def list_files(self, relative: str) -> list[str]:
+        """The files directly under `relative` (relative paths), none when it does not exist."""
+        return sorted(p for p in self._list(relative) if not p.endswith(".tmp"))
+
     # -- atomic writes --------------------------------------------------------------------
 
     def write_file(self, relative: str, data: bytes) -> None:

@@ -1,7 +1,8 @@
 """`empreinte serve` publishing in the background when `[publish] url` is set (docs/publish.md):
 every `[publish] interval` a round applies pending erasures, stages what the collector
-committed since its watermark, and publishes when `[publish] leader = true`; once more when
-the server stops. A failure (the store out of reach) is logged and the next round retries:
+committed since its watermark, publishes when `[publish] leader = true`, and makes its
+own the erasures other collectors published (privacy/erasure.py, `adopt_published`); once
+more when the server stops. A failure (the store out of reach) is logged and the next round retries:
 the watermark lives at the URL, so nothing is staged twice or skipped."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class PublishLoop(BackgroundLoop):
 
     def __init__(self, workspace: Workspace):
         super().__init__()
+        self._workspace = workspace
         self._published = workspace.published
         self.rounds = 0
 
@@ -30,7 +32,11 @@ class PublishLoop(BackgroundLoop):
             super().start()
 
     def run_once(self) -> None:
+        from empreinte.privacy.erasure import adopt_published
+
         self._published.run()
+        # Erasures other collectors published: this collector's log forgets the person too.
+        adopt_published(self._workspace)
         self.rounds += 1
 
     def _run(self) -> None:
