@@ -1,0 +1,334 @@
+"""The identity graph's full rebuild on Spark, for logs too large for one machine.
+
+The same method as `identity/rebuild.py` (its docstring proves it exact), with each step
+where the data is:
+
+- on the executors: the usable identifier keys of every event (blocked keys and keys of
+  unknown types dropped, as `code_log` does), numbered with unique long ids; the edges (each
+  event links its keys in a star to its smallest id, which gives the components of linking
+  every pair); the components (`components.py`, large-star/small-star); per component the
+  count of keys of each type, whether it holds a cut key, and its founder (the key
+  minimising (first seq, type rank, key text)); the profile id of every key of a *clean*
+  component (within every limit, at most one key of each person-level type, no cut key),
+  written by the executors;
+- on the driver: only the *dirty* components (shared devices, switchboard numbers, cut keys,
+  aliases: a small part of a real log), their keys and their events' occurrences, replayed
+  with the sequential resolver (`identity.rebuild.replay_components`, the code the DuckDB
+  rebuild runs). The edges never leave the executors.
+
+The result is a directory: `identities/` (Parquet: id_key, id_type, profile_id, first_seq,
+last_seq; the columns of the `identities` table) and `conflicts.parquet`, in a fresh run
+directory named by the file `CURRENT`, which is replaced (an atomic rename) only once
+everything is written: a job killed or cancelled midway leaves the previous result as it was.
+The output path must be a directory the driver and every executor see at the same path (on
+one machine, any; on a cluster, a shared mount).
+
+The profile ids are salted (`profile_id_for`): the salt, a secret derived from the
+workspace's key (never the key itself), is a literal of the job that computes them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from empreinte.errors import StorageError
+from empreinte.identity.graph import Overrides
+from empreinte.identity.model import PROFILE_PREFIX, ConflictRow
+from empreinte.identity.rebuild import CodedLog, replay_components
+from empreinte.identity.rules import MergeRules
+from empreinte.store.spark.components import connected_components
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, SparkSession
+
+CURRENT = "CURRENT"
+IDENTITIES = "identities"
+CONFLICTS = "conflicts.parquet"
+CONFLICT_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("message_id", pa.string()),
+        ("id_key", pa.string()),
+        ("profile_id", pa.string()),
+        ("other_profile_id", pa.string()),
+        ("rule", pa.string()),
+        ("recorded_at", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class SparkRebuildReport:
+    """What one rebuild on Spark did; `run` is the directory its result is in."""
+
+    events: int
+    identifiers: int
+    profiles: int
+    components: int
+    rounds: int  # large-star + small-star rounds
+    replayed_components: int
+    replayed_events: int
+    collected_occurrences: int  # identifier occurrences brought to the driver (dirty ones)
+    conflicts: int
+    run: Path
+    seconds: float
+
+
+def _rank(rules: MergeRules) -> Column:
+    """The key's type rank (`code_log`'s: the last type of the priority whose "type:" prefix
+    it has), null for a key of no known type."""
+    from pyspark.sql import functions as F
+
+    rank = F.lit(None).cast("int")
+    for i, kind in enumerate(rules.priority):
+        rank = F.when(F.col("key").startswith(kind + ":"), F.lit(i)).otherwise(rank)
+    return rank
+
+
+def _profile_id(key: Column, salt: str) -> Column:
+    """`profile_id_for(key, salt)` in Spark: "p_" + the first 16 hex digits of SHA-256."""
+    from pyspark.sql import functions as F
+
+    digest = F.sha2(F.concat(F.lit(salt), key), 256)
+    return F.concat(F.lit(PROFILE_PREFIX), F.substring(digest, 1, 16))
+
+
+def _coded_log(keys: pa.Table, occurrences: pa.Table) -> CodedLog:
+    """The dirty components' keys and occurrences as the DuckDB rebuild codes them (codes
+    0..n-1, occurrences by seq)."""
+    keys = keys.sort_by("key")
+    index = pc.index_in(occurrences.column("key"), value_set=keys.column("key"))
+    order = np.argsort(occurrences.column("seq").to_numpy(), kind="stable")
+    return CodedLog(
+        seq=occurrences.column("seq").to_numpy()[order].astype(np.int64),
+        code=index.to_numpy(zero_copy_only=False)[order].astype(np.int64),
+        keys=keys.column("key").combine_chunks(),
+        rank=keys.column("rank").to_numpy().astype(np.int8),
+        first_seq=keys.column("first_seq").to_numpy().astype(np.int64),
+        last_seq=keys.column("last_seq").to_numpy().astype(np.int64),
+        cut=keys.column("cut").to_numpy(zero_copy_only=False).astype(np.bool_),
+    )
+
+
+def rebuild_identities(
+    spark: SparkSession,
+    events: str | Path | Sequence[str | Path],
+    output: str | Path,
+    rules: MergeRules,
+    overrides: Overrides,
+    *,
+    salt: str,
+    upto: int | None = None,
+    checkpoint_every: int = 3,
+) -> SparkRebuildReport:
+    """Rebuild the identity graph from the Parquet events at `events` (a directory, a file or
+    a list of files with at least `seq`, `message_id`, `timestamp` and `identifiers`), up to
+    seq `upto` (all when None), into `output` (module docstring)."""
+    from pyspark.sql import functions as F
+
+    start = time.perf_counter()
+    paths = [str(events)] if isinstance(events, str | Path) else [str(p) for p in events]
+    if not paths:
+        raise StorageError("no events to rebuild the identity graph from")
+    target = Path(output)
+    target.mkdir(parents=True, exist_ok=True)
+    run = target / f"run-{uuid.uuid4().hex}"
+
+    log = spark.read.parquet(*paths).select("seq", "message_id", "timestamp", "identifiers")
+    log = log.where(F.col("identifiers").isNotNull())
+    if upto is not None:
+        log = log.where(F.col("seq") <= F.lit(int(upto)))
+    events_count = log.count()
+    occurrences = (
+        log.select("seq", F.explode("identifiers").alias("key"))
+        .where(F.col("key").isNotNull())
+        .distinct()  # a key listed twice in one event occurs once
+        .withColumn("rank", _rank(rules))
+        .where(F.col("rank").isNotNull())
+    )
+    if overrides.blocked:
+        occurrences = occurrences.where(~F.col("key").isin(sorted(overrides.blocked)))
+    occurrences = occurrences.localCheckpoint(eager=True)
+    cut = F.col("key").isin(sorted(overrides.cut)) if overrides.cut else F.lit(False)
+    # Unique long ids, frozen by the checkpoint (monotonically_increasing_id is not stable
+    # across recomputations).
+    keys = (
+        occurrences.groupBy("key")
+        .agg(
+            F.min("seq").alias("first_seq"),
+            F.max("seq").alias("last_seq"),
+            F.first("rank").alias("rank"),
+        )
+        .withColumn("cut", cut)
+        .withColumn("id", F.monotonically_increasing_id())
+        .localCheckpoint(eager=True)
+    )
+    coded = occurrences.join(keys.select("key", "id"), "key")
+    hubs = coded.groupBy("seq").agg(F.min("id").alias("hub"))
+    edges = (
+        coded.join(hubs, "seq")
+        .where(F.col("id") != F.col("hub"))
+        .select(F.col("id").alias("u"), F.col("hub").alias("v"))
+    )
+    found = connected_components(
+        edges, keys.select(F.col("id").alias("node")), checkpoint_every=checkpoint_every
+    )
+    labelled = keys.join(
+        found.labels.select(F.col("node").alias("id"), "component"), "id"
+    ).localCheckpoint(eager=True)
+
+    # Dirty components: a type over its limit, two keys of a person-level type, a cut key.
+    types = len(rules.priority)
+    limits = rules.limit_vector()
+    person = set(rules.person_ranks())
+    bounds = spark.createDataFrame(
+        [(i, limits[i] if i not in person else min(1, limits[i])) for i in range(types)],
+        "rank int, bound int",
+    )
+    over = (
+        labelled.groupBy("component", "rank")
+        .count()
+        .join(F.broadcast(bounds), "rank")
+        .where(F.col("count") > F.col("bound"))
+        .select("component")
+    )
+    cut_components = labelled.where(F.col("cut")).select("component")
+    dirty = over.unionByName(cut_components).distinct().localCheckpoint(eager=True)
+
+    # Clean components: one profile each, named by the founder.
+    founders = (
+        labelled.join(dirty, "component", "left_anti")
+        .groupBy("component")
+        .agg(F.min(F.struct("first_seq", "rank", "key")).alias("f"))
+        .select("component", _profile_id(F.col("f.key"), salt).alias("profile_id"))
+        .localCheckpoint(eager=True)
+    )
+    if not founders.groupBy("profile_id").count().where(F.col("count") > 1).isEmpty():
+        raise RuntimeError("profile id collision; change the workspace salt")
+    kinds = F.array(*[F.lit(kind) for kind in rules.priority])
+    clean_rows = labelled.join(founders, "component").select(
+        F.col("key").alias("id_key"),
+        F.element_at(kinds, F.col("rank") + 1).alias("id_type"),
+        "profile_id",
+        "first_seq",
+        "last_seq",
+    )
+
+    # Dirty components: their keys and occurrences (with the events' heads) to the driver.
+    dirty_keys = labelled.join(dirty, "component", "left_semi")
+    dirty_table = dirty_keys.select("key", "rank", "first_seq", "last_seq", "cut").toArrow()
+    dirty_occurrences = (
+        occurrences.join(dirty_keys.select("key"), "key", "left_semi")
+        .join(
+            log.select("seq", "message_id", F.unix_micros("timestamp").alias("at")),
+            "seq",
+        )
+        .select("seq", "key", "message_id", "at")
+        .toArrow()
+    )
+    coded_log = _coded_log(dirty_table, dirty_occurrences)
+    done = replay_components(
+        coded_log, np.ones(coded_log.size, dtype=np.bool_), rules, overrides, salt
+    )
+    heads = {
+        int(s): (m, int(a))
+        for s, m, a in zip(
+            dirty_occurrences.column("seq").to_pylist(),
+            dirty_occurrences.column("message_id").to_pylist(),
+            dirty_occurrences.column("at").to_pylist(),
+            strict=True,
+        )
+    }
+    conflicts = [
+        c._replace(message_id=heads[c.seq][0], recorded_at=heads[c.seq][1]) for c in done.conflicts
+    ]
+    if done.owners:
+        replayed_ids = sorted(set(done.owners))
+        if not founders.where(F.col("profile_id").isin(replayed_ids)).isEmpty():
+            raise RuntimeError("profile id collision; change the workspace salt")
+        replayed = pa.table(
+            {
+                "id_key": pa.array(done.texts, pa.string()),
+                "id_type": pa.array(
+                    [rules.priority[r] for r in coded_log.rank[done.codes].tolist()], pa.string()
+                ),
+                "profile_id": pa.array(done.owners, pa.string()),
+                "first_seq": pa.array(coded_log.first_seq[done.codes]),
+                "last_seq": pa.array(coded_log.last_seq[done.codes]),
+            }
+        )
+        rows = clean_rows.unionByName(spark.createDataFrame(replayed.to_pandas()))
+    else:
+        rows = clean_rows
+
+    try:
+        rows.write.parquet(str(run / IDENTITIES))
+        pq.write_table(_conflict_table(conflicts), run / CONFLICTS)
+        _publish(target, run)
+    except BaseException:
+        shutil.rmtree(run, ignore_errors=True)
+        raise
+    components = labelled.select("component").distinct().count()
+    replayed_components = dirty.count()
+    return SparkRebuildReport(
+        events=events_count,
+        identifiers=keys.count(),
+        profiles=components - replayed_components + len(done.profile_values),
+        components=components,
+        rounds=found.rounds,
+        replayed_components=replayed_components,
+        replayed_events=done.events,
+        collected_occurrences=dirty_occurrences.num_rows,
+        conflicts=len(conflicts),
+        run=run,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _conflict_table(conflicts: Sequence[ConflictRow]) -> pa.Table:
+    return pa.Table.from_pylist([c._asdict() for c in conflicts], schema=CONFLICT_SCHEMA)
+
+
+def _publish(target: Path, run: Path) -> None:
+    """Point `CURRENT` at `run` (write a temporary file, fsync, rename over), then delete the
+    previous run: readers see the old result or the new one, never a mix."""
+    previous = current_run(target)
+    pending = target / f".{CURRENT}.{run.name}"
+    with open(pending, "w") as handle:
+        handle.write(run.name)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(pending, target / CURRENT)
+    if previous is not None and previous != run:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def current_run(output: str | Path) -> Path | None:
+    """The run directory `output/CURRENT` names, None before the first complete rebuild."""
+    pointer = Path(output) / CURRENT
+    if not pointer.exists():
+        return None
+    return Path(output) / pointer.read_text().strip()
+
+
+def read_result(output: str | Path) -> tuple[pa.Table, pa.Table]:
+    """(identities, conflicts) of the last complete rebuild into `output`."""
+    run = current_run(output)
+    if run is None:
+        raise StorageError(f"no complete identity rebuild in {output}")
+    identities = pq.read_table(
+        run / IDENTITIES, schema=None, partitioning=None, ignore_prefixes=["_", "."]
+    )
+    return identities, pq.read_table(run / CONFLICTS)
