@@ -42,9 +42,7 @@ def scipy_partition(edges: Sequence[Edge], nodes: Sequence[int]) -> set[frozense
     a = np.array([index[u] for u, _ in edges], dtype=np.int64)
     b = np.array([index[v] for _, v in edges], dtype=np.int64)
     n = len(index)
-    _, label = scipy_components(
-        csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False
-    )
+    _, label = scipy_components(csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
     names = sorted(index, key=index.__getitem__)
     return partition({names[i]: int(label[i]) for i in range(n)})
 
