@@ -10,8 +10,9 @@ nodes are ordered by id, and m(u) is the smallest of u and its neighbours.
 Both keep every component connected and only ever replace an edge by edges towards smaller
 ids; alternated, they end in a forest of stars, each centred on its component's smallest id,
 in O(log n) rounds in practice (O(log² n) proven for the alternation). A round is one
-large-star then one small-star, three shuffles; the test for the end is one more aggregation
-(every edge's larger end has exactly one neighbour, and no smaller end is anyone's larger end).
+large-star then one small-star, each a window by node and a `distinct` (four shuffles); the
+test for the end is one more aggregation (every edge's larger end has exactly one neighbour,
+and no smaller end is anyone's larger end).
 
 Everything runs as DataFrame operations on the executors: the driver sees only the number of
 rounds and one boolean per round, never an edge. Each round's edges are persisted (the next
@@ -40,14 +41,14 @@ class Components:
 
 
 def _large_star(edges: DataFrame) -> DataFrame:
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    both = edges.select("u", "v").unionByName(
-        edges.select(F.col("v").alias("u"), F.col("u").alias("v"))
-    )
-    low = both.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
+    both = edges.unionByName(edges.select(F.col("v").alias("u"), F.col("u").alias("v")))
+    # m(u) over each node's edges: a window (one shuffle by u), not an aggregate joined back.
+    low = F.least(F.min("v").over(Window.partitionBy("u")), F.col("u"))
     return (
-        both.join(low, "u")
+        both.withColumn("m", low)
         .where(F.col("v") > F.col("u"))
         .select(F.col("v").alias("u"), F.col("m").alias("v"))
         .distinct()
@@ -55,15 +56,17 @@ def _large_star(edges: DataFrame) -> DataFrame:
 
 
 def _small_star(edges: DataFrame) -> DataFrame:
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    # Each edge once, from its larger end (u) to its smaller end (v).
-    down = edges.select(F.greatest("u", "v").alias("u"), F.least("u", "v").alias("v")).where(
-        F.col("u") != F.col("v")
+    # Each edge once, from its larger end (u) to its smaller end (v), with m = min v of u.
+    down = (
+        edges.select(F.greatest("u", "v").alias("u"), F.least("u", "v").alias("v"))
+        .where(F.col("u") != F.col("v"))
+        .withColumn("m", F.min("v").over(Window.partitionBy("u")))
     )
-    low = down.groupBy("u").agg(F.min("v").alias("m"))
-    neighbours = down.join(low, "u").select(F.col("v").alias("u"), F.col("m").alias("v"))
-    itself = low.select("u", F.col("m").alias("v"))
+    neighbours = down.select(F.col("v").alias("u"), F.col("m").alias("v"))
+    itself = down.select("u", F.col("m").alias("v"))
     return neighbours.unionByName(itself).where(F.col("u") != F.col("v")).distinct()
 
 

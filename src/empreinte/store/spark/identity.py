@@ -147,7 +147,7 @@ def rebuild_identities(
     run = target / f"run-{uuid.uuid4().hex}"
 
     log = spark.read.parquet(*paths).select("seq", "message_id", "timestamp", "identifiers")
-    log = log.where(F.col("identifiers").isNotNull())
+    log = log.where(F.size("identifiers") > 0)  # null or empty: no identifier
     if upto is not None:
         log = log.where(F.col("seq") <= F.lit(int(upto)))
     events_count = log.count()
