@@ -22,7 +22,12 @@ import empreinte
 from empreinte.identity.graph import Overrides
 from empreinte.identity.rules import MergeRules
 from empreinte.store.duckdb.analytics import export_parquet
-from empreinte.store.spark.identity import current_run, read_result, rebuild_identities
+from empreinte.store.spark.identity import (
+    CURRENT,
+    current_run,
+    read_result,
+    rebuild_identities,
+)
 
 from .conftest import Log
 from .oracle import Oracle
@@ -183,13 +188,20 @@ def test_cancelled_rebuild_leaves_the_previous_result(cluster_session: Any, tmp_
     worker = threading.Thread(target=run)
     worker.start()
     deadline = time.monotonic() + 120
-    # Wait for the components' rounds (a few jobs in), then cancel.
+    # A few jobs in (the components' rounds), cancel, and again until the rebuild stops: a
+    # cancellation cancels the jobs running, and the driver may be between two jobs.
     while len(sc.statusTracker().getJobIdsForGroup(group)) < 6 and time.monotonic() < deadline:
         time.sleep(0.05)
-    sc.cancelJobGroup(group)
+    while worker.is_alive() and time.monotonic() < deadline:
+        sc.cancelJobGroup(group)
+        time.sleep(0.05)
     worker.join(600)
     assert failure, "the rebuild finished before it was cancelled"
+    assert "cancel" in str(failure[0]).lower(), failure[0]
     assert current_run(output) == first_run
+    # Nothing of the cancelled run is left beside the first one.
+    assert first_run is not None
+    assert sorted(p.name for p in output.iterdir()) == sorted([CURRENT, first_run.name])
     assert spark_result(output) == before
     rebuild_identities(cluster_session, files["events"], output, rules, overrides, salt="s")
     assert current_run(output) != first_run

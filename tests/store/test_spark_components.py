@@ -126,3 +126,18 @@ def test_no_row_reaches_the_driver(cluster_session: Any, monkeypatch: pytest.Mon
     found = connected_components(edges)
     monkeypatch.undo()
     assert found.labels.where("component != 0").count() == 0
+
+
+def test_reliable_checkpoints_when_the_session_has_a_directory(
+    cluster_session: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With a checkpoint directory (storage every executor sees), the rounds are checkpointed
+    there, which survives the loss of an executor. Last in this file: the directory stays set
+    for the session (Spark cannot unset it); later tests are as valid either way."""
+    directory = tmp_path_factory.mktemp("checkpoints")
+    cluster_session.sparkContext.setCheckpointDir(str(directory))
+    ids = list(range(300))
+    random.Random(5).shuffle(ids)
+    labels, rounds = labels_of(cluster_session, [(ids[i], ids[i + 1]) for i in range(299)])
+    assert set(labels.values()) == {0} and len(labels) == 300 and rounds >= 2
+    assert any(p.is_dir() for p in directory.rglob("rdd-*"))

@@ -17,7 +17,7 @@ and no smaller end is anyone's larger end).
 Everything runs as DataFrame operations on the executors: the driver sees only the number of
 rounds and one boolean per round, never an edge. Each round's edges are persisted (the next
 round and the test read them) and every `checkpoint_every` rounds the lineage is cut with a
-local checkpoint, so that query plans do not grow with the rounds.
+checkpoint (`freeze`), so that query plans do not grow with the rounds.
 """
 
 from __future__ import annotations
@@ -38,6 +38,15 @@ class Components:
 
     labels: DataFrame
     rounds: int
+
+
+def freeze(frame: DataFrame) -> DataFrame:
+    """`frame` computed now and its lineage cut: a reliable checkpoint when the session has a
+    checkpoint directory (`sparkContext.setCheckpointDir`, on storage every executor sees: it
+    survives the loss of an executor), a local one (in the executors' block managers) if not."""
+    if frame.sparkSession.sparkContext.getCheckpointDir() is not None:
+        return frame.checkpoint(eager=True)
+    return frame.localCheckpoint(eager=True)
 
 
 def _large_star(edges: DataFrame) -> DataFrame:
@@ -107,8 +116,8 @@ def connected_components(
         edges.select(F.col("u").cast("long"), F.col("v").cast("long"))
         .where(F.col("u") != F.col("v"))
         .distinct()
-        .localCheckpoint(eager=True)
     )
+    current = freeze(current)
     rounds = 0
     while not _is_star_forest(current):
         if rounds == max_rounds:
@@ -116,7 +125,7 @@ def connected_components(
         rounds += 1
         following = _small_star(_large_star(current))
         if rounds % checkpoint_every == 0:
-            following = following.localCheckpoint(eager=True)
+            following = freeze(following)
         else:
             following = following.persist(StorageLevel.MEMORY_AND_DISK)
         # The next round reads only `following`; the edges before it can go once it exists.

@@ -48,7 +48,7 @@ from empreinte.identity.graph import Overrides
 from empreinte.identity.model import PROFILE_PREFIX, ConflictRow
 from empreinte.identity.rebuild import CodedLog, replay_components
 from empreinte.identity.rules import MergeRules
-from empreinte.store.spark.components import connected_components
+from empreinte.store.spark.components import connected_components, freeze
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, SparkSession
@@ -160,11 +160,11 @@ def rebuild_identities(
     )
     if overrides.blocked:
         occurrences = occurrences.where(~F.col("key").isin(sorted(overrides.blocked)))
-    occurrences = occurrences.localCheckpoint(eager=True)
+    occurrences = freeze(occurrences)
     cut = F.col("key").isin(sorted(overrides.cut)) if overrides.cut else F.lit(False)
-    # Unique long ids, frozen by the checkpoint (monotonically_increasing_id is not stable
+    # Unique long ids, frozen by a checkpoint (monotonically_increasing_id is not stable
     # across recomputations).
-    keys = (
+    keys = freeze(
         occurrences.groupBy("key")
         .agg(
             F.min("seq").alias("first_seq"),
@@ -173,7 +173,6 @@ def rebuild_identities(
         )
         .withColumn("cut", cut)
         .withColumn("id", F.monotonically_increasing_id())
-        .localCheckpoint(eager=True)
     )
     coded = occurrences.join(keys.select("key", "id"), "key")
     hubs = coded.groupBy("seq").agg(F.min("id").alias("hub"))
@@ -185,9 +184,7 @@ def rebuild_identities(
     found = connected_components(
         edges, keys.select(F.col("id").alias("node")), checkpoint_every=checkpoint_every
     )
-    labelled = keys.join(
-        found.labels.select(F.col("node").alias("id"), "component"), "id"
-    ).localCheckpoint(eager=True)
+    labelled = freeze(keys.join(found.labels.withColumnRenamed("node", "id"), "id"))
 
     # Dirty components: a type over its limit, two keys of a person-level type, a cut key.
     types = len(rules.priority)
@@ -205,15 +202,14 @@ def rebuild_identities(
         .select("component")
     )
     cut_components = labelled.where(F.col("cut")).select("component")
-    dirty = over.unionByName(cut_components).distinct().localCheckpoint(eager=True)
+    dirty = freeze(over.unionByName(cut_components).distinct())
 
     # Clean components: one profile each, named by the founder.
-    founders = (
+    founders = freeze(
         labelled.join(dirty, "component", "left_anti")
         .groupBy("component")
         .agg(F.min(F.struct("first_seq", "rank", "key")).alias("f"))
         .select("component", _profile_id(F.col("f.key"), salt).alias("profile_id"))
-        .localCheckpoint(eager=True)
     )
     if not founders.groupBy("profile_id").count().where(F.col("count") > 1).isEmpty():
         raise RuntimeError("profile id collision; change the workspace salt")
@@ -273,6 +269,10 @@ def rebuild_identities(
     else:
         rows = clean_rows
 
+    components = labelled.select("component").distinct().count()
+    replayed_components = dirty.count()
+    identifiers = keys.count()
+    # The last Spark job writes the rows; then the driver writes the conflicts and publishes.
     try:
         rows.write.parquet(str(run / IDENTITIES))
         pq.write_table(_conflict_table(conflicts), run / CONFLICTS)
@@ -280,11 +280,9 @@ def rebuild_identities(
     except BaseException:
         shutil.rmtree(run, ignore_errors=True)
         raise
-    components = labelled.select("component").distinct().count()
-    replayed_components = dirty.count()
     return SparkRebuildReport(
         events=events_count,
-        identifiers=keys.count(),
+        identifiers=identifiers,
         profiles=components - replayed_components + len(done.profile_values),
         components=components,
         rounds=found.rounds,
