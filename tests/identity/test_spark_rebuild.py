@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 import empreinte
@@ -139,8 +141,16 @@ def test_spark_rebuild_equals_duckdb_rebuild(
     ).run(zip(seqs, events, strict=True))
     assert {(k, p) for k, p, _, _ in expected_ids} == set(oracle.profile.items())
 
+    # The log as several files (as the published log is): seed 2 reads two, split by seq.
+    source: Any = files["events"]
+    if seed == 2:
+        table = pq.read_table(source)
+        middle = len(seqs) // 2
+        source = [tmp_path / "early.parquet", tmp_path / "late.parquet"]
+        pq.write_table(table.filter(pc.field("seq") <= middle), source[0])
+        pq.write_table(table.filter(pc.field("seq") > middle), source[1])
     output = tmp_path / "spark-identities"
-    done = rebuild_identities(cluster_session, files["events"], output, rules, overrides, salt="s")
+    done = rebuild_identities(cluster_session, source, output, rules, overrides, salt="s")
     ids, conflicts = spark_result(output)
     assert ids == expected_ids
     assert conflicts == expected_conflicts
