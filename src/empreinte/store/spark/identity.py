@@ -251,21 +251,25 @@ def rebuild_identities(
         c._replace(message_id=heads[c.seq][0], recorded_at=heads[c.seq][1]) for c in done.conflicts
     ]
     if done.owners:
-        replayed_ids = sorted(set(done.owners))
-        if not founders.where(F.col("profile_id").isin(replayed_ids)).isEmpty():
-            raise RuntimeError("profile id collision; change the workspace salt")
-        replayed = pa.table(
-            {
-                "id_key": pa.array(done.texts, pa.string()),
-                "id_type": pa.array(
-                    [rules.priority[r] for r in coded_log.rank[done.codes].tolist()], pa.string()
-                ),
-                "profile_id": pa.array(done.owners, pa.string()),
-                "first_seq": pa.array(coded_log.first_seq[done.codes]),
-                "last_seq": pa.array(coded_log.last_seq[done.codes]),
-            }
+        replayed = spark.createDataFrame(
+            pa.table(
+                {
+                    "id_key": pa.array(done.texts, pa.string()),
+                    "id_type": pa.array(
+                        [rules.priority[r] for r in coded_log.rank[done.codes].tolist()],
+                        pa.string(),
+                    ),
+                    "profile_id": pa.array(done.owners, pa.string()),
+                    "first_seq": pa.array(coded_log.first_seq[done.codes]),
+                    "last_seq": pa.array(coded_log.last_seq[done.codes]),
+                }
+            )
         )
-        rows = clean_rows.unionByName(spark.createDataFrame(replayed.to_pandas()))
+        # A replayed profile's id may not be a clean one's (two founders, one id).
+        taken = founders.join(replayed.select("profile_id"), "profile_id", "left_semi")
+        if not taken.isEmpty():
+            raise RuntimeError("profile id collision; change the workspace salt")
+        rows = clean_rows.unionByName(replayed)
     else:
         rows = clean_rows
 
