@@ -67,7 +67,7 @@ def graph(keys: int, seed: int) -> tuple[Ints, Ints]:
 def scipy_labels(u: Ints, v: Ints, n: int) -> Ints:
     matrix = csr_matrix((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n, n))
     _, labels = scipy_components(matrix, directed=False)
-    return labels.astype(np.int64)
+    return np.asarray(labels, dtype=np.int64)
 
 
 def same_partition(a: Ints, b: Ints) -> bool:

@@ -106,7 +106,7 @@ def test_random_graphs_match_scipy(cluster_session: Any) -> None:
     rng = random.Random(11)
     for nodes, edges_count in ((300, 150), (300, 290), (1_000, 900)):
         ids = rng.sample(range(10**12), nodes)
-        edges = [tuple(rng.sample(ids, 2)) for _ in range(edges_count)]
+        edges: list[Edge] = [(a, b) for a, b in (rng.sample(ids, 2) for _ in range(edges_count))]
         labels, _ = labels_of(cluster_session, edges, nodes=ids)
         assert partition(labels) == scipy_partition(edges, ids)
 
@@ -114,15 +114,16 @@ def test_random_graphs_match_scipy(cluster_session: Any) -> None:
 def test_no_row_reaches_the_driver(cluster_session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rounds run on the executors: the driver only learns whether the stars settled
     (a boolean computed in the JVM), never a row."""
-    from pyspark.sql import DataFrame
-
     edges = cluster_session.createDataFrame([(i, i + 1) for i in range(200)], "u long, v long")
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("rows brought to the Python driver")
 
+    frame_class = type(edges)  # pyspark's classic DataFrame, not its abstract parent
     for name in ("collect", "toPandas", "toArrow", "toLocalIterator", "take", "head", "first"):
-        monkeypatch.setattr(DataFrame, name, refuse)
+        monkeypatch.setattr(frame_class, name, refuse)
+    with pytest.raises(AssertionError, match="driver"):
+        edges.collect()  # the trap works
     found = connected_components(edges)
     monkeypatch.undo()
     assert found.labels.where("component != 0").count() == 0
