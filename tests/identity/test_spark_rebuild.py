@@ -1,7 +1,7 @@
-"""The identity graph rebuilt on the Spark cluster (store/spark/identity.py) equals the DuckDB
-rebuild (identity/rebuild.py) and the naive reading of the rules (oracle.py): same key →
-profile id, same first/last seq, same conflicts; and a cancelled rebuild leaves the previous
-result whole.
+"""The identity graph rebuilt on the Spark cluster (identity/at_scale.py over
+store/spark/identity.py) equals the DuckDB rebuild (identity/rebuild.py) and the naive reading
+of the rules (oracle.py): same key → profile id, same first/last seq, same conflicts; and a
+cancelled rebuild leaves the previous result whole.
 
 Streams are drawn at random (seeded) from people with their own user ids, e-mails, phones,
 anonymous ids and devices, plus what makes components dirty: family tablets, a switchboard
@@ -21,15 +21,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import empreinte
+from empreinte.identity.at_scale import rebuild_on_spark as rebuild_identities
 from empreinte.identity.graph import Overrides
 from empreinte.identity.rules import MergeRules
 from empreinte.store.duckdb.analytics import export_parquet
-from empreinte.store.spark.identity import (
-    CURRENT,
-    current_run,
-    read_result,
-    rebuild_identities,
-)
+from empreinte.store.spark.identity import CURRENT, current_run, read_result
 
 from .conftest import Log
 from .oracle import Oracle

@@ -12,9 +12,10 @@ where the data is:
   component (within every limit, at most one key of each person-level type, no cut key),
   written by the executors;
 - on the driver: only the *dirty* components (shared devices, switchboard numbers, cut keys,
-  aliases: a small part of a real log), their keys and their events' occurrences, replayed
-  with the sequential resolver (`identity.rebuild.replay_components`, the code the DuckDB
-  rebuild runs). The edges never leave the executors.
+  aliases: a small part of a real log), their keys and their events' occurrences, handed to
+  the caller's `replay`: the sequential resolver (identity/at_scale.py gives
+  `identity.rebuild.replay_components`, the code the DuckDB rebuild runs; this layer, below
+  identity, does not import it). The edges never leave the executors.
 
 The result is a directory: `identities/` (Parquet: id_key, id_type, profile_id, first_seq,
 last_seq; the columns of the `identities` table) and `conflicts.parquet`, in a fresh run
@@ -33,21 +34,16 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from empreinte.errors import StorageError
-from empreinte.identity.graph import Overrides
 from empreinte.identity.model import PROFILE_PREFIX, ConflictRow
-from empreinte.identity.rebuild import CodedLog, replay_components
-from empreinte.identity.rules import MergeRules
 from empreinte.store.spark.components import connected_components, freeze
 
 if TYPE_CHECKING:
@@ -70,6 +66,33 @@ CONFLICT_SCHEMA = pa.schema(
 
 
 @dataclass(frozen=True)
+class Plan:
+    """What the Spark steps need of the merge rules and the overrides, as plain values (the
+    identity layer, above this one, builds it: identity/at_scale.py)."""
+
+    priority: tuple[str, ...]  # the types, most trusted first (index = rank)
+    bounds: tuple[int, ...]  # per rank, the most keys of that type a clean component holds
+    blocked: frozenset[str]
+    cut: frozenset[str]
+    salt: str
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What the sequential resolver made of the dirty components."""
+
+    rows: pa.Table  # id_key, id_type, profile_id, first_seq, last_seq
+    conflicts: list[ConflictRow]
+    events: int
+    profiles: int
+
+
+#: Replays the dirty components: (their keys: key, rank, first_seq, last_seq, cut; their
+#: occurrences: seq, key, message_id, at) → what the resolver made of them.
+Replay = Callable[[pa.Table, pa.Table], Replayed]
+
+
+@dataclass(frozen=True)
 class SparkRebuildReport:
     """What one rebuild on Spark did; `run` is the directory its result is in."""
 
@@ -86,13 +109,13 @@ class SparkRebuildReport:
     seconds: float
 
 
-def _rank(rules: MergeRules) -> Column:
+def _rank(priority: Sequence[str]) -> Column:
     """The key's type rank (`code_log`'s: the last type of the priority whose "type:" prefix
     it has), null for a key of no known type."""
     from pyspark.sql import functions as F
 
     rank = F.lit(None).cast("int")
-    for i, kind in enumerate(rules.priority):
+    for i, kind in enumerate(priority):
         rank = F.when(F.col("key").startswith(kind + ":"), F.lit(i)).otherwise(rank)
     return rank
 
@@ -105,37 +128,20 @@ def _profile_id(key: Column, salt: str) -> Column:
     return F.concat(F.lit(PROFILE_PREFIX), F.substring(digest, 1, 16))
 
 
-def _coded_log(keys: pa.Table, occurrences: pa.Table) -> CodedLog:
-    """The dirty components' keys and occurrences as the DuckDB rebuild codes them (codes
-    0..n-1, occurrences by seq)."""
-    keys = keys.sort_by("key")
-    index = pc.index_in(occurrences.column("key"), value_set=keys.column("key"))
-    order = np.argsort(occurrences.column("seq").to_numpy(), kind="stable")
-    return CodedLog(
-        seq=occurrences.column("seq").to_numpy()[order].astype(np.int64),
-        code=index.to_numpy(zero_copy_only=False)[order].astype(np.int64),
-        keys=keys.column("key").combine_chunks(),
-        rank=keys.column("rank").to_numpy().astype(np.int8),
-        first_seq=keys.column("first_seq").to_numpy().astype(np.int64),
-        last_seq=keys.column("last_seq").to_numpy().astype(np.int64),
-        cut=keys.column("cut").to_numpy(zero_copy_only=False).astype(np.bool_),
-    )
-
-
 def rebuild_identities(
     spark: SparkSession,
     events: str | Path | Sequence[str | Path],
     output: str | Path,
-    rules: MergeRules,
-    overrides: Overrides,
+    plan: Plan,
+    replay: Replay,
     *,
-    salt: str,
     upto: int | None = None,
     checkpoint_every: int = 3,
 ) -> SparkRebuildReport:
     """Rebuild the identity graph from the Parquet events at `events` (a directory, a file or
     a list of files with at least `seq`, `message_id`, `timestamp` and `identifiers`), up to
-    seq `upto` (all when None), into `output` (module docstring)."""
+    seq `upto` (all when None), into `output` (module docstring); `replay` resolves the dirty
+    components on the driver."""
     from pyspark.sql import functions as F
 
     start = time.perf_counter()
@@ -155,13 +161,13 @@ def rebuild_identities(
         log.select("seq", F.explode("identifiers").alias("key"))
         .where(F.col("key").isNotNull())
         .distinct()  # a key listed twice in one event occurs once
-        .withColumn("rank", _rank(rules))
+        .withColumn("rank", _rank(plan.priority))
         .where(F.col("rank").isNotNull())
     )
-    if overrides.blocked:
-        occurrences = occurrences.where(~F.col("key").isin(sorted(overrides.blocked)))
+    if plan.blocked:
+        occurrences = occurrences.where(~F.col("key").isin(sorted(plan.blocked)))
     occurrences = freeze(occurrences)
-    cut = F.col("key").isin(sorted(overrides.cut)) if overrides.cut else F.lit(False)
+    cut = F.col("key").isin(sorted(plan.cut)) if plan.cut else F.lit(False)
     # Unique long ids, frozen by a checkpoint (monotonically_increasing_id is not stable
     # across recomputations).
     keys = freeze(
@@ -187,13 +193,7 @@ def rebuild_identities(
     labelled = freeze(keys.join(found.labels.withColumnRenamed("node", "id"), "id"))
 
     # Dirty components: a type over its limit, two keys of a person-level type, a cut key.
-    types = len(rules.priority)
-    limits = rules.limit_vector()
-    person = set(rules.person_ranks())
-    bounds = spark.createDataFrame(
-        [(i, limits[i] if i not in person else min(1, limits[i])) for i in range(types)],
-        "rank int, bound int",
-    )
+    bounds = spark.createDataFrame(list(enumerate(plan.bounds)), "rank int, bound int")
     over = (
         labelled.groupBy("component", "rank")
         .count()
@@ -209,11 +209,11 @@ def rebuild_identities(
         labelled.join(dirty, "component", "left_anti")
         .groupBy("component")
         .agg(F.min(F.struct("first_seq", "rank", "key")).alias("f"))
-        .select("component", _profile_id(F.col("f.key"), salt).alias("profile_id"))
+        .select("component", _profile_id(F.col("f.key"), plan.salt).alias("profile_id"))
     )
     if not founders.groupBy("profile_id").count().where(F.col("count") > 1).isEmpty():
         raise RuntimeError("profile id collision; change the workspace salt")
-    kinds = F.array(*[F.lit(kind) for kind in rules.priority])
+    kinds = F.array(*[F.lit(kind) for kind in plan.priority])
     clean_rows = labelled.join(founders, "component").select(
         F.col("key").alias("id_key"),
         F.element_at(kinds, F.col("rank") + 1).alias("id_type"),
@@ -234,37 +234,9 @@ def rebuild_identities(
         .select("seq", "key", "message_id", "at")
         .toArrow()
     )
-    coded_log = _coded_log(dirty_table, dirty_occurrences)
-    done = replay_components(
-        coded_log, np.ones(coded_log.size, dtype=np.bool_), rules, overrides, salt
-    )
-    heads = {
-        int(s): (m, int(a))
-        for s, m, a in zip(
-            dirty_occurrences.column("seq").to_pylist(),
-            dirty_occurrences.column("message_id").to_pylist(),
-            dirty_occurrences.column("at").to_pylist(),
-            strict=True,
-        )
-    }
-    conflicts = [
-        c._replace(message_id=heads[c.seq][0], recorded_at=heads[c.seq][1]) for c in done.conflicts
-    ]
-    if done.owners:
-        replayed = spark.createDataFrame(
-            pa.table(
-                {
-                    "id_key": pa.array(done.texts, pa.string()),
-                    "id_type": pa.array(
-                        [rules.priority[r] for r in coded_log.rank[done.codes].tolist()],
-                        pa.string(),
-                    ),
-                    "profile_id": pa.array(done.owners, pa.string()),
-                    "first_seq": pa.array(coded_log.first_seq[done.codes]),
-                    "last_seq": pa.array(coded_log.last_seq[done.codes]),
-                }
-            )
-        )
+    done = replay(dirty_table, dirty_occurrences)
+    if done.rows.num_rows:
+        replayed = spark.createDataFrame(done.rows)
         # A replayed profile's id may not be a clean one's (two founders, one id).
         taken = founders.join(replayed.select("profile_id"), "profile_id", "left_semi")
         if not taken.isEmpty():
@@ -279,7 +251,7 @@ def rebuild_identities(
     # The last Spark job writes the rows; then the driver writes the conflicts and publishes.
     try:
         rows.write.parquet(str(run / IDENTITIES))
-        pq.write_table(_conflict_table(conflicts), run / CONFLICTS)
+        pq.write_table(_conflict_table(done.conflicts), run / CONFLICTS)
         _publish(target, run)
     except BaseException:
         shutil.rmtree(run, ignore_errors=True)
@@ -287,13 +259,13 @@ def rebuild_identities(
     return SparkRebuildReport(
         events=events_count,
         identifiers=identifiers,
-        profiles=components - replayed_components + len(done.profile_values),
+        profiles=components - replayed_components + done.profiles,
         components=components,
         rounds=found.rounds,
         replayed_components=replayed_components,
         replayed_events=done.events,
         collected_occurrences=dirty_occurrences.num_rows,
-        conflicts=len(conflicts),
+        conflicts=len(done.conflicts),
         run=run,
         seconds=time.perf_counter() - start,
     )
