@@ -13,12 +13,15 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import empreinte
 from empreinte.identity.at_scale import rebuild_on_spark as rebuild_identities
@@ -26,9 +29,11 @@ from empreinte.identity.graph import Overrides
 from empreinte.identity.rules import MergeRules
 from empreinte.store.duckdb.analytics import export_parquet
 from empreinte.store.spark.identity import CURRENT, current_run, read_result
+from empreinte.workspace import Workspace
 
 from .conftest import Log
 from .oracle import Oracle
+from .test_properties import KEYS, event_strategy, fresh_log, rules_strategy, snapshot
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
 
@@ -212,3 +217,58 @@ def test_cancelled_rebuild_leaves_the_previous_result(cluster_session: Any, tmp_
     rebuild_identities(cluster_session, files["events"], output, rules, overrides, salt="s")
     assert current_run(output) != first_run
     assert spark_result(output) == before
+
+
+@pytest.fixture(scope="module")
+def drawn_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    ws = empreinte.open(Path(tmp_path_factory.mktemp("spark-drawn")) / "ws")
+    yield ws
+    ws.close()
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rules=rules_strategy,
+    events=st.lists(event_strategy, min_size=1, max_size=40),
+    action=st.one_of(
+        st.none(), st.tuples(st.sampled_from(["block", "cut"]), st.sampled_from(KEYS))
+    ),
+)
+def test_spark_rebuild_equals_rebuild_on_drawn_streams(
+    cluster_session: Any,
+    drawn_ws: Workspace,
+    tmp_path_factory: pytest.TempPathFactory,
+    rules: MergeRules,
+    events: list[list[str]],
+    action: tuple[str, str] | None,
+) -> None:
+    """The property suite's streams (tests/identity/test_properties.py: small pools, so that
+    limits, refused links and aliases happen all the time; random rules; a block or a cut)."""
+    log = fresh_log(drawn_ws)
+    log.add(*events)
+    service = log.service(rules, salt="s")
+    service.sync()
+    if action is not None:
+        kind, key = action
+        if kind == "block":
+            service.block(key, "test")
+        elif service.profile_of(key) is not None:
+            service.cut(key, service.profile_of(key) or "", "test")
+    service.rebuild()
+    expected = snapshot(service)
+    expected_conflicts = set(service.store.all_conflicts())  # type: ignore[attr-defined]
+    overrides = Overrides.fold(service.overrides())
+    work = tmp_path_factory.mktemp("drawn")
+    cursor = drawn_ws.engine.cursor()  # type: ignore[attr-defined]
+    try:
+        files = export_parquet(cursor, work / "export", ("events",))
+    finally:
+        cursor.close()
+    rebuild_identities(cluster_session, files["events"], work / "out", rules, overrides, salt="s")
+    ids, conflicts = spark_result(work / "out")
+    assert ids == expected[0]
+    assert conflicts == expected_conflicts
