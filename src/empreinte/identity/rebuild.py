@@ -211,6 +211,34 @@ def _replay_events(log: CodedLog, in_dirty: BoolArray) -> _Replay:
     )
 
 
+@dataclass(frozen=True)
+class Replayed:
+    """The sequential resolver's result on the components over a limit (`replay_components`)."""
+
+    texts: list[str]  # the keys of these components, in priority order
+    codes: IntArray  # their codes, in the same order
+    owners: list[str]  # the profile id of each key
+    profile_values: npt.NDArray[np.uint64]  # the 64 bits of each distinct profile id
+    conflicts: list[ConflictRow]  # without message id and time (the caller reads them)
+    events: int  # events replayed
+
+
+def replay_components(
+    log: CodedLog, in_dirty: BoolArray, rules: MergeRules, overrides: Overrides, salt: str
+) -> Replayed:
+    """Replay the events of the keys marked `in_dirty` (whole components) with the
+    sequential resolver. Used by this rebuild and by the Spark one (store/spark/identity.py),
+    which brings only these components' occurrences to the driver."""
+    todo = _replay_events(log, in_dirty)
+    graph = IdentityGraph(rules, overrides, salt=salt)
+    apply = graph.apply_ranked
+    for seq, ranks, keys in zip(todo.seqs, todo.ranks, todo.keys, strict=True):
+        apply(LogEvent(seq, "", 0, keys), ranks, keys)
+    owners = [graph.pid_of(k) or "" for k in todo.texts]
+    values = np.array([int(pid[len(PROFILE_PREFIX) :], 16) for pid in set(owners)], dtype=np.uint64)
+    return Replayed(todo.texts, todo.codes, owners, values, list(graph.conflicts), len(todo.seqs))
+
+
 def rebuild(
     store: IdentityStore,
     rules: MergeRules,
@@ -269,31 +297,22 @@ def rebuild(
         outcome: dict[str, int] = {}
 
         def replay() -> tuple[pa.Table, list[ConflictRow]]:
-            todo = _replay_events(log, in_dirty)
-            graph = IdentityGraph(rules, overrides, salt=salt)
-            apply = graph.apply_ranked
-            for seq, ranks, keys in zip(todo.seqs, todo.ranks, todo.keys, strict=True):
-                apply(LogEvent(seq, "", 0, keys), ranks, keys)
-            heads = work.event_heads(np.unique([c.seq for c in graph.conflicts]))
+            done = replay_components(log, in_dirty, rules, overrides, salt)
+            if bool(np.isin(done.profile_values, clean_values).any()):
+                raise RuntimeError("profile id collision; change the workspace salt")
+            heads = work.event_heads(np.unique([c.seq for c in done.conflicts]))
             conflicts = [
                 c._replace(message_id=heads[c.seq][0], recorded_at=heads[c.seq][1])
-                for c in graph.conflicts
+                for c in done.conflicts
             ]
-            owners = [graph.pid_of(k) or "" for k in todo.texts]
-            replayed = np.array(
-                [int(pid[len(PROFILE_PREFIX) :], 16) for pid in set(owners)], dtype=np.uint64
-            )
-            if bool(np.isin(replayed, clean_values).any()):
-                raise RuntimeError("profile id collision; change the workspace salt")
-            pids = pa.array(owners, pa.string())
-            outcome["events"] = len(todo.seqs)
-            outcome["profiles"] = len(replayed)
+            outcome["events"] = done.events
+            outcome["profiles"] = len(done.profile_values)
             rows = _identities(
-                pa.array(todo.texts, pa.string()),
-                log.rank[todo.codes],
-                pids,
-                log.first_seq[todo.codes],
-                log.last_seq[todo.codes],
+                pa.array(done.texts, pa.string()),
+                log.rank[done.codes],
+                pa.array(done.owners, pa.string()),
+                log.first_seq[done.codes],
+                log.last_seq[done.codes],
                 rules.priority,
             )
             clock.lap("replay")
