@@ -1,0 +1,286 @@
+"""Load benchmark: 1 and 2 collectors under an open-loop load, stepped up to the knee.
+
+Not a test: it prints figures. Two collectors are two `empreinte serve` processes on loopback,
+each durable on its own workspace (as issue 17's scale-out shape has them); the load generator
+spreads requests round-robin across them, as a load balancer in front of them would. The
+generator is tests/openloop.py's (the overload test's): requests leave on a fixed schedule
+whatever the server answers, and a request's latency runs from its scheduled departure.
+
+For each number of collectors the offered rate starts at `--start` events/s and grows by
+`--factor` per step (`--seconds` each) until a step's p99 passes `--budget-ms` or any request is
+not answered 200 (a 429, a 503, a failed connection): that step is the knee, and the sustainable
+rate is the highest step before it. Each step prints p50/p99, the share refused, and CPU per
+1,000 acknowledged events: the servers' process CPU time (and their validation workers') from
+/proc, and this generator's own CPU, since on a 2-core machine the collectors and the generator
+share the same cores. The reference, measured in the same run: the same rows, validated in this
+process, appended straight to DuckDB in 5,000-row commits (bench/ingest.py's storage limit).
+At the end each workspace's log is read: every acknowledged messageId must be there exactly
+once, and no refused one.
+
+    python bench/load.py [--collectors 1,2] [--repeat 3] [--batch 100] [--start 2000]
+                         [--factor 1.4] [--seconds 6] [--budget-ms 250] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from empreinte.workspace import DATABASE_FILE
+from ingest import cpu_seconds, free_port, make_workspace, start_server, storage_limit, validate_all
+from openloop import batch_bodies, closed_loop, open_loop, percentile, post_bytes
+
+
+@dataclass
+class Collector:
+    directory: Path
+    key: str
+    port: int
+    server: Any  # subprocess.Popen
+    acked: set[str] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)  # answered 429/503: must not be stored
+    unknown: set[str] = field(default_factory=set)  # the connection failed: either way
+
+
+@dataclass
+class Step:
+    offered: float  # events/s
+    acked: float  # events/s acknowledged
+    refused: float  # share of requests answered 429 or 503
+    errors: dict[int, int]  # other statuses (0: the connection failed)
+    p50: float
+    p99: float
+    server_cpu_ms: float  # per 1,000 acknowledged events, servers and their workers
+    server_cores: float  # their CPU seconds per second
+    generator_cores: float
+
+    def ok(self, budget: float) -> bool:
+        return self.p99 < budget and not self.refused and not self.errors
+
+
+@dataclass
+class Ramp:
+    collectors: int
+    steps: list[Step]
+    budget: float
+
+    @property
+    def sustainable(self) -> Step | None:
+        good = [s for s in self.steps if s.ok(self.budget)]
+        return good[-1] if good else None
+
+    @property
+    def knee(self) -> Step | None:
+        bad = [s for s in self.steps if not s.ok(self.budget)]
+        return bad[0] if bad else None
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+def start_collectors(root: Path, count: int, workers: int | None) -> list[Collector]:
+    out = []
+    for n in range(count):
+        directory = root / f"ws{n}"
+        key = make_workspace(directory)
+        port = free_port()
+        server = start_server(directory, port, root / f"server{n}.log", workers)
+        out.append(Collector(directory, key, port, server))
+    return out
+
+
+def warm_up(collectors: list[Collector], batch: int) -> None:
+    """Arrow, DuckDB and caches warm, the dedup window loaded: not counted in any step."""
+    for c in collectors:
+        bodies = batch_bodies(f"warm{c.port}", 40, batch)
+        asyncio.run(closed_loop(c.port, [post_bytes(c.port, c.key, b) for _, b in bodies], 4))
+        c.acked.update(i for ids, _ in bodies for i in ids)
+
+
+def step(collectors: list[Collector], label: str, rate: float, args: argparse.Namespace) -> Step:
+    """One open-loop step at `rate` events/s, spread round-robin over the collectors."""
+    count = max(len(collectors), round(rate * args.seconds / args.batch))
+    bodies = batch_bodies(label, count, args.batch)
+    targets = [collectors[i % len(collectors)] for i in range(count)]
+    requests = [
+        post_bytes(c.port, c.key, body) for c, (_, body) in zip(targets, bodies, strict=True)
+    ]
+    before = [sum(cpu_seconds(c.server.pid)) for c in collectors]
+    mine = time.process_time()
+    run = asyncio.run(open_loop([c.port for c in collectors], requests, rate / args.batch))
+    mine = time.process_time() - mine
+    used = sum(sum(cpu_seconds(c.server.pid)) - b for c, b in zip(collectors, before, strict=True))
+    for outcome in run.outcomes:
+        ids, collector = bodies[outcome.index][0], targets[outcome.index]
+        if outcome.status == 200:
+            collector.acked.update(ids)
+        elif outcome.status in (429, 503):
+            collector.refused.update(ids)
+        else:
+            collector.unknown.update(ids)
+    ok = [o.latency for o in run.with_status(200)]
+    acked_events = len(ok) * args.batch
+    statuses = run.statuses
+    return Step(
+        offered=rate,
+        acked=acked_events / run.seconds,
+        refused=(statuses[429] + statuses[503]) / len(run.outcomes),
+        errors={s: n for s, n in statuses.items() if s not in (200, 429, 503)},
+        p50=percentile(ok, 0.5) if ok else float("inf"),
+        p99=percentile(ok, 0.99) if ok else float("inf"),
+        server_cpu_ms=used / acked_events * 1e6 if acked_events else float("inf"),
+        server_cores=used / run.seconds,
+        generator_cores=mine / run.seconds,
+    )
+
+
+def wait_idle(seconds: float) -> None:
+    """Let the writers drain between steps (their queues are bounded by the latency budget)."""
+    time.sleep(seconds)
+
+
+def ramp(root: Path, count: int, args: argparse.Namespace, run_no: int) -> Ramp:
+    collectors = start_collectors(root / f"c{count}-r{run_no}", count, args.workers)
+    result = Ramp(count, [], args.budget_ms / 1000)
+    try:
+        warm_up(collectors, args.batch)
+        wait_idle(1.0)
+        rate = args.start
+        print(
+            f"\n{count} collector(s), run {run_no + 1}: {'offered':>9} {'acked':>9} "
+            f"{'refused':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/1k':>9} {'servers':>7} "
+            f"{'generator':>9}  (ev/s; CPU in cores)"
+        )
+        for n in range(args.max_steps):
+            s = step(collectors, f"c{count}r{run_no}s{n}", rate, args)
+            result.steps.append(s)
+            print(
+                f"{'':>26}{s.offered:>9,.0f} {s.acked:>9,.0f} {s.refused:>7.1%} {_ms(s.p50):>7} "
+                f"{_ms(s.p99):>7} {s.server_cpu_ms:>9.1f} {s.server_cores:>7.2f} "
+                f"{s.generator_cores:>9.2f} {s.errors or ''}",
+                flush=True,
+            )
+            if not s.ok(result.budget):
+                break
+            rate *= args.factor
+            wait_idle(1.0)
+    finally:
+        for c in collectors:
+            c.server.terminate()
+        for c in collectors:
+            c.server.wait(60)
+    check_logs(collectors)
+    return result
+
+
+def check_logs(collectors: list[Collector]) -> None:
+    """Every acknowledged messageId in its collector's log exactly once; no refused one."""
+    lost = twice = kept = 0
+    total = 0
+    for c in collectors:
+        con = duckdb.connect(str(c.directory / DATABASE_FILE), read_only=True)
+        try:
+            rows = con.execute("SELECT message_id, count(*) FROM events GROUP BY ALL").fetchall()
+        finally:
+            con.close()
+        stored = {str(m): int(n) for m, n in rows}
+        total += len(stored)
+        lost += len(c.acked - stored.keys())
+        twice += sum(1 for n in stored.values() if n > 1)
+        kept += len(c.refused & stored.keys())
+    acked = sum(len(c.acked) for c in collectors)
+    print(
+        f"logs: {total:,} messages, {acked:,} acknowledged; acknowledged but missing: {lost}; "
+        f"stored twice: {twice}; refused but stored: {kept}"
+    )
+    if lost or twice or kept:
+        raise SystemExit("the logs do not match what was acknowledged")
+
+
+def reference(root: Path, batch: int, events: int) -> tuple[float, float]:
+    """The same kind of rows, validated here and appended straight to DuckDB in 5,000-row
+    commits: events/s and CPU ms per 1,000 events (this process, DuckDB's threads included)."""
+    bodies = batch_bodies("reference", max(1, events // batch), batch)
+    messages = [m for _, body in bodies for m in orjson.loads(body)["batch"]]
+    rows, _ = validate_all(messages, batch)
+    root.mkdir(parents=True, exist_ok=True)
+    rate = storage_limit(rows, 5_000, root)
+    return rate.per_second, rate.cpu / rate.events * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--collectors", default="1,2", help="numbers of collectors to load")
+    parser.add_argument("--repeat", type=int, default=1, help="ramps per number of collectors")
+    parser.add_argument("--batch", type=int, default=100, help="events per request")
+    parser.add_argument("--start", type=float, default=2_000, help="first step, events/s")
+    parser.add_argument("--factor", type=float, default=1.4, help="rate growth per step")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each step")
+    parser.add_argument("--max-steps", type=int, default=12)
+    parser.add_argument("--budget-ms", type=float, default=250.0, help="p99 bound of a step")
+    parser.add_argument("--workers", type=int, default=None, help="`serve --workers` of each")
+    parser.add_argument("--reference-events", type=int, default=100_000)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="empreinte-load-"))
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
+    try:
+        ramps: dict[int, list[Ramp]] = {}
+        refs: list[tuple[float, float]] = []
+        for run_no in range(args.repeat):
+            refs.append(reference(root / f"ref{run_no}", args.batch, args.reference_events))
+            print(f"reference: {refs[-1][0]:,.0f} events/s, {refs[-1][1]:.1f} CPU ms per 1k")
+            for count in (int(c) for c in args.collectors.split(",")):
+                ramps.setdefault(count, []).append(ramp(root, count, args, run_no))
+        summary(ramps, refs)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def summary(ramps: dict[int, list[Ramp]], refs: list[tuple[float, float]]) -> None:
+    ref_rate = statistics.median(r[0] for r in refs)
+    ref_cpu = statistics.median(r[1] for r in refs)
+    print(
+        f"\nmedians of {len(refs)} run(s); reference (raw DuckDB append, 5,000-row commits): "
+        f"{ref_rate:,.0f} events/s, {ref_cpu:.1f} CPU ms per 1,000 events"
+    )
+    print(
+        "collectors | sustainable ev/s (ratio to reference) | p50 / p99 there | knee offered "
+        "| CPU ms per 1k there (ratio) | generator cores there"
+    )
+    for count, runs in ramps.items():
+        best = [r.sustainable for r in runs]
+        knees = [r.knee.offered for r in runs if r.knee is not None]
+        if not all(best):
+            print(f"{count} | no step met the budget in {sum(not b for b in best)} run(s)")
+            continue
+        sus = [b for b in best if b is not None]
+        rate = statistics.median(s.acked for s in sus)
+        cpu = statistics.median(s.server_cpu_ms for s in sus)
+        print(
+            f"{count} | {rate:,.0f} ({rate / ref_rate:.2f}) | "
+            f"{_ms(statistics.median(s.p50 for s in sus))} / "
+            f"{_ms(statistics.median(s.p99 for s in sus))} ms | "
+            f"{statistics.median(knees):,.0f} | {cpu:.1f} ({cpu / ref_cpu:.1f}×) | "
+            f"{statistics.median(s.generator_cores for s in sus):.2f}"
+            if knees
+            else f"{count} | {rate:,.0f} | no knee within --max-steps"
+        )
+
+
+if __name__ == "__main__":
+    main()
