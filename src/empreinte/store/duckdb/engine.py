@@ -152,11 +152,12 @@ class DuckDBEngine:
                 "SELECT seq, message_id, source, pii FROM _incoming WHERE pii IS NOT NULL"
             )
             # DuckDB writes its write-ahead log and fdatasyncs it (events.duckdb.wal, seen
-            # with strace) inside COMMIT: once this returns, the rows survive a crash. A COMMIT
-            # that takes the WAL past 16 MB also checkpoints it into the database file. That
-            # default is kept on purpose: at 64 MB, appends alone ran 35% faster, but through
-            # the collector each rarer, larger checkpoint stalled commits ~0.2 s and doubled p99
-            # latency, for no gain in throughput (checkpoints run on the core the GIL leaves).
+            # with strace) inside COMMIT: once this returns, the rows survive a crash. Past 16 MB
+            # of WAL, `_checkpoint_if_room` checkpoints it into the database file. That size is
+            # DuckDB's default, kept on purpose: at 64 MB, appends alone ran 35% faster, but
+            # through the collector each rarer, larger checkpoint stalled commits ~0.2 s and
+            # doubled p99 latency, for no gain in throughput (checkpoints run on the core the
+            # GIL leaves).
             cur.execute("COMMIT")
         except duckdb.Error as exc:
             with contextlib.suppress(duckdb.Error):
