@@ -17,8 +17,15 @@ process, appended straight to DuckDB in 5,000-row commits (bench/ingest.py's sto
 At the end each workspace's log is read: every acknowledged messageId must be there exactly
 once, and no refused one.
 
+Slow consumers (`--reports`): one collector on the demo workspace (`empreinte demo`, or
+`--workspace DIR`, copied), an open-loop load at a fixed `--rate`, alone and then while
+`--readers` analysts loop over heavy journey reports through the API (funnel, channels,
+attribution, friction: each computed anew, the API keeps no cache), alternately `--repeat`
+times: ingestion's throughput and p99 with and without them, and the reports' own latency.
+
     python bench/load.py [--collectors 1,2] [--repeat 3] [--batch 100] [--start 2000]
                          [--factor 1.4] [--seconds 6] [--budget-ms 250] [--workers N]
+    python bench/load.py --reports [--rate 2000] [--readers 2] [--workspace DIR] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -28,20 +35,25 @@ import asyncio
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import empreinte
 from empreinte.workspace import DATABASE_FILE
 from ingest import cpu_seconds, free_port, make_workspace, start_server, storage_limit, validate_all
 from openloop import batch_bodies, closed_loop, open_loop, percentile, post_bytes
+from servers import serve_command
 
 
 @dataclass
@@ -234,10 +246,18 @@ def main() -> None:
     parser.add_argument("--budget-ms", type=float, default=250.0, help="p99 bound of a step")
     parser.add_argument("--workers", type=int, default=None, help="`serve --workers` of each")
     parser.add_argument("--reference-events", type=int, default=100_000)
+    parser.add_argument("--reports", action="store_true", help="the slow-consumers run")
+    parser.add_argument("--rate", type=float, default=2_000, help="--reports: events/s")
+    parser.add_argument("--readers", type=int, default=2, help="--reports: report clients")
+    parser.add_argument("--workspace", type=Path, help="--reports: a built demo (copied)")
+    parser.add_argument("--people", type=int, default=2_000, help="--reports: demo size")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="empreinte-load-"))
     print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
     try:
+        if args.reports:
+            slow_consumers(root, args)
+            return
         ramps: dict[int, list[Ramp]] = {}
         refs: list[tuple[float, float]] = []
         for run_no in range(args.repeat):
@@ -280,6 +300,150 @@ def summary(ramps: dict[int, list[Ramp]], refs: list[tuple[float, float]]) -> No
             if knees
             else f"{count} | {rate:,.0f} | no knee within --max-steps"
         )
+
+
+# -- slow consumers ---------------------------------------------------------------------------
+
+# Heavy reports of the journeys API (each computed anew on every call), with parameters the
+# demo's data answers.
+REPORTS = (
+    "/api/journeys/funnel?step=Product+Viewed&step=Product+Added&step=Order+Completed",
+    "/api/journeys/channels",
+    "/api/journeys/attribution",
+    "/api/journeys/friction",
+)
+
+
+class Readers:
+    """`count` analysts, each looping over `REPORTS` until stopped: latencies and statuses."""
+
+    def __init__(self, port: int, token: str, count: int):
+        self._url = f"http://127.0.0.1:{port}"
+        self._token = token
+        self._stop = threading.Event()
+        self.latencies: list[float] = []
+        self.statuses: list[int] = []
+        self._threads = [
+            threading.Thread(target=self._loop, args=(n,), daemon=True) for n in range(count)
+        ]
+
+    def _loop(self, offset: int) -> None:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        with httpx.Client(base_url=self._url, headers=headers, timeout=300) as client:
+            n = offset
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                status = client.get(REPORTS[n % len(REPORTS)]).status_code
+                self.latencies.append(time.perf_counter() - started)
+                self.statuses.append(status)
+                n += 1
+
+    def __enter__(self) -> Readers:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
+def demo_workspace(root: Path, args: argparse.Namespace) -> Path:
+    """A copy of `--workspace`, or a demo built here (`empreinte demo --no-serve`)."""
+    target = root / "demo"
+    if args.workspace is not None:
+        shutil.copytree(args.workspace, target)
+        return target
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            *serve_command(),
+            "demo",
+            "--no-serve",
+            "--dir",
+            str(target),
+            "--people",
+            f"{args.people}",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    print(f"demo built ({args.people:,} people) in {time.perf_counter() - started:.0f} s")
+    return target
+
+
+def slow_consumers(root: Path, args: argparse.Namespace) -> None:
+    directory = demo_workspace(root, args)
+    with empreinte.open(directory) as ws:
+        key = ws.credentials.create_write_key("bench")
+        token = ws.credentials.create_api_token("bench-analyst", "analyst")
+        before = ws.count()
+    port = free_port()
+    server = start_server(directory, port, root / "server.log", args.workers)
+    collector = Collector(directory, key, port, server)
+    phases: dict[str, list[Step]] = {"alone": [], "with reports": []}
+    report_latencies: list[float] = []
+    try:
+        warm_up([collector], args.batch)
+        with Readers(port, token, 1) as warm:  # derived tables brought up to date, SQL compiled
+            while len(warm.statuses) < len(REPORTS):
+                time.sleep(0.1)
+        if set(warm.statuses) != {200}:
+            raise SystemExit(f"the reports answered {warm.statuses}: {REPORTS}")
+        print(
+            f"{before:,} events in the demo; reports alone: "
+            + ", ".join(
+                f"{r.split('?')[0]} {t:.2f} s"
+                for r, t in zip(REPORTS, warm.latencies, strict=False)
+            )
+        )
+        print(
+            f"{'ingestion':>14} {'offered':>9} {'acked':>9} {'refused':>7} {'p50 ms':>7} "
+            f"{'p99 ms':>7} {'CPU ms/1k':>9} {'servers':>7}  reports (n, median s)"
+        )
+        for run_no in range(args.repeat):
+            for phase in phases:
+                wait_idle(2.0)
+                label = f"r{run_no}{phase[0]}"
+                if phase == "alone":
+                    s = step([collector], label, args.rate, args)
+                    extra = ""
+                else:
+                    with Readers(port, token, args.readers) as readers:
+                        time.sleep(1.0)  # the reports under way before the load starts
+                        s = step([collector], label, args.rate, args)
+                    report_latencies += readers.latencies
+                    bad = [x for x in readers.statuses if x != 200]
+                    extra = (
+                        f"{len(readers.latencies)}, {statistics.median(readers.latencies):.2f}"
+                        + (f" non-200: {bad}" if bad else "")
+                    )
+                phases[phase].append(s)
+                print(
+                    f"{phase:>14} {s.offered:>9,.0f} {s.acked:>9,.0f} {s.refused:>7.1%} "
+                    f"{_ms(s.p50):>7} {_ms(s.p99):>7} {s.server_cpu_ms:>9.1f} "
+                    f"{s.server_cores:>7.2f}  {extra} {s.errors or ''}",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(60)
+    check_logs([collector])
+    alone, loaded = phases["alone"], phases["with reports"]
+
+    def med(steps: list[Step], attr: str) -> float:
+        return statistics.median(getattr(x, attr) for x in steps)
+
+    print(
+        f"\nmedians of {args.repeat}: acknowledged {med(alone, 'acked'):,.0f} → "
+        f"{med(loaded, 'acked'):,.0f} events/s ({med(loaded, 'acked') / med(alone, 'acked'):.2f}); "
+        f"p99 {_ms(med(alone, 'p99'))} → {_ms(med(loaded, 'p99'))} ms; p50 "
+        f"{_ms(med(alone, 'p50'))} → {_ms(med(loaded, 'p50'))} ms; refused "
+        f"{med(alone, 'refused'):.1%} → {med(loaded, 'refused'):.1%}; reports: "
+        f"{len(report_latencies)}, median {statistics.median(report_latencies):.2f} s"
+    )
 
 
 if __name__ == "__main__":
