@@ -26,6 +26,7 @@ times: ingestion's throughput and p99 with and without them, and the reports' ow
     python bench/load.py [--collectors 1,2] [--repeat 3] [--batch 100] [--start 2000]
                          [--factor 1.4] [--seconds 6] [--budget-ms 250] [--workers N]
     python bench/load.py --reports [--rate 2000] [--readers 2] [--workspace DIR] [--repeat 3]
+                         [--storage-threads default,1]
 """
 
 from __future__ import annotations
@@ -51,7 +52,17 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import empreinte
 from empreinte.workspace import DATABASE_FILE
-from ingest import cpu_seconds, free_port, make_workspace, start_server, storage_limit, validate_all
+from ingest import (
+    cpu_breakdown,
+    cpu_seconds,
+    free_port,
+    make_workspace,
+    start_server,
+    storage_limit,
+    thread_cpu,
+    thread_names,
+    validate_all,
+)
 from openloop import batch_bodies, closed_loop, open_loop, percentile, post_bytes
 from servers import serve_command
 
@@ -251,6 +262,9 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=2, help="--reports: report clients")
     parser.add_argument("--workspace", type=Path, help="--reports: a built demo (copied)")
     parser.add_argument("--people", type=int, default=2_000, help="--reports: demo size")
+    parser.add_argument(
+        "--storage-threads", default="default,1", help="--reports: [storage] threads to compare"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="empreinte-load-"))
     print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
@@ -375,13 +389,25 @@ def demo_workspace(root: Path, args: argparse.Namespace) -> Path:
 
 
 def slow_consumers(root: Path, args: argparse.Namespace) -> None:
-    directory = demo_workspace(root, args)
+    """For each `--storage-threads` setting, a fresh copy of the demo and its own server."""
+    demo = demo_workspace(root, args)
+    for threads in args.storage_threads.split(","):
+        directory = root / f"threads-{threads}"
+        shutil.copytree(demo, directory)
+        if threads != "default":
+            with (directory / "empreinte.toml").open("a") as config:
+                config.write(f"\n[storage]\nthreads = {int(threads)}\n")
+        print(f"\n[storage] threads = {threads}")
+        consumers(root, directory, args)
+
+
+def consumers(root: Path, directory: Path, args: argparse.Namespace) -> None:
     with empreinte.open(directory) as ws:
         key = ws.credentials.create_write_key("bench")
         token = ws.credentials.create_api_token("bench-analyst", "analyst")
         before = ws.count()
     port = free_port()
-    server = start_server(directory, port, root / "server.log", args.workers)
+    server = start_server(directory, port, root / f"{directory.name}.log", args.workers)
     collector = Collector(directory, key, port, server)
     phases: dict[str, list[Step]] = {"alone": [], "with reports": []}
     report_latencies: list[float] = []
@@ -413,7 +439,22 @@ def slow_consumers(root: Path, args: argparse.Namespace) -> None:
                 else:
                     with Readers(port, token, args.readers) as readers:
                         time.sleep(1.0)  # the reports under way before the load starts
+                        threads_before, cpu_before = thread_cpu(server.pid), cpu_seconds(server.pid)
                         s = step([collector], label, args.rate, args)
+                        if run_no == 0:  # where the server's CPU went, by thread
+                            names = thread_names(server.pid)
+                            threads_after = thread_cpu(server.pid)
+                            parts = cpu_breakdown(
+                                threads_before,
+                                threads_after,
+                                names,
+                                cpu_seconds(server.pid)[0] - cpu_before[0],
+                            )
+                            parts["of which the reports' threads (AnyIO's pool)"] = sum(
+                                t - threads_before.get(tid, 0.0)
+                                for tid, t in threads_after.items()
+                                if names.get(tid, "").startswith("AnyIO")
+                            )
                     report_latencies += readers.latencies
                     bad = [x for x in readers.statuses if x != 200]
                     extra = (
@@ -421,6 +462,11 @@ def slow_consumers(root: Path, args: argparse.Namespace) -> None:
                         + (f" non-200: {bad}" if bad else "")
                     )
                 phases[phase].append(s)
+                if phase != "alone" and run_no == 0:
+                    print(
+                        "  server CPU s by thread while reports ran: "
+                        + ", ".join(f"{k} {v:.1f}" for k, v in sorted(parts.items()) if v >= 0.05)
+                    )
                 print(
                     f"{phase:>14} {s.offered:>9,.0f} {s.acked:>9,.0f} {s.refused:>7.1%} "
                     f"{_ms(s.p50):>7} {_ms(s.p99):>7} {s.server_cpu_ms:>9.1f} "
