@@ -259,7 +259,7 @@ def main() -> None:
     parser.add_argument("--reference-events", type=int, default=100_000)
     parser.add_argument("--reports", action="store_true", help="the slow-consumers run")
     parser.add_argument("--rate", type=float, default=2_000, help="--reports: events/s")
-    parser.add_argument("--readers", type=int, default=2, help="--reports: report clients")
+    parser.add_argument("--readers", default="2", help="--reports: report clients (a list)")
     parser.add_argument("--workspace", type=Path, help="--reports: a built demo (copied)")
     parser.add_argument("--people", type=int, default=2_000, help="--reports: demo size")
     parser.add_argument(
@@ -409,8 +409,9 @@ def consumers(root: Path, directory: Path, args: argparse.Namespace) -> None:
     port = free_port()
     server = start_server(directory, port, root / f"{directory.name}.log", args.workers)
     collector = Collector(directory, key, port, server)
-    phases: dict[str, list[Step]] = {"alone": [], "with reports": []}
-    report_latencies: list[float] = []
+    readers_of = {f"{n} reader(s)": int(n) for n in args.readers.split(",")}
+    phases: dict[str, list[Step]] = {"alone": [], **{name: [] for name in readers_of}}
+    report_latencies: dict[str, list[float]] = {name: [] for name in readers_of}
     try:
         warm_up([collector], args.batch)
         with Readers(port, token, 1) as warm:  # derived tables brought up to date, SQL compiled
@@ -432,12 +433,13 @@ def consumers(root: Path, directory: Path, args: argparse.Namespace) -> None:
         for run_no in range(args.repeat):
             for phase in phases:
                 wait_idle(2.0)
-                label = f"r{run_no}{phase[0]}"
+                label = f"r{run_no}{phase.replace(' ', '')}"
                 if phase == "alone":
                     s = step([collector], label, args.rate, args)
                     extra = ""
                 else:
-                    with Readers(port, token, args.readers) as readers:
+                    parts: dict[str, float] = {}
+                    with Readers(port, token, readers_of[phase]) as readers:
                         time.sleep(1.0)  # the reports under way before the load starts
                         threads_before, cpu_before = thread_cpu(server.pid), cpu_seconds(server.pid)
                         s = step([collector], label, args.rate, args)
@@ -455,14 +457,14 @@ def consumers(root: Path, directory: Path, args: argparse.Namespace) -> None:
                                 for tid, t in threads_after.items()
                                 if names.get(tid, "").startswith("AnyIO")
                             )
-                    report_latencies += readers.latencies
+                    report_latencies[phase] += readers.latencies
                     bad = [x for x in readers.statuses if x != 200]
                     extra = (
                         f"{len(readers.latencies)}, {statistics.median(readers.latencies):.2f}"
                         + (f" non-200: {bad}" if bad else "")
                     )
                 phases[phase].append(s)
-                if phase != "alone" and run_no == 0:
+                if phase != "alone" and run_no == 0 and parts:
                     print(
                         "  server CPU s by thread while reports ran: "
                         + ", ".join(f"{k} {v:.1f}" for k, v in sorted(parts.items()) if v >= 0.05)
@@ -477,19 +479,24 @@ def consumers(root: Path, directory: Path, args: argparse.Namespace) -> None:
         server.terminate()
         server.wait(60)
     check_logs([collector])
-    alone, loaded = phases["alone"], phases["with reports"]
+    alone = phases["alone"]
 
     def med(steps: list[Step], attr: str) -> float:
         return statistics.median(getattr(x, attr) for x in steps)
 
-    print(
-        f"\nmedians of {args.repeat}: acknowledged {med(alone, 'acked'):,.0f} → "
-        f"{med(loaded, 'acked'):,.0f} events/s ({med(loaded, 'acked') / med(alone, 'acked'):.2f}); "
-        f"p99 {_ms(med(alone, 'p99'))} → {_ms(med(loaded, 'p99'))} ms; p50 "
-        f"{_ms(med(alone, 'p50'))} → {_ms(med(loaded, 'p50'))} ms; refused "
-        f"{med(alone, 'refused'):.1%} → {med(loaded, 'refused'):.1%}; reports: "
-        f"{len(report_latencies)}, median {statistics.median(report_latencies):.2f} s"
-    )
+    for name, loaded in phases.items():
+        if name == "alone":
+            continue
+        done = report_latencies[name]
+        print(
+            f"medians of {args.repeat}, alone → {name}: acknowledged {med(alone, 'acked'):,.0f} → "
+            f"{med(loaded, 'acked'):,.0f} events/s "
+            f"({med(loaded, 'acked') / med(alone, 'acked'):.2f}); p99 {_ms(med(alone, 'p99'))} → "
+            f"{_ms(med(loaded, 'p99'))} ms; p50 {_ms(med(alone, 'p50'))} → "
+            f"{_ms(med(loaded, 'p50'))} ms; refused {med(alone, 'refused'):.1%} → "
+            f"{med(loaded, 'refused'):.1%}; reports: {len(done)}, median "
+            f"{statistics.median(done) if done else float('nan'):.2f} s"
+        )
 
 
 if __name__ == "__main__":
