@@ -21,12 +21,13 @@ Slow consumers (`--reports`): one collector on the demo workspace (`empreinte de
 `--workspace DIR`, copied), an open-loop load at a fixed `--rate`, alone and then while
 `--readers` analysts loop over heavy journey reports through the API (funnel, channels,
 attribution, friction: each computed anew, the API keeps no cache), alternately `--repeat`
-times: ingestion's throughput and p99 with and without them, and the reports' own latency.
+times: ingestion's throughput and p99 with and without them, and the reports' own latency;
+for each `--config` (a setting of the workspace, on a fresh copy and its own server).
 
     python bench/load.py [--collectors 1,2] [--repeat 3] [--batch 100] [--start 2000]
                          [--factor 1.4] [--seconds 6] [--budget-ms 250] [--workers N]
     python bench/load.py --reports [--rate 2000] [--readers 2] [--workspace DIR] [--repeat 3]
-                         [--storage-threads default,1]
+                         [--config default --config collector.read_threads=40 ...]
 """
 
 from __future__ import annotations
@@ -263,7 +264,10 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, help="--reports: a built demo (copied)")
     parser.add_argument("--people", type=int, default=2_000, help="--reports: demo size")
     parser.add_argument(
-        "--storage-threads", default="default,1", help="--reports: [storage] threads to compare"
+        "--config",
+        action="append",
+        help="--reports: a configuration to compare, `default` or section.key=value "
+        "(e.g. collector.read_threads=40, storage.threads=1); repeatable",
     )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="empreinte-load-"))
@@ -389,15 +393,17 @@ def demo_workspace(root: Path, args: argparse.Namespace) -> Path:
 
 
 def slow_consumers(root: Path, args: argparse.Namespace) -> None:
-    """For each `--storage-threads` setting, a fresh copy of the demo and its own server."""
+    """For each `--config`, a fresh copy of the demo and its own server."""
     demo = demo_workspace(root, args)
-    for threads in args.storage_threads.split(","):
-        directory = root / f"threads-{threads}"
+    for n, setting in enumerate(args.config or ["default"]):
+        directory = root / f"config-{n}"
         shutil.copytree(demo, directory)
-        if threads != "default":
+        if setting != "default":  # section.key=value, appended to the workspace's config
+            name, _, value = setting.partition("=")
+            section, _, key = name.partition(".")
             with (directory / "empreinte.toml").open("a") as config:
-                config.write(f"\n[storage]\nthreads = {int(threads)}\n")
-        print(f"\n[storage] threads = {threads}")
+                config.write(f"\n[{section}]\n{key} = {value}\n")
+        print(f"\nconfiguration: {setting}")
         consumers(root, directory, args)
 
 
