@@ -15,6 +15,7 @@ import base64
 import statistics
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -159,13 +160,18 @@ async def probe_health(port: int, count: int, interval: float) -> list[float]:
 
 
 async def open_loop(
-    port: int, requests: list[bytes], rate: float, health_interval: float = 0.05
+    port: int | Sequence[int], requests: list[bytes], rate: float, health_interval: float = 0.05
 ) -> Run:
-    """Send `requests` at `rate` a second on schedule, probing /api/health meanwhile."""
-    pool = Pool(port)
+    """Send `requests` at `rate` a second on schedule, probing /api/health meanwhile.
+
+    Several ports: request i goes to `port[i % len(port)]`, round-robin as a load balancer in
+    front of several collectors would spread them (each request must be built for its port's
+    workspace); /api/health is probed on the first."""
+    ports = [port] if isinstance(port, int) else list(port)
+    pools = [Pool(p) for p in ports]
     started = time.perf_counter()
     health = asyncio.ensure_future(
-        probe_health(port, max(1, int(len(requests) / rate / health_interval)), health_interval)
+        probe_health(ports[0], max(1, int(len(requests) / rate / health_interval)), health_interval)
     )
     tasks = []
     for index, request in enumerate(requests):
@@ -173,10 +179,12 @@ async def open_loop(
         delay = departure - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        pool = pools[index % len(pools)]
         tasks.append(asyncio.ensure_future(_send(pool, index, request, departure)))
     outcomes = await asyncio.gather(*tasks)
     seconds = time.perf_counter() - started
-    pool.close()
+    for pool in pools:
+        pool.close()
     return Run(rate, seconds, list(outcomes), await health)
 
 

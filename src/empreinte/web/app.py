@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -98,6 +99,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Blocking reads (`run_in_threadpool`: reports, pages, the query API) share AnyIO's
+        # default pool; bounded below the cores, they leave ingestion (its own threads and
+        # processes) a core (collect/settings.py).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = workspace.collector_settings.read_threads
         if pool is not None:
             pool.start()
         if warm_texts:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import shutil
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -44,6 +46,19 @@ _SELECT = "seq, " + ", ".join(COLUMNS)
 # `records.message_key` in SQL, and its fingerprint (DuckDB's 64-bit hash) for the dedup window.
 _MESSAGE_KEY = "(source || chr(0) || message_id)"
 _FINGERPRINT = f"hash{_MESSAGE_KEY}"
+
+log = logging.getLogger(__name__)
+
+# Checkpoints: a checkpoint that fails for want of space (it writes the WAL's rows into the
+# database file before it frees anything) invalidates the whole DuckDB instance, and only a
+# restart recovers; inside a COMMIT, DuckDB even reports a durable commit as failed
+# (tests/collect/test_disk_full.py). So no COMMIT checkpoints on its own, and `append`
+# checkpoints itself at DuckDB's usual WAL size, only when the disk has room to spare: twice the
+# WAL and a reserve (the last row group of each table may be rewritten). Short of it, the WAL
+# keeps growing; a WAL write that fails is an ordinary failed COMMIT, rolled back, and the
+# collector answers 503 until space returns.
+_CHECKPOINT_WAL = 16 * 1024 * 1024
+_CHECKPOINT_RESERVE = 64 * 1024 * 1024
 
 
 #: `log_slice`'s schema: seq, then the row schema without the vault's column.
@@ -86,7 +101,10 @@ class DuckDBEngine:
         self._read_only = read_only
         self._wal = path.with_name(path.name + ".wal")
         self._wal_size: int | None = None  # after our last COMMIT; None: no WAL file then
+        self._checkpoint_deferred = False  # for want of space: logged once
         if not read_only:
+            # GLOBAL: no cursor's COMMIT checkpoints (see _CHECKPOINT_WAL).
+            self._con.execute("SET GLOBAL wal_autocheckpoint = '1000TB'")
             self._migrate()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -140,11 +158,12 @@ class DuckDBEngine:
                 "SELECT seq, message_id, source, pii FROM _incoming WHERE pii IS NOT NULL"
             )
             # DuckDB writes its write-ahead log and fdatasyncs it (events.duckdb.wal, seen
-            # with strace) inside COMMIT: once this returns, the rows survive a crash. A COMMIT
-            # that takes the WAL past 16 MB also checkpoints it into the database file. That
-            # default is kept on purpose: at 64 MB, appends alone ran 35% faster, but through
-            # the collector each rarer, larger checkpoint stalled commits ~0.2 s and doubled p99
-            # latency, for no gain in throughput (checkpoints run on the core the GIL leaves).
+            # with strace) inside COMMIT: once this returns, the rows survive a crash. Past 16 MB
+            # of WAL, `_checkpoint_if_room` checkpoints it into the database file. That size is
+            # DuckDB's default, kept on purpose: at 64 MB, appends alone ran 35% faster, but
+            # through the collector each rarer, larger checkpoint stalled commits ~0.2 s and
+            # doubled p99 latency, for no gain in throughput (checkpoints run on the core the
+            # GIL leaves).
             cur.execute("COMMIT")
         except duckdb.Error as exc:
             with contextlib.suppress(duckdb.Error):
@@ -156,6 +175,35 @@ class DuckDBEngine:
             self._sync_new_wal()
         except OSError as exc:
             raise StorageError(f"could not sync the workspace directory: {exc}") from exc
+        self._checkpoint_if_room(cur)
+
+    def _checkpoint_if_room(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Checkpoint the WAL into the database file once it is large, if the disk has room.
+        Never raises: the rows are already durable, and a failure here must not turn their
+        acknowledgement into a refusal (the client's retry would be stored twice)."""
+        size = self._wal_size
+        if size is None or size < _CHECKPOINT_WAL:
+            return
+        try:
+            free = shutil.disk_usage(self._wal.parent).free
+        except OSError:
+            return
+        if free < 2 * size + _CHECKPOINT_RESERVE:
+            if not self._checkpoint_deferred:
+                log.warning(
+                    "checkpoint deferred: %d MB free beside a %d MB write-ahead log; "
+                    "the log keeps growing until the disk has room",
+                    free >> 20,
+                    size >> 20,
+                )
+            self._checkpoint_deferred = True
+            return
+        try:
+            cur.execute("CHECKPOINT")
+        except duckdb.Error:
+            log.exception("checkpoint failed; the committed events are in the write-ahead log")
+            return
+        self._checkpoint_deferred = False
 
     def _sync_new_wal(self) -> None:
         """fsync the workspace directory when this COMMIT created the WAL file anew.
