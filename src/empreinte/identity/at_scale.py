@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -100,10 +100,12 @@ def rebuild_on_spark(
     salt: str,
     upto: int | None = None,
     checkpoint_every: int = 3,
+    order: Literal["seq", "arrival"] = "seq",
 ) -> SparkRebuildReport:
     """`identity.rebuild`'s result (identities and conflicts) from the Parquet events at
     `events`, computed on `spark` and published atomically into `output`
-    (store/spark/identity.py; read it back with `read_result`)."""
+    (store/spark/identity.py; read it back with `read_result`). For the published log of
+    several collectors (`PublishedLog(url).files()`), `order="arrival"`."""
     return rebuild_identities(
         spark,
         events,
@@ -112,4 +114,5 @@ def rebuild_on_spark(
         replayer(rules, overrides, salt),
         upto=upto,
         checkpoint_every=checkpoint_every,
+        order=order,
     )

@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -137,11 +137,17 @@ def rebuild_identities(
     *,
     upto: int | None = None,
     checkpoint_every: int = 3,
+    order: Literal["seq", "arrival"] = "seq",
 ) -> SparkRebuildReport:
     """Rebuild the identity graph from the Parquet events at `events` (a directory, a file or
     a list of files with at least `seq`, `message_id`, `timestamp` and `identifiers`), up to
     seq `upto` (all when None), into `output` (module docstring); `replay` resolves the dirty
-    components on the driver."""
+    components on the driver.
+
+    `order="arrival"`: the events of a published log (publish/), whose collectors each number
+    their own: they are resolved in arrival order, then by collector and local seq (a total
+    order), and numbered anew in that order (increasing, not consecutive: each partition of
+    the sort numbers its own range); those numbers are the result's seqs."""
     from pyspark.sql import functions as F
 
     start = time.perf_counter()
@@ -152,7 +158,14 @@ def rebuild_identities(
     target.mkdir(parents=True, exist_ok=True)
     run = target / f"run-{uuid.uuid4().hex}"
 
-    log = spark.read.parquet(*paths).select("seq", "message_id", "timestamp", "identifiers")
+    log = spark.read.parquet(*paths)
+    if order == "arrival":
+        # Sorted by range partitions, so partition i holds the i-th range: the ids
+        # monotonically_increasing_id gives follow the sort. Frozen at once: recomputed,
+        # they could differ.
+        ordered = log.orderBy("received_at", "collector", "seq")
+        log = freeze(ordered.withColumn("seq", F.monotonically_increasing_id()))
+    log = log.select("seq", "message_id", "timestamp", "identifiers")
     log = log.where(F.size("identifiers") > 0)  # null or empty: no identifier
     if upto is not None:
         log = log.where(F.col("seq") <= F.lit(int(upto)))
