@@ -289,3 +289,38 @@ def test_the_horizon_bounds_what_the_publisher_keeps(tmp_path: Path, log: Publis
     assert publisher.publish().rows == 1
     assert moved not in publisher._keys and first not in publisher._keys
     assert sorted(log.read().column("message_id").to_pylist()).count(old["messageId"]) == 2
+
+
+def test_the_published_log_holds_no_raw_personal_value_nor_the_key(tmp_path: Path) -> None:
+    """Pseudonyms are made before publication: what reaches the URL (files decoded, and
+    every other file's bytes) holds no e-mail, phone, name or street, and not the key."""
+    from .test_erasure import every_file_text
+
+    root = tmp_path / "published"
+    (ws,) = twin_workspaces(tmp_path, 1)
+    with ws:
+        identify = {
+            "type": "identify",
+            "userId": "u-1",
+            "messageId": str(uuid.uuid4()),
+            "traits": {
+                "email": "ada.lovelace@example.org",
+                "phone": "+33 6 98 76 54 32",
+                "name": "Ada Lovelace",
+                "address": {"street": "12 rue Byron"},
+            },
+        }
+        comment = track("u-1", 1) | {"properties": {"comment": "call me on 06 98 76 54 32"}}
+        assert ws.ingest([identify, comment]).stored == 2
+        stage(ws.engine, PublishedLog(str(root)), "c1")
+        Publisher(PublishedLog(str(root))).publish()
+    key = (tmp_path / "collector-0" / "pseudonym.key").read_bytes()
+    texts = every_file_text(root)
+    assert any("u-1" in text for _, text in texts)  # the rows are there
+    for path, text in texts:
+        for needle in ("ada.lovelace", "698765432", "98 76 54 32", "Lovelace", "rue Byron"):
+            assert needle not in text, (needle, path)
+        assert key.hex() not in text
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert key not in path.read_bytes(), path
