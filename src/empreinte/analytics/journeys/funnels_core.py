@@ -214,21 +214,12 @@ def asof_chains(
         carried = [f"t{j}" for j in range(1, k)] + carried_extra
         earlier = reached.select(
             _r_person="profile_id",
-            _r_key=ibis.struct({"at": reached.at, "seq": reached.seq}),
+            _r_at="at",
+            _r_seq="seq",
             **{f"_in_{c}": reached[c] for c in carried},
         )
         matching = table.filter(table[f"m{k}"])
-        candidates = matching.select(
-            "profile_id", "at", "seq", _key=ibis.struct({"at": matching.at, "seq": matching.seq})
-        )
-        # Strictly before in (at, seq): a touchpoint never chains to itself (or to a later
-        # touchpoint at the same time); (profile_id, seq) names one touchpoint, so the
-        # latest earlier row is unique.
-        joined = candidates.asof_join(
-            earlier,
-            on=candidates._key > earlier._r_key,
-            predicates=[candidates.profile_id == earlier._r_person],
-        )
+        joined = _latest_before(matching.select("profile_id", "at", "seq"), earlier, carried)
         valid = joined.filter(joined._in_t1.notnull() & (joined.at <= joined._in_t1 + span))
         reached = valid.select(
             "profile_id",
@@ -239,6 +230,35 @@ def asof_chains(
         )
         levels.append(reached.mutate(level=ibis.literal(k, "int64")))
     return _padded(levels, steps, table.at.type(), carried_extra)
+
+
+def _latest_before(candidates: ir.Table, earlier: ir.Table, carried: list[str]) -> ir.Table:
+    """For each candidate (`profile_id`, `at`, `seq`), the `_in_*` columns of the person's
+    latest `earlier` row strictly before it in (`at`, `seq`) order; candidates without one
+    are left out.
+
+    An ASOF join on the time alone (a plain integer sort) finds the latest earlier row at or
+    before the candidate's instant. When that row is at an earlier instant, it is the answer:
+    no row shares the candidate's instant. Only when it shares it (a tie, or the candidate
+    itself when one touchpoint matches two steps) is the (`at`, `seq`) order needed: those
+    few candidates are looked up again with a struct key, which sorts several times slower,
+    against the rows of their own people only."""
+    values = [f"_in_{c}" for c in carried]
+    near = candidates.asof_join(
+        earlier,
+        on=candidates.at >= earlier._r_at,
+        predicates=[candidates.profile_id == earlier._r_person],
+    )
+    clear = near.filter(near._r_at < near.at).select("profile_id", "at", "seq", *values)
+    tied = near.filter(near._r_at == near.at).select("profile_id", "at", "seq")
+    theirs = earlier.semi_join(tied, earlier._r_person == tied.profile_id)
+    exact = tied.asof_join(
+        theirs,
+        on=ibis.struct({"at": tied.at, "seq": tied.seq})
+        > ibis.struct({"at": theirs._r_at, "seq": theirs._r_seq}),
+        predicates=[tied.profile_id == theirs._r_person],
+    )
+    return clear.union(exact.select("profile_id", "at", "seq", *values))
 
 
 def _padded(
