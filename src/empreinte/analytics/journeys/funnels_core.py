@@ -248,7 +248,7 @@ def _latest_before(candidates: ir.Table, earlier: ir.Table, carried: list[str]) 
         earlier,
         on=candidates.at >= earlier._r_at,
         predicates=[candidates.profile_id == earlier._r_person],
-    )
+    ).select("profile_id", "at", "seq", "_r_at", *values)  # read twice: kept narrow
     clear = near.filter(near._r_at < near.at).select("profile_id", "at", "seq", *values)
     tied = near.filter(near._r_at == near.at).select("profile_id", "at", "seq")
     theirs = earlier.semi_join(tied, earlier._r_person == tied.profile_id)
