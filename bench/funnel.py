@@ -82,17 +82,19 @@ def reach(levels: Any, people: Any) -> list[int]:
     return [int(people[levels >= k].sum()) for k in range(1, len(STEPS) + 1)]
 
 
-def engine_expression(table: ibis.Table, window: timedelta, mode: str) -> ibis.Table:
+def engine_expression(
+    table: ibis.Table, window: timedelta, mode: str, plan: str = "auto"
+) -> ibis.Table:
     marks = {f"m{k}": table.step == name for k, name in enumerate(STEPS, start=1)}
     marked = table.mutate(**marks)
     if mode != "strict":
         marked = marked.filter(marked.step.isin(list(STEPS)))
-    found = attempts(marked, len(STEPS), window, mode=mode)
+    found = attempts(marked, len(STEPS), window, mode=mode, plan=plan)
     return found.group_by("depth").agg(people=found.count())
 
 
-def engine_counts(con: Any, window: timedelta, mode: str) -> list[int]:
-    frame = con.execute(engine_expression(con.table("touchpoints"), window, mode))
+def engine_counts(con: Any, window: timedelta, mode: str, plan: str = "auto") -> list[int]:
+    frame = con.execute(engine_expression(con.table("touchpoints"), window, mode, plan))
     return reach(frame["depth"].to_numpy(), frame["people"].to_numpy())
 
 
@@ -156,6 +158,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="engine threads (0: all)")
     parser.add_argument("--strict", action="store_true", help="also compare strict mode")
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--plan",
+        default="auto",
+        choices=["auto", "asof", "layered", "chained"],
+        help="ordered mode's plan (funnels_core._plan; auto: asof on DuckDB)",
+    )
     args = parser.parse_args()
     window = timedelta(days=args.window_days)
 
@@ -188,7 +196,7 @@ def main() -> None:
         modes = ["ordered", "strict"] if args.strict else ["ordered"]
         for mode in modes:
             t_engine, b_engine, c_engine = timed(
-                args.repeat, lambda m=mode: engine_counts(con, window, m)
+                args.repeat, lambda m=mode: engine_counts(con, window, m, args.plan)
             )
             t_ch, b_ch, c_ch = timed(
                 args.repeat, lambda m=mode: clickhouse_counts(session, window, m)
