@@ -11,10 +11,10 @@ Not a test: it prints figures. One run:
    engine) from that same file: the touchpoints shape (`profile_id`, `at`, `seq`, `step`)
    with the owner already resolved — the identity-graph join of `touchpoints()` is NOT in
    these timings (bench/cx.py times reports from the raw log);
-2. times (best of `--repeat`) the people reaching each step:
+2. times (median and best of `--repeat` runs) the people reaching each step:
    (a) empreinte: `funnels_core.attempts` (the Ibis expression every funnel report runs:
-       steps marked, filtered to funnel touchpoints, one window function per step) and its
-       count by furthest step, executed by DuckDB;
+       steps marked, filtered to funnel touchpoints, on DuckDB one ASOF join per step) and
+       its count by furthest step, executed by DuckDB;
    (b) ClickHouse: `windowFunnel(window)(at, step = 's1', …)` per person, then the count by
        level, on the same rows (microsecond timestamps as UInt64, the window in
        microseconds: a step exactly at the window's end counts in both);
@@ -29,6 +29,8 @@ Not a test: it prints figures. One run:
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -80,17 +82,19 @@ def reach(levels: Any, people: Any) -> list[int]:
     return [int(people[levels >= k].sum()) for k in range(1, len(STEPS) + 1)]
 
 
-def engine_expression(table: ibis.Table, window: timedelta, mode: str) -> ibis.Table:
+def engine_expression(
+    table: ibis.Table, window: timedelta, mode: str, plan: str = "auto"
+) -> ibis.Table:
     marks = {f"m{k}": table.step == name for k, name in enumerate(STEPS, start=1)}
     marked = table.mutate(**marks)
     if mode != "strict":
         marked = marked.filter(marked.step.isin(list(STEPS)))
-    found = attempts(marked, len(STEPS), window, mode=mode)
+    found = attempts(marked, len(STEPS), window, mode=mode, plan=plan)
     return found.group_by("depth").agg(people=found.count())
 
 
-def engine_counts(con: Any, window: timedelta, mode: str) -> list[int]:
-    frame = con.execute(engine_expression(con.table("touchpoints"), window, mode))
+def engine_counts(con: Any, window: timedelta, mode: str, plan: str = "auto") -> list[int]:
+    frame = con.execute(engine_expression(con.table("touchpoints"), window, mode, plan))
     return reach(frame["depth"].to_numpy(), frame["people"].to_numpy())
 
 
@@ -133,13 +137,15 @@ def pandas_counts(frame: pd.DataFrame, window: timedelta) -> list[int]:
     return reach(furthest.index, furthest.to_numpy())
 
 
-def best(runs: int, work: Callable[[], list[int]]) -> tuple[float, list[int]]:
+def timed(runs: int, work: Callable[[], list[int]]) -> tuple[float, float, list[int]]:
+    """(median, best, result) of `runs` runs: the machine is shared, the median is the
+    figure to compare, the best what an idle machine would come closer to."""
     times, result = [], []
     for _ in range(runs):
         began = time.perf_counter()
         result = work()
         times.append(time.perf_counter() - began)
-    return min(times), result
+    return statistics.median(times), min(times), result
 
 
 def main() -> None:
@@ -152,6 +158,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="engine threads (0: all)")
     parser.add_argument("--strict", action="store_true", help="also compare strict mode")
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--plan",
+        default="auto",
+        choices=["auto", "asof", "layered", "chained"],
+        help="ordered mode's plan (funnels_core._plan; auto: asof on DuckDB)",
+    )
     args = parser.parse_args()
     window = timedelta(days=args.window_days)
 
@@ -183,23 +195,30 @@ def main() -> None:
 
         modes = ["ordered", "strict"] if args.strict else ["ordered"]
         for mode in modes:
-            t_engine, c_engine = best(args.repeat, lambda m=mode: engine_counts(con, window, m))
-            t_ch, c_ch = best(args.repeat, lambda m=mode: clickhouse_counts(session, window, m))
+            t_engine, b_engine, c_engine = timed(
+                args.repeat, lambda m=mode: engine_counts(con, window, m, args.plan)
+            )
+            t_ch, b_ch, c_ch = timed(
+                args.repeat, lambda m=mode: clickhouse_counts(session, window, m)
+            )
             print(f"\n{mode} mode — people reaching each step:")
             print(f"  empreinte (Ibis on DuckDB): {c_engine}")
             print(f"  ClickHouse windowFunnel:    {c_ch}")
             agree = c_engine == c_ch
             if mode == "ordered" and not args.skip_pandas:
-                t_pd, c_pd = best(1, lambda: pandas_counts(frame, window))
+                t_pd, _, c_pd = timed(1, lambda: pandas_counts(frame, window))
                 print(f"  pandas:                     {c_pd}")
                 agree = agree and c_pd == c_engine
             print(f"  counts agree: {'yes' if agree else 'NO'}")
-            print(f"  empreinte funnel core on DuckDB: best {t_engine:.2f} s")
-            print(f"  ClickHouse windowFunnel (chdb):  best {t_ch:.2f} s")
-            print(f"  ratio ClickHouse / empreinte: {t_ch / t_engine:.2f}x")
+            print(
+                f"  empreinte funnel core on DuckDB: median {t_engine:.2f} s (best {b_engine:.2f})"
+            )
+            print(f"  ClickHouse windowFunnel (chdb):  median {t_ch:.2f} s (best {b_ch:.2f})")
+            print(f"  ratio ClickHouse / empreinte (medians): {t_ch / t_engine:.2f}x")
             if mode == "ordered" and not args.skip_pandas:
                 print(f"  pandas (vectorised, one run):    {t_pd:.2f} s")
                 print(f"  ratio pandas / empreinte: {t_pd / t_engine:.2f}x")
+        print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             "\nnot timed: the owner of each touchpoint through the identity graph "
             "(touchpoints()); the data here already has its person."

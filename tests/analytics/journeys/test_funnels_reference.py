@@ -184,7 +184,8 @@ def random_journeys(seed: int, people: int = 300) -> list[Touch]:
 
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize(
-    ("mode", "plan"), [("ordered", "layered"), ("ordered", "chained"), ("strict", "auto")]
+    ("mode", "plan"),
+    [("ordered", "asof"), ("ordered", "layered"), ("ordered", "chained"), ("strict", "auto")],
 )
 def test_ordered_and_strict_match_the_reference(seed: int, mode: str, plan: str) -> None:
     touches, window = random_journeys(seed), 10 * seed
@@ -212,7 +213,7 @@ def test_unordered_matches_the_reference(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [5, 6])
-@pytest.mark.parametrize("plan", ["layered", "chained"])
+@pytest.mark.parametrize("plan", ["asof", "layered", "chained"])
 def test_entries_match_the_reference(seed: int, plan: str) -> None:
     touches, window = random_journeys(seed), 2 * seed
     steps = NAMES[:3]
@@ -222,6 +223,51 @@ def test_entries_match_the_reference(seed: int, plan: str) -> None:
         for entry in reference_entries(mine, steps, window):
             expected.append(reference_ordered(entry, steps, window, strict=False)[0])
     assert reach(list(got["depth"]), 3) == reach(expected, 3)
+
+
+@pytest.mark.parametrize("steps", [NAMES, ("A", "A", "B"), ("A", "B", "A", "C")])
+@FAST
+@given(touches=journeys, window=windows)
+def test_the_asof_plan_matches_the_reference(
+    steps: tuple[str, ...], touches: list[Touch], window: int
+) -> None:
+    # Many touchpoints share a second here, and a repeated step makes one touchpoint match
+    # two steps: the strict (at, seq) order of the ASOF key is exercised.
+    got = engine(touches, steps, window, "ordered", plan="asof").set_index("profile_id")
+    for person, mine in by_person(touches).items():
+        depth, times = reference_ordered(mine, steps, window, strict=False)
+        if depth == 0:
+            assert person not in got.index
+            continue
+        row = got.loc[person]
+        assert row["depth"] == depth
+        assert [seconds_of(row[f"t{j}"]) for j in range(1, depth + 1)] == times
+
+
+@FAST
+@given(journeys, windows)
+def test_the_asof_plan_carries_entries_and_positions_as_the_layered_one(
+    touches: list[Touch], window: int
+) -> None:
+    table = table_of(touches, NAMES)
+    table = table.filter(table.step.isin(list(NAMES)))
+    order = ibis.window(group_by=table.profile_id, order_by=[table.at, table.seq])
+    table = table.mutate(pos=ibis.row_number().over(order))
+    table = add_entries(table, timedelta(seconds=window), first_step_only=True)
+    found = {}
+    for plan in ("asof", "layered"):
+        expr = attempts(
+            table,
+            len(NAMES),
+            timedelta(seconds=window),
+            mode="ordered",
+            entries=True,
+            positions=True,
+            plan=plan,
+        )
+        frame = CON.execute(expr).sort_values(["profile_id", "entry"]).reset_index(drop=True)
+        found[plan] = frame
+    pd.testing.assert_frame_equal(found["asof"], found["layered"])
 
 
 @FAST
