@@ -127,6 +127,33 @@ def chained_levels(
     return current
 
 
+def _first_level(table: ir.Table, entries: bool, positions: bool) -> tuple[ir.Table, list[str]]:
+    """The attempts at step 1 (`profile_id`, `at`, `seq`, `t1` and the carried extras), and
+    the names of those extras (`entry`, `start_pos`)."""
+    carried_extra = (["entry"] if entries else []) + (["start_pos"] if positions else [])
+    source = {"entry": "entry", "start_pos": "pos"}
+    first = table.filter(table.m1)
+    reached = first.select(
+        "profile_id",
+        "at",
+        "seq",
+        t1=first.at,
+        **{c: first[source[c]] for c in carried_extra},
+    )
+    return reached, carried_extra
+
+
+def _reached(valid: ir.Table, carried: list[str], k: int) -> ir.Table:
+    """The step-k touchpoints that extend an attempt, with its chain (`_in_*`) carried."""
+    return valid.select(
+        "profile_id",
+        "at",
+        "seq",
+        **{c: valid[f"_in_{c}"] for c in carried},
+        **{f"t{k}": valid.at},
+    )
+
+
 def layered_chains(
     table: ir.Table,
     steps: int,
@@ -139,16 +166,7 @@ def layered_chains(
     (their chains) together with the touchpoints of step k, one window each. One row per
     touchpoint and level it reaches: `level`, `t1` … `tN`, `entry`, `start_pos`."""
     span = ibis.interval(seconds=_seconds(window))
-    first = table.filter(table.m1)
-    carried_extra = (["entry"] if entries else []) + (["start_pos"] if positions else [])
-    source = {"entry": "entry", "start_pos": "pos"}
-    reached = first.select(
-        "profile_id",
-        "at",
-        "seq",
-        t1=first.at,
-        **{c: first[source[c]] for c in carried_extra},
-    )
+    reached, carried_extra = _first_level(table, entries, positions)
     levels = [reached.mutate(level=ibis.literal(1, "int64"))]
     for k in range(2, steps + 1):
         carried = [f"t{j}" for j in range(1, k)] + carried_extra
@@ -173,13 +191,7 @@ def layered_chains(
         valid = looked.filter(
             (looked._kind == 1) & looked._in_t1.notnull() & (looked.at <= looked._in_t1 + span)
         )
-        reached = valid.select(
-            "profile_id",
-            "at",
-            "seq",
-            **{c: valid[f"_in_{c}"] for c in carried},
-            **{f"t{k}": valid.at},
-        )
+        reached = _reached(valid, carried, k)
         levels.append(reached.mutate(level=ibis.literal(k, "int64")))
     return _padded(levels, steps, table.at.type(), carried_extra)
 
@@ -199,16 +211,7 @@ def asof_chains(
     the row `layered_chains`' running `max` finds: same rows, same chains. One row per
     touchpoint and level it reaches: `level`, `t1` … `tN`, `entry`, `start_pos`."""
     span = ibis.interval(seconds=_seconds(window))
-    carried_extra = (["entry"] if entries else []) + (["start_pos"] if positions else [])
-    source = {"entry": "entry", "start_pos": "pos"}
-    first = table.filter(table.m1)
-    reached = first.select(
-        "profile_id",
-        "at",
-        "seq",
-        t1=first.at,
-        **{c: first[source[c]] for c in carried_extra},
-    )
+    reached, carried_extra = _first_level(table, entries, positions)
     levels = [reached.mutate(level=ibis.literal(1, "int64"))]
     for k in range(2, steps + 1):
         carried = [f"t{j}" for j in range(1, k)] + carried_extra
@@ -221,13 +224,7 @@ def asof_chains(
         matching = table.filter(table[f"m{k}"])
         joined = _latest_before(matching.select("profile_id", "at", "seq"), earlier, carried)
         valid = joined.filter(joined._in_t1.notnull() & (joined.at <= joined._in_t1 + span))
-        reached = valid.select(
-            "profile_id",
-            "at",
-            "seq",
-            **{c: valid[f"_in_{c}"] for c in carried},
-            **{f"t{k}": valid.at},
-        )
+        reached = _reached(valid, carried, k)
         levels.append(reached.mutate(level=ibis.literal(k, "int64")))
     return _padded(levels, steps, table.at.type(), carried_extra)
 
