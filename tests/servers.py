@@ -75,6 +75,18 @@ def wait_healthy(url: str, alive: Callable[[], bool], describe: Callable[[], str
     raise RuntimeError(f"the server at {url} did not become healthy\n{describe()}")
 
 
+def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    """`empreinte ARGV…` in a fresh interpreter, as a user runs it (beside a running server,
+    say, where an in-process runner would share its state)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from empreinte.cli import main; main()", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+
+
 # -- the real server, as a subprocess ---------------------------------------------------------
 
 

@@ -7,8 +7,6 @@ reads that. Commands that change the workspace say the server holds it, without 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,17 +18,9 @@ import pytest
 import empreinte
 from conftest import Keys, ServerProcess, make_workspace
 from empreinte.store.records import EventFilter
+from servers import cli
 
 SCORES = [10, 10, 10, 9, 9, 8, 7, 6, 3, 0]  # 5 promoters, 3 detractors of 10: NPS +20
-
-
-def cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from empreinte.cli import main; main()", *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,17 +19,7 @@ import empreinte
 from empreinte.credentials import key_digest
 from empreinte.privacy.pseudonym import KEY_FILE
 from empreinte.store.records import EventFilter
-from servers import Keys, ServerProcess, make_workspace
-
-
-def cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from empreinte.cli import main; main()", *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
-    )
+from servers import Keys, ServerProcess, cli, make_workspace
 
 
 def _send(server: ServerProcess, write_key: str, message_id: str) -> httpx.Response:
