@@ -185,6 +185,21 @@ class StorageError(EmpreinteError):
         super().__init__(message)
 
 
+class PublishError(EmpreinteError):
+    """The published Parquet log (publish/) could not be reached or written."""
+
+    status = 503
+    code = "publish_failed"
+    public_message = "the published log cannot be read or written right now; retry later"
+
+
+class ManifestConflict(PublishError):
+    """Another publisher committed the manifest version this one meant to (re-read and
+    retry), or kept doing so past the retries."""
+
+    code = "manifest_conflict"
+
+
 class Overloaded(EmpreinteError):
     """The collector cannot accept more work right now; the client should retry later."""
 

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from empreinte.errors import EmpreinteError
+from empreinte.errors import ManifestConflict, PublishError
 from empreinte.publish.settings import check_collector_id
 from empreinte.store.columns import ROW_SCHEMA
 from empreinte.store.records import COLUMNS
@@ -52,15 +52,6 @@ FILE_SCHEMA = pa.schema(
     ]
 )
 HOUR_MICROS = 3_600_000_000
-
-
-class PublishError(EmpreinteError):
-    status = 503
-    code = "publish_failed"
-
-
-class ManifestConflict(Exception):
-    """Another publisher committed the version this one meant to: re-read and retry."""
 
 
 @dataclass(frozen=True)
@@ -287,7 +278,9 @@ class PublishedLog:
     def commit(self, manifest: Manifest) -> None:
         """Create `manifest`'s version; `ManifestConflict` if another publisher did first."""
         if not self.create_exclusive(f"_manifest/{manifest.version:012d}.json", manifest.to_json()):
-            raise ManifestConflict(manifest.version)
+            raise ManifestConflict(
+                f"manifest version {manifest.version} exists: another publisher committed it"
+            )
 
     def files(self) -> list[str]:
         """The URL of every published file (`file:///…`, `s3://…`), for readers (Spark):
