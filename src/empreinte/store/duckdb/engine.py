@@ -101,7 +101,7 @@ class DuckDBEngine:
         self._read_only = read_only
         self._wal = path.with_name(path.name + ".wal")
         self._wal_size: int | None = None  # after our last COMMIT; None: no WAL file then
-        self._checkpoint_deferred = False  # for want of space: logged once
+        self._checkpoint_deferred = False  # for want of space, or failed: logged once
         if not read_only:
             # GLOBAL: no cursor's COMMIT checkpoints (see _CHECKPOINT_WAL).
             self._con.execute("SET GLOBAL wal_autocheckpoint = '1000TB'")
@@ -200,8 +200,12 @@ class DuckDBEngine:
             return
         try:
             cur.execute("CHECKPOINT")
-        except duckdb.Error:
-            log.exception("checkpoint failed; the committed events are in the write-ahead log")
+        except duckdb.Error as exc:
+            # Retried at the next append (another transaction in the way, say): logged once
+            # until one succeeds, not at every commit of a busy server.
+            if not self._checkpoint_deferred:
+                log.warning("checkpoint not done, retried at the next append: %s", exc)
+            self._checkpoint_deferred = True
             return
         self._checkpoint_deferred = False
 
