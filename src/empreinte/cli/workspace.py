@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -61,19 +60,19 @@ def _init_like(directory: Path, like: Path) -> None:
 
     import empreinte
     from empreinte.config import CONFIG_FILE
-    from empreinte.privacy.pseudonym import KEY_FILE
+    from empreinte.privacy.pseudonym import KEY_FILE, install_key
     from empreinte.workspace import DATABASE_FILE
 
     if not (like / DATABASE_FILE).exists() or not (like / KEY_FILE).exists():
         raise _fail(f"{like} is not a workspace (no {DATABASE_FILE} and {KEY_FILE} there)")
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
-    if (directory / KEY_FILE).exists():
-        raise _fail(f"{directory} already has a pseudonym key: it would not match {like}'s")
-    # Owner-only from its creation, like the key the workspace makes.
-    fd = os.open(directory / KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write((like / KEY_FILE).read_bytes())
+    try:
+        install_key(directory, (like / KEY_FILE).read_bytes())
+    except FileExistsError:
+        raise _fail(
+            f"{directory} already has a pseudonym key: it would not match {like}'s"
+        ) from None
     if (like / CONFIG_FILE).exists():
         shutil.copyfile(like / CONFIG_FILE, directory / CONFIG_FILE)
     with reading(like) as source, empreinte.open(directory) as ws:

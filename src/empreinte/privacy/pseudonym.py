@@ -19,6 +19,17 @@ PREFIX = "pii_"
 _MAX_CACHED = 256
 
 
+def install_key(directory: Path, key: bytes) -> None:
+    """Write `key` as the workspace's key file: owner-only from its creation, synced;
+    `FileExistsError` when there is one (a key is never replaced: every pseudonym of the log
+    was made with it). A collector beside another installs the other's key (`init --like`)."""
+    fd = os.open(directory / KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 class Pseudonymiser:
     """Turns normalised personal values into stable, keyed pseudonyms."""
 
@@ -42,11 +53,7 @@ class Pseudonymiser:
         """The workspace's key, created on first use with owner-only permissions."""
         path = directory / KEY_FILE
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-                handle.flush()
-                os.fsync(handle.fileno())
+            install_key(directory, secrets.token_bytes(32))
         return cls(path.read_bytes())
 
     def pseudonym(self, kind: str, value: str) -> str:
