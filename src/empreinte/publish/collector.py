@@ -56,6 +56,7 @@ class Publication:
         self._engine = engine
         self._directory = directory
         self._checked: set[str] = set()  # URLs whose collector id this process checked
+        self._own_notices: set[str] = set()  # erasure notices of this collector, seen
         self._pending = PendingErasures(directory / PENDING_DIR)
         self._lock = threading.Lock()  # a round and an erasure's application, one at a time
         self._log: PublishedLog | None = None
@@ -104,20 +105,16 @@ class Publication:
         not yet made its own."""
         if not self.enabled:
             return []
-        done = self._adopted()
-        return [
-            n
-            for n in notices(self.log())
-            if n.collector != self.collector and n.erasure_id not in done
-        ]
+        # Every round asks: only notices not seen yet are read (this collector's own ones
+        # are remembered in memory, the adopted ones on disk).
+        fresh = notices(self.log(), known=self._adopted() | self._own_notices)
+        self._own_notices |= {n.erasure_id for n in fresh if n.collector == self.collector}
+        return [n for n in fresh if n.collector != self.collector]
 
     def adopted(self, erasure_id: str) -> None:
         """Remember that this workspace made `erasure_id` its own (written whole)."""
-        path = self._directory / ADOPTED_FILE
         ids = sorted(self._adopted() | {erasure_id})
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(orjson.dumps(ids))
-        os.replace(temporary, path)
+        _write_whole(self._directory / ADOPTED_FILE, orjson.dumps(ids))
 
     def _adopted(self) -> set[str]:
         path = self._directory / ADOPTED_FILE
@@ -172,10 +169,15 @@ class Publication:
             )
         if before is None:
             urls[log.url] = self.collector
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(orjson.dumps(known, option=orjson.OPT_INDENT_2))
-            os.replace(temporary, path)
+            _write_whole(path, orjson.dumps(known, option=orjson.OPT_INDENT_2))
         self._checked.add(log.url)
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """`data` at `path`, whole or not at all (a temporary file renamed over it)."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 __all__ = ["PENDING_DIR", "Publication", "Round"]

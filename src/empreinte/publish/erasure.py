@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -267,11 +267,13 @@ def _scrub(
     )
 
 
-def notices(log: PublishedLog) -> list[ErasureNotice]:
-    """Every erasure notice at `log`, oldest id first."""
+def notices(log: PublishedLog, known: Collection[str] = ()) -> list[ErasureNotice]:
+    """The erasure notices at `log` but those of the `known` erasure ids (listed, not read),
+    oldest id first."""
     out = []
     for path in log.list_files(NOTICES):
-        if not path.endswith(".json"):
+        name = path.rsplit("/", 1)[-1]
+        if not name.endswith(".json") or name.removesuffix(".json") in known:
             continue
         doc = orjson.loads(log.read_bytes(path))
         hashes = SiblingHashes(tuple(doc["suppress"]), tuple(doc["shared"]), tuple(doc["erase"]))
