@@ -65,6 +65,15 @@ def stream(rng: random.Random, people: int) -> list[list[str]]:
     return merged
 
 
+def events_file(ws: Workspace, directory: Path) -> Path:
+    """The workspace's events as one Parquet file in `directory` (the export Spark reads)."""
+    cursor = ws.engine.cursor()  # type: ignore[attr-defined]
+    try:
+        return export_parquet(cursor, directory, ("events",))["events"]
+    finally:
+        cursor.close()
+
+
 def spark_result(output: Path) -> tuple[set[tuple[str, str, int, int]], set[tuple[Any, ...]]]:
     identities, conflicts = read_result(output)
     ids = {
@@ -121,11 +130,7 @@ def test_spark_rebuild_equals_duckdb_rebuild(
         }
         expected_conflicts = set(store.all_conflicts())  # type: ignore[attr-defined]
         overrides = Overrides.fold(service.overrides())
-        cursor = ws.engine.cursor()  # type: ignore[attr-defined]
-        try:
-            files = export_parquet(cursor, tmp_path / "export", ("events",))
-        finally:
-            cursor.close()
+        exported = events_file(ws, tmp_path / "export")
     finally:
         ws.close()
     assert report.replayed_components > 0 and expected_conflicts, "the stream is too easy"
@@ -143,7 +148,7 @@ def test_spark_rebuild_equals_duckdb_rebuild(
     assert {(k, p) for k, p, _, _ in expected_ids} == set(oracle.profile.items())
 
     # The log as several files (as the published log is): seed 2 reads two, split by seq.
-    source: Any = files["events"]
+    source: Any = exported
     if seed == 2:
         table = pq.read_table(source)
         middle = len(seqs) // 2
@@ -170,16 +175,12 @@ def test_cancelled_rebuild_leaves_the_previous_result(cluster_session: Any, tmp_
     try:
         log = Log(ws)
         log.add(*stream(random.Random(3), 100))
-        cursor = ws.engine.cursor()  # type: ignore[attr-defined]
-        try:
-            files = export_parquet(cursor, tmp_path / "export", ("events",))
-        finally:
-            cursor.close()
+        exported = events_file(ws, tmp_path / "export")
     finally:
         ws.close()
     output = tmp_path / "out"
     rules, overrides = MergeRules(), Overrides()
-    rebuild_identities(cluster_session, files["events"], output, rules, overrides, salt="s")
+    rebuild_identities(cluster_session, exported, output, rules, overrides, salt="s")
     first_run = current_run(output)
     before = spark_result(output)
 
@@ -190,7 +191,7 @@ def test_cancelled_rebuild_leaves_the_previous_result(cluster_session: Any, tmp_
     def run() -> None:
         sc.setJobGroup(group, "a rebuild to cancel", interruptOnCancel=True)
         try:
-            rebuild_identities(cluster_session, files["events"], output, rules, overrides, salt="s")
+            rebuild_identities(cluster_session, exported, output, rules, overrides, salt="s")
         except BaseException as exc:  # the cancellation, checked below
             failure.append(exc)
         finally:
@@ -214,7 +215,7 @@ def test_cancelled_rebuild_leaves_the_previous_result(cluster_session: Any, tmp_
     assert first_run is not None
     assert sorted(p.name for p in output.iterdir()) == sorted([CURRENT, first_run.name])
     assert spark_result(output) == before
-    rebuild_identities(cluster_session, files["events"], output, rules, overrides, salt="s")
+    rebuild_identities(cluster_session, exported, output, rules, overrides, salt="s")
     assert current_run(output) != first_run
     assert spark_result(output) == before
 
@@ -263,12 +264,8 @@ def test_spark_rebuild_equals_rebuild_on_drawn_streams(
     expected_conflicts = set(service.store.all_conflicts())  # type: ignore[attr-defined]
     overrides = Overrides.fold(service.overrides())
     work = tmp_path_factory.mktemp("drawn")
-    cursor = drawn_ws.engine.cursor()  # type: ignore[attr-defined]
-    try:
-        files = export_parquet(cursor, work / "export", ("events",))
-    finally:
-        cursor.close()
-    rebuild_identities(cluster_session, files["events"], work / "out", rules, overrides, salt="s")
+    exported = events_file(drawn_ws, work / "export")
+    rebuild_identities(cluster_session, exported, work / "out", rules, overrides, salt="s")
     ids, conflicts = spark_result(work / "out")
     assert ids == expected[0]
     assert conflicts == expected_conflicts
