@@ -364,7 +364,10 @@ def remove_dead_runs(output: str | Path, *, stale_after: float = STALE_AFTER) ->
     """Remove what killed rebuilds left in `output` (their run directories, lock files and
     pending `CURRENT`s): every run but the current one whose lock no process holds, or, where
     that cannot be known (no lock file, no locks on this file system), that is older than
-    `stale_after` seconds. Returns the names of the runs removed."""
+    `stale_after` seconds. Returns the names of the runs removed.
+
+    On NFS, where Linux emulates `flock` with POSIX locks, a process does not conflict with
+    its own locks: there, run concurrent rebuilds into one output from separate processes."""
     target = Path(output)
     names: set[str] = set()
     for entry in target.iterdir() if target.is_dir() else ():
