@@ -40,7 +40,13 @@ def test_stage_then_publish_from_the_command_line(tmp_path: Path) -> None:
     assert PublishedLog(url).files() == []  # not the leader: staged only
     code, out = run("publish", "--log", url, "--json")
     assert code == 0, out
-    assert orjson.loads(out) == {"versions": 1, "rows": 5, "duplicates": 0, "segments": 1}
+    assert orjson.loads(out) == {
+        "versions": 1,
+        "rows": 5,
+        "duplicates": 0,
+        "segments": 1,
+        "compactedFiles": 0,
+    }
     assert PublishedLog(url).read().num_rows == 5
     code, out = run("publish", "--log", url)
     assert code == 0 and "rows: 0" in out

@@ -64,6 +64,7 @@ def publish(
             rows=report.rows,
             duplicates=report.duplicates,
             segments=report.segments,
+            compactedFiles=report.compacted,
         )
     if as_json:
         print_json(doc)

@@ -133,7 +133,7 @@ class Publication:
             done.staged = len(stage(self._engine, log, self.collector))
             if self.settings.leader if publish is None else publish:
                 if self._publisher is None or self._publisher.log is not log:
-                    self._publisher = Publisher(log)
+                    self._publisher = Publisher(log, compaction=self.settings.compaction())
                 done.published = self._publisher.publish()
         return done
 

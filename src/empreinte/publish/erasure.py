@@ -174,6 +174,8 @@ def apply_erasure(log: PublishedLog, erasure: PublishedErasure) -> ErasureResult
             added=tuple(sorted(added)),
             removed=tuple(old),
             erasure=erasure.erasure_id,
+            # A compaction's replaced files hold the same rows, the person's too: no grace.
+            retired={},
         )
         # Before the commit: an erasure the manifest records always has its notice.
         log.create_exclusive(f"{NOTICES}/{erasure.erasure_id}.json", erasure.notice())
@@ -182,7 +184,7 @@ def apply_erasure(log: PublishedLog, erasure: PublishedErasure) -> ErasureResult
         except ManifestConflict:
             log.remove(added)
             continue
-        log.remove(old)
+        log.remove([*old, *manifest.retired])
         return ErasureResult(len(old), segments, removed_rows, scrubbed_rows)
     raise ManifestConflict(f"gave up applying {erasure.erasure_id} after {_RETRIES} conflicts")
 

@@ -71,6 +71,9 @@ class Manifest:
     erased_dropped: int = 0  # rows this version dropped as carrying a `suppressed` key
     erasure: str | None = None
     created_at: str = ""
+    # Files a compaction removed (path → when, epoch seconds): their rows are in the
+    # compacted files; the clean-up deletes them after the grace (publish/compaction.py).
+    retired: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -87,6 +90,7 @@ class Manifest:
                 "duplicates_dropped": self.duplicates_dropped,
                 "erased_dropped": self.erased_dropped,
                 "erasure": self.erasure,
+                "retired": self.retired,
             },
             option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS,
         )
@@ -107,6 +111,7 @@ class Manifest:
             erased_dropped=int(d.get("erased_dropped", 0)),
             erasure=d.get("erasure"),
             created_at=str(d.get("created_at", "")),
+            retired={str(k): int(v) for k, v in d.get("retired", {}).items()},
         )
 
     def next(self, **changes: Any) -> Manifest:
@@ -117,6 +122,7 @@ class Manifest:
             "consumed": dict(self.consumed),
             "erasures": self.erasures,
             "suppressed": self.suppressed,
+            "retired": dict(self.retired),
             "created_at": datetime.now(UTC).isoformat(),
         }
         base.update(changes)

@@ -14,6 +14,8 @@ the batch's oldest arrival, and within the batch.
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empreinte.publish.compaction import compact_once, kept_for_readers
 from empreinte.publish.log import (
     FILE_SCHEMA,
     HOUR_MICROS,
@@ -34,12 +37,14 @@ from empreinte.publish.log import (
     partition_of,
     pause_for_tests,
 )
+from empreinte.publish.settings import Compaction
 
 #: The collector's dedup window (collect/dedup.py: 25 hours of arrival).
 HORIZON = timedelta(hours=25)
 #: Rows read from staged segments per version (each version's files are written whole).
 BATCH_ROWS = 1_000_000
 _RETRIES = 20
+COMPACTION = Compaction()  # the `[publish]` defaults
 
 
 @dataclass(frozen=True)
@@ -48,25 +53,37 @@ class PublishReport:
     rows: int  # rows published
     duplicates: int  # rows dropped as already published (or twice in a batch)
     segments: int  # staged segments consumed
+    compacted: int = 0  # small files a compaction replaced
 
 
 class Publisher:
-    """Publishes a log's staged segments. Keeps the message keys of the files it has read
-    (files never change: an erasure writes new ones), so each round reads only new files."""
+    """Publishes a log's staged segments, then compacts the closed hours due
+    (publish/compaction.py). Keeps the message keys of the files it has read (files never
+    change: an erasure or a compaction writes new ones), so each round reads only new files.
+    `now`: the clock that says which hour is closed and when a grace is over."""
 
-    def __init__(self, log: PublishedLog, horizon: timedelta = HORIZON):
+    def __init__(
+        self,
+        log: PublishedLog,
+        horizon: timedelta = HORIZON,
+        compaction: Compaction = COMPACTION,
+        now: Callable[[], float] = time.time,
+    ):
         self.log = log
         self.horizon_hours = max(1, int(horizon.total_seconds() // 3600))
+        self.compaction = compaction
+        self.now = now
         self._keys: dict[str, pa.Array] = {}
 
     def publish(self, batch_rows: int = BATCH_ROWS) -> PublishReport:
-        """Publish every staged segment; what was done."""
+        """Publish every staged segment, then compact; what was done."""
         versions = rows = duplicates = segments = 0
         while True:
             done = self._one_version(batch_rows)
             if done is None:
+                compacted = self.compact()
                 self._clean_up()
-                return PublishReport(versions, rows, duplicates, segments)
+                return PublishReport(versions, rows, duplicates, segments, compacted)
             versions += 1
             rows += done.rows
             duplicates += done.duplicates
@@ -105,6 +122,21 @@ class Publisher:
             self.log.remove(s.path for s in pending)  # consumed: the manifest says so
             return PublishReport(1, kept.num_rows, dropped, len(pending))
         raise ManifestConflict(f"gave up after {_RETRIES} conflicting publishers")
+
+    def compact(self) -> int:
+        """Compact every closed hour due, one version per batch of hours; the files replaced."""
+        replaced = 0
+        while True:
+            now = self.now()
+            done = compact_once(self.log, self.compaction, int(now // 3600), now)
+            if done is None:
+                return replaced
+            replaced += len(done.removed)
+            # The same keys, under the new names: the next round need not read them back.
+            for path, table in done.written.items():
+                self._keys[path] = _keys(table)
+            for path in done.removed:
+                self._keys.pop(path, None)
 
     def _dedup(self, batch: pa.Table, manifest: Manifest) -> tuple[pa.Table, int]:
         """The batch without the messages already published in the horizon or seen earlier in
@@ -161,10 +193,13 @@ class Publisher:
         return out
 
     def _clean_up(self) -> None:
-        """Files no manifest lists (a publisher killed before its commit, or the old file of
-        an erasure's rewrite) and segments already consumed."""
+        """Files no manifest lists (a publisher killed before its commit, the old file of an
+        erasure's rewrite, a compaction's once its grace is over) and segments already
+        consumed."""
         manifest = self.log.manifest()
-        orphans = [p for p in self.log.event_files() if p not in manifest.files]
+        grace = self.compaction.grace.total_seconds()
+        kept = set(manifest.files) | kept_for_readers(manifest, grace, self.now())
+        orphans = [p for p in self.log.event_files() if p not in kept]
         # A concurrent publisher may be between writing its files and committing them: only
         # files of versions already taken are orphans.
         self.log.remove(p for p in orphans if _version_of(p) <= manifest.version)

@@ -6,6 +6,9 @@ url = "s3://bucket/empreinte"   # any fsspec URL; a local path or file:// too
 collector_id = "eu-1"           # default: the host name and the workspace's directory name
 leader = false                  # true: this collector also runs the publisher
 interval = "10s"                # how often the server stages (and publishes, if leader)
+compact_files = 16              # compact a closed hour holding more files (0: never)
+compact_rows = 1000000          # at most this many rows per compacted file
+compact_grace = "1h"            # compacted-away files are deleted after this
 ```
 """
 
@@ -47,11 +50,14 @@ class PublishSettings:
     collector_id: str | None = None  # None: `default_collector_id` of the workspace
     leader: bool = False
     interval: timedelta = timedelta(seconds=10)
+    compact_files: int = 16
+    compact_rows: int = 1_000_000
+    compact_grace: timedelta = timedelta(hours=1)
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any] | None) -> PublishSettings:
         section = dict(section or {})
-        unknown = sorted(set(section) - {"url", "collector_id", "leader", "interval"})
+        unknown = sorted(set(section) - {"url", "collector_id", "leader", "interval", *_COMPACT})
         if unknown:
             raise ConfigError(f"[publish] unknown setting(s) {', '.join(unknown)}")
         url = section.get("url")
@@ -67,7 +73,41 @@ class PublishSettings:
             interval = parse_duration(str(section.get("interval", "10s")), "[publish] interval")
         except AnalyticsError as exc:
             raise ConfigError(str(exc)) from None
-        return cls(url=url, collector_id=collector, leader=leader, interval=interval)
+        return cls(
+            url=url, collector_id=collector, leader=leader, interval=interval, **_compact(section)
+        )
+
+    def compaction(self) -> Compaction:
+        return Compaction(self.compact_files, self.compact_rows, self.compact_grace)
 
     def collector(self, directory: Path) -> str:
         return self.collector_id or default_collector_id(directory)
+
+
+_COMPACT = ("compact_files", "compact_rows", "compact_grace")
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """When the publisher compacts an hour partition (docs/publish.md, "Compaction"): a closed
+    hour holding more than `files` files (0: never) is rewritten as files of at most `rows`
+    rows; the files it replaced are deleted `grace` later (readers of older versions)."""
+
+    files: int = 16
+    rows: int = 1_000_000
+    grace: timedelta = timedelta(hours=1)
+
+
+def _compact(section: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, least in (("compact_files", 0), ("compact_rows", 1)):
+        value = section.get(name, getattr(PublishSettings, name))
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ConfigError(f"[publish] {name} must be a whole number >= {least}, got {value!r}")
+        out[name] = value
+    grace = section.get("compact_grace", "1h")
+    try:
+        out["compact_grace"] = parse_duration(str(grace), "[publish] compact_grace")
+    except AnalyticsError as exc:
+        raise ConfigError(str(exc)) from None
+    return out
