@@ -47,6 +47,14 @@ def rows(log: PublishedLog) -> list[dict[str, Any]]:
     return table.to_pylist()
 
 
+def arrival_keys(table: pa.Table) -> list[tuple[Any, ...]]:
+    return list(
+        zip(
+            *(table.column(c).to_pylist() for c in ("received_at", "collector", "seq")), strict=True
+        )
+    )
+
+
 def hour_files(log: PublishedLog) -> dict[int | None, list[str]]:
     out: dict[int | None, list[str]] = {}
     for path in sorted(log.manifest().files):
@@ -103,7 +111,7 @@ def test_a_closed_hour_becomes_one_file_of_the_same_rows(
     assert sorted(ids) == sorted(m["messageId"] for m in sent)  # each once
     table = pq.read_table(tmp_path / "published" / compacted)
     assert table.schema.equals(FILE_SCHEMA)
-    keys = list(zip(*(table.column(c).to_pylist() for c in ("received_at", "collector", "seq"))))
+    keys = arrival_keys(table)
     assert keys == sorted(keys)  # in arrival order
     # The replaced files stay for readers of the previous version, then go.
     assert set(manifest.retired) == set(small)
@@ -130,7 +138,7 @@ def test_a_big_hour_is_cut_by_rows_and_not_rewritten_again(
     assert rows(log) == before and len(before) == len(sent)
     # Arrival order runs across the files, in the order of their names.
     ordered = pa.concat_tables([log.read_table(p) for p in sorted(files)])
-    keys = list(zip(*(ordered.column(c).to_pylist() for c in ("received_at", "collector", "seq"))))
+    keys = arrival_keys(ordered)
     assert keys == sorted(keys)
     # 5 files > 2, but fewer cannot hold 30 rows: not compacted again each round.
     assert publisher.publish().compacted == 0
