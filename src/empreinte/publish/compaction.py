@@ -92,9 +92,10 @@ def compact_once(
         if not hours:
             return None
         by_hour: dict[int, list[str]] = defaultdict(list)
+        due = set(hours)
         for path in sorted(manifest.files):
             hour = hour_of_partition(path)
-            if hour in hours:
+            if hour in due:
                 by_hour[hour].append(path)
         chosen: list[int] = []
         total = 0
