@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import empreinte
 from empreinte.publish.erasure import PublishedErasure, apply_erasure
 from empreinte.publish.log import FILE_SCHEMA, Manifest, PublishedLog, hour_of_partition
 from empreinte.publish.publisher import Publisher
@@ -350,3 +351,20 @@ def test_compaction_settings_reach_the_publisher() -> None:
     )
     assert settings.compaction() == Compaction(8, 5000, timedelta(hours=6))
     assert PublishSettings.from_mapping({}).compaction() == Compaction()
+
+
+def test_a_leading_collector_compacts_with_its_settings(tmp_path: Path) -> None:
+    url = str(tmp_path / "published")
+    directory = tmp_path / "ws"
+    directory.mkdir()
+    (directory / "empreinte.toml").write_text(
+        f'[publish]\nurl = "{url}"\ncollector_id = "a"\nleader = true\n'
+        'compact_files = 3\ncompact_rows = 500\ncompact_grace = "2h"\n'
+    )
+    with empreinte.open(directory) as ws:
+        ws.ingest([track("u", 1)])
+        done = ws.published.run()
+        assert done.published is not None and done.published.rows == 1
+        publisher = ws.published._publisher
+        assert publisher is not None
+        assert publisher.compaction == Compaction(3, 500, timedelta(hours=2))
