@@ -368,3 +368,51 @@ def test_a_leading_collector_compacts_with_its_settings(tmp_path: Path) -> None:
         publisher = ws.published._publisher
         assert publisher is not None
         assert publisher.compaction == Compaction(3, 500, timedelta(hours=2))
+
+
+def test_a_compaction_killed_at_its_hook_leaves_the_small_files_as_the_truth(
+    tmp_path: Path, collectors: tuple[Workspace, Workspace]
+) -> None:
+    """A real process killed (SIGKILL) between its compacted file and its commit."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    log = PublishedLog(str(tmp_path / "published"))
+    publish_rounds(log, *collectors)
+    # The small files, as if published in an hour long over (the subprocess's clock is real).
+    manifest = log.manifest()
+    moved = {}
+    for path, count in manifest.files.items():
+        old = "events/date=2000-01-01/hour=00/" + path.rsplit("/", 1)[1]
+        log.write_file(old, log.read_bytes(path))
+        moved[old] = count
+    log.commit(manifest.next(files=moved, removed=tuple(manifest.files), added=tuple(moved)))
+    log.remove(manifest.files)
+    before, listed = rows(log), log.manifest()
+    pause = tmp_path / "pause"
+    pause.touch()
+    script = (
+        "from empreinte.publish.log import PublishedLog\n"
+        "from empreinte.publish.publisher import Publisher\n"
+        "from empreinte.publish.settings import Compaction\n"
+        f"Publisher(PublishedLog({str(log.url)!r}), compaction=Compaction(files=4)).publish()\n"
+    )
+    env = {**os.environ, "EMPREINTE_TEST_COMPACT_PAUSE": str(pause)}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        reached = Path(f"{pause}.reached")
+        deadline = time.monotonic() + 60
+        while not reached.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reached.exists(), proc.poll()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert log.manifest() == listed and rows(log) == before
+    (orphan,) = set(log.event_files()) - set(listed.files)
+    assert orphan.endswith("-c0.parquet")
+    Publisher(log, compaction=SMALL).publish()
+    assert rows(log) == before and len(log.manifest().files) == 1
+    assert orphan not in log.event_files()
