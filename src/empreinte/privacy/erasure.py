@@ -225,6 +225,7 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
             published.discard(erasure_id)
             raise
     published.apply()
+    workspace.drop_published_snapshots()  # copies of published rows (store/spark/published.py)
     workspace.identity.rebuild()
     workspace.policy.pseudonymiser.forget()
     return ErasureReport(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from empreinte.store.analytics import ANALYTICS_TABLES
 from empreinte.store.computed_traits import ComputedTraits
 from empreinte.store.destination_store import DestinationStore
 from empreinte.store.identity_store import IdentityStore
@@ -187,9 +188,12 @@ class Engine(Protocol):
         """A backend for one report or session of reports; the caller closes it."""
         ...
 
-    def export_parquet(self, directory: Path) -> dict[str, Path]:
-        """The tables analytics read (`ANALYTICS_TABLES`) as `directory/<table>.parquet`, JSON
-        columns as JSON text, for another engine (store/spark/); table → file."""
+    def export_parquet(
+        self, directory: Path, tables: Sequence[str] = ANALYTICS_TABLES, *, empty: bool = False
+    ) -> dict[str, Path]:
+        """The tables analytics read (`ANALYTICS_TABLES`, or `tables`) as
+        `directory/<table>.parquet`, JSON columns as JSON text, for another engine
+        (store/spark/); only their columns when `empty`; table → file."""
         ...
 
     def close(self) -> None: ...

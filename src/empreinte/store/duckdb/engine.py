@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from empreinte.store.story_store import StoryStore
     from empreinte.store.voc_originals_store import VocOriginalsStore
     from empreinte.store.voc_store import VocStore
+from empreinte.store.analytics import ANALYTICS_TABLES
 from empreinte.store.columns import ROW_SCHEMA, to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
@@ -582,13 +583,16 @@ class DuckDBEngine:
 
         return DuckDBAnalytics(self.cursor(), self._schemas)
 
-    def export_parquet(self, directory: Path) -> dict[str, Path]:
-        """The analytics tables as Parquet files in `directory`, for another engine."""
+    def export_parquet(
+        self, directory: Path, tables: Sequence[str] = ANALYTICS_TABLES, *, empty: bool = False
+    ) -> dict[str, Path]:
+        """The analytics tables (or `tables`) as Parquet files in `directory`, for another
+        engine; only their columns when `empty`."""
         from empreinte.store.duckdb.analytics import export_parquet
 
         cursor = self.cursor()
         try:
-            return export_parquet(cursor, directory)
+            return export_parquet(cursor, directory, tables, empty=empty)
         finally:
             cursor.close()
 
