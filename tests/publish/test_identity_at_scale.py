@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -66,6 +68,56 @@ def journeys(rng: random.Random, people: int) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The DuckDB rebuild's result: (id_key, profile_id) of every key, (id_key, message_id) of
+    every conflict (the seqs differ: Spark numbers the published events anew)."""
+
+    identities: set[tuple[str, str]]
+    conflicts: set[tuple[str, str]]
+    profiles: int
+    replayed_components: int
+
+
+def duckdb_reference(published: pa.Table, directory: Path, rules: MergeRules) -> Reference:
+    """The reference: one DuckDB log holding the published rows in arrival order (then
+    collector and seq), rebuilt by `identity.rebuild`."""
+    ordered = published.take(
+        pc.sort_indices(
+            published,
+            sort_keys=[
+                ("received_at", "ascending"),
+                ("collector", "ascending"),
+                ("seq", "ascending"),
+            ],
+        )
+    )
+    with empreinte.open(directory) as ref:
+        reference = Log(ref)
+        reference.add(*[ids or [] for ids in ordered.column("identifiers").to_pylist()])
+        service = reference.service(rules, salt="s")
+        report = service.rebuild()
+        identities = {(r.id_key, r.profile_id) for r in service.store.all_identities()}  # type: ignore[attr-defined]
+        conflicts = service.store.all_conflicts()  # type: ignore[attr-defined]
+    # The messages' order was kept: each conflict is recorded by the same event on the same key.
+    message_of = dict(enumerate(ordered.column("message_id").to_pylist(), start=1))
+    return Reference(
+        identities,
+        {(c.id_key, message_of[c.seq]) for c in conflicts},
+        report.profiles,
+        report.replayed_components,
+    )
+
+
+def spark_result(output: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """`read_result(output)` as a `Reference`'s identities and conflicts."""
+    identities, conflicts = read_result(output)
+    return (
+        {(r["id_key"], r["profile_id"]) for r in identities.to_pylist()},
+        {(r["id_key"], r["message_id"]) for r in conflicts.to_pylist()},
+    )
+
+
 def test_spark_identity_over_the_published_log_equals_one_duckdb_log(
     cluster_session: Any, tmp_path: Path
 ) -> None:
@@ -82,39 +134,13 @@ def test_spark_identity_over_the_published_log_equals_one_duckdb_log(
     assert published.num_rows == 40 * 3 + 12  # 6 tablets, two identifies each
     assert set(published.column("collector").to_pylist()) == {"a", "b"}
 
-    # The reference: one DuckDB log holding the published rows in arrival order.
-    ordered = published.take(
-        pc.sort_indices(
-            published,
-            sort_keys=[
-                ("received_at", "ascending"),
-                ("collector", "ascending"),
-                ("seq", "ascending"),
-            ],
-        )
-    )
     rules = MergeRules()
-    with empreinte.open(tmp_path / "reference") as ref:
-        reference = Log(ref)
-        reference.add(*[ids or [] for ids in ordered.column("identifiers").to_pylist()])
-        service = reference.service(rules, salt="s")
-        report = service.rebuild()
-        expected = {(r.id_key, r.profile_id) for r in service.store.all_identities()}  # type: ignore[attr-defined]
-        conflicts_here = service.store.all_conflicts()  # type: ignore[attr-defined]
-        expected_conflicts = {(c.id_key, c.seq) for c in conflicts_here}
-    assert report.replayed_components > 0 and expected_conflicts, "no tablet made a conflict"
+    expected = duckdb_reference(published, tmp_path / "reference", rules)
+    assert expected.replayed_components > 0 and expected.conflicts, "no tablet made a conflict"
 
     output = tmp_path / "identities"
     done = rebuild_on_spark(
         cluster_session, log.files(), output, rules, Overrides(), salt="s", order="arrival"
     )
-    identities, conflicts = read_result(output)
-    assert {(r["id_key"], r["profile_id"]) for r in identities.to_pylist()} == expected
-    assert done.profiles == report.profiles
-    # The messages' order was kept: each conflict is recorded by the same event on the same key.
-    message_of = dict(
-        zip(range(1, ordered.num_rows + 1), ordered.column("message_id").to_pylist(), strict=True)
-    )
-    assert {(r["id_key"], r["message_id"]) for r in conflicts.to_pylist()} == {
-        (key, message_of[seq]) for key, seq in expected_conflicts
-    }
+    assert spark_result(output) == (expected.identities, expected.conflicts)
+    assert done.profiles == expected.profiles

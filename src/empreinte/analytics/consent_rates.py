@@ -34,11 +34,9 @@ from datetime import datetime, timedelta
 import ibis
 
 from empreinte.analytics.attributes import check_period, period_label, period_start
+from empreinte.analytics.consent_state import decisive_entries, latest_first
 from empreinte.analytics.log import AnalyticsLog
-from empreinte.privacy.consent import DOUBLE_OPT_IN, MARKETING, PURPOSES, ConsentPolicy, purpose_of
-from empreinte.store.privacy_store import CONSENT_EVENT
-
-CONFIRMED = "confirmed"  # = privacy.consent.CONFIRMED
+from empreinte.privacy.consent import PURPOSES, ConsentPolicy, purpose_of
 
 
 @dataclass(frozen=True)
@@ -97,44 +95,15 @@ def consent_rates(
     first = first.mutate(_start=period_start(log, first._first, checked))
     arrivals = first.group_by("_start").aggregate(_people=first.count())
 
-    # The decisive entries, each with its owner and the period it takes effect in.
-    entries = events.filter(
-        (events.type == "track") & (events.event == CONSENT_EVENT) & events.identifiers.notnull()
-    )
-    entries = entries.mutate(
-        _purpose=log.json_string(entries.properties, "purpose"),
-        _granted=log.json_at(entries.properties, "granted"),
-        _confirmation=log.json_string(entries.properties, "confirmation"),
-    )
-    entries = entries.filter(
-        entries._purpose.isin(wanted) & entries._granted.isin(["true", "false"])
-    )
-    trusted = entries.source.isin(sorted(policy.trusted))
-    granted = entries._granted == "true"
-    confirmed = entries._confirmation.fill_null("") == CONFIRMED
-    marketing = entries._purpose.isin(sorted(MARKETING))
-    double = entries._purpose.isin(sorted(DOUBLE_OPT_IN))
-    decisive = ~granted | ((~marketing | trusted) & (~double | confirmed))
-    given = ibis.least(entries.timestamp, entries.received_at)
-    entries = entries.filter(decisive).mutate(
-        _effective=ibis.ifelse(trusted, given, entries.received_at),
-        _given=given,
-        _allows=granted,
-    )
-    mine = log.with_owner(
-        entries.select("seq", "identifiers", "_purpose", "_effective", "_given", "_allows")
-    )
+    # The decisive entries (the rule of `consent_state`), each with its owner and the period
+    # it takes effect in.
+    mine = log.with_owner(decisive_entries(log, policy, wanted))
     mine = mine.mutate(_start=period_start(log, mine._effective, checked))
 
     # Per person, purpose and period, the entry that decides at the period's end…
     latest = ibis.row_number().over(
         group_by=[mine.profile_id, mine._purpose, mine._start],
-        order_by=[
-            ibis.desc(mine._effective),
-            ibis.desc(mine._given),
-            mine._allows,  # at the same instant, a revocation (false) wins
-            ibis.desc(mine.seq),
-        ],
+        order_by=latest_first(mine),
     )
     last = mine.mutate(_rank=latest)
     last = last.filter(last._rank == 0)

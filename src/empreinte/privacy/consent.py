@@ -400,9 +400,11 @@ def allowed_profiles(workspace: Workspace, purpose: str) -> frozenset[str]:
 
 
 def consent_state(workspace: Workspace, purposes: Sequence[str]) -> pa.Table:
-    """The rows of the engine table `consent_state` (profile_id, purpose, allowed): who allows
-    each of `purposes` now, every current profile included, for analytics that filter people
-    in the engine (`allowed_profiles`' rule; after the identity sync)."""
+    """The rows of the engine table `consent_state` (profile_id, purpose, allowed) as
+    `allowed_profiles` answers them, purpose by purpose (after the identity sync). The table
+    itself is built by analytics/consent_state.py (one expression, Spark's too); this is the
+    reference its tests and bench/consent_state.py hold it to."""
+    workspace.identity.sync()  # before listing the profiles, not only before each purpose
     everyone = sorted(workspace.privacy_store.profile_ids())
     columns: dict[str, list[Any]] = {"profile_id": [], "purpose": [], "allowed": []}
     for purpose in purposes:

@@ -24,12 +24,22 @@ everything is written: a job killed or cancelled midway leaves the previous resu
 The output path must be a directory the driver and every executor see at the same path (on
 one machine, any; on a cluster, a shared mount).
 
+A killed driver (`kill -9`, a lost machine) cannot remove its run directory: each rebuild
+therefore holds an exclusive lock (`flock`) on `.run-<id>.lock` beside its run from before
+the run exists until it is published or removed, and removes, before it starts, every other
+run that is not `CURRENT` and whose lock nobody holds (`remove_dead_runs`): the kernel
+releases a dead process's locks, so a live rebuild's run — another process, another thread —
+is never touched. Where the file system has no locks, or a run has no lock file, a run is
+removed only once older than `stale_after` (a day by default).
+
 The profile ids are salted (`profile_id_for`): the salt, a secret derived from the
 workspace's key (never the key itself), is a literal of the job that computes them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import time
@@ -50,6 +60,9 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, SparkSession
 
 CURRENT = "CURRENT"
+RUN_PREFIX = "run-"
+#: How old a run must be to be removed when its lock cannot tell whether it is alive.
+STALE_AFTER = 24 * 3600.0
 IDENTITIES = "identities"
 CONFLICTS = "conflicts.parquet"
 CONFLICT_SCHEMA = pa.schema(
@@ -148,15 +161,39 @@ def rebuild_identities(
     their own: they are resolved in arrival order, then by collector and local seq (a total
     order), and numbered anew in that order (increasing, not consecutive: each partition of
     the sort numbers its own range); those numbers are the result's seqs."""
-    from pyspark.sql import functions as F
-
     start = time.perf_counter()
     paths = [str(events)] if isinstance(events, str | Path) else [str(p) for p in events]
     if not paths:
         raise StorageError("no events to rebuild the identity graph from")
     target = Path(output)
     target.mkdir(parents=True, exist_ok=True)
-    run = target / f"run-{uuid.uuid4().hex}"
+    remove_dead_runs(target)
+    run, lock = _start_run(target)
+    try:
+        report = _rebuild(spark, paths, run, plan, replay, upto, checkpoint_every, order, start)
+        _publish(target, run)
+    except BaseException:
+        shutil.rmtree(run, ignore_errors=True)
+        _pending_path(run).unlink(missing_ok=True)
+        raise
+    finally:
+        _release(lock, _lock_path(run))
+    return report
+
+
+def _rebuild(
+    spark: SparkSession,
+    paths: list[str],
+    run: Path,
+    plan: Plan,
+    replay: Replay,
+    upto: int | None,
+    checkpoint_every: int,
+    order: Literal["seq", "arrival"],
+    start: float,
+) -> SparkRebuildReport:
+    """The steps of `rebuild_identities`, writing the result into `run` (not published)."""
+    from pyspark.sql import functions as F
 
     log = spark.read.parquet(*paths)
     if order == "arrival":
@@ -261,14 +298,9 @@ def rebuild_identities(
     components = labelled.select("component").distinct().count()
     replayed_components = dirty.count()
     identifiers = keys.count()
-    # The last Spark job writes the rows; then the driver writes the conflicts and publishes.
-    try:
-        rows.write.parquet(str(run / IDENTITIES))
-        pq.write_table(_conflict_table(done.conflicts), run / CONFLICTS)
-        _publish(target, run)
-    except BaseException:
-        shutil.rmtree(run, ignore_errors=True)
-        raise
+    # The last Spark job writes the rows; then the driver writes the conflicts.
+    rows.write.parquet(str(run / IDENTITIES))
+    pq.write_table(_conflict_table(done.conflicts), run / CONFLICTS)
     return SparkRebuildReport(
         events=events_count,
         identifiers=identifiers,
@@ -288,11 +320,118 @@ def _conflict_table(conflicts: Sequence[ConflictRow]) -> pa.Table:
     return pa.Table.from_pylist([c._asdict() for c in conflicts], schema=CONFLICT_SCHEMA)
 
 
+def _lock_path(run: Path) -> Path:
+    return run.parent / f".{run.name}.lock"
+
+
+def _pending_path(run: Path) -> Path:
+    return run.parent / f".{CURRENT}.{run.name}"
+
+
+def _start_run(target: Path) -> tuple[Path, int]:
+    """A fresh run directory and the descriptor holding its lock, taken before the directory
+    exists: no one sees the run unlocked while its rebuild lives."""
+    while True:
+        run = target / f"{RUN_PREFIX}{uuid.uuid4().hex}"
+        lock = _lock_path(run)
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        # A clean-up may take the fresh lock file for a dead run's before it is locked (it is
+        # then locked by the clean-up, or unlinked): start over with another name.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        except OSError:  # no locks on this file system: the run is removed only by age
+            pass
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(fd), os.stat(lock)):
+                break
+        os.close(fd)
+    run.mkdir()
+    return run, fd
+
+
+def _release(fd: int, lock: Path) -> None:
+    """Unlink the lock file, then release it: a clean-up that locks it afterwards finds it
+    unlinked, so knows its run ended properly."""
+    with contextlib.suppress(FileNotFoundError):
+        lock.unlink()
+    os.close(fd)
+
+
+def remove_dead_runs(output: str | Path, *, stale_after: float = STALE_AFTER) -> list[str]:
+    """Remove what killed rebuilds left in `output` (their run directories, lock files and
+    pending `CURRENT`s): every run but the current one whose lock no process holds, or, where
+    that cannot be known (no lock file, no locks on this file system), that is older than
+    `stale_after` seconds. Returns the names of the runs removed.
+
+    On NFS, where Linux emulates `flock` with POSIX locks, a process does not conflict with
+    its own locks: there, run concurrent rebuilds into one output from separate processes."""
+    target = Path(output)
+    names: set[str] = set()
+    for entry in target.iterdir() if target.is_dir() else ():
+        name = entry.name.removeprefix(f".{CURRENT}.").removeprefix(".").removesuffix(".lock")
+        if name.startswith(RUN_PREFIX):
+            names.add(name)
+    removed = []
+    for name in sorted(names):
+        run = target / name
+        if run == current_run(target):
+            continue
+        dead = _dead(run, stale_after)
+        if dead is None:
+            continue
+        try:
+            if run != current_run(target):  # again: it may have been published meanwhile
+                shutil.rmtree(run, ignore_errors=True)
+                for leftover in (_pending_path(run), _lock_path(run)):
+                    leftover.unlink(missing_ok=True)
+                removed.append(name)
+        finally:
+            if dead >= 0:
+                os.close(dead)
+    return removed
+
+
+def _dead(run: Path, stale_after: float) -> int | None:
+    """None if `run` may be alive; if not, the descriptor holding its lock (-1: no lock)."""
+    lock = _lock_path(run)
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return -1 if _older(run, stale_after) else None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # its rebuild is alive
+        os.close(fd)
+        return None
+    except OSError:  # no locks here
+        os.close(fd)
+        return -1 if _older(run, stale_after) else None
+    try:
+        same = os.path.samestat(os.fstat(fd), os.stat(lock))
+    except FileNotFoundError:
+        same = False
+    if not same:  # unlinked before its release: the rebuild ended properly meanwhile
+        os.close(fd)
+        return None
+    return fd
+
+
+def _older(run: Path, stale_after: float) -> bool:
+    times = []
+    for path in (run, _pending_path(run), _lock_path(run)):
+        with contextlib.suppress(FileNotFoundError):
+            times.append(path.stat().st_mtime)
+    return bool(times) and time.time() - max(times) > stale_after
+
+
 def _publish(target: Path, run: Path) -> None:
     """Point `CURRENT` at `run` (write a temporary file, fsync, rename over), then delete the
     previous run: readers see the old result or the new one, never a mix."""
     previous = current_run(target)
-    pending = target / f".{CURRENT}.{run.name}"
+    pending = _pending_path(run)
     with open(pending, "w") as handle:
         handle.write(run.name)
         handle.flush()
