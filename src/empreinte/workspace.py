@@ -261,11 +261,13 @@ class Workspace:
         settings = self.analytics_settings()
         identity = self.identity
         policy = policy_of(self)
+        # What the snapshot's rows depend on, rendered the same in every process (sorted).
         basis = "|".join(
             [
                 identity.fingerprint(),
                 repr(settings),
-                repr(policy),
+                repr(sorted(policy.defaults.items())),
+                repr(sorted(policy.trusted_sources)),
                 repr(PURPOSES),
             ]
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ from empreinte.errors import AnalyticsError
 from empreinte.publish.log import PublishedLog
 from empreinte.store.columns import ROW_SCHEMA
 from empreinte.store.engine_choice import AnalyticsEngine
-from empreinte.workspace import Workspace
+from empreinte.store.spark.published import PREFIX
+from empreinte.workspace import EXPORTS_DIR, Workspace
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -77,11 +79,20 @@ def _run(log: Any) -> dict[str, Any]:
     return out
 
 
+@dataclass
+class Compared:
+    on_duckdb: dict[str, Any]  # each case on the DuckDB reference
+    on_spark: dict[str, Any]  # each case on the published log, on the cluster
+    a: Workspace  # collector a, open
+    reference: Path  # the reference workspace (closed)
+    engine: AnalyticsEngine
+    users_on_a: list[str]  # userIds of identify calls collector a acknowledged
+
+
 @pytest.fixture(scope="module")
 def compared(
     tmp_path_factory: pytest.TempPathFactory, spark_cluster: str, cluster_session: Any
-) -> Iterator[tuple[dict[str, Any], dict[str, Any], Workspace]]:
-    """(each case on the DuckDB reference, each case on the published log, collector a)."""
+) -> Iterator[Compared]:
     root = tmp_path_factory.mktemp("published-parity")
     key = secrets.token_bytes(32)
     url = str(root / "published")
@@ -91,13 +102,16 @@ def compared(
     )
     messages = [*generate(PEOPLE), *AWKWARD_ORDERS]
     rng = random.Random(17)
+    users_on_a: list[str] = []
     with a, b:
         at = 0
         while at < len(messages):  # a load balancer's batches, of varying size
-            size = rng.randint(1, 400)
-            report = rng.choice((a, b)).ingest(messages[at : at + size])
-            assert not report.rejected
-            at += size
+            batch = messages[at : at + rng.randint(1, 400)]
+            collector = rng.choice((a, b))
+            assert not collector.ingest(batch).rejected
+            if collector is a:
+                users_on_a += [m["userId"] for m in batch if m["type"] == "identify"]
+            at += len(batch)
         a.published.run(publish=False)
         b.published.run(publish=True)
         rows = PublishedLog(url).read()
@@ -118,7 +132,7 @@ def compared(
         engine = AnalyticsEngine("spark", spark_cluster, "published")
         with a.analytics(engine) as log:
             on_spark = _run(log)
-        yield on_duckdb, on_spark, a
+        yield Compared(on_duckdb, on_spark, a, root / "reference", engine, users_on_a)
 
 
 def _frame(value: Any) -> pd.DataFrame:
@@ -129,9 +143,9 @@ def _frame(value: Any) -> pd.DataFrame:
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - FROM_BIRTH_DATES))
 def test_the_published_log_on_spark_gives_the_numbers_of_duckdb(
-    name: str, compared: tuple[dict[str, Any], dict[str, Any], Workspace]
+    name: str, compared: Compared
 ) -> None:
-    on_duckdb, on_spark = compared[0][name], compared[1][name]
+    on_duckdb, on_spark = compared.on_duckdb[name], compared.on_spark[name]
     assert not isinstance(on_duckdb, Exception), on_duckdb
     assert not isinstance(on_spark, Exception), on_spark
     assert len(on_duckdb) > 0, "the demo must give this report something to count"
@@ -140,8 +154,60 @@ def test_the_published_log_on_spark_gives_the_numbers_of_duckdb(
 
 @pytest.mark.parametrize("name", sorted(FROM_BIRTH_DATES))
 def test_what_needs_a_birth_date_is_refused_on_the_published_log(
-    name: str, compared: tuple[dict[str, Any], dict[str, Any], Workspace]
+    name: str, compared: Compared
 ) -> None:
-    refused = compared[1][name]
+    refused = compared.on_spark[name]
     assert isinstance(refused, AnalyticsError), refused
     assert "published log" in str(refused) and "birth date" in str(refused)
+
+
+def test_the_cli_reads_the_published_log_with_source_published(compared: Compared) -> None:
+    """`empreinte --engine spark://… --source published` on a collector prints what DuckDB
+    prints over the reference; the snapshot prepared for the fixture is reused, not rebuilt."""
+    from typer.testing import CliRunner
+
+    from empreinte.cli import app
+
+    snapshots = sorted(p.name for p in (compared.a.path / EXPORTS_DIR).iterdir())
+    assert len(snapshots) == 1 and snapshots[0].startswith(PREFIX), snapshots
+    report = ["report", "nps", "--by", "channel"]
+    on_duckdb = CliRunner().invoke(app, [*report, "-w", str(compared.reference)])
+    master = compared.engine.spark_master
+    command = ["--engine", f"spark:{master}", "--source", "published", *report]
+    on_spark = CliRunner().invoke(app, [*command, "-w", str(compared.a.path)])
+    assert on_duckdb.exit_code == 0, on_duckdb.output
+    assert on_spark.exit_code == 0, on_spark.output
+    assert "NPS" in on_duckdb.output and on_spark.output == on_duckdb.output
+    assert sorted(p.name for p in (compared.a.path / EXPORTS_DIR).iterdir()) == snapshots
+    # A report on DuckDB cannot read the published log: said so, no stack trace.
+    refused = CliRunner().invoke(
+        app, ["--source", "published", *report, "-w", str(compared.a.path)]
+    )
+    assert refused.exit_code != 0 and "Spark" in refused.output, refused.output
+    assert "Traceback" not in refused.output
+
+
+def test_an_erasure_reaches_the_reports_on_the_published_log(compared: Compared) -> None:
+    """Erased on one collector, a person leaves the published files, the snapshot that copied
+    them at once, and the next report on the published log (last: it changes the log)."""
+    from empreinte.privacy.erasure import erase_by
+
+    a, engine = compared.a, compared.engine
+    with a.analytics(engine) as log:
+        before = log.to_pyarrow(log.table("identities")).to_pylist()
+    erased = erase_by(a, "userId", compared.users_on_a[0], "dpo")
+    theirs = {
+        row["id_key"]
+        for row in before
+        if row["profile_id"] == erased.profile_id and row["id_type"] in ("user_id", "email")
+    }
+    assert theirs, "the person had a user id and an e-mail in the published log"
+    # The snapshot copied the person's rows: gone with the erasure, before any report.
+    assert not [p for p in (a.path / EXPORTS_DIR).iterdir() if PREFIX in p.name]
+    with a.analytics(engine) as log:
+        identities = log.to_pyarrow(log.table("identities")).to_pylist()
+        events = log.to_pyarrow(log.events(include_bots=True).select("identifiers"))
+    assert erased.profile_id not in {row["profile_id"] for row in identities}
+    assert len(identities) < len(before)
+    carried = {key for ids in events["identifiers"].to_pylist() for key in ids or ()}
+    assert carried.isdisjoint(theirs)
