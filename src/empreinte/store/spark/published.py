@@ -90,6 +90,11 @@ def number_in_order(spark: SparkSession, files: list[str], scratch: Path) -> Dat
     )
 
 
+def spark_url(url: str) -> str:
+    """A published file's URL as Spark's Hadoop connectors spell it (`s3://` is `s3a://`)."""
+    return "s3a://" + url.removeprefix("s3://") if url.startswith("s3://") else url
+
+
 def snapshot_name(version: int, basis: str) -> str:
     digest = hashlib.sha256(basis.encode()).hexdigest()[:16]
     return f"{PREFIX}{version:012d}-{digest}"
@@ -127,7 +132,8 @@ def prepare(
     building = work / f".{target.name}-{uuid.uuid4().hex[:8]}.tmp"
     building.mkdir(mode=0o700)
     try:
-        events = number_in_order(spark, log.files(), building / "_ordered")
+        files = [spark_url(url) for url in log.files()]
+        events = number_in_order(spark, files, building / "_ordered")
         events.write.parquet(str(building / "events.parquet"))
         shutil.rmtree(building / "_ordered")
         identities(str(building / "events.parquet"), building / "_identity")
