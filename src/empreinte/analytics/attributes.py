@@ -45,7 +45,6 @@ EVENT_COLUMNS = ("channel", "source")
 PROPERTY_SHORTCUTS = {"touchpoint": "properties.touchpoint", "survey_id": "properties.survey_id"}
 PROFILE_ATTRIBUTES = ("country", "generation", "birth_year", "preferred_channel")
 _FROM_BIRTH_DATE = ("generation", "birth_year")  # read from the vault (a birth date)
-_FACTS = ("profile_id", "country", "birth_year", "preferred_channel")  # profile_facts' columns
 SEGMENT_PREFIX = "segment:"
 MEMBER, NON_MEMBER = "member", "non-member"
 _JSON_ROOTS = ("properties.", "context.")
@@ -190,12 +189,11 @@ def profile_facts(log: AnalyticsLog, owners: ir.Table | None = None) -> pa.Table
     """The rows of `profile_facts` for every profile with traits, a locale or a channel (only
     those of `owners`, a table with `profile_id`, when given): profile_id, country,
     birth_year, preferred_channel (computed as profiles do)."""
-    if not log.backend.personal_values:  # no birth date here: the year stays unknown
+    if log.backend.personal_values:
+        rows = profile_attributes(log, ["country", "birth_year", "preferred_channel"], owners)
+    else:  # no birth date here: the year stays unknown
         rows = profile_attributes(log, ["country", "preferred_channel"], owners)
-        unknown = pa.nulls(rows.num_rows, pa.string())
-        rows = rows.add_column(2, "birth_year", unknown).select(_FACTS)
-    else:
-        rows = profile_attributes(log, _FACTS[1:], owners)
+        rows = rows.add_column(2, "birth_year", pa.nulls(rows.num_rows, pa.string()))
     years = [None if year is None else int(year) for year in rows["birth_year"].to_pylist()]
     return rows.set_column(
         rows.schema.get_field_index("birth_year"), "birth_year", pa.array(years, pa.int32())

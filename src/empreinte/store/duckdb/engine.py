@@ -18,6 +18,7 @@ import orjson
 import pyarrow as pa
 
 from empreinte.errors import StorageError, WorkspaceLocked
+from empreinte.store.analytics import ANALYTICS_TABLES
 from empreinte.store.duckdb.schema import MIGRATIONS
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from empreinte.store.story_store import StoryStore
     from empreinte.store.voc_originals_store import VocOriginalsStore
     from empreinte.store.voc_store import VocStore
-from empreinte.store.analytics import ANALYTICS_TABLES
 from empreinte.store.columns import ROW_SCHEMA, to_table
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 

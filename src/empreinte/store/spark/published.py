@@ -23,8 +23,8 @@ a time, a *snapshot* of those tables is prepared on the cluster, once, in a work
 The snapshot's directory is named by the manifest version and a digest of everything its rows
 depend on (identity rules and overrides, salt, settings, consent policy), so a report reuses it
 until the log or the settings change; it is written to a temporary name and renamed whole, and
-older snapshots are removed when a newer one is ready, so an erasure (a new manifest version
-without the person's rows) leaves no copy of them here after the next report. It holds
+older snapshots are removed when a newer one is ready. An erasure removes them all at once
+(`drop_snapshots`, from privacy/erasure.py): they copy published rows. A snapshot holds
 pseudonymised events and no secret: the salt is a literal of the identity job, never the key.
 """
 
