@@ -23,6 +23,7 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from aiobotocore.awsrequest import AioAWSResponse
 from moto.server import ThreadedMotoServer
 from s3fs import S3FileSystem
 
@@ -369,3 +370,34 @@ def test_bad_storage_options_are_named(tmp_path: Path) -> None:
         )
         with pytest.raises(ConfigError, match=message):
             empreinte.open(directory).close()
+
+
+def test_a_conditional_put_in_conflict_counts_as_lost(url: str) -> None:
+    """S3 answers 409 ConditionalRequestConflict to a conditional put while another one of
+    the same name is in flight (moto never does: the answer is made here, and parsed by
+    botocore and s3fs as AWS's would be). The version is not created: the publisher takes
+    it as a conflict, re-reads and tries again."""
+    log = own_process_log(url)
+    log.fs.s3  # noqa: B018
+    answered: list[str] = []
+
+    class Body:
+        async def read(self) -> bytes:
+            return (
+                b'<?xml version="1.0" encoding="UTF-8"?><Error>'
+                b"<Code>ConditionalRequestConflict</Code><Message>A conflicting operation "
+                b"occurred. If using PutObject you can retry the request.</Message></Error>"
+            )
+
+    def conflict(request: Any, **_: Any) -> Any:
+        if request.url.endswith("_manifest/000000000001.json") and not answered:
+            answered.append(request.url)
+            return AioAWSResponse(request.url, 409, {}, Body())
+        return None
+
+    log.fs.s3.meta.events.register("before-send.s3.PutObject", conflict)
+    with pytest.raises(ManifestConflict):
+        log.commit(Manifest().next())
+    assert answered and log.manifest().version == 0
+    log.commit(Manifest().next())  # the retry
+    assert own_process_log(url).manifest().version == 1

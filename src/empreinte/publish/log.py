@@ -21,7 +21,6 @@ a killed writer left (after an hour).
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import os
@@ -246,7 +245,7 @@ class PublishedLog:
                 # S3's 409 ConditionalRequestConflict: another conditional put of this name
                 # was in flight, this one did not happen. Lost as far as the caller knows:
                 # a publisher re-reads the manifest and tries again.
-                if exc.errno == errno.EBUSY:
+                if _error_code(exc) == "ConditionalRequestConflict":
                     return False
                 raise
             return True
@@ -387,6 +386,19 @@ def pause_for_tests(name: str) -> None:
             pass
         while os.path.exists(path):
             time.sleep(0.01)
+
+
+def _error_code(exc: BaseException) -> str | None:
+    """The S3 error code behind an s3fs exception (botocore's `ClientError`, its cause)."""
+    cause: BaseException | None = exc
+    for _ in range(5):  # a few links of the chain (which may loop)
+        if cause is None:
+            break
+        response = getattr(cause, "response", None)
+        if isinstance(response, dict):
+            return str(response.get("Error", {}).get("Code"))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _sync_directory(path: str) -> None:

@@ -56,7 +56,7 @@ class PublishSettings:
     interval: timedelta = timedelta(seconds=10)
     #: Keyword arguments of the URL's fsspec file system (s3fs: endpoint_url, key, secret,
     #: client_kwargs…). Out of `repr`: they may hold a secret.
-    storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any] | None) -> PublishSettings:
