@@ -281,6 +281,8 @@ def test_a_publisher_killed_before_its_commit_leaves_nothing_visible(
 
 
 def test_an_erasure_rewrites_the_published_objects(tmp_path: Path, url: str) -> None:
+    """Erased on a: every object in the bucket (published, staged, manifests, notices) is
+    searched for the person afterwards; b adopts the erasure through its notice."""
     a, b = collectors(tmp_path, url)
     with a, b:
         jane_on(a, "web-jane-a")
@@ -306,16 +308,23 @@ def test_an_erasure_rewrites_the_published_objects(tmp_path: Path, url: str) -> 
         report = erasure.erase(a, profile, "dpo")
         assert report.counts["events"] == 3
         b.published.run(publish=True)  # publishes b's staged rows, minus Jane's
+        after_a = sorted(log.read().column("message_id").to_pylist())
+        # b hears of it through the notice on S3, erases her there (her own anonymous ids
+        # included), and that erasure reaches the published objects in turn.
+        (adopted,) = erasure.adopt_published(b)
+        assert adopted.counts["events"] == 6
+        b.published.run(publish=True)
+    assert after_a == sorted(kept + b_pages)  # b's page views under its own ids: b's to erase
     for key, text in every_object_text(log):
-        for needle in needles:
+        for needle in (*needles, "web-jane-a", "web-jane-b"):
             assert needle not in text, (needle, key)
     manifest = log.manifest()
-    assert report.erasure_id in manifest.erasures
+    assert report.erasure_id in manifest.erasures and adopted.erasure_id in manifest.erasures
     assert files_before - set(manifest.files), "no published object was rewritten"
-    ids = log.read().column("message_id").to_pylist()
-    assert sorted(ids) == sorted(kept + b_pages)
+    assert sorted(log.read().column("message_id").to_pylist()) == sorted(kept)
     assert sorted(log.event_files()) == sorted(manifest.files)  # the old objects are gone
-    assert not list((tmp_path / "a" / "publish-erasures").iterdir())
+    for name in ("a", "b"):
+        assert not list((tmp_path / name / "publish-erasures").iterdir())
 
 
 def test_storage_options_reach_the_store_and_no_secret_reaches_a_log(
