@@ -36,7 +36,7 @@ from empreinte.web.publish_loop import PublishLoop
 from empreinte.workspace import Workspace
 from servers import free_port
 
-from .test_crashes import publisher, wait_for
+from .test_crashes import publisher, through_crashes, wait_for
 from .test_erasure import EMAIL, USER, jane_on, others_on
 from .test_publish import track
 
@@ -149,6 +149,18 @@ def test_two_collectors_publish_every_acknowledged_message_once(tmp_path: Path, 
     assert log.segments() == []  # consumed, then deleted
     assert sorted(log.event_files()) == sorted(manifest.files)
     assert all(f.startswith(f"{url}/events/date=") for f in log.files())
+
+
+@pytest.mark.slow
+def test_every_acknowledged_message_is_published_once_through_crashes_on_s3(
+    tmp_path: Path, url: str
+) -> None:
+    """test_crashes.py's scenario with the log on S3: two real `empreinte serve` collectors
+    staging (and the leader publishing) to the bucket every second, behind a random balancer
+    that sends a fifth of the batches to both; the leader SIGKILLed under load twice;
+    publishers killed at the hook before their commit and at random moments; then every
+    acknowledged messageId is in the bucket's published log exactly once."""
+    through_crashes(tmp_path, url)
 
 
 def test_a_process_sees_what_another_one_committed(url: str) -> None:
