@@ -6,7 +6,14 @@ url = "s3://bucket/empreinte"   # any fsspec URL; a local path or file:// too
 collector_id = "eu-1"           # default: the host name and the workspace's directory name
 leader = false                  # true: this collector also runs the publisher
 interval = "10s"                # how often the server stages (and publishes, if leader)
+
+[publish.storage_options]       # optional: passed to the URL's fsspec file system
+endpoint_url = "https://s3.example.net"   # s3fs: an S3-compatible store
 ```
+
+Credentials are best left to the store's own chain (AWS_ACCESS_KEY_ID… in the environment,
+~/.aws, an instance role): `storage_options` may hold them, but they are kept out of every
+message and `repr` (the names of the options are shown, never their values).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,11 +54,15 @@ class PublishSettings:
     collector_id: str | None = None  # None: `default_collector_id` of the workspace
     leader: bool = False
     interval: timedelta = timedelta(seconds=10)
+    #: Keyword arguments of the URL's fsspec file system (s3fs: endpoint_url, key, secret,
+    #: client_kwargs…). Out of `repr`: they may hold a secret.
+    storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any] | None) -> PublishSettings:
         section = dict(section or {})
-        unknown = sorted(set(section) - {"url", "collector_id", "leader", "interval"})
+        known = {"url", "collector_id", "leader", "interval", "storage_options"}
+        unknown = sorted(set(section) - known)
         if unknown:
             raise ConfigError(f"[publish] unknown setting(s) {', '.join(unknown)}")
         url = section.get("url")
@@ -67,7 +78,25 @@ class PublishSettings:
             interval = parse_duration(str(section.get("interval", "10s")), "[publish] interval")
         except AnalyticsError as exc:
             raise ConfigError(str(exc)) from None
-        return cls(url=url, collector_id=collector, leader=leader, interval=interval)
+        options = section.get("storage_options", {})
+        if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
+            # The type only: the value may be a secret.
+            raise ConfigError(
+                "[publish] storage_options must be a table (keyword arguments of the URL's "
+                f"file system), got a {type(options).__name__}"
+            )
+        if "use_listings_cache" in options:
+            raise ConfigError(
+                "[publish] storage_options: use_listings_cache cannot be set (the published "
+                "log always lists afresh: other processes write to it)"
+            )
+        return cls(
+            url=url,
+            collector_id=collector,
+            leader=leader,
+            interval=interval,
+            storage_options=dict(options),
+        )
 
     def collector(self, directory: Path) -> str:
         return self.collector_id or default_collector_id(directory)
