@@ -295,10 +295,13 @@ class Workspace:
             self.engine.export_parquet(directory, ["products"])
             self.engine.export_parquet(directory, published.EMPTY, empty=True)
 
+        log = PublishedLog(url)
+        manifest = log.manifest()
         with self._analytics_lock:
             snapshot = published.prepare(
                 session,
-                PublishedLog(url),
+                manifest.version,
+                log.files(manifest),
                 self.path / EXPORTS_DIR,
                 basis=basis,
                 identities=identities,

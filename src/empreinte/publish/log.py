@@ -307,10 +307,11 @@ class PublishedLog:
                 f"manifest version {manifest.version} exists: another publisher committed it"
             )
 
-    def files(self) -> list[str]:
+    def files(self, manifest: Manifest | None = None) -> list[str]:
         """The URL of every published file (`file:///…`, `s3://…`), for readers (Spark):
-        only what the newest manifest lists."""
-        return [self.fs.unstrip_protocol(self.path(p)) for p in sorted(self.manifest().files)]
+        only what the newest manifest (or `manifest`, one read before) lists."""
+        listed = (manifest or self.manifest()).files
+        return [self.fs.unstrip_protocol(self.path(p)) for p in sorted(listed)]
 
     def read(self) -> pa.Table:
         """Every published row (small logs and tests)."""

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from empreinte.store.analytics import ANALYTICS_TABLES
 from empreinte.store.computed_traits import ComputedTraits
 from empreinte.store.destination_store import DestinationStore
 from empreinte.store.identity_store import IdentityStore
@@ -189,7 +188,7 @@ class Engine(Protocol):
         ...
 
     def export_parquet(
-        self, directory: Path, tables: Sequence[str] = ANALYTICS_TABLES, *, empty: bool = False
+        self, directory: Path, tables: Sequence[str] | None = None, *, empty: bool = False
     ) -> dict[str, Path]:
         """The tables analytics read (`ANALYTICS_TABLES`, or `tables`) as
         `directory/<table>.parquet`, JSON columns as JSON text, for another engine

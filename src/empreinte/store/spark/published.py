@@ -34,7 +34,7 @@ import hashlib
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     from pyspark.sql import DataFrame, SparkSession
 
-    from empreinte.publish.log import PublishedLog
     from empreinte.store.spark.backend import SparkAnalytics
 
 PREFIX = "published-"
@@ -102,7 +101,8 @@ def snapshot_name(version: int, basis: str) -> str:
 
 def prepare(
     spark: SparkSession,
-    log: PublishedLog,
+    version: int,
+    files: Sequence[str],
     work: Path,
     *,
     basis: str,
@@ -110,9 +110,9 @@ def prepare(
     derive: Callable[[SparkAnalytics], Mapping[str, ir.Table | pa.Table]],
     workspace_tables: Callable[[Path], None],
 ) -> Path:
-    """The snapshot of `log`'s newest version for `basis` in `work` (module docstring),
-    prepared unless it is there already; its directory (one Parquet file or directory per
-    table of store/analytics.py).
+    """The snapshot of the published log's manifest `version`, which lists `files` (their
+    URLs), for `basis` in `work` (module docstring), prepared unless it is there already; its
+    directory (one Parquet file or directory per table of store/analytics.py).
 
     `identities(events_path, output)` rebuilds the identity graph of the snapshot's events
     into `output` (identity/at_scale.py); `derive(backend)` gives the derived tables (Ibis
@@ -122,18 +122,17 @@ def prepare(
     from empreinte.store.spark.backend import SparkAnalytics
     from empreinte.store.spark.identity import IDENTITIES, current_run
 
-    manifest = log.manifest()
-    if not manifest.files:
-        raise StorageError(f"nothing is published at {log.url} yet: no snapshot to report on")
+    if not files:
+        raise StorageError("nothing is published yet: no snapshot to report on")
     work.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target = work / snapshot_name(manifest.version, basis)
+    target = work / snapshot_name(version, basis)
     if (target / "DONE").exists():
         return target
     building = work / f".{target.name}-{uuid.uuid4().hex[:8]}.tmp"
     building.mkdir(mode=0o700)
     try:
-        files = [spark_url(url) for url in log.files()]
-        events = number_in_order(spark, files, building / "_ordered")
+        urls = [spark_url(url) for url in files]
+        events = number_in_order(spark, urls, building / "_ordered")
         events.write.parquet(str(building / "events.parquet"))
         shutil.rmtree(building / "_ordered")
         identities(str(building / "events.parquet"), building / "_identity")
@@ -156,7 +155,7 @@ def prepare(
         missing = [t for t in ANALYTICS_TABLES if not (building / f"{t}.parquet").exists()]
         if missing:
             raise StorageError(f"a published snapshot lacks {', '.join(missing)}")
-        (building / "DONE").write_text(f"{manifest.version}\n")
+        (building / "DONE").write_text(f"{version}\n")
         try:
             building.rename(target)
         except OSError:
