@@ -265,6 +265,8 @@ def adopt_published(workspace: Workspace) -> list[ErasureReport]:
     for notice in notices:
         reports.extend(_adopt(workspace, notice, owner_of_hash))
         workspace.published.adopted(notice.erasure_id)
+    # Even with no local profile of theirs: the snapshots copied the published log's rows.
+    workspace.drop_published_snapshots()
     return reports
 
 
