@@ -14,7 +14,13 @@ writing Parquet costs without the watermark, the dedup, the partitioning and the
 Prints rows/s of each step, the ratio of stage + publish to the reference (medians) and the
 load average.
 
-    flock /tmp/bench.lock .venv/bin/python bench/publish.py [--events 200000] [--repeat 3]
+With `--s3`, each repeat also stages and publishes the same logs to `s3://` on moto's S3
+server (a real HTTP server on loopback, in this process: `moto[server]`, a dev dependency),
+and prints that against the local directory of the same repeat: what the S3 API's requests
+cost through s3fs. Moto is not AWS (no network latency, objects in memory, one Python
+process serving them): read it as the client's overhead, not as AWS's speed.
+
+    flock /tmp/bench.lock .venv/bin/python bench/publish.py [--events 200000] [--repeat 3] [--s3]
 """
 
 from __future__ import annotations
@@ -63,7 +69,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000, help="per collector")
     parser.add_argument("--overlap", type=float, default=0.1, help="share sent to both")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--s3", action="store_true", help="also to moto's S3 server")
     args = parser.parse_args()
+    bucket = start_moto() if args.s3 else None
 
     root = Path(tempfile.mkdtemp(prefix="bench-publish-"))
     try:
@@ -81,7 +89,7 @@ def main() -> None:
             workspaces.append((name, ws))
         print(f"ingested 2 × {args.events:,} events in {time.perf_counter() - start:.1f} s")
 
-        stage_s, publish_s, reference_s = [], [], []
+        stage_s, publish_s, reference_s, s3_s = [], [], [], []
         total = published = 0
         for run in range(args.repeat):
             url = str(root / f"published-{run}")
@@ -106,6 +114,13 @@ def main() -> None:
             pq.write_table(table, root / f"reference-{run}.parquet", compression="zstd")
             reference_s.append(time.perf_counter() - start)
             shutil.rmtree(url)
+            if bucket is not None:
+                log = PublishedLog(f"s3://{bucket}/published-{run}")
+                start = time.perf_counter()
+                for name, ws in workspaces:
+                    stage(ws.engine, log, name)
+                assert Publisher(log).publish().rows == published
+                s3_s.append(time.perf_counter() - start)
 
         stage_m, publish_m, reference_m = (
             statistics.median(x) for x in (stage_s, publish_s, reference_s)
@@ -117,11 +132,40 @@ def main() -> None:
         print(f"stage + publish: {total / both:,.0f} rows/s")
         print(f"reference: {total / reference_m:>12,.0f} rows/s  (pyarrow.parquet.write_table)")
         print(f"ratio (stage + publish) / reference: {both / reference_m:.1f}×")
+        if s3_s:
+            s3_m = statistics.median(s3_s)
+            print(f"s3 (moto): {total / s3_m:>12,.0f} rows/s  (stage + publish)")
+            print(f"ratio s3 (moto) / local directory: {s3_m / both:.2f}×")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for _, ws in workspaces:
             ws.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def start_moto() -> str:
+    """Moto's S3 server on a free loopback port, reached through the standard environment;
+    a new bucket's name."""
+    import logging
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+    )
+    bucket = f"bench-{secrets.token_hex(4)}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    return bucket
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from empreinte.collect.writer import EventWriter, WriteResult
 from empreinte.config import WorkspaceConfig
 from empreinte.credentials import PYTHON_SOURCE as PYTHON_SOURCE
 from empreinte.credentials import Credentials
-from empreinte.errors import InvalidMessage, WorkspaceNotFound
+from empreinte.errors import ConfigError, InvalidMessage, WorkspaceNotFound
 from empreinte.privacy.consent import ConsentPolicy
 from empreinte.privacy.pii import (
     IngestPolicy,
@@ -42,6 +42,9 @@ from empreinte.store.engine import DATABASE_FILE as DATABASE_FILE
 from empreinte.store.engine import Engine, open_engine
 from empreinte.store.records import EventFilter, EventRow
 from empreinte.store.settings import StorageSettings
+
+#: Where reports on Spark write what they read: exports, snapshots of the published log.
+EXPORTS_DIR = "exports"
 
 if TYPE_CHECKING:
     from empreinte.activate.destinations.service import Destinations
@@ -212,6 +215,8 @@ class Workspace:
         if isinstance(engine, str):
             engine = AnalyticsEngine.parse(engine)
         choice = engine or self.analytics_engine or AnalyticsEngine.chosen(self.config.analytics)
+        if choice.source == "published":
+            return AnalyticsLog(self._spark_published(choice), self.analytics_settings())
         if choice.kind == "spark":
             return AnalyticsLog(self._spark_export(choice), self.analytics_settings())
         self.identity.sync()
@@ -223,7 +228,7 @@ class Workspace:
         from empreinte.store.spark.session import spark_session
 
         session = spark_session(choice.spark_master)
-        exports = self.path / "exports"
+        exports = self.path / EXPORTS_DIR
         exports.mkdir(mode=0o700, exist_ok=True)
         directory = Path(tempfile.mkdtemp(prefix="spark-", dir=exports))
         try:
@@ -232,6 +237,86 @@ class Workspace:
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
+
+    def _spark_published(self, choice: AnalyticsEngine) -> AnalyticsBackend:
+        """A Spark backend over the snapshot of the published log's newest version (prepared
+        on the cluster first when there is none: store/spark/published.py)."""
+        from empreinte.analytics.consent_state import consent_state
+        from empreinte.analytics.log import AnalyticsLog
+        from empreinte.identity.at_scale import rebuild_on_spark
+        from empreinte.privacy.consent import PURPOSES, policy_of
+        from empreinte.publish.log import PublishedLog
+        from empreinte.store.spark import published
+        from empreinte.store.spark.backend import SparkAnalytics
+        from empreinte.store.spark.session import spark_session
+
+        if choice.kind != "spark":
+            raise ConfigError(
+                "the published log is read on Spark: choose --engine spark (or spark://…)"
+            )
+        url = self.published.settings.url
+        if url is None:
+            raise ConfigError('[analytics] source = "published" needs [publish] url')
+        session = spark_session(choice.spark_master)
+        settings = self.analytics_settings()
+        identity = self.identity
+        policy = policy_of(self)
+        # What the snapshot's rows depend on, rendered the same in every process (sorted).
+        basis = "|".join(
+            [
+                identity.fingerprint(),
+                repr(settings),
+                repr(sorted(policy.defaults.items())),
+                repr(sorted(policy.trusted_sources)),
+                repr(PURPOSES),
+            ]
+        )
+
+        def identities(events: str, output: Path) -> None:
+            rebuild_on_spark(
+                session,
+                events,
+                output,
+                identity.rules,
+                identity.folded_overrides,
+                salt=identity.salt,
+            )
+
+        def derive(backend: SparkAnalytics) -> dict[str, Any]:
+            from empreinte.analytics.attributes import profile_facts
+
+            log = AnalyticsLog(backend, settings)
+            return {
+                "consent_state": consent_state(log, policy, PURPOSES),
+                "profile_facts": profile_facts(log),
+            }
+
+        def workspace_tables(directory: Path) -> None:
+            self.engine.export_parquet(directory, ["products"])
+            self.engine.export_parquet(directory, published.EMPTY, empty=True)
+
+        log = PublishedLog(url)
+        manifest = log.manifest()
+        with self._analytics_lock:
+            snapshot = published.prepare(
+                session,
+                manifest.version,
+                log.files(manifest),
+                self.path / EXPORTS_DIR,
+                basis=basis,
+                identities=identities,
+                derive=derive,
+                workspace_tables=workspace_tables,
+            )
+        return SparkAnalytics(session, snapshot, personal_values=False)
+
+    def drop_published_snapshots(self) -> int:
+        """Remove the snapshots of the published log reports read (an erasure does: they copy
+        published rows); how many."""
+        from empreinte.store.spark.published import drop_snapshots
+
+        with self._analytics_lock:
+            return drop_snapshots(self.path / EXPORTS_DIR)
 
     def export_analytics(self, directory: str | Path) -> dict[str, Path]:
         """The tables analytics read, brought up to date and written to `directory` as Parquet

@@ -167,7 +167,11 @@ def wait_for(condition: Any, timeout: float = 60.0) -> None:
 def test_every_acknowledged_message_is_published_exactly_once_through_crashes(
     tmp_path: Path,
 ) -> None:
-    url = str(tmp_path / "published")
+    through_crashes(tmp_path, str(tmp_path / "published"))
+
+
+def through_crashes(tmp_path: Path, url: str) -> None:
+    """The scenario, for a published log at `url` (test_s3.py runs it on an S3 API)."""
     log = PublishedLog(url)
     a_keys, b_keys = collectors(tmp_path, url)
     a = ServerProcess(a_keys.path, tmp_path).start()

@@ -15,6 +15,8 @@ from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.publish.erasure import NOTICES
 from empreinte.publish.log import PublishedLog
 from empreinte.store.privacy_store import ERASED
+from empreinte.store.spark.published import PREFIX
+from empreinte.workspace import EXPORTS_DIR
 
 from .test_erasure import EMAIL, USER, collectors, every_file_text, jane_on, msg, others_on
 
@@ -71,8 +73,14 @@ def test_a_notice_for_someone_a_collector_never_saw_closes_its_door(tmp_path: Pa
     with a, b:
         jane_on(a, "web-jane-a")
         a.published.run(publish=True)
+        # A snapshot of the published log b's reports read (store/spark/published.py): it
+        # copies Jane's published rows, so it goes with the erasure even on b.
+        snapshot = b.path / EXPORTS_DIR / f"{PREFIX}000000000001-0123456789abcdef"
+        snapshot.mkdir(parents=True)
         erasure.erase(a, a.profiles.find("userId", USER) or "", "dpo")
+        assert snapshot.exists()  # not adopted yet
         assert erasure.adopt_published(b) == []  # nobody to erase on b
+        assert not snapshot.exists()
         assert b.privacy_store.suppressed_hashes() >= a.privacy_store.suppressed_hashes()
         stored = b.ingest(
             [

@@ -42,6 +42,7 @@ def test_unknown_engines_are_named(text: str) -> None:
         ({"spark_master": ""}, "spark_master must be"),
         ({"spark_master": 7077}, "spark_master must be"),
         ({"engin": "spark"}, "unknown setting"),
+        ({"source": "s3"}, 'source must be "workspace" or "published"'),
     ],
 )
 def test_a_wrong_section_stops_open_naming_the_setting(
@@ -70,3 +71,28 @@ def test_a_wrong_engine_option_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "unknown analytics engine 'sprak'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_source_read_stays_the_files_when_the_engine_is_overridden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    section = {"engine": "spark", "source": "published"}
+    assert AnalyticsEngine.chosen(section).source == "published"
+    monkeypatch.setenv(ENGINE_VARIABLE, "spark://h:7077")
+    assert AnalyticsEngine.chosen(section) == AnalyticsEngine(
+        "spark", "spark://h:7077", "published"
+    )
+    assert AnalyticsEngine.chosen({}).source == "workspace"
+
+
+def test_the_published_source_needs_spark_and_a_publish_url(tmp_path: Path) -> None:
+    empreinte.open(tmp_path / "ws").close()
+    report = ["report", "nps", "-w", str(tmp_path / "ws")]
+    wrong = CliRunner().invoke(app, ["--source", "s3", *report])
+    assert wrong.exit_code == 1 and 'must be "workspace" or "published"' in wrong.output
+    on_duckdb = CliRunner().invoke(app, ["--source", "published", *report])
+    assert on_duckdb.exit_code == 1 and "read on Spark" in on_duckdb.output
+    unpublished = CliRunner().invoke(app, ["--engine", "spark", "--source", "published", *report])
+    assert unpublished.exit_code == 1 and "needs [publish] url" in unpublished.output
+    for result in (wrong, on_duckdb, unpublished):
+        assert "Traceback" not in result.output

@@ -20,7 +20,6 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from empreinte.analytics.current_traits import current_traits
-from empreinte.analytics.generations import Generations
 from empreinte.analytics.json import JsonDoc
 from empreinte.errors import AnalyticsError
 from empreinte.privacy.pii import is_personal_trait
@@ -45,6 +44,7 @@ RELATIONAL = "(relational)"  # the touchpoint of a survey about the brand, not o
 EVENT_COLUMNS = ("channel", "source")
 PROPERTY_SHORTCUTS = {"touchpoint": "properties.touchpoint", "survey_id": "properties.survey_id"}
 PROFILE_ATTRIBUTES = ("country", "generation", "birth_year", "preferred_channel")
+_FROM_BIRTH_DATE = ("generation", "birth_year")  # read from the vault (a birth date)
 SEGMENT_PREFIX = "segment:"
 MEMBER, NON_MEMBER = "member", "non-member"
 _JSON_ROOTS = ("properties.", "context.")
@@ -154,7 +154,7 @@ def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -
         return table.mutate(**{column: event_attribute(log, table, name)})
     if name in PROFILE_ATTRIBUTES:
         facts = log.derived("profile_facts")
-        value = facts_attribute(facts, name, log.settings.generations)
+        value = facts_attribute(log, facts, name)
         people = facts.select(_person="profile_id", **{name: value})
     else:
         # Any other trait: computed for the people in `table` only.
@@ -166,9 +166,13 @@ def with_attribute(log: AnalyticsLog, table: ir.Table, name: str, column: str) -
     return joined.mutate(**{column: joined[name].fill_null(NONE)}).drop("_person", name)
 
 
-def facts_attribute(facts: ir.Table, name: str, generations: Generations) -> ir.StringValue:
-    """Profile attribute `name` as text, from `profile_facts`; the generation by the
-    configured first birth years, in the engine."""
+def facts_attribute(log: AnalyticsLog, facts: ir.Table, name: str) -> ir.StringValue:
+    """Profile attribute `name` as text, from `profile_facts` (of `log`); the generation by
+    the configured first birth years, in the engine. One read from a birth date is refused
+    where the log has none (`require_personal_values`)."""
+    if name in _FROM_BIRTH_DATE:
+        log.require_personal_values(f"a report by {name}")
+    generations = log.settings.generations
     if name == "generation":
         year = facts.birth_year
         branches = [(year >= start, label) for start, label in reversed(generations.starts)]
@@ -185,7 +189,11 @@ def profile_facts(log: AnalyticsLog, owners: ir.Table | None = None) -> pa.Table
     """The rows of `profile_facts` for every profile with traits, a locale or a channel (only
     those of `owners`, a table with `profile_id`, when given): profile_id, country,
     birth_year, preferred_channel (computed as profiles do)."""
-    rows = profile_attributes(log, ["country", "birth_year", "preferred_channel"], owners)
+    if log.backend.personal_values:
+        rows = profile_attributes(log, ["country", "birth_year", "preferred_channel"], owners)
+    else:  # no birth date here: the year stays unknown
+        rows = profile_attributes(log, ["country", "preferred_channel"], owners)
+        rows = rows.add_column(2, "birth_year", pa.nulls(rows.num_rows, pa.string()))
     years = [None if year is None else int(year) for year in rows["birth_year"].to_pylist()]
     return rows.set_column(
         rows.schema.get_field_index("birth_year"), "birth_year", pa.array(years, pa.int32())
@@ -220,6 +228,9 @@ def profile_attributes(
     `profile_id`) when given."""
     names = list(dict.fromkeys(names))
     check_attributes(names)
+    for name in names:
+        if name in _FROM_BIRTH_DATE:
+            log.require_personal_values(f"{name} (a profile attribute)")
     generations = log.settings.generations
     day_first = log.settings.default_region != "US"
     paths = [

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from empreinte.analytics.settings import AnalyticsSettings
+from empreinte.errors import AnalyticsError
 from empreinte.store.analytics import AnalyticsBackend
 from empreinte.store.ownership import owners_of
 
@@ -59,6 +60,17 @@ class AnalyticsLog:
 
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
+
+    def require_personal_values(self, what: str) -> None:
+        """`AnalyticsError` when `what` (a birth year, a generation…) is read from raw personal
+        values this log does not hold (the published log: store/spark/published.py), rather
+        than reporting "unknown" for everyone."""
+        if not self.backend.personal_values:
+            raise AnalyticsError(
+                f"{what} is derived from personal data (a birth date), which the published log"
+                " does not carry (pseudonymised before publication): report it on the"
+                " workspace (--source workspace)"
+            )
 
     def derived(self, name: str) -> ir.Table:
         """A table derived from the log for analytics, brought up to date first."""

@@ -81,9 +81,18 @@ def options(
             " empreinte.toml, then duckdb).",
         ),
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="The log reports read on Spark: workspace (this workspace's tables) or"
+            " published (the log every collector published to \\[publish] url; default:"
+            " \\[analytics] source, then workspace).",
+        ),
+    ] = None,
 ) -> None:
     """empreinte — customer data and experience platform."""
-    common.select_engine(engine)
+    common.select_engine(engine, source)
 
 
 app.command()(workspace.init)

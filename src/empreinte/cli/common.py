@@ -8,6 +8,7 @@ to do its work (the workspace, analytics, Splink) it imports when it runs, so th
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from empreinte.errors import EmpreinteError, WorkspaceLocked
-from empreinte.store.engine_choice import AnalyticsEngine
+from empreinte.store.engine_choice import AnalyticsEngine, check_source
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -129,20 +130,32 @@ def print_json(doc: Any) -> None:
 
 
 _engine: AnalyticsEngine | None = None
+_source: str | None = None
 
 
-def select_engine(text: str | None) -> None:
-    """The analytics engine of this run (`empreinte --engine …`), or the workspace's own."""
-    global _engine
+def select_engine(text: str | None, source: str | None = None) -> None:
+    """The analytics engine of this run (`empreinte --engine …`) and the log it reads
+    (`--source`), or the workspace's own."""
+    global _engine, _source
     try:
         _engine = None if text is None else AnalyticsEngine.parse(text)
+        _source = None if source is None else check_source(source)
     except EmpreinteError as exc:
         raise fail(str(exc)) from None
 
 
 def _opened(ws: Workspace) -> Workspace:
-    if _engine is not None:
-        ws.analytics_engine = _engine
+    if _engine is None and _source is None:
+        return ws
+    try:
+        configured = AnalyticsEngine.chosen(ws.config.analytics)
+        chosen = dataclasses.replace(
+            _engine or configured, source=check_source(_source or configured.source)
+        )
+    except EmpreinteError as exc:
+        ws.close()
+        raise fail(str(exc)) from None
+    ws.analytics_engine = chosen
     return ws
 
 

@@ -120,6 +120,15 @@ class IdentityService:
 
     # -- consistency ----------------------------------------------------------------------
 
+    @property
+    def folded_overrides(self) -> Overrides:
+        """The administrators' decisions (blocks, cuts) as every resolution applies them."""
+        return self._overrides
+
+    def fingerprint(self) -> str:
+        """What every profile id depends on: the rules, the salt and the overrides (hashed)."""
+        return self._fingerprint()
+
     def _fingerprint(self, overrides: Overrides | None = None) -> str:
         parts = (
             self.rules.fingerprint(),

@@ -225,6 +225,7 @@ def _erase(workspace: Workspace, person: Person, actor: str) -> ErasureReport:
             published.discard(erasure_id)
             raise
     published.apply()
+    workspace.drop_published_snapshots()  # copies of published rows (store/spark/published.py)
     workspace.identity.rebuild()
     workspace.policy.pseudonymiser.forget()
     return ErasureReport(
@@ -264,6 +265,8 @@ def adopt_published(workspace: Workspace) -> list[ErasureReport]:
     for notice in notices:
         reports.extend(_adopt(workspace, notice, owner_of_hash))
         workspace.published.adopted(notice.erasure_id)
+    # Even with no local profile of theirs: the snapshots copied the published log's rows.
+    workspace.drop_published_snapshots()
     return reports
 
 

@@ -68,11 +68,11 @@ class Publication:
 
     def log(self, url: str | None = None) -> PublishedLog:
         if url is not None and url != self.settings.url:
-            return PublishedLog(url)
+            return PublishedLog(url)  # `--log`: the store's credentials from the environment
         if self._log is None:
             if self.settings.url is None:
                 raise ValueError("no [publish] url")
-            self._log = PublishedLog(self.settings.url)
+            self._log = PublishedLog(self.settings.url, **self.settings.storage_options)
         return self._log
 
     # -- erasure (privacy/erasure.py calls these) -----------------------------------------

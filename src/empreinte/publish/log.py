@@ -52,6 +52,8 @@ FILE_SCHEMA = pa.schema(
     ]
 )
 HOUR_MICROS = 3_600_000_000
+#: fsspec protocols of object stores: no directories to make (see `PublishedLog`).
+OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az"})
 
 
 @dataclass(frozen=True)
@@ -175,13 +177,23 @@ class PublishedLog:
     """The published log at `url` (any fsspec URL; `storage_options` for its file system)."""
 
     def __init__(self, url: str, **storage_options: Any):
+        # No listings cache: s3fs and gcsfs keep every listing for the life of the file
+        # system object, so a long-running collector would never see another process's
+        # manifest versions, segments or files (s3fs even answers FileNotFoundError when
+        # reading a file its cached listing of the directory lacks).
+        options = {**storage_options, "use_listings_cache": False}
         try:
-            self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
-        except (ImportError, ValueError) as exc:
+            self.fs, root = fsspec.core.url_to_fs(url, **options)
+        except (ImportError, ValueError, TypeError) as exc:
+            # The exception names the option, never its value (a secret, perhaps).
             raise PublishError(f"cannot open the published log {url!r}: {exc}") from exc
         self.url = url
         self.root = root.rstrip("/")
         self._local = isinstance(self.fs, LocalFileSystem)
+        protocols = {self.fs.protocol} if isinstance(self.fs.protocol, str) else self.fs.protocol
+        # Object stores have no directories: s3fs's and gcsfs's makedirs would only ask
+        # whether the bucket exists, one request per write, and create it if it did not.
+        self._directories = not OBJECT_STORES.intersection(protocols)
 
     # -- paths ----------------------------------------------------------------------------
 
@@ -211,7 +223,7 @@ class PublishedLog:
     def write_file(self, relative: str, data: bytes) -> None:
         """`data` at `relative`, whole or not at all (replacing what is there)."""
         full = self.path(relative)
-        self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        self._parent(full)
         if not self._local:
             self.fs.pipe_file(full, data)  # an object store's put: visible whole
             return
@@ -226,13 +238,22 @@ class PublishedLog:
     def create_exclusive(self, relative: str, data: bytes) -> bool:
         """Create `relative` holding `data` unless it exists (then False), atomically."""
         full = self.path(relative)
-        self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        self._parent(full)
         if not self._local:
+            # s3fs sends the put with `If-None-Match: *` (gcsfs `ifGenerationMatch=0`): the
+            # store refuses it (412, FileExistsError) when the name exists.
             try:
                 with self.fs.open(full, "xb") as handle:
                     handle.write(data)
             except FileExistsError:
                 return False
+            except OSError as exc:
+                # S3's 409 ConditionalRequestConflict: another conditional put of this name
+                # was in flight, this one did not happen. Lost as far as the caller knows:
+                # a publisher re-reads the manifest and tries again.
+                if _error_code(exc) == "ConditionalRequestConflict":
+                    return False
+                raise
             return True
         # O_EXCL alone would let a reader see the file empty, or a crash leave it so: write a
         # temporary file, then link it to the name, which fails if the name exists.
@@ -249,6 +270,10 @@ class PublishedLog:
             os.unlink(temporary)
         _sync_directory(full)
         return True
+
+    def _parent(self, full: str) -> None:
+        if self._directories:
+            self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
 
     def read_table(self, relative: str, columns: Sequence[str] | None = None) -> pa.Table:
         # One read of the whole file: Parquet's many small reads through an fsspec file
@@ -288,10 +313,11 @@ class PublishedLog:
                 f"manifest version {manifest.version} exists: another publisher committed it"
             )
 
-    def files(self) -> list[str]:
+    def files(self, manifest: Manifest | None = None) -> list[str]:
         """The URL of every published file (`file:///…`, `s3://…`), for readers (Spark):
-        only what the newest manifest lists."""
-        return [self.fs.unstrip_protocol(self.path(p)) for p in sorted(self.manifest().files)]
+        only what the newest manifest (or `manifest`, one read before) lists."""
+        listed = (manifest or self.manifest()).files
+        return [self.fs.unstrip_protocol(self.path(p)) for p in sorted(listed)]
 
     def read(self) -> pa.Table:
         """Every published row (small logs and tests)."""
@@ -367,6 +393,19 @@ def pause_for_tests(name: str) -> None:
             pass
         while os.path.exists(path):
             time.sleep(0.01)
+
+
+def _error_code(exc: BaseException) -> str | None:
+    """The S3 error code behind an s3fs exception (botocore's `ClientError`, its cause)."""
+    cause: BaseException | None = exc
+    for _ in range(5):  # a few links of the chain (which may loop)
+        if cause is None:
+            break
+        response = getattr(cause, "response", None)
+        if isinstance(response, dict):
+            return str(response.get("Error", {}).get("Code"))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _sync_directory(path: str) -> None:

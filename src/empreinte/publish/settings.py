@@ -9,7 +9,14 @@ interval = "10s"                # how often the server stages (and publishes, if
 compact_files = 16              # compact a closed hour holding more files (0: never)
 compact_rows = 1000000          # at most this many rows per compacted file
 compact_grace = "1h"            # compacted-away files are deleted after this
+
+[publish.storage_options]       # optional: passed to the URL's fsspec file system
+endpoint_url = "https://s3.example.net"   # s3fs: an S3-compatible store
 ```
+
+Credentials are best left to the store's own chain (AWS_ACCESS_KEY_ID… in the environment,
+~/.aws, an instance role): `storage_options` may hold them, but they are kept out of every
+message and `repr` (the names of the options are shown, never their values).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -53,11 +60,15 @@ class PublishSettings:
     compact_files: int = 16
     compact_rows: int = 1_000_000
     compact_grace: timedelta = timedelta(hours=1)
+    #: Keyword arguments of the URL's fsspec file system (s3fs: endpoint_url, key, secret,
+    #: client_kwargs…). Out of `repr`: they may hold a secret.
+    storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any] | None) -> PublishSettings:
         section = dict(section or {})
-        unknown = sorted(set(section) - {"url", "collector_id", "leader", "interval", *_COMPACT})
+        known = {"url", "collector_id", "leader", "interval", "storage_options", *_COMPACT}
+        unknown = sorted(set(section) - known)
         if unknown:
             raise ConfigError(f"[publish] unknown setting(s) {', '.join(unknown)}")
         url = section.get("url")
@@ -73,8 +84,25 @@ class PublishSettings:
             interval = parse_duration(str(section.get("interval", "10s")), "[publish] interval")
         except AnalyticsError as exc:
             raise ConfigError(str(exc)) from None
+        options = section.get("storage_options", {})
+        if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
+            # The type only: the value may be a secret.
+            raise ConfigError(
+                "[publish] storage_options must be a table (keyword arguments of the URL's "
+                f"file system), got a {type(options).__name__}"
+            )
+        if "use_listings_cache" in options:
+            raise ConfigError(
+                "[publish] storage_options: use_listings_cache cannot be set (the published "
+                "log always lists afresh: other processes write to it)"
+            )
         return cls(
-            url=url, collector_id=collector, leader=leader, interval=interval, **_compact(section)
+            url=url,
+            collector_id=collector,
+            leader=leader,
+            interval=interval,
+            storage_options=dict(options),
+            **_compact(section),
         )
 
     def compaction(self) -> Compaction:

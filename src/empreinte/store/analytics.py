@@ -43,6 +43,13 @@ class AnalyticsBackend(Protocol):
         """The Ibis backend itself."""
         ...
 
+    @property
+    def personal_values(self) -> bool:
+        """Whether `pii_vault` holds the log's raw personal values (a workspace's file, or its
+        export), so that what is derived from them (a birth year) can be reported; not over
+        the published log, which is pseudonymised (store/spark/published.py)."""
+        ...
+
     def table(self, name: str) -> ir.Table: ...
 
     def local_time(self, moment: ir.TimestampValue, zone: str) -> ir.TimestampValue:

@@ -187,9 +187,12 @@ class Engine(Protocol):
         """A backend for one report or session of reports; the caller closes it."""
         ...
 
-    def export_parquet(self, directory: Path) -> dict[str, Path]:
-        """The tables analytics read (`ANALYTICS_TABLES`) as `directory/<table>.parquet`, JSON
-        columns as JSON text, for another engine (store/spark/); table → file."""
+    def export_parquet(
+        self, directory: Path, tables: Sequence[str] | None = None, *, empty: bool = False
+    ) -> dict[str, Path]:
+        """The tables analytics read (`ANALYTICS_TABLES`, or `tables`) as
+        `directory/<table>.parquet`, JSON columns as JSON text, for another engine
+        (store/spark/); only their columns when `empty`; table → file."""
         ...
 
     def close(self) -> None: ...

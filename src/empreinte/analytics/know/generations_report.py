@@ -60,7 +60,7 @@ def generation_people(log: AnalyticsLog) -> ir.Table:
     """`profile_id`, `generation` (NULL when the birth year is unknown), `birth_year` of
     every profile with facts, who allows analytics."""
     facts = log.derived("profile_facts")
-    generation = facts_attribute(facts, "generation", log.settings.generations)
+    generation = facts_attribute(log, facts, "generation")
     people = facts.select("profile_id", "birth_year", generation=generation)
     return only_consenting(log, people)
 

@@ -359,13 +359,15 @@ class SegmentCompiler:
         return found
 
     def _profile_field(self, name: str) -> ir.Table:
+        if name in ("age", "birth_year"):  # the generation: facts_attribute
+            self.log.require_personal_values(f"a segment on {name}")
         facts = self.log.derived("profile_facts")
         if name == "age":
             value: ir.Value = (self.ctx.as_of.year - facts.birth_year).cast("float64")
         elif name == "birth_year":
             value = facts.birth_year.cast("float64")
         else:
-            value = facts_attribute(facts, name, self.log.settings.generations)
+            value = facts_attribute(self.log, facts, name)
         return facts.select("profile_id", value=value)
 
     def _behaviour_field(self, name: str) -> ir.Table:

@@ -145,7 +145,7 @@ def _with_group(log: AnalyticsLog, people: ir.Table, by: Breakdown | None) -> ir
         grp = ibis.cases((with_city.grp == "(none)", UNKNOWN), else_=with_city.grp)
         return with_city.mutate(grp=grp)
     facts = log.derived("profile_facts")
-    value = facts_attribute(facts, by, log.settings.generations)
+    value = facts_attribute(log, facts, by)
     groups = facts.select(_person="profile_id", _value=value)
     joined = people.left_join(groups, people.profile_id == groups._person)
     return joined.mutate(grp=joined._value.fill_null(UNKNOWN)).drop("_person", "_value")

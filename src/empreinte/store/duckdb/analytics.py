@@ -131,6 +131,10 @@ class DuckDBAnalytics:
     def connection(self) -> BaseBackend:
         return self._ibis
 
+    @property
+    def personal_values(self) -> bool:
+        return True
+
     def table(self, name: str) -> ir.Table:
         # Unbound (a name and a schema): the same table for every report, so that equal
         # expressions are equal operations (see `CompiledSql`).
@@ -183,10 +187,14 @@ class DuckDBAnalytics:
 
 
 def export_parquet(
-    cursor: duckdb.DuckDBPyConnection, directory: Path, tables: Sequence[str] = ANALYTICS_TABLES
+    cursor: duckdb.DuckDBPyConnection,
+    directory: Path,
+    tables: Sequence[str] = ANALYTICS_TABLES,
+    *,
+    empty: bool = False,
 ) -> dict[str, Path]:
-    """Write each of `tables` to `directory/<table>.parquet` (JSON columns as JSON text);
-    table name → file."""
+    """Write each of `tables` to `directory/<table>.parquet` (JSON columns as JSON text), or
+    only their columns when `empty`; table name → file."""
     directory.mkdir(parents=True, exist_ok=True)
     files = {}
     for table in tables:
@@ -195,7 +203,8 @@ def export_parquet(
         path = directory / f"{table}.parquet"
         quoted = str(path).replace("'", "''")
         try:
-            cursor.execute(f"COPY {table} TO '{quoted}' (FORMAT parquet)")
+            rows = f"(SELECT * FROM {table} LIMIT 0)" if empty else table
+            cursor.execute(f"COPY {rows} TO '{quoted}' (FORMAT parquet)")
         except duckdb.Error as exc:
             raise StorageError(f"could not export {table}: {exc}") from exc
         files[table] = path

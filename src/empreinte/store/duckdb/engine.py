@@ -582,13 +582,17 @@ class DuckDBEngine:
 
         return DuckDBAnalytics(self.cursor(), self._schemas)
 
-    def export_parquet(self, directory: Path) -> dict[str, Path]:
-        """The analytics tables as Parquet files in `directory`, for another engine."""
+    def export_parquet(
+        self, directory: Path, tables: Sequence[str] | None = None, *, empty: bool = False
+    ) -> dict[str, Path]:
+        """The analytics tables (or `tables`) as Parquet files in `directory`, for another
+        engine; only their columns when `empty`."""
+        from empreinte.store.analytics import ANALYTICS_TABLES
         from empreinte.store.duckdb.analytics import export_parquet
 
         cursor = self.cursor()
         try:
-            return export_parquet(cursor, directory)
+            return export_parquet(cursor, directory, tables or ANALYTICS_TABLES, empty=empty)
         finally:
             cursor.close()
 

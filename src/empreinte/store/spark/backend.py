@@ -69,7 +69,8 @@ def json_path(keys: Sequence[str]) -> str:
 class SparkAnalytics:
     """Ibis over temporary views of `directory/<table>.parquet` in `session`; `close()` drops
     the views (their names are unique to this backend, so several can share a session), and
-    deletes `directory` when the backend `owns` it (an export made for this backend alone)."""
+    deletes `directory` when the backend `owns` it (an export made for this backend alone).
+    `personal_values`: False over a published snapshot, whose vault is empty."""
 
     def __init__(
         self,
@@ -78,8 +79,10 @@ class SparkAnalytics:
         tables: Sequence[str] = ANALYTICS_TABLES,
         *,
         owns: bool = False,
+        personal_values: bool = True,
     ):
         self._session = session
+        self._personal_values = personal_values
         self._directory = directory if owns else None
         self._prefix = f"empreinte_{uuid.uuid4().hex[:12]}"
         self._views: dict[str, str] = {}
@@ -95,6 +98,10 @@ class SparkAnalytics:
     @property
     def connection(self) -> BaseBackend:
         return self._ibis
+
+    @property
+    def personal_values(self) -> bool:
+        return self._personal_values
 
     def table(self, name: str) -> ir.Table:
         if name not in self._views:
