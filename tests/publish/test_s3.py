@@ -443,3 +443,26 @@ def test_a_conditional_put_in_conflict_counts_as_lost(url: str) -> None:
     assert answered and log.manifest().version == 0
     log.commit(Manifest().next())  # the retry
     assert own_process_log(url).manifest().version == 1
+
+
+def test_a_closed_hour_is_compacted_on_s3(tmp_path: Path, url: str) -> None:
+    """Compaction with puts for writes (no rename): the same rows in one object, the replaced
+    objects kept for the grace, then deleted."""
+    from .test_compaction import SMALL, Clock, publish_rounds, rows
+
+    a, b = collectors(tmp_path, url)
+    log = own_process_log(url)
+    with a, b:
+        publish_rounds(log, a, b)
+    before, small = rows(log), set(log.manifest().files)
+    assert len(small) == 6
+    clock = Clock()
+    clock.next_hour()
+    publisher = Publisher(own_process_log(url), compaction=SMALL, now=clock)
+    assert publisher.publish().compacted == 6
+    (compacted,) = log.manifest().files
+    assert rows(log) == before
+    assert set(log.event_files()) == small | {compacted}  # in their grace
+    clock.at += SMALL.grace.total_seconds()
+    publisher.publish()
+    assert log.event_files() == [compacted]
