@@ -245,7 +245,6 @@ class Workspace:
         from empreinte.analytics.log import AnalyticsLog
         from empreinte.identity.at_scale import rebuild_on_spark
         from empreinte.privacy.consent import PURPOSES, policy_of
-        from empreinte.publish.log import PublishedLog
         from empreinte.store.spark import published
         from empreinte.store.spark.backend import SparkAnalytics
         from empreinte.store.spark.session import spark_session
@@ -261,16 +260,7 @@ class Workspace:
         settings = self.analytics_settings()
         identity = self.identity
         policy = policy_of(self)
-        # What the snapshot's rows depend on, rendered the same in every process (sorted).
-        basis = "|".join(
-            [
-                identity.fingerprint(),
-                repr(settings),
-                repr(sorted(policy.defaults.items())),
-                repr(sorted(policy.trusted_sources)),
-                repr(PURPOSES),
-            ]
-        )
+        basis = _derived_basis(identity.fingerprint(), settings, policy)
 
         def identities(events: str, output: Path) -> None:
             rebuild_on_spark(
@@ -295,7 +285,7 @@ class Workspace:
             self.engine.export_parquet(directory, ["products"])
             self.engine.export_parquet(directory, published.EMPTY, empty=True)
 
-        log = PublishedLog(url)
+        log = self.published.log()  # with `[publish.storage_options]`
         manifest = log.manifest()
         with self._analytics_lock:
             snapshot = published.prepare(
@@ -353,13 +343,8 @@ class Workspace:
             state = self.engine.identity_store().read_state()
             upto = int(state.get(CURSOR, "0"))
             rules = state.get(FINGERPRINT, "")
-            # The purposes and the consent policy too: consent_state holds one row per
-            # profile and purpose, by the defaults and trusted sources of `[consent]` (spelt
-            # sorted: a frozenset's order changes between processes).
             policy = policy_of(self)
-            consent = (sorted(policy.defaults.items()), sorted(policy.trusted))
-            basis = f"{rules}|{log.settings!r}|{PURPOSES}|{consent}"
-            basis = hashlib.sha256(basis.encode()).hexdigest()[:32]
+            basis = _derived_basis(rules, log.settings, policy)
             done = self.engine.derived_state(table)
             if done == (basis, upto):
                 return
@@ -710,6 +695,19 @@ _FIELD_NAMES = {
     "context": "context",
     "integrations": "integrations",
 }
+
+
+def _derived_basis(fingerprint: str, settings: AnalyticsSettings, policy: ConsentPolicy) -> str:
+    """What every row derived for analytics depends on, hashed: the identity graph's
+    fingerprint (rules, salt, overrides), the report settings, the purposes and the consent
+    policy (consent_state holds one row per profile and purpose, by the defaults and trusted
+    sources of `[consent]`, spelt sorted: a frozenset's order changes between processes). The
+    workspace's derived tables and the published log's snapshots are keyed by it."""
+    from empreinte.privacy.consent import PURPOSES
+
+    consent = (sorted(policy.defaults.items()), sorted(policy.trusted))
+    basis = f"{fingerprint}|{settings!r}|{PURPOSES}|{consent}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
 def _segment_fields(fields: dict[str, Any]) -> dict[str, Any]:

@@ -125,8 +125,7 @@ def compact_once(
             for path in by_hour[hour]:
                 del files[path]
                 removed.append(path)
-        grace = compaction.grace.total_seconds()
-        retired = {p: t for p, t in manifest.retired.items() if now - t < grace}
+        retired = kept_for_readers(manifest, compaction.grace.total_seconds(), now)
         retired.update((p, int(now)) for p in removed)
         version = manifest.next(
             files={**files, **added},
@@ -144,9 +143,10 @@ def compact_once(
     raise ManifestConflict(f"compaction gave up after {_RETRIES} conflicting commits")
 
 
-def kept_for_readers(manifest: Manifest, grace_seconds: float, now: float) -> set[str]:
-    """Files a compaction removed less than the grace ago: not yet for the clean-up."""
-    return {p for p, t in manifest.retired.items() if now - t < grace_seconds}
+def kept_for_readers(manifest: Manifest, grace_seconds: float, now: float) -> dict[str, int]:
+    """Files a compaction removed less than the grace ago (path → when): not yet for the
+    clean-up, and still `retired` in the next version."""
+    return {p: t for p, t in manifest.retired.items() if now - t < grace_seconds}
 
 
 __all__ = ["BUDGET_ROWS", "Compacted", "compact_once", "due_hours", "kept_for_readers"]

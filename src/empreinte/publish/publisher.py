@@ -198,7 +198,7 @@ class Publisher:
         consumed."""
         manifest = self.log.manifest()
         grace = self.compaction.grace.total_seconds()
-        kept = set(manifest.files) | kept_for_readers(manifest, grace, self.now())
+        kept = set(manifest.files) | kept_for_readers(manifest, grace, self.now()).keys()
         orphans = [p for p in self.log.event_files() if p not in kept]
         # A concurrent publisher may be between writing its files and committing them: only
         # files of versions already taken are orphans.
