@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -60,6 +61,17 @@ def _hypothesis_profile() -> str:
 
 
 settings.load_profile(_hypothesis_profile())
+
+
+@pytest.fixture(autouse=True)
+def _cli_engine_forgotten() -> Iterator[None]:
+    """`empreinte --engine/--source` is remembered for the run of one command; in a test
+    process, commands run one after another, and a test that invokes a sub-app directly
+    (without the root callback that sets the choice) must not inherit another test's."""
+    yield
+    common = sys.modules.get("empreinte.cli.common")
+    if common is not None:
+        common.select_engine(None)
 
 
 # -- workspaces -----------------------------------------------------------------------------
