@@ -13,11 +13,15 @@ Not a test: it prints figures. One run measures, on the same events:
    server process and its validation workers (`--workers`);
 
 then kills the server with SIGKILL, reopens the log and checks that it holds exactly the
-acknowledged events. The client is a raw-socket asyncio loop that only writes prepared bytes and
+acknowledged events. The demo's events carry the voice of the customer: calls' and chats'
+transcripts, reviews and survey comments, each redacted at the door by spaCy's named-entity
+models (privacy/text_pii/); `--without-texts` leaves those events out, to measure the rest of
+the path. The client is a raw-socket asyncio loop that only writes prepared bytes and
 reads short answers, so that it leaves the CPU to the server.
 
     .venv/bin/python bench/ingest.py [--events 300000] [--clients 8] [--batch 500] [--gzip]
                                      [--workers N]   # the server's validation processes
+                                     [--without-texts]   # no event that carries a text
                                      [--profile server.raw]   # py-spy, GIL-holding samples
 """
 
@@ -47,6 +51,7 @@ from typing import Any
 import orjson
 
 import empreinte
+from empreinte.collect.text_redaction import has_texts
 from empreinte.collect.validate import normalise, now_micros
 from empreinte.demo import generate
 from empreinte.privacy.pii import IngestPolicy
@@ -65,14 +70,18 @@ WARM_UP_EVENTS = 200
 # -- the events -------------------------------------------------------------------------------
 
 
-def demo_messages(count: int, seed: int) -> list[dict[str, Any]]:
-    """`count` Segment messages from the demo generator, each with a unique messageId.
+def demo_messages(count: int, seed: int, texts: bool = True) -> list[dict[str, Any]]:
+    """`count` Segment messages from the demo generator, each with a unique messageId; without
+    the messages that carry a text to redact when `texts` is false.
 
     Unique ids: a retry would be dropped as a duplicate, and the log must end up holding
     exactly what was acknowledged.
     """
     people = max(50, count // 40)  # about 50 events per person and year
-    messages = list(itertools.islice(generate(people=people, months=12, seed=seed), count))
+    stream = generate(people=people, months=12, seed=seed)
+    if not texts:
+        stream = (m for m in stream if not has_texts(m.get("event"), m.get("properties")))
+    messages = list(itertools.islice(stream, count))
     while len(messages) < count:  # never for the default sizes: the stream is long enough
         messages.extend(dict(m) for m in messages[: count - len(messages)])
     for index, message in enumerate(messages):
@@ -407,6 +416,11 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, help="the server's validation processes (default: serve's)"
     )
+    parser.add_argument(
+        "--without-texts",
+        action="store_true",
+        help="leave out the events that carry a text to redact (transcripts, verbatims)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
     parser.add_argument(
         "--profile", type=Path, help="record the server with py-spy into this file (raw format)"
@@ -415,7 +429,8 @@ def main() -> None:
 
     cores = os.cpu_count() or 1
     print(f"machine: {cores} cores, shared by the server and the load client (same host)")
-    messages = demo_messages(args.events, args.seed)
+    messages = demo_messages(args.events, args.seed, texts=not args.without_texts)
+    with_texts = sum(has_texts(m.get("event"), m.get("properties")) for m in messages)
     bodies = [
         orjson.dumps({"batch": messages[i : i + args.batch], "sentAt": now_iso()})
         for i in range(0, len(messages), args.batch)
@@ -425,6 +440,10 @@ def main() -> None:
         f"events: {len(messages):,} demo events (empreinte.demo.generate), "
         f"{len(bodies):,} requests of {args.batch}, "
         f"{mean_size:.0f} bytes of JSON per event" + (", gzip level 1" if args.gzip else "")
+    )
+    print(
+        f"        {with_texts:,} of them ({with_texts / len(messages):.1%}) carry a text the "
+        "collector redacts (transcripts, reviews, comments)"
     )
 
     root = Path(tempfile.mkdtemp(prefix="empreinte-bench-"))
