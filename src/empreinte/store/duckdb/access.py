@@ -45,3 +45,4 @@ class DuckDBTables:
             if isinstance(exc, duckdb.Error):
                 raise StorageError(f"could not {what}: {exc}") from exc
             raise
+        self._engine.checkpoint_if_large()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from empreinte.store.voc_originals_store import VocOriginalsStore
     from empreinte.store.voc_store import VocStore
 from empreinte.store.columns import ROW_SCHEMA, to_table
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.records import COLUMNS, ApiToken, EventFilter, EventRow, SourceKey
 
 # Tables derived from the log for analytics (`write_derived`).
@@ -102,6 +103,9 @@ class DuckDBEngine:
         self._wal = path.with_name(path.name + ".wal")
         self._wal_size: int | None = None  # after our last COMMIT; None: no WAL file then
         self._checkpoint_deferred = False  # for want of space, or failed: logged once
+        # Checkpoints come from the writer's appends and from other writes (`checkpoint_if_large`):
+        # one at a time, each with the WAL size it read.
+        self._wal_lock = threading.Lock()
         if not read_only:
             # GLOBAL: no cursor's COMMIT checkpoints (see _CHECKPOINT_WAL).
             self._con.execute("SET GLOBAL wal_autocheckpoint = '1000TB'")
@@ -122,7 +126,7 @@ class DuckDBEngine:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
         )
-        row = cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        row = first_row(cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations"))
         done = int(row[0]) if row else 0
         for version, sql in enumerate(MIGRATIONS[done:], start=done + 1):
             cur.execute("BEGIN")
@@ -171,17 +175,31 @@ class DuckDBEngine:
             raise StorageError(f"could not append {len(rows)} events: {exc}") from exc
         finally:
             cur.unregister("_incoming")
-        try:
-            self._sync_new_wal()
-        except OSError as exc:
-            raise StorageError(f"could not sync the workspace directory: {exc}") from exc
-        self._checkpoint_if_room(cur)
+        with self._wal_lock:
+            try:
+                self._sync_new_wal()
+            except OSError as exc:
+                raise StorageError(f"could not sync the workspace directory: {exc}") from exc
+            self._checkpoint_if_room(cur, self._wal_size)
 
-    def _checkpoint_if_room(self, cur: duckdb.DuckDBPyConnection) -> None:
-        """Checkpoint the WAL into the database file once it is large, if the disk has room.
-        Never raises: the rows are already durable, and a failure here must not turn their
-        acknowledgement into a refusal (the client's retry would be stored twice)."""
-        size = self._wal_size
+    def checkpoint_if_large(self) -> None:
+        """After a write other than an append (derived tables, segment members, identities,
+        an erasure): the WAL checkpointed as appends do, once large and if the disk has room.
+        Without it, a server that refreshes segments or derives tables but receives no events
+        would let the WAL grow until its next append."""
+        if self._read_only:
+            return
+        with self._wal_lock:
+            try:
+                size = self._wal.stat().st_size
+            except OSError:  # no WAL: nothing to fold in
+                return
+            self._checkpoint_if_room(self._cur(), size)
+
+    def _checkpoint_if_room(self, cur: duckdb.DuckDBPyConnection, size: int | None) -> None:
+        """Checkpoint the WAL (of `size` bytes) into the database file once it is large, if the
+        disk has room. Never raises: the rows are already durable, and a failure here must not
+        turn their acknowledgement into a refusal (the client's retry would be stored twice)."""
         if size is None or size < _CHECKPOINT_WAL:
             return
         try:
@@ -200,6 +218,8 @@ class DuckDBEngine:
             return
         try:
             cur.execute("CHECKPOINT")
+        except duckdb.TransactionException:
+            return  # another write is under way (a thread's transaction): the next write's turn
         except duckdb.Error as exc:
             # Retried at the next append (another transaction in the way, say): logged once
             # until one succeeds, not at every commit of a busy server.
@@ -208,6 +228,7 @@ class DuckDBEngine:
             self._checkpoint_deferred = True
             return
         self._checkpoint_deferred = False
+        self._wal_size = None  # the next COMMIT creates the WAL anew: `_sync_new_wal` syncs it
 
     def _sync_new_wal(self) -> None:
         """fsync the workspace directory when this COMMIT created the WAL file anew.
@@ -233,13 +254,11 @@ class DuckDBEngine:
 
     def max_seq(self) -> int:
         # An erasure may have deleted the last events: their seqs stay taken (`seq_floor`).
-        row = (
-            self._cur()
-            .execute(
+        row = first_row(
+            self._cur().execute(
                 "SELECT greatest((SELECT coalesce(max(seq), 0) FROM events), "
                 "(SELECT coalesce(max(max_seq), 0) FROM seq_floor))"
             )
-            .fetchone()
         )
         return int(row[0]) if row else 0
 
@@ -357,7 +376,7 @@ class DuckDBEngine:
 
     def count_events(self, flt: EventFilter) -> int:
         where, params = self._where(flt)
-        row = self._cur().execute(f"SELECT count(*) FROM events{where}", params).fetchone()
+        row = first_row(self._cur().execute(f"SELECT count(*) FROM events{where}", params))
         return int(row[0]) if row else 0
 
     def find_events(
@@ -391,7 +410,7 @@ class DuckDBEngine:
         process while this one holds the file."""
         cur = self._con.cursor()
         try:
-            (name,) = cur.execute("SELECT current_database()").fetchone() or ("",)
+            (name,) = first_row(cur.execute("SELECT current_database()")) or ("",)
             cur.execute("ATTACH ? AS _snapshot", [str(target)])
             try:
                 cur.execute(f'COPY FROM DATABASE "{name}" TO _snapshot')
@@ -575,6 +594,7 @@ class DuckDBEngine:
                 raise StorageError(f"could not write {table}: {exc}") from exc
         finally:
             cur.close()
+        self.checkpoint_if_large()
 
     def analytics(self) -> AnalyticsBackend:
         """Ibis over a cursor of its own (the caller closes it)."""

@@ -243,8 +243,11 @@ class DuckDBIdentityStore(DuckDBTables):
                 )
             self._set_state(cur, state)
 
-    def rebuild_session(self, upto: int) -> contextlib.AbstractContextManager[RebuildSession]:
-        return _DuckDBRebuild(self._cur(), upto)
+    @contextlib.contextmanager
+    def rebuild_session(self, upto: int) -> Iterator[RebuildSession]:
+        with _DuckDBRebuild(self._cur(), upto) as session:
+            yield session
+        self._engine.checkpoint_if_large()  # a rebuild rewrites every identity
 
     # -- loading the resolver's state -----------------------------------------------------
 

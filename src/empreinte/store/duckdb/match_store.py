@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from empreinte.errors import StorageError
 from empreinte.store.duckdb.engine import DuckDBEngine
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.match_store import MatchReview, ReviewStatus
 
 _COLUMNS = (
@@ -122,9 +123,9 @@ class DuckDBMatchStore:
 
     def get(self, review_id: str) -> MatchReview | None:
         with self._cur() as cur:
-            row = cur.execute(
-                f"SELECT {_SELECT} FROM match_reviews WHERE review_id = ?", [review_id]
-            ).fetchone()
+            row = first_row(
+                cur.execute(f"SELECT {_SELECT} FROM match_reviews WHERE review_id = ?", [review_id])
+            )
         return _review(row) if row else None
 
     def list(
@@ -143,15 +144,17 @@ class DuckDBMatchStore:
     def count(self, status: str | None = ReviewStatus.PENDING) -> int:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
         with self._cur() as cur:
-            row = cur.execute(f"SELECT count(*) FROM match_reviews {where}", params).fetchone()
+            row = first_row(cur.execute(f"SELECT count(*) FROM match_reviews {where}", params))
         return int(row[0]) if row else 0
 
     def decide(self, review_id: str, status: str, actor: str, at: datetime) -> bool:
         """Mark a pending review accepted or rejected; False when it was not pending."""
         with self._cur() as cur:
-            row = cur.execute(
-                "UPDATE match_reviews SET status = ?, decided_at = ?, decided_by = ? "
-                "WHERE review_id = ? AND status = 'pending' RETURNING review_id",
-                [status, at, actor, review_id],
-            ).fetchone()
+            row = first_row(
+                cur.execute(
+                    "UPDATE match_reviews SET status = ?, decided_at = ?, decided_by = ? "
+                    "WHERE review_id = ? AND status = 'pending' RETURNING review_id",
+                    [status, at, actor, review_id],
+                )
+            )
         return row is not None

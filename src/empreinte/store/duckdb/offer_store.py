@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from empreinte.store.duckdb.access import DuckDBTables
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.offer_store import FeedbackRow, Impression
 
 
@@ -78,7 +79,7 @@ class DuckDBOfferStore(DuckDBTables):
         self, seq: int, events: Sequence[str], limit: int
     ) -> tuple[list[FeedbackRow], int]:
         cur = self._cur()
-        top = cur.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        top = first_row(cur.execute("SELECT coalesce(max(seq), 0) FROM events"))
         upto = int(top[0]) if top else 0
         if upto <= seq:
             return [], seq

@@ -22,6 +22,7 @@ from empreinte.errors import ConfigError, StorageError
 from empreinte.store.duckdb.access import DuckDBTables
 from empreinte.store.duckdb.engine import DuckDBEngine
 from empreinte.store.duckdb.ownership import owner_sql
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.ownership import Ownership
 from empreinte.store.privacy_store import (
     CONSENT_EVENT,
@@ -80,13 +81,11 @@ class DuckDBPrivacyStore(DuckDBTables):
 
     def user(self, username: str) -> tuple[str, str] | None:
         """(password hash, role) of an active user, or None."""
-        row = (
-            self._cur()
-            .execute(
+        row = first_row(
+            self._cur().execute(
                 "SELECT password_hash, role FROM users WHERE username = ? AND disabled_at IS NULL",
                 [username],
             )
-            .fetchone()
         )
         return (str(row[0]), str(row[1])) if row else None
 
@@ -117,23 +116,19 @@ class DuckDBPrivacyStore(DuckDBTables):
         )
 
     def session_ended(self, token_hash: str) -> bool:
-        row = (
-            self._cur()
-            .execute("SELECT 1 FROM ended_sessions WHERE token_hash = ?", [token_hash])
-            .fetchone()
+        row = first_row(
+            self._cur().execute("SELECT 1 FROM ended_sessions WHERE token_hash = ?", [token_hash])
         )
         return row is not None
 
     def disable_user(self, username: str) -> bool:
         """Disable an active user; False when there is none of that name."""
-        row = (
-            self._cur()
-            .execute(
+        row = first_row(
+            self._cur().execute(
                 "UPDATE users SET disabled_at = ? WHERE username = ? AND disabled_at IS NULL "
                 "RETURNING username",
                 [datetime.now(UTC), username],
             )
-            .fetchone()
         )
         return row is not None
 
@@ -150,10 +145,10 @@ class DuckDBPrivacyStore(DuckDBTables):
 
     def suppression_entry(self, id_hash: str) -> tuple[datetime, str] | None:
         """(when, erasure id) of a suppressed hash."""
-        row = (
-            self._cur()
-            .execute("SELECT added_at, erasure_id FROM suppression WHERE id_hash = ?", [id_hash])
-            .fetchone()
+        row = first_row(
+            self._cur().execute(
+                "SELECT added_at, erasure_id FROM suppression WHERE id_hash = ?", [id_hash]
+            )
         )
         return (row[0], str(row[1])) if row else None
 
@@ -252,10 +247,12 @@ class DuckDBPrivacyStore(DuckDBTables):
                 keys = "(SELECT key FROM _er_keys)"
                 exclusive = "(SELECT key FROM _er_exclusive)"
                 profiles = "(SELECT id FROM _er_profiles)"
-                row = tx.execute(
-                    f"SELECT count(*) FROM events WHERE seq IN {seqs} AND event = ?",
-                    [CONSENT_EVENT],
-                ).fetchone()
+                row = first_row(
+                    tx.execute(
+                        f"SELECT count(*) FROM events WHERE seq IN {seqs} AND event = ?",
+                        [CONSENT_EVENT],
+                    )
+                )
                 # The numbering goes on after the events deleted, never reusing their seqs.
                 tx.execute("INSERT INTO seq_floor SELECT coalesce(max(seq), 0) FROM events")
                 counts["events"] = _delete(tx, "events", f"seq IN {seqs}")
@@ -330,7 +327,7 @@ class DuckDBPrivacyStore(DuckDBTables):
         return [(int(seq), list(ids)) for seq, ids in rows]
 
     def erasure_count(self) -> int:
-        row = self._cur().execute("SELECT count(*) FROM erasure_audit").fetchone()
+        row = first_row(self._cur().execute("SELECT count(*) FROM erasure_audit"))
         return int(row[0]) if row else 0
 
     def erasures(self) -> list[dict[str, Any]]:
@@ -477,7 +474,7 @@ def _scrub(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan) -> dict[str, int]:
             + " OR ".join(["list_has_any(identifiers, ?::VARCHAR[])", *found]),
             [keys, keys, *[p for _ in _JSON_COLUMNS for p in pseudonyms]],
         )
-        row = tx.execute("SELECT count(*) FROM _er_touched").fetchone()
+        row = first_row(tx.execute("SELECT count(*) FROM _er_touched"))
         events = int(row[0]) if row else 0
         if events:
             sql, params = _scrub_update(plan, keys)
@@ -544,7 +541,7 @@ def _scrub_update(plan: ErasurePlan, keys: list[str]) -> tuple[str, list[Any]]:
 
 
 def _delete(cur: duckdb.DuckDBPyConnection, table: str, where: str) -> int:
-    row = cur.execute(f"DELETE FROM {table} WHERE {where}").fetchone()
+    row = first_row(cur.execute(f"DELETE FROM {table} WHERE {where}"))
     return int(row[0]) if row else 0
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from empreinte.store.duckdb.access import DuckDBTables
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.product_store import PRODUCT_COLUMNS, Product
 
 _SELECT = ", ".join(PRODUCT_COLUMNS)
@@ -49,23 +50,21 @@ class DuckDBProductStore(DuckDBTables):
         return [_product(row) for row in rows.fetchall()]
 
     def get(self, product_id: str) -> Product | None:
-        found = (
-            self._cur()
-            .execute(f"SELECT {_SELECT} FROM products WHERE product_id = ?", [product_id])
-            .fetchone()
+        found = first_row(
+            self._cur().execute(
+                f"SELECT {_SELECT} FROM products WHERE product_id = ?", [product_id]
+            )
         )
         return _product(found) if found else None
 
     def by_sku(self, sku: str) -> Product | None:
-        found = (
-            self._cur()
-            .execute(
+        found = first_row(
+            self._cur().execute(
                 f"SELECT {_SELECT} FROM products WHERE sku = ? ORDER BY product_id LIMIT 1", [sku]
             )
-            .fetchone()
         )
         return _product(found) if found else None
 
     def count(self) -> int:
-        row = self._cur().execute("SELECT count(*) FROM products").fetchone()
+        row = first_row(self._cur().execute("SELECT count(*) FROM products"))
         return int(row[0]) if row else 0

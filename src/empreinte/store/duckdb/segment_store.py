@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from empreinte.errors import StorageError
 from empreinte.store.duckdb.access import DuckDBTables
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.segment_store import (
     HistoryStep,
     MembershipChange,
@@ -41,7 +42,7 @@ class DuckDBSegmentStore(DuckDBTables):
 
     def create(self, segment: SegmentDefinition) -> bool:
         with self._transaction(f"save segment {segment.name!r}") as cur:
-            taken = cur.execute("SELECT 1 FROM segments WHERE name = ?", [segment.name]).fetchone()
+            taken = first_row(cur.execute("SELECT 1 FROM segments WHERE name = ?", [segment.name]))
             if taken:
                 return False
             cur.execute(
@@ -54,25 +55,27 @@ class DuckDBSegmentStore(DuckDBTables):
         self, name: str, expression: str, description: str | None, schedule: str | None
     ) -> bool:
         with self._transaction(f"update segment {name!r}") as cur:
-            row = cur.execute(
-                "UPDATE segments SET expression = ?, description = ?, schedule = ? "
-                "WHERE name = ? RETURNING name",
-                [expression, description, schedule, name],
-            ).fetchone()
+            row = first_row(
+                cur.execute(
+                    "UPDATE segments SET expression = ?, description = ?, schedule = ? "
+                    "WHERE name = ? RETURNING name",
+                    [expression, description, schedule, name],
+                )
+            )
         return row is not None
 
     def delete(self, name: str) -> bool:
         with self._transaction(f"delete segment {name!r}") as cur:
             cur.execute("DELETE FROM segment_members WHERE segment = ?", [name])
             cur.execute("DELETE FROM segment_history WHERE segment = ?", [name])
-            row = cur.execute(
-                "DELETE FROM segments WHERE name = ? RETURNING name", [name]
-            ).fetchone()
+            row = first_row(
+                cur.execute("DELETE FROM segments WHERE name = ? RETURNING name", [name])
+            )
         return row is not None
 
     def get(self, name: str) -> SegmentDefinition | None:
         row = self._cur().execute(f"SELECT {_SELECT} FROM segments WHERE name = ?", [name])
-        found = row.fetchone()
+        found = first_row(row)
         return _definition(found) if found else None
 
     def list(self) -> builtins.list[SegmentDefinition]:
@@ -123,6 +126,7 @@ class DuckDBSegmentStore(DuckDBTables):
                 self._engine.segment_writes.release()
         finally:
             cur.close()
+        self._engine.checkpoint_if_large()
         return RefreshCounts(new.num_rows, len(entered), len(left))
 
     def sizes(self) -> dict[str, int]:

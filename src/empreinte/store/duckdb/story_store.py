@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from empreinte.store.duckdb.access import DuckDBTables
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.story_store import StoryLink
 
 _COLUMNS = ("link_id", "profile_id", "year", "lang", "created_at", "created_by")
@@ -28,10 +29,8 @@ class DuckDBStoryStore(DuckDBTables):
             )
 
     def link(self, link_id: str) -> StoryLink | None:
-        found = (
-            self._cur()
-            .execute(f"SELECT {_SELECT} FROM story_links WHERE link_id = ?", [link_id])
-            .fetchone()
+        found = first_row(
+            self._cur().execute(f"SELECT {_SELECT} FROM story_links WHERE link_id = ?", [link_id])
         )
         return _link(found) if found else None
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from empreinte.store.duckdb.access import DuckDBTables
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.voc_originals_store import OriginalsAuditEntry
 
 _COLUMNS = ("done_at", "actor", "action", "seq", "outcome")
@@ -14,14 +15,12 @@ class DuckDBVocOriginalsStore(DuckDBTables):
     """The originals' audit in the workspace's DuckDB file."""
 
     def sealed(self, seq: int, vault_key: str) -> str | None:
-        row = (
-            self._cur()
-            .execute(
+        row = first_row(
+            self._cur().execute(
                 """SELECT json_extract_string("values", '$."' || ? || '"')
                    FROM pii_vault WHERE seq = ?""",
                 [vault_key, seq],
             )
-            .fetchone()
         )
         return None if row is None else row[0]
 

@@ -11,6 +11,7 @@ import orjson
 import pyarrow as pa
 
 from empreinte.store.duckdb.access import DuckDBTables
+from empreinte.store.duckdb.results import first_row
 from empreinte.store.voc_store import LogText, TextFilter, TextRow, Topic
 
 _CONVERSATIONS = ("Call Completed", "Chat Completed")
@@ -74,7 +75,7 @@ class DuckDBVocStore(DuckDBTables):
         return int(value) if value else 0
 
     def state(self, name: str) -> str | None:
-        row = self._cur().execute("SELECT value FROM voc_state WHERE name = ?", [name]).fetchone()
+        row = first_row(self._cur().execute("SELECT value FROM voc_state WHERE name = ?", [name]))
         return str(row[0]) if row else None
 
     def set_state(self, name: str, value: str) -> None:
@@ -138,6 +139,7 @@ class DuckDBVocStore(DuckDBTables):
                 raise
         finally:
             cur.close()
+        self._engine.checkpoint_if_large()
 
     def topics(self) -> list[Topic]:
         rows = (
@@ -193,6 +195,7 @@ class DuckDBVocStore(DuckDBTables):
                 raise
         finally:
             cur.close()
+        self._engine.checkpoint_if_large()
 
     def add_text_topics(self, seqs: np.ndarray, topic_ids: np.ndarray, weights: np.ndarray) -> None:
         if not len(seqs):
@@ -217,10 +220,12 @@ class DuckDBVocStore(DuckDBTables):
 
     def rename_topic(self, topic_id: int, label: str | None) -> bool:
         with self._transaction(f"rename topic {topic_id}") as cur:
-            row = cur.execute(
-                "UPDATE voc_topics SET label = ? WHERE topic_id = ? RETURNING topic_id",
-                [label, topic_id],
-            ).fetchone()
+            row = first_row(
+                cur.execute(
+                    "UPDATE voc_topics SET label = ? WHERE topic_id = ? RETURNING topic_id",
+                    [label, topic_id],
+                )
+            )
         return row is not None
 
     def merge_topic(self, topic_id: int, into: int | None) -> bool:
@@ -230,9 +235,9 @@ class DuckDBVocStore(DuckDBTables):
                 return False
             if into is not None:
                 # Merge into the target's own target: chains stay one step long.
-                row = cur.execute(
-                    "SELECT merged_into FROM voc_topics WHERE topic_id = ?", [into]
-                ).fetchone()
+                row = first_row(
+                    cur.execute("SELECT merged_into FROM voc_topics WHERE topic_id = ?", [into])
+                )
                 into = int(row[0]) if row and row[0] is not None else into
                 if into == topic_id:
                     return False
@@ -286,7 +291,7 @@ class DuckDBVocStore(DuckDBTables):
     def count_texts(self, flt: TextFilter) -> int:
         where, params = _where(flt)
         row = self._cur().execute(f"SELECT count(*) FROM voc_texts t WHERE {where}", params)
-        found = row.fetchone()
+        found = first_row(row)
         return int(found[0]) if found else 0
 
     def text(self, seq: int) -> dict[str, Any] | None:
