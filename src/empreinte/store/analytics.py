@@ -50,7 +50,19 @@ class AnalyticsBackend(Protocol):
         the published log, which is pseudonymised (store/spark/published.py)."""
         ...
 
+    @property
+    def in_process(self) -> bool:
+        """Whether the engine runs in this process, so that a result moves to numpy at no
+        transfer cost (DuckDB; not a Spark cluster): analyses may then compute a step there
+        (analytics/journeys/funnels_walk.py)."""
+        ...
+
     def table(self, name: str) -> ir.Table: ...
+
+    def register_arrow(self, name: str, rows: pa.Table) -> ir.Table:
+        """`rows`, computed in this process, as a table the next queries of this backend
+        can read (until it closes)."""
+        ...
 
     def local_time(self, moment: ir.TimestampValue, zone: str) -> ir.TimestampValue:
         """The wall-clock time in `zone` (an IANA name) of an instant, as a naive timestamp."""

@@ -1,5 +1,6 @@
-"""The funnel engine (funnels_core.attempts on DuckDB) against a plain-Python reference on
-random small journeys, every mode, people and entries; and the consistency properties: a
+"""The funnel engine (funnels_core.attempts on DuckDB, and funnels_walk, the in-process walk
+the reports use on DuckDB) against a plain-Python reference on random small journeys, every
+mode, people and entries; and the consistency properties: a
 prefix of the steps never converts less than the whole funnel, and unordered ≥ ordered ≥
 strict at every step."""
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
 import ibis
 import pandas as pd
 import pytest
@@ -18,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from empreinte.analytics.journeys.funnels_core import add_entries, attempts
+from empreinte.analytics.journeys.funnels_walk import walked_attempts
+from empreinte.store.duckdb.analytics import DuckDBAnalytics
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NAMES = ("A", "B", "C", "D")  # funnel steps; "N" is any other touchpoint
@@ -128,6 +132,10 @@ def engine(
         table = table.filter(table.step.isin(list(steps)))
     if entries:
         table = add_entries(table, timedelta(seconds=window), first_step_only=mode != "unordered")
+    if plan == "walk":
+        assert mode == "ordered" and not entries, "the walk counts people in ordered mode"
+        walked = walked_attempts(WALK, table, len(steps), timedelta(seconds=window))
+        return WALK.to_pyarrow(walked).to_pandas()
     found = attempts(
         table, len(steps), timedelta(seconds=window), mode=mode, entries=entries, plan=plan
     )
@@ -136,6 +144,7 @@ def engine(
 
 
 CON = ibis.duckdb.connect()
+WALK = DuckDBAnalytics(duckdb.connect())  # as a workspace's reports have it
 
 
 def seconds_of(value: Any) -> int:
@@ -185,7 +194,13 @@ def random_journeys(seed: int, people: int = 300) -> list[Touch]:
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize(
     ("mode", "plan"),
-    [("ordered", "asof"), ("ordered", "layered"), ("ordered", "chained"), ("strict", "auto")],
+    [
+        ("ordered", "walk"),
+        ("ordered", "asof"),
+        ("ordered", "layered"),
+        ("ordered", "chained"),
+        ("strict", "auto"),
+    ],
 )
 def test_ordered_and_strict_match_the_reference(seed: int, mode: str, plan: str) -> None:
     touches, window = random_journeys(seed), 10 * seed
@@ -225,15 +240,17 @@ def test_entries_match_the_reference(seed: int, plan: str) -> None:
     assert reach(list(got["depth"]), 3) == reach(expected, 3)
 
 
+@pytest.mark.parametrize("plan", ["asof", "walk"])
 @pytest.mark.parametrize("steps", [NAMES, ("A", "A", "B"), ("A", "B", "A", "C")])
 @FAST
 @given(touches=journeys, window=windows)
-def test_the_asof_plan_matches_the_reference(
-    steps: tuple[str, ...], touches: list[Touch], window: int
+def test_the_asof_plan_and_the_walk_match_the_reference(
+    plan: str, steps: tuple[str, ...], touches: list[Touch], window: int
 ) -> None:
     # Many touchpoints share a second here, and a repeated step makes one touchpoint match
-    # two steps: the strict (at, seq) order of the ASOF key is exercised.
-    got = engine(touches, steps, window, "ordered", plan="asof").set_index("profile_id")
+    # two steps: the strict (at, seq) order of the ASOF key and of the walk's sort is
+    # exercised, and a touchpoint never extends its own attempt.
+    got = engine(touches, steps, window, "ordered", plan=plan).set_index("profile_id")
     for person, mine in by_person(touches).items():
         depth, times = reference_ordered(mine, steps, window, strict=False)
         if depth == 0:
@@ -268,6 +285,21 @@ def test_the_asof_plan_carries_entries_and_positions_as_the_layered_one(
         frame = CON.execute(expr).sort_values(["profile_id", "entry"]).reset_index(drop=True)
         found[plan] = frame
     pd.testing.assert_frame_equal(found["asof"], found["layered"])
+
+
+@FAST
+@given(journeys, windows)
+def test_the_walk_carries_positions_as_the_asof_plan(touches: list[Touch], window: int) -> None:
+    table = table_of(touches, NAMES)
+    table = table.filter(table.step.isin(list(NAMES)))
+    order = ibis.window(group_by=table.profile_id, order_by=[table.at, table.seq])
+    table = table.mutate(pos=ibis.row_number().over(order))
+    span = timedelta(seconds=window)
+    asof = attempts(table, len(NAMES), span, mode="ordered", positions=True, plan="asof")
+    walked = walked_attempts(WALK, table, len(NAMES), span, positions=True)
+    expected = CON.execute(asof).sort_values("profile_id").reset_index(drop=True)
+    got = WALK.to_pyarrow(walked).to_pandas().sort_values("profile_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
 
 
 @FAST

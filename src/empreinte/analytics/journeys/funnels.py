@@ -29,6 +29,7 @@ from empreinte.analytics.attributes import (
 )
 from empreinte.analytics.journeys.funnels_core import add_entries, attempts
 from empreinte.analytics.journeys.funnels_spec import Exclusion, FunnelSpec
+from empreinte.analytics.journeys.funnels_walk import walked_attempts
 from empreinte.analytics.journeys.steps import Step
 from empreinte.analytics.journeys.touchpoints import JourneyScope, touchpoints
 from empreinte.analytics.log import AnalyticsLog
@@ -126,9 +127,12 @@ def counted_attempts(
     rows = funnel_rows(log, spec, scope)
     n = len(spec.steps)
     entries = spec.count == "entries"
-    found = attempts(
-        rows, n, spec.window, mode=spec.mode, entries=entries, positions=_positions(spec)
-    )
+    if spec.mode == "ordered" and not entries and log.backend.in_process:
+        found = walked_attempts(log.backend, rows, n, spec.window, positions=_positions(spec))
+    else:
+        found = attempts(
+            rows, n, spec.window, mode=spec.mode, entries=entries, positions=_positions(spec)
+        )
     keys = ["profile_id", "entry"] if entries else ["profile_id"]
     for q, exclusion in enumerate(spec.exclusions):
         found = _without_excluded(found, rows, q, exclusion, spec, keys)

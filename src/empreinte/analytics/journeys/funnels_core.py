@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 from empreinte.errors import AnalyticsError
 
 
-def _seconds(window: timedelta) -> int:
+def window_seconds(window: timedelta) -> int:
     seconds = window.total_seconds()
     if seconds != int(seconds) or seconds <= 0:
         raise AnalyticsError(f"the conversion window must be whole seconds, not {window}")
@@ -52,7 +52,7 @@ def add_entries(table: ir.Table, window: timedelta, *, first_step_only: bool) ->
     run of step-1 touchpoints (of any funnel touchpoint, `first_step_only=False`, for the
     unordered mode), each less than or exactly `window` after the previous one; a touchpoint
     more than `window` after the previous starts the next entry."""
-    span = ibis.interval(seconds=_seconds(window))
+    span = ibis.interval(seconds=window_seconds(window))
     starts = table.m1 if first_step_only else _any_step(table)
     before = ibis.window(group_by=table.profile_id, order_by=[table.at, table.seq], rows=(None, -1))
     last = ibis.ifelse(starts, table.at, _null_time()).max().over(before)
@@ -95,7 +95,7 @@ def chained_levels(
 ) -> ir.Table:
     """`table` with, for each step k, the chain of the attempt reaching step k on this row
     (`lK_t1` … `lK_tK`, and `lK_e`, `lK_p`), NULL when the row does not reach it."""
-    span = ibis.interval(seconds=_seconds(window))
+    span = ibis.interval(seconds=window_seconds(window))
     null_int = ibis.null("int64")
     first = {"l1_t1": ibis.ifelse(table.m1, table.at, _null_time())}
     if entries:
@@ -165,7 +165,7 @@ def layered_chains(
     """Ordered mode, level by level on ever fewer rows: the attempts that reached step k-1
     (their chains) together with the touchpoints of step k, one window each. One row per
     touchpoint and level it reaches: `level`, `t1` … `tN`, `entry`, `start_pos`."""
-    span = ibis.interval(seconds=_seconds(window))
+    span = ibis.interval(seconds=window_seconds(window))
     reached, carried_extra = _first_level(table, entries, positions)
     levels = [reached.mutate(level=ibis.literal(1, "int64"))]
     for k in range(2, steps + 1):
@@ -210,7 +210,7 @@ def asof_chains(
     largest value of every carried column (they all grow along the person's rows), so it is
     the row `layered_chains`' running `max` finds: same rows, same chains. One row per
     touchpoint and level it reaches: `level`, `t1` … `tN`, `entry`, `start_pos`."""
-    span = ibis.interval(seconds=_seconds(window))
+    span = ibis.interval(seconds=window_seconds(window))
     reached, carried_extra = _first_level(table, entries, positions)
     levels = [reached.mutate(level=ibis.literal(1, "int64"))]
     for k in range(2, steps + 1):
@@ -311,7 +311,7 @@ def unordered_levels(
     """Each funnel touchpoint as the start of an attempt: `level` (steps 1..level all within
     the window), `t1` … `tN` (when the attempt has done steps 1..j: the latest of their first
     times), `entry`, `start_pos`."""
-    span = ibis.interval(seconds=_seconds(window))
+    span = ibis.interval(seconds=window_seconds(window))
     rows = table.filter(_any_step(table))
     ahead = ibis.window(group_by=rows.profile_id, order_by=[rows.at, rows.seq], rows=(0, None))
     nexts = rows.mutate(

@@ -135,6 +135,14 @@ class DuckDBAnalytics:
     def personal_values(self) -> bool:
         return True
 
+    @property
+    def in_process(self) -> bool:
+        return True
+
+    def register_arrow(self, name: str, rows: pa.Table) -> ir.Table:
+        self._cursor.register(name, rows)  # a view of the Arrow buffers: no copy
+        return ibis.table(ibis.Schema.from_pyarrow(rows.schema), name=name)
+
     def table(self, name: str) -> ir.Table:
         # Unbound (a name and a schema): the same table for every report, so that equal
         # expressions are equal operations (see `CompiledSql`).

@@ -103,6 +103,16 @@ class SparkAnalytics:
     def personal_values(self) -> bool:
         return self._personal_values
 
+    @property
+    def in_process(self) -> bool:
+        return False  # the rows are on the executors
+
+    def register_arrow(self, name: str, rows: pa.Table) -> ir.Table:
+        view = f"{name}_{uuid.uuid4().hex[:8]}"
+        self._session.createDataFrame(rows.to_pandas()).createOrReplaceTempView(view)
+        self._views[name] = view  # dropped with the others at close
+        return self.table(name)
+
     def table(self, name: str) -> ir.Table:
         if name not in self._views:
             raise StorageError(f"table {name!r} was not exported for Spark")
