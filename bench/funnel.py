@@ -12,15 +12,17 @@ Not a test: it prints figures. One run:
    with the owner already resolved — the identity-graph join of `touchpoints()` is NOT in
    these timings (bench/cx.py times reports from the raw log);
 2. times (median and best of `--repeat` runs) the people reaching each step:
-   (a) empreinte: `funnels_core.attempts` (the Ibis expression every funnel report runs:
-       steps marked, filtered to funnel touchpoints, on DuckDB one ASOF join per step) and
-       its count by furthest step, executed by DuckDB;
+   (a) empreinte, what a workspace's funnel report runs on DuckDB in ordered mode: the steps
+       marked and the funnel's touchpoints sorted by DuckDB, walked in this process
+       (funnels_walk.walked_attempts), the count by furthest step in DuckDB; and for
+       reference its SQL plan (`funnels_core.attempts`, one ASOF join per step: what an
+       engine out of process would run), also executed by DuckDB;
    (b) ClickHouse: `windowFunnel(window)(at, step = 's1', …)` per person, then the count by
        level, on the same rows (microsecond timestamps as UInt64, the window in
        microseconds: a step exactly at the window's end counts in both);
    (c) pandas: the same chained rule with `groupby().cummax()`, vectorised;
-3. checks the three give the same count at every step and prints times and ratios (and,
-   apart, how much of empreinte's figure is Ibis building and compiling the SQL); with
+3. checks they all give the same count at every step and prints times and ratios (and,
+   apart, how much of the SQL plan's figure is Ibis building and compiling the SQL); with
    `--strict`, also compares strict mode with windowFunnel's 'strict_order' (over every
    touchpoint, not only the funnel's).
 
@@ -46,6 +48,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from empreinte.analytics.journeys.funnels_core import attempts
+from empreinte.analytics.journeys.funnels_walk import walked_attempts
+from empreinte.store.duckdb.analytics import DuckDBAnalytics
 
 STEPS = ("Product Viewed", "Product Added", "Cart Viewed", "Checkout Started", "Order Completed")
 OTHERS = ("Page Viewed", "Search", "Review Read", "Newsletter Opened", "Support Chat")
@@ -105,6 +109,16 @@ def compile_seconds(con: Any, window: timedelta, mode: str, plan: str, runs: int
         ibis.to_sql(engine_expression(con.table("touchpoints"), window, mode, plan), "duckdb")
         times.append(time.perf_counter() - began)
     return statistics.median(times)
+
+
+def walked_counts(engine: DuckDBAnalytics, window: timedelta) -> list[int]:
+    """What a workspace's funnel report runs on DuckDB in ordered mode: the steps marked in
+    SQL, the walk in this process (funnels_walk), the count by furthest step in SQL."""
+    table = engine.connection.table("touchpoints")
+    marked = table.mutate(**{f"m{k}": table.step == name for k, name in enumerate(STEPS, 1)})
+    found = walked_attempts(engine, marked, len(STEPS), window)
+    frame = engine.execute(found.group_by("depth").agg(people=found.count()))
+    return reach(frame["depth"].to_numpy(), frame["people"].to_numpy())
 
 
 def engine_counts(con: Any, window: timedelta, mode: str, plan: str = "auto") -> list[int]:
@@ -175,8 +189,9 @@ def main() -> None:
     parser.add_argument(
         "--plan",
         default="auto",
-        choices=["auto", "asof", "layered", "chained"],
-        help="ordered mode's plan (funnels_core._plan; auto: asof on DuckDB)",
+        choices=["auto", "walk", "asof", "layered", "chained"],
+        help="ordered mode's plan (auto: the walk, as a workspace's reports on DuckDB; "
+        "the others: funnels_core's SQL plans)",
     )
     args = parser.parse_args()
     window = timedelta(days=args.window_days)
@@ -199,6 +214,7 @@ def main() -> None:
             raw.execute(f"SET threads = {args.threads}")
         raw.execute(f"CREATE TABLE touchpoints AS SELECT * FROM read_parquet('{parquet}')")
         con = ibis.duckdb.from_connection(raw)
+        engine = DuckDBAnalytics(raw)
         session = chdb.session.Session()
         if args.threads:
             session.query(f"SET max_threads = {args.threads}")
@@ -209,26 +225,39 @@ def main() -> None:
 
         modes = ["ordered", "strict"] if args.strict else ["ordered"]
         for mode in modes:
+            walks = mode == "ordered" and args.plan in ("auto", "walk")
             t_engine, b_engine, c_engine = timed(
-                args.repeat, lambda m=mode: engine_counts(con, window, m, args.plan)
+                args.repeat,
+                (lambda: walked_counts(engine, window))
+                if walks
+                else (lambda m=mode: engine_counts(con, window, m, args.plan)),
             )
+            if walks:  # the SQL plan a Spark-free engine would run, for reference
+                t_sql, b_sql, c_sql = timed(
+                    args.repeat, lambda: engine_counts(con, window, "ordered", "asof")
+                )
             t_ch, b_ch, c_ch = timed(
                 args.repeat, lambda m=mode: clickhouse_counts(session, window, m)
             )
             print(f"\n{mode} mode — people reaching each step:")
-            print(f"  empreinte (Ibis on DuckDB): {c_engine}")
+            print(f"  empreinte on DuckDB:        {c_engine}")
             print(f"  ClickHouse windowFunnel:    {c_ch}")
             agree = c_engine == c_ch
+            if walks:
+                print(f"  empreinte's SQL plan (asof): {c_sql}")
+                agree = agree and c_sql == c_engine
             if mode == "ordered" and not args.skip_pandas:
                 t_pd, _, c_pd = timed(1, lambda: pandas_counts(frame, window))
                 print(f"  pandas:                     {c_pd}")
                 agree = agree and c_pd == c_engine
             print(f"  counts agree: {'yes' if agree else 'NO'}")
-            print(
-                f"  empreinte funnel core on DuckDB: median {t_engine:.2f} s (best {b_engine:.2f})"
-            )
-            t_compile = compile_seconds(con, window, mode, args.plan, args.repeat)
-            print(f"    of which Ibis build + compile to SQL: median {t_compile:.2f} s")
+            label = "walk in process" if walks else f"{args.plan} plan"
+            print(f"  empreinte on DuckDB ({label}): median {t_engine:.2f} s (best {b_engine:.2f})")
+            if walks:
+                print(f"  empreinte's SQL plan (asof): median {t_sql:.2f} s (best {b_sql:.2f})")
+            plan = "asof" if walks else args.plan
+            t_compile = compile_seconds(con, window, mode, plan, args.repeat)
+            print(f"    the SQL plan's Ibis build + compile: median {t_compile:.2f} s")
             print(f"  ClickHouse windowFunnel (chdb):  median {t_ch:.2f} s (best {b_ch:.2f})")
             print(f"  ratio ClickHouse / empreinte (medians): {t_ch / t_engine:.2f}x")
             if mode == "ordered" and not args.skip_pandas:
