@@ -437,7 +437,8 @@ class Simulation:
     def _plan(self, lo: int, hi: int) -> list[tuple[int, str]]:
         """When and which journeys; frequencies vary between people (gamma), as in BG/NBD."""
         rng, persona = self.rng, self.persona
-        activity = rng.gammavariate(2.0, 0.5)
+        shape = persona.activity_shape
+        activity = rng.gammavariate(shape, 1 / shape)
         mean = persona.journeys_per_year * (hi - lo) / _YEAR_MS * activity
         count = max(1, poisson(rng, mean))
         plan = []
@@ -448,7 +449,11 @@ class Simulation:
             elif kind == "browse_web" and self.profile.family_size > 1 and rng.random() < 0.4:
                 kind = "browse_app"  # the family tablet is handy
             clock = (
-                "store" if kind in _STORE_JOURNEYS else "call" if kind == "support" else "online"
+                "store"
+                if kind in _STORE_JOURNEYS
+                else "call"
+                if kind == "support"
+                else persona.online_clock
             )
             plan.append((pick_time(rng, lo, hi, clock, self.offset), kind))
         plan.sort()

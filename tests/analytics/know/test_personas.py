@@ -53,7 +53,7 @@ def two_groups(n: int = 20, seed: int = 1) -> pd.DataFrame:
         rows.append(
             {
                 "profile_id": f"p{i:03d}",
-                "touchpoints": 20.0,
+                "touchpoints": 30.0,
                 "share_app": (0.8 if app else 0.05) + rng.normal(0, 0.03),
                 "share_store": (0.1 if app else 0.85) + rng.normal(0, 0.03),
                 "orders_per_month": (2.0 if app else 0.2) + rng.normal(0, 0.05),
