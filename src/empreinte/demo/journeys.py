@@ -1072,8 +1072,14 @@ class Simulation:
         reason = _CONTACT_REASONS.draw(self.rng)
         if reason == "loyalty_points" and not self.person.loyalty_card:
             reason = "product_question"
+        # Journeys run in the order they start, and one that spans days (a showroom visit,
+        # then the purchase) may have placed an order after this contact: not that one.
         order = self.last_online_order
-        if order is not None and reason in ("order_status", "return_request", "billing"):
+        if (
+            order is not None
+            and order.ms < ms
+            and reason in ("order_status", "return_request", "billing")
+        ):
             service.contact(self, ms, reason, order.friction, order.order_id)
         else:
             service.contact(self, ms, reason, Friction(), None)
@@ -1113,7 +1119,7 @@ class Simulation:
             return
         order = self.last_online_order
         assistant = self.rng.choice(("alexa", "google_assistant"))
-        if order is not None and ms - order.ms < 14 * DAY_MS:
+        if order is not None and 0 < ms - order.ms < 14 * DAY_MS:
             self.user_message(
                 ms,
                 "voice",
