@@ -13,6 +13,9 @@ Not a test: it prints figures (docs/personas.md, "Does it find real personas?").
 3. prints the supervised ceiling: a random forest *trained on the planted labels* (200 trees,
    3-fold cross-validation) on the same standardised features, its accuracy and ARI, and its
    accuracy by how many touchpoints a person left (how much evidence is behind the features);
+   the same on the people clustered alone, and the silhouette their planted personas would
+   have next to the one k-means reaches (the silhouette can only pick the planted personas if
+   theirs is higher);
 4. prints, per feature, how far apart the planted personas sit compared to the spread within
    each (the variance of the persona means over the mean within-persona variance, on the
    standardised features of people with 5 touchpoints or more): a feature near 0 carries no
@@ -31,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.model_selection import cross_val_predict
 
 import empreinte
@@ -95,8 +98,9 @@ def main() -> None:
     ids = frame["profile_id"][traced]
     print(f"{len(frame)} profiles read, {traced.sum()} traced to a planted persona")
 
+    chosen = cluster(frame, seed=0)
     for k in (None, 7):
-        result = cluster(frame, k=k, seed=0)
+        result = chosen if k is None else cluster(frame, k=k, seed=0)
         labels = result.people.set_index("profile_id")["cluster"]
         mine = ids[ids.isin(labels.index)]
         ari = adjusted_rand_score(planted[mine.index], labels.loc[mine])
@@ -116,6 +120,17 @@ def main() -> None:
     print(
         f"supervised ceiling: accuracy {np.mean(guess == truth):.3f} (largest persona"
         f" {largest:.3f}), ARI {adjusted_rand_score(truth, guess):.3f}"
+    )
+    clustered = (frame["touchpoints"].to_numpy() >= MIN_TOUCHPOINTS) & traced
+    inside = standardised(frame[clustered], features)
+    guess_in = cross_val_predict(forest, inside, planted[clustered].to_numpy(), cv=3)
+    truth_in = planted[clustered].to_numpy()
+    print(
+        f"  on the people clustered ({MIN_TOUCHPOINTS}+ touchpoints, scaled among them):"
+        f" accuracy {np.mean(guess_in == truth_in):.3f}, ARI"
+        f" {adjusted_rand_score(truth_in, guess_in):.3f}; silhouette of the planted"
+        f" personas {silhouette_score(inside, truth_in):.3f} (k-means' at the chosen k:"
+        f" {max(s.silhouette for s in chosen.scores):.3f})"
     )
     touchpoints = frame["touchpoints"].to_numpy()[traced]
     for low, high in BANDS:
