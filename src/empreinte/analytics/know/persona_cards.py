@@ -82,7 +82,7 @@ THEMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 _LABELS: dict[str, tuple[str, str]] = {
     "persona": ("Persona", "Persona"),
     "people": ("people", "personnes"),
-    "of_customers": ("of the customers studied", "des clients étudiés"),
+    "of_customers": ("of the people in a persona", "des personnes dans un persona"),
     "who": ("Who they are", "Qui sont-ils"),
     "age": ("Age", "Âge"),
     "years": ("years", "ans"),
