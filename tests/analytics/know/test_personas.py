@@ -40,12 +40,12 @@ from empreinte.errors import AnalyticsError
 
 # Measured on the default demo (2,000 people, seed 7), seed 0, on the people clustered (25
 # touchpoints or more: a third of the profiles; bench/persona_agreement.py, 2026-12-05): ARI
-# 0.147 with the k the silhouette chooses (3), 0.360 with k = 7 (the planted number); with
-# seed 11, 0.172 (k = 3) and 0.412. A random labelling gives 0. The floors leave a margin for
-# another seed or size of demo.
+# 0.135 with the k the silhouette chooses (2), 0.397 with k = 7 (the planted number); with
+# seed 11, 0.156 (k = 3) and 0.368; 3,000 people, 0.155 (k = 3) and 0.391. A random labelling
+# gives 0. The floors leave a margin for another seed or size of demo.
 ARI_CHOSEN_K = 0.10
 ARI_SEVEN = 0.28
-COVERAGE = 0.25  # measured 0.328 (seed 7) and 0.335 (seed 11)
+COVERAGE = 0.25  # measured 0.321 (seed 7), 0.329 (seed 11), 0.315 (3,000 people)
 
 
 def two_groups(n: int = 20, seed: int = 1) -> pd.DataFrame:
@@ -238,7 +238,7 @@ def test_demo_cards_describe_each_cluster(
     # web visits write a dozen touchpoints each, a shop visit one or two).
     in_store = {c.number: dict(c.channels).get("store", 0.0) for c in cards}
     store = max(cards, key=lambda c: in_store[c.number])
-    assert in_store[store.number] >= 0.3
+    assert in_store[store.number] >= 0.2
     assert sorted(in_store.values())[-2] < in_store[store.number] / 3
     assert store.age_range is not None and store.age_range[0] >= 18
     for card in cards:
