@@ -437,8 +437,7 @@ class Simulation:
     def _plan(self, lo: int, hi: int) -> list[tuple[int, str]]:
         """When and which journeys; frequencies vary between people (gamma), as in BG/NBD."""
         rng, persona = self.rng, self.persona
-        shape = persona.activity_shape
-        activity = rng.gammavariate(shape, 1 / shape)
+        activity = rng.gammavariate(2.0, 0.5)
         mean = persona.journeys_per_year * (hi - lo) / _YEAR_MS * activity
         count = max(1, poisson(rng, mean))
         plan = []

@@ -37,9 +37,6 @@ class Persona:
     browsers: tuple[float, float, float]  # weights of having 1, 2 or 3 browsers
     mobile_web: float  # chance that a browser is a phone's
     journeys_per_year: float
-    # Spread of the activity between people of the persona: a Gamma(shape, 1 / shape)
-    # multiplier of `journeys_per_year` (mean 1; a larger shape, a steadier persona).
-    activity_shape: float
     online_clock: str  # the hours of their online visits (clock._HOURS)
     journeys: Weighted  # journey kinds, see journeys._JOURNEYS
     basket_extra: float  # chance to add one more product, repeatedly (geometric basket)
@@ -162,7 +159,6 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.5, 0.35, 0.15),
         mobile_web=0.9,
         journeys_per_year=12,
-        activity_shape=4.0,
         online_clock="online_late",
         journeys=Weighted(
             (
@@ -203,7 +199,6 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.85, 0.15, 0),
         mobile_web=0.1,
         journeys_per_year=10,
-        activity_shape=4.0,
         online_clock="online_day",
         journeys=Weighted(
             (
@@ -241,7 +236,6 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.4, 0.4, 0.2),
         mobile_web=0.3,
         journeys_per_year=6,
-        activity_shape=3.0,
         online_clock="online",
         journeys=Weighted(
             (
@@ -279,7 +273,6 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.4, 0.4, 0.2),
         mobile_web=0.8,
         journeys_per_year=7,
-        activity_shape=3.0,
         online_clock="online_late",
         journeys=Weighted(
             (
@@ -318,7 +311,6 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.45, 0.4, 0.15),
         mobile_web=0.5,
         journeys_per_year=5,
-        activity_shape=3.0,
         online_clock="online",
         journeys=Weighted(
             (
@@ -356,7 +348,6 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.6, 0.3, 0.1),
         mobile_web=0.2,
         journeys_per_year=7,
-        activity_shape=3.0,
         online_clock="online_day",
         journeys=Weighted(
             (("buy_web", 30), ("browse_web", 15), ("support", 40), ("store_buy", 10), ("voice", 5))
@@ -387,7 +378,6 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.55, 0.35, 0.1),
         mobile_web=0.4,
         journeys_per_year=4,
-        activity_shape=3.0,
         online_clock="online_breaks",
         journeys=Weighted(
             (
