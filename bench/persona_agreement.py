@@ -5,11 +5,17 @@ Not a test: it prints figures (docs/personas.md, "Does it find real personas?").
 1. generates the demo (`--people`, `--seed`, 12 months) into a temporary workspace whose
    people allow analytics and profiling by default, and traces every profile back to its
    generated person (user id, cookie ids, loyalty card) to read its planted persona;
-2. clusters the persona features as the product does (seed 0) and prints the adjusted Rand
-   index (ARI) with the planted personas at the k the silhouette picks and at k = 7;
+2. clusters the persona features as the product does (seed 0: the people with at least
+   `MIN_TOUCHPOINTS` touchpoints) and prints the coverage (the share of profiles clustered)
+   and the adjusted Rand index (ARI) with the planted personas, on the traced people
+   clustered, at the k the silhouette picks and at k = 7; then what the nearest persona
+   would be worth for the people with too little history (their ARI);
 3. prints the supervised ceiling: a random forest *trained on the planted labels* (200 trees,
    3-fold cross-validation) on the same standardised features, its accuracy and ARI, and its
    accuracy by how many touchpoints a person left (how much evidence is behind the features);
+   the same on the people clustered alone, and the silhouette their planted personas would
+   have next to the one k-means reaches (the silhouette can only pick the planted personas if
+   theirs is higher);
 4. prints, per feature, how far apart the planted personas sit compared to the spread within
    each (the variance of the persona means over the mean within-persona variance, on the
    standardised features of people with 5 touchpoints or more): a feature near 0 carries no
@@ -28,12 +34,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.model_selection import cross_val_predict
 
 import empreinte
 from empreinte.analytics.know.persona_features import feature_frame
-from empreinte.analytics.know.personas import MIN_TOUCHPOINTS, cluster, standardised
+from empreinte.analytics.know.personas import (
+    MIN_TOUCHPOINTS,
+    PersonaClusters,
+    cluster,
+    standardised,
+)
 from empreinte.demo import generate_with_truth, planted_personas
 
 BANDS = ((0, 5), (5, 10), (10, 20), (20, 40), (40, None))
@@ -58,6 +69,23 @@ def demo_features(people: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
     return frame, frame["profile_id"].map(planted)
 
 
+def nearest_ari(frame: pd.DataFrame, planted: pd.Series, result: PersonaClusters) -> float:
+    """The ARI of the people not clustered (too little history) if each were given the
+    nearest persona: the centres are the clusters' means in everyone's standardised space."""
+    features = list(result.features)
+    matrix = standardised(frame, features)
+    label = frame["profile_id"].map(result.people.set_index("profile_id")["cluster"])
+    inside = label.notna().to_numpy()
+    centres = np.stack(
+        [matrix[inside & (label == c).to_numpy()].mean(axis=0) for c in range(result.k)]
+    )
+    outside = ~inside & planted.notna().to_numpy()
+    if outside.sum() < 2:
+        return float("nan")
+    distances = ((matrix[outside][:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    return float(adjusted_rand_score(planted[outside], distances.argmin(axis=1)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=2_000)
@@ -70,11 +98,19 @@ def main() -> None:
     ids = frame["profile_id"][traced]
     print(f"{len(frame)} profiles read, {traced.sum()} traced to a planted persona")
 
+    chosen = cluster(frame, seed=0)
     for k in (None, 7):
-        result = cluster(frame, k=k, seed=0)
-        labels = result.people.set_index("profile_id")["cluster"].loc[ids].to_numpy()
+        result = chosen if k is None else cluster(frame, k=k, seed=0)
+        labels = result.people.set_index("profile_id")["cluster"]
+        mine = ids[ids.isin(labels.index)]
+        ari = adjusted_rand_score(planted[mine.index], labels.loc[mine])
         how = "silhouette" if k is None else "asked"
-        print(f"k = {result.k} ({how}): ARI {adjusted_rand_score(truth, labels):.3f}")
+        print(
+            f"k = {result.k} ({how}): {result.total} of {result.read} profiles clustered"
+            f" (coverage {result.coverage:.3f}; {len(mine)} traced): ARI {ari:.3f};"
+            f" nearest persona for the {result.too_little_history} others:"
+            f" ARI {nearest_ari(frame, planted, result):.3f}"
+        )
 
     features = [c for c in frame.columns if c != "profile_id"]
     matrix = standardised(frame, features)
@@ -84,6 +120,17 @@ def main() -> None:
     print(
         f"supervised ceiling: accuracy {np.mean(guess == truth):.3f} (largest persona"
         f" {largest:.3f}), ARI {adjusted_rand_score(truth, guess):.3f}"
+    )
+    clustered = (frame["touchpoints"].to_numpy() >= MIN_TOUCHPOINTS) & traced
+    inside = standardised(frame[clustered], features)
+    guess_in = cross_val_predict(forest, inside, planted[clustered].to_numpy(), cv=3)
+    truth_in = planted[clustered].to_numpy()
+    print(
+        f"  on the people clustered ({MIN_TOUCHPOINTS}+ touchpoints, scaled among them):"
+        f" accuracy {np.mean(guess_in == truth_in):.3f}, ARI"
+        f" {adjusted_rand_score(truth_in, guess_in):.3f}; silhouette of the planted"
+        f" personas {silhouette_score(inside, truth_in):.3f} (k-means' at the chosen k:"
+        f" {max(s.silhouette for s in chosen.scores):.3f})"
     )
     touchpoints = frame["touchpoints"].to_numpy()[traced]
     for low, high in BANDS:

@@ -25,7 +25,9 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         "[consent]\ndefaults = { analytics = true, profiling = true }\n"
     )
     with empreinte.open(root) as workspace:
-        assert not workspace.ingest(generate(250, seed=3)).rejected
+        # Only people with 25 touchpoints or more are in a persona (a third of them): enough
+        # people for a persona to have the 10 commenters a quote needs.
+        assert not workspace.ingest(generate(600, seed=3)).rejected
         yield workspace
 
 

@@ -489,3 +489,13 @@ def test_orders_carry_the_catalogue_footprint(truth: list[tuple[Person, list[Mes
     for _, order in _events(truth, "Order Completed"):
         for line in order["properties"]["products"]:
             assert line["co2_kg"] == footprint[line["product_id"]]
+
+
+def test_every_clock_has_24_hours_and_7_weekdays() -> None:
+    from empreinte.demo.clock import _HOURS, _WEEKDAYS
+    from empreinte.demo.personas import PERSONAS
+
+    assert set(_HOURS) == set(_WEEKDAYS)
+    assert all(len(hours) == 24 and sum(hours) > 0 for hours in _HOURS.values())
+    assert all(len(days) == 7 and min(days) > 0 for days in _WEEKDAYS.values())
+    assert {p.online_clock for p in PERSONAS} <= set(_HOURS)

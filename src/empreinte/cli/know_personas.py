@@ -77,7 +77,9 @@ def personas(
     how = "silhouette" if clusters.chosen_by == "silhouette" else "asked"
     table = report_table(
         f"Personas (k = {clusters.k}, {how}; seed {clusters.seed})",
-        f"{clusters.total:,} people who allow analytics and profiling",
+        f"{clusters.total:,} people who allow analytics and profiling, with at least"
+        f" {clusters.min_touchpoints} touchpoints; {clusters.too_little_history:,} more"
+        f" ({100 * (1 - clusters.coverage):.0f}%) have too little history yet",
     )
     for name, justify in (("#", "right"), ("persona", "left"), ("people", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]

@@ -25,6 +25,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Relative activity per local hour (0–23) for each kind of touchpoint.
 _HOURS: dict[str, tuple[float, ...]] = {
     "online": (2, 1, 0.5, 0.3, 0.3, 0.5, 1, 2, 3, 4, 4, 4, 5, 5, 4, 4, 4, 4, 5, 7, 9, 9, 7, 4),
+    # Personas' own clocks for their online visits (demo/personas.py): late evenings and
+    # nights; office hours; breakfast and lunch breaks.
+    "online_late": (14, 10, 6, 2, 1, 1, 1, 2, 2, 3, 3, 4, 4, 4, 3, 3, 4, 4, 6, 10, 16, 20, 22, 20),
+    "online_day": (1, 0, 0, 0, 0, 1, 2, 6, 14, 18, 18, 16, 12, 14, 16, 16, 12, 8, 6, 4, 3, 2, 1, 1),
+    "online_breaks": (1, 0, 0, 0, 0, 1, 3, 7, 8, 4, 3, 5, 8, 8, 4, 3, 3, 3, 4, 5, 5, 4, 2, 1),
     "store": (0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 5, 6, 7, 6, 5, 6, 7, 8, 8, 5, 0, 0, 0, 0),
     "call": (0, 0, 0, 0, 0, 0, 0, 0, 3, 8, 9, 8, 5, 6, 8, 8, 7, 6, 4, 2, 0, 0, 0, 0),
     "send": (0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
@@ -34,6 +39,9 @@ _CUMULATIVE = {kind: list(accumulate(weights)) for kind, weights in _HOURS.items
 # Sunday; the call centre works short weekends.
 _WEEKDAYS: dict[str, tuple[float, ...]] = {
     "online": (1.0, 1.0, 1.0, 1.0, 0.9, 1.0, 1.2),
+    "online_late": (1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2),
+    "online_day": (1.1, 1.1, 1.1, 1.1, 1.0, 0.7, 0.7),
+    "online_breaks": (1.1, 1.1, 1.1, 1.1, 1.0, 0.8, 0.8),
     "store": (0.8, 0.9, 1.0, 1.0, 1.2, 2.0, 0.3),
     "call": (1.2, 1.1, 1.0, 1.0, 1.0, 0.4, 0.1),
     "send": (1.0, 1.0, 1.0, 1.0, 1.0, 0.2, 0.2),

@@ -448,7 +448,11 @@ class Simulation:
             elif kind == "browse_web" and self.profile.family_size > 1 and rng.random() < 0.4:
                 kind = "browse_app"  # the family tablet is handy
             clock = (
-                "store" if kind in _STORE_JOURNEYS else "call" if kind == "support" else "online"
+                "store"
+                if kind in _STORE_JOURNEYS
+                else "call"
+                if kind == "support"
+                else persona.online_clock
             )
             plan.append((pick_time(rng, lo, hi, clock, self.offset), kind))
         plan.sort()
@@ -1067,8 +1071,14 @@ class Simulation:
         reason = _CONTACT_REASONS.draw(self.rng)
         if reason == "loyalty_points" and not self.person.loyalty_card:
             reason = "product_question"
+        # Journeys run in the order they start, and one that spans days (a showroom visit,
+        # then the purchase) may have placed an order after this contact: not that one.
         order = self.last_online_order
-        if order is not None and reason in ("order_status", "return_request", "billing"):
+        if (
+            order is not None
+            and order.ms < ms
+            and reason in ("order_status", "return_request", "billing")
+        ):
             service.contact(self, ms, reason, order.friction, order.order_id)
         else:
             service.contact(self, ms, reason, Friction(), None)
@@ -1108,7 +1118,7 @@ class Simulation:
             return
         order = self.last_online_order
         assistant = self.rng.choice(("alexa", "google_assistant"))
-        if order is not None and ms - order.ms < 14 * DAY_MS:
+        if order is not None and 0 < ms - order.ms < 14 * DAY_MS:
             self.user_message(
                 ms,
                 "voice",

@@ -37,6 +37,7 @@ class Persona:
     browsers: tuple[float, float, float]  # weights of having 1, 2 or 3 browsers
     mobile_web: float  # chance that a browser is a phone's
     journeys_per_year: float
+    online_clock: str  # the hours of their online visits (clock._HOURS)
     journeys: Weighted  # journey kinds, see journeys._JOURNEYS
     basket_extra: float  # chance to add one more product, repeatedly (geometric basket)
     refurbished: float  # chance to pick the refurbished variant when one exists
@@ -53,23 +54,62 @@ class Persona:
     nps_base: float  # mean recommendation score (0–10) after a smooth journey
 
 
-_TECH = (
+_MOBILE_TECH = (
     ("phones", 3),
-    ("laptops", 1.5),
-    ("tablets", 1),
-    ("audio", 2),
-    ("gaming", 1.5),
-    ("wearables", 1),
+    ("gaming", 3),
+    ("audio", 2.5),
+    ("wearables", 2),
     ("accessories", 2),
-    ("fashion", 2),
+    ("fashion", 1.5),
+    ("laptops", 0.7),
+    ("tablets", 0.7),
+    ("books", 0.3),
+    ("toys", 0.3),
+    ("home", 0.3),
+)
+_CONSIDERED = (  # big-ticket items researched before buying
+    ("laptops", 3.5),
+    ("tablets", 3),
+    ("audio", 2),
+    ("home", 2),
+    ("phones", 1.5),
+    ("wearables", 1),
+    ("gaming", 0.7),
+    ("accessories", 0.5),
     ("books", 0.5),
     ("toys", 0.5),
+    ("fashion", 0.5),
+)
+_GADGETS = (  # seen, touched and tried in a shop
+    ("audio", 3),
+    ("wearables", 3),
+    ("gaming", 2),
+    ("tablets", 2),
+    ("laptops", 1.5),
+    ("phones", 1.5),
+    ("fashion", 1),
+    ("accessories", 1),
     ("home", 0.5),
+    ("books", 0.3),
+    ("toys", 0.3),
+)
+_DEALS = (  # what newsletters sell
+    ("fashion", 4),
+    ("accessories", 3),
+    ("books", 2.5),
+    ("toys", 1.5),
+    ("home", 1.5),
+    ("phones", 1),
+    ("audio", 1),
+    ("wearables", 0.7),
+    ("tablets", 0.5),
+    ("laptops", 0.5),
+    ("gaming", 0.5),
 )
 _HOME = (
-    ("home", 3),
-    ("books", 2.5),
-    ("toys", 2),
+    ("home", 4),
+    ("books", 3),
+    ("toys", 2.5),
     ("fashion", 1.5),
     ("audio", 1),
     ("phones", 1),
@@ -93,9 +133,9 @@ _BALANCED = (
     ("fashion", 1.5),
 )
 _ECO = (
-    ("phones", 3),
-    ("laptops", 2.5),
-    ("tablets", 1.5),
+    ("phones", 4),
+    ("laptops", 3),
+    ("tablets", 2),
     ("audio", 1),
     ("gaming", 1),
     ("wearables", 0.5),
@@ -117,8 +157,9 @@ PERSONAS: tuple[Persona, ...] = (
         loyalty_card=0.15,
         app_user=0.95,
         browsers=(0.5, 0.35, 0.15),
-        mobile_web=0.8,
-        journeys_per_year=9,
+        mobile_web=0.9,
+        journeys_per_year=12,
+        online_clock="online_late",
         journeys=Weighted(
             (
                 ("browse_app", 30),
@@ -132,19 +173,19 @@ PERSONAS: tuple[Persona, ...] = (
                 ("voice", 4),
             )
         ),
-        basket_extra=0.2,
+        basket_extra=0.1,
         refurbished=0.25,
-        categories=Weighted(_TECH),
+        categories=Weighted(_MOBILE_TECH),
         friction_sensitivity=1.3,
         contact_after_failure=0.25,
         contact_channels=(0.2, 0.5, 0.3),
-        email_open=0.12,
+        email_open=0.1,
         email_click=0.15,
         campaign_buy=0.1,
         marketing_email=0.35,
         marketing_sms=0.15,
         survey_response=0.15,
-        nps_base=8.0,
+        nps_base=7.8,
     ),
     Persona(
         name="store-loyalist",
@@ -156,8 +197,9 @@ PERSONAS: tuple[Persona, ...] = (
         loyalty_card=0.92,
         app_user=0.1,
         browsers=(0.85, 0.15, 0),
-        mobile_web=0.2,
+        mobile_web=0.1,
         journeys_per_year=10,
+        online_clock="online_day",
         journeys=Weighted(
             (
                 ("store_buy", 60),
@@ -168,7 +210,7 @@ PERSONAS: tuple[Persona, ...] = (
                 ("support", 8),
             )
         ),
-        basket_extra=0.45,
+        basket_extra=0.5,
         refurbished=0.05,
         categories=Weighted(_HOME),
         friction_sensitivity=0.8,
@@ -180,7 +222,7 @@ PERSONAS: tuple[Persona, ...] = (
         marketing_email=0.5,
         marketing_sms=0.35,
         survey_response=0.3,
-        nps_base=8.8,
+        nps_base=9.0,
     ),
     Persona(
         name="ropo-researcher",
@@ -189,24 +231,25 @@ PERSONAS: tuple[Persona, ...] = (
         fr_share=0.58,
         registered=0.7,
         existing=0.6,
-        loyalty_card=0.6,
+        loyalty_card=0.85,
         app_user=0.35,
         browsers=(0.4, 0.4, 0.2),
-        mobile_web=0.45,
+        mobile_web=0.3,
         journeys_per_year=6,
+        online_clock="online",
         journeys=Weighted(
             (
-                ("ropo", 55),
+                ("ropo", 65),
                 ("browse_web", 15),
-                ("store_buy", 12),
-                ("buy_web", 10),
+                ("store_buy", 8),
+                ("buy_web", 4),
                 ("browse_app", 3),
                 ("support", 5),
             )
         ),
-        basket_extra=0.15,
+        basket_extra=0.1,
         refurbished=0.15,
-        categories=Weighted(_BALANCED),
+        categories=Weighted(_CONSIDERED),
         friction_sensitivity=1.0,
         contact_after_failure=0.35,
         contact_channels=(0.7, 0.25, 0.05),
@@ -225,25 +268,26 @@ PERSONAS: tuple[Persona, ...] = (
         fr_share=0.58,
         registered=0.85,
         existing=0.5,
-        loyalty_card=0.7,
+        loyalty_card=0.8,
         app_user=0.6,
         browsers=(0.4, 0.4, 0.2),
-        mobile_web=0.6,
+        mobile_web=0.8,
         journeys_per_year=7,
+        online_clock="online_late",
         journeys=Weighted(
             (
-                ("showroom", 45),
-                ("browse_web", 12),
-                ("buy_web", 13),
+                ("showroom", 55),
+                ("store_visit", 20),
                 ("buy_app", 10),
-                ("store_visit", 10),
-                ("support", 5),
-                ("voice", 5),
+                ("buy_web", 6),
+                ("browse_web", 5),
+                ("support", 2),
+                ("voice", 2),
             )
         ),
         basket_extra=0.15,
         refurbished=0.2,
-        categories=Weighted(_TECH),
+        categories=Weighted(_GADGETS),
         friction_sensitivity=1.1,
         contact_after_failure=0.3,
         contact_channels=(0.4, 0.45, 0.15),
@@ -253,7 +297,7 @@ PERSONAS: tuple[Persona, ...] = (
         marketing_email=0.35,
         marketing_sms=0.15,
         survey_response=0.2,
-        nps_base=8.2,
+        nps_base=7.8,
     ),
     Persona(
         name="eco-refurbished",
@@ -266,7 +310,8 @@ PERSONAS: tuple[Persona, ...] = (
         app_user=0.4,
         browsers=(0.45, 0.4, 0.15),
         mobile_web=0.5,
-        journeys_per_year=6,
+        journeys_per_year=5,
+        online_clock="online",
         journeys=Weighted(
             (
                 ("buy_web", 40),
@@ -278,7 +323,7 @@ PERSONAS: tuple[Persona, ...] = (
             )
         ),
         basket_extra=0.1,
-        refurbished=0.8,
+        refurbished=0.85,
         categories=Weighted(_ECO),
         friction_sensitivity=1.0,
         contact_after_failure=0.35,
@@ -301,8 +346,9 @@ PERSONAS: tuple[Persona, ...] = (
         loyalty_card=0.4,
         app_user=0.25,
         browsers=(0.6, 0.3, 0.1),
-        mobile_web=0.3,
-        journeys_per_year=8,
+        mobile_web=0.2,
+        journeys_per_year=7,
+        online_clock="online_day",
         journeys=Weighted(
             (("buy_web", 30), ("browse_web", 15), ("support", 40), ("store_buy", 10), ("voice", 5))
         ),
@@ -318,7 +364,7 @@ PERSONAS: tuple[Persona, ...] = (
         marketing_email=0.4,
         marketing_sms=0.3,
         survey_response=0.3,
-        nps_base=7.4,
+        nps_base=6.6,
     ),
     Persona(
         name="email-driven",
@@ -332,6 +378,7 @@ PERSONAS: tuple[Persona, ...] = (
         browsers=(0.55, 0.35, 0.1),
         mobile_web=0.4,
         journeys_per_year=4,
+        online_clock="online_breaks",
         journeys=Weighted(
             (
                 ("browse_web", 30),
@@ -341,9 +388,9 @@ PERSONAS: tuple[Persona, ...] = (
                 ("browse_app", 5),
             )
         ),
-        basket_extra=0.3,
+        basket_extra=0.35,
         refurbished=0.1,
-        categories=Weighted(_BALANCED),
+        categories=Weighted(_DEALS),
         friction_sensitivity=1.0,
         contact_after_failure=0.45,
         contact_channels=(0.8, 0.15, 0.05),

@@ -81,6 +81,14 @@ def customer_touchpoints(
     return only_profiled(log, touchpoints(log, JourneyScope(since=since, until=until)))
 
 
+def _days(seconds: ir.IntegerValue) -> ir.FloatingValue:
+    """Whole seconds as days to 4 decimals, rounded half up in integers: a double's rounding
+    differs between engines on exact ties (47.40875 days became 47.4088 and 47.4087)."""
+    tenths_of_millidays = (seconds * 10_000 + DAY // 2) // DAY
+    days: ir.FloatingValue = tenths_of_millidays.cast("float64") / 10_000
+    return days
+
+
 def churn_features(log: AnalyticsLog, at: datetime) -> ir.Table:
     """The features (`FEATURES`) of every customer at cutoff `at`: columns `profile_id` and
     each feature, one row per person with an order before `at`."""
@@ -112,8 +120,8 @@ def churn_features(log: AnalyticsLog, at: datetime) -> ir.Table:
     )
     customers = per_person.filter(per_person.frequency > 0)
     features = customers.mutate(
-        recency_days=(customers._last_order_age / DAY).round(4),
-        tenure_days=(customers._first_age / DAY).round(4),
+        recency_days=_days(customers._last_order_age),
+        tenure_days=_days(customers._first_age),
         # Sums of float revenues differ in the last bits between engines: cents are exact.
         monetary=customers.monetary.round(2),
         active_days_90d=customers.active_days_90d.cast("int64"),

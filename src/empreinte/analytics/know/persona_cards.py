@@ -82,7 +82,7 @@ THEMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 _LABELS: dict[str, tuple[str, str]] = {
     "persona": ("Persona", "Persona"),
     "people": ("people", "personnes"),
-    "of_customers": ("of the customers studied", "des clients étudiés"),
+    "of_customers": ("of the people in a persona", "des personnes dans un persona"),
     "who": ("Who they are", "Qui sont-ils"),
     "age": ("Age", "Âge"),
     "years": ("years", "ans"),
@@ -510,10 +510,31 @@ def _html(card: PersonaCard) -> str:
     )
 
 
-def page(cards: Sequence[PersonaCard]) -> str:
-    """The cards as one HTML page."""
+def coverage_note(clusters: PersonaClusters, lang: Lang) -> str:
+    """Who is in a persona and who has too little history yet (personas.py), in `lang`."""
+    read, total, rest = clusters.read, clusters.total, clusters.too_little_history
+    low = clusters.min_touchpoints
+    share = total / read if read else 0.0
+    if lang == "fr":
+        return (
+            f"{_count(read, lang)} clients lus : {_count(total, lang)} ({_pct(share)}), avec au"
+            f" moins {low} points de contact, sont dans un persona ; {_count(rest, lang)}"
+            f" ({_pct(1 - share if read else 0.0)}) ont encore trop peu d'historique et ne sont"
+            " dans aucun."
+        )
+    return (
+        f"{_count(read, lang)} customers read: {_count(total, lang)} ({_pct(share)}), with at"
+        f" least {low} touchpoints, are in a persona; {_count(rest, lang)}"
+        f" ({_pct(1 - share if read else 0.0)}) have too little history yet and are in none."
+    )
+
+
+def page(cards: Sequence[PersonaCard], note: str | None = None) -> str:
+    """The cards as one HTML page, after `note` (the coverage) when given."""
     lang = cards[0].lang if cards else "en"
     body = "\n".join(card.to_html() for card in cards)
+    if note is not None:
+        body = f'<p class="persona-coverage">{html.escape(note)}</p>\n{body}'
     title = "Personas"
     return (
         f'<!doctype html>\n<html lang="{lang}">\n<head><meta charset="utf-8">'
@@ -588,16 +609,24 @@ class PersonaReport:
             "chosen_by": self.clusters.chosen_by,
             "seed": self.clusters.seed,
             "people": self.clusters.total,
+            "read": self.clusters.read,
+            "too_little_history": self.clusters.too_little_history,
+            "min_touchpoints": self.clusters.min_touchpoints,
+            "coverage": self.clusters.coverage,
             "lang": self.lang,
             "scores": self.score_rows(),
             "cards": [card.to_dict() for card in self.cards],
         }
 
+    def coverage_note(self) -> str:
+        """Who is in a persona, who has too little history yet."""
+        return coverage_note(self.clusters, self.lang)
+
     def markdown(self) -> str:
-        return "\n".join(card.to_markdown() for card in self.cards)
+        return "\n".join([f"*{self.coverage_note()}*\n", *(c.to_markdown() for c in self.cards)])
 
     def html(self) -> str:
-        return page(self.cards)
+        return page(self.cards, self.coverage_note())
 
     def write(self, folder: str | Path) -> list[Path]:
         """personas.md, personas.html and persona-<n>.png in `folder` (created)."""

@@ -13,8 +13,9 @@ person's) plus, for e-mail engagement, the messages the brand sent them:
   *tenure* (from their first touchpoint to the latest touchpoint of the log, at least one
   month of 30.44 days); sessions are per channel (30 minutes of inactivity);
   contacts are `Call Started` and `Chat Started`;
-- `mean_order_value` (`revenue`, else `total`, of `Order Completed`; 0 without an order) and
-  `items_per_order` (product lines per order);
+- `mean_order_value` (`revenue`, else `total`, of `Order Completed`; 0 without an order),
+  `items_per_order` (product lines per order) and `store_order_share` (the share of their
+  orders completed in a shop; 0 without an order): where they buy, next to where they look;
 - `cat_<category>`: the share of their product views and adds (`properties.category`) in each
   of the log's `top_categories` most viewed categories;
 - `morning` (6–12 h), `afternoon` (12–18 h), `evening` (18–24 h), `night` (0–6 h): shares of
@@ -94,6 +95,7 @@ def feature_names(categories: Sequence[str]) -> tuple[str, ...]:
         "contacts_per_month",
         "mean_order_value",
         "items_per_order",
+        "store_order_share",
         *(f"cat_{c}" for c in categories),
         *(name for name, _, _ in DAYPARTS),
         "mobile_share",
@@ -145,6 +147,7 @@ def persona_features(
         _order=ibis.ifelse(is_order, 1, 0),
         _revenue=ibis.ifelse(is_order, revenue, ibis.null("float64")),
         _lines=ibis.ifelse(is_order, lines.cast("float64"), ibis.null("float64")),
+        _store_order=ibis.ifelse(is_order & (own.channel == "store"), 1, 0),
         _contact=ibis.ifelse(own.step.isin(list(CONTACT_STEPS)), 1, 0),
         _product=ibis.ifelse(is_product & category.notnull(), 1, 0),
         _conditioned=ibis.ifelse(is_product & condition.notnull(), 1, 0),
@@ -169,6 +172,7 @@ def persona_features(
         _orders=flags._order.sum(),
         _revenue=flags._revenue.mean(),
         _lines=flags._lines.mean(),
+        _store_orders=flags._store_order.sum(),
         _contacts=flags._contact.sum(),
         _products=flags._product.sum(),
         _conditioned=flags._conditioned.sum(),
@@ -199,6 +203,7 @@ def persona_features(
         contacts_per_month=per._contacts.cast("float64") / per._months,
         mean_order_value=per._revenue.fill_null(0.0),
         items_per_order=per._lines.fill_null(0.0),
+        store_order_share=_ratio(per._store_orders, per._orders),
         **{f"cat_{c}": _ratio(per[f"_cat_{i}"], per._products) for i, c in enumerate(categories)},
         **{name: _ratio(per[f"_part_{name}"], per._n) for name, _, _ in DAYPARTS},
         mobile_share=_ratio(per._mobile, per._digital),
