@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 # Checkpoints: a checkpoint that fails for want of space (it writes the WAL's rows into the
 # database file before it frees anything) invalidates the whole DuckDB instance, and only a
 # restart recovers; inside a COMMIT, DuckDB even reports a durable commit as failed
-# (tests/collect/test_disk_full.py). So no COMMIT checkpoints on its own, and `append`
-# checkpoints itself at DuckDB's usual WAL size, only when the disk has room to spare: twice the
+# (tests/collect/test_disk_full.py). So no COMMIT checkpoints on its own; `append`, and every
+# other write through `checkpoint_if_large`, checkpoints at DuckDB's usual WAL size, only when
+# the disk has room to spare: twice the
 # WAL and a reserve (the last row group of each table may be rewritten). Short of it, the WAL
 # keeps growing; a WAL write that fails is an ordinary failed COMMIT, rolled back, and the
 # collector answers 503 until space returns.
@@ -218,13 +219,11 @@ class DuckDBEngine:
             return
         try:
             cur.execute("CHECKPOINT")
-        except duckdb.TransactionException:
-            return  # another write is under way (a thread's transaction): the next write's turn
         except duckdb.Error as exc:
-            # Retried at the next append (another transaction in the way, say): logged once
+            # Retried at the next write (another transaction in the way, say): logged once
             # until one succeeds, not at every commit of a busy server.
             if not self._checkpoint_deferred:
-                log.warning("checkpoint not done, retried at the next append: %s", exc)
+                log.warning("checkpoint not done, retried at the next write: %s", exc)
             self._checkpoint_deferred = True
             return
         self._checkpoint_deferred = False
