@@ -87,15 +87,22 @@ def reach(levels: Any, people: Any) -> list[int]:
     return [int(people[levels >= k].sum()) for k in range(1, len(STEPS) + 1)]
 
 
+def with_marks(table: ibis.Table) -> ibis.Table:
+    """`table` with `m1` … `mN`: the touchpoint is the funnel's step k."""
+    return table.mutate(**{f"m{k}": table.step == name for k, name in enumerate(STEPS, start=1)})
+
+
+def by_depth(found: ibis.Table) -> ibis.Table:
+    return found.group_by("depth").agg(people=found.count())
+
+
 def engine_expression(
     table: ibis.Table, window: timedelta, mode: str, plan: str = "auto"
 ) -> ibis.Table:
-    marks = {f"m{k}": table.step == name for k, name in enumerate(STEPS, start=1)}
-    marked = table.mutate(**marks)
+    marked = with_marks(table)
     if mode != "strict":
         marked = marked.filter(marked.step.isin(list(STEPS)))
-    found = attempts(marked, len(STEPS), window, mode=mode, plan=plan)
-    return found.group_by("depth").agg(people=found.count())
+    return by_depth(attempts(marked, len(STEPS), window, mode=mode, plan=plan))
 
 
 def compile_seconds(con: Any, window: timedelta, mode: str, plan: str, runs: int) -> float:
@@ -114,10 +121,8 @@ def compile_seconds(con: Any, window: timedelta, mode: str, plan: str, runs: int
 def walked_counts(engine: DuckDBAnalytics, window: timedelta) -> list[int]:
     """What a workspace's funnel report runs on DuckDB in ordered mode: the steps marked in
     SQL, the walk in this process (funnels_walk), the count by furthest step in SQL."""
-    table = engine.connection.table("touchpoints")
-    marked = table.mutate(**{f"m{k}": table.step == name for k, name in enumerate(STEPS, 1)})
-    found = walked_attempts(engine, marked, len(STEPS), window)
-    frame = engine.execute(found.group_by("depth").agg(people=found.count()))
+    marked = with_marks(engine.connection.table("touchpoints"))
+    frame = engine.execute(by_depth(walked_attempts(engine, marked, len(STEPS), window)))
     return reach(frame["depth"].to_numpy(), frame["people"].to_numpy())
 
 

@@ -108,7 +108,7 @@ def walk(rows: pa.Table, steps: int, window: timedelta, *, positions: bool = Fal
     for k in range(steps, 0, -1):
         level = reached[k - 1]
         codes = code[level]
-        firsts = np.flatnonzero(np.diff(codes, prepend=-1) != 0)
+        firsts = _first_rows(codes)
         new = depth[codes[firsts]] == 0
         depth[codes[firsts[new]]] = k
         first_at[codes[firsts[new]]] = firsts[new]
@@ -153,5 +153,5 @@ def _person_codes(person: pa.Array) -> Rows:
 
 
 def _first_rows(code: Rows) -> Rows:
-    """The first row of each person (codes from `_person_codes`)."""
+    """Where each person's rows begin in an ascending array of person codes."""
     return np.flatnonzero(np.diff(code, prepend=-1) != 0)
