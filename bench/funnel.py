@@ -170,15 +170,17 @@ def pandas_counts(frame: pd.DataFrame, window: timedelta) -> list[int]:
     return reach(furthest.index, furthest.to_numpy())
 
 
-def timed(runs: int, work: Callable[[], list[int]]) -> tuple[float, float, list[int]]:
-    """(median, best, result) of `runs` runs: the machine is shared, the median is the
-    figure to compare, the best what an idle machine would come closer to."""
-    times, result = [], []
+def timed(runs: int, work: Callable[[], list[int]]) -> tuple[float, float, float, list[int]]:
+    """(median, best, median CPU, result) of `runs` runs: the machine is shared, the median
+    is the figure to compare, the best what an idle machine would come closer to, and the
+    CPU of this process (every thread: DuckDB's, chdb's) the steadier figure."""
+    times, cpu, result = [], [], []
     for _ in range(runs):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         result = work()
         times.append(time.perf_counter() - began)
-    return statistics.median(times), min(times), result
+        cpu.append(time.process_time() - began_cpu)
+    return statistics.median(times), min(times), statistics.median(cpu), result
 
 
 def main() -> None:
@@ -231,17 +233,17 @@ def main() -> None:
         modes = ["ordered", "strict"] if args.strict else ["ordered"]
         for mode in modes:
             walks = mode == "ordered" and args.plan in ("auto", "walk")
-            t_engine, b_engine, c_engine = timed(
+            t_engine, b_engine, u_engine, c_engine = timed(
                 args.repeat,
                 (lambda: walked_counts(engine, window))
                 if walks
                 else (lambda m=mode: engine_counts(con, window, m, args.plan)),
             )
             if walks:  # the SQL plan a Spark-free engine would run, for reference
-                t_sql, b_sql, c_sql = timed(
+                t_sql, b_sql, u_sql, c_sql = timed(
                     args.repeat, lambda: engine_counts(con, window, "ordered", "asof")
                 )
-            t_ch, b_ch, c_ch = timed(
+            t_ch, b_ch, u_ch, c_ch = timed(
                 args.repeat, lambda m=mode: clickhouse_counts(session, window, m)
             )
             print(f"\n{mode} mode — people reaching each step:")
@@ -252,18 +254,27 @@ def main() -> None:
                 print(f"  empreinte's SQL plan (asof): {c_sql}")
                 agree = agree and c_sql == c_engine
             if mode == "ordered" and not args.skip_pandas:
-                t_pd, _, c_pd = timed(1, lambda: pandas_counts(frame, window))
+                t_pd, _, _, c_pd = timed(1, lambda: pandas_counts(frame, window))
                 print(f"  pandas:                     {c_pd}")
                 agree = agree and c_pd == c_engine
             print(f"  counts agree: {'yes' if agree else 'NO'}")
             label = "walk in process" if walks else f"{args.plan} plan"
-            print(f"  empreinte on DuckDB ({label}): median {t_engine:.2f} s (best {b_engine:.2f})")
+            print(
+                f"  empreinte on DuckDB ({label}): median {t_engine:.2f} s (best {b_engine:.2f}),"
+                f" CPU {u_engine:.2f} s"
+            )
             if walks:
-                print(f"  empreinte's SQL plan (asof): median {t_sql:.2f} s (best {b_sql:.2f})")
+                print(
+                    f"  empreinte's SQL plan (asof): median {t_sql:.2f} s (best {b_sql:.2f}),"
+                    f" CPU {u_sql:.2f} s"
+                )
             plan = "asof" if walks else args.plan
             t_compile = compile_seconds(con, window, mode, plan, args.repeat)
             print(f"    the SQL plan's Ibis build + compile: median {t_compile:.2f} s")
-            print(f"  ClickHouse windowFunnel (chdb):  median {t_ch:.2f} s (best {b_ch:.2f})")
+            print(
+                f"  ClickHouse windowFunnel (chdb):  median {t_ch:.2f} s (best {b_ch:.2f}),"
+                f" CPU {u_ch:.2f} s"
+            )
             print(f"  ratio ClickHouse / empreinte (medians): {t_ch / t_engine:.2f}x")
             if mode == "ordered" and not args.skip_pandas:
                 print(f"  pandas (vectorised, one run):    {t_pd:.2f} s")
