@@ -287,6 +287,15 @@ def test_the_asof_plan_carries_entries_and_positions_as_the_layered_one(
     pd.testing.assert_frame_equal(found["asof"], found["layered"])
 
 
+def test_the_walk_takes_the_longest_window_a_timedelta_holds() -> None:
+    # 999,999,999 days is 8.6e19 µs, beyond 64 bits: a start plus it must not wrap around.
+    touches, window = random_journeys(7), 86_400 * 999_999_999
+    got = engine(touches, NAMES[:3], window, "ordered", plan="walk").set_index("profile_id")
+    for person, mine in by_person(touches).items():
+        depth, _ = reference_ordered(mine, NAMES[:3], window, strict=False)
+        assert (got.loc[person, "depth"] if person in got.index else 0) == depth
+
+
 @FAST
 @given(journeys, windows)
 def test_the_walk_carries_positions_as_the_asof_plan(touches: list[Touch], window: int) -> None:

@@ -40,6 +40,7 @@ from empreinte.analytics.journeys.funnels_core import window_seconds
 from empreinte.store.analytics import AnalyticsBackend
 
 _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+_LONGEST = np.iinfo(np.int64).max // 2
 Rows = npt.NDArray[np.int64]
 
 
@@ -70,7 +71,9 @@ def walk(rows: pa.Table, steps: int, window: timedelta, *, positions: bool = Fal
     at_type = rows.schema.field("at").type
     if not pa.types.is_timestamp(at_type):
         raise TypeError(f"a funnel's `at` must be a timestamp, not {at_type}")
-    span = window_seconds(window) * _PER_SECOND[at_type.unit]
+    # Capped where it already spans every representable time: a start plus the window stays
+    # within 64 bits (timedelta's largest, 999,999,999 days, is 8.6e19 µs).
+    span = min(window_seconds(window) * _PER_SECOND[at_type.unit], _LONGEST)
     person = rows.column("profile_id").combine_chunks()
     at = pc.cast(rows.column("at").combine_chunks(), pa.int64()).to_numpy()
     code = _person_codes(person)
