@@ -105,9 +105,20 @@ def removed_by_redaction(values: list[str]) -> list[str]:
 def files_holding(directory: Path, values: list[str]) -> dict[str, list[str]]:
     """value → the files under `directory` whose bytes hold it (UTF-8, as is and without
     spaces where it has some)."""
+    # The workspace's background savers (the dedup window, checkpoints) write a temporary
+    # file and rename it while we read: a file that vanishes mid-scan means the directory
+    # changed, so the whole scan starts again until one pass sees a stable tree.
+    for _ in range(50):
+        try:
+            return _scan(directory, values)
+        except FileNotFoundError:
+            continue
+    raise AssertionError(f"{directory} kept changing during 50 scans")
+
+
+def _scan(directory: Path, values: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    files = [p for p in directory.rglob("*") if p.is_file()]
-    for path in files:
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         data = path.read_bytes()
         for value in values:
             forms = {value, value.replace(" ", "")}
