@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import empreinte
@@ -127,3 +128,35 @@ def test_the_reports_read_profile_attributes_and_local_periods(
     countries = {row["group"] for row in exported[1]["csat by month and country"]}
     assert len(countries - {"(none)"}) >= 2
     assert len(exported[1]["experiment"]["variants"]) == 2
+
+
+def test_rows_computed_in_this_process_are_read_back_alike(
+    spark_session: Any, exported: tuple[Any, dict[str, Any], Path]
+) -> None:
+    """`register_arrow` (how the funnel walk hands its result back, on DuckDB today) gives
+    the same rows to the next query on either engine: strings, integers, instants and nulls."""
+    from empreinte.store.spark.backend import SparkAnalytics
+
+    at = pa.timestamp("us", tz="UTC")
+    rows = pa.table(
+        {
+            "profile_id": ["p-1", "p-2", "p-3", "p-é"],
+            "depth": pa.array([1, 3, 2, 3], pa.int64()),
+            "t1": pa.array(
+                [datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC), None, END, END], at
+            ),
+        }
+    )
+
+    def read_back(log: AnalyticsLog) -> list[dict[str, Any]]:
+        table = log.backend.register_arrow("_computed_here", rows)
+        deep = table.filter(table.depth >= 2).order_by("profile_id")
+        return log.backend.to_pyarrow(deep).to_pylist()
+
+    settings, _, parquet = exported
+    with AnalyticsLog(SparkAnalytics(spark_session, parquet), settings) as log:
+        on_spark = read_back(log)
+    with empreinte.open(parquet.parent, create=False) as ws, ws.analytics() as log:
+        on_duckdb = read_back(log)
+    expected = [r for r in rows.to_pylist() if r["depth"] >= 2]
+    assert on_duckdb == on_spark == sorted(expected, key=lambda r: r["profile_id"])

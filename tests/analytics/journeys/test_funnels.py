@@ -250,6 +250,8 @@ def test_a_funnel_nobody_enters(log: AnalyticsLog) -> None:
     [
         (lambda: FunnelSpec(steps=()), "at least one step"),
         (lambda: spec("mode", "A B", window=timedelta(seconds=-1)), "positive"),
+        (lambda: spec("mode", "A B", window=timedelta(days=3651)), "at most 3650 days"),
+        (lambda: spec("mode", "A B", window=timedelta.max), "at most 3650 days"),
         (lambda: spec("mode", "A B", mode="sideways"), "sideways"),
         (lambda: spec("mode", "A B", count="visits"), "visits"),
         (lambda: spec("mode", "A B", exclusions=(Exclusion(Step("x"), 2, 2),)), "exclusion x"),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Literal, get_args
 
 from empreinte.analytics.journeys.steps import Step
+from empreinte.durations import MAX_DURATION_DAYS
 from empreinte.errors import AnalyticsError
 
 Mode = Literal["ordered", "strict", "unordered"]
@@ -46,8 +47,11 @@ class FunnelSpec:
             raise AnalyticsError("a funnel needs at least one step")
         if len(self.steps) > MAX_STEPS:
             raise AnalyticsError(f"a funnel has at most {MAX_STEPS} steps, not {len(self.steps)}")
-        if self.window <= timedelta(0):
-            raise AnalyticsError(f"the conversion window must be positive, not {self.window}")
+        if not timedelta(0) < self.window <= timedelta(days=MAX_DURATION_DAYS):
+            raise AnalyticsError(
+                f"the conversion window must be positive and at most {MAX_DURATION_DAYS} days, "
+                f"not {self.window}"
+            )
         if self.mode not in MODES:
             raise AnalyticsError(f"unknown funnel mode {self.mode!r}: use {', '.join(MODES)}")
         if self.count not in COUNTS:
