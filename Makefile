@@ -49,7 +49,7 @@ demo: install
 ## Lint, type-check and run the whole test suite (slow tests included), in parallel; the ten
 ## slowest tests are listed at the end
 test: dev lint typecheck
-	$(PYTEST) $(PYTEST_PARALLEL) --durations=10
+	EMPREINTE_HYPOTHESIS=suite $(PYTEST) $(PYTEST_PARALLEL) --durations=10
 
 ## The quick inner loop: lint, then every test not marked slow or spark, in parallel, stopping at the
 ## first failure (no format check or mypy: `make test` runs them)
