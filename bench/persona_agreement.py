@@ -181,7 +181,7 @@ def alternatives(matrix: np.ndarray, planted: pd.Series) -> None:
         ("standardised features", matrix),
         (f"PCA ({reduced.shape[1]} components, 80 % of variance)", reduced),
     ):
-        found = HDBSCAN(min_cluster_size=10).fit_predict(space)
+        found = HDBSCAN(min_cluster_size=10, copy=True).fit_predict(space)
         placed = (found != -1) & known
         inside = adjusted_rand_score(planted[placed], found[placed]) if placed.sum() > 1 else 0
         print(
