@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from journeys import parity_voc_calls
 from parity_order_lines import MESSAGES as AWKWARD_ORDERS
+from same_numbers import assert_same_numbers
 from test_engines_parity import REPORTS as CX_REPORTS
 from test_spark_parity import CASES as JOURNEY_CASES
 
@@ -135,12 +135,6 @@ def compared(
         yield Compared(on_duckdb, on_spark, a, root / "reference", engine, users_on_a)
 
 
-def _frame(value: Any) -> pd.DataFrame:
-    if isinstance(value, dict):
-        value = [{"key": k, "value": repr(v)} for k, v in value.items()]
-    return pd.DataFrame(value)
-
-
 @pytest.mark.parametrize("name", sorted(set(CASES) - FROM_BIRTH_DATES))
 def test_the_published_log_on_spark_gives_the_numbers_of_duckdb(
     name: str, compared: Compared
@@ -149,7 +143,7 @@ def test_the_published_log_on_spark_gives_the_numbers_of_duckdb(
     assert not isinstance(on_duckdb, Exception), on_duckdb
     assert not isinstance(on_spark, Exception), on_spark
     assert len(on_duckdb) > 0, "the demo must give this report something to count"
-    pd.testing.assert_frame_equal(_frame(on_spark), _frame(on_duckdb), check_exact=True)
+    assert_same_numbers(on_spark, on_duckdb)
 
 
 @pytest.mark.parametrize("name", sorted(FROM_BIRTH_DATES))

@@ -37,8 +37,10 @@ BREAKDOWNS: tuple[str, ...] = ("generation", "country", "city")
 #: The trait a city is read from (the demo's and Segment's spec: `traits.address.city`).
 CITY_TRAIT = "traits.address.city"
 
+#: A share of wallet is summed in billionths, as exact integers.
+SHARE_UNIT = 1_000_000_000
 #: The columns of `partner_counts`.
-COLUMNS = ("category", "grp", "kind", "switch", "people", "share_sum", "share_n")
+COLUMNS = ("category", "grp", "kind", "switch", "people", "share_units", "share_n")
 
 
 def brand_key(name: str) -> str:
@@ -128,8 +130,10 @@ def partner_counts(
     grouped = _with_group(log, people, by)
     counts = grouped.group_by(["category", "grp", "kind", "switch"]).agg(
         people=grouped.count(),
-        # Rounded: engines add floats in different orders, equal figures must stay equal.
-        share_sum=grouped.share.round(9).sum().round(6).fill_null(0.0),
+        # Each share in billionths, summed as integers: engines add floats in different
+        # orders (a rounded float sum still flips where it meets a rounding point), integers
+        # add up to the same figure in any order.
+        share_units=(grouped.share * SHARE_UNIT).round().cast("int64").sum().fill_null(0),
         share_n=grouped.share.count(),
     )
     return counts.select(*COLUMNS)

@@ -36,7 +36,7 @@ from typing import Any
 import pyarrow as pa
 
 from empreinte.analytics.partners.cells import Mark, Relation, protect
-from empreinte.analytics.partners.counts import ALL, UNKNOWN
+from empreinte.analytics.partners.counts import ALL, SHARE_UNIT, UNKNOWN
 from empreinte.analytics.partners.labels import label
 
 OTHER = "(other)"
@@ -172,13 +172,13 @@ class _Group:
     """One group's atoms and amounts (folded groups added together)."""
 
     atoms: dict[str, int] = field(default_factory=dict)
-    share_sum: float = 0.0
+    share_units: int = 0  # the brand buyers' shares in billionths (counts.SHARE_UNIT)
     share_n: int = 0
 
     def add(self, other: _Group) -> None:
         for name, value in other.atoms.items():
             self.atoms[name] = self.atoms.get(name, 0) + value
-        self.share_sum += other.share_sum
+        self.share_units += other.share_units
         self.share_n += other.share_n
 
     def count(self, name: str) -> int:
@@ -198,7 +198,7 @@ def groups_of(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, _Grou
         if isinstance(switch, str):
             name = SWITCH_ATOMS[switch]
             group.atoms[name] = group.atoms.get(name, 0) + people
-        group.share_sum += float(record["share_sum"] or 0.0)
+        group.share_units += int(record["share_units"] or 0)
         group.share_n += int(record["share_n"] or 0)
     return out
 
@@ -289,7 +289,7 @@ def _rates(counts: Mapping[str, Count], group: _Group) -> dict[str, float | None
 
     share = None
     if counts["brand_buyers"].value is not None and group.share_n > 0:
-        share = round(group.share_sum / group.share_n, 6)
+        share = round(group.share_units / (group.share_n * SHARE_UNIT), 6)
     return {
         "penetration": ratio("brand_buyers", "category_buyers"),
         "repeat_rate": ratio("repeat_buyers", "brand_buyers"),
