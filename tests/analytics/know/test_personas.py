@@ -67,16 +67,53 @@ def two_groups(n: int = 20, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def blobs(centres: list[tuple[float, ...]], n: int, seed: int, spread: float) -> pd.DataFrame:
+    """`n` people around each centre, Gaussian noise of `spread` on every feature."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        [
+            {"profile_id": f"b{c}-{i:03d}"}
+            | {f"f{j}": x + rng.normal(0, spread) for j, x in enumerate(centre)}
+            for c, centre in enumerate(centres)
+            for i in range(n)
+        ]
+    )
+
+
+FOUR_BLOBS = [
+    (0.0, 0.0, 0.0, 0.0),
+    (6.0, 0.0, 0.0, 0.0),
+    (0.0, 6.0, 0.0, 0.0),
+    (0.0, 0.0, 6.0, 0.0),
+]
+
+
 def test_two_planted_groups_are_found_with_k_two() -> None:
     result = cluster(two_groups(), seed=0)
-    assert result.k == 2 and result.chosen_by == "silhouette"
+    assert result.k == 2 and result.chosen_by == "stability"
     labels = result.people.set_index("profile_id")["cluster"]
     app = {labels[f"p{i:03d}"] for i in range(20)}
     store = {labels[f"p{i:03d}"] for i in range(20, 40)}
     assert len(app) == 1 and len(store) == 1 and app != store
-    assert [s.k for s in result.scores] == list(range(2, 9))
-    best = max(result.scores, key=lambda s: s.silhouette)
-    assert best.k == 2 and [r["chosen"] for r in result.score_rows()].count(True) == 1
+    assert [s.k for s in result.scores] == list(range(2, 11))
+    assert [r["chosen"] for r in result.score_rows()].count(True) == 1
+
+
+def test_stability_finds_four_separated_blobs() -> None:
+    result = cluster(blobs(FOUR_BLOBS, 50, seed=1, spread=0.5), seed=0)
+    assert result.k == 4 and result.chosen_by == "stability"
+    by_k = {s.k: s.stability for s in result.scores}
+    assert by_k[4] > 0.95 and all(v < by_k[4] for k, v in by_k.items() if k != 4)
+    found = result.people.assign(blob=result.people["profile_id"].str[:2])
+    assert adjusted_rand_score(found["blob"], found["cluster"]) > 0.99
+
+
+def test_stability_says_so_when_there_is_no_structure() -> None:
+    # One Gaussian blob: every split depends on the half drawn, no k comes back.
+    result = cluster(blobs([(0.0, 0.0, 0.0, 0.0)], 200, seed=2, spread=1.0), seed=0)
+    assert max(s.stability for s in result.scores) < 0.3
+    four = cluster(blobs(FOUR_BLOBS, 50, seed=1, spread=0.5), seed=0)
+    assert max(s.stability for s in four.scores) > 0.95
 
 
 def test_names_say_what_sets_each_group_apart() -> None:
@@ -103,8 +140,11 @@ def test_same_seed_same_labels_whatever_the_row_order() -> None:
 
 
 def test_an_asked_k_is_used_and_bad_input_is_refused() -> None:
-    result = cluster(two_groups(), k=3, seed=0)
+    result = cluster(blobs(FOUR_BLOBS, 30, seed=3, spread=0.5), k=3, seed=0)
     assert result.k == 3 and result.chosen_by == "asked" and len(set(result.names["en"])) == 3
+    assert result.scores == () and min(result.sizes()) >= 30  # no stability measured
+    # A component the mixture leaves empty is no persona: two tight groups hold no third.
+    assert cluster(two_groups(), k=3, seed=0).sizes() == [20, 20]
     with pytest.raises(AnalyticsError, match="k must be between 2"):
         cluster(two_groups(), k=1)
     with pytest.raises(AnalyticsError, match="at least 10 are needed"):
