@@ -9,7 +9,8 @@ Not a test: it prints figures (docs/personas.md, "Cost"). One run:
    median of `--repeat` runs;
 3. on the feature table, times `cluster()` (the product) and, as the reference in the same
    run, the former product: k-means (10 starts) with k from 2 to 8 by silhouette on at most
-   2,000 people, then the final fit; prints the medians and their ratio.
+   2,000 people, then the final fit; prints the medians and their ratio; then the former
+   method again with one BLAS/OpenMP thread, as the product now runs its mixtures.
 
     .venv/bin/python bench/persona_time.py [--people 2000] [--seed 7] [--repeat 3]
 """
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 import empreinte
 from empreinte.analytics.know.persona_features import feature_frame
@@ -94,8 +96,11 @@ def main() -> None:
     former, former_k = timed(lambda: silhouette_kmeans(matrix), args.repeat)
     print(
         f"cluster(): {ours:.2f} s (k = {result.k}); former k-means by silhouette:"
-        f" {former:.2f} s (k = {former_k}); ratio {ours / former:.1f}"
+        f" {former:.2f} s (k = {former_k}); ratio {ours / former:.2f}"
     )
+    with threadpool_limits(limits=1):
+        single, _ = timed(lambda: silhouette_kmeans(matrix), args.repeat)
+    print(f"former k-means by silhouette, one thread: {single:.2f} s; ratio {ours / single:.2f}")
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
