@@ -283,13 +283,17 @@ def test_demo_cards_describe_each_cluster(
     assert in_store[store.number] >= 0.2
     assert sorted(in_store.values())[-2] < in_store[store.number] / 3
     assert store.age_range is not None and store.age_range[0] >= 18
+    assert sum(c.nps_n > 0 for c in cards) >= chosen.k - 1
     for card in cards:
         assert card.countries and {k for k, _ in card.countries} <= {"FR", "US"}
-        assert card.nps_n > 0 and card.nps is not None and -100 <= card.nps <= 100
-        assert card.nps_low is not None and card.nps_low <= card.nps <= (card.nps_high or 0)
         assert "Persona" in card.to_markdown() and "<article" in card.to_html()
         if card.quote is not None:  # a real comment, redacted: no card number or phone left
             assert not any(ch.isdigit() for ch in card.quote.replace("’", ""))
+        if card.nps_n == 0:  # a persona can be the people who never answer a survey
+            assert card.nps is None and "aucune réponse" in card.to_markdown()
+            continue
+        assert card.nps is not None and -100 <= card.nps <= 100
+        assert card.nps_low is not None and card.nps_low <= card.nps <= (card.nps_high or 0)
     first = cards[0].to_png(tmp_path / "a.png")
     again = cards[0].to_png(tmp_path / "b.png")
     assert first.read_bytes() == again.read_bytes() and first.read_bytes()[:4] == b"\x89PNG"
