@@ -56,6 +56,7 @@ clusters would share one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -91,6 +92,7 @@ DAYPARTS = ("night", "morning", "afternoon", "evening")
 BASKET_FEATURES = ("mean_order_value", "items_per_order", "store_order_share")
 #: A feature names a cluster only when its members sit at least this far from everyone.
 MIN_DISTINCTION = 0.25
+_ONE_THREAD = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -322,8 +324,10 @@ def cluster(
     matrix = standardised(frame, features)
     # One BLAS and OpenMP thread: the mixture's products are small, and on a busy machine
     # threads that wait for each other made the fits 20 to 40 times slower (measured on 2
-    # cores, docs/personas.md "Cost").
-    with threadpool_limits(limits=1):
+    # cores, docs/personas.md "Cost"). The limit is the whole process's and is restored on
+    # exit: the lock keeps two reports (the dashboard computes them in threads) from restoring
+    # each other's limit out of order and leaving the process on one thread.
+    with _ONE_THREAD, threadpool_limits(limits=1):
         scores = k_scores(matrix, ks, seed, sample_size) if k is None else []
         if k is None and not scores:
             raise AnalyticsError("personas: too few people for any k of the range")
