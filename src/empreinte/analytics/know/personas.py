@@ -26,7 +26,8 @@ spread per feature, so it can be tight on the few features that define it and lo
 rest, and a feature on which every group looks alike stops deciding who goes where (k-means,
 before 2026-12-05, weighed every feature alike around round groups). A variance floor
 (`REG_COVAR`, 0.05 in standardised units) keeps a component from collapsing onto the people
-with exactly 0 on a share. Each person goes to their most probable component.
+with exactly 0 on a share. Each person goes to their most probable component; a component
+nobody goes to is no persona and is dropped (data with fewer groups than asked get fewer).
 
 **Choosing k: stability** (Lange, Roth, Braun & Buhmann 2004, "Stability-based validation of
 clustering solutions"). For each k in `k_range` (2..10), on a seeded sample of at most
@@ -37,8 +38,8 @@ comparable across k). The k whose groupings come back best on other people, by t
 the pairs, wins (the smaller k on a tie): what a marketer needs of personas is that another
 sample of customers gives the same ones. Unlike the silhouette it does not reward compact
 groups only. Every k's stability is reported. The final mixture is fitted on all of those
-people with that k (or the `k` asked for): the cost of the choice is bounded by the sample,
-the final fit is linear in the people.
+people with that k, or the `k` asked for (then no stability is measured): the cost of the
+choice is bounded by the sample, the final fit is linear in the people.
 
 **Determinism.** The features are rounded to `DIGITS` decimals (the engines' sums may differ
 in their last bits), the people are sorted by their features (then profile id) and every
