@@ -42,7 +42,8 @@ def test_table_cards_and_csv(workspace: str, tmp_path: Path) -> None:
         "-w", workspace,
     )  # fmt: skip
     assert code == 0, output
-    assert "Personas (k = 3, asked; seed 0)" in output and "silhouette" in output
+    assert "Personas (k = 3, asked; seed 0)" in output
+    assert "stability" not in output  # an asked k is not chosen: no stability measured
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         "persona-1.png",
@@ -61,13 +62,18 @@ def test_table_cards_and_csv(workspace: str, tmp_path: Path) -> None:
         assert row["name"][:20] in output
 
 
-def test_json_with_every_k_s_silhouette(workspace: str) -> None:
+def test_json_and_table_with_every_k_s_stability(workspace: str) -> None:
     code, output = run("personas", "--json", "--seed", "2", "-w", workspace)
     assert code == 0, output
     doc = json.loads(output)
-    assert doc["chosen_by"] == "silhouette" and doc["seed"] == 2
-    assert [s["k"] for s in doc["scores"]] == list(range(2, 9))
+    assert doc["chosen_by"] == "stability" and doc["seed"] == 2
+    ks = [s["k"] for s in doc["scores"]]
+    assert ks == list(range(2, 2 + len(ks))) and 2 <= doc["k"] <= ks[-1]
+    assert all(0 <= s["stability"] <= 1 for s in doc["scores"] if s["chosen"])
     assert len(doc["cards"]) == doc["k"]
+    code, output = run("personas", "--seed", "2", "-w", workspace)
+    assert code == 0 and f"k = {doc['k']}, stability; seed 2" in output
+    assert "Choice of k: stability" in output
 
 
 def test_errors_are_one_line(workspace: str) -> None:

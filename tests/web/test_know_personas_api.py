@@ -57,11 +57,11 @@ def test_the_cards_as_json_in_french_and_every_k_s_score(world: World) -> None:
     response = world.get(lang="fr", seed=1)
     assert response.status_code == 200, response.text
     doc = response.json()
-    assert doc["chosen_by"] == "silhouette" and doc["lang"] == "fr" and doc["seed"] == 1
-    assert [s["k"] for s in doc["scores"]] == list(range(2, 9))
+    assert doc["chosen_by"] == "stability" and doc["lang"] == "fr" and doc["seed"] == 1
+    assert [s["k"] for s in doc["scores"]] == list(range(2, 11))
     chosen = [s for s in doc["scores"] if s["chosen"]]
     assert len(chosen) == 1 and chosen[0]["k"] == doc["k"]
-    assert chosen[0]["silhouette"] == max(s["silhouette"] for s in doc["scores"])
+    assert chosen[0]["stability"] == max(s["stability"] for s in doc["scores"])
     cards = doc["cards"]
     assert [c["number"] for c in cards] == list(range(1, doc["k"] + 1))
     # Only people with enough history are in a persona (a third of them in this demo); the

@@ -1,12 +1,12 @@
 """`empreinte personas`: personas found in behaviour, and their cards.
 
-    empreinte personas                      # k chosen by silhouette over 2..8, seed 0
+    empreinte personas                      # k chosen by stability over 2..10, seed 0
     empreinte personas --k 5 --seed 3 --lang fr --out cards/
     empreinte personas --csv personas.csv --json
 
-Prints the personas (name, people, share) and every k's silhouette; `--out DIR` writes the
-cards as personas.md, personas.html and persona-<n>.png. Only people who allow analytics and
-profiling are clustered (docs/personas.md).
+Prints the personas (name, people, share) and every k's stability (when k is not asked);
+`--out DIR` writes the cards as personas.md, personas.html and persona-<n>.png. Only people
+who allow analytics and profiling are clustered (docs/personas.md).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from empreinte.cli.common import (
 
 def personas(
     k: Annotated[
-        int | None, typer.Option("--k", help="Number of personas (default: best silhouette).")
+        int | None, typer.Option("--k", help="Number of personas (default: the most stable).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample and k-means.")] = 0,
     lang: Annotated[str, typer.Option("--lang", help="Names and cards: en or fr.")] = "en",
@@ -74,7 +74,7 @@ def personas(
         print_json(report.to_dict())
         return
     clusters = report.clusters
-    how = "silhouette" if clusters.chosen_by == "silhouette" else "asked"
+    how = clusters.chosen_by
     table = report_table(
         f"Personas (k = {clusters.k}, {how}; seed {clusters.seed})",
         f"{clusters.total:,} people who allow analytics and profiling, with at least"
@@ -89,9 +89,11 @@ def personas(
             str(row["cluster"]), row["name"], f"{row['people']:,}", f"{100 * row['share']:.1f}%"
         )
     console.print(table)
-    scores = report_table("Choice of k: silhouette on a seeded sample")
-    for name in ("k", "silhouette", ""):
+    if not report.score_rows():  # k was asked: no stability measured
+        return
+    scores = report_table("Choice of k: stability across half-samples (ARI)")
+    for name in ("k", "stability", ""):
         scores.add_column(name, justify="right")
     for row in report.score_rows():
-        scores.add_row(str(row["k"]), f"{row['silhouette']:.3f}", "chosen" if row["chosen"] else "")
+        scores.add_row(str(row["k"]), f"{row['stability']:.3f}", "chosen" if row["chosen"] else "")
     console.print(scores)

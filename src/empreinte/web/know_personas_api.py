@@ -31,8 +31,8 @@ from empreinte.workspace import Workspace
 ROLES = (Role.ADMIN, Role.ANALYST)
 MAX_SEED = 2**31 - 1
 
-K = Whole("k", 2, 8, "number of personas (default: the best silhouette over 2..8)", None)
-SEED = Whole("seed", 0, MAX_SEED, "seed of the sample and of k-means", 0)
+K = Whole("k", 2, 10, "number of personas (default: the most stable over 2..10)", None)
+SEED = Whole("seed", 0, MAX_SEED, "seed of the sample, the halves and the mixture", 0)
 LANG = Choice("lang", ("en", "fr"), "the language of names and cards", "en")
 
 PERSONAS = Operation(

@@ -585,7 +585,7 @@ def _wrap(line: str, width: int) -> str:
 
 @dataclass(frozen=True)
 class PersonaReport:
-    """The clusters (with every k's silhouette) and a card per cluster, in `lang`."""
+    """The clusters (with every k's stability) and a card per cluster, in `lang`."""
 
     clusters: PersonaClusters
     cards: tuple[PersonaCard, ...]
@@ -599,7 +599,7 @@ class PersonaReport:
         return self.clusters.to_pandas(self.lang)
 
     def score_rows(self) -> list[dict[str, Any]]:
-        """One row per k tried: k, silhouette, chosen."""
+        """One row per k tried: k, stability, chosen (none when k was asked)."""
         return self.clusters.score_rows()
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,20 +20,33 @@ is mostly wrong: docs/personas.md). The default follows a stated rule, not the r
 share estimated from n touchpoints has a standard error of at most 1 / (2 √n) (a share of
 one half), and 25 is the smallest n that keeps it within 0.1.
 
-**Clustering.** k-means (scikit-learn `KMeans`, k-means++ starts, `n_init` 10, seeded).
+**Clustering.** A Gaussian mixture with a diagonal covariance per component (scikit-learn
+`GaussianMixture`, `covariance_type="diag"`, `N_INIT` starts, seeded): each persona has its own
+spread per feature, so it can be tight on the few features that define it and loose on the
+rest, and a feature on which every group looks alike stops deciding who goes where (k-means,
+before 2026-12-05, weighed every feature alike around round groups). A variance floor
+(`REG_COVAR`, 0.05 in standardised units) keeps a component from collapsing onto the people
+with exactly 0 on a share. Each person goes to their most probable component; a component
+nobody goes to is no persona and is dropped (data with fewer groups than asked get fewer).
 
-**Choosing k.** For each k in `k_range` (2..8), k-means is fitted on a seeded sample of at
-most `sample_size` (2,000) of those people and scored by its silhouette on that sample
-(scikit-learn `silhouette_score`: from −1 to 1, how much closer each person is to their own
-cluster than to the next one); the k with the highest silhouette wins (the smaller k on a
-tie). Every k's score is reported. The final centres are fitted on all of those people with
-that k (or the `k` asked for).
+**Choosing k: stability** (Lange, Roth, Braun & Buhmann 2004, "Stability-based validation of
+clustering solutions"). For each k in `k_range` (2..10), on a seeded sample of at most
+`sample_size` (2,000) of those people, `PAIRS` times: the sample is split into random halves,
+a mixture is fitted on each, and the labels the first gives the second half are compared with
+the second's own labels by the adjusted Rand index (0 for chance, 1 for the same grouping, so
+comparable across k). The k whose groupings come back best on other people, by the mean over
+the pairs, wins (the smaller k on a tie): what a marketer needs of personas is that another
+sample of customers gives the same ones. Unlike the silhouette it does not reward compact
+groups only. Every k's stability is reported. The final mixture is fitted on all of those
+people with that k, or the `k` asked for (then no stability is measured): the cost of the
+choice is bounded by the sample, the final fit is linear in the people.
 
-**Stability.** The people are sorted by their features (then profile id) and every random
-choice (the sample, the k-means starts) comes from `seed`: the same behaviour and seed give the
-same labels, in any workspace (profile ids are keyed pseudonyms, different in each). Clusters are
-numbered by size, largest first (ties by their centres), so the numbering does not depend on
-k-means' internal order.
+**Determinism.** The features are rounded to `DIGITS` decimals (the engines' sums may differ
+in their last bits), the people are sorted by their features (then profile id) and every
+random choice (the sample, the halves, the mixtures' starts) comes from `seed`: the same
+behaviour and seed give the same labels, in any workspace (profile ids are keyed pseudonyms,
+different in each). Clusters are numbered by size, largest first (ties by their centres), so
+the numbering does not depend on the mixture's internal order.
 
 **Names** (`persona_names`): each cluster's most distinctive features, by the mean z-score of
 its members (how many standard deviations they sit above or below everyone), turned into words
@@ -44,12 +57,14 @@ clusters would share one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from empreinte.analytics.journeys.touchpoints import JourneyScope
 from empreinte.analytics.know.persona_features import COUNT_FEATURES, feature_frame
@@ -58,9 +73,19 @@ from empreinte.errors import AnalyticsError
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
-DEFAULT_K_RANGE = range(2, 9)
+DEFAULT_K_RANGE = range(2, 11)
+#: The stability of each k is measured on a seeded sample of at most this many people.
 DEFAULT_SAMPLE = 2_000
-N_INIT = 10
+#: Half-sample pairs per k: on the demos the chosen k is the same with 5 as with 10.
+PAIRS = 5
+#: Starts of each mixture, the best likelihood kept (one start made the stability noisier
+#: and picked k = 7 at ARI 0.43 on the demo where three pick 6 at 0.47).
+N_INIT = 3
+#: The variance floor of each component, in standardised units (a standard deviation of 0.22):
+#: without it a component collapses onto the people with exactly 0 on a share.
+REG_COVAR = 0.05
+#: Decimals kept of each feature: the engines' sums of doubles differ in their last bits.
+DIGITS = 9
 MIN_PEOPLE = 10
 #: Enough history to be clustered: 1 / (2 √25) = 0.1, the largest standard error of a share.
 MIN_TOUCHPOINTS = 25
@@ -68,14 +93,16 @@ DAYPARTS = ("night", "morning", "afternoon", "evening")
 BASKET_FEATURES = ("mean_order_value", "items_per_order", "store_order_share")
 #: A feature names a cluster only when its members sit at least this far from everyone.
 MIN_DISTINCTION = 0.25
+_ONE_THREAD = threading.Lock()
 
 
 @dataclass(frozen=True)
 class KScore:
-    """The silhouette of k-means with `k` clusters on the seeded sample."""
+    """The stability of `k` components: the mean adjusted Rand index between the groupings of
+    half-samples (see the module)."""
 
     k: int
-    silhouette: float
+    stability: float
 
 
 @dataclass(frozen=True)
@@ -87,7 +114,7 @@ class PersonaClusters:
     features: tuple[str, ...]
     k: int
     seed: int
-    chosen_by: Literal["silhouette", "asked"]
+    chosen_by: Literal["stability", "asked"]
     scores: tuple[KScore, ...]
     profile: pd.DataFrame  # index cluster (0..k-1), columns features: mean z-scores
     names: dict[Lang, tuple[str, ...]]
@@ -125,9 +152,7 @@ class PersonaClusters:
         return pd.DataFrame(self.to_rows(lang), columns=["cluster", "name", "people", "share"])
 
     def score_rows(self) -> list[dict[str, Any]]:
-        return [
-            {"k": s.k, "silhouette": s.silhouette, "chosen": s.k == self.k} for s in self.scores
-        ]
+        return [{"k": s.k, "stability": s.stability, "chosen": s.k == self.k} for s in self.scores]
 
     def assignments(self, lang: Lang = "en") -> pd.DataFrame:
         """profile_id, persona (the cluster's name in `lang`)."""
@@ -147,7 +172,7 @@ def check_lang(lang: str) -> Lang:
 
 
 def standardised(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
-    """The matrix k-means reads: log1p on counts, NPS filled with the mean, standardised."""
+    """The matrix the mixture reads: log1p on counts, NPS filled with the mean, standardised."""
     from sklearn.preprocessing import StandardScaler
 
     data = frame[list(features)].astype("float64").copy()
@@ -187,29 +212,62 @@ def family_of(feature: str) -> str:
     return "time of day" if feature in DAYPARTS else feature
 
 
-def _kmeans(k: int, seed: int) -> Any:
-    from sklearn.cluster import KMeans
+def _mixture(k: int, seed: int) -> Any:
+    from sklearn.mixture import GaussianMixture
 
-    return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed)
+    return GaussianMixture(
+        n_components=k,
+        covariance_type="diag",
+        reg_covar=REG_COVAR,
+        n_init=N_INIT,
+        random_state=seed,
+    )
+
+
+def _fit_predict(matrix: np.ndarray, k: int, seed: int) -> np.ndarray:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        # Some starts of a large k stop at the iteration limit; the best start is kept.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels: np.ndarray = _mixture(k, seed).fit(matrix).predict(matrix)
+    return labels
 
 
 def k_scores(
-    matrix: np.ndarray, k_range: Sequence[int], seed: int, sample_size: int
+    matrix: np.ndarray, k_range: Sequence[int], seed: int, sample_size: int, pairs: int = PAIRS
 ) -> list[KScore]:
-    """The silhouette of each k on one seeded sample of at most `sample_size` rows."""
-    from sklearn.metrics import silhouette_score
+    """The stability of each k (Lange et al. 2004) on one seeded sample of at most
+    `sample_size` rows: over `pairs` random splits into halves, the ARI between the labels the
+    mixture fitted on one half gives the other and that other half's own mixture."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import adjusted_rand_score
 
     rng = np.random.default_rng(seed)
     rows = matrix
     if len(matrix) > sample_size:
         rows = matrix[np.sort(rng.choice(len(matrix), size=sample_size, replace=False))]
+    half = len(rows) // 2
+    # The same splits and starts for every k: the k differ by their number of groups alone.
+    splits = [rng.permutation(len(rows)) for _ in range(pairs)]
+    starts = rng.integers(0, 2**31 - 1, size=(pairs, 2))
     scores = []
     for k in k_range:
-        if k >= len(rows):
+        if k > half // 2:  # at least two people per group in a half
             break
-        labels = _kmeans(k, seed).fit_predict(rows)
-        value = silhouette_score(rows, labels) if len(set(labels)) > 1 else -1.0
-        scores.append(KScore(k, round(float(value), 6)))
+        agreement = []
+        for order, (one_seed, two_seed) in zip(splits, starts, strict=True):
+            one, two = rows[order[:half]], rows[order[half : 2 * half]]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                first = _mixture(k, int(one_seed)).fit(one)
+                second = _mixture(k, int(two_seed)).fit(two)
+            agreement.append(adjusted_rand_score(first.predict(two), second.predict(two)))
+        scores.append(KScore(k, round(float(np.mean(agreement)), 6)))
     return scores
 
 
@@ -245,10 +303,11 @@ def cluster(
     if min_touchpoints < 0:
         raise AnalyticsError(f"personas: min_touchpoints must be >= 0, not {min_touchpoints}")
     read = len(frame)
+    frame = frame.assign(**{f: frame[f].astype("float64").round(DIGITS) for f in features})
     if "touchpoints" in frame:
         frame = frame[frame["touchpoints"].to_numpy() >= min_touchpoints]
     # By behaviour, not by profile id: ids are keyed pseudonyms, different in every workspace,
-    # and k-means' sample and starts depend on the order of the rows.
+    # and the sample, the halves and the mixture's starts depend on the order of the rows.
     frame = frame.sort_values([*features, "profile_id"], kind="stable").reset_index(drop=True)
     if len(frame) < MIN_PEOPLE:
         raise AnalyticsError(
@@ -264,15 +323,21 @@ def cluster(
     if k is None and (not ks or ks[0] < 2):
         raise AnalyticsError("personas: the k range must hold numbers of 2 or more")
     matrix = standardised(frame, features)
-    scores = k_scores(matrix, ks, seed, sample_size) if k is None or ks else []
-    if k is None:
-        if not scores:
+    # One BLAS and OpenMP thread: the mixture's products are small, and on a busy machine
+    # threads that wait for each other made the fits 20 to 40 times slower (measured on 2
+    # cores, docs/personas.md "Cost"). The limit is the whole process's and is restored on
+    # exit: the lock keeps two reports (the dashboard computes them in threads) from restoring
+    # each other's limit out of order and leaving the process on one thread.
+    with _ONE_THREAD, threadpool_limits(limits=1):
+        scores = k_scores(matrix, ks, seed, sample_size) if k is None else []
+        if k is None and not scores:
             raise AnalyticsError("personas: too few people for any k of the range")
-        best = max(scores, key=lambda s: (s.silhouette, -s.k))
-        chosen, how = best.k, "silhouette"
-    else:
-        chosen, how = k, "asked"
-    labels = _ordered(_kmeans(chosen, seed).fit_predict(matrix), matrix, chosen)
+        chosen = max(scores, key=lambda s: (s.stability, -s.k)).k if k is None else k
+        labels = _ordered(_fit_predict(matrix, chosen, seed), matrix, chosen)
+    # A component the mixture leaves empty (its people all likelier elsewhere) is no persona:
+    # the empty ones are numbered last, and dropped.
+    chosen = int(labels.max()) + 1
+    how = "stability" if k is None else "asked"
     people = pd.concat(
         [frame[["profile_id"]], pd.Series(labels, name="cluster"), frame[list(features)]], axis=1
     )

@@ -159,7 +159,8 @@ class KnowReports:
         until: datetime | None = None,
     ) -> PersonaReport:
         """Personas from behaviour: people who allow analytics and profiling clustered by
-        k-means (k chosen by silhouette over 2..8 unless given; seeded), each written up as
+        a diagonal Gaussian mixture (k chosen by stability over 2..10 unless given; seeded),
+        each written up as
         a card in `lang` (docs/personas.md)."""
         from empreinte.analytics.journeys.touchpoints import JourneyScope
         from empreinte.analytics.know.persona_cards import persona_report

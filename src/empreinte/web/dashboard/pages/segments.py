@@ -56,7 +56,7 @@ PERSONAS_MAX_AGE = 900.0
 QUOTES_CHECKED_EVERY = 60.0
 #: Seconds between reloads of the personas page while they are computed.
 PERSONAS_RELOAD = 5
-K_CHOICES = ("", "2", "3", "4", "5", "6", "7", "8")
+K_CHOICES = ("", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 
 EXAMPLE = 'country = "FR" and did("Order Completed", within="90d", count>=2)'
 
@@ -548,24 +548,29 @@ def build_personas(view: View) -> Mapping[str, Any]:
         }
         for card in report.cards
     ]
-    scores = Table(
+    scores: Table | None = Table(
         "k-scores",
         _("How the number of personas was chosen"),
         [
             Column("k", _("Personas (k)"), "number"),
-            Column("silhouette", _("Silhouette"), "number", 3),
+            Column("stability", _("Stability"), "number", 3),
             Column("chosen", _("Chosen")),
         ],
         [
             {
                 "k": row["k"],
-                "silhouette": row["silhouette"],
+                "stability": row["stability"],
                 "chosen": _("yes") if row["chosen"] else "",
             }
             for row in report.score_rows()
         ],
-        caption=_("The higher the silhouette, the better separated the personas."),
+        caption=_(
+            "The stability is how much the personas found on one half of the people agree with"
+            " those found on the other half (adjusted Rand index: 0 by chance, 1 the same)."
+        ),
     )
+    if not report.score_rows():  # k was asked: no stability measured
+        scores = None
     return {
         "cards": cards,
         "k": k,
