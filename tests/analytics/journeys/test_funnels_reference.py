@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from empreinte.analytics.journeys.funnels_core import add_entries, attempts
-from empreinte.analytics.journeys.funnels_walk import walked_attempts
+from empreinte.analytics.journeys.funnels_walk import sorted_rows, walk, walked_attempts
 from empreinte.store.duckdb.analytics import DuckDBAnalytics
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -313,6 +313,22 @@ def test_the_walk_carries_positions_as_the_asof_plan(touches: list[Touch], windo
     # (compared unconverted, a column with a NaT compared the raw integers).
     got = got[expected.columns].astype(expected.dtypes.to_dict())
     pd.testing.assert_frame_equal(got, expected)
+
+
+@FAST
+@given(journeys, windows)
+@example([Touch("p0", 0, 0, "A"), Touch("p0", 1, 1, "B"), Touch("p1", 0, 2, "A")], 10)
+def test_the_walk_in_parts_is_the_walk_in_one(touches: list[Touch], window: int) -> None:
+    # The rows are cut at people's boundaries and walked in threads: with more parts than
+    # people, or a cut that would fall inside a person's rows, nothing may change.
+    table = table_of(touches, NAMES)
+    order = ibis.window(group_by=table.profile_id, order_by=[table.at, table.seq])
+    table = table.mutate(pos=ibis.row_number().over(order))
+    rows = WALK.to_pyarrow(sorted_rows(table, len(NAMES), positions=True))
+    span = timedelta(seconds=window)
+    whole = walk(rows, len(NAMES), span, positions=True, parts=1)
+    for parts in (2, 3, 7, 200):
+        assert walk(rows, len(NAMES), span, positions=True, parts=parts).equals(whole)
 
 
 @FAST

@@ -26,7 +26,13 @@ funnel's touchpoints (about 40 bytes each), in this process.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
+import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 import ibis
@@ -41,6 +47,10 @@ from empreinte.store.analytics import AnalyticsBackend
 
 _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _LONGEST = np.iinfo(np.int64).max // 2
+# The steps a row matches, one bit each, in the narrowest unsigned type that holds them.
+_BITS = ((8, "uint8"), (16, "uint16"), (32, "uint32"))
+# Below this many rows a part is not worth a thread.
+_ROWS_PER_PART = 200_000
 Rows = npt.NDArray[np.int64]
 
 
@@ -55,19 +65,42 @@ def walked_attempts(
     """funnels_core's `attempts` in ordered mode, counting people, computed by the walk: one
     row per person who reached step 1, `depth`, `t1` … `tN`, and `start_pos` when asked (the
     `pos` of the attempt's first touchpoint)."""
-    marks = [f"m{k}" for k in range(1, steps + 1)]
-    funnel = table.filter(ibis.or_(*[table[m] for m in marks]))
-    extra = ["pos"] if positions else []
-    ordered = funnel.select("profile_id", "at", "seq", *marks, *extra).order_by(
-        ["profile_id", "at", "seq"]
-    )
+    ordered = sorted_rows(table, steps, positions=positions)
     found = walk(engine.to_pyarrow(ordered), steps, window, positions=positions)
     return engine.register_arrow(f"_funnel_walk_{uuid.uuid4().hex[:12]}", found)
 
 
-def walk(rows: pa.Table, steps: int, window: timedelta, *, positions: bool = False) -> pa.Table:
+def sorted_rows(table: ir.Table, steps: int, *, positions: bool = False) -> ir.Table:
+    """The walk's input: the funnel's touchpoints of `table` (with `m1` … `mN`) sorted by
+    (`profile_id`, `at`, `seq`), as `profile_id`, `at`, `_steps` and `pos` when asked."""
+    width = next((t for bits, t in _BITS if steps <= bits), None)
+    if width is None or steps < 1:
+        raise ValueError(f"the walk takes 1 to 32 steps, not {steps}")
+    # One column of step bits instead of N booleans: narrower to sort, move and read (a null
+    # mark is no match, as CASE WHEN NULL takes the ELSE branch).
+    bits = functools.reduce(
+        operator.add,
+        [ibis.ifelse(table[f"m{k}"], 1 << (k - 1), 0).cast(width) for k in range(1, steps + 1)],
+    )
+    funnel = table.mutate(_steps=bits)
+    funnel = funnel.filter(funnel._steps != 0)
+    extra = ["pos"] if positions else []
+    return funnel.order_by(["profile_id", "at", "seq"]).select("profile_id", "at", "_steps", *extra)
+
+
+def walk(
+    rows: pa.Table,
+    steps: int,
+    window: timedelta,
+    *,
+    positions: bool = False,
+    parts: int | None = None,
+) -> pa.Table:
     """The attempts that count (module docstring) from the funnel's touchpoints sorted by
-    (`profile_id`, `at`, `seq`), with `m1` … `mN` and `pos` when `positions`."""
+    (`profile_id`, `at`, `seq`), with `_steps` (bit k-1: the row matches step k) and `pos`
+    when `positions`. People are independent: the rows are cut into `parts` at people's
+    boundaries (by default one per core when there are enough rows), walked in threads
+    (numpy releases the GIL in its loops), and the results put end to end."""
     at_type = rows.schema.field("at").type
     if not pa.types.is_timestamp(at_type):
         raise TypeError(f"a funnel's `at` must be a timestamp, not {at_type}")
@@ -75,21 +108,77 @@ def walk(rows: pa.Table, steps: int, window: timedelta, *, positions: bool = Fal
     # within 64 bits (timedelta's largest, 999,999,999 days, is 8.6e19 µs).
     span = min(window_seconds(window) * _PER_SECOND[at_type.unit], _LONGEST)
     person = rows.column("profile_id").combine_chunks()
+    change = _person_changes(person)
     at = pc.cast(rows.column("at").combine_chunks(), pa.int64()).to_numpy()
-    code = _person_codes(person)
-    marked = [
-        pc.fill_null(rows.column(f"m{k}"), False).to_numpy(zero_copy_only=False)
-        for k in range(1, steps + 1)
+    bits = rows.column("_steps").combine_chunks().to_numpy()
+    pos = rows.column("pos").combine_chunks().to_numpy() if positions else None
+
+    cuts = _cuts(change, parts if parts is not None else _default_parts(len(change)))
+    work = [
+        functools.partial(
+            _walk_part,
+            change[lo:hi],
+            at[lo:hi],
+            bits[lo:hi],
+            None if pos is None else pos[lo:hi],
+            steps,
+            span,
+            lo,
+        )
+        for lo, hi in itertools.pairwise(cuts)
     ]
+    if len(work) == 1:
+        chains = [work[0]()]
+    else:
+        with ThreadPoolExecutor(len(work)) as pool:
+            chains = list(pool.map(lambda part: part(), work))
+
+    first = np.concatenate([c.first_row for c in chains])
+    deepest = np.concatenate([c.depth for c in chains])
+    times = np.concatenate([c.times for c in chains], axis=1)
+    columns: dict[str, pa.Array] = {
+        "profile_id": person.take(pa.array(first)),
+        "depth": pa.array(deepest, pa.int64()),
+    }
+    for k in range(1, steps + 1):
+        values = pa.array(times[k - 1], pa.int64(), mask=deepest < k)
+        columns[f"t{k}"] = values.view(at_type)
+    if positions:
+        columns["start_pos"] = pa.array(np.concatenate([c.start_pos for c in chains]), pa.int64())
+    return pa.table(columns)
+
+
+@dataclass(frozen=True)
+class _Chains:
+    """The counted attempts of a part's people: each one's first row (in the whole input),
+    furthest step, time of each step reached (steps × people), and start position."""
+
+    first_row: Rows
+    depth: Rows
+    times: Rows
+    start_pos: Rows
+
+
+def _walk_part(
+    change: npt.NDArray[np.bool_],
+    at: Rows,
+    bits: npt.NDArray[np.unsignedinteger],
+    pos: Rows | None,
+    steps: int,
+    span: int,
+    offset: int,
+) -> _Chains:
+    """The walk over rows that begin with a person's first row and end with a person's last."""
+    code = np.cumsum(change, dtype=np.int64) - 1
 
     # Each level: the rows reaching it (ascending), their attempt's start, and for each the
     # position in the previous level of the row it extends.
-    reached: list[Rows] = [np.flatnonzero(marked[0])]
+    reached: list[Rows] = [np.flatnonzero(bits & 1)]
     starts = [at[reached[0]]]
     links: list[Rows] = [np.empty(0, np.int64)]
     for k in range(1, steps):
         before = reached[-1]
-        candidates = np.flatnonzero(marked[k])
+        candidates = np.flatnonzero(bits & (1 << k))
         latest = np.searchsorted(before, candidates) - 1
         found = latest >= 0
         latest[~found] = 0
@@ -117,7 +206,6 @@ def walk(rows: pa.Table, steps: int, window: timedelta, *, positions: bool = Fal
         first_at[codes[firsts[new]]] = firsts[new]
 
     counted = np.flatnonzero(depth)
-    pos = rows.column("pos").to_numpy() if positions else None
     times = np.zeros((steps, len(counted)), np.int64)
     start_pos = np.zeros(len(counted), np.int64)
     deepest = depth[counted]
@@ -130,29 +218,37 @@ def walk(rows: pa.Table, steps: int, window: timedelta, *, positions: bool = Fal
                 position = links[k - 1][position]
         if pos is not None:
             start_pos[who] = pos[reached[0][position]]
-
-    columns: dict[str, pa.Array] = {
-        "profile_id": person.take(pa.array(_first_rows(code)[counted])),
-        "depth": pa.array(deepest, pa.int64()),
-    }
-    for k in range(1, steps + 1):
-        values = pa.array(times[k - 1], pa.int64(), mask=deepest < k)
-        columns[f"t{k}"] = values.view(at_type)
-    if positions:
-        columns["start_pos"] = pa.array(start_pos, pa.int64())
-    return pa.table(columns)
+    first_row = np.flatnonzero(change)[counted] + offset
+    return _Chains(first_row, deepest, times, start_pos)
 
 
-def _person_codes(person: pa.Array) -> Rows:
-    """0, 1, 2… for the people of rows sorted by person (a new code where the id changes)."""
+def _person_changes(person: pa.Array) -> npt.NDArray[np.bool_]:
+    """True where a person's rows begin, in rows sorted by person."""
     n = len(person)
-    if n == 0:
-        return np.empty(0, np.int64)
     change = np.ones(n, bool)
     if n > 1:
         differs = pc.not_equal(person.slice(1), person.slice(0, n - 1))
         change[1:] = pc.fill_null(differs, True).to_numpy(zero_copy_only=False)
-    return np.cumsum(change, dtype=np.int64) - 1
+    return change
+
+
+def _default_parts(rows: int) -> int:
+    return max(1, min(os.cpu_count() or 1, rows // _ROWS_PER_PART))
+
+
+def _cuts(change: npt.NDArray[np.bool_], parts: int) -> list[int]:
+    """0, …, len(change): about equal parts, each cut where a person's rows begin."""
+    n = len(change)
+    firsts = np.flatnonzero(change)
+    cuts = [0]
+    for i in range(1, max(parts, 1)):
+        at = int(np.searchsorted(firsts, i * n // parts))
+        cut = int(firsts[at]) if at < len(firsts) else n
+        if cut > cuts[-1]:
+            cuts.append(cut)
+    if n > cuts[-1] or n == 0:
+        cuts.append(n)
+    return cuts
 
 
 def _first_rows(code: Rows) -> Rows:
