@@ -49,7 +49,7 @@ _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _LONGEST = np.iinfo(np.int64).max // 2
 # The steps a row matches, one bit each, in the narrowest unsigned type that holds them.
 _BITS = ((8, "uint8"), (16, "uint16"), (32, "uint32"))
-# Below this many rows a part is not worth a thread.
+# Rows of a part (several parts per thread: see _default_parts).
 _ROWS_PER_PART = 200_000
 Rows = npt.NDArray[np.int64]
 
@@ -82,8 +82,10 @@ def sorted_rows(table: ir.Table, steps: int, *, positions: bool = False) -> ir.T
         operator.add,
         [ibis.ifelse(table[f"m{k}"], 1 << (k - 1), 0).cast(width) for k in range(1, steps + 1)],
     )
-    funnel = table.mutate(_steps=bits)
-    funnel = funnel.filter(funnel._steps != 0)
+    # Filtered on the marks themselves, which an engine simplifies (an `IN` list), and the
+    # bits computed on the rows kept only.
+    funnel = table.filter(ibis.or_(*[table[f"m{k}"] for k in range(1, steps + 1)]))
+    funnel = funnel.mutate(_steps=bits)
     extra = ["pos"] if positions else []
     return funnel.order_by(["profile_id", "at", "seq"]).select("profile_id", "at", "_steps", *extra)
 
@@ -130,7 +132,7 @@ def walk(
     if len(work) == 1:
         chains = [work[0]()]
     else:
-        with ThreadPoolExecutor(len(work)) as pool:
+        with ThreadPoolExecutor(min(len(work), os.cpu_count() or 1)) as pool:
             chains = list(pool.map(lambda part: part(), work))
 
     first = np.concatenate([c.first_row for c in chains])
@@ -233,7 +235,9 @@ def _person_changes(person: pa.Array) -> npt.NDArray[np.bool_]:
 
 
 def _default_parts(rows: int) -> int:
-    return max(1, min(os.cpu_count() or 1, rows // _ROWS_PER_PART))
+    # More parts than cores: a part's arrays then stay in the processor's cache, which
+    # takes a third off the walk's CPU (measured: 6.2 M rows in 1, 2, 16 or 32 parts).
+    return max(1, rows // _ROWS_PER_PART)
 
 
 def _cuts(change: npt.NDArray[np.bool_], parts: int) -> list[int]:
