@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import ibis
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -319,16 +320,22 @@ def test_the_walk_carries_positions_as_the_asof_plan(touches: list[Touch], windo
 @given(journeys, windows)
 @example([Touch("p0", 0, 0, "A"), Touch("p0", 1, 1, "B"), Touch("p1", 0, 2, "A")], 10)
 def test_the_walk_in_parts_is_the_walk_in_one(touches: list[Touch], window: int) -> None:
-    # The rows are cut at people's boundaries and walked in threads: with more parts than
-    # people, or a cut that would fall inside a person's rows, nothing may change.
+    # The rows come in batches, and are cut at people's boundaries into parts walked in
+    # threads: batches that end inside a person's rows, a person over several batches, more
+    # parts than people — nothing may change.
     table = table_of(touches, NAMES)
     order = ibis.window(group_by=table.profile_id, order_by=[table.at, table.seq])
     table = table.mutate(pos=ibis.row_number().over(order))
     rows = WALK.to_pyarrow(sorted_rows(table, len(NAMES), positions=True))
     span = timedelta(seconds=window)
-    whole = walk(rows, len(NAMES), span, positions=True, parts=1)
-    for parts in (2, 3, 7, 200):
-        assert walk(rows, len(NAMES), span, positions=True, parts=parts).equals(whole)
+
+    def walked(batch: int, part: int) -> pa.Table:
+        reader = pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(batch))
+        return walk(reader, len(NAMES), span, positions=True, part_rows=part)
+
+    whole = walked(len(touches), len(touches))
+    for batch, part in [(1, 1), (1, 5), (3, 2), (7, 20), (len(touches), 3)]:
+        assert walked(batch, part).equals(whole)
 
 
 @FAST

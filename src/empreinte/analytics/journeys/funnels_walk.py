@@ -31,7 +31,8 @@ import itertools
 import operator
 import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -49,8 +50,11 @@ _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _LONGEST = np.iinfo(np.int64).max // 2
 # The steps a row matches, one bit each, in the narrowest unsigned type that holds them.
 _BITS = ((8, "uint8"), (16, "uint16"), (32, "uint32"))
-# Rows of a part (several parts per thread: see _default_parts).
+# Rows of a part: several parts per thread, each small enough for its arrays to stay in the
+# processor's cache, which takes a third off the walk's CPU (measured: 6.2 M rows in 1, 2,
+# 16 or 32 parts); and the batches the engine sends them in.
 _ROWS_PER_PART = 200_000
+_BATCH_ROWS = 100_000
 Rows = npt.NDArray[np.int64]
 
 
@@ -66,7 +70,12 @@ def walked_attempts(
     row per person who reached step 1, `depth`, `t1` … `tN`, and `start_pos` when asked (the
     `pos` of the attempt's first touchpoint)."""
     ordered = sorted_rows(table, steps, positions=positions)
-    found = walk(engine.to_pyarrow(ordered), steps, window, positions=positions)
+    # Read in batches: the first people are walked while the engine still sends the next.
+    reader = engine.to_pyarrow_batches(ordered, _BATCH_ROWS)
+    try:
+        found = walk(reader, steps, window, positions=positions)
+    finally:
+        reader.close()
     return engine.register_arrow(f"_funnel_walk_{uuid.uuid4().hex[:12]}", found)
 
 
@@ -91,86 +100,105 @@ def sorted_rows(table: ir.Table, steps: int, *, positions: bool = False) -> ir.T
 
 
 def walk(
-    rows: pa.Table,
+    rows: pa.RecordBatchReader,
     steps: int,
     window: timedelta,
     *,
     positions: bool = False,
-    parts: int | None = None,
+    part_rows: int = _ROWS_PER_PART,
 ) -> pa.Table:
     """The attempts that count (module docstring) from the funnel's touchpoints sorted by
     (`profile_id`, `at`, `seq`), with `_steps` (bit k-1: the row matches step k) and `pos`
-    when `positions`. People are independent: the rows are cut into `parts` at people's
-    boundaries (by default one per core when there are enough rows), walked in threads
-    (numpy releases the GIL in its loops), and the results put end to end."""
+    when `positions`. People are independent: as the batches come, the rows are cut into
+    parts of about `part_rows` at people's boundaries and walked in threads (numpy and Arrow
+    release the GIL in their loops), and the results put end to end."""
     at_type = rows.schema.field("at").type
     if not pa.types.is_timestamp(at_type):
         raise TypeError(f"a funnel's `at` must be a timestamp, not {at_type}")
     # Capped where it already spans every representable time: a start plus the window stays
     # within 64 bits (timedelta's largest, 999,999,999 days, is 8.6e19 µs).
     span = min(window_seconds(window) * _PER_SECOND[at_type.unit], _LONGEST)
-    person = rows.column("profile_id").combine_chunks()
-    change = _person_changes(person)
-    at = pc.cast(rows.column("at").combine_chunks(), pa.int64()).to_numpy()
-    bits = rows.column("_steps").combine_chunks().to_numpy()
-    pos = rows.column("pos").combine_chunks().to_numpy() if positions else None
+    walking: list[Future[_Chains]] = []
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for block, change in _whole_people(rows, part_rows):
+            for lo, hi in itertools.pairwise(_cuts(change, max(1, len(change) // part_rows))):
+                part = block.slice(lo, hi - lo)
+                walking.append(pool.submit(_walk_part, part, change[lo:hi], steps, span, positions))
+        chains = [w.result() for w in walking]
 
-    cuts = _cuts(change, parts if parts is not None else _default_parts(len(change)))
-    work = [
-        functools.partial(
-            _walk_part,
-            change[lo:hi],
-            at[lo:hi],
-            bits[lo:hi],
-            None if pos is None else pos[lo:hi],
-            steps,
-            span,
-            lo,
-        )
-        for lo, hi in itertools.pairwise(cuts)
-    ]
-    if len(work) == 1:
-        chains = [work[0]()]
-    else:
-        with ThreadPoolExecutor(min(len(work), os.cpu_count() or 1)) as pool:
-            chains = list(pool.map(lambda part: part(), work))
-
-    first = np.concatenate([c.first_row for c in chains])
-    deepest = np.concatenate([c.depth for c in chains])
-    times = np.concatenate([c.times for c in chains], axis=1)
-    columns: dict[str, pa.Array] = {
-        "profile_id": person.take(pa.array(first)),
+    person_type = rows.schema.field("profile_id").type
+    deepest = np.concatenate([np.empty(0, np.int64)] + [c.depth for c in chains])
+    times = np.concatenate([np.empty((steps, 0), np.int64)] + [c.times for c in chains], axis=1)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "profile_id": pa.chunked_array([c.person for c in chains], person_type),
         "depth": pa.array(deepest, pa.int64()),
     }
     for k in range(1, steps + 1):
         values = pa.array(times[k - 1], pa.int64(), mask=deepest < k)
         columns[f"t{k}"] = values.view(at_type)
     if positions:
-        columns["start_pos"] = pa.array(np.concatenate([c.start_pos for c in chains]), pa.int64())
+        start_pos = np.concatenate([np.empty(0, np.int64)] + [c.start_pos for c in chains])
+        columns["start_pos"] = pa.array(start_pos, pa.int64())
     return pa.table(columns)
+
+
+def _whole_people(
+    rows: pa.RecordBatchReader, part_rows: int
+) -> Iterator[tuple[pa.Table, npt.NDArray[np.bool_]]]:
+    """The rows in blocks of at least `part_rows` (the last one: what is left) that hold
+    whole people, each with `change` (True where a person's rows begin); the rows of the
+    last person read are held back until a later person begins or the rows end."""
+    held: list[pa.RecordBatch] = []
+    changes: list[npt.NDArray[np.bool_]] = []
+    count = 0
+    last: pa.Array | None = None  # the person of the last row read
+    for batch in rows:
+        if batch.num_rows == 0:
+            continue
+        person = batch.column("profile_id")
+        change = _person_changes(person)
+        if last is not None:
+            change[0] = _person_changes(pa.concat_arrays([last, person.slice(0, 1)]))[1]
+        last = person.slice(len(person) - 1, 1)
+        held.append(batch)
+        changes.append(change)
+        count += batch.num_rows
+        if count < part_rows:
+            continue
+        every = np.concatenate(changes)
+        cut = len(every) - 1 - int(np.argmax(every[::-1]))  # where the last person begins
+        if cut == 0:
+            continue  # one person so far
+        block = pa.Table.from_batches(held, rows.schema)
+        yield block.slice(0, cut), every[:cut]
+        rest = block.slice(cut)
+        held, changes, count = rest.to_batches(), [every[cut:]], rest.num_rows
+    if count:
+        yield pa.Table.from_batches(held, rows.schema), np.concatenate(changes)
 
 
 @dataclass(frozen=True)
 class _Chains:
-    """The counted attempts of a part's people: each one's first row (in the whole input),
-    furthest step, time of each step reached (steps × people), and start position."""
+    """The counted attempts of a part's people: each one's id, furthest step, time of each
+    step reached (steps × people), and start position."""
 
-    first_row: Rows
+    person: pa.Array
     depth: Rows
     times: Rows
     start_pos: Rows
 
 
 def _walk_part(
+    rows: pa.Table,
     change: npt.NDArray[np.bool_],
-    at: Rows,
-    bits: npt.NDArray[np.unsignedinteger],
-    pos: Rows | None,
     steps: int,
     span: int,
-    offset: int,
+    positions: bool,
 ) -> _Chains:
     """The walk over rows that begin with a person's first row and end with a person's last."""
+    at = pc.cast(rows.column("at").combine_chunks(), pa.int64()).to_numpy()
+    bits = rows.column("_steps").combine_chunks().to_numpy()
+    pos = rows.column("pos").combine_chunks().to_numpy() if positions else None
     code = np.cumsum(change, dtype=np.int64) - 1
 
     # Each level: the rows reaching it (ascending), their attempt's start, and for each the
@@ -220,8 +248,9 @@ def _walk_part(
                 position = links[k - 1][position]
         if pos is not None:
             start_pos[who] = pos[reached[0][position]]
-    first_row = np.flatnonzero(change)[counted] + offset
-    return _Chains(first_row, deepest, times, start_pos)
+    first_rows = pa.array(np.flatnonzero(change)[counted])
+    person = rows.column("profile_id").combine_chunks().take(first_rows)
+    return _Chains(person, deepest, times, start_pos)
 
 
 def _person_changes(person: pa.Array) -> npt.NDArray[np.bool_]:
@@ -232,12 +261,6 @@ def _person_changes(person: pa.Array) -> npt.NDArray[np.bool_]:
         differs = pc.not_equal(person.slice(1), person.slice(0, n - 1))
         change[1:] = pc.fill_null(differs, True).to_numpy(zero_copy_only=False)
     return change
-
-
-def _default_parts(rows: int) -> int:
-    # More parts than cores: a part's arrays then stay in the processor's cache, which
-    # takes a third off the walk's CPU (measured: 6.2 M rows in 1, 2, 16 or 32 parts).
-    return max(1, rows // _ROWS_PER_PART)
 
 
 def _cuts(change: npt.NDArray[np.bool_], parts: int) -> list[int]:
