@@ -21,7 +21,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from empreinte.analytics.journeys.funnels_core import add_entries, attempts
-from empreinte.analytics.journeys.funnels_walk import sorted_rows, walk, walked_attempts
+from empreinte.analytics.journeys.funnels_walk import (
+    SharedKey,
+    sorted_rows,
+    walk,
+    walked_attempts,
+)
 from empreinte.store.duckdb.analytics import DuckDBAnalytics
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -336,6 +341,28 @@ def test_the_walk_in_parts_is_the_walk_in_one(touches: list[Touch], window: int)
     whole = walked(len(touches), len(touches))
     for batch, part in [(1, 1), (1, 5), (3, 2), (7, 20), (len(touches), 3)]:
         assert walked(batch, part).equals(whole)
+
+
+def test_people_sharing_a_sort_key_are_walked_by_their_ids() -> None:
+    # Text ids are sorted by a hash; two people with one hash would have their rows mixed.
+    # A key that many ids share ("p0" … "p299" by length) must be caught, and the walk
+    # then sorts by the ids themselves and still matches the reference.
+    touches, window = random_journeys(11), 20
+    table = table_of(touches, NAMES)
+    by_length = sorted_rows(table, len(NAMES), person_key=lambda p: p.length())
+    reader = WALK.to_pyarrow_batches(by_length, 64)
+    with pytest.raises(SharedKey):
+        walk(reader, len(NAMES), timedelta(seconds=window))
+    reader.close()
+    walked = walked_attempts(
+        WALK, table, len(NAMES), timedelta(seconds=window), person_key=lambda p: p.length()
+    )
+    got = WALK.to_pyarrow(walked).to_pandas().set_index("profile_id")
+    for person, mine in by_person(touches).items():
+        depth, times = reference_ordered(mine, NAMES, window, strict=False)
+        assert (got.loc[person, "depth"] if person in got.index else 0) == depth
+        if depth:
+            assert [seconds_of(got.loc[person, f"t{j}"]) for j in range(1, depth + 1)] == times
 
 
 @FAST
