@@ -64,10 +64,6 @@ def _hashed(person: ir.StringValue) -> ir.IntegerValue:
     return key
 
 
-class SharedKey(Exception):
-    """Two people's ids share their sort key: their rows may be mixed."""
-
-
 def walked_attempts(
     engine: AnalyticsBackend,
     table: ir.Table,
@@ -82,10 +78,10 @@ def walked_attempts(
     `pos` of the attempt's first touchpoint). Text ids are sorted by `person_key` (a hash);
     when two people's ids share one, again by the ids themselves."""
     key = person_key if table.profile_id.type().is_string() else None
-    try:
-        found = _walked(engine, table, steps, window, positions, key)
-    except SharedKey:
+    found = _walked(engine, table, steps, window, positions, key)
+    if found is None:  # two people's ids share a key
         found = _walked(engine, table, steps, window, positions, None)
+    assert found is not None  # sorted by the ids, people cannot mix
     return engine.register_arrow(f"_funnel_walk_{uuid.uuid4().hex[:12]}", found)
 
 
@@ -96,7 +92,7 @@ def _walked(
     window: timedelta,
     positions: bool,
     person_key: PersonKey | None,
-) -> pa.Table:
+) -> pa.Table | None:
     ordered = sorted_rows(table, steps, positions=positions, person_key=person_key)
     # Read in batches: the first people are walked while the engine still sends the next.
     reader = engine.to_pyarrow_batches(ordered, _BATCH_ROWS)
@@ -115,7 +111,7 @@ def sorted_rows(
 
     Why a key: DuckDB sorts 6 M rows by a text id ("p_" and 16 hex digits) in 2.5 times the
     CPU it takes by a 64-bit hash of it. People stay whole as long as no two ids share a key,
-    which the walk checks (`SharedKey`)."""
+    which the walk checks (it answers None where two share one)."""
     width = next((t for bits, t in _BITS if steps <= bits), None)
     if width is None or steps < 1:
         raise ValueError(f"the walk takes 1 to 32 steps, not {steps}")
@@ -145,12 +141,13 @@ def walk(
     *,
     positions: bool = False,
     part_rows: int = _ROWS_PER_PART,
-) -> pa.Table:
+) -> pa.Table | None:
     """The attempts that count (module docstring) from the funnel's touchpoints sorted by
     (`profile_id`, `at`, `seq`), with `_steps` (bit k-1: the row matches step k) and `pos`
     when `positions`. People are independent: as the batches come, the rows are cut into
     parts of about `part_rows` at people's boundaries and walked in threads (numpy and Arrow
-    release the GIL in their loops), and the results put end to end."""
+    release the GIL in their loops), and the results put end to end. None when the rows are
+    sorted by a `_key` that two people share (their rows may be mixed)."""
     at_type = rows.schema.field("at").type
     if not pa.types.is_timestamp(at_type):
         raise TypeError(f"a funnel's `at` must be a timestamp, not {at_type}")
@@ -159,7 +156,10 @@ def walk(
     span = min(window_seconds(window) * _PER_SECOND[at_type.unit], _LONGEST)
     walking: list[Future[_Chains]] = []
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        for block, change in _whole_people(rows, part_rows):
+        for whole in _whole_people(rows, part_rows):
+            if whole is None:
+                return None
+            block, change = whole
             for lo, hi in itertools.pairwise(_cuts(change, max(1, len(change) // part_rows))):
                 part = block.slice(lo, hi - lo)
                 walking.append(pool.submit(_walk_part, part, change[lo:hi], steps, span, positions))
@@ -183,11 +183,11 @@ def walk(
 
 def _whole_people(
     rows: pa.RecordBatchReader, part_rows: int
-) -> Iterator[tuple[pa.Table, npt.NDArray[np.bool_]]]:
+) -> Iterator[tuple[pa.Table, npt.NDArray[np.bool_]] | None]:
     """The rows in blocks of at least `part_rows` (the last one: what is left) that hold
     whole people, each with `change` (True where a person's rows begin); the rows of the
     last person read are held back until a later person begins or the rows end. Rows sorted
-    by a `_key` raise `SharedKey` where two people share it."""
+    by a `_key`: None, and no more, where two people share it."""
     held: list[pa.RecordBatch] = []
     changes: list[npt.NDArray[np.bool_]] = []
     count = 0
@@ -200,7 +200,8 @@ def _whole_people(
         if keyed and np.any(change & ~_changes(batch, "_key", last)):
             # Sorted by the key, the rows of people sharing one are one run of that key:
             # there, and only there, the id changes where the key does not.
-            raise SharedKey("two people's ids share a sort key")
+            yield None
+            return
         last = batch.slice(batch.num_rows - 1, 1)
         held.append(batch)
         changes.append(change)
