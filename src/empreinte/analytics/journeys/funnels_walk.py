@@ -51,8 +51,8 @@ _LONGEST = np.iinfo(np.int64).max // 2
 # The steps a row matches, one bit each, in the narrowest unsigned type that holds them.
 _BITS = ((8, "uint8"), (16, "uint16"), (32, "uint32"))
 # Rows of a part: several parts per thread, each small enough for its arrays to stay in the
-# processor's cache, which takes a third off the walk's CPU (measured: 6.2 M rows in 1, 2,
-# 16 or 32 parts); and the batches the engine sends them in.
+# processor's cache, which takes up to a third off the walk's CPU (measured: 6.2 M rows in
+# 1, 2, 16 or 32 parts); and the batches the engine sends them in.
 _ROWS_PER_PART = 200_000
 _BATCH_ROWS = 100_000
 Rows = npt.NDArray[np.int64]
@@ -121,8 +121,8 @@ def sorted_rows(
         operator.add,
         [ibis.ifelse(table[f"m{k}"], 1 << (k - 1), 0).cast(width) for k in range(1, steps + 1)],
     )
-    # Filtered on the marks themselves, which an engine simplifies (an `IN` list), and the
-    # bits computed on the rows kept only.
+    # Filtered on the marks themselves and the bits computed on the rows kept only: a filter
+    # on the bits had DuckDB compute them for every row in the scan, then again.
     funnel = table.filter(ibis.or_(*[table[f"m{k}"] for k in range(1, steps + 1)]))
     funnel = funnel.mutate(_steps=bits)
     extra = ["pos"] if positions else []
