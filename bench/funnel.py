@@ -27,6 +27,7 @@ Not a test: it prints figures. One run:
    touchpoint, not only the funnel's).
 
     .venv/bin/python bench/funnel.py [--people 1000000] [--events 10000000] [--repeat 3]
+        [--string-ids]
 """
 
 from __future__ import annotations
@@ -59,9 +60,11 @@ START = datetime(2026, 1, 1)
 SPAN_US = 90 * 86400 * 1_000_000
 
 
-def generate(people: int, events: int, seed: int) -> pa.Table:
+def generate(people: int, events: int, seed: int, string_ids: bool = False) -> pa.Table:
     """Touchpoints: each person has a home moment and acts around it (days apart at most),
-    so that 7-day funnels convert for some and not for others."""
+    so that 7-day funnels convert for some and not for others. With `string_ids`, a
+    person's id is text like a workspace's ("p_" and 16 hex digits, distinct: the person's
+    number times an odd constant, modulo 2^64), not a number."""
     rng = np.random.default_rng(seed)
     person = rng.integers(0, people, size=events, dtype=np.int64)
     home = rng.integers(0, SPAN_US, size=people, dtype=np.int64)
@@ -71,9 +74,13 @@ def generate(people: int, events: int, seed: int) -> pa.Table:
     index = rng.choice(len(names), size=events, p=np.array(WEIGHTS) / sum(WEIGHTS))
     step = pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int8)), names)
     at = np.datetime64(START, "us") + micros.astype("timedelta64[us]")
+    profile: pa.Array = pa.array(person)
+    if string_ids:
+        keys = np.arange(people, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        profile = pa.array([f"p_{k:016x}" for k in keys.tolist()]).take(profile)
     return pa.table(
         {
-            "profile_id": pa.array(person),
+            "profile_id": profile,
             "at": pa.array(at, pa.timestamp("us")),
             "seq": pa.array(np.arange(1, events + 1, dtype=np.int64)),
             "step": step.cast(pa.string()),
@@ -194,6 +201,11 @@ def main() -> None:
     parser.add_argument("--strict", action="store_true", help="also compare strict mode")
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument(
+        "--string-ids",
+        action="store_true",
+        help="people's ids as text like a workspace's (p_ and 16 hex digits), not numbers",
+    )
+    parser.add_argument(
         "--plan",
         default="auto",
         choices=["auto", "walk", "asof", "layered", "chained"],
@@ -208,13 +220,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="empreinte-funnel-") as tmp:
         began = time.perf_counter()
-        data = generate(args.people, args.events, args.seed)
+        data = generate(args.people, args.events, args.seed, args.string_ids)
         parquet = Path(tmp) / "touchpoints.parquet"
         pq.write_table(data, parquet)
         print(
             f"generated {args.events:,} touchpoints of {args.people:,} people in "
             f"{time.perf_counter() - began:.1f} s; funnel: {' > '.join(STEPS)}, "
-            f"window {window}"
+            f"window {window}; ids: {'text' if args.string_ids else 'numbers'}"
         )
         raw = duckdb.connect()
         if args.threads:

@@ -86,6 +86,11 @@ class AnalyticsBackend(Protocol):
 
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table: ...
 
+    def to_pyarrow_batches(self, expr: ir.Expr, rows: int) -> pa.RecordBatchReader:
+        """The result in batches of about `rows` rows, in order, read while the engine
+        still produces the next ones."""
+        ...
+
     def materialize(self, table: ir.Table) -> ir.Table:
         """`table`, computed once for the next queries of this backend when the engine keeps
         results cheaply (DuckDB: a temporary table of the cursor); else `table` itself."""

@@ -13,6 +13,8 @@ import duckdb
 import ibis
 import pyarrow.parquet as pq
 
+from empreinte.store.duckdb.analytics import DuckDBAnalytics
+
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "funnel.py"
 
 
@@ -41,9 +43,10 @@ def test_the_three_implementations_agree(tmp_path: Path) -> None:
         )
         window = timedelta(days=2)
         ours = bench.engine_counts(ibis.duckdb.from_connection(raw), window, "ordered")
+        walked = bench.walked_counts(DuckDBAnalytics(raw), window)  # numeric ids: no hash
         clickhouse = bench.clickhouse_counts(session, window, "ordered")
         in_pandas = bench.pandas_counts(data.to_pandas(), window)
     finally:
         session.close()
-    assert ours == clickhouse == in_pandas
+    assert ours == walked == clickhouse == in_pandas
     assert ours[0] > ours[1] > ours[2] > 0  # a funnel that converts some, not all

@@ -15,12 +15,13 @@ from typing import Any
 import duckdb
 import ibis
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from empreinte.analytics.journeys.funnels_core import add_entries, attempts
-from empreinte.analytics.journeys.funnels_walk import walked_attempts
+from empreinte.analytics.journeys.funnels_walk import sorted_rows, walk, walked_attempts
 from empreinte.store.duckdb.analytics import DuckDBAnalytics
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -313,6 +314,49 @@ def test_the_walk_carries_positions_as_the_asof_plan(touches: list[Touch], windo
     # (compared unconverted, a column with a NaT compared the raw integers).
     got = got[expected.columns].astype(expected.dtypes.to_dict())
     pd.testing.assert_frame_equal(got, expected)
+
+
+@FAST
+@given(journeys, windows)
+@example([Touch("p0", 0, 0, "A"), Touch("p0", 1, 1, "B"), Touch("p1", 0, 2, "A")], 10)
+def test_the_walk_in_parts_is_the_walk_in_one(touches: list[Touch], window: int) -> None:
+    # The rows come in batches, and are cut at people's boundaries into parts walked in
+    # threads: batches that end inside a person's rows, a person over several batches, more
+    # parts than people — nothing may change.
+    table = table_of(touches, NAMES)
+    order = ibis.window(group_by=table.profile_id, order_by=[table.at, table.seq])
+    table = table.mutate(pos=ibis.row_number().over(order))
+    rows = WALK.to_pyarrow(sorted_rows(table, len(NAMES), positions=True))
+    span = timedelta(seconds=window)
+
+    def walked(batch: int, part: int) -> pa.Table:
+        reader = pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(batch))
+        return walk(reader, len(NAMES), span, positions=True, part_rows=part)
+
+    whole = walked(len(touches), len(touches))
+    for batch, part in [(1, 1), (1, 5), (3, 2), (7, 20), (len(touches), 3)]:
+        assert walked(batch, part).equals(whole)
+
+
+def test_people_sharing_a_sort_key_are_walked_by_their_ids() -> None:
+    # Text ids are sorted by a hash; two people with one hash would have their rows mixed.
+    # A key that many ids share ("p0" … "p299" by length) must be caught, and the walk
+    # then sorts by the ids themselves and still matches the reference.
+    touches, window = random_journeys(11), 20
+    table = table_of(touches, NAMES)
+    by_length = sorted_rows(table, len(NAMES), person_key=lambda p: p.length())
+    reader = WALK.to_pyarrow_batches(by_length, 64)
+    assert walk(reader, len(NAMES), timedelta(seconds=window)) is None
+    reader.close()
+    walked = walked_attempts(
+        WALK, table, len(NAMES), timedelta(seconds=window), person_key=lambda p: p.length()
+    )
+    got = WALK.to_pyarrow(walked).to_pandas().set_index("profile_id")
+    for person, mine in by_person(touches).items():
+        depth, times = reference_ordered(mine, NAMES, window, strict=False)
+        assert (got.loc[person, "depth"] if person in got.index else 0) == depth
+        if depth:
+            assert [seconds_of(got.loc[person, f"t{j}"]) for j in range(1, depth + 1)] == times
 
 
 @FAST

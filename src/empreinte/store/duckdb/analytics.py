@@ -178,6 +178,18 @@ class DuckDBAnalytics:
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
         return self._ibis.to_pyarrow(expr)
 
+    def to_pyarrow_batches(self, expr: ir.Expr, rows: int) -> pa.RecordBatchReader:
+        # The cursor's own reader (Ibis's asks the connection for `fetch_record_batch`, which
+        # this DuckDB no longer has); the cursor runs nothing else until it is read to the end
+        # or closed.
+        self._ibis._run_pre_execute_hooks(expr)  # registers in-memory tables, as Ibis's reads do
+        sql = self._ibis.compile(expr)
+        try:
+            reader: pa.RecordBatchReader = self._cursor.sql(sql).to_arrow_reader(rows)
+        except duckdb.Error as exc:
+            raise StorageError(f"could not read the result in batches: {exc}") from exc
+        return reader
+
     def materialize(self, table: ir.Table) -> ir.Table:
         """`table` as a temporary table of this cursor (gone when it closes), named after its
         SQL: the same shape gets the same name, so the queries reading it keep their

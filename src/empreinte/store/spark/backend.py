@@ -155,6 +155,10 @@ class SparkAnalytics:
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
         return self._ibis.to_pyarrow(expr)
 
+    def to_pyarrow_batches(self, expr: ir.Expr, rows: int) -> pa.RecordBatchReader:
+        table = self._ibis.to_pyarrow(expr)  # collected whole by the driver anyway
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(rows))
+
     def materialize(self, table: ir.Table) -> ir.Table:
         # Spark plans each query whole; the dashboard's pages do not run here.
         return table
