@@ -23,6 +23,7 @@ from empreinte.privacy.pseudonym import Pseudonymiser
 from empreinte.voc.model import MAX_TURN_CHARS, MAX_TURNS
 from empreinte.workspace import Workspace
 from voc.ingest.planted import CARD_SPACED, EMAIL_EN, PHONE_FR, english_turns, french_turns
+from voc.ingest.worker_probe import language_model_loaded
 
 POLICY = IngestPolicy(Pseudonymiser(b"k" * 32))
 
@@ -254,13 +255,6 @@ def test_over_http_a_failing_redaction_answers_503_with_retry_after(
     assert faulty_server.workspace.count() == 0
 
 
-def _language_model_loaded() -> bool:
-    import sys
-
-    # spaCy is what warm() loads first (the language detector comes last, after the models)
-    return "spacy" in sys.modules
-
-
 @pytest.mark.parametrize("warm", [False, True])
 def test_workers_load_the_models_at_start_only_when_told(ws: Workspace, warm: bool) -> None:
     """`serve` tells them for a workspace that has taken conversations (web/app.py)."""
@@ -274,10 +268,10 @@ def test_workers_load_the_models_at_start_only_when_told(ws: Workspace, warm: bo
         deadline = time.monotonic() + 180
         while not pool.ready():
             time.sleep(0.05)
-        loaded = pool._executor.submit(_language_model_loaded).result()
+        loaded = pool._executor.submit(language_model_loaded).result()
         while warm and not loaded and time.monotonic() < deadline:
             time.sleep(0.2)
-            loaded = pool._executor.submit(_language_model_loaded).result()
+            loaded = pool._executor.submit(language_model_loaded).result()
         assert loaded is warm
     finally:
         pool.close()
