@@ -212,28 +212,24 @@ def family_of(feature: str) -> str:
     return "time of day" if feature in DAYPARTS else feature
 
 
-def _mixture(k: int, seed: int) -> Any:
+def _fitted(rows: np.ndarray, k: int, seed: int) -> Any:
+    """A diagonal Gaussian mixture of `k` components fitted on `rows` (see the module)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
-    return GaussianMixture(
+    mixture = GaussianMixture(
         n_components=k,
         covariance_type="diag",
         reg_covar=REG_COVAR,
         n_init=N_INIT,
         random_state=seed,
     )
-
-
-def _fit_predict(matrix: np.ndarray, k: int, seed: int) -> np.ndarray:
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
     with warnings.catch_warnings():
         # Some starts of a large k stop at the iteration limit; the best start is kept.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        labels: np.ndarray = _mixture(k, seed).fit(matrix).predict(matrix)
-    return labels
+        return mixture.fit(rows)
 
 
 def k_scores(
@@ -242,9 +238,6 @@ def k_scores(
     """The stability of each k (Lange et al. 2004) on one seeded sample of at most
     `sample_size` rows: over `pairs` random splits into halves, the ARI between the labels the
     mixture fitted on one half gives the other and that other half's own mixture."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import adjusted_rand_score
 
     rng = np.random.default_rng(seed)
@@ -262,10 +255,7 @@ def k_scores(
         agreement = []
         for order, (one_seed, two_seed) in zip(splits, starts, strict=True):
             one, two = rows[order[:half]], rows[order[half : 2 * half]]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                first = _mixture(k, int(one_seed)).fit(one)
-                second = _mixture(k, int(two_seed)).fit(two)
+            first, second = _fitted(one, k, int(one_seed)), _fitted(two, k, int(two_seed))
             agreement.append(adjusted_rand_score(first.predict(two), second.predict(two)))
         scores.append(KScore(k, round(float(np.mean(agreement)), 6)))
     return scores
@@ -333,7 +323,7 @@ def cluster(
         if k is None and not scores:
             raise AnalyticsError("personas: too few people for any k of the range")
         chosen = max(scores, key=lambda s: (s.stability, -s.k)).k if k is None else k
-        labels = _ordered(_fit_predict(matrix, chosen, seed), matrix, chosen)
+        labels = _ordered(_fitted(matrix, chosen, seed).predict(matrix), matrix, chosen)
     # A component the mixture leaves empty (its people all likelier elsewhere) is no persona:
     # the empty ones are numbered last, and dropped.
     chosen = int(labels.max()) + 1
