@@ -177,17 +177,32 @@ def pandas_counts(frame: pd.DataFrame, window: timedelta) -> list[int]:
     return reach(furthest.index, furthest.to_numpy())
 
 
-def timed(runs: int, work: Callable[[], list[int]]) -> tuple[float, float, float, list[int]]:
-    """(median, best, median CPU, result) of `runs` runs: the machine is shared, the median
-    is the figure to compare, the best what an idle machine would come closer to, and the
-    CPU of this process (every thread: DuckDB's, chdb's) the steadier figure."""
-    times, cpu, result = [], [], []
+def timed(
+    runs: int, works: dict[str, Callable[[], list[int]]]
+) -> dict[str, tuple[float, float, float, list[int]]]:
+    """For each work, (median, best, median CPU, result) of `runs` runs. The works take turns
+    within each run, so that a change in the load of the machine (it is shared) falls on all
+    of them alike and their ratio holds; the median is the figure to compare, the best what
+    an idle machine would come closer to, and the CPU of this process (every thread:
+    DuckDB's, chdb's) the steadier figure."""
+    times: dict[str, list[float]] = {name: [] for name in works}
+    cpu: dict[str, list[float]] = {name: [] for name in works}
+    results: dict[str, list[int]] = {}
     for _ in range(runs):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        result = work()
-        times.append(time.perf_counter() - began)
-        cpu.append(time.process_time() - began_cpu)
-    return statistics.median(times), min(times), statistics.median(cpu), result
+        for name, work in works.items():
+            began, began_cpu = time.perf_counter(), time.process_time()
+            results[name] = work()
+            times[name].append(time.perf_counter() - began)
+            cpu[name].append(time.process_time() - began_cpu)
+    return {
+        name: (
+            statistics.median(times[name]),
+            min(times[name]),
+            statistics.median(cpu[name]),
+            results[name],
+        )
+        for name in works
+    }
 
 
 def main() -> None:
@@ -240,24 +255,30 @@ def main() -> None:
         session.query(
             f"CREATE TABLE touchpoints ENGINE = Memory AS SELECT * FROM file('{parquet}', Parquet)"
         )
-        frame = data.to_pandas() if not args.skip_pandas else pd.DataFrame()
-
         modes = ["ordered", "strict"] if args.strict else ["ordered"]
         for mode in modes:
             walks = mode == "ordered" and args.plan in ("auto", "walk")
-            t_engine, b_engine, u_engine, c_engine = timed(
-                args.repeat,
-                (lambda: walked_counts(engine, window))
+            works: dict[str, Callable[[], list[int]]] = {
+                "engine": (lambda: walked_counts(engine, window))
                 if walks
                 else (lambda m=mode: engine_counts(con, window, m, args.plan)),
-            )
+                "clickhouse": lambda m=mode: clickhouse_counts(session, window, m),
+            }
             if walks:  # the SQL plan a Spark-free engine would run, for reference
-                t_sql, b_sql, u_sql, c_sql = timed(
-                    args.repeat, lambda: engine_counts(con, window, "ordered", "asof")
-                )
-            t_ch, b_ch, u_ch, c_ch = timed(
-                args.repeat, lambda m=mode: clickhouse_counts(session, window, m)
-            )
+                works["sql"] = lambda: engine_counts(con, window, "ordered", "asof")
+            found = timed(args.repeat, works)
+            t_engine, b_engine, u_engine, c_engine = found["engine"]
+            t_ch, b_ch, u_ch, c_ch = found["clickhouse"]
+            if walks:
+                t_sql, b_sql, u_sql, c_sql = found["sql"]
+            if mode == "ordered" and not args.skip_pandas:
+                # Built only now: pandas' copy of the 10 M rows (Python strings) held in the
+                # process slowed the other contenders' runs by 0.1-0.3 s (docs/funnels.md).
+                frame = data.to_pandas()
+                began = time.perf_counter()
+                c_pd = pandas_counts(frame, window)
+                t_pd = time.perf_counter() - began
+                del frame
             print(f"\n{mode} mode — people reaching each step:")
             print(f"  empreinte on DuckDB:        {c_engine}")
             print(f"  ClickHouse windowFunnel:    {c_ch}")
@@ -266,7 +287,6 @@ def main() -> None:
                 print(f"  empreinte's SQL plan (asof): {c_sql}")
                 agree = agree and c_sql == c_engine
             if mode == "ordered" and not args.skip_pandas:
-                t_pd, _, _, c_pd = timed(1, lambda: pandas_counts(frame, window))
                 print(f"  pandas:                     {c_pd}")
                 agree = agree and c_pd == c_engine
             print(f"  counts agree: {'yes' if agree else 'NO'}")

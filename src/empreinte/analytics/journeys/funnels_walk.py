@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -56,6 +57,7 @@ _BITS = ((8, "uint8"), (16, "uint16"), (32, "uint32"))
 _ROWS_PER_PART = 200_000
 _BATCH_ROWS = 100_000
 Rows = npt.NDArray[np.int64]
+_NONE: Rows = np.empty(0, np.int64)
 PersonKey = Callable[[ir.StringValue], ir.IntegerValue]
 
 
@@ -246,13 +248,21 @@ def _walk_part(
 
     # Each level: the rows reaching it (ascending), their attempt's start, and for each the
     # position in the previous level of the row it extends.
-    reached: list[Rows] = [np.flatnonzero(bits & 1)]
+    matching = _rows_matching(bits, steps)
+    reached: list[Rows] = [matching[0]]
     starts = [at[reached[0]]]
     links: list[Rows] = [np.empty(0, np.int64)]
+    earlier = np.empty(len(bits) + 1, np.int64)  # earlier[i]: rows of the level before row i
     for k in range(1, steps):
-        before = reached[-1]
-        candidates = np.flatnonzero(bits & (1 << k))
-        latest = np.searchsorted(before, candidates) - 1
+        before, candidates = reached[-1], matching[k]
+        # The latest row of the level before each candidate (strictly before: a row matching
+        # two steps never extends itself), by a running count rather than a binary search
+        # per candidate: one sequential pass, where the searches missed the cache.
+        marked = np.zeros(len(bits), np.int64)
+        marked[before] = 1
+        earlier[0] = 0
+        np.cumsum(marked, out=earlier[1:])
+        latest = earlier[candidates] - 1
         found = latest >= 0
         latest[~found] = 0
         if len(before):
@@ -330,6 +340,22 @@ def _cuts(change: npt.NDArray[np.bool_], parts: int) -> list[int]:
     if n > cuts[-1] or n == 0:
         cuts.append(n)
     return cuts
+
+
+def _rows_matching(bits: npt.NDArray[np.unsignedinteger[Any]], steps: int) -> list[Rows]:
+    """For each step, the rows matching it (ascending): one stable sort of the rows by the
+    steps they match, where a pass per step over every row took three times as long."""
+    order = np.argsort(bits, kind="stable")
+    ordered = bits[order]
+    firsts = np.flatnonzero(np.diff(ordered, prepend=ordered[:1] ^ 1)) if len(bits) else order
+    ends = [*firsts[1:].tolist(), len(bits)]
+    runs = [(int(ordered[lo]), order[lo:hi]) for lo, hi in zip(firsts.tolist(), ends, strict=True)]
+    matching: list[Rows] = []
+    for k in range(steps):
+        mine = [rows for value, rows in runs if value >> k & 1]
+        # Rows matching several steps (a repeated step) are in more than one run.
+        matching.append(mine[0] if len(mine) == 1 else np.sort(np.concatenate([_NONE, *mine])))
+    return matching
 
 
 def _first_rows(code: Rows) -> Rows:
