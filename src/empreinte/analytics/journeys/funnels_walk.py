@@ -345,9 +345,11 @@ def _cuts(change: npt.NDArray[np.bool_], parts: int) -> list[int]:
 def _rows_matching(bits: npt.NDArray[np.unsignedinteger[Any]], steps: int) -> list[Rows]:
     """For each step, the rows matching it (ascending): one stable sort of the rows by the
     steps they match, where a pass per step over every row took three times as long."""
+    if not len(bits):
+        return [_NONE] * steps
     order = np.argsort(bits, kind="stable")
     ordered = bits[order]
-    firsts = np.flatnonzero(np.diff(ordered, prepend=ordered[:1] ^ 1)) if len(bits) else order
+    firsts = np.flatnonzero(np.diff(ordered, prepend=ordered[:1] ^ 1))
     ends = [*firsts[1:].tolist(), len(bits)]
     runs = [(int(ordered[lo]), order[lo:hi]) for lo, hi in zip(firsts.tolist(), ends, strict=True)]
     matching: list[Rows] = []
