@@ -57,6 +57,13 @@ class AnalyticsBackend(Protocol):
         (analytics/journeys/funnels_walk.py)."""
         ...
 
+    @property
+    def threads(self) -> int:
+        """How many threads such a step in this process may take: as many as the engine's
+        own (its setting: `[storage] threads` for DuckDB), so that a report keeps to the
+        cores the workspace gave its engine."""
+        ...
+
     def table(self, name: str) -> ir.Table: ...
 
     def register_arrow(self, name: str, rows: pa.Table) -> ir.Table:

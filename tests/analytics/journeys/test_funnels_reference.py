@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from empreinte.analytics.journeys import funnels_walk
 from empreinte.analytics.journeys.funnels_core import add_entries, attempts
 from empreinte.analytics.journeys.funnels_walk import sorted_rows, walk, walked_attempts
 from empreinte.store.duckdb.analytics import DuckDBAnalytics
@@ -385,3 +387,31 @@ def test_reference_on_a_journey_checked_by_eye() -> None:
     assert reference_ordered(mine, ("A", "B", "C"), 30, strict=False) == (3, [3, 5, 30])
     assert reference_ordered(mine, ("A", "B", "C"), 30, strict=True) == (3, [3, 5, 30])
     assert reference_unordered(mine, ("C", "B"), 25) == 2
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_walk_keeps_to_the_threads_of_the_engine(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A workspace may give its engine fewer threads than the machine has cores
+    # (`[storage] threads`): the walk in this process must not take more.
+    pools: list[int] = []
+
+    class Pool(ThreadPoolExecutor):
+        def __init__(self, max_workers: int) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers)
+
+    monkeypatch.setattr(funnels_walk, "ThreadPoolExecutor", Pool)
+    cursor = duckdb.connect()
+    cursor.execute(f"SET threads = {threads}")
+    engine = DuckDBAnalytics(cursor)
+    touches, window = random_journeys(12), 20
+    walked = walked_attempts(
+        engine, table_of(touches, NAMES), len(NAMES), timedelta(seconds=window)
+    )
+    assert pools == [threads]
+    got = engine.to_pyarrow(walked).to_pandas().set_index("profile_id")
+    for person, mine in by_person(touches).items():
+        depth, _ = reference_ordered(mine, NAMES, window, strict=False)
+        assert (got.loc[person, "depth"] if person in got.index else 0) == depth

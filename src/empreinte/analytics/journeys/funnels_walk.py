@@ -97,9 +97,10 @@ def _walked(
 ) -> pa.Table | None:
     ordered = sorted_rows(table, steps, positions=positions, person_key=person_key)
     # Read in batches: the first people are walked while the engine still sends the next.
+    threads = engine.threads
     reader = engine.to_pyarrow_batches(ordered, _BATCH_ROWS)
     try:
-        return walk(reader, steps, window, positions=positions)
+        return walk(reader, steps, window, positions=positions, threads=threads)
     finally:
         reader.close()
 
@@ -143,12 +144,14 @@ def walk(
     *,
     positions: bool = False,
     part_rows: int = _ROWS_PER_PART,
+    threads: int | None = None,
 ) -> pa.Table | None:
     """The attempts that count (module docstring) from the funnel's touchpoints sorted by
     (`profile_id`, `at`, `seq`), with `_steps` (bit k-1: the row matches step k) and `pos`
     when `positions`. People are independent: as the batches come, the rows are cut into
-    parts of about `part_rows` at people's boundaries and walked in threads (numpy and Arrow
-    release the GIL in their loops), and the results put end to end. None when the rows are
+    parts of about `part_rows` at people's boundaries and walked by `threads` threads (all
+    cores when None; numpy and Arrow release the GIL in their loops), and the results put
+    end to end. None when the rows are
     sorted by a `_key` that two people share (their rows may be mixed)."""
     at_type = rows.schema.field("at").type
     if not pa.types.is_timestamp(at_type):
@@ -157,7 +160,7 @@ def walk(
     # within 64 bits (timedelta's largest, 999,999,999 days, is 8.6e19 µs).
     span = min(window_seconds(window) * _PER_SECOND[at_type.unit], _LONGEST)
     walking: list[Future[_Chains]] = []
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(threads or os.cpu_count() or 1) as pool:
         for whole in _whole_people(rows, part_rows):
             if whole is None:
                 return None

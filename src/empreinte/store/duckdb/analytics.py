@@ -20,6 +20,7 @@ from ibis.backends.duckdb import Backend as IbisDuckDB
 
 from empreinte.errors import StorageError
 from empreinte.store.analytics import ANALYTICS_TABLES
+from empreinte.store.duckdb.results import first_row
 
 
 @ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
@@ -138,6 +139,11 @@ class DuckDBAnalytics:
     @property
     def in_process(self) -> bool:
         return True
+
+    @property
+    def threads(self) -> int:
+        row = first_row(self._cursor.execute("SELECT current_setting('threads')"))
+        return max(1, int(row[0])) if row else 1
 
     def register_arrow(self, name: str, rows: pa.Table) -> ir.Table:
         self._cursor.register(name, rows)  # a view of the Arrow buffers: no copy

@@ -9,6 +9,7 @@ with `from_utc_timestamp`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -106,6 +107,10 @@ class SparkAnalytics:
     @property
     def in_process(self) -> bool:
         return False  # the rows are on the executors
+
+    @property
+    def threads(self) -> int:
+        return os.cpu_count() or 1  # of the driver, for what it computes itself
 
     def register_arrow(self, name: str, rows: pa.Table) -> ir.Table:
         view = f"{name}_{uuid.uuid4().hex[:8]}"
