@@ -13,8 +13,6 @@ import duckdb
 import ibis
 import pyarrow.parquet as pq
 
-from empreinte.store.duckdb.analytics import DuckDBAnalytics
-
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "funnel.py"
 
 
@@ -43,7 +41,7 @@ def test_the_three_implementations_agree(tmp_path: Path) -> None:
         )
         window = timedelta(days=2)
         ours = bench.engine_counts(ibis.duckdb.from_connection(raw), window, "ordered")
-        walked = bench.walked_counts(DuckDBAnalytics(raw), window)  # numeric ids: no hash
+        walked = bench.walked_counts(raw, window)  # numeric ids: no hash
         clickhouse = bench.clickhouse_counts(session, window, "ordered")
         in_pandas = bench.pandas_counts(data.to_pandas(), window)
     finally:
