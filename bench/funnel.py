@@ -278,8 +278,9 @@ def main() -> None:
             if walks:
                 t_sql, b_sql, u_sql, c_sql = found["sql"]
             if mode == "ordered" and not args.skip_pandas:
-                # Built only now: pandas' copy of the 10 M rows (Python strings) held in the
-                # process slowed the other contenders' runs by 0.1-0.3 s (docs/funnels.md).
+                # Built only now, and dropped after: pandas' copy of the rows (10 M Python
+                # strings) is not what the other contenders run beside (it cost the walk
+                # 0.01-0.06 s a run when held during its runs).
                 frame = data.to_pandas()
                 began = time.perf_counter()
                 c_pd = pandas_counts(frame, window)
