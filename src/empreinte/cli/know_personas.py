@@ -74,7 +74,9 @@ def personas(
         print_json(report.to_dict())
         return
     clusters = report.clusters
-    how = clusters.chosen_by
+    how: str = clusters.chosen_by
+    if clusters.fitted != clusters.k:
+        how += f"; {clusters.fitted - clusters.k} of {clusters.fitted} components left empty"
     table = report_table(
         f"Personas (k = {clusters.k}, {how}; seed {clusters.seed})",
         f"{clusters.total:,} people who allow analytics and profiling, with at least"

@@ -7,6 +7,7 @@ generator's planted personas again, measured by the adjusted Rand index.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,7 +99,10 @@ def test_two_planted_groups_are_found_with_k_two() -> None:
     store = {labels[f"p{i:03d}"] for i in range(20, 40)}
     assert len(app) == 1 and len(store) == 1 and app != store
     assert [s.k for s in result.scores] == list(range(2, 11))
-    assert [r["chosen"] for r in result.score_rows()].count(True) == 1
+    assert [r["k"] for r in result.score_rows() if r["chosen"]] == [2]
+    # Had the final fit left a component empty, the k the scores chose stays the chosen row.
+    emptied = dataclasses.replace(result, k=1)
+    assert [r["k"] for r in emptied.score_rows() if r["chosen"]] == [2]
 
 
 def test_stability_finds_four_separated_blobs() -> None:
@@ -146,7 +150,8 @@ def test_an_asked_k_is_used_and_bad_input_is_refused() -> None:
     assert result.k == 3 and result.chosen_by == "asked" and len(set(result.names["en"])) == 3
     assert result.scores == () and min(result.sizes()) >= 30  # no stability measured
     # A component the mixture leaves empty is no persona: two tight groups hold no third.
-    assert cluster(two_groups(), k=3, seed=0).sizes() == [20, 20]
+    two = cluster(two_groups(), k=3, seed=0)
+    assert two.sizes() == [20, 20] and (two.k, two.fitted) == (2, 3)
     with pytest.raises(AnalyticsError, match="k must be between 2"):
         cluster(two_groups(), k=1)
     with pytest.raises(AnalyticsError, match="at least 10 are needed"):

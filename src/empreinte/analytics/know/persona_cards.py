@@ -606,6 +606,7 @@ class PersonaReport:
         """The JSON answer of the API."""
         return {
             "k": self.clusters.k,
+            "fitted": self.clusters.fitted,
             "chosen_by": self.clusters.chosen_by,
             "seed": self.clusters.seed,
             "people": self.clusters.total,

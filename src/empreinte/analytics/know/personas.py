@@ -112,10 +112,11 @@ class PersonaClusters:
 
     people: pd.DataFrame  # profile_id, cluster, then the raw features: people clustered
     features: tuple[str, ...]
-    k: int
+    k: int  # personas: the components fitted less those the mixture left empty
     seed: int
     chosen_by: Literal["stability", "asked"]
     scores: tuple[KScore, ...]
+    fitted: int  # the components fitted: the k chosen by `scores`, or asked
     profile: pd.DataFrame  # index cluster (0..k-1), columns features: mean z-scores
     names: dict[Lang, tuple[str, ...]]
     read: int  # people read (allowed, with touchpoints of their own), clustered or not
@@ -152,7 +153,10 @@ class PersonaClusters:
         return pd.DataFrame(self.to_rows(lang), columns=["cluster", "name", "people", "share"])
 
     def score_rows(self) -> list[dict[str, Any]]:
-        return [{"k": s.k, "stability": s.stability, "chosen": s.k == self.k} for s in self.scores]
+        # The k the scores chose is the one fitted, even where a component was left empty.
+        return [
+            {"k": s.k, "stability": s.stability, "chosen": s.k == self.fitted} for s in self.scores
+        ]
 
     def assignments(self, lang: Lang = "en") -> pd.DataFrame:
         """profile_id, persona (the cluster's name in `lang`)."""
@@ -326,7 +330,7 @@ def cluster(
         labels = _ordered(_fitted(matrix, chosen, seed).predict(matrix), matrix, chosen)
     # A component the mixture leaves empty (its people all likelier elsewhere) is no persona:
     # the empty ones are numbered last, and dropped.
-    chosen = int(labels.max()) + 1
+    fitted, chosen = chosen, int(labels.max()) + 1
     how = "stability" if k is None else "asked"
     people = pd.concat(
         [frame[["profile_id"]], pd.Series(labels, name="cluster"), frame[list(features)]], axis=1
@@ -341,6 +345,7 @@ def cluster(
         seed=seed,
         chosen_by=how,  # type: ignore[arg-type]
         scores=tuple(scores),
+        fitted=fitted,
         profile=profile,
         names=names,
         read=read,
