@@ -10,7 +10,7 @@ by person and time at no transfer cost, and the walk is then a few vectorised pa
   consecutive and in the order of funnels_core (a later step is a later row);
 - level 1: the rows matching step 1, each the start of an attempt;
 - level k: for each row matching step k, the latest row before it that reached level k-1
-  (`searchsorted` in that level's sorted row numbers, minus one: strictly before, so a row
+  (how many of that level's rows come before it, minus one: strictly before, so a row
   matching two steps never extends itself), kept when it is the same person's and the row is
   within the window of that row's start. That latest row is the one funnels_core's running
   `max` and ASOF join find: every value of a chain grows along a person's rows;
@@ -151,8 +151,8 @@ def walk(
     when `positions`. People are independent: as the batches come, the rows are cut into
     parts of about `part_rows` at people's boundaries and walked by `threads` threads (all
     cores when None; numpy and Arrow release the GIL in their loops), and the results put
-    end to end. None when the rows are
-    sorted by a `_key` that two people share (their rows may be mixed)."""
+    end to end. None when the rows are sorted by a `_key` that two people share (their rows
+    may be mixed)."""
     at_type = rows.schema.field("at").type
     if not pa.types.is_timestamp(at_type):
         raise TypeError(f"a funnel's `at` must be a timestamp, not {at_type}")
