@@ -57,10 +57,12 @@ class FeedbackIndex:
     def trusted(self, row: FeedbackRow) -> bool:
         return row.source in self._trusted
 
-    def sync(self) -> set[str]:
-        """Read the feedback events written since the last sync; the identifier keys of the
-        new consent entries (whose holders' consent must be asked again)."""
-        consent: set[str] = set()
+    def sync(self) -> tuple[dict[str, int], int]:
+        """Read the feedback events written since the last sync: the identifier keys of the
+        new consent entries (whose holders' consent must be asked again), each with the `seq`
+        of its latest entry, and the log's `seq` this sync read up to (every entry at or
+        below it has been read, by this sync or an earlier one)."""
+        consent: dict[str, int] = {}
         with self._lock:
             while True:
                 rows, self._cursor = self._store.feedback_since(
@@ -68,7 +70,7 @@ class FeedbackIndex:
                 )
                 for row in rows:
                     if row.event == CONSENT:
-                        consent.update(row.identifiers)
+                        consent.update(dict.fromkeys(row.identifiers, row.seq))
                         continue
                     for key in row.identifiers:
                         self._by_key[key].append(row)
@@ -77,7 +79,7 @@ class FeedbackIndex:
                     else:
                         self.totals[row.offer_id][row.event] += 1
                 if len(rows) < _BATCH:
-                    return consent
+                    return consent, self._cursor
 
     def of(self, keys: Iterable[str]) -> PersonFeedback:
         """The feedback of the person holding `keys` (each event once)."""

@@ -252,14 +252,16 @@ class OfferService:
         self._reached: dict[str, set[str]] = defaultdict(set)
         self._people: dict[str, _Person] = {}
         # Everyone who allowed personalisation at the last refresh (`allowed_profiles`, the
-        # bulk form of the gate), and the keys (and profile ids) with a consent entry since:
+        # bulk form of the gate), computed after every consent entry up to `_consenting_seq`
+        # was read; and the keys (and profile ids) with a later consent entry, with its seq:
         # their holders are asked one by one (`allowed`).
         self._consenting: frozenset[str] | None = None
+        self._consenting_seq = 0
         self._keys: dict[str, tuple[str, ...]] = {}  # every profile's keys, at the refresh
         self._erasures = -1  # the suppression register's size when `_keys` was read
         #: When the last background refresh finished (None: never, requests do it lazily).
         self.refreshed_at: datetime | None = None
-        self._consent_changed: set[str] = set()
+        self._consent_changed: dict[str, int] = {}
         self._pending: builtins.list[Impression] = []
         self._flusher: threading.Thread | None = None
         self._wake = threading.Event()
@@ -434,18 +436,25 @@ class OfferService:
         """Read new feedback; forget the cached consent of people with a new consent entry
         (found by the entry's keys and by the profile holding them now: a key new to the
         graph is not in any cached list)."""
-        dirty = self.feedback.sync()
+        dirty, _ = self.feedback.sync()
         if not dirty:
             return
         self._ws.identity.sync()
-        owners = {self._ws.identity.profile_of(key) for key in dirty}
+        owners = {key: self._ws.identity.profile_of(key) for key in dirty}
         with self._lock:
-            self._consent_changed |= dirty
-            self._consent_changed |= {pid for pid in owners if pid is not None}
+            # An entry the last refresh's snapshot already holds changes nothing (a sync
+            # running beside the refresh can read such entries and get here after it).
+            fresh = {key: seq for key, seq in dirty.items() if seq > self._consenting_seq}
+            for key, seq in fresh.items():
+                for marked in (key, owners[key]):
+                    if marked is not None:
+                        self._consent_changed[marked] = max(
+                            seq, self._consent_changed.get(marked, 0)
+                        )
             for pid in [
                 p
                 for p, v in self._people.items()
-                if p in self._consent_changed or dirty.intersection(v.keys)
+                if p in self._consent_changed or not fresh.keys().isdisjoint(v.keys)
             ]:
                 del self._people[pid]
 
@@ -466,8 +475,8 @@ class OfferService:
             keys = tuple(r.id_key for r in self._ws.identity.identifiers(profile_id))
         with self._lock:
             bulk = self._consenting
-            changed = profile_id in self._consent_changed or bool(
-                self._consent_changed.intersection(keys)
+            changed = profile_id in self._consent_changed or not (
+                self._consent_changed.keys().isdisjoint(keys)
             )
         if bulk is not None and not changed:
             personalised = profile_id in bulk
@@ -504,14 +513,18 @@ class OfferService:
             return
         self._ws.identity.sync()  # the graph in memory: requests resolve ids without a query
         self._sync()
+        _, read = self.feedback.sync()  # every consent entry up to `read` is marked now
         erasures = len(self._ws.suppression)
         consenting = allowed_profiles(self._ws, PURPOSE)
         keys = self.store.keys_by_profile()
         with self._lock:
             self._erasures = erasures
-            # Entries read by the sync above are in `consenting`; later ones are read by the
-            # next sync and marked again.
-            self._consenting, self._consent_changed = consenting, set()
+            # `consenting` holds every entry up to `read`; the marks of later entries stay
+            # (a request's sync may have read them while the snapshot was computed).
+            self._consenting, self._consenting_seq = consenting, read
+            self._consent_changed = {
+                marked: seq for marked, seq in self._consent_changed.items() if seq > read
+            }
             self._keys = keys
             self._people.clear()
         now = datetime.now(UTC)
