@@ -432,13 +432,13 @@ class OfferService:
                 self._pending[:0] = pending
             raise
 
-    def _sync(self) -> None:
+    def _sync(self) -> int:
         """Read new feedback; forget the cached consent of people with a new consent entry
         (found by the entry's keys and by the profile holding them now: a key new to the
-        graph is not in any cached list)."""
-        dirty, _ = self.feedback.sync()
+        graph is not in any cached list). The log's seq read up to."""
+        dirty, read = self.feedback.sync()
         if not dirty:
-            return
+            return read
         self._ws.identity.sync()
         owners = {key: self._ws.identity.profile_of(key) for key in dirty}
         with self._lock:
@@ -457,6 +457,7 @@ class OfferService:
                 if p in self._consent_changed or not fresh.keys().isdisjoint(v.keys)
             ]:
                 del self._people[pid]
+        return read
 
     def _person(self, profile_id: str) -> _Person:
         """Whether the person allows personalisation (the consent gate, `allowed`) and their
@@ -512,8 +513,7 @@ class OfferService:
             self.refreshed_at = datetime.now(UTC)
             return
         self._ws.identity.sync()  # the graph in memory: requests resolve ids without a query
-        self._sync()
-        _, read = self.feedback.sync()  # every consent entry up to `read` is marked now
+        read = self._sync()  # every consent entry up to `read` has been read, and marked
         erasures = len(self._ws.suppression)
         consenting = allowed_profiles(self._ws, PURPOSE)
         keys = self.store.keys_by_profile()
