@@ -422,7 +422,11 @@ def test_a_marketer_builds_a_segment_in_the_browser(
     screenshot(page, "segments-one")
 
     page.get_by_role("link", name="All segments").click()
+    # A click does not wait for the next page: counting at once could read the page before it
+    # (a fresh-clone run of the suite, under load, counted 0).
+    page.wait_for_url(re.compile(r".*/segments$"))
     listed = page.locator("#segments tbody tr", has_text=name)
+    listed.wait_for(state="attached")
     assert listed.count() == 1
     screenshot(page, "segments-list")
     assert not page.errors
