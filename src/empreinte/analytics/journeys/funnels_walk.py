@@ -58,6 +58,7 @@ _ROWS_PER_PART = 200_000
 _BATCH_ROWS = 100_000
 Rows = npt.NDArray[np.int64]
 _NONE: Rows = np.empty(0, np.int64)
+_NONE.flags.writeable = False  # shared: handed out as the rows of a step nobody matches
 PersonKey = Callable[[ir.StringValue], ir.IntegerValue]
 
 
@@ -171,7 +172,7 @@ def walk(
         chains = [w.result() for w in walking]
 
     person_type = rows.schema.field("profile_id").type
-    deepest = np.concatenate([np.empty(0, np.int64)] + [c.depth for c in chains])
+    deepest = np.concatenate([_NONE] + [c.depth for c in chains])
     times = np.concatenate([np.empty((steps, 0), np.int64)] + [c.times for c in chains], axis=1)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "profile_id": pa.chunked_array([c.person for c in chains], person_type),
@@ -181,7 +182,7 @@ def walk(
         values = pa.array(times[k - 1], pa.int64(), mask=deepest < k)
         columns[f"t{k}"] = values.view(at_type)
     if positions:
-        start_pos = np.concatenate([np.empty(0, np.int64)] + [c.start_pos for c in chains])
+        start_pos = np.concatenate([_NONE] + [c.start_pos for c in chains])
         columns["start_pos"] = pa.array(start_pos, pa.int64())
     return pa.table(columns)
 
@@ -254,7 +255,7 @@ def _walk_part(
     matching = _rows_matching(bits, steps)
     reached: list[Rows] = [matching[0]]
     starts = [at[reached[0]]]
-    links: list[Rows] = [np.empty(0, np.int64)]
+    links: list[Rows] = [_NONE]
     earlier = np.empty(len(bits) + 1, np.int64)  # earlier[i]: rows of the level before row i
     for k in range(1, steps):
         before, candidates = reached[-1], matching[k]
